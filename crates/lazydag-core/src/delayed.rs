@@ -1,0 +1,213 @@
+//! [`Delayed<T>`]: the typed handle to a recorded task.
+//!
+//! A handle is one `Arc` to an immutable node: cloning it is one atomic increment, and it is
+//! `Send + Sync` whatever `T` is, because it holds no `T` (only the graph does).
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use petgraph::graph::DiGraph;
+use smallvec::smallvec;
+
+use crate::compute::compute_with;
+use crate::error::Error;
+use crate::graph::TaskInfo;
+use crate::key::{Name, TaskKey};
+use crate::node::{Fallible, Literal, Node, Plain, Task};
+use crate::plan::TaskRef;
+use crate::scheduler::{Scheduler, default_scheduler};
+use crate::value::cloner;
+
+/// A lazily computed value of type `T`: a handle to a task recorded in the graph.
+///
+/// Nothing runs until [`compute`](Delayed::compute) (or [`compute`](crate::compute()) for many
+/// outputs). A handle can be cloned, sent to other threads and used as an argument of any
+/// number of tasks, including tasks of other graphs: graphs built separately combine freely.
+///
+/// ```
+/// use lazydag_core::{delayed, Delayed};
+/// fn square(x: i64) -> i64 { x * x }
+/// fn add(x: i64, y: i64) -> i64 { x + y }
+/// let x = delayed!(square(5));
+/// let y = delayed!(square(10));
+/// let z: Delayed<i64> = delayed!(add(x, y));
+/// assert_eq!(z.compute().unwrap(), 125);
+/// ```
+pub struct Delayed<T> {
+    pub(crate) node: Arc<Node>,
+    _type: PhantomData<fn() -> T>,
+}
+
+/// Makes a literal node holding `value`, like `dask.delayed(obj)`.
+///
+/// Each compute hands the consuming tasks clones of the value (the graph keeps the original, so
+/// the graph can be computed again). Large data belongs in an `Arc`, so that a clone is a
+/// refcount. For a value that is not `Clone`, use [`delayed_once`].
+///
+/// ```
+/// use lazydag_core::delayed;
+/// let data = delayed(vec![1, 2, 3]);
+/// let total = data.map(|v: Vec<i32>| v.iter().sum::<i32>());
+/// assert_eq!(total.compute().unwrap(), 6);
+/// assert_eq!(total.compute().unwrap(), 6);
+/// ```
+pub fn delayed<T: Clone + Send + 'static>(value: T) -> Delayed<T> {
+    delayed_once(value).shared()
+}
+
+/// Makes a literal node holding a value that need not be `Clone`: the first compute moves it
+/// out, and computing the graph again fails with [`Error::LiteralMoved`].
+///
+/// ```
+/// use lazydag_core::{delayed_once, Error};
+/// struct Token(u32); // not Clone
+/// let t = delayed_once(Token(7)).map(|t: Token| t.0);
+/// assert_eq!(t.compute().unwrap(), 7);
+/// assert!(matches!(t.compute(), Err(Error::LiteralMoved { .. })));
+/// ```
+pub fn delayed_once<T: Send + 'static>(value: T) -> Delayed<T> {
+    Delayed::from_node(Node::new(Name::Static("literal"), smallvec![], Literal::new(value, None)))
+}
+
+impl<T: Send + 'static> Delayed<T> {
+    pub(crate) fn from_node(node: Arc<Node>) -> Self {
+        Delayed { node, _type: PhantomData }
+    }
+
+    /// Records a task that applies `f` to this task's output.
+    ///
+    /// ```
+    /// use lazydag_core::delayed;
+    /// let n = delayed(20).map(|x: i32| x + 1).map(|x: i32| x * 2);
+    /// assert_eq!(n.compute().unwrap(), 42);
+    /// ```
+    pub fn map<U, F>(&self, f: F) -> Delayed<U>
+    where
+        F: Fn(T) -> U + Send + Sync + 'static,
+        U: Send + 'static,
+    {
+        let task = Task::<F, (T,), Plain>::new(f);
+        Delayed::from_node(Node::new(Name::Static("map"), smallvec![self.node.clone()], task))
+    }
+
+    /// Records a fallible task that applies `f` to this task's output; an `Err` fails the
+    /// compute with [`Error::Failed`] naming this new task.
+    ///
+    /// ```
+    /// use lazydag_core::delayed;
+    /// let n = delayed("42").try_map(|s: &str| s.parse::<u8>());
+    /// assert_eq!(n.compute().unwrap(), 42);
+    /// let bad = delayed("x").try_map(|s: &str| s.parse::<u8>()).name("parse");
+    /// assert!(bad.compute().unwrap_err().to_string().contains("task `parse-"));
+    /// ```
+    pub fn try_map<U, E, F>(&self, f: F) -> Delayed<U>
+    where
+        F: Fn(T) -> Result<U, E> + Send + Sync + 'static,
+        U: Send + 'static,
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        let task = Task::<F, (T,), Fallible>::new(f);
+        Delayed::from_node(Node::new(Name::Static("try_map"), smallvec![self.node.clone()], task))
+    }
+
+    /// Computes this value with the default scheduler.
+    ///
+    /// # Errors
+    /// The first task that fails or panics, named in the [`Error`].
+    pub fn compute(&self) -> Result<T, Error> {
+        compute_with(self, default_scheduler())
+    }
+
+    /// Computes this value with the given scheduler.
+    ///
+    /// # Errors
+    /// The first task that fails or panics, named in the [`Error`].
+    pub fn compute_with(&self, scheduler: &dyn Scheduler) -> Result<T, Error> {
+        compute_with(self, scheduler)
+    }
+
+    /// The graph that computes this value, in Graphviz DOT: one node per task labelled with
+    /// its name, literals as boxes, functions as ellipses, edges from dependency to dependent.
+    ///
+    /// ```
+    /// use lazydag_core::delayed;
+    /// fn inc(x: i32) -> i32 { x + 1 }
+    /// let dot = delayed!(inc(1)).to_dot();
+    /// assert!(dot.starts_with("digraph lazydag {"));
+    /// assert!(dot.contains("label=\"inc\""));
+    /// ```
+    pub fn to_dot(&self) -> String {
+        crate::dot::to_dot(self)
+    }
+
+    /// The graph that computes this value, as a petgraph DAG for inspection. Node weights
+    /// describe tasks; edges point from a dependency to its dependent.
+    ///
+    /// ```
+    /// use lazydag_core::delayed;
+    /// fn add(a: i32, b: i32) -> i32 { a + b }
+    /// let g = delayed!(add(1, 2)).graph();
+    /// assert_eq!((g.node_count(), g.edge_count()), (3, 2));
+    /// assert!(!petgraph::algo::is_cyclic_directed(&g));
+    /// ```
+    pub fn graph(&self) -> DiGraph<TaskInfo, ()> {
+        crate::graph::graph(self)
+    }
+}
+
+impl<T> Delayed<T> {
+    /// Sets the task's readable name, shown in errors, DOT and traces.
+    ///
+    /// ```
+    /// use lazydag_core::delayed;
+    /// let d = delayed(1).name("load-csv");
+    /// assert_eq!(d.key().name(), "load-csv");
+    /// ```
+    #[must_use]
+    pub fn name(self, name: impl AsRef<str>) -> Self {
+        self.node.set_name(Name::Owned(name.as_ref().into()));
+        self
+    }
+
+    /// Declares that this value may feed several tasks: it is cloned for every consumer but the
+    /// last. [`delayed!`](crate::delayed!) does this on its own for arguments and results of
+    /// `Clone` types; call it for a [`map`](Delayed::map) result used by several `map`s.
+    ///
+    /// ```
+    /// use lazydag_core::{compute, delayed};
+    /// let y = delayed(3).map(|x: i32| x * 2).shared();
+    /// let (a, b) = compute((y.map(|v: i32| v + 1), y.map(|v: i32| v - 1))).unwrap();
+    /// assert_eq!((a, b), (7, 5));
+    /// ```
+    #[must_use]
+    pub fn shared(self) -> Self
+    where
+        T: Clone + Send + 'static,
+    {
+        self.node.set_cloner(cloner::<T>());
+        self
+    }
+
+    /// The task's key: its name and process-unique id.
+    pub fn key(&self) -> TaskKey {
+        self.node.key()
+    }
+
+    /// A reference to the recorded task, for inspection.
+    pub fn task(&self) -> TaskRef<'_> {
+        TaskRef::new(&self.node)
+    }
+}
+
+impl<T> Clone for Delayed<T> {
+    fn clone(&self) -> Self {
+        Delayed { node: self.node.clone(), _type: PhantomData }
+    }
+}
+
+impl<T> fmt::Debug for Delayed<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Delayed").field(&self.key().to_string()).finish()
+    }
+}

@@ -1,0 +1,96 @@
+//! The one error type of a compute.
+
+use crate::key::TaskKey;
+
+/// Why a compute did not return its values. Every variant that concerns a task names it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A fallible task returned `Err`.
+    #[error("task `{task}` failed: {source}")]
+    Failed {
+        /// The task that failed.
+        task: TaskKey,
+        /// The error the task returned.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+
+    /// A task panicked. The panic was caught at the task boundary; the process, the graph and
+    /// later computes are unaffected.
+    #[error("task `{task}` panicked: {message}")]
+    Panicked {
+        /// The task that panicked.
+        task: TaskKey,
+        /// The panic message (or a placeholder when the payload is not a string).
+        message: String,
+    },
+
+    /// A value feeds several tasks (or is requested several times) but its type is not known
+    /// to be `Clone`, so it cannot be handed to all of them.
+    #[error(
+        "the output of task `{task}` (a `{type_name}`) is used {uses} times, but its type is not \
+         known to be Clone: record its consumers with `delayed!` (which detects Clone), call \
+         `.shared()` on it, or wrap the value in an `Arc`"
+    )]
+    NotClone {
+        /// The task whose output is used several times.
+        task: TaskKey,
+        /// The output's Rust type.
+        type_name: &'static str,
+        /// How many consumers and output requests it has in this compute.
+        uses: usize,
+    },
+
+    /// A literal whose type is not `Clone` was moved into an earlier compute.
+    #[error(
+        "literal `{task}` (a `{type_name}`) is not Clone and was already moved into an earlier \
+         compute: record a fresh literal for each compute, or make the value Clone (e.g. an `Arc`)"
+    )]
+    LiteralMoved {
+        /// The literal.
+        task: TaskKey,
+        /// The literal's Rust type.
+        type_name: &'static str,
+    },
+
+    /// A scheduler broke its contract (for example, returned the wrong number of values).
+    #[error("scheduler `{scheduler}` broke its contract: {message}")]
+    Scheduler {
+        /// The scheduler's name.
+        scheduler: String,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+impl Error {
+    /// The task this error is about, if it is about one.
+    ///
+    /// ```
+    /// use lazydag_core::delayed;
+    /// let boom = delayed(0).map(|_: i32| -> i32 { panic!("boom") }).name("boom");
+    /// let err = boom.compute().unwrap_err();
+    /// assert_eq!(err.task().unwrap().name(), "boom");
+    /// ```
+    pub fn task(&self) -> Option<&TaskKey> {
+        match self {
+            Error::Failed { task, .. }
+            | Error::Panicked { task, .. }
+            | Error::NotClone { task, .. }
+            | Error::LiteralMoved { task, .. } => Some(task),
+            Error::Scheduler { .. } => None,
+        }
+    }
+}
+
+/// The message of a caught panic.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&'static str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "(panic payload is not a string)".to_owned()
+    }
+}

@@ -1,0 +1,138 @@
+//! The recording macros: `delayed!` and `try_delayed!`.
+
+/// Records a call as a task, like `dask.delayed(f)(a, b)`: nothing runs until it is computed.
+///
+/// `delayed!(f(a, b, ...))` takes a function path or a parenthesized closure and 0 to 8
+/// arguments. Each argument is
+/// - a `Delayed<A>`: a dependency (the handle moves into the task),
+/// - a `&Delayed<A>`: a dependency (the handle stays usable), or
+/// - a plain value of type `A`: it becomes a literal node of the graph.
+///
+/// The task's name is the function's name (`add`); a closure is named `closure`. Set another
+/// with [`Delayed::name`](crate::Delayed::name).
+///
+/// A value used by several tasks is cloned for all but the last. The macro sees concrete types
+/// and records whether each argument and result is `Clone`; a value whose type is not `Clone`
+/// can feed one task only, and using it twice is an [`Error::NotClone`](crate::Error) at compute
+/// time. Put large data in an `Arc`.
+///
+/// ```
+/// use lazydag_core::{delayed, Delayed};
+/// fn square(x: i64) -> i64 { x * x }
+/// fn add(x: i64, y: i64) -> i64 { x + y }
+/// let x = delayed!(square(5));
+/// let y = delayed!(square(10));
+/// let z = delayed!(add(&x, y));                 // `x` stays usable
+/// let w = delayed!((|a: i64, b: i64| a - b)(x, 1));
+/// assert_eq!(z.compute().unwrap(), 125);
+/// assert_eq!(w.compute().unwrap(), 24);
+/// assert_eq!(z.key().name(), "add");
+/// ```
+///
+/// Tasks run on other threads, so functions, arguments and results must be `Send`:
+///
+/// ```compile_fail
+/// use lazydag_core::delayed;
+/// use std::rc::Rc;
+/// fn len(x: Rc<String>) -> usize { x.len() }
+/// let n = delayed!(len(Rc::new(String::from("not Send"))));
+/// ```
+#[macro_export]
+macro_rules! delayed {
+    ($($call:tt)+) => {
+        $crate::__delayed_split!(plain [] $($call)+)
+    };
+}
+
+/// Records a fallible call as a task: the function returns `Result<T, E>` with
+/// `E: std::error::Error + Send + Sync + 'static`, the task's value is the `T`, and an `Err`
+/// fails the compute with [`Error::Failed`](crate::Error::Failed) naming the task and keeping
+/// `E` as its source.
+///
+/// Arguments work as in [`delayed!`].
+///
+/// ```
+/// use lazydag_core::{try_delayed, Error};
+/// fn parse(s: &'static str) -> Result<i32, std::num::ParseIntError> { s.parse() }
+/// assert_eq!(try_delayed!(parse("42")).compute().unwrap(), 42);
+///
+/// let err = try_delayed!(parse("forty-two")).compute().unwrap_err();
+/// assert!(matches!(&err, Error::Failed { task, .. } if task.name() == "parse"));
+/// assert!(err.to_string().contains("invalid digit"));
+/// ```
+#[macro_export]
+macro_rules! try_delayed {
+    ($($call:tt)+) => {
+        $crate::__delayed_split!(fallible [] $($call)+)
+    };
+}
+
+/// Splits `f(args)` into the function tokens and the final argument group.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __delayed_split {
+    ($mode:ident [$($f:tt)+] ($($args:tt)*)) => {
+        $crate::__delayed_call!($mode [$($f)+] $($args)*)
+    };
+    ($mode:ident [$($f:tt)*] $next:tt $($rest:tt)+) => {
+        $crate::__delayed_split!($mode [$($f)* $next] $($rest)+)
+    };
+}
+
+/// Picks the recorder for the number of arguments.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __delayed_call {
+    ($mode:ident [$($f:tt)+]) => {
+        $crate::__delayed_emit!($mode r0 [$($f)+])
+    };
+    ($mode:ident [$($f:tt)+] $a1:expr $(,)?) => {
+        $crate::__delayed_emit!($mode r1 [$($f)+] $a1)
+    };
+    ($mode:ident [$($f:tt)+] $a1:expr, $a2:expr $(,)?) => {
+        $crate::__delayed_emit!($mode r2 [$($f)+] $a1, $a2)
+    };
+    ($mode:ident [$($f:tt)+] $a1:expr, $a2:expr, $a3:expr $(,)?) => {
+        $crate::__delayed_emit!($mode r3 [$($f)+] $a1, $a2, $a3)
+    };
+    ($mode:ident [$($f:tt)+] $a1:expr, $a2:expr, $a3:expr, $a4:expr $(,)?) => {
+        $crate::__delayed_emit!($mode r4 [$($f)+] $a1, $a2, $a3, $a4)
+    };
+    ($mode:ident [$($f:tt)+] $a1:expr, $a2:expr, $a3:expr, $a4:expr, $a5:expr $(,)?) => {
+        $crate::__delayed_emit!($mode r5 [$($f)+] $a1, $a2, $a3, $a4, $a5)
+    };
+    ($mode:ident [$($f:tt)+] $a1:expr, $a2:expr, $a3:expr, $a4:expr, $a5:expr, $a6:expr $(,)?) => {
+        $crate::__delayed_emit!($mode r6 [$($f)+] $a1, $a2, $a3, $a4, $a5, $a6)
+    };
+    ($mode:ident [$($f:tt)+] $a1:expr, $a2:expr, $a3:expr, $a4:expr, $a5:expr, $a6:expr,
+        $a7:expr $(,)?) => {
+        $crate::__delayed_emit!($mode r7 [$($f)+] $a1, $a2, $a3, $a4, $a5, $a6, $a7)
+    };
+    ($mode:ident [$($f:tt)+] $a1:expr, $a2:expr, $a3:expr, $a4:expr, $a5:expr, $a6:expr,
+        $a7:expr, $a8:expr $(,)?) => {
+        $crate::__delayed_emit!($mode r8 [$($f)+] $a1, $a2, $a3, $a4, $a5, $a6, $a7, $a8)
+    };
+}
+
+/// Converts each argument, records the task, and probes its output for `Clone`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __delayed_emit {
+    ($mode:ident $arity:ident [$($f:tt)+] $($arg:expr),*) => {{
+        #[allow(unused_imports)]
+        use $crate::__private::{
+            CloneKnown as _, CloneUnknown as _, DebugArg as _, PlainArg as _,
+        };
+        let __lazydag_task = $crate::__private::$mode::$arity(
+            ::core::stringify!($($f)+),
+            $($f)+,
+            $({
+                let __lazydag_arg = (&$crate::__private::ArgProbe::new($arg)).__lazydag_arg();
+                (&$crate::__private::CloneProbe(&__lazydag_arg)).__lazydag_clone();
+                __lazydag_arg
+            }),*
+        );
+        (&$crate::__private::CloneProbe(&__lazydag_task)).__lazydag_clone();
+        __lazydag_task
+    }};
+}

@@ -1,0 +1,247 @@
+//! Recorded tasks: immutable nodes linked to their dependencies.
+//!
+//! Invariants:
+//! - A node is created after all of its dependencies and never changes its dependencies, so the
+//!   recorded graph is acyclic by construction and recording is O(1): it allocates one node and
+//!   touches nothing else.
+//! - Ids come from one process-wide counter, so a node's id is larger than its dependencies'.
+//! - Dropping a node never recurses over graph depth: [`Drop`] unlinks uniquely owned
+//!   dependencies onto an explicit stack, so a 1,000,000-long chain drops in constant stack.
+
+use std::any::type_name;
+use std::fmt;
+use std::marker::PhantomData;
+use std::mem;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use smallvec::SmallVec;
+
+use crate::key::{Name, TaskKey};
+use crate::value::{Cloner, Value};
+
+/// Dependencies of one node, inline for the common case of up to two.
+pub(crate) type Deps = SmallVec<[Arc<Node>; 2]>;
+
+/// Why a task did not produce a value (a panic is caught one level up, in the plan).
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// The task function returned `Err`.
+    Err(Box<dyn std::error::Error + Send + Sync>),
+    /// A non-`Clone` literal was already moved into an earlier compute.
+    LiteralMoved,
+}
+
+/// What a node does when it runs: the one type-erased operation per node.
+pub(crate) trait Op: Send + Sync + 'static {
+    /// Whether this node is a literal (a value held by the graph) rather than a function.
+    fn is_literal(&self) -> bool;
+
+    /// Runs the operation. `inputs` holds one value per dependency, in order, and is drained.
+    /// A literal ignores `inputs` and produces its value, cloning it with `cloner` when it can.
+    fn run(&self, inputs: &mut Vec<Value>, cloner: Option<Cloner>) -> Result<Value, Failure>;
+
+    /// The Rust type of the value this node produces.
+    fn output_type(&self) -> &'static str;
+
+    /// A short `Debug` rendering of a literal's value, when its type is `Debug`.
+    fn describe(&self) -> Option<String> {
+        None
+    }
+}
+
+/// One recorded task. `op` comes last so `Arc<Node<ConcreteOp>>` coerces to `Arc<Node>`.
+pub(crate) struct Node<O: ?Sized = dyn Op> {
+    pub(crate) id: u64,
+    name: Mutex<Name>,
+    pub(crate) deps: Deps,
+    cloner: OnceLock<Cloner>,
+    pub(crate) op: O,
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+impl<O: Op> Node<O> {
+    /// Allocates a node; the only work recording a task does.
+    pub(crate) fn new(name: Name, deps: Deps, op: O) -> Arc<Node> {
+        // Relaxed: ids need only be unique and increase along each thread's program order,
+        // which a single atomic counter gives under any ordering.
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        Arc::new(Node { id, name: Mutex::new(name), deps, cloner: OnceLock::new(), op })
+    }
+}
+
+impl Node {
+    /// The node's readable name.
+    pub(crate) fn name(&self) -> Name {
+        self.name.lock().unwrap_or_else(|poison| poison.into_inner()).clone()
+    }
+
+    pub(crate) fn set_name(&self, name: Name) {
+        *self.name.lock().unwrap_or_else(|poison| poison.into_inner()) = name;
+    }
+
+    pub(crate) fn key(&self) -> TaskKey {
+        TaskKey::new(self.name().readable(), self.id)
+    }
+
+    pub(crate) fn cloner(&self) -> Option<Cloner> {
+        self.cloner.get().copied()
+    }
+
+    /// Records that this node's output type is `Clone`, so it can feed several consumers.
+    pub(crate) fn set_cloner(&self, cloner: Cloner) {
+        if self.cloner.get().is_none() {
+            let _ = self.cloner.set(cloner);
+        }
+    }
+
+    /// The node's address, its identity within one process.
+    pub(crate) fn addr(&self) -> usize {
+        (self as *const Node).cast::<()>() as usize
+    }
+}
+
+impl<O: ?Sized> Drop for Node<O> {
+    fn drop(&mut self) {
+        if self.deps.iter().all(|dep| Arc::strong_count(dep) > 1) {
+            return; // Dropping shared handles only decrements counts: no recursion possible.
+        }
+        let mut stack: SmallVec<[Arc<Node>; 16]> = mem::take(&mut self.deps).into_iter().collect();
+        while let Some(mut dep) = stack.pop() {
+            if let Some(unique) = Arc::get_mut(&mut dep) {
+                stack.extend(mem::take(&mut unique.deps));
+            }
+            // `dep` drops here with no dependencies left, or as one of several owners.
+        }
+    }
+}
+
+impl fmt::Debug for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Node").field("key", &self.key()).field("deps", &self.deps.len()).finish()
+    }
+}
+
+/// A literal value held by the graph (`delayed(value)` or a plain argument of `delayed!`).
+///
+/// Each compute clones the value when its type is known to be `Clone`; otherwise the first
+/// compute moves it out and a later one fails with [`Error::LiteralMoved`](crate::Error).
+pub(crate) struct Literal<T> {
+    value: Mutex<Option<Value>>,
+    describe: Option<fn(&T) -> String>,
+}
+
+impl<T: Send + 'static> Literal<T> {
+    pub(crate) fn new(value: T, describe: Option<fn(&T) -> String>) -> Self {
+        Literal { value: Mutex::new(Some(Value::new(value))), describe }
+    }
+}
+
+impl<T: Send + 'static> Op for Literal<T> {
+    fn is_literal(&self) -> bool {
+        true
+    }
+
+    fn run(&self, _inputs: &mut Vec<Value>, cloner: Option<Cloner>) -> Result<Value, Failure> {
+        let mut slot = self.value.lock().unwrap_or_else(|poison| poison.into_inner());
+        match (cloner, slot.as_ref()) {
+            (Some(clone), Some(value)) => Ok(clone(value)),
+            (None, Some(_)) => slot.take().ok_or(Failure::LiteralMoved),
+            (_, None) => Err(Failure::LiteralMoved),
+        }
+    }
+
+    fn output_type(&self) -> &'static str {
+        type_name::<T>()
+    }
+
+    fn describe(&self) -> Option<String> {
+        let render = self.describe?;
+        let slot = self.value.lock().unwrap_or_else(|poison| poison.into_inner());
+        slot.as_ref().and_then(Value::downcast_ref::<T>).map(render)
+    }
+}
+
+/// Marks an [`Op`] whose function returns a plain value.
+#[derive(Debug)]
+pub(crate) enum Plain {}
+/// Marks an [`Op`] whose function returns `Result<T, E>`; `Err` fails the compute.
+#[derive(Debug)]
+pub(crate) enum Fallible {}
+
+/// A function task of some arity `Args` (a tuple of input types).
+pub(crate) struct Task<F, Args, Mode> {
+    f: F,
+    _types: PhantomData<fn() -> (Args, Mode)>,
+}
+
+impl<F, Args, Mode> Task<F, Args, Mode> {
+    pub(crate) fn new(f: F) -> Self {
+        Task { f, _types: PhantomData }
+    }
+}
+
+macro_rules! task_arity {
+    ($($arg:ident),*) => {
+        impl<Fun, Out, $($arg),*> Op for Task<Fun, ($($arg,)*), Plain>
+        where
+            Fun: Fn($($arg),*) -> Out + Send + Sync + 'static,
+            Out: Send + 'static,
+            $($arg: Send + 'static,)*
+        {
+            fn is_literal(&self) -> bool {
+                false
+            }
+
+            #[allow(unused_mut, unused_variables, non_snake_case)]
+            fn run(&self, inputs: &mut Vec<Value>, _: Option<Cloner>) -> Result<Value, Failure> {
+                let mut inputs = inputs.drain(..);
+                $(let $arg = inputs.next().expect("one input per dependency").take::<$arg>();)*
+                drop(inputs);
+                Ok(Value::new((self.f)($($arg),*)))
+            }
+
+            fn output_type(&self) -> &'static str {
+                type_name::<Out>()
+            }
+        }
+
+        impl<Fun, Out, Err, $($arg),*> Op for Task<Fun, ($($arg,)*), Fallible>
+        where
+            Fun: Fn($($arg),*) -> Result<Out, Err> + Send + Sync + 'static,
+            Out: Send + 'static,
+            Err: std::error::Error + Send + Sync + 'static,
+            $($arg: Send + 'static,)*
+        {
+            fn is_literal(&self) -> bool {
+                false
+            }
+
+            #[allow(unused_mut, unused_variables, non_snake_case)]
+            fn run(&self, inputs: &mut Vec<Value>, _: Option<Cloner>) -> Result<Value, Failure> {
+                let mut inputs = inputs.drain(..);
+                $(let $arg = inputs.next().expect("one input per dependency").take::<$arg>();)*
+                drop(inputs);
+                match (self.f)($($arg),*) {
+                    Ok(out) => Ok(Value::new(out)),
+                    Err(err) => Err(Failure::Err(Box::new(err))),
+                }
+            }
+
+            fn output_type(&self) -> &'static str {
+                type_name::<Out>()
+            }
+        }
+    };
+}
+
+task_arity!();
+task_arity!(A1);
+task_arity!(A1, A2);
+task_arity!(A1, A2, A3);
+task_arity!(A1, A2, A3, A4);
+task_arity!(A1, A2, A3, A4, A5);
+task_arity!(A1, A2, A3, A4, A5, A6);
+task_arity!(A1, A2, A3, A4, A5, A6, A7);
+task_arity!(A1, A2, A3, A4, A5, A6, A7, A8);

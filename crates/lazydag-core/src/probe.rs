@@ -1,0 +1,200 @@
+//! Support for the `delayed!` and `try_delayed!` macros. Not public API: names and signatures
+//! here change without notice.
+//!
+//! The macros see concrete types at the call site, which generic code cannot. They use
+//! *autoref specialization* (method resolution prefers a receiver that needs fewer `&`) to ask
+//! two questions no trait bound can answer in stable Rust:
+//! - is this argument a `Delayed<A>` (a dependency) or a plain value (a new literal node)?
+//! - is this output type `Clone` (so its value may feed several consumers) or not?
+
+use std::cell::Cell;
+use std::fmt::{Debug, Write as _};
+
+use crate::delayed::Delayed;
+use crate::key::Name;
+use crate::node::{Literal, Node};
+use crate::value::cloner;
+
+use smallvec::smallvec;
+
+/// Wraps one macro argument until the probe decides what it is.
+pub struct ArgProbe<T>(Cell<Option<T>>);
+
+impl<T> std::fmt::Debug for ArgProbe<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ArgProbe(..)")
+    }
+}
+
+impl<T> ArgProbe<T> {
+    /// Wraps an argument.
+    pub fn new(value: T) -> Self {
+        ArgProbe(Cell::new(Some(value)))
+    }
+
+    fn take(&self) -> T {
+        self.0.take().expect("a macro argument is converted once")
+    }
+}
+
+impl<A: Send + 'static> ArgProbe<Delayed<A>> {
+    /// A handle argument is a dependency.
+    pub fn __lazydag_arg(&self) -> Delayed<A> {
+        self.take()
+    }
+}
+
+impl<A: Send + 'static> ArgProbe<&Delayed<A>> {
+    /// A borrowed handle argument is a dependency; the handle stays usable.
+    pub fn __lazydag_arg(&self) -> Delayed<A> {
+        self.take().clone()
+    }
+}
+
+/// A plain argument whose type is `Debug` becomes a literal that DOT can show.
+pub trait DebugArg {
+    /// The literal's type.
+    type Out;
+    /// Converts the argument.
+    fn __lazydag_arg(&self) -> Delayed<Self::Out>;
+}
+
+impl<T: Debug + Send + 'static> DebugArg for ArgProbe<T> {
+    type Out = T;
+    fn __lazydag_arg(&self) -> Delayed<T> {
+        literal(self.take(), Some(render::<T>))
+    }
+}
+
+/// Any other plain argument becomes a literal.
+pub trait PlainArg {
+    /// The literal's type.
+    type Out;
+    /// Converts the argument.
+    fn __lazydag_arg(&self) -> Delayed<Self::Out>;
+}
+
+impl<T: Send + 'static> PlainArg for &ArgProbe<T> {
+    type Out = T;
+    fn __lazydag_arg(&self) -> Delayed<T> {
+        literal(self.take(), None)
+    }
+}
+
+fn literal<T: Send + 'static>(value: T, describe: Option<fn(&T) -> String>) -> Delayed<T> {
+    Delayed::from_node(Node::new(
+        Name::Static("literal"),
+        smallvec![],
+        Literal::new(value, describe),
+    ))
+}
+
+/// Renders a literal for DOT labels, cut to a readable length.
+fn render<T: Debug>(value: &T) -> String {
+    const MAX: usize = 40;
+    let mut text = String::new();
+    let _ = write!(text, "{value:?}");
+    if text.chars().count() > MAX {
+        text = text.chars().take(MAX - 1).collect();
+        text.push('…');
+    }
+    text
+}
+
+/// Looks at a recorded handle to learn whether its type is `Clone`.
+#[derive(Debug)]
+pub struct CloneProbe<'a, T>(pub &'a Delayed<T>);
+
+/// The output type is `Clone`: record how to clone it.
+pub trait CloneKnown {
+    /// Records the cloner.
+    fn __lazydag_clone(&self);
+}
+
+impl<T: Clone + Send + 'static> CloneKnown for CloneProbe<'_, T> {
+    fn __lazydag_clone(&self) {
+        self.0.node.set_cloner(cloner::<T>());
+    }
+}
+
+/// The output type is not known to be `Clone`: nothing to record.
+pub trait CloneUnknown {
+    /// Does nothing.
+    fn __lazydag_clone(&self);
+}
+
+impl<T> CloneUnknown for &CloneProbe<'_, T> {
+    fn __lazydag_clone(&self) {}
+}
+
+macro_rules! recorders {
+    (plain: $($fname:ident ($($arg:ident $handle:ident),*);)*) => {$(
+        /// Records a task of this arity.
+        #[allow(clippy::too_many_arguments)]
+        pub fn $fname<Fun, Out, $($arg),*>(
+            name: &'static str,
+            f: Fun,
+            $($handle: Delayed<$arg>,)*
+        ) -> Delayed<Out>
+        where
+            Fun: Fn($($arg),*) -> Out + Send + Sync + 'static,
+            Out: Send + 'static,
+            $($arg: Send + 'static,)*
+        {
+            let deps = smallvec![$($handle.node),*];
+            let task = Task::<Fun, ($($arg,)*), Plain>::new(f);
+            Delayed::from_node(Node::new(Name::Static(name), deps, task))
+        }
+    )*};
+    (fallible: $($fname:ident ($($arg:ident $handle:ident),*);)*) => {$(
+        /// Records a fallible task of this arity.
+        #[allow(clippy::too_many_arguments)]
+        pub fn $fname<Fun, Out, Err, $($arg),*>(
+            name: &'static str,
+            f: Fun,
+            $($handle: Delayed<$arg>,)*
+        ) -> Delayed<Out>
+        where
+            Fun: Fn($($arg),*) -> Result<Out, Err> + Send + Sync + 'static,
+            Out: Send + 'static,
+            Err: std::error::Error + Send + Sync + 'static,
+            $($arg: Send + 'static,)*
+        {
+            let deps = smallvec![$($handle.node),*];
+            let task = Task::<Fun, ($($arg,)*), Fallible>::new(f);
+            Delayed::from_node(Node::new(Name::Static(name), deps, task))
+        }
+    )*};
+}
+
+macro_rules! arities {
+    ($mode:ident) => {
+        recorders! { $mode:
+            r0();
+            r1(A1 a1);
+            r2(A1 a1, A2 a2);
+            r3(A1 a1, A2 a2, A3 a3);
+            r4(A1 a1, A2 a2, A3 a3, A4 a4);
+            r5(A1 a1, A2 a2, A3 a3, A4 a4, A5 a5);
+            r6(A1 a1, A2 a2, A3 a3, A4 a4, A5 a5, A6 a6);
+            r7(A1 a1, A2 a2, A3 a3, A4 a4, A5 a5, A6 a6, A7 a7);
+            r8(A1 a1, A2 a2, A3 a3, A4 a4, A5 a5, A6 a6, A7 a7, A8 a8);
+        }
+    };
+}
+
+/// Recorders for tasks that return a plain value.
+pub mod plain {
+    use super::{Delayed, Name, Node, smallvec};
+    use crate::node::{Plain, Task};
+
+    arities!(plain);
+}
+
+/// Recorders for tasks that return `Result<T, E>`.
+pub mod fallible {
+    use super::{Delayed, Name, Node, smallvec};
+    use crate::node::{Fallible, Task};
+
+    arities!(fallible);
+}

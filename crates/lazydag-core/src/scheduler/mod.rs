@@ -1,0 +1,72 @@
+//! The [`Scheduler`] extension point and the schedulers that live in the core.
+//!
+//! A scheduler receives a checked [`Plan`] and returns the values of
+//! [`plan.outputs()`](Plan::outputs), in order. Everything it needs is public on `Plan`:
+//! dependency counts to know when a task is ready, dependents to know whom to wake,
+//! [`Plan::run`] to run a task (panics are caught there) and [`Plan::share`] to clone a value
+//! for every use but the last.
+
+mod sync;
+
+pub use self::sync::Sync;
+
+use crate::error::Error;
+use crate::plan::Plan;
+use crate::value::Value;
+
+/// Executes plans. The one extension point for execution strategies: implement it to plug in
+/// your own (object-safe, so `&dyn Scheduler` works).
+///
+/// Contract:
+/// - run every non-literal task at most once, and only after all of its inputs are done;
+/// - hand each input to a task with [`Plan::share`] for every use but the last, which gets the
+///   value moved; drop values as soon as their last use has taken them;
+/// - on the first error, start no new task and return that error;
+/// - return one value per entry of [`Plan::outputs`], in order.
+///
+/// ```
+/// use lazydag_core::{delayed, Error, Plan, Scheduler, Value};
+///
+/// /// Runs tasks in reverse-priority-safe plain index order, keeping every value.
+/// struct Naive;
+/// impl Scheduler for Naive {
+///     fn name(&self) -> &str { "naive" }
+///     fn execute(&self, plan: &Plan<'_>) -> Result<Vec<Value>, Error> {
+///         let mut left = plan.all_uses().to_vec();
+///         let mut slots: Vec<Option<Value>> = (0..plan.len()).map(|_| None).collect();
+///         let mut take = |slots: &mut Vec<Option<Value>>, d: usize| -> Result<Value, Error> {
+///             if plan.is_literal(d) { return plan.run(d, &mut Vec::new()); }
+///             left[d] -= 1;
+///             if left[d] == 0 { Ok(slots[d].take().unwrap()) }
+///             else { plan.share(d, slots[d].as_ref().unwrap()) }
+///         };
+///         for i in 0..plan.len() {
+///             if plan.is_literal(i) { continue; }
+///             let mut inputs = Vec::new();
+///             for &d in plan.deps(i) { inputs.push(take(&mut slots, d as usize)?); }
+///             slots[i] = Some(plan.run(i, &mut inputs)?);
+///         }
+///         plan.outputs().iter().map(|&o| take(&mut slots, o as usize)).collect()
+///     }
+/// }
+///
+/// fn add(a: i32, b: i32) -> i32 { a + b }
+/// let x = delayed!(add(1, 2));
+/// assert_eq!(delayed!(add(&x, &x)).compute_with(&Naive).unwrap(), 6);
+/// ```
+pub trait Scheduler: Send + std::marker::Sync {
+    /// A short name for traces and errors (`"sync"`, `"threads"`).
+    fn name(&self) -> &str;
+
+    /// Executes `plan` and returns the values of its outputs, in order.
+    ///
+    /// # Errors
+    /// The first task error, as returned by [`Plan::run`] or [`Plan::share`].
+    fn execute(&self, plan: &Plan<'_>) -> Result<Vec<Value>, Error>;
+}
+
+/// The scheduler [`Delayed::compute`](crate::Delayed::compute) and
+/// [`compute`](crate::compute()) use: [`Sync`].
+pub fn default_scheduler() -> &'static dyn Scheduler {
+    &Sync
+}

@@ -1,0 +1,52 @@
+//! lazydag: a lazy task-graph engine, `dask.delayed` for Rust.
+//!
+//! Record calls with [`delayed!`]; nothing runs until [`Delayed::compute`] (one value) or
+//! [`compute`] (many values at once). Computing collects what the outputs need into a frozen
+//! [`Plan`] and runs it on a [`Scheduler`]. Look at any graph with [`Delayed::to_dot`].
+//!
+//! ```
+//! use lazydag::prelude::*;
+//!
+//! fn square(x: i64) -> i64 { x * x }
+//! fn add(x: i64, y: i64) -> i64 { x + y }
+//!
+//! # fn main() -> Result<(), lazydag::Error> {
+//! let x = delayed!(square(5));
+//! let y = delayed!(square(10));
+//! let z = delayed!(add(x, y));          // nothing has run yet
+//! assert_eq!(z.compute()?, 125);        // Result<i64, lazydag::Error>
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! - Arguments of `delayed!` are handles (`Delayed<A>` or `&Delayed<A>`, which become
+//!   dependencies) or plain values (which become literal nodes). Fallible functions use
+//!   [`try_delayed!`]; an `Err` fails the compute with an [`Error`] that names the task.
+//! - A value is moved into its last consumer and cloned for the others: put large data in an
+//!   `Arc`. A value whose type is not `Clone` works when consumed once.
+//! - Recording is O(1) and thread-safe; graphs built separately, or on other threads, combine
+//!   freely. Collecting, planning, running, DOT and dropping never recurse over graph depth.
+//!
+//! The architecture is described in `docs/architecture.md`.
+
+#![deny(missing_docs)]
+
+pub use lazydag_core::{
+    Delayed, Error, Outputs, Plan, Scheduler, TaskInfo, TaskKey, TaskRef, Value, compute,
+    compute_all, compute_with, delayed, delayed_once, graph, to_dot, try_delayed,
+};
+
+/// The DAG library lazydag uses for inspection graphs ([`graph`], [`Delayed::graph`]).
+pub use petgraph;
+
+pub mod scheduler {
+    //! Schedulers: the [`Scheduler`] trait and its implementations.
+    //!
+    //! [`Sync`] runs every task on the calling thread in the plan's memory-friendly order.
+    pub use lazydag_core::scheduler::{Scheduler, Sync, default_scheduler};
+}
+
+pub mod prelude {
+    //! The names most programs need: `use lazydag::prelude::*;`.
+    pub use lazydag_core::{Delayed, compute, compute_all, delayed, delayed_once, try_delayed};
+}
