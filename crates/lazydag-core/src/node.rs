@@ -12,7 +12,7 @@ use std::any::type_name;
 use std::fmt;
 use std::marker::PhantomData;
 use std::mem;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use smallvec::SmallVec;
@@ -56,7 +56,16 @@ pub(crate) struct Node<O: ?Sized = dyn Op> {
     name: Mutex<Name>,
     pub(crate) deps: Deps,
     cloner: OnceLock<Cloner>,
+    /// Scratch for the collector that holds the visit lock: see `plan::Visits`.
+    pub(crate) visit: Visit,
     pub(crate) op: O,
+}
+
+/// A node's visit mark: the epoch of the last collect that saw it, and its number there.
+#[derive(Debug, Default)]
+pub(crate) struct Visit {
+    pub(crate) epoch: AtomicU64,
+    pub(crate) found: AtomicU32,
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -67,7 +76,14 @@ impl<O: Op> Node<O> {
         // Relaxed: ids need only be unique and increase along each thread's program order,
         // which a single atomic counter gives under any ordering.
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        Arc::new(Node { id, name: Mutex::new(name), deps, cloner: OnceLock::new(), op })
+        Arc::new(Node {
+            id,
+            name: Mutex::new(name),
+            deps,
+            cloner: OnceLock::new(),
+            visit: Visit::default(),
+            op,
+        })
     }
 }
 

@@ -12,7 +12,10 @@
 
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::OnceLock;
+use std::sync::atomic::Ordering;
+use std::sync::{Mutex, MutexGuard, OnceLock, TryLockError};
+
+use std::collections::hash_map::Entry;
 
 use rustc_hash::FxHashMap;
 
@@ -106,7 +109,7 @@ impl<'g> Plan<'g> {
     ///
     /// Costs O(tasks + edges) time and memory, and no recursion.
     pub fn new(outputs: &[TaskRef<'g>]) -> Self {
-        Collector::default().run(outputs)
+        Collector::new().run(outputs)
     }
 
     /// The number of planned tasks, literals included.
@@ -257,104 +260,160 @@ impl fmt::Debug for Plan<'_> {
     }
 }
 
-/// The depth-first walk that builds a [`Plan`].
-#[derive(Default)]
+/// How a collect remembers which nodes it has seen.
+///
+/// The fast way marks the nodes themselves: each collect takes a fresh epoch and stores
+/// `(epoch, discovery number)` in each node it finds, so "seen?" is one load from a node the
+/// walk reads anyway. Two collects marking the same nodes at once would clobber each other's
+/// marks, so marking needs the one global [`MARKING`] lock; a collect that finds it taken
+/// (another thread is collecting right now) remembers nodes in a hash map instead.
+///
+/// Memory ordering: marks are only read and written by the holder of `MARKING`, whose
+/// acquire/release orders one holder's marks before the next holder's reads, so `Relaxed`
+/// suffices. A node created concurrently starts at epoch 0, which no collect uses; epochs
+/// are 64-bit and never wrap, so a stale mark can never look current.
+enum Visits {
+    Marks { epoch: u64, _lock: MutexGuard<'static, u64> },
+    Map(FxHashMap<usize, u32>),
+}
+
+static MARKING: Mutex<u64> = Mutex::new(0);
+
+impl Visits {
+    fn new() -> Self {
+        let mut last = match MARKING.try_lock() {
+            Ok(guard) => guard,
+            // No user code runs under the lock, but stay correct if a panic ever poisons it.
+            Err(TryLockError::Poisoned(poison)) => poison.into_inner(),
+            Err(TryLockError::WouldBlock) => return Visits::Map(FxHashMap::default()),
+        };
+        *last += 1;
+        Visits::Marks { epoch: *last, _lock: last }
+    }
+
+    /// The plan index of `node` if this collect has finished it; otherwise marks it as
+    /// in progress and returns `None`. In a DAG a node met again is always finished: meeting
+    /// one still in progress (on the stack) would mean a cycle.
+    fn finished_or_start(&mut self, node: &Node) -> Option<u32> {
+        match self {
+            Visits::Marks { epoch, .. } => {
+                if node.visit.epoch.load(Ordering::Relaxed) == *epoch {
+                    Some(node.visit.found.load(Ordering::Relaxed))
+                } else {
+                    node.visit.epoch.store(*epoch, Ordering::Relaxed);
+                    None
+                }
+            }
+            Visits::Map(map) => match map.entry(node.addr()) {
+                Entry::Occupied(index) => Some(*index.get()),
+                Entry::Vacant(slot) => {
+                    slot.insert(u32::MAX);
+                    None
+                }
+            },
+        }
+    }
+
+    /// Records that `node` got plan index `index`.
+    fn finish(&mut self, node: &Node, index: u32) {
+        match self {
+            Visits::Marks { .. } => node.visit.found.store(index, Ordering::Relaxed),
+            Visits::Map(map) => {
+                map.insert(node.addr(), index);
+            }
+        }
+    }
+}
+
+/// The depth-first walk that builds a [`Plan`] in one pass.
+///
+/// Each stack frame is a node whose dependencies are being walked. As each dependency's plan
+/// index becomes known (it was finished before, or its own frame just finished) it is pushed
+/// on `pending`; frames nest, so a frame's pending indices are the contiguous tail starting
+/// at its `pending_start`. When a frame finishes, that tail becomes its dependency list.
 struct Collector<'g> {
-    /// Node address → discovery number.
-    seen: FxHashMap<usize, u32>,
-    /// Nodes in discovery order.
-    found: Vec<&'g Node>,
-    /// Per discovered node: where its edges start in `edge_found`.
-    edge_start: Vec<u32>,
-    /// Per edge: the discovery number of the dependency.
-    edge_found: Vec<u32>,
-    /// Per discovered node: its final (post-order) index.
-    index: Vec<u32>,
-    /// Discovery numbers in post-order.
-    order: Vec<u32>,
+    seen: Visits,
+    plan: Plan<'g>,
+    pending: Vec<u32>,
+}
+
+struct Frame<'g> {
+    node: &'g Node,
+    cursor: u32,
+    pending_start: u32,
 }
 
 impl<'g> Collector<'g> {
-    /// The discovery number of `node`, and whether it was new.
-    fn discover(&mut self, node: &'g Node) -> (u32, bool) {
-        let next = self.found.len() as u32;
-        let found = *self.seen.entry(node.addr()).or_insert(next);
-        if found != next {
-            return (found, false);
+    fn new() -> Self {
+        Collector {
+            seen: Visits::new(),
+            plan: Plan {
+                tasks: Vec::new(),
+                literal: Vec::new(),
+                dep_start: vec![0],
+                dep_list: Vec::new(),
+                uses: Vec::new(),
+                waiting: Vec::new(),
+                outputs: Vec::new(),
+                dependents: OnceLock::new(),
+            },
+            pending: Vec::new(),
         }
-        self.found.push(node);
-        self.edge_start.push(self.edge_found.len() as u32);
-        self.edge_found.resize(self.edge_found.len() + node.deps.len(), 0);
-        self.index.push(u32::MAX);
-        (next, true)
     }
 
     fn run(mut self, roots: &[TaskRef<'g>]) -> Plan<'g> {
-        let mut outputs = Vec::with_capacity(roots.len());
-        let mut stack: Vec<(u32, u32)> = Vec::new();
+        let mut stack: Vec<Frame<'g>> = Vec::new();
         for root in roots {
-            let (id, new) = self.discover(root.0);
-            outputs.push(id);
-            if new {
-                stack.push((id, 0));
+            if let Some(index) = self.seen.finished_or_start(root.0) {
+                self.plan.outputs.push(index);
+                continue;
             }
-            while let Some(&mut (id, ref mut cursor)) = stack.last_mut() {
-                let node = self.found[id as usize];
-                if let Some(dep) = node.deps.get(*cursor as usize) {
-                    let edge = self.edge_start[id as usize] + *cursor;
-                    *cursor += 1;
-                    let (dep_id, new) = self.discover(dep);
-                    self.edge_found[edge as usize] = dep_id;
-                    if new {
-                        stack.push((dep_id, 0));
+            stack.push(Frame { node: root.0, cursor: 0, pending_start: 0 });
+            while let Some(frame) = stack.last_mut() {
+                if let Some(dep) = frame.node.deps.get(frame.cursor as usize) {
+                    frame.cursor += 1;
+                    match self.seen.finished_or_start(dep) {
+                        Some(index) => self.pending.push(index),
+                        None => stack.push(Frame {
+                            node: dep,
+                            cursor: 0,
+                            pending_start: self.pending.len() as u32,
+                        }),
                     }
                 } else {
+                    let index = self.finish(frame.node, frame.pending_start as usize);
                     stack.pop();
-                    self.index[id as usize] = self.order.len() as u32;
-                    self.order.push(id);
+                    if stack.is_empty() {
+                        self.plan.outputs.push(index);
+                    } else {
+                        self.pending.push(index);
+                    }
                 }
             }
         }
-        self.freeze(outputs)
+        for &out in &self.plan.outputs {
+            self.plan.uses[out as usize] += 1;
+        }
+        self.plan
     }
 
-    fn freeze(self, mut outputs: Vec<u32>) -> Plan<'g> {
-        let n = self.order.len();
-        let mut tasks = Vec::with_capacity(n);
-        let mut literal: Vec<bool> = Vec::with_capacity(n);
-        let mut dep_start = Vec::with_capacity(n + 1);
-        let mut dep_list = Vec::with_capacity(self.edge_found.len());
-        let mut uses = vec![0u32; n];
-        let mut waiting = Vec::with_capacity(n);
-        dep_start.push(0);
-        for &id in &self.order {
-            let node = self.found[id as usize];
-            let start = self.edge_start[id as usize] as usize;
-            let mut wait = 0;
-            for &dep_id in &self.edge_found[start..start + node.deps.len()] {
-                let dep = self.index[dep_id as usize];
-                uses[dep as usize] += 1;
-                wait += u32::from(!literal[dep as usize]);
-                dep_list.push(dep);
-            }
-            tasks.push(node);
-            literal.push(node.op.is_literal());
-            dep_start.push(dep_list.len() as u32);
-            waiting.push(wait);
+    /// Gives `node` the next plan index; its dependencies are `pending[pending_start..]`.
+    fn finish(&mut self, node: &'g Node, pending_start: usize) -> u32 {
+        let plan = &mut self.plan;
+        let index = plan.tasks.len() as u32;
+        let mut waiting = 0;
+        for &dep in &self.pending[pending_start..] {
+            plan.uses[dep as usize] += 1;
+            waiting += u32::from(!plan.literal[dep as usize]);
         }
-        for out in &mut outputs {
-            *out = self.index[*out as usize];
-            uses[*out as usize] += 1;
-        }
-        Plan {
-            tasks,
-            literal,
-            dep_start,
-            dep_list,
-            uses,
-            waiting,
-            outputs,
-            dependents: OnceLock::new(),
-        }
+        plan.dep_list.extend_from_slice(&self.pending[pending_start..]);
+        self.pending.truncate(pending_start);
+        plan.tasks.push(node);
+        plan.literal.push(node.op.is_literal());
+        plan.dep_start.push(plan.dep_list.len() as u32);
+        plan.uses.push(0);
+        plan.waiting.push(waiting);
+        self.seen.finish(node, index);
+        index
     }
 }
