@@ -108,6 +108,9 @@ impl<'g> Plan<'g> {
     /// Plans the tasks needed to compute `outputs`, in the order given.
     ///
     /// Costs O(tasks + edges) time and memory, and no recursion.
+    ///
+    /// # Panics
+    /// If the outputs need 2^32 tasks or more.
     pub fn new(outputs: &[TaskRef<'g>]) -> Self {
         Collector::new().run(outputs)
     }
@@ -400,7 +403,7 @@ impl<'g> Collector<'g> {
     /// Gives `node` the next plan index; its dependencies are `pending[pending_start..]`.
     fn finish(&mut self, node: &'g Node, pending_start: usize) -> u32 {
         let plan = &mut self.plan;
-        let index = plan.tasks.len() as u32;
+        let index = u32::try_from(plan.tasks.len()).expect("a plan holds fewer than 2^32 tasks");
         let mut waiting = 0;
         for &dep in &self.pending[pending_start..] {
             plan.uses[dep as usize] += 1;

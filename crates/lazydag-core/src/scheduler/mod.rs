@@ -27,7 +27,7 @@ use crate::value::Value;
 /// ```
 /// use lazydag_core::{delayed, Error, Plan, Scheduler, Value};
 ///
-/// /// Runs tasks in reverse-priority-safe plain index order, keeping every value.
+/// /// Runs tasks one by one in plan (priority) order, like the built-in `Sync`.
 /// struct Naive;
 /// impl Scheduler for Naive {
 ///     fn name(&self) -> &str { "naive" }
