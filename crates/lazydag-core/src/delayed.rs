@@ -14,7 +14,7 @@ use crate::compute::compute_with;
 use crate::error::Error;
 use crate::graph::TaskInfo;
 use crate::key::{Name, TaskKey};
-use crate::node::{Fallible, Literal, Node, Plain, Task};
+use crate::node::{Fallible, Gather, Literal, Node, Plain, Task};
 use crate::plan::TaskRef;
 use crate::scheduler::{Scheduler, default_scheduler};
 use crate::value::cloner;
@@ -197,6 +197,29 @@ impl<T> Delayed<T> {
     /// A reference to the recorded task, for inspection.
     pub fn task(&self) -> TaskRef<'_> {
         TaskRef::new(&self.node)
+    }
+}
+
+/// Gathers many handles into one handle of a `Vec`, in order: one task whose inputs are all
+/// of them, like passing a list of delayed values to a `dask.delayed` function.
+///
+/// ```
+/// use lazydag_core::{delayed, Delayed};
+/// fn square(x: u64) -> u64 { x * x }
+/// let parts: Delayed<Vec<u64>> = (1..=3).map(|i| delayed!(square(i))).collect();
+/// let total = parts.map(|v: Vec<u64>| v.iter().sum::<u64>());
+/// assert_eq!(total.compute().unwrap(), 14);
+/// ```
+impl<T: Send + 'static> FromIterator<Delayed<T>> for Delayed<Vec<T>> {
+    fn from_iter<I: IntoIterator<Item = Delayed<T>>>(items: I) -> Self {
+        let deps = items.into_iter().map(|d| d.node).collect();
+        Delayed::from_node(Node::new(Name::Static("gather"), deps, Gather::<T>::new()))
+    }
+}
+
+impl<'a, T: Send + 'static> FromIterator<&'a Delayed<T>> for Delayed<Vec<T>> {
+    fn from_iter<I: IntoIterator<Item = &'a Delayed<T>>>(items: I) -> Self {
+        items.into_iter().cloned().collect()
     }
 }
 

@@ -6,6 +6,8 @@
 /// arguments. Each argument is
 /// - a `Delayed<A>`: a dependency (the handle moves into the task),
 /// - a `&Delayed<A>`: a dependency (the handle stays usable), or
+/// - a `Vec<Delayed<A>>`, `&Vec<Delayed<A>>` or `&[Delayed<A>]`: gathered into one
+///   dependency of type `Vec<A>` (like a list of delayed values passed to a dask function),
 /// - a plain value of type `A`: it becomes a literal node of the graph.
 ///
 /// The task's name is the function's name (`add`); a closure is named `closure`. Set another
@@ -27,6 +29,10 @@
 /// assert_eq!(z.compute().unwrap(), 125);
 /// assert_eq!(w.compute().unwrap(), 24);
 /// assert_eq!(z.key().name(), "add");
+///
+/// fn total(xs: Vec<i64>) -> i64 { xs.iter().sum() }
+/// let squares: Vec<_> = (1..=3).map(|i| delayed!(square(i))).collect();
+/// assert_eq!(delayed!(total(&squares)).compute().unwrap(), 14);
 /// ```
 ///
 /// Tasks run on other threads, so functions, arguments and results must be `Send`:

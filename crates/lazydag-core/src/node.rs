@@ -179,6 +179,29 @@ impl<T: Send + 'static> Op for Literal<T> {
     }
 }
 
+/// Gathers any number of same-typed inputs into one `Vec`, in dependency order.
+pub(crate) struct Gather<T>(PhantomData<fn() -> T>);
+
+impl<T> Gather<T> {
+    pub(crate) fn new() -> Self {
+        Gather(PhantomData)
+    }
+}
+
+impl<T: Send + 'static> Op for Gather<T> {
+    fn is_literal(&self) -> bool {
+        false
+    }
+
+    fn run(&self, inputs: &mut Vec<Value>, _: Option<Cloner>) -> Result<Value, Failure> {
+        Ok(Value::new(inputs.drain(..).map(Value::take::<T>).collect::<Vec<T>>()))
+    }
+
+    fn output_type(&self) -> &'static str {
+        type_name::<Vec<T>>()
+    }
+}
+
 /// Marks an [`Op`] whose function returns a plain value.
 #[derive(Debug)]
 pub(crate) enum Plain {}

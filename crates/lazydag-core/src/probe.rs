@@ -51,6 +51,27 @@ impl<A: Send + 'static> ArgProbe<&Delayed<A>> {
     }
 }
 
+impl<A: Send + 'static> ArgProbe<Vec<Delayed<A>>> {
+    /// A `Vec` of handles is gathered into one dependency of type `Vec<A>`.
+    pub fn __lazydag_arg(&self) -> Delayed<Vec<A>> {
+        self.take().into_iter().collect()
+    }
+}
+
+impl<A: Send + 'static> ArgProbe<&Vec<Delayed<A>>> {
+    /// A borrowed `Vec` of handles is gathered into one dependency of type `Vec<A>`.
+    pub fn __lazydag_arg(&self) -> Delayed<Vec<A>> {
+        self.take().iter().collect()
+    }
+}
+
+impl<A: Send + 'static> ArgProbe<&[Delayed<A>]> {
+    /// A slice of handles is gathered into one dependency of type `Vec<A>`.
+    pub fn __lazydag_arg(&self) -> Delayed<Vec<A>> {
+        self.take().iter().collect()
+    }
+}
+
 /// A plain argument whose type is `Debug` becomes a literal that DOT can show.
 pub trait DebugArg {
     /// The literal's type.
