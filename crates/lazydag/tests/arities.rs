@@ -5,6 +5,7 @@ use lazydag::prelude::*;
 fn zero() -> u32 {
     1
 }
+#[allow(clippy::too_many_arguments)]
 fn eight(a: u32, b: u32, c: u32, d: u32, e: u32, f: u32, g: u32, h: u32) -> u32 {
     a + b + c + d + e + f + g + h
 }
