@@ -2,6 +2,7 @@
 
 use std::borrow::Borrow;
 
+use crate::control::Control;
 use crate::delayed::Delayed;
 use crate::error::Error;
 use crate::outputs::Outputs;
@@ -30,9 +31,74 @@ pub fn compute<O: Outputs>(outputs: O) -> Result<O::Values, Error> {
 /// The first task that fails or panics, named in the [`Error`]; [`Error::Scheduler`] if the
 /// scheduler returns values that do not match the plan's outputs.
 pub fn compute_with<O: Outputs>(outputs: O, scheduler: &dyn Scheduler) -> Result<O::Values, Error> {
+    compute_with_control(outputs, scheduler, &Control::default())
+}
+
+/// Computes several outputs with the given scheduler and options (cancel token, timeout).
+/// In keep-going mode the first failure among the outputs is returned; use
+/// [`compute_settled`] to get each output's own result.
+///
+/// ```
+/// use std::time::Duration;
+/// use lazydag_core::{compute_with_control, delayed, Control, scheduler::Sync};
+/// let control = Control::new().timeout(Duration::from_secs(60));
+/// assert_eq!(compute_with_control(delayed(4), &Sync, &control).unwrap(), 4);
+/// ```
+///
+/// # Errors
+/// As [`compute_with`], plus [`Error::Cancelled`] and [`Error::TimedOut`].
+pub fn compute_with_control<O: Outputs>(
+    outputs: O,
+    scheduler: &dyn Scheduler,
+    control: &Control,
+) -> Result<O::Values, Error> {
     let mut roots = Vec::new();
     outputs.roots(&mut roots);
-    let plan = Plan::new(&roots);
+    let values = execute(&roots, scheduler, control)?;
+    let values = values.into_iter().map(Plan::settled).collect::<Result<Vec<_>, _>>()?;
+    outputs.unpack(&mut values.into_iter()).map_err(|err| blame(err, scheduler))
+}
+
+/// Computes same-typed outputs in keep-going mode: a failing task does not stop independent
+/// branches, and each output gets its own result (dask/dask#799). Cancellation and timeouts
+/// still stop the whole compute, and then every output reports that.
+///
+/// ```
+/// use lazydag_core::{compute_settled, try_delayed, Control, scheduler::Sync};
+/// fn parse(s: &'static str) -> Result<i32, std::num::ParseIntError> { s.parse() }
+/// let outs = vec![try_delayed!(parse("1")), try_delayed!(parse("x")), try_delayed!(parse("3"))];
+/// let results = compute_settled(&outs, &Sync, &Control::new());
+/// assert_eq!(results[0].as_ref().ok(), Some(&1));
+/// assert!(results[1].is_err());
+/// assert_eq!(results[2].as_ref().ok(), Some(&3));
+/// ```
+pub fn compute_settled<T: Send + 'static>(
+    outputs: &[Delayed<T>],
+    scheduler: &dyn Scheduler,
+    control: &Control,
+) -> Vec<Result<T, Error>> {
+    let roots: Vec<_> = outputs.iter().map(Delayed::task).collect();
+    let control = control.clone().keep_going(true);
+    match execute(&roots, scheduler, &control) {
+        Err(err) => outputs.iter().map(|_| Err(err.clone())).collect(),
+        Ok(values) => values
+            .into_iter()
+            .zip(outputs)
+            .map(|(value, output)| {
+                let value = Plan::settled(value)?;
+                output.unpack(&mut vec![value].into_iter()).map_err(|err| blame(err, scheduler))
+            })
+            .collect(),
+    }
+}
+
+/// Plans `roots`, checks the plan, and runs it.
+fn execute(
+    roots: &[crate::plan::TaskRef<'_>],
+    scheduler: &dyn Scheduler,
+    control: &Control,
+) -> Result<Vec<crate::value::Value>, Error> {
+    let plan = Plan::new(roots).with_control(control);
     let _span =
         tracing::debug_span!("compute", scheduler = scheduler.name(), tasks = plan.len()).entered();
     plan.check()?;
@@ -43,12 +109,17 @@ pub fn compute_with<O: Outputs>(outputs: O, scheduler: &dyn Scheduler) -> Result
             message: format!("returned {} values for {} outputs", values.len(), roots.len()),
         });
     }
-    outputs.unpack(&mut values.into_iter()).map_err(|err| match err {
+    Ok(values)
+}
+
+/// Names the scheduler in a contract error found while unpacking its values.
+fn blame(err: Error, scheduler: &dyn Scheduler) -> Error {
+    match err {
         Error::Scheduler { message, .. } => {
             Error::Scheduler { scheduler: scheduler.name().to_owned(), message }
         }
         other => other,
-    })
+    }
 }
 
 /// Computes a collection of same-typed outputs, returning their values in order, like

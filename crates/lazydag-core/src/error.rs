@@ -1,9 +1,11 @@
 //! The one error type of a compute.
 
+use std::sync::Arc;
+
 use crate::key::TaskKey;
 
 /// Why a compute did not return its values. Every variant that concerns a task names it.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// A fallible task returned `Err`.
@@ -13,7 +15,7 @@ pub enum Error {
         task: TaskKey,
         /// The error the task returned.
         #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
+        source: Arc<dyn std::error::Error + Send + Sync>,
     },
 
     /// A task panicked. The panic was caught at the task boundary; the process, the graph and
@@ -54,6 +56,27 @@ pub enum Error {
         type_name: &'static str,
     },
 
+    /// The compute was cancelled through its [`CancelToken`](crate::CancelToken). Tasks that
+    /// were running finished; no task started after the cancellation was seen.
+    #[error("the compute was cancelled")]
+    Cancelled,
+
+    /// The compute ran past its timeout. Tasks that were running finished (a thread cannot be
+    /// killed); no task started after the deadline was seen.
+    #[error("the compute timed out after {timeout:?}")]
+    TimedOut {
+        /// The timeout that was set.
+        timeout: std::time::Duration,
+    },
+
+    /// A configuration value is invalid (an unknown scheduler name, a bad worker count, an
+    /// unreadable config file). The message names the setting and the valid values.
+    #[error("invalid lazydag configuration: {message}")]
+    Config {
+        /// What is wrong and what would be valid.
+        message: String,
+    },
+
     /// A scheduler broke its contract (for example, returned the wrong number of values).
     #[error("scheduler `{scheduler}` broke its contract: {message}")]
     Scheduler {
@@ -79,7 +102,10 @@ impl Error {
             | Error::Panicked { task, .. }
             | Error::NotClone { task, .. }
             | Error::LiteralMoved { task, .. } => Some(task),
-            Error::Scheduler { .. } => None,
+            Error::Cancelled
+            | Error::TimedOut { .. }
+            | Error::Config { .. }
+            | Error::Scheduler { .. } => None,
         }
     }
 }

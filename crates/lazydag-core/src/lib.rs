@@ -21,6 +21,7 @@
 #![deny(missing_docs)]
 
 mod compute;
+mod control;
 mod delayed;
 mod dot;
 mod error;
@@ -36,10 +37,14 @@ pub mod __private {
     pub use crate::probe::*;
 }
 mod probe;
+mod runtime;
 pub mod scheduler;
 mod value;
 
-pub use crate::compute::{compute, compute_all, compute_with};
+pub use crate::compute::{
+    compute, compute_all, compute_settled, compute_with, compute_with_control,
+};
+pub use crate::control::{CancelToken, Control};
 pub use crate::delayed::{Delayed, delayed, delayed_once};
 pub use crate::dot::to_dot;
 pub use crate::error::Error;
@@ -47,5 +52,6 @@ pub use crate::graph::{TaskInfo, graph};
 pub use crate::key::TaskKey;
 pub use crate::outputs::Outputs;
 pub use crate::plan::{Plan, TaskRef};
+pub use crate::runtime::runtime;
 pub use crate::scheduler::Scheduler;
 pub use crate::value::Value;

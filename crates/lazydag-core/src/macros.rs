@@ -73,6 +73,31 @@ macro_rules! try_delayed {
     };
 }
 
+/// Records an async call as a task: the function returns a future (an `async fn`, or a
+/// closure returning an `async` block), and the task's value is the future's output.
+///
+/// Arguments work as in [`delayed!`]. The async scheduler awaits such tasks on tokio, so many
+/// I/O-bound tasks overlap; the other schedulers run each one to completion on their worker
+/// thread (inside lazydag's shared tokio runtime context, so tokio timers and I/O work).
+///
+/// ```
+/// use std::time::Duration;
+/// use lazydag_core::{delayed, delayed_async};
+/// async fn fetch(id: u32) -> String {
+///     tokio::time::sleep(Duration::from_millis(1)).await;
+///     format!("record {id}")
+/// }
+/// fn shout(s: String) -> String { s.to_uppercase() }
+/// let page = delayed!(shout(delayed_async!(fetch(7))));
+/// assert_eq!(page.compute().unwrap(), "RECORD 7");
+/// ```
+#[macro_export]
+macro_rules! delayed_async {
+    ($($call:tt)+) => {
+        $crate::__delayed_split!(asynchronous [] $($call)+)
+    };
+}
+
 /// Splits `f(args)` into the function tokens and the final argument group.
 #[doc(hidden)]
 #[macro_export]

@@ -10,8 +10,10 @@
 
 use std::any::type_name;
 use std::fmt;
+use std::future::Future;
 use std::marker::PhantomData;
 use std::mem;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -29,7 +31,10 @@ pub(crate) enum Failure {
     /// The task function returned `Err`.
     Err(Box<dyn std::error::Error + Send + Sync>),
     /// A non-`Clone` literal was already moved into an earlier compute.
-    LiteralMoved,
+    LiteralMoved {
+        /// The literal's type.
+        type_name: &'static str,
+    },
 }
 
 /// What a node does when it runs: the one type-erased operation per node.
@@ -48,7 +53,20 @@ pub(crate) trait Op: Send + Sync + 'static {
     fn describe(&self) -> Option<String> {
         None
     }
+
+    /// Whether the task is async: [`start`](Op::start) returns its future.
+    fn is_async(&self) -> bool {
+        false
+    }
+
+    /// Starts an async task on `inputs` (drained); `None` for other ops.
+    fn start(&self, _inputs: &mut Vec<Value>) -> Option<TaskFuture> {
+        None
+    }
 }
+
+/// The future of a running async task.
+pub(crate) type TaskFuture = Pin<Box<dyn Future<Output = Result<Value, Failure>> + Send>>;
 
 /// One recorded task. `op` comes last so `Arc<Node<ConcreteOp>>` coerces to `Arc<Node>`.
 pub(crate) struct Node<O: ?Sized = dyn Op> {
@@ -163,8 +181,10 @@ impl<T: Send + 'static> Op for Literal<T> {
         let mut slot = self.value.lock().unwrap_or_else(|poison| poison.into_inner());
         match (cloner, slot.as_ref()) {
             (Some(clone), Some(value)) => Ok(clone(value)),
-            (None, Some(_)) => slot.take().ok_or(Failure::LiteralMoved),
-            (_, None) => Err(Failure::LiteralMoved),
+            (None, Some(_)) => {
+                slot.take().ok_or(Failure::LiteralMoved { type_name: type_name::<T>() })
+            }
+            (_, None) => Err(Failure::LiteralMoved { type_name: type_name::<T>() }),
         }
     }
 
@@ -201,6 +221,10 @@ impl<T: Send + 'static> Op for Gather<T> {
         type_name::<Vec<T>>()
     }
 }
+
+/// Marks an [`Op`] whose function returns a future (recorded with `delayed_async!`).
+#[derive(Debug)]
+pub(crate) enum Async {}
 
 /// Marks an [`Op`] whose function returns a plain value.
 #[derive(Debug)]
@@ -270,6 +294,39 @@ macro_rules! task_arity {
 
             fn output_type(&self) -> &'static str {
                 type_name::<Out>()
+            }
+        }
+        impl<Fun, Fut, $($arg),*> Op for Task<Fun, ($($arg,)*), Async>
+        where
+            Fun: Fn($($arg),*) -> Fut + Send + Sync + 'static,
+            Fut: Future + Send + 'static,
+            Fut::Output: Send + 'static,
+            $($arg: Send + 'static,)*
+        {
+            fn is_literal(&self) -> bool {
+                false
+            }
+
+            fn is_async(&self) -> bool {
+                true
+            }
+
+            fn run(&self, inputs: &mut Vec<Value>, _: Option<Cloner>) -> Result<Value, Failure> {
+                let future = self.start(inputs).expect("an async op starts a future");
+                crate::runtime::block_on(future)
+            }
+
+            #[allow(unused_mut, unused_variables, non_snake_case)]
+            fn start(&self, inputs: &mut Vec<Value>) -> Option<TaskFuture> {
+                let mut inputs = inputs.drain(..);
+                $(let $arg = inputs.next().expect("one input per dependency").take::<$arg>();)*
+                drop(inputs);
+                let future = (self.f)($($arg),*);
+                Some(Box::pin(async move { Ok(Value::new(future.await)) }))
+            }
+
+            fn output_type(&self) -> &'static str {
+                type_name::<Fut::Output>()
             }
         }
     };

@@ -11,14 +11,19 @@
 //! Schedulers use the index as the task's static priority (smaller runs first).
 
 use std::fmt;
+use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use futures::FutureExt as _;
 use std::sync::{Mutex, MutexGuard, OnceLock, TryLockError};
 
 use std::collections::hash_map::Entry;
 
 use rustc_hash::FxHashMap;
 
+use crate::control::{CancelToken, Control};
 use crate::error::{Error, panic_message};
 use crate::key::TaskKey;
 use crate::node::{Failure, Node};
@@ -102,7 +107,20 @@ pub struct Plan<'g> {
     waiting: Vec<u32>,
     outputs: Vec<u32>,
     dependents: OnceLock<(Vec<u32>, Vec<u32>)>,
+    stop: Stop,
 }
+
+/// The caller's [`Control`], resolved when the compute starts.
+#[derive(Debug, Default)]
+struct Stop {
+    cancel: Option<CancelToken>,
+    deadline: Option<(Instant, Duration)>,
+    keep_going: bool,
+}
+
+/// A failed value in keep-going mode: it flows to dependents in place of their input, so they
+/// are skipped and report the original failure.
+struct Poison(Error);
 
 impl<'g> Plan<'g> {
     /// Plans the tasks needed to compute `outputs`, in the order given.
@@ -113,6 +131,53 @@ impl<'g> Plan<'g> {
     /// If the outputs need 2^32 tasks or more.
     pub fn new(outputs: &[TaskRef<'g>]) -> Self {
         Collector::new().run(outputs)
+    }
+
+    /// Applies the caller's options; the timeout starts counting now.
+    pub(crate) fn with_control(mut self, control: &Control) -> Self {
+        self.stop = Stop {
+            cancel: control.cancel.clone(),
+            deadline: control.timeout.map(|t| (Instant::now() + t, t)),
+            keep_going: control.keep_going,
+        };
+        self
+    }
+
+    /// Whether a scheduler should start no more tasks: the compute was cancelled or timed
+    /// out. Check it before starting each task; then wait for running tasks and return
+    /// [`stop_error`](Plan::stop_error). One relaxed load, plus a clock read with a timeout.
+    #[inline]
+    pub fn should_stop(&self) -> bool {
+        self.stop.cancel.as_ref().is_some_and(CancelToken::is_cancelled)
+            || self.stop.deadline.is_some_and(|(at, _)| Instant::now() >= at)
+    }
+
+    /// The error a stopped compute returns: [`Error::Cancelled`] or [`Error::TimedOut`].
+    pub fn stop_error(&self) -> Option<Error> {
+        if self.stop.cancel.as_ref().is_some_and(CancelToken::is_cancelled) {
+            return Some(Error::Cancelled);
+        }
+        match self.stop.deadline {
+            Some((at, timeout)) if Instant::now() >= at => Some(Error::TimedOut { timeout }),
+            _ => None,
+        }
+    }
+
+    /// When the compute's timeout expires, if it has one.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.stop.deadline.map(|(at, _)| at)
+    }
+
+    /// Whether the compute runs in keep-going mode. Schedulers need not care: in that mode
+    /// [`run`](Plan::run) turns a task failure into a value that skips its dependents.
+    pub fn keep_going(&self) -> bool {
+        self.stop.keep_going
+    }
+
+    /// Whether task `i` is async (recorded with `delayed_async!`): the async scheduler awaits
+    /// it with [`start_async`](Plan::start_async); [`run`](Plan::run) blocks on it.
+    pub fn is_async(&self, i: usize) -> bool {
+        self.tasks[i].op.is_async()
     }
 
     /// The number of planned tasks, literals included.
@@ -179,20 +244,79 @@ impl<'g> Plan<'g> {
     /// [`Error::Failed`] when the task returns `Err`, [`Error::Panicked`] when it panics (the
     /// panic is caught here), [`Error::LiteralMoved`] for a spent non-`Clone` literal.
     pub fn run(&self, i: usize, inputs: &mut Vec<Value>) -> Result<Value, Error> {
+        if let Some(poisoned) = self.upstream_failure(inputs) {
+            return Ok(poisoned);
+        }
         let node = self.tasks[i];
         let cloner = if self.literal[i] { node.cloner() } else { None };
         let _span = tracing::trace_span!("task", key = %node.key()).entered();
         let outcome = catch_unwind(AssertUnwindSafe(|| node.op.run(inputs, cloner)));
         inputs.clear();
+        self.settle(node, outcome)
+    }
+
+    /// Starts async task `i` on `inputs` and returns the future that finishes it, or `None`
+    /// if the task is not async. The future owns everything it needs (`'static`), catches a
+    /// panic while polled, and reports errors like [`run`](Plan::run).
+    pub fn start_async(
+        &self,
+        i: usize,
+        inputs: &mut Vec<Value>,
+    ) -> Option<impl Future<Output = Result<Value, Error>> + Send + 'static> {
+        let node = self.tasks[i];
+        if !node.op.is_async() {
+            return None;
+        }
+        let keep_going = self.stop.keep_going;
+        let poisoned = self.upstream_failure(inputs);
+        let key = node.key();
+        let started = match poisoned {
+            Some(_) => None,
+            None => Some(catch_unwind(AssertUnwindSafe(|| node.op.start(inputs)))),
+        };
+        inputs.clear();
+        Some(async move {
+            let outcome = match started {
+                None => return Ok(poisoned.expect("skipped because an input failed")),
+                Some(Err(payload)) => Err(payload),
+                Some(Ok(future)) => {
+                    let future = future.expect("an async op starts a future");
+                    AssertUnwindSafe(future).catch_unwind().await
+                }
+            };
+            settle_keyed(key, keep_going, outcome)
+        })
+    }
+
+    /// In keep-going mode, the failure among `inputs` (which it drops), if any.
+    fn upstream_failure(&self, inputs: &mut Vec<Value>) -> Option<Value> {
+        if !self.stop.keep_going {
+            return None;
+        }
+        let failed = inputs.iter().position(Value::is::<Poison>)?;
+        let poisoned = inputs.swap_remove(failed);
+        inputs.clear();
+        Some(poisoned)
+    }
+
+    /// Turns a caught outcome into the task's result.
+    fn settle(
+        &self,
+        node: &Node,
+        outcome: std::thread::Result<Result<Value, Failure>>,
+    ) -> Result<Value, Error> {
         match outcome {
             Ok(Ok(value)) => Ok(value),
-            Ok(Err(Failure::Err(source))) => Err(Error::Failed { task: node.key(), source }),
-            Ok(Err(Failure::LiteralMoved)) => {
-                Err(Error::LiteralMoved { task: node.key(), type_name: node.op.output_type() })
-            }
-            Err(payload) => {
-                Err(Error::Panicked { task: node.key(), message: panic_message(&*payload) })
-            }
+            other => settle_keyed(node.key(), self.stop.keep_going, other),
+        }
+    }
+
+    /// Takes a requested output's value apart: the value, or in keep-going mode the failure it
+    /// stands for.
+    pub(crate) fn settled(value: Value) -> Result<Value, Error> {
+        match value.downcast::<Poison>() {
+            Ok(Poison(err)) => Err(err),
+            Err(value) => Ok(value),
         }
     }
 
@@ -202,6 +326,9 @@ impl<'g> Plan<'g> {
     /// [`Error::Panicked`] if the type's `Clone` panics; [`Error::NotClone`] if the type is
     /// not known to be `Clone` (a plan that passed [`check`](Plan::check) never asks that).
     pub fn share(&self, i: usize, value: &Value) -> Result<Value, Error> {
+        if let Some(Poison(err)) = value.downcast_ref::<Poison>() {
+            return Ok(Value::new(Poison(err.clone())));
+        }
         let node = self.tasks[i];
         let Some(clone) = node.cloner() else {
             return Err(self.not_clone(i));
@@ -251,6 +378,24 @@ impl<'g> Plan<'g> {
         }
         (start, list)
     }
+}
+
+/// Turns a caught outcome (not a success) into the task's error, or in keep-going mode into a
+/// value that stands for it.
+fn settle_keyed(
+    key: TaskKey,
+    keep_going: bool,
+    outcome: std::thread::Result<Result<Value, Failure>>,
+) -> Result<Value, Error> {
+    let err = match outcome {
+        Ok(Ok(value)) => return Ok(value),
+        Ok(Err(Failure::Err(source))) => Error::Failed { task: key, source: source.into() },
+        Ok(Err(Failure::LiteralMoved { type_name })) => {
+            Error::LiteralMoved { task: key, type_name }
+        }
+        Err(payload) => Error::Panicked { task: key, message: panic_message(&*payload) },
+    };
+    if keep_going { Ok(Value::new(Poison(err))) } else { Err(err) }
 }
 
 impl fmt::Debug for Plan<'_> {
@@ -359,6 +504,7 @@ impl<'g> Collector<'g> {
                 waiting: Vec::new(),
                 outputs: Vec::new(),
                 dependents: OnceLock::new(),
+                stop: Stop::default(),
             },
             pending: Vec::new(),
         }

@@ -167,6 +167,9 @@ macro_rules! recorders {
             Delayed::from_node(Node::new(Name::Static(name), deps, task))
         }
     )*};
+    (asynchronous: $($rest:tt)*) => {
+        async_recorders! { $($rest)* }
+    };
     (fallible: $($fname:ident ($($arg:ident $handle:ident),*);)*) => {$(
         /// Records a fallible task of this arity.
         #[allow(clippy::too_many_arguments)]
@@ -183,6 +186,28 @@ macro_rules! recorders {
         {
             let deps = smallvec![$($handle.node),*];
             let task = Task::<Fun, ($($arg,)*), Fallible>::new(f);
+            Delayed::from_node(Node::new(Name::Static(name), deps, task))
+        }
+    )*};
+}
+
+macro_rules! async_recorders {
+    ($($fname:ident ($($arg:ident $handle:ident),*);)*) => {$(
+        /// Records an async task of this arity.
+        #[allow(clippy::too_many_arguments)]
+        pub fn $fname<Fun, Fut, $($arg),*>(
+            name: &'static str,
+            f: Fun,
+            $($handle: Delayed<$arg>,)*
+        ) -> Delayed<Fut::Output>
+        where
+            Fun: Fn($($arg),*) -> Fut + Send + Sync + 'static,
+            Fut: std::future::Future + Send + 'static,
+            Fut::Output: Send + 'static,
+            $($arg: Send + 'static,)*
+        {
+            let deps = smallvec![$($handle.node),*];
+            let task = Task::<Fun, ($($arg,)*), Async>::new(f);
             Delayed::from_node(Node::new(Name::Static(name), deps, task))
         }
     )*};
@@ -218,4 +243,12 @@ pub mod fallible {
     use crate::node::{Fallible, Task};
 
     arities!(fallible);
+}
+
+/// Recorders for async tasks: the function returns a future.
+pub mod asynchronous {
+    use super::{Delayed, Name, Node, smallvec};
+    use crate::node::{Async, Task};
+
+    arities!(asynchronous);
 }

@@ -32,8 +32,9 @@
 #![deny(missing_docs)]
 
 pub use lazydag_core::{
-    Delayed, Error, Outputs, Plan, Scheduler, TaskInfo, TaskKey, TaskRef, Value, compute,
-    compute_all, compute_with, delayed, delayed_once, graph, to_dot, try_delayed,
+    CancelToken, Control, Delayed, Error, Outputs, Plan, Scheduler, TaskInfo, TaskKey, TaskRef,
+    Value, compute, compute_all, compute_settled, compute_with, compute_with_control, delayed,
+    delayed_async, delayed_once, graph, runtime, to_dot, try_delayed,
 };
 
 /// The DAG library lazydag uses for inspection graphs ([`graph`], [`Delayed::graph`]).
@@ -48,5 +49,7 @@ pub mod scheduler {
 
 pub mod prelude {
     //! The names most programs need: `use lazydag::prelude::*;`.
-    pub use lazydag_core::{Delayed, compute, compute_all, delayed, delayed_once, try_delayed};
+    pub use lazydag_core::{
+        Delayed, compute, compute_all, delayed, delayed_async, delayed_once, try_delayed,
+    };
 }

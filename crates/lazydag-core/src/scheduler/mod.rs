@@ -21,8 +21,15 @@ use crate::value::Value;
 /// - run every non-literal task at most once, and only after all of its inputs are done;
 /// - hand each input to a task with [`Plan::share`] for every use but the last, which gets the
 ///   value moved; drop values as soon as their last use has taken them;
-/// - on the first error, start no new task and return that error;
-/// - return one value per entry of [`Plan::outputs`], in order.
+/// - on the first error, start no new task, wait for running tasks, and return that error;
+/// - before starting each task, check [`Plan::should_stop`]; once it is true, start no new
+///   task, wait for running tasks, and return [`Plan::stop_error`];
+/// - return one value per entry of [`Plan::outputs`], in order;
+/// - an async task ([`Plan::is_async`]) may be run to completion with [`Plan::run`], which
+///   blocks the calling thread, or awaited through [`Plan::start_async`].
+///
+/// Keep-going mode needs nothing from a scheduler: [`Plan::run`] then returns failures as
+/// values that skip their dependents.
 ///
 /// ```
 /// use lazydag_core::{delayed, Error, Plan, Scheduler, Value};

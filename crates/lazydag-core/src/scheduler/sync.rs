@@ -37,6 +37,9 @@ impl Scheduler for Sync {
             if plan.is_literal(i) {
                 continue;
             }
+            if plan.should_stop() {
+                return Err(plan.stop_error().expect("a stopped plan says why"));
+            }
             for &d in plan.deps(i) {
                 inputs.push(run.take(d as usize)?);
             }

@@ -1,0 +1,87 @@
+//! How a caller steers a running compute: cancellation, a timeout, and keep-going mode.
+//!
+//! Schedulers see these through the [`Plan`](crate::Plan): before starting each task they ask
+//! [`Plan::should_stop`](crate::Plan::should_stop), which costs one relaxed atomic load (plus a
+//! clock read when a timeout is set). Stopping never interrupts a running task: Rust cannot
+//! kill a thread, so a compute returns once the tasks already running have finished.
+//!
+//! Memory ordering: the cancel flag is a lone `AtomicBool` that publishes no other data, so
+//! `Relaxed` loads and stores suffice; a scheduler sees the flag at its next check.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// Cancels computes from another thread. Clones share one flag; once cancelled, every compute
+/// using the token stops (starts no new task) and returns [`Error::Cancelled`](crate::Error).
+///
+/// ```
+/// use lazydag_core::{compute_with_control, delayed, CancelToken, Control, Error, scheduler::Sync};
+/// let token = CancelToken::new();
+/// token.cancel();
+/// let control = Control::new().cancel_token(token.clone());
+/// let err = compute_with_control(delayed(1).map(|x: i32| x + 1), &Sync, &control).unwrap_err();
+/// assert!(matches!(err, Error::Cancelled));
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct CancelToken(Arc<AtomicBool>);
+
+impl CancelToken {
+    /// A token that is not cancelled.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Cancels every compute that uses this token, now and later.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether [`cancel`](CancelToken::cancel) was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Per-compute options: a cancel token, a timeout, and keep-going mode.
+///
+/// - **cancel token**: [`CancelToken::cancel`] from any thread stops the compute.
+/// - **timeout**: no task starts after it has passed; the compute returns
+///   [`Error::TimedOut`](crate::Error::TimedOut).
+/// - **keep going** (dask/dask#799): a failing task does not stop the compute. Its dependents
+///   are skipped and carry its error, independent branches finish, and each output gets its
+///   own result (see [`compute_settled`](crate::compute_settled)).
+#[derive(Clone, Debug, Default)]
+pub struct Control {
+    pub(crate) cancel: Option<CancelToken>,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) keep_going: bool,
+}
+
+impl Control {
+    /// Defaults: no token, no timeout, stop at the first error.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Stops the compute when `token` is cancelled.
+    #[must_use]
+    pub fn cancel_token(mut self, token: CancelToken) -> Self {
+        self.cancel = Some(token);
+        self
+    }
+
+    /// Stops the compute once `timeout` has passed since it started.
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Lets independent branches finish when a task fails.
+    #[must_use]
+    pub fn keep_going(mut self, keep_going: bool) -> Self {
+        self.keep_going = keep_going;
+        self
+    }
+}
