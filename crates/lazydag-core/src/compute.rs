@@ -6,7 +6,7 @@ use crate::control::Control;
 use crate::delayed::Delayed;
 use crate::error::Error;
 use crate::outputs::Outputs;
-use crate::plan::Plan;
+use crate::plan::{Plan, PlanView};
 use crate::scheduler::{Scheduler, default_scheduler};
 
 /// Computes several outputs at once with the default scheduler; shared sub-results are
@@ -55,7 +55,7 @@ pub fn compute_with_control<O: Outputs>(
     let mut roots = Vec::new();
     outputs.roots(&mut roots);
     let values = execute(&roots, scheduler, control)?;
-    let values = values.into_iter().map(Plan::settled).collect::<Result<Vec<_>, _>>()?;
+    let values = values.into_iter().map(PlanView::settled).collect::<Result<Vec<_>, _>>()?;
     outputs.unpack(&mut values.into_iter()).map_err(|err| blame(err, scheduler))
 }
 
@@ -85,7 +85,7 @@ pub fn compute_settled<T: Send + 'static>(
             .into_iter()
             .zip(outputs)
             .map(|(value, output)| {
-                let value = Plan::settled(value)?;
+                let value = PlanView::settled(value)?;
                 output.unpack(&mut vec![value].into_iter()).map_err(|err| blame(err, scheduler))
             })
             .collect(),
@@ -98,10 +98,11 @@ fn execute(
     scheduler: &dyn Scheduler,
     control: &Control,
 ) -> Result<Vec<crate::value::Value>, Error> {
-    let plan = Plan::new(roots).with_control(control);
+    let plan = Plan::with_control(roots, control);
+    let view = plan.view();
     let _span =
-        tracing::debug_span!("compute", scheduler = scheduler.name(), tasks = plan.len()).entered();
-    plan.check()?;
+        tracing::debug_span!("compute", scheduler = scheduler.name(), tasks = view.len()).entered();
+    view.check()?;
     let values = scheduler.execute(&plan)?;
     if values.len() != roots.len() {
         return Err(Error::Scheduler {

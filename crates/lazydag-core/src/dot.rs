@@ -8,7 +8,7 @@
 use std::fmt::Write as _;
 
 use crate::outputs::Outputs;
-use crate::plan::Plan;
+use crate::plan::{Plan, PlanView};
 
 /// The graph that computes `outputs`, in Graphviz DOT.
 ///
@@ -23,11 +23,11 @@ use crate::plan::Plan;
 pub fn to_dot<O: Outputs>(outputs: O) -> String {
     let mut roots = Vec::new();
     outputs.roots(&mut roots);
-    plan_to_dot(&Plan::new(&roots))
+    plan_to_dot(Plan::new(&roots).view())
 }
 
 /// Renders a plan.
-pub(crate) fn plan_to_dot(plan: &Plan<'_>) -> String {
+pub(crate) fn plan_to_dot(plan: &PlanView<'_>) -> String {
     let mut out = String::with_capacity(64 + plan.len() * 48);
     out.push_str("digraph lazydag {\n  rankdir=BT;\n  node [fontname=\"Helvetica\"];\n");
     let mut is_output = vec![false; plan.len()];

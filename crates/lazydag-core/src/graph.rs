@@ -33,6 +33,7 @@ pub fn graph<O: Outputs>(outputs: O) -> DiGraph<TaskInfo, ()> {
     let mut roots = Vec::new();
     outputs.roots(&mut roots);
     let plan = Plan::new(&roots);
+    let plan = plan.view();
     let mut graph = DiGraph::with_capacity(plan.len(), plan.len());
     for i in 0..plan.len() {
         let task = plan.task(i);

@@ -51,7 +51,7 @@ pub use crate::error::Error;
 pub use crate::graph::{TaskInfo, graph};
 pub use crate::key::TaskKey;
 pub use crate::outputs::Outputs;
-pub use crate::plan::{Plan, TaskRef};
+pub use crate::plan::{Plan, PlanView, TaskRef};
 pub use crate::runtime::runtime;
 pub use crate::scheduler::Scheduler;
 pub use crate::value::Value;

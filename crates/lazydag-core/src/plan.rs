@@ -17,7 +17,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use futures::FutureExt as _;
-use std::sync::{Mutex, MutexGuard, OnceLock, TryLockError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, TryLockError};
 
 use std::collections::hash_map::Entry;
 
@@ -31,10 +31,10 @@ use crate::value::Value;
 
 /// A borrowed view of one recorded task, for inspection and for schedulers.
 #[derive(Clone, Copy)]
-pub struct TaskRef<'g>(&'g Node);
+pub struct TaskRef<'g>(&'g Arc<Node>);
 
 impl<'g> TaskRef<'g> {
-    pub(crate) fn new(node: &'g Node) -> Self {
+    pub(crate) fn new(node: &'g Arc<Node>) -> Self {
         TaskRef(node)
     }
 
@@ -71,7 +71,63 @@ impl fmt::Debug for TaskRef<'_> {
     }
 }
 
-/// A frozen execution plan: tasks in priority order, with dependencies and dependents as
+self_cell::self_cell!(
+    /// A plan together with the handles that keep its graph alive.
+    struct PlanCell {
+        owner: Vec<Arc<Node>>,
+        #[covariant]
+        dependent: PlanView,
+    }
+);
+
+/// A frozen execution plan, cheap to clone and `'static`, so a scheduler can hand it to
+/// threads that outlive one call (a pool). It owns the output handles, which keep every
+/// planned task alive; [`view`](Plan::view) borrows the plan itself.
+///
+/// ```
+/// use lazydag_core::{delayed, Plan};
+/// fn inc(x: i32) -> i32 { x + 1 }
+/// let plan = Plan::new(&[delayed!(inc(1)).task()]);
+/// let shared = plan.clone();
+/// let n = std::thread::spawn(move || shared.view().len()).join().unwrap();
+/// assert_eq!(n, 2); // the literal and `inc`
+/// ```
+#[derive(Clone)]
+pub struct Plan(Arc<PlanCell>);
+
+impl Plan {
+    /// Plans the tasks needed to compute `outputs`, in the order given.
+    ///
+    /// Costs O(tasks + edges) time and memory, and no recursion.
+    ///
+    /// # Panics
+    /// If the outputs need 2^32 tasks or more.
+    pub fn new(outputs: &[TaskRef<'_>]) -> Plan {
+        Plan::with_control(outputs, &Control::default())
+    }
+
+    /// Plans `outputs` under the caller's options; a timeout starts counting now.
+    pub(crate) fn with_control(outputs: &[TaskRef<'_>], control: &Control) -> Plan {
+        let owner: Vec<Arc<Node>> = outputs.iter().map(|task| Arc::clone(task.0)).collect();
+        Plan(Arc::new(PlanCell::new(owner, |roots| {
+            let roots: Vec<TaskRef<'_>> = roots.iter().map(TaskRef).collect();
+            Collector::new().run(&roots).with_control(control)
+        })))
+    }
+
+    /// The plan's tasks, edges and operations.
+    pub fn view(&self) -> &PlanView<'_> {
+        self.0.borrow_dependent()
+    }
+}
+
+impl fmt::Debug for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.view().fmt(f)
+    }
+}
+
+/// A frozen execution plan, borrowed from a [`Plan`]: tasks in priority order, with dependencies and dependents as
 /// compressed index lists. It is all a [`Scheduler`](crate::Scheduler) sees, and all a
 /// user-written scheduler needs.
 ///
@@ -92,14 +148,18 @@ impl fmt::Debug for TaskRef<'_> {
 /// let x = delayed!(add(1, 2));
 /// let y = delayed!(add(&x, &x));
 /// let plan = Plan::new(&[y.task()]);
+/// let plan = plan.view();
 /// let top = plan.outputs()[0] as usize;
 /// assert_eq!(plan.len(), 4); // two literals, two adds
 /// assert_eq!(plan.deps(top).len(), 2);
 /// assert_eq!(plan.waiting(top), 2);
 /// assert_eq!(plan.uses(plan.deps(top)[0] as usize), 2);
 /// ```
-pub struct Plan<'g> {
+pub struct PlanView<'g> {
+    /// The nodes, in plan order (read on every run).
     tasks: Vec<&'g Node>,
+    /// The same nodes as handles, for [`task`](PlanView::task).
+    handles: Vec<&'g Arc<Node>>,
     literal: Vec<bool>,
     dep_start: Vec<u32>,
     dep_list: Vec<u32>,
@@ -122,19 +182,9 @@ struct Stop {
 /// are skipped and report the original failure.
 struct Poison(Error);
 
-impl<'g> Plan<'g> {
-    /// Plans the tasks needed to compute `outputs`, in the order given.
-    ///
-    /// Costs O(tasks + edges) time and memory, and no recursion.
-    ///
-    /// # Panics
-    /// If the outputs need 2^32 tasks or more.
-    pub fn new(outputs: &[TaskRef<'g>]) -> Self {
-        Collector::new().run(outputs)
-    }
-
+impl<'g> PlanView<'g> {
     /// Applies the caller's options; the timeout starts counting now.
-    pub(crate) fn with_control(mut self, control: &Control) -> Self {
+    fn with_control(mut self, control: &Control) -> Self {
         self.stop = Stop {
             cancel: control.cancel.clone(),
             deadline: control.timeout.map(|t| (Instant::now() + t, t)),
@@ -192,7 +242,7 @@ impl<'g> Plan<'g> {
 
     /// Task `i`.
     pub fn task(&self, i: usize) -> TaskRef<'g> {
-        TaskRef(self.tasks[i])
+        TaskRef(self.handles[i])
     }
 
     /// Whether task `i` is a literal.
@@ -398,7 +448,7 @@ fn settle_keyed(
     if keep_going { Ok(Value::new(Poison(err))) } else { Err(err) }
 }
 
-impl fmt::Debug for Plan<'_> {
+impl fmt::Debug for PlanView<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Plan")
             .field("tasks", &self.len())
@@ -481,12 +531,12 @@ impl Visits {
 /// at its `pending_start`. When a frame finishes, that tail becomes its dependency list.
 struct Collector<'g> {
     seen: Visits,
-    plan: Plan<'g>,
+    plan: PlanView<'g>,
     pending: Vec<u32>,
 }
 
 struct Frame<'g> {
-    node: &'g Node,
+    node: &'g Arc<Node>,
     cursor: u32,
     pending_start: u32,
 }
@@ -495,8 +545,9 @@ impl<'g> Collector<'g> {
     fn new() -> Self {
         Collector {
             seen: Visits::new(),
-            plan: Plan {
+            plan: PlanView {
                 tasks: Vec::new(),
+                handles: Vec::new(),
                 literal: Vec::new(),
                 dep_start: vec![0],
                 dep_list: Vec::new(),
@@ -510,7 +561,7 @@ impl<'g> Collector<'g> {
         }
     }
 
-    fn run(mut self, roots: &[TaskRef<'g>]) -> Plan<'g> {
+    fn run(mut self, roots: &[TaskRef<'g>]) -> PlanView<'g> {
         let mut stack: Vec<Frame<'g>> = Vec::new();
         for root in roots {
             if let Some(index) = self.seen.finished_or_start(root.0) {
@@ -547,7 +598,7 @@ impl<'g> Collector<'g> {
     }
 
     /// Gives `node` the next plan index; its dependencies are `pending[pending_start..]`.
-    fn finish(&mut self, node: &'g Node, pending_start: usize) -> u32 {
+    fn finish(&mut self, node: &'g Arc<Node>, pending_start: usize) -> u32 {
         let plan = &mut self.plan;
         let index = u32::try_from(plan.tasks.len()).expect("a plan holds fewer than 2^32 tasks");
         let mut waiting = 0;
@@ -558,6 +609,7 @@ impl<'g> Collector<'g> {
         plan.dep_list.extend_from_slice(&self.pending[pending_start..]);
         self.pending.truncate(pending_start);
         plan.tasks.push(node);
+        plan.handles.push(node);
         plan.literal.push(node.op.is_literal());
         plan.dep_start.push(plan.dep_list.len() as u32);
         plan.uses.push(0);

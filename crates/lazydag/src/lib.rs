@@ -32,9 +32,9 @@
 #![deny(missing_docs)]
 
 pub use lazydag_core::{
-    CancelToken, Control, Delayed, Error, Outputs, Plan, Scheduler, TaskInfo, TaskKey, TaskRef,
-    Value, compute, compute_all, compute_settled, compute_with, compute_with_control, delayed,
-    delayed_async, delayed_once, graph, runtime, to_dot, try_delayed,
+    CancelToken, Control, Delayed, Error, Outputs, Plan, PlanView, Scheduler, TaskInfo, TaskKey,
+    TaskRef, Value, compute, compute_all, compute_settled, compute_with, compute_with_control,
+    delayed, delayed_async, delayed_once, graph, runtime, to_dot, try_delayed,
 };
 
 /// The DAG library lazydag uses for inspection graphs ([`graph`], [`Delayed::graph`]).

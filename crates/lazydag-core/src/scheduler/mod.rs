@@ -1,9 +1,10 @@
 //! The [`Scheduler`] extension point and the schedulers that live in the core.
 //!
-//! A scheduler receives a checked [`Plan`] and returns the values of
-//! [`plan.outputs()`](Plan::outputs), in order. Everything it needs is public on `Plan`:
+//! A scheduler receives a checked [`Plan`] and returns the values of its
+//! [`outputs`](PlanView::outputs), in order. Everything it needs is public on the plan's
+//! [`view`](Plan::view):
 //! dependency counts to know when a task is ready, dependents to know whom to wake,
-//! [`Plan::run`] to run a task (panics are caught there) and [`Plan::share`] to clone a value
+//! [`PlanView::run`] to run a task (panics are caught there) and [`PlanView::share`] to clone a value
 //! for every use but the last.
 
 mod sync;
@@ -12,6 +13,8 @@ pub use self::sync::Sync;
 
 use crate::error::Error;
 use crate::plan::Plan;
+#[cfg(doc)]
+use crate::plan::PlanView;
 use crate::value::Value;
 
 /// Executes plans. The one extension point for execution strategies: implement it to plug in
@@ -19,16 +22,16 @@ use crate::value::Value;
 ///
 /// Contract:
 /// - run every non-literal task at most once, and only after all of its inputs are done;
-/// - hand each input to a task with [`Plan::share`] for every use but the last, which gets the
+/// - hand each input to a task with [`PlanView::share`] for every use but the last, which gets the
 ///   value moved; drop values as soon as their last use has taken them;
 /// - on the first error, start no new task, wait for running tasks, and return that error;
-/// - before starting each task, check [`Plan::should_stop`]; once it is true, start no new
-///   task, wait for running tasks, and return [`Plan::stop_error`];
-/// - return one value per entry of [`Plan::outputs`], in order;
-/// - an async task ([`Plan::is_async`]) may be run to completion with [`Plan::run`], which
-///   blocks the calling thread, or awaited through [`Plan::start_async`].
+/// - before starting each task, check [`PlanView::should_stop`]; once it is true, start no new
+///   task, wait for running tasks, and return [`PlanView::stop_error`];
+/// - return one value per entry of [`PlanView::outputs`], in order;
+/// - an async task ([`PlanView::is_async`]) may be run to completion with [`PlanView::run`], which
+///   blocks the calling thread, or awaited through [`PlanView::start_async`].
 ///
-/// Keep-going mode needs nothing from a scheduler: [`Plan::run`] then returns failures as
+/// Keep-going mode needs nothing from a scheduler: [`PlanView::run`] then returns failures as
 /// values that skip their dependents.
 ///
 /// ```
@@ -38,7 +41,8 @@ use crate::value::Value;
 /// struct Naive;
 /// impl Scheduler for Naive {
 ///     fn name(&self) -> &str { "naive" }
-///     fn execute(&self, plan: &Plan<'_>) -> Result<Vec<Value>, Error> {
+///     fn execute(&self, plan: &Plan) -> Result<Vec<Value>, Error> {
+///         let plan = plan.view();
 ///         let mut left = plan.all_uses().to_vec();
 ///         let mut slots: Vec<Option<Value>> = (0..plan.len()).map(|_| None).collect();
 ///         let mut take = |slots: &mut Vec<Option<Value>>, d: usize| -> Result<Value, Error> {
@@ -68,8 +72,8 @@ pub trait Scheduler: Send + std::marker::Sync {
     /// Executes `plan` and returns the values of its outputs, in order.
     ///
     /// # Errors
-    /// The first task error, as returned by [`Plan::run`] or [`Plan::share`].
-    fn execute(&self, plan: &Plan<'_>) -> Result<Vec<Value>, Error>;
+    /// The first task error, as returned by [`PlanView::run`] or [`PlanView::share`].
+    fn execute(&self, plan: &Plan) -> Result<Vec<Value>, Error>;
 }
 
 /// The scheduler [`Delayed::compute`](crate::Delayed::compute) and

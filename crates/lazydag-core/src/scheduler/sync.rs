@@ -6,7 +6,7 @@
 //! beyond those inside literals; one scratch vector for inputs reused across tasks.
 
 use crate::error::Error;
-use crate::plan::Plan;
+use crate::plan::{Plan, PlanView};
 use crate::scheduler::Scheduler;
 use crate::value::Value;
 
@@ -26,7 +26,8 @@ impl Scheduler for Sync {
         "sync"
     }
 
-    fn execute(&self, plan: &Plan<'_>) -> Result<Vec<Value>, Error> {
+    fn execute(&self, plan: &Plan) -> Result<Vec<Value>, Error> {
+        let plan = plan.view();
         let mut run = Run {
             plan,
             left: plan.all_uses().to_vec(),
@@ -51,7 +52,7 @@ impl Scheduler for Sync {
 
 /// The state of one synchronous run.
 struct Run<'p, 'g> {
-    plan: &'p Plan<'g>,
+    plan: &'p PlanView<'g>,
     /// Uses of each value not yet taken.
     left: Vec<u32>,
     /// Each task's value, from when it runs until its last use takes it.
