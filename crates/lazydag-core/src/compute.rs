@@ -22,7 +22,7 @@ use crate::scheduler::{Scheduler, default_scheduler};
 /// # Errors
 /// The first task that fails or panics, named in the [`Error`].
 pub fn compute<O: Outputs>(outputs: O) -> Result<O::Values, Error> {
-    compute_with(outputs, default_scheduler())
+    compute_with(outputs, &*default_scheduler()?)
 }
 
 /// Computes several outputs at once with the given scheduler.

@@ -116,7 +116,7 @@ impl<T: Send + 'static> Delayed<T> {
     /// # Errors
     /// The first task that fails or panics, named in the [`Error`].
     pub fn compute(&self) -> Result<T, Error> {
-        compute_with(self, default_scheduler())
+        compute_with(self, &*default_scheduler()?)
     }
 
     /// Computes this value with the given scheduler.

@@ -21,6 +21,7 @@
 #![deny(missing_docs)]
 
 mod compute;
+pub mod config;
 mod control;
 mod delayed;
 mod dot;

@@ -43,9 +43,16 @@ pub use petgraph;
 pub mod scheduler {
     //! Schedulers: the [`Scheduler`] trait and its implementations.
     //!
-    //! [`Sync`] runs every task on the calling thread in the plan's memory-friendly order.
-    pub use lazydag_core::scheduler::{Scheduler, Sync, default_scheduler};
+    //! - [`Sync`]: every task on the calling thread, in the plan's memory-friendly order.
+    //! - [`Threaded`]: a pool of threads sharing one priority-ordered ready queue.
+    //! - [`WorkStealing`]: one deque per worker, stealing when idle (the default).
+    //! - [`Async`]: tokio; async tasks overlap, CPU tasks run off the reactor.
+    pub use lazydag_core::scheduler::{
+        Async, Scheduler, Sync, Threaded, WorkStealing, default_scheduler,
+    };
 }
+
+pub use lazydag_core::config;
 
 pub mod prelude {
     //! The names most programs need: `use lazydag::prelude::*;`.

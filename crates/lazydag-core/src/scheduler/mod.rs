@@ -7,9 +7,15 @@
 //! [`PlanView::run`] to run a task (panics are caught there) and [`PlanView::share`] to clone a value
 //! for every use but the last.
 
+mod asynchronous;
+mod stealing;
 mod sync;
+mod threaded;
 
+pub use self::asynchronous::Async;
+pub use self::stealing::WorkStealing;
 pub use self::sync::Sync;
+pub use self::threaded::Threaded;
 
 use crate::error::Error;
 use crate::plan::Plan;
@@ -77,7 +83,11 @@ pub trait Scheduler: Send + std::marker::Sync {
 }
 
 /// The scheduler [`Delayed::compute`](crate::Delayed::compute) and
-/// [`compute`](crate::compute()) use: [`Sync`].
-pub fn default_scheduler() -> &'static dyn Scheduler {
-    &Sync
+/// [`compute`](crate::compute()) use, as configured (see [`config`](crate::config)).
+///
+/// # Errors
+/// [`Error::Config`] when the environment or the config file names an unknown scheduler or
+/// a bad worker count.
+pub fn default_scheduler() -> Result<std::sync::Arc<dyn Scheduler>, Error> {
+    crate::config::resolve()
 }
