@@ -1,20 +1,72 @@
-//! The `WorkStealing` scheduler (placeholder: runs like `Sync` until implemented).
+//! The work-stealing scheduler: one deque per worker, stealing when idle.
+//!
+//! # Protocol
+//! - **Queues.** Each worker owns a crossbeam-deque `Worker` (LIFO: the task it just made
+//!   ready is the one whose inputs are hot in its cache); callers put a compute's initial
+//!   tasks on the shared `Injector`; idle workers steal from the injector, then from each
+//!   other. Jobs are `(run id, task index)`: no allocation per task.
+//! - **Ordering.** The initial tasks enter the injector in priority (plan) order. A finished
+//!   task runs the highest-priority newly ready dependent directly on the same thread and
+//!   pushes the others, so branches are finished depth-first, as the plan's order intends.
+//! - **Counting.** Each task has an atomic count of task inputs not yet done; the worker that
+//!   brings it to zero makes it runnable. A `remaining` counter reaching zero completes the
+//!   compute. See `run.rs` for the memory ordering.
+//! - **Memory release.** Each value sits in a slot that counts its uses left; the last use
+//!   moves it out, earlier ones clone it. Nothing outlives its last consumer.
+//! - **Sleep and wake.** A worker with nothing to do announces itself on an event count,
+//!   looks once more, then blocks on a condition variable; publishing work wakes one sleeper,
+//!   a new compute wakes all. No spinning: an idle pool uses no CPU. See `sleep.rs` (with a
+//!   loom model test) for the protocol and its memory ordering.
+//! - **Failure and stop.** The first error (or a cancel, or the timeout) sets the compute's
+//!   outcome and wakes the caller at once; no task of it starts afterwards, and its queued
+//!   jobs are dropped when popped. Tasks already running finish in the background (a thread
+//!   cannot be killed) and their results are dropped; they own what they use (the `Plan` is
+//!   reference-counted), so nothing dangles and nothing leaks. The pool stays usable.
+//! - **Shutdown.** Dropping the scheduler stops and joins its threads.
+//! - **Nesting.** A task that computes on the same pool (from a worker thread) runs that
+//!   inner compute inline with the synchronous scheduler instead of waiting on its own pool.
+//! - **Async tasks** are run to completion on the worker (it blocks on the future).
+
+mod pool;
+mod primitive;
+mod run;
+mod sleep;
 
 use crate::error::Error;
 use crate::plan::Plan;
 use crate::scheduler::{Scheduler, Sync};
 use crate::value::Value;
 
-/// The `work-stealing` scheduler.
+use self::pool::Pool;
+
+/// Runs tasks on a pool of worker threads that steal work from each other (crossbeam-deque),
+/// like Taskflow's executor or rayon's pool: the default scheduler for CPU-bound graphs.
+///
+/// The threads start in [`new`](WorkStealing::new) and live until the scheduler is dropped,
+/// so a compute spawns no thread. Several computes may use one scheduler at once.
+///
+/// ```
+/// use lazydag_core::{delayed, scheduler::WorkStealing};
+/// fn add(a: u64, b: u64) -> u64 { a + b }
+/// let pool = WorkStealing::new(2);
+/// let parts: Vec<_> = (0..100).map(|i| delayed!(add(i, 1))).collect();
+/// let total = delayed!((|v: Vec<u64>| v.iter().sum::<u64>())(parts));
+/// assert_eq!(total.compute_with(&pool).unwrap(), 5050);
+/// ```
 #[derive(Debug)]
 pub struct WorkStealing {
+    pool: Pool,
     workers: usize,
 }
 
 impl WorkStealing {
-    /// A scheduler with `workers` threads.
+    /// A pool of `workers` threads (at least one: `0` is treated as `1`).
+    ///
+    /// # Panics
+    /// If the operating system refuses to start a thread.
     pub fn new(workers: usize) -> Self {
-        WorkStealing { workers }
+        let workers = workers.max(1);
+        WorkStealing { pool: Pool::new(workers), workers }
     }
 
     /// The number of worker threads.
@@ -29,6 +81,13 @@ impl Scheduler for WorkStealing {
     }
 
     fn execute(&self, plan: &Plan) -> Result<Vec<Value>, Error> {
-        Sync.execute(plan)
+        if self.pool.is_worker() {
+            return Sync.execute(plan);
+        }
+        let run = self.pool.submit(plan.clone());
+        let outcome = run.wait();
+        self.pool.retire(&run);
+        outcome?;
+        run.outputs()
     }
 }

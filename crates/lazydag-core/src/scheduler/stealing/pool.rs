@@ -1,0 +1,202 @@
+//! The pool: long-lived worker threads, their deques, and the registry of running computes.
+//!
+//! Jobs are `(run id, task index)` pairs, eight bytes, `Copy`: queueing a task costs no
+//! allocation and no reference count. A worker keeps the `Run` of its last job and looks a run
+//! up in the registry (a short mutex) only when a job belongs to another compute; a job whose
+//! run is gone or stopped is dropped. So several computes can share the pool at once.
+//!
+//! Where a worker looks for work, in order: its own deque (LIFO, for locality), a batch from
+//! the injector (where callers put the initial tasks), then the other workers' deques.
+//! A finished task runs one newly ready dependent directly (no queue round-trip) and pushes
+//! the others on its own deque, waking one sleeper.
+
+use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::{self, JoinHandle};
+
+use crossbeam_deque::{Injector, Steal, Stealer, Worker};
+
+use super::run::Run;
+use super::sleep::Sleep;
+
+/// One runnable task of one compute.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Job {
+    run: u32,
+    task: u32,
+}
+
+/// What the workers share.
+#[derive(Debug)]
+pub(super) struct Shared {
+    injector: Injector<Job>,
+    stealers: Box<[Stealer<Job>]>,
+    sleep: Sleep,
+    runs: Mutex<Vec<Arc<Run>>>,
+    next_run: AtomicU32,
+    shutdown: AtomicBool,
+}
+
+thread_local! {
+    /// The pool this thread works for (its `Shared` address), or 0.
+    static WORKER_OF: Cell<usize> = const { Cell::new(0) };
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poison| poison.into_inner())
+}
+
+/// A pool of worker threads; they stop and are joined when it drops.
+#[derive(Debug)]
+pub(super) struct Pool {
+    shared: Arc<Shared>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Pool {
+    /// Starts `workers` threads named `lazydag-ws-{i}`.
+    ///
+    /// # Panics
+    /// If the operating system refuses to start a thread.
+    pub(super) fn new(workers: usize) -> Self {
+        let deques: Vec<Worker<Job>> = (0..workers).map(|_| Worker::new_lifo()).collect();
+        let shared = Arc::new(Shared {
+            injector: Injector::new(),
+            stealers: deques.iter().map(Worker::stealer).collect(),
+            sleep: Sleep::new(),
+            runs: Mutex::new(Vec::new()),
+            next_run: AtomicU32::new(0),
+            shutdown: AtomicBool::new(false),
+        });
+        let threads = deques
+            .into_iter()
+            .enumerate()
+            .map(|(index, deque)| {
+                let shared = Arc::clone(&shared);
+                thread::Builder::new()
+                    .name(format!("lazydag-ws-{index}"))
+                    .spawn(move || work(&shared, index, &deque))
+                    .expect("lazydag could not start a worker thread")
+            })
+            .collect();
+        Pool { shared, threads }
+    }
+
+    /// Whether the calling thread is one of this pool's workers.
+    pub(super) fn is_worker(&self) -> bool {
+        WORKER_OF.with(Cell::get) == self.shared.addr()
+    }
+
+    /// Registers a run for `plan`, queues its initial tasks and wakes the workers.
+    pub(super) fn submit(&self, plan: crate::plan::Plan) -> Arc<Run> {
+        let id = self.shared.next_run.fetch_add(1, Ordering::Relaxed);
+        let run = Arc::new(Run::new(plan, id));
+        lock(&self.shared.runs).push(Arc::clone(&run));
+        for task in run.initial() {
+            self.shared.injector.push(Job { run: id, task });
+        }
+        self.shared.sleep.notify_all();
+        run
+    }
+
+    /// Forgets a finished run; jobs of it still queued are dropped when popped.
+    pub(super) fn retire(&self, run: &Arc<Run>) {
+        lock(&self.shared.runs).retain(|r| !Arc::ptr_eq(r, run));
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        self.shared.shutdown.store(true, Ordering::SeqCst);
+        self.shared.sleep.notify_all();
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Shared {
+    fn addr(&self) -> usize {
+        (self as *const Shared).cast::<()>() as usize
+    }
+
+    /// The live run with this id.
+    fn lookup(&self, id: u32) -> Option<Arc<Run>> {
+        lock(&self.runs).iter().find(|r| r.id == id).cloned()
+    }
+
+    /// A job from this worker's deque, the injector, or another worker.
+    fn find_job(&self, index: usize, deque: &Worker<Job>) -> Option<Job> {
+        if let Some(job) = deque.pop() {
+            return Some(job);
+        }
+        loop {
+            let mut retry = false;
+            match self.injector.steal_batch_and_pop(deque) {
+                Steal::Success(job) => return Some(job),
+                Steal::Retry => retry = true,
+                Steal::Empty => {}
+            }
+            let n = self.stealers.len();
+            for k in 1..n {
+                match self.stealers[(index + k) % n].steal() {
+                    Steal::Success(job) => return Some(job),
+                    Steal::Retry => retry = true,
+                    Steal::Empty => {}
+                }
+            }
+            if !retry {
+                return None;
+            }
+        }
+    }
+}
+
+/// A worker thread's loop: find a job and run it, or sleep until work is published.
+fn work(shared: &Shared, index: usize, deque: &Worker<Job>) {
+    WORKER_OF.with(|w| w.set(shared.addr()));
+    let mut current: Option<Arc<Run>> = None;
+    let mut inputs = Vec::new();
+    loop {
+        let job = match shared.find_job(index, deque) {
+            Some(job) => job,
+            None => {
+                let key = shared.sleep.prepare();
+                if shared.shutdown.load(Ordering::SeqCst) {
+                    shared.sleep.cancel();
+                    return;
+                }
+                match shared.find_job(index, deque) {
+                    Some(job) => {
+                        shared.sleep.cancel();
+                        job
+                    }
+                    None => {
+                        // Between computes, drop the last run: its plan and graph are freed.
+                        current = None;
+                        shared.sleep.wait(key);
+                        continue;
+                    }
+                }
+            }
+        };
+        if current.as_ref().is_none_or(|run| run.id != job.run) {
+            current = shared.lookup(job.run);
+        }
+        let Some(run) = current.as_ref() else {
+            continue; // the job's compute is over
+        };
+        let mut next = Some(job.task);
+        while let Some(task) = next {
+            let mut pushed = false;
+            next = run.execute(task, &mut inputs, |task| {
+                deque.push(Job { run: run.id, task });
+                pushed = true;
+            });
+            if pushed {
+                shared.sleep.notify_one();
+            }
+        }
+    }
+}

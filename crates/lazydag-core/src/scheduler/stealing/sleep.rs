@@ -1,0 +1,151 @@
+//! Sleeping and waking idle workers without lost wake-ups: an event count.
+//!
+//! A worker that finds no work does not spin. It announces itself (`prepare`), looks for work
+//! once more, and only then blocks (`wait`) — unless a notification arrived in between. A
+//! thread that publishes work calls `notify_one`/`notify_all` afterwards, which costs one
+//! load when nobody sleeps.
+//!
+//! ```text
+//! worker                                   producer
+//! key = prepare()      (waiters += 1)      push job
+//! look for work again                      fence(SeqCst)
+//! found? cancel()       else wait(key)      if waiters > 0 { epoch += 1; notify }
+//! ```
+//!
+//! # Memory ordering
+//! This is Dekker's pattern: the worker writes `waiters` then reads the queues; the producer
+//! writes a queue then reads `waiters`. Both sides order their write before their read with
+//! `SeqCst` (the worker's `fetch_add` is `SeqCst`; the producer issues a `SeqCst` fence), so at
+//! least one of them sees the other: either the worker finds the job, or the producer sees the
+//! waiter and bumps `epoch`. `epoch` is only changed and compared under `lock`, so a waiter
+//! whose key is stale never blocks, and one that blocks is woken by the `Condvar`.
+
+use super::primitive::{AtomicUsize, Condvar, Mutex, Ordering, fence};
+
+/// An event count for the pool's idle workers.
+#[derive(Debug)]
+pub(super) struct Sleep {
+    /// Workers between `prepare` and the end of `wait`/`cancel`.
+    waiters: AtomicUsize,
+    /// Bumped by every notification that found a waiter.
+    lock: Mutex<u64>,
+    wake: Condvar,
+}
+
+impl Sleep {
+    pub(super) fn new() -> Self {
+        Sleep { waiters: AtomicUsize::new(0), lock: Mutex::new(0), wake: Condvar::new() }
+    }
+
+    /// Announces that the caller is about to sleep; returns the key for [`wait`](Sleep::wait).
+    /// The caller must look for work once more, then call `wait` or `cancel`.
+    pub(super) fn prepare(&self) -> u64 {
+        self.waiters.fetch_add(1, Ordering::SeqCst);
+        *self.lock.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Withdraws a `prepare` after finding work.
+    pub(super) fn cancel(&self) {
+        self.waiters.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// Blocks until a notification newer than `key`.
+    pub(super) fn wait(&self, key: u64) {
+        let mut epoch = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+        while *epoch == key {
+            epoch = self.wake.wait(epoch).unwrap_or_else(|p| p.into_inner());
+        }
+        drop(epoch);
+        self.waiters.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// Wakes one sleeping worker, if any, after work was published.
+    pub(super) fn notify_one(&self) {
+        if self.has_waiters() {
+            self.bump();
+            self.wake.notify_one();
+        }
+    }
+
+    /// Wakes every sleeping worker (new compute, shutdown).
+    pub(super) fn notify_all(&self) {
+        if self.has_waiters() {
+            self.bump();
+            self.wake.notify_all();
+        }
+    }
+
+    fn has_waiters(&self) -> bool {
+        fence(Ordering::SeqCst);
+        self.waiters.load(Ordering::SeqCst) > 0
+    }
+
+    fn bump(&self) {
+        *self.lock.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+    }
+}
+
+#[cfg(all(test, loom))]
+mod tests {
+    //! Model-checks the protocol with loom: `RUSTFLAGS="--cfg loom" cargo test --release -p
+    //! lazydag-core --lib sleep`. A lost wake-up shows up as a deadlock loom reports.
+    use super::Sleep;
+    use loom::sync::Arc;
+    use loom::sync::atomic::{AtomicBool, Ordering};
+    use loom::thread;
+
+    #[test]
+    fn a_published_job_is_never_missed() {
+        loom::model(|| {
+            let sleep = Arc::new(Sleep::new());
+            let job = Arc::new(AtomicBool::new(false));
+            let worker = {
+                let (sleep, job) = (sleep.clone(), job.clone());
+                thread::spawn(move || {
+                    loop {
+                        if job.load(Ordering::SeqCst) {
+                            return;
+                        }
+                        let key = sleep.prepare();
+                        if job.load(Ordering::SeqCst) {
+                            sleep.cancel();
+                            return;
+                        }
+                        sleep.wait(key);
+                    }
+                })
+            };
+            job.store(true, Ordering::SeqCst);
+            sleep.notify_one();
+            worker.join().unwrap();
+        });
+    }
+
+    #[test]
+    fn two_sleepers_both_wake_on_notify_all() {
+        loom::model(|| {
+            let sleep = Arc::new(Sleep::new());
+            let stop = Arc::new(AtomicBool::new(false));
+            let workers: Vec<_> = (0..2)
+                .map(|_| {
+                    let (sleep, stop) = (sleep.clone(), stop.clone());
+                    thread::spawn(move || {
+                        while !stop.load(Ordering::SeqCst) {
+                            let key = sleep.prepare();
+                            if stop.load(Ordering::SeqCst) {
+                                sleep.cancel();
+                                break;
+                            }
+                            sleep.wait(key);
+                        }
+                    })
+                })
+                .collect();
+            stop.store(true, Ordering::SeqCst);
+            sleep.notify_all();
+            for w in workers {
+                w.join().unwrap();
+            }
+        });
+    }
+}

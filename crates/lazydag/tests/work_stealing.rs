@@ -1,0 +1,211 @@
+//! The work-stealing scheduler: same results as `Sync`, every task once, failures and stops
+//! reported promptly, the pool reusable afterwards, nested computes, and clean shutdown.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use lazydag::prelude::*;
+use lazydag::scheduler::{Sync, WorkStealing};
+use lazydag::{CancelToken, Control, Error, compute_settled, compute_with_control};
+
+fn inc(x: u64) -> u64 {
+    x + 1
+}
+fn add(a: u64, b: u64) -> u64 {
+    a + b
+}
+
+fn tree(leaves: u64) -> Delayed<u64> {
+    let mut level: Vec<Delayed<u64>> = (0..leaves).map(|i| delayed!(inc(i))).collect();
+    while level.len() > 1 {
+        level = level
+            .chunks(2)
+            .map(|p| if p.len() == 2 { delayed!(add(&p[0], &p[1])) } else { p[0].clone() })
+            .collect();
+    }
+    level.pop().unwrap()
+}
+
+#[test]
+fn same_results_as_sync_on_tree_chain_and_diamond() {
+    let pool = WorkStealing::new(2);
+    let t = tree(100_000);
+    assert_eq!(t.compute_with(&pool).unwrap(), t.compute_with(&Sync).unwrap());
+
+    let mut tip = delayed(0_u64);
+    for _ in 0..100_000 {
+        tip = delayed!(inc(tip));
+    }
+    assert_eq!(tip.compute_with(&pool).unwrap(), 100_000);
+
+    let base = delayed!(inc(1));
+    let d = delayed!(add(delayed!(inc(&base)), delayed!(inc(&base))));
+    assert_eq!(d.compute_with(&pool).unwrap(), 6);
+}
+
+#[test]
+fn every_task_runs_once() {
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
+    fn counted(x: u64) -> u64 {
+        RUNS.fetch_add(1, Ordering::SeqCst);
+        x
+    }
+    let pool = WorkStealing::new(4);
+    let leaves: Vec<_> = (0..5_000).map(|i| delayed!(counted(i))).collect();
+    let shared = delayed!(counted(7));
+    let sums: Vec<_> = leaves.iter().map(|l| delayed!(add(l, &shared))).collect();
+    let before = RUNS.load(Ordering::SeqCst);
+    let values = compute_with_control(&sums, &pool, &Control::new()).unwrap();
+    assert_eq!(values.len(), 5_000);
+    assert_eq!(values[10], 17);
+    assert_eq!(RUNS.load(Ordering::SeqCst) - before, 5_001);
+}
+
+#[test]
+fn failure_is_prompt_and_the_pool_stays_usable() {
+    let pool = WorkStealing::new(2);
+    fn slow(x: u64) -> u64 {
+        thread::sleep(Duration::from_millis(1));
+        x
+    }
+    static FAILED_AT: std::sync::Mutex<Option<Instant>> = std::sync::Mutex::new(None);
+    fn fail(_: u64) -> Result<u64, std::fmt::Error> {
+        *FAILED_AT.lock().unwrap() = Some(Instant::now());
+        Err(std::fmt::Error)
+    }
+    let slow_branch: Vec<_> = (0..2_000).map(|i| delayed!(slow(i))).collect();
+    let bad = try_delayed!(fail(1)).name("the-bad-one");
+    let all = delayed!((|v: Vec<u64>, b: u64| v.len() as u64 + b)(slow_branch, &bad));
+    let err = all.compute_with(&pool).unwrap_err();
+    let returned = Instant::now();
+    assert_eq!(err.task().unwrap().name(), "the-bad-one");
+    // The error comes back promptly after the failure (the target is 10 ms; CI is noisy).
+    let failed_at = FAILED_AT.lock().unwrap().expect("the failing task ran");
+    let latency = returned - failed_at;
+    assert!(latency < Duration::from_millis(100), "returned {latency:?} after the failure");
+    assert_eq!(tree(1_000).compute_with(&pool).unwrap(), (1..=1_000).sum::<u64>());
+}
+
+#[test]
+fn panics_are_errors_naming_the_task() {
+    let pool = WorkStealing::new(2);
+    let boom = delayed(1_u64).map(|_: u64| -> u64 { panic!("kaboom") }).name("boom");
+    let top = delayed!(add(&boom, 1));
+    assert!(
+        matches!(top.compute_with(&pool), Err(Error::Panicked { task, .. }) if task == boom.key())
+    );
+    assert_eq!(delayed!(add(1, 2)).compute_with(&pool).unwrap(), 3);
+}
+
+#[test]
+fn cancel_and_timeout_return_promptly() {
+    let pool = WorkStealing::new(2);
+    fn nap(x: u64) -> u64 {
+        thread::sleep(Duration::from_millis(20));
+        x
+    }
+    let naps: Vec<_> = (0..500).map(|i| delayed!(nap(i))).collect();
+
+    let token = CancelToken::new();
+    let canceller = {
+        let token = token.clone();
+        thread::spawn(move || {
+            thread::sleep(Duration::from_millis(50));
+            token.cancel();
+        })
+    };
+    let started = Instant::now();
+    let result = compute_with_control(&naps, &pool, &Control::new().cancel_token(token));
+    canceller.join().unwrap();
+    assert!(matches!(result, Err(Error::Cancelled)));
+    assert!(started.elapsed() < Duration::from_millis(1_000));
+
+    let started = Instant::now();
+    let result =
+        compute_with_control(&naps, &pool, &Control::new().timeout(Duration::from_millis(50)));
+    assert!(matches!(result, Err(Error::TimedOut { .. })));
+    assert!(started.elapsed() < Duration::from_millis(1_000));
+
+    assert_eq!(delayed!(add(2, 2)).compute_with(&pool).unwrap(), 4);
+}
+
+#[test]
+fn keep_going_returns_each_outputs_result() {
+    let pool = WorkStealing::new(2);
+    fn check(x: u64) -> Result<u64, std::fmt::Error> {
+        if x % 3 == 0 { Err(std::fmt::Error) } else { Ok(x) }
+    }
+    let outs: Vec<_> = (1..=9).map(|i| delayed!(inc(try_delayed!(check(i))))).collect();
+    let results = compute_settled(&outs, &pool, &Control::new());
+    for (i, r) in (1..=9).zip(&results) {
+        match r {
+            Ok(v) => assert_eq!(*v, i + 1),
+            Err(Error::Failed { task, .. }) => {
+                assert_eq!(i % 3, 0);
+                assert_eq!(task.name(), "check");
+            }
+            Err(other) => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(results.iter().filter(|r| r.is_err()).count(), 3);
+}
+
+#[test]
+fn nested_compute_on_the_same_pool() {
+    let pool = Arc::new(WorkStealing::new(2));
+    let inner_pool = Arc::clone(&pool);
+    let outer = delayed(10_u64).map(move |x: u64| {
+        let inner = delayed!(add(x, 5));
+        inner.compute_with(&*inner_pool).unwrap()
+    });
+    let outs: Vec<_> = (0..8).map(|i| delayed!(add(&outer, i))).collect();
+    assert_eq!(compute_all_with(&outs, &*pool), (15..23).collect::<Vec<u64>>());
+}
+
+fn compute_all_with(outs: &[Delayed<u64>], s: &WorkStealing) -> Vec<u64> {
+    compute_with_control(outs, s, &Control::new()).unwrap()
+}
+
+#[test]
+fn repeated_computes_never_deadlock_oversubscribed() {
+    for workers in [2, 8] {
+        let pool = WorkStealing::new(workers);
+        for round in 0..200_u64 {
+            let t = tree(64 + round % 7);
+            let n = 64 + round % 7;
+            assert_eq!(t.compute_with(&pool).unwrap(), n * (n + 1) / 2);
+        }
+    }
+}
+
+#[test]
+fn concurrent_computes_share_one_pool() {
+    let pool = Arc::new(WorkStealing::new(2));
+    let handles: Vec<_> = (0..4)
+        .map(|k| {
+            let pool = Arc::clone(&pool);
+            thread::spawn(move || {
+                for _ in 0..20 {
+                    assert_eq!(
+                        tree(500 + k).compute_with(&*pool).unwrap(),
+                        (1..=500 + k).sum::<u64>()
+                    );
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+}
+
+#[test]
+fn dropping_the_scheduler_joins_its_threads() {
+    let pool = WorkStealing::new(3);
+    assert_eq!(tree(100).compute_with(&pool).unwrap(), 5050);
+    let started = Instant::now();
+    drop(pool);
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
