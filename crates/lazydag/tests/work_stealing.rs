@@ -135,7 +135,7 @@ fn cancel_and_timeout_return_promptly() {
 fn keep_going_returns_each_outputs_result() {
     let pool = WorkStealing::new(2);
     fn check(x: u64) -> Result<u64, std::fmt::Error> {
-        if x % 3 == 0 { Err(std::fmt::Error) } else { Ok(x) }
+        if x.is_multiple_of(3) { Err(std::fmt::Error) } else { Ok(x) }
     }
     let outs: Vec<_> = (1..=9).map(|i| delayed!(inc(try_delayed!(check(i))))).collect();
     let results = compute_settled(&outs, &pool, &Control::new());
@@ -143,7 +143,7 @@ fn keep_going_returns_each_outputs_result() {
         match r {
             Ok(v) => assert_eq!(*v, i + 1),
             Err(Error::Failed { task, .. }) => {
-                assert_eq!(i % 3, 0);
+                assert!(i.is_multiple_of(3));
                 assert_eq!(task.name(), "check");
             }
             Err(other) => panic!("unexpected {other}"),
@@ -161,7 +161,7 @@ fn nested_compute_on_the_same_pool() {
         inner.compute_with(&*inner_pool).unwrap()
     });
     let outs: Vec<_> = (0..8).map(|i| delayed!(add(&outer, i))).collect();
-    assert_eq!(compute_all_with(&outs, &*pool), (15..23).collect::<Vec<u64>>());
+    assert_eq!(compute_all_with(&outs, &pool), (15..23).collect::<Vec<u64>>());
 }
 
 fn compute_all_with(outs: &[Delayed<u64>], s: &WorkStealing) -> Vec<u64> {
