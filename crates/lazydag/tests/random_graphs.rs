@@ -1,12 +1,49 @@
-//! Property: on random DAGs, computing returns what a direct evaluation returns, runs every
-//! needed task exactly once, never runs a culled task, and reports a failing task by name.
+//! Property: on random DAGs, every scheduler returns what a direct evaluation (and so the
+//! `Sync` scheduler) returns, runs every needed task exactly once, never runs a culled task,
+//! frees every intermediate value, and reports a failing task by name.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, LazyLock};
 
-use lazydag::Error;
 use lazydag::prelude::*;
+use lazydag::scheduler::{Async, Sync, Threaded, WorkStealing};
+use lazydag::{Control, Error, Scheduler, compute_with_control};
 use proptest::prelude::*;
+
+/// Values alive right now, across all tasks (this file runs one test at a time per value).
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+/// A task value that counts its live copies.
+#[derive(Debug)]
+struct Counted(u64);
+
+impl Counted {
+    fn new(v: u64) -> Self {
+        LIVE.fetch_add(1, Ordering::SeqCst);
+        Counted(v)
+    }
+}
+impl Clone for Counted {
+    fn clone(&self) -> Self {
+        Counted::new(self.0)
+    }
+}
+impl Drop for Counted {
+    fn drop(&mut self) {
+        LIVE.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Every scheduler under test; pools are built once and reused by all cases.
+static SCHEDULERS: LazyLock<Vec<Box<dyn Scheduler>>> = LazyLock::new(|| {
+    vec![
+        Box::new(Sync),
+        Box::new(Threaded::new(2)),
+        Box::new(WorkStealing::new(2)),
+        Box::new(WorkStealing::new(8)),
+        Box::new(Async::new(2)),
+    ]
+});
 
 /// A random DAG: node `i` depends on `deps[i]` (all smaller than `i`), some nodes fail.
 #[derive(Clone, Debug)]
@@ -47,20 +84,20 @@ impl std::fmt::Display for Boom {
 impl std::error::Error for Boom {}
 
 /// Records the shape; node `i` computes `i + sum(deps)` (wrapping).
-fn record(shape: &Shape, runs: &Arc<Vec<AtomicUsize>>) -> Vec<Delayed<u64>> {
-    let mut nodes: Vec<Delayed<u64>> = Vec::with_capacity(shape.deps.len());
+fn record(shape: &Shape, runs: &Arc<Vec<AtomicUsize>>) -> Vec<Delayed<Counted>> {
+    let mut nodes: Vec<Delayed<Counted>> = Vec::with_capacity(shape.deps.len());
     for (i, deps) in shape.deps.iter().enumerate() {
-        let inputs: Vec<Delayed<u64>> = deps.iter().map(|&d| nodes[d].clone()).collect();
+        let inputs: Vec<Delayed<Counted>> = deps.iter().map(|&d| nodes[d].clone()).collect();
         let runs = Arc::clone(runs);
         let fails = shape.failing[i];
-        let gathered: Delayed<Vec<u64>> = inputs.into_iter().collect();
+        let gathered: Delayed<Vec<Counted>> = inputs.into_iter().collect();
         let node = gathered
-            .try_map(move |xs: Vec<u64>| {
+            .try_map(move |xs: Vec<Counted>| {
                 runs[i].fetch_add(1, Ordering::SeqCst);
                 if fails {
                     Err(Boom(i))
                 } else {
-                    Ok(xs.iter().fold(i as u64, |a, x| a.wrapping_add(*x)))
+                    Ok(Counted::new(xs.iter().fold(i as u64, |a, x| a.wrapping_add(x.0))))
                 }
             })
             .name(format!("node{i}"))
@@ -95,32 +132,46 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(1000))]
 
     #[test]
-    fn sync_matches_direct_evaluation(shape in shape()) {
-        let runs = Arc::new((0..shape.deps.len()).map(|_| AtomicUsize::new(0)).collect::<Vec<_>>());
-        let nodes = record(&shape, &runs);
-        let outputs: Vec<Delayed<u64>> = shape.outputs.iter().map(|&o| nodes[o].clone()).collect();
+    fn every_scheduler_matches_direct_evaluation(shape in shape()) {
         let (needed, value) = reference(&shape);
         let needed_failing: Vec<usize> =
             (0..needed.len()).filter(|&i| needed[i] && shape.failing[i]).collect();
-
-        match compute_all(&outputs) {
-            Ok(values) => {
-                prop_assert!(needed_failing.is_empty());
-                let expected: Vec<u64> = shape.outputs.iter().map(|&o| value[o]).collect();
-                prop_assert_eq!(values, expected);
-                for (i, count) in runs.iter().enumerate() {
-                    prop_assert_eq!(count.load(Ordering::SeqCst), usize::from(needed[i]), "node {}", i);
+        for scheduler in SCHEDULERS.iter() {
+            let name = scheduler.name();
+            let runs = Arc::new((0..shape.deps.len()).map(|_| AtomicUsize::new(0)).collect::<Vec<_>>());
+            let nodes = record(&shape, &runs);
+            let outputs: Vec<Delayed<Counted>> =
+                shape.outputs.iter().map(|&o| nodes[o].clone()).collect();
+            match compute_with_control(&outputs, &**scheduler, &Control::new()) {
+                Ok(values) => {
+                    prop_assert!(needed_failing.is_empty(), "{}", name);
+                    let got: Vec<u64> = values.iter().map(|c| c.0).collect();
+                    let expected: Vec<u64> = shape.outputs.iter().map(|&o| value[o]).collect();
+                    prop_assert_eq!(got, expected, "{}", name);
+                    for (i, count) in runs.iter().enumerate() {
+                        prop_assert_eq!(count.load(Ordering::SeqCst), usize::from(needed[i]), "{} node {}", name, i);
+                    }
+                    prop_assert_eq!(LIVE.load(Ordering::SeqCst), values.len(), "{}: intermediates freed", name);
                 }
-            }
-            Err(Error::Failed { task, source }) => {
-                let i: usize = task.name().trim_start_matches("node").parse().unwrap();
-                prop_assert!(needed_failing.contains(&i), "reported {} not in {:?}", i, needed_failing);
-                prop_assert_eq!(source.to_string(), format!("node {i} fails"));
-                for (i, count) in runs.iter().enumerate() {
-                    prop_assert!(count.load(Ordering::SeqCst) <= usize::from(needed[i]));
+                Err(Error::Failed { task, source }) => {
+                    let i: usize = task.name().trim_start_matches("node").parse().unwrap();
+                    prop_assert!(needed_failing.contains(&i), "{}: {} not in {:?}", name, i, needed_failing);
+                    prop_assert_eq!(source.to_string(), format!("node {i} fails"));
+                    for count in runs.iter() {
+                        prop_assert!(count.load(Ordering::SeqCst) <= 1, "{}", name);
+                    }
                 }
+                Err(other) => prop_assert!(false, "{}: unexpected error {}", name, other),
             }
-            Err(other) => prop_assert!(false, "unexpected error {}", other),
+            drop(nodes);
+            drop(outputs);
+            // After a failure, tasks that were already running finish in the background;
+            // once they have, nothing of this compute may remain alive.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+            while LIVE.load(Ordering::SeqCst) != 0 && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            prop_assert_eq!(LIVE.load(Ordering::SeqCst), 0, "{}: values leaked", name);
         }
     }
 }

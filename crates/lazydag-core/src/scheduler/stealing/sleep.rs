@@ -8,19 +8,23 @@
 //! ```text
 //! worker                                   producer
 //! key = prepare()      (waiters += 1)      push job
-//! look for work again                      fence(SeqCst)
-//! found? cancel()       else wait(key)      if waiters > 0 { epoch += 1; notify }
+//! look for work again                      if (waiters += 0) > 0 { epoch += 1; notify }
+//! found? cancel()       else wait(key)
 //! ```
 //!
 //! # Memory ordering
-//! This is Dekker's pattern: the worker writes `waiters` then reads the queues; the producer
-//! writes a queue then reads `waiters`. Both sides order their write before their read with
-//! `SeqCst` (the worker's `fetch_add` is `SeqCst`; the producer issues a `SeqCst` fence), so at
-//! least one of them sees the other: either the worker finds the job, or the producer sees the
-//! waiter and bumps `epoch`. `epoch` is only changed and compared under `lock`, so a waiter
-//! whose key is stale never blocks, and one that blocks is woken by the `Condvar`.
+//! The worker writes `waiters` then reads the queues; the producer writes a queue then reads
+//! `waiters` (Dekker's pattern). Both sides touch `waiters` only with read-modify-write
+//! operations (`AcqRel`), and all RMWs of one location form a single total order. If the
+//! producer's RMW comes later, it reads the worker's increment: it sees a waiter and bumps
+//! `epoch`. If it comes earlier, the worker's increment reads from it, so the producer's push
+//! (released by its RMW) happens before the worker looks again: the worker finds the job.
+//! Either way no wake-up is lost — without relying on `SeqCst` fences (which loom cannot
+//! model, and which the first version of this file used: loom flagged it). `epoch` is only
+//! changed and compared under `lock`, so a waiter whose key is stale never blocks, and one
+//! that blocks is woken by the `Condvar`.
 
-use super::primitive::{AtomicUsize, Condvar, Mutex, Ordering, fence};
+use super::primitive::{AtomicUsize, Condvar, Mutex, Ordering};
 
 /// An event count for the pool's idle workers.
 #[derive(Debug)]
@@ -40,13 +44,13 @@ impl Sleep {
     /// Announces that the caller is about to sleep; returns the key for [`wait`](Sleep::wait).
     /// The caller must look for work once more, then call `wait` or `cancel`.
     pub(super) fn prepare(&self) -> u64 {
-        self.waiters.fetch_add(1, Ordering::SeqCst);
+        self.waiters.fetch_add(1, Ordering::AcqRel);
         *self.lock.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Withdraws a `prepare` after finding work.
     pub(super) fn cancel(&self) {
-        self.waiters.fetch_sub(1, Ordering::SeqCst);
+        self.waiters.fetch_sub(1, Ordering::AcqRel);
     }
 
     /// Blocks until a notification newer than `key`.
@@ -56,7 +60,7 @@ impl Sleep {
             epoch = self.wake.wait(epoch).unwrap_or_else(|p| p.into_inner());
         }
         drop(epoch);
-        self.waiters.fetch_sub(1, Ordering::SeqCst);
+        self.waiters.fetch_sub(1, Ordering::AcqRel);
     }
 
     /// Wakes one sleeping worker, if any, after work was published.
@@ -75,9 +79,10 @@ impl Sleep {
         }
     }
 
+    /// Whether anyone is between `prepare` and the end of `wait`/`cancel`. An RMW, not a
+    /// load: see "Memory ordering" above.
     fn has_waiters(&self) -> bool {
-        fence(Ordering::SeqCst);
-        self.waiters.load(Ordering::SeqCst) > 0
+        self.waiters.fetch_add(0, Ordering::AcqRel) > 0
     }
 
     fn bump(&self) {
