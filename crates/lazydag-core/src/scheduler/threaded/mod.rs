@@ -1,25 +1,103 @@
-//! The `Threaded` scheduler (placeholder: runs like `Sync` until implemented).
+//! The `threads` scheduler: a pool of long-lived threads sharing one priority-ordered ready
+//! queue, like Dask's threaded scheduler.
+//!
+//! - [`pool`]: the worker threads and the ready queue (`Mutex<BinaryHeap>` + `Condvar`).
+//! - [`run`]: the shared state of one compute, and the steps of running one task.
+//! - [`latch`]: the one-shot flag the computing thread blocks on.
+//!
+//! # Protocol
+//!
+//! A compute builds an `Arc`'d [`Run`](run::Run): per task a value slot with its remaining
+//! uses, an atomic count of inputs still awaited (from `all_waiting`), and for the compute an
+//! atomic `active` count of queued plus running jobs, a `stopped` flag, the first error and a
+//! latch. The caller queues the tasks that await nothing, with `active` set to their number,
+//! and blocks on the latch.
+//!
+//! A worker pops the job of smallest `(task index, compute number)`: the plan index is the
+//! memory-friendly priority, and several computes sharing the pool interleave by it, ties
+//! going to the compute that started first. If the compute is stopped it skips the job; if
+//! [`should_stop`](crate::PlanView::should_stop) says so it records
+//! [`stop_error`](crate::PlanView::stop_error) and skips it. Otherwise it takes each input
+//! (a literal's value from `run`; a clone from `share` for every use but the last, which moves
+//! the value out and so frees the slot), runs the task, stores its value, and counts down the
+//! `waiting` of each dependent. The dependents that reach 0 are added to `active`, then
+//! queued in one batch; then the job subtracts itself from `active`. The one that brings
+//! `active` to 0 sets the latch; the caller then collects the outputs as
+//! [`Sync`] does (outputs may repeat; literal outputs come from `run`).
+//!
+//! On the first error (or stop) the worker records it, sets `stopped` and purges the
+//! compute's queued jobs; running tasks finish, queued ones are skipped, and once `active`
+//! reaches 0 the caller returns that first error. An empty plan, or one of literals only,
+//! queues nothing and never waits.
+//!
+//! Workers sleep on the condvar when the queue is empty (no spinning). A pusher wakes at
+//! most one sleeper per job, one fewer when the pusher is a worker (it pops next itself).
+//! Dropping the [`Threaded`] sets `shutdown`, wakes all workers and joins them.
+//!
+//! A task that computes with the same `Threaded` runs that nested compute inline, on its own
+//! worker, with the [`Sync`] algorithm: waiting for the pool from inside the pool could
+//! deadlock once every worker waits. An async task is run with
+//! [`run`](crate::PlanView::run), which blocks its worker until the future completes.
+//!
+//! # Memory ordering
+//!
+//! - `waiting[i]` (`AtomicU32`): `fetch_sub` with `AcqRel`. Each producer stores its value
+//!   (under the slot lock) before its release decrement; the decrements form a release
+//!   sequence, so the consumer that reads 1 acquires every producer's store.
+//! - `active` (`AtomicUsize`): new jobs are added (`Relaxed`) before they are pushed, and the
+//!   queue lock orders that before anyone pops them; jobs subtract themselves with `AcqRel`,
+//!   so the thread that reaches 0 has seen every job's writes, and the latch's mutex hands
+//!   them on to the caller.
+//! - `stopped` (`AtomicBool`): `Relaxed`. It publishes nothing (the error lives in a
+//!   `OnceLock`); the thread that sets it then takes the queue lock to purge, so a worker that
+//!   pops after the purge sees it.
+//! - the compute and pool counters are `Relaxed`: numbers that publish nothing.
 
+mod latch;
+mod pool;
+mod run;
+
+use self::pool::Pool;
+use self::run::Run;
 use crate::error::Error;
 use crate::plan::Plan;
 use crate::scheduler::{Scheduler, Sync};
 use crate::value::Value;
 
-/// The `threads` scheduler.
+/// The `threads` scheduler: a pool of worker threads, created once and reused by every
+/// compute, that share one ready queue ordered by the plan's memory-friendly priority.
+///
+/// Good for tasks that block or release no lock (I/O, sleeping, calls into C); several
+/// computes may run on one `Threaded` at once, from different threads. Dropping it joins
+/// its threads.
+///
+/// ```
+/// use lazydag_core::{delayed, scheduler::Threaded, Scheduler};
+/// fn add(a: i32, b: i32) -> i32 { a + b }
+/// let threads = Threaded::new(2);
+/// assert_eq!(threads.name(), "threads");
+/// assert_eq!(delayed!(add(1, 2)).compute_with(&threads).unwrap(), 3);
+/// let x = delayed!(add(1, 2));
+/// assert_eq!(delayed!(add(&x, &x)).compute_with(&threads).unwrap(), 6);
+/// ```
 #[derive(Debug)]
 pub struct Threaded {
-    workers: usize,
+    pool: Pool,
 }
 
 impl Threaded {
-    /// A scheduler with `workers` threads.
+    /// Starts a pool of `workers` threads named `lazydag-threads-{i}`. Zero is taken as one,
+    /// so a compute always has a thread to run on.
+    ///
+    /// # Panics
+    /// If the operating system cannot spawn a thread (as [`std::thread::spawn`] does).
     pub fn new(workers: usize) -> Self {
-        Threaded { workers }
+        Threaded { pool: Pool::new(workers.max(1)) }
     }
 
-    /// The number of worker threads.
+    /// The number of worker threads (at least one).
     pub fn workers(&self) -> usize {
-        self.workers
+        self.pool.len()
     }
 }
 
@@ -28,7 +106,13 @@ impl Scheduler for Threaded {
         "threads"
     }
 
+    /// Runs `plan` on the pool and blocks until it is done. Called from one of this pool's
+    /// own workers (a task computing a nested graph), it runs the plan inline with [`Sync`]
+    /// instead, so that nested computes cannot deadlock the pool.
     fn execute(&self, plan: &Plan) -> Result<Vec<Value>, Error> {
-        Sync.execute(plan)
+        if self.pool.is_current_worker() {
+            return Sync.execute(plan);
+        }
+        Run::compute(plan, self.pool.shared())
     }
 }

@@ -1,0 +1,229 @@
+//! [`Pool`]: long-lived worker threads sharing one priority-ordered ready queue.
+//!
+//! Invariants:
+//! - a worker sleeps on the condvar only after seeing the queue empty under its lock, so a
+//!   job pushed under that lock is never missed: the pusher either finds the worker awake
+//!   (it will look again) or counted in `sleeping` (it is woken);
+//! - a job is popped by exactly one worker; jobs of all computes share the one heap, smallest
+//!   `(task index, compute number)` first;
+//! - no user code runs while the queue lock is held, and jobs are never dropped under it;
+//! - after `shutdown` is set no worker pops again; [`Pool`]'s `Drop` joins every worker.
+
+use std::cell::Cell;
+use std::cmp::{Ordering as CmpOrdering, Reverse};
+use std::collections::BinaryHeap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::{self, JoinHandle};
+
+use super::run::{Run, Scratch, drop_quietly};
+
+/// Numbers pools, so a worker knows which pool it belongs to (0 means "none").
+static NEXT_POOL: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    /// The id of the pool whose worker this thread is, or 0.
+    static WORKER_OF: Cell<u64> = const { Cell::new(0) };
+}
+
+/// One ready task of one compute.
+pub(super) struct Job {
+    index: u32,
+    run: Arc<Run>,
+}
+
+impl Job {
+    /// The static priority: the plan index first (smaller runs first), then the compute's
+    /// number, so two computes interleave by priority and tie-break by start order.
+    fn priority(&self) -> (u32, u64) {
+        (self.index, self.run.number())
+    }
+}
+
+impl PartialEq for Job {
+    fn eq(&self, other: &Self) -> bool {
+        self.priority() == other.priority()
+    }
+}
+
+impl Eq for Job {}
+
+impl PartialOrd for Job {
+    fn partial_cmp(&self, other: &Self) -> Option<CmpOrdering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Job {
+    fn cmp(&self, other: &Self) -> CmpOrdering {
+        self.priority().cmp(&other.priority())
+    }
+}
+
+/// The state behind the queue lock.
+struct Queue {
+    /// Ready jobs, smallest priority on top.
+    heap: BinaryHeap<Reverse<Job>>,
+    /// Workers waiting on the condvar right now.
+    sleeping: usize,
+    /// Set once, by `Pool`'s `Drop`: workers exit.
+    shutdown: bool,
+}
+
+/// What the workers and the computing threads share.
+pub(super) struct Shared {
+    id: u64,
+    queue: Mutex<Queue>,
+    ready: Condvar,
+    /// Numbers computes in start order, for tie-breaking priorities.
+    ///
+    /// Memory ordering: a counter that publishes nothing; `Relaxed`.
+    next_compute: AtomicU64,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        // No user code runs under this lock, so it cannot be poisoned; recover all the same.
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A fresh compute number.
+    pub(super) fn next_compute(&self) -> u64 {
+        self.next_compute.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Queues tasks `ready` of `run` and wakes sleeping workers for them. A worker pushing
+    /// passes `pusher_works = true`: it takes one job itself on its next pop, so it wakes one
+    /// worker fewer. One lock for the whole batch.
+    pub(super) fn push(&self, run: &Arc<Run>, ready: &[u32], pusher_works: bool) {
+        if ready.is_empty() {
+            return;
+        }
+        let wake = {
+            let mut queue = self.lock();
+            let jobs = ready.iter().map(|&index| Reverse(Job { index, run: Arc::clone(run) }));
+            queue.heap.extend(jobs);
+            (ready.len() - usize::from(pusher_works)).min(queue.sleeping)
+        };
+        for _ in 0..wake {
+            self.ready.notify_one();
+        }
+    }
+
+    /// Removes every queued job of `run` and returns how many there were. Taking the lock
+    /// also orders the caller's earlier writes (its `stopped` flag) before any later pop.
+    pub(super) fn purge(&self, run: &Arc<Run>) -> usize {
+        let removed = {
+            let mut queue = self.lock();
+            if !queue.heap.iter().any(|Reverse(job)| Arc::ptr_eq(&job.run, run)) {
+                return 0;
+            }
+            let (removed, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut queue.heap)
+                .into_vec()
+                .into_iter()
+                .partition(|Reverse(job)| Arc::ptr_eq(&job.run, run));
+            queue.heap = BinaryHeap::from(kept);
+            removed
+        };
+        // Dropped outside the lock; the caller holds `run`, so these are never its last handle.
+        removed.len()
+    }
+
+    /// The next job, sleeping while there is none; `None` once the pool shuts down.
+    fn pop(&self) -> Option<Job> {
+        let mut queue = self.lock();
+        loop {
+            if queue.shutdown {
+                return None;
+            }
+            if let Some(Reverse(job)) = queue.heap.pop() {
+                return Some(job);
+            }
+            queue.sleeping += 1;
+            queue = self.ready.wait(queue).unwrap_or_else(PoisonError::into_inner);
+            queue.sleeping -= 1;
+        }
+    }
+}
+
+/// A worker's life: pop, run, repeat until shutdown. Never unwinds: `Run::run_job` catches
+/// panics, and a job (possibly the last handle to a plan) is dropped with `drop_quietly`.
+fn work(shared: &Shared) {
+    WORKER_OF.with(|id| id.set(shared.id));
+    let mut scratch = Scratch::default();
+    while let Some(job) = shared.pop() {
+        job.run.run_job(job.index as usize, &mut scratch, shared);
+        drop_quietly(job);
+    }
+}
+
+/// `workers` threads named `lazydag-threads-{i}`, alive until the pool is dropped.
+pub(super) struct Pool {
+    shared: Arc<Shared>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Pool {
+    /// Starts `workers` threads.
+    ///
+    /// # Panics
+    /// If the OS cannot spawn a thread (the threads already started are shut down first).
+    pub(super) fn new(workers: usize) -> Pool {
+        let shared = Arc::new(Shared {
+            id: NEXT_POOL.fetch_add(1, Ordering::Relaxed),
+            queue: Mutex::new(Queue { heap: BinaryHeap::new(), sleeping: 0, shutdown: false }),
+            ready: Condvar::new(),
+            next_compute: AtomicU64::new(0),
+        });
+        let mut pool = Pool { shared, threads: Vec::with_capacity(workers) };
+        for i in 0..workers {
+            let shared = Arc::clone(&pool.shared);
+            let thread = thread::Builder::new()
+                .name(format!("lazydag-threads-{i}"))
+                .spawn(move || work(&shared))
+                .unwrap_or_else(|err| panic!("cannot spawn worker thread {i}: {err}"));
+            pool.threads.push(thread);
+        }
+        pool
+    }
+
+    /// What workers and computes share.
+    pub(super) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// The number of worker threads.
+    pub(super) fn len(&self) -> usize {
+        self.threads.len()
+    }
+
+    /// Whether the calling thread is one of this pool's workers.
+    pub(super) fn is_current_worker(&self) -> bool {
+        WORKER_OF.with(Cell::get) == self.shared.id
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        self.shared.lock().shutdown = true;
+        self.shared.ready.notify_all();
+        let me = thread::current().id();
+        for thread in self.threads.drain(..) {
+            // A task that drops the last handle to its own scheduler runs this on a worker:
+            // that worker exits after its job instead of joining itself.
+            if thread.thread().id() == me {
+                continue;
+            }
+            if thread.join().is_err() {
+                tracing::error!("a lazydag-threads worker panicked outside any task");
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Pool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pool").field("id", &self.shared.id).field("workers", &self.len()).finish()
+    }
+}

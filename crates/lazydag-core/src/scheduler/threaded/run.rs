@@ -1,0 +1,222 @@
+//! [`Run`]: the shared state of one compute on the pool, and the steps of running one task.
+//!
+//! Invariants (see the module above for the whole protocol):
+//! - `active` counts this compute's queued plus running jobs. A finishing task adds its newly
+//!   ready dependents before it subtracts itself, so `active` reaches 0 exactly once: when
+//!   every task has run, or, after a stop, when the running ones have finished and the queued
+//!   ones were purged or skipped. Whoever brings it to 0 sets the latch;
+//! - a task is queued exactly once, by the thread whose decrement brings its `waiting`
+//!   count to 0 (or by the caller, for tasks that wait for nothing);
+//! - a slot holds a task's value from when the task finishes until its last use takes it.
+//!   Each use takes the slot's lock, counts itself down and clones the value, or moves it
+//!   out if it is the last: counting and taking under one lock is what stops a last use from
+//!   moving the value while an earlier use is still cloning it (a `Value` is not `Sync`);
+//! - once `stopped` is set, no task of this compute starts and none is queued.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+
+use super::latch::Latch;
+use super::pool::Shared;
+use crate::error::{Error, panic_message};
+use crate::plan::Plan;
+use crate::value::Value;
+
+/// One task's value and the uses not yet taken.
+struct Slot {
+    value: Option<Value>,
+    left: u32,
+}
+
+/// A worker's reusable buffers.
+#[derive(Default)]
+pub(super) struct Scratch {
+    inputs: Vec<Value>,
+    ready: Vec<u32>,
+}
+
+/// The shared state of one compute.
+pub(super) struct Run {
+    plan: Plan,
+    /// Start order among this pool's computes, the tie-break of job priorities.
+    number: u64,
+    /// Per task: its value and remaining uses (literals' slots stay unused).
+    slots: Box<[Mutex<Slot>]>,
+    /// Per task: inputs not yet produced, from [`all_waiting`](crate::PlanView::all_waiting).
+    waiting: Box<[AtomicU32]>,
+    /// Queued plus running jobs of this compute.
+    active: AtomicUsize,
+    /// Set on the first error or stop: start nothing more.
+    stopped: AtomicBool,
+    /// The first error; later ones are dropped.
+    error: OnceLock<Error>,
+    /// Set when `active` reaches 0.
+    done: Latch,
+}
+
+impl Run {
+    /// Runs `plan` on the pool behind `shared` and returns its outputs' values: queues the
+    /// tasks that wait for nothing, blocks until the compute is done, then collects.
+    pub(super) fn compute(plan: &Plan, shared: &Arc<Shared>) -> Result<Vec<Value>, Error> {
+        let view = plan.view();
+        let ready: Vec<u32> = (0..view.len())
+            .filter(|&i| !view.is_literal(i) && view.waiting(i) == 0)
+            .map(|i| i as u32)
+            .collect();
+        let run = Arc::new(Run {
+            plan: plan.clone(),
+            number: shared.next_compute(),
+            slots: view
+                .all_uses()
+                .iter()
+                .map(|&left| Mutex::new(Slot { value: None, left }))
+                .collect(),
+            waiting: view.all_waiting().iter().map(|&w| AtomicU32::new(w)).collect(),
+            active: AtomicUsize::new(ready.len()),
+            stopped: AtomicBool::new(false),
+            error: OnceLock::new(),
+            done: Latch::default(),
+        });
+        if !ready.is_empty() {
+            // Build the dependents index here rather than on the first worker to finish.
+            let _ = view.dependents(0);
+            shared.push(&run, &ready, false);
+            run.done.wait();
+        }
+        if let Some(err) = run.error.get() {
+            return Err(err.clone());
+        }
+        view.outputs().iter().map(|&o| run.take(o as usize)).collect()
+    }
+
+    /// This compute's start order.
+    pub(super) fn number(&self) -> u64 {
+        self.number
+    }
+
+    /// Runs task `i` on a worker, then counts its job done. Never unwinds.
+    pub(super) fn run_job(self: &Arc<Self>, i: usize, scratch: &mut Scratch, shared: &Shared) {
+        let outcome = catch_unwind(AssertUnwindSafe(|| self.run_task(i, scratch, shared)));
+        if let Err(payload) = outcome {
+            // `run` and `share` catch task and clone panics; only a value's panicking `Drop`
+            // gets here. Report it against this task, and drop what the buffers still hold.
+            let task = self.plan.view().task(i).key();
+            self.fail(Error::Panicked { task, message: panic_message(&*payload) }, shared);
+            drop_quietly(std::mem::take(scratch));
+        }
+        self.finish(1);
+    }
+
+    /// Checks for a stop, gathers task `i`'s inputs, runs it, stores its value, and queues
+    /// the dependents it made ready.
+    fn run_task(self: &Arc<Self>, i: usize, scratch: &mut Scratch, shared: &Shared) {
+        let plan = self.plan.view();
+        if self.stopped.load(Ordering::Relaxed) {
+            return;
+        }
+        if plan.should_stop()
+            && let Some(err) = plan.stop_error()
+        {
+            self.fail(err, shared);
+            return;
+        }
+        for &d in plan.deps(i) {
+            match self.take(d as usize) {
+                Ok(value) => scratch.inputs.push(value),
+                Err(err) => {
+                    scratch.inputs.clear();
+                    self.fail(err, shared);
+                    return;
+                }
+            }
+        }
+        let value = match plan.run(i, &mut scratch.inputs) {
+            Ok(value) => value,
+            Err(err) => {
+                self.fail(err, shared);
+                return;
+            }
+        };
+        self.slot(i).value = Some(value);
+        if self.stopped.load(Ordering::Relaxed) {
+            return;
+        }
+        for &d in plan.dependents(i) {
+            if self.waiting[d as usize].fetch_sub(1, Ordering::AcqRel) == 1 {
+                scratch.ready.push(d);
+            }
+        }
+        if !scratch.ready.is_empty() {
+            // Count the new jobs before anyone can pop (and finish) them.
+            self.active.fetch_add(scratch.ready.len(), Ordering::Relaxed);
+            shared.push(self, &scratch.ready, true);
+            scratch.ready.clear();
+        }
+    }
+
+    /// Records `err` if it is the first, and on the first stop purges this compute's queued
+    /// jobs.
+    fn fail(self: &Arc<Self>, err: Error, shared: &Shared) {
+        let _ = self.error.set(err);
+        if !self.stopped.swap(true, Ordering::Relaxed) {
+            let purged = shared.purge(self);
+            if purged > 0 {
+                // The calling job is still counted, so this never reaches 0.
+                self.finish(purged);
+            }
+        }
+    }
+
+    /// Counts `n` jobs done; the one that brings `active` to 0 sets the latch.
+    fn finish(&self, n: usize) {
+        if self.active.fetch_sub(n, Ordering::AcqRel) == n {
+            self.done.set();
+        }
+    }
+
+    /// Takes task `d`'s value for one use: a literal's value, a clone for an early use, the
+    /// value itself for the last.
+    fn take(&self, d: usize) -> Result<Value, Error> {
+        let plan = self.plan.view();
+        if plan.is_literal(d) {
+            return plan.run(d, &mut Vec::new());
+        }
+        let mut guard = self.slot(d);
+        let Slot { value, left } = &mut *guard;
+        match (value.take(), *left) {
+            (Some(last), 1) => {
+                *left = 0;
+                Ok(last)
+            }
+            (Some(kept), uses) if uses > 1 => {
+                *left = uses - 1;
+                let clone = plan.share(d, &kept);
+                *value = Some(kept);
+                clone
+            }
+            (kept, _) => {
+                *value = kept;
+                Err(Error::Scheduler {
+                    scheduler: "threads".to_owned(),
+                    message: format!(
+                        "the value of `{}` was used before it was produced or after its last use",
+                        plan.task(d).key()
+                    ),
+                })
+            }
+        }
+    }
+
+    fn slot(&self, i: usize) -> MutexGuard<'_, Slot> {
+        // Only `share` runs user code under a slot lock, and it catches panics.
+        self.slots[i].lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Drops `value`, catching a panic from a user type's `Drop` so that it cannot kill a worker.
+pub(super) fn drop_quietly<T>(value: T) {
+    if catch_unwind(AssertUnwindSafe(move || drop(value))).is_err() {
+        tracing::error!("a value's Drop panicked on a lazydag-threads worker; ignored");
+    }
+}
