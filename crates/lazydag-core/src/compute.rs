@@ -8,6 +8,7 @@ use crate::error::Error;
 use crate::outputs::Outputs;
 use crate::plan::{Plan, PlanView};
 use crate::scheduler::{Async, Scheduler, default_scheduler};
+use crate::value::Value;
 
 use tracing::Instrument as _;
 
@@ -131,12 +132,11 @@ fn execute(
     roots: &[crate::plan::TaskRef<'_>],
     scheduler: &dyn Scheduler,
     control: &Control,
-) -> Result<Vec<crate::value::Value>, Error> {
-    let plan = Plan::with_control(roots, control);
-    let view = plan.view();
+) -> Result<Vec<Value>, Error> {
+    let plan = planned(roots, control)?;
     let _span =
-        tracing::debug_span!("compute", scheduler = scheduler.name(), tasks = view.len()).entered();
-    view.check()?;
+        tracing::debug_span!("compute", scheduler = scheduler.name(), tasks = plan.view().len())
+            .entered();
     let values = scheduler.execute(&plan)?;
     counted(values, roots.len(), scheduler)
 }
@@ -150,10 +150,10 @@ fn planned(roots: &[crate::plan::TaskRef<'_>], control: &Control) -> Result<Plan
 
 /// Checks that a scheduler returned one value per requested output.
 fn counted(
-    values: Vec<crate::value::Value>,
+    values: Vec<Value>,
     expected: usize,
     scheduler: &dyn Scheduler,
-) -> Result<Vec<crate::value::Value>, Error> {
+) -> Result<Vec<Value>, Error> {
     if values.len() != expected {
         return Err(Error::Scheduler {
             scheduler: scheduler.name().to_owned(),
@@ -166,7 +166,7 @@ fn counted(
 /// Turns the outputs' values into typed results (failing on the first failure among them).
 fn unpack<O: Outputs>(
     outputs: &O,
-    values: Vec<crate::value::Value>,
+    values: Vec<Value>,
     scheduler: &dyn Scheduler,
 ) -> Result<O::Values, Error> {
     let values = values.into_iter().map(PlanView::settled).collect::<Result<Vec<_>, _>>()?;
