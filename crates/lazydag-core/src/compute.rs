@@ -7,7 +7,10 @@ use crate::delayed::Delayed;
 use crate::error::Error;
 use crate::outputs::Outputs;
 use crate::plan::{Plan, PlanView};
-use crate::scheduler::{Scheduler, default_scheduler};
+use crate::scheduler::{Async, Scheduler, default_scheduler};
+use crate::value::Value;
+
+use tracing::Instrument as _;
 
 /// Computes several outputs at once with the default scheduler; shared sub-results are
 /// computed once. Takes a [`Delayed`], a tuple, a `Vec` or an array (see [`Outputs`]).
@@ -55,8 +58,40 @@ pub fn compute_with_control<O: Outputs>(
     let mut roots = Vec::new();
     outputs.roots(&mut roots);
     let values = execute(&roots, scheduler, control)?;
-    let values = values.into_iter().map(PlanView::settled).collect::<Result<Vec<_>, _>>()?;
-    outputs.unpack(&mut values.into_iter()).map_err(|err| blame(err, scheduler))
+    unpack(&outputs, values, scheduler)
+}
+
+/// Computes several outputs on the [`Async`] scheduler from async code, awaiting on the
+/// caller's tokio runtime: async tasks are spawned there, CPU tasks go to its blocking pool
+/// (at most one per core at a time), and nothing blocks the caller. Under another executor,
+/// or none, it runs on lazydag's shared [`runtime`](crate::runtime()). Dropping the future
+/// cancels async tasks in flight; wrap it in `tokio::time::timeout` for a deadline.
+///
+/// ```
+/// use lazydag_core::{compute_async, delayed, delayed_async};
+/// async fn double(x: u32) -> u32 { x * 2 }
+/// fn add(a: u32, b: u32) -> u32 { a + b }
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// let a = delayed_async!(double(2));
+/// let b = delayed!(add(&a, 1));
+/// assert_eq!(compute_async((&a, &b)).await.unwrap(), (4, 5));
+/// # });
+/// ```
+///
+/// # Errors
+/// The first task that fails or panics, named in the [`Error`].
+pub async fn compute_async<O: Outputs>(outputs: O) -> Result<O::Values, Error> {
+    let scheduler = Async::default();
+    let plan = {
+        let mut roots = Vec::new();
+        outputs.roots(&mut roots);
+        planned(&roots, &Control::default())?
+    };
+    let expected = plan.view().outputs().len();
+    let span = tracing::debug_span!("compute", scheduler = "async", tasks = plan.view().len());
+    let values = scheduler.run(plan).instrument(span).await?;
+    let values = counted(values, expected, &scheduler)?;
+    unpack(&outputs, values, &scheduler)
 }
 
 /// Computes same-typed outputs in keep-going mode: a failing task does not stop independent
@@ -97,20 +132,45 @@ fn execute(
     roots: &[crate::plan::TaskRef<'_>],
     scheduler: &dyn Scheduler,
     control: &Control,
-) -> Result<Vec<crate::value::Value>, Error> {
-    let plan = Plan::with_control(roots, control);
-    let view = plan.view();
+) -> Result<Vec<Value>, Error> {
+    let plan = planned(roots, control)?;
     let _span =
-        tracing::debug_span!("compute", scheduler = scheduler.name(), tasks = view.len()).entered();
-    view.check()?;
+        tracing::debug_span!("compute", scheduler = scheduler.name(), tasks = plan.view().len())
+            .entered();
     let values = scheduler.execute(&plan)?;
-    if values.len() != roots.len() {
+    counted(values, roots.len(), scheduler)
+}
+
+/// Plans `roots` under `control` and checks the plan.
+fn planned(roots: &[crate::plan::TaskRef<'_>], control: &Control) -> Result<Plan, Error> {
+    let plan = Plan::with_control(roots, control);
+    plan.view().check()?;
+    Ok(plan)
+}
+
+/// Checks that a scheduler returned one value per requested output.
+fn counted(
+    values: Vec<Value>,
+    expected: usize,
+    scheduler: &dyn Scheduler,
+) -> Result<Vec<Value>, Error> {
+    if values.len() != expected {
         return Err(Error::Scheduler {
             scheduler: scheduler.name().to_owned(),
-            message: format!("returned {} values for {} outputs", values.len(), roots.len()),
+            message: format!("returned {} values for {} outputs", values.len(), expected),
         });
     }
     Ok(values)
+}
+
+/// Turns the outputs' values into typed results (failing on the first failure among them).
+fn unpack<O: Outputs>(
+    outputs: &O,
+    values: Vec<Value>,
+    scheduler: &dyn Scheduler,
+) -> Result<O::Values, Error> {
+    let values = values.into_iter().map(PlanView::settled).collect::<Result<Vec<_>, _>>()?;
+    outputs.unpack(&mut values.into_iter()).map_err(|err| blame(err, scheduler))
 }
 
 /// Names the scheduler in a contract error found while unpacking its values.

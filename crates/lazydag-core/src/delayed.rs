@@ -127,6 +127,29 @@ impl<T: Send + 'static> Delayed<T> {
         compute_with(self, scheduler)
     }
 
+    /// Computes this value on the [`Async`](crate::scheduler::Async) scheduler from async
+    /// code, without blocking: see [`compute_async`](crate::compute_async()).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lazydag_core::{delayed, delayed_async};
+    /// async fn fetch(id: u32) -> String {
+    ///     tokio::time::sleep(Duration::from_millis(1)).await;
+    ///     format!("record {id}")
+    /// }
+    /// fn shout(s: String) -> String { s.to_uppercase() }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let page = delayed!(shout(delayed_async!(fetch(7))));
+    /// assert_eq!(page.compute_async().await.unwrap(), "RECORD 7");
+    /// # });
+    /// ```
+    ///
+    /// # Errors
+    /// The first task that fails or panics, named in the [`Error`].
+    pub async fn compute_async(&self) -> Result<T, Error> {
+        crate::compute::compute_async(self).await
+    }
+
     /// The graph that computes this value, in Graphviz DOT: one node per task labelled with
     /// its name, literals as boxes, functions as ellipses, edges from dependency to dependent.
     ///

@@ -43,7 +43,7 @@ pub mod scheduler;
 mod value;
 
 pub use crate::compute::{
-    compute, compute_all, compute_settled, compute_with, compute_with_control,
+    compute, compute_all, compute_async, compute_settled, compute_with, compute_with_control,
 };
 pub use crate::control::{CancelToken, Control};
 pub use crate::delayed::{Delayed, delayed, delayed_once};

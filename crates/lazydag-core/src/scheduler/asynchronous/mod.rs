@@ -1,25 +1,139 @@
-//! The `Async` scheduler (placeholder: runs like `Sync` until implemented).
+//! The `Async` scheduler: one driver future on tokio; async tasks overlap, CPU tasks run on
+//! the blocking pool.
+//!
+//! Files: [`driver`] (the execution loop), [`watch`] (timeout and cancellation while waiting),
+//! [`bridge`] (how the synchronous [`Scheduler::execute`] reaches tokio).
+//!
+//! # Protocol
+//!
+//! One future, the *driver*, owns all bookkeeping: each task's remaining waiting count, each
+//! value's remaining uses, the value slots (`Vec<Option<Value>>`) and the ready queues. Tasks
+//! report back to it by finishing, so there is a single owner and no lock in the scheduler.
+//!
+//! - **Queues.** Two min-heaps of ready task indices: async tasks and CPU (non-async) tasks.
+//!   A literal is never queued; a consumer gets a fresh copy with [`PlanView::run`].
+//! - **Ordering.** The driver starts the smallest ready index first (the plan's priority),
+//!   looking at both heaps. Async tasks always start; a CPU task starts only while fewer than
+//!   `workers` CPU tasks run, so the CPU heap may wait while async tasks behind it start.
+//! - **Starting.** Before each start the driver checks [`PlanView::should_stop`]. It takes
+//!   the inputs (a [`share`](PlanView::share) clone for every use but the last, which moves
+//!   the value and frees the slot), then an async task is started with
+//!   [`PlanView::start_async`] and spawned on the current tokio runtime, and a CPU task is
+//!   handed to [`spawn_blocking`](tokio::task::spawn_blocking), where it runs with
+//!   [`PlanView::run`], so CPU work never blocks the reactor. Both go into one
+//!   [`JoinSet`](tokio::task::JoinSet) that reports `(index, result)`.
+//! - **Waiting.** With nothing more to start, the driver awaits the next completion. A value
+//!   goes into its slot and each dependent's waiting count drops by one; a dependent whose
+//!   count reaches zero is queued. When the set is empty and nothing is ready, every task has
+//!   run, and the driver takes the outputs' values (moves for last uses) in request order.
+//! - **Memory release.** A value lives in its slot from its task's completion until its last
+//!   use takes it, exactly as in [`Sync`](crate::scheduler::Sync).
+//! - **Failure.** On the first error (a task's `Err` or panic, a failed clone, a stop) the
+//!   driver starts nothing more and aborts the set: async tasks are cancelled (dropped at
+//!   their next `.await`); CPU tasks not yet started never start; CPU tasks already running
+//!   are awaited, since a thread cannot be interrupted. Then it returns that error.
+//! - **Timeout and cancellation.** While awaiting a completion the driver also awaits a timer
+//!   that fires at the plan's [`deadline`](PlanView::deadline) or every [`watch::POLL`]
+//!   (5 ms), whichever is sooner, and then asks [`PlanView::should_stop`]. The plan offers no
+//!   wake-up for a [`CancelToken`](crate::CancelToken), so cancellation is polled: it is seen
+//!   within about 5 ms, a timeout when it expires. The timer belongs to lazydag's shared
+//!   runtime, so the caller's runtime need not enable tokio's time driver.
+//!
+//! Keep-going mode needs nothing here: failures come back from the plan as values.
+//!
+//! # Memory ordering
+//!
+//! The scheduler uses no atomics of its own. Inputs and results cross threads only through
+//! tokio's spawn (the spawn happens-before the task runs) and join (the task's end
+//! happens-before the driver sees its report), so plain owned values suffice.
+
+mod bridge;
+mod driver;
+mod watch;
+
+use std::future::Future;
+use std::sync::OnceLock;
 
 use crate::error::Error;
 use crate::plan::Plan;
-use crate::scheduler::{Scheduler, Sync};
+#[cfg(doc)]
+use crate::plan::PlanView;
+use crate::scheduler::Scheduler;
 use crate::value::Value;
 
-/// The `async` scheduler.
-#[derive(Debug)]
+/// Runs a plan on tokio: async tasks ([`delayed_async!`](crate::delayed_async!)) are awaited
+/// concurrently, so a thousand tasks that each wait 10 ms finish in tens of milliseconds;
+/// other tasks run on tokio's blocking pool, at most `workers` at a time, smallest plan index
+/// first. The protocol (queues, ordering, failure, cancellation) is described in
+/// `docs/schedulers/async.md` and in the `//!` docs of `scheduler/asynchronous/mod.rs`.
+///
+/// Use it from synchronous code with [`compute_with`](crate::compute_with), or from async code
+/// with [`Delayed::compute_async`](crate::Delayed::compute_async) and
+/// [`compute_async`](crate::compute_async()), which await on the caller's runtime.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use lazydag_core::{compute_with, delayed_async, scheduler::Async};
+/// async fn wait(ms: u64) -> u64 {
+///     tokio::time::sleep(Duration::from_millis(ms)).await;
+///     ms
+/// }
+/// let waits: Vec<_> = (0..100).map(|_| delayed_async!(wait(20))).collect();
+/// let start = Instant::now();
+/// let done = compute_with(&waits, &Async::new(2)).unwrap();
+/// assert_eq!(done.iter().sum::<u64>(), 2_000);
+/// assert!(start.elapsed() < Duration::from_secs(1)); // overlapped, not 2 s in a row
+/// ```
+#[derive(Clone, Copy, Debug)]
 pub struct Async {
     workers: usize,
 }
 
 impl Async {
-    /// A scheduler with `workers` threads.
+    /// A scheduler that runs at most `workers` CPU (non-async) tasks at once; `0` counts as
+    /// `1`. Async tasks are not bounded by it.
     pub fn new(workers: usize) -> Self {
-        Async { workers }
+        Async { workers: workers.max(1) }
     }
 
-    /// The number of worker threads.
+    /// The most CPU tasks that run at once.
     pub fn workers(&self) -> usize {
         self.workers
+    }
+
+    /// Executes `plan` as a future: the asynchronous form of [`Scheduler::execute`], with the
+    /// same contract and result. Inside a tokio runtime it runs there (tasks are spawned on
+    /// the current runtime); elsewhere, under any executor, it runs on lazydag's shared
+    /// [`runtime`](crate::runtime()). Dropping the future cancels async tasks in flight.
+    ///
+    /// It expects a checked plan ([`PlanView::check`]), as the compute functions pass.
+    ///
+    /// ```
+    /// use lazydag_core::{delayed, scheduler::Async, Plan};
+    /// fn add(a: i32, b: i32) -> i32 { a + b }
+    /// let plan = Plan::new(&[delayed!(add(2, 3)).task()]);
+    /// let values = futures::executor::block_on(Async::new(1).run(plan)).unwrap();
+    /// assert_eq!(values.into_iter().next().unwrap().downcast::<i32>().ok(), Some(5));
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Scheduler::execute`]: the first task error, or the plan's
+    /// [`stop_error`](PlanView::stop_error) once it is cancelled or timed out.
+    pub fn run(
+        &self,
+        plan: Plan,
+    ) -> impl Future<Output = Result<Vec<Value>, Error>> + Send + 'static + use<> {
+        bridge::run(plan, self.workers)
+    }
+}
+
+impl Default for Async {
+    /// One CPU worker per available core (asked once per process).
+    fn default() -> Self {
+        static CORES: OnceLock<usize> = OnceLock::new();
+        Async::new(*CORES.get_or_init(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        }))
     }
 }
 
@@ -28,7 +142,14 @@ impl Scheduler for Async {
         "async"
     }
 
+    /// Blocks the calling thread until the plan is done. Outside tokio, the driver runs on
+    /// this thread with [`Runtime::block_on`](tokio::runtime::Runtime::block_on) of the shared
+    /// runtime. Inside a tokio runtime, where `block_on` would panic, the driver runs on a
+    /// helper thread that blocks on the shared runtime while this thread waits for it (see
+    /// the `bridge` module): nothing nests, and a `current_thread` caller cannot deadlock,
+    /// since nothing the compute needs runs on the caller's runtime. Async code should prefer
+    /// [`compute_async`](crate::compute_async()), which does not block.
     fn execute(&self, plan: &Plan) -> Result<Vec<Value>, Error> {
-        Sync.execute(plan)
+        bridge::block_on(plan.clone(), self.workers)
     }
 }
