@@ -132,14 +132,14 @@ impl fmt::Debug for Plan {
 /// user-written scheduler needs.
 ///
 /// Indices are `usize` in method arguments and `u32` in lists. For every task `i`:
-/// - [`deps(i)`](Plan::deps) lists its inputs in argument order (an index repeats when the
+/// - [`deps(i)`](PlanView::deps) lists its inputs in argument order (an index repeats when the
 ///   same value is passed twice); all are smaller than `i`;
-/// - [`uses(i)`](Plan::uses) counts the consumers of its value: entries in other tasks'
-///   `deps` plus requests in [`outputs`](Plan::outputs). The value is moved into the last use
-///   and cloned with [`share`](Plan::share) for the others;
-/// - a literal ([`is_literal(i)`](Plan::is_literal)) is never scheduled: a consumer asks for
-///   its value with [`run`](Plan::run) at any time;
-/// - [`waiting(i)`](Plan::waiting) counts the non-literal entries of `deps(i)`: the task is
+/// - [`uses(i)`](PlanView::uses) counts the consumers of its value: entries in other tasks'
+///   `deps` plus requests in [`outputs`](PlanView::outputs). The value is moved into the last use
+///   and cloned with [`share`](PlanView::share) for the others;
+/// - a literal ([`is_literal(i)`](PlanView::is_literal)) is never scheduled: a consumer asks for
+///   its value with [`run`](PlanView::run) at any time;
+/// - [`waiting(i)`](PlanView::waiting) counts the non-literal entries of `deps(i)`: the task is
 ///   ready once that many inputs have completed.
 ///
 /// ```
@@ -195,7 +195,7 @@ impl<'g> PlanView<'g> {
 
     /// Whether a scheduler should start no more tasks: the compute was cancelled or timed
     /// out. Check it before starting each task; then wait for running tasks and return
-    /// [`stop_error`](Plan::stop_error). One relaxed load, plus a clock read with a timeout.
+    /// [`stop_error`](PlanView::stop_error). One relaxed load, plus a clock read with a timeout.
     #[inline]
     pub fn should_stop(&self) -> bool {
         self.stop.cancel.as_ref().is_some_and(CancelToken::is_cancelled)
@@ -219,13 +219,13 @@ impl<'g> PlanView<'g> {
     }
 
     /// Whether the compute runs in keep-going mode. Schedulers need not care: in that mode
-    /// [`run`](Plan::run) turns a task failure into a value that skips its dependents.
+    /// [`run`](PlanView::run) turns a task failure into a value that skips its dependents.
     pub fn keep_going(&self) -> bool {
         self.stop.keep_going
     }
 
     /// Whether task `i` is async (recorded with `delayed_async!`): the async scheduler awaits
-    /// it with [`start_async`](Plan::start_async); [`run`](Plan::run) blocks on it.
+    /// it with [`start_async`](PlanView::start_async); [`run`](PlanView::run) blocks on it.
     pub fn is_async(&self, i: usize) -> bool {
         self.tasks[i].op.is_async()
     }
@@ -287,7 +287,7 @@ impl<'g> PlanView<'g> {
         &self.outputs
     }
 
-    /// Runs task `i` on `inputs` (one value per entry of [`deps(i)`](Plan::deps), in order;
+    /// Runs task `i` on `inputs` (one value per entry of [`deps(i)`](PlanView::deps), in order;
     /// the vector is left empty). A literal ignores `inputs` and returns its value.
     ///
     /// # Errors
@@ -307,7 +307,7 @@ impl<'g> PlanView<'g> {
 
     /// Starts async task `i` on `inputs` and returns the future that finishes it, or `None`
     /// if the task is not async. The future owns everything it needs (`'static`), catches a
-    /// panic while polled, and reports errors like [`run`](Plan::run).
+    /// panic while polled, and reports errors like [`run`](PlanView::run).
     pub fn start_async(
         &self,
         i: usize,
@@ -374,7 +374,7 @@ impl<'g> PlanView<'g> {
     ///
     /// # Errors
     /// [`Error::Panicked`] if the type's `Clone` panics; [`Error::NotClone`] if the type is
-    /// not known to be `Clone` (a plan that passed [`check`](Plan::check) never asks that).
+    /// not known to be `Clone` (a plan that passed [`check`](PlanView::check) never asks that).
     pub fn share(&self, i: usize, value: &Value) -> Result<Value, Error> {
         if let Some(Poison(err)) = value.downcast_ref::<Poison>() {
             return Ok(Value::new(Poison(err.clone())));
