@@ -1,0 +1,186 @@
+//! The config file: [`Config`], its TOML format, and where it is found.
+//!
+//! Invariants: a parsed [`Config`] only holds valid values (a known scheduler, a positive worker
+//! count); a malformed file, an unknown key or an unreadable file is an [`Error::Config`] that
+//! names the file. Only a missing `lazydag.toml` in the working directory counts as "no file".
+//!
+//! Caching: [`find`] re-reads a file only when its path, modification time or size changed
+//! since it last parsed it (one `stat` per call, no read), so editing the file between computes
+//! takes effect. A file rewritten within the filesystem's timestamp granularity with the same
+//! size may be missed until its next change.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+use std::sync::{LazyLock, Mutex, PoisonError};
+use std::time::SystemTime;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
+
+use super::kind::workers_error;
+use super::{ENV_CONFIG, FILE_NAME, SchedulerKind};
+use crate::error::Error;
+
+/// The settings of a config file (`lazydag.toml`). Both keys are optional; no other key is
+/// allowed.
+///
+/// ```toml
+/// scheduler = "threads"   # sync | threads | work-stealing | async
+/// num-workers = 4         # a positive integer
+/// ```
+///
+/// ```
+/// use lazydag_core::config::{Config, SchedulerKind};
+/// let config = Config::from_toml_str("scheduler = \"threads\"\nnum-workers = 4").unwrap();
+/// assert_eq!(config.scheduler(), Some(SchedulerKind::Threads));
+/// assert_eq!(config.num_workers(), Some(4));
+/// assert_eq!(Config::from_toml_str("").unwrap(), Config::default());
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Config {
+    scheduler: Option<SchedulerKind>,
+    #[serde(default, deserialize_with = "positive")]
+    num_workers: Option<usize>,
+}
+
+impl Config {
+    /// Parses a config from TOML text.
+    ///
+    /// ```
+    /// use lazydag_core::config::Config;
+    /// let err = Config::from_toml_str("num_workers = 4").unwrap_err();
+    /// assert!(err.to_string().contains("unknown field `num_workers`"));
+    /// let err = Config::from_toml_str("num-workers = 0").unwrap_err();
+    /// assert!(err.to_string().contains("num-workers must be a positive integer, got `0`"));
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Config`] for malformed TOML, an unknown key, an unknown scheduler name or a
+    /// worker count that is not a positive integer.
+    pub fn from_toml_str(s: &str) -> Result<Config, Error> {
+        toml::from_str(s)
+            .map_err(|err| Error::Config { message: format!("config TOML is not valid: {err}") })
+    }
+
+    /// Reads and parses a config file (uncached: every call reads the file).
+    ///
+    /// ```
+    /// use lazydag_core::config::Config;
+    /// let err = Config::from_file("/no/such/dir/lazydag.toml").unwrap_err();
+    /// assert!(err.to_string().contains("cannot read config file `/no/such/dir/lazydag.toml`"));
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the file when it cannot be read or is not valid (see
+    /// [`from_toml_str`](Config::from_toml_str)).
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Config, Error> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|err| Error::Config {
+            message: format!("cannot read config file `{}`: {err}", path.display()),
+        })?;
+        toml::from_str(&text).map_err(|err| Error::Config {
+            message: format!("config file `{}` is not valid: {err}", path.display()),
+        })
+    }
+
+    /// The `scheduler` key, if set.
+    ///
+    /// ```
+    /// use lazydag_core::config::{Config, SchedulerKind};
+    /// let config = Config::from_toml_str("scheduler = \"SYNC\"").unwrap();
+    /// assert_eq!(config.scheduler(), Some(SchedulerKind::Sync));
+    /// ```
+    pub fn scheduler(&self) -> Option<SchedulerKind> {
+        self.scheduler
+    }
+
+    /// The `num-workers` key, if set; never `Some(0)`.
+    ///
+    /// ```
+    /// use lazydag_core::config::Config;
+    /// assert_eq!(Config::from_toml_str("num-workers = 3").unwrap().num_workers(), Some(3));
+    /// assert_eq!(Config::from_toml_str("").unwrap().num_workers(), None);
+    /// ```
+    pub fn num_workers(&self) -> Option<usize> {
+        self.num_workers
+    }
+}
+
+/// Deserializes `num-workers`: a TOML integer that is positive.
+fn positive<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<usize>, D::Error> {
+    struct Positive;
+
+    impl Visitor<'_> for Positive {
+        type Value = usize;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a positive integer")
+        }
+
+        fn visit_i64<E: de::Error>(self, n: i64) -> Result<usize, E> {
+            usize::try_from(n).ok().filter(|&n| n > 0).ok_or_else(|| E::custom(workers_message(n)))
+        }
+
+        fn visit_u64<E: de::Error>(self, n: u64) -> Result<usize, E> {
+            usize::try_from(n).ok().filter(|&n| n > 0).ok_or_else(|| E::custom(workers_message(n)))
+        }
+    }
+
+    deserializer.deserialize_i64(Positive).map(Some)
+}
+
+/// The message for a bad `num-workers` value.
+fn workers_message(n: impl fmt::Display) -> String {
+    match workers_error("num-workers", n) {
+        Error::Config { message } => message,
+        other => other.to_string(),
+    }
+}
+
+/// A parsed file and the metadata it was parsed at.
+struct Cached {
+    modified: SystemTime,
+    len: u64,
+    config: Config,
+}
+
+/// Parsed config files by path.
+static FILES: LazyLock<Mutex<HashMap<PathBuf, Cached>>> = LazyLock::new(Default::default);
+
+/// The config file that applies: the one `LAZYDAG_CONFIG` names (`config_var`, relative to
+/// `cwd`), which must exist, or else `lazydag.toml` in `cwd`, if there is one.
+pub(super) fn find(config_var: Option<String>, cwd: &Path) -> Result<Option<Config>, Error> {
+    let (path, named) = match config_var {
+        Some(var) => (cwd.join(var), true),
+        None => (cwd.join(FILE_NAME), false),
+    };
+    let cannot_read = |err: std::io::Error| {
+        let by = if named { format!(" (named by {ENV_CONFIG})") } else { String::new() };
+        Error::Config {
+            message: format!("cannot read config file `{}`{by}: {err}", path.display()),
+        }
+    };
+    let meta = match std::fs::metadata(&path) {
+        Ok(meta) => meta,
+        Err(err) if err.kind() == ErrorKind::NotFound && !named => return Ok(None),
+        Err(err) => return Err(cannot_read(err)),
+    };
+    let Ok(modified) = meta.modified() else {
+        // No timestamps on this platform: nothing to key a cache on, so read every time.
+        return Config::from_file(&path).map(Some);
+    };
+    let len = meta.len();
+    let mut files = FILES.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(cached) = files.get(&path)
+        && cached.modified == modified
+        && cached.len == len
+    {
+        return Ok(Some(cached.config.clone()));
+    }
+    let config = Config::from_file(&path)?;
+    files.insert(path, Cached { modified, len, config: config.clone() });
+    Ok(Some(config))
+}

@@ -1,0 +1,124 @@
+//! [`SchedulerKind`]: the built-in schedulers by name, and the parsing of setting values.
+//!
+//! Invariant: parsing never falls back to a default. An unknown name or a worker count that is
+//! not a positive integer is an [`Error::Config`] naming the setting, the bad value and what
+//! would be valid.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer};
+
+use crate::error::Error;
+
+/// A built-in scheduler, as named in `LAZYDAG_SCHEDULER` and in the config file.
+///
+/// Parsing ([`FromStr`]) is case-insensitive, ignores surrounding whitespace and accepts `_`
+/// for `-`; [`Display`](fmt::Display) gives the canonical name.
+///
+/// ```
+/// use lazydag_core::config::SchedulerKind;
+/// assert_eq!("Work_Stealing".parse::<SchedulerKind>().unwrap(), SchedulerKind::WorkStealing);
+/// assert_eq!(SchedulerKind::WorkStealing.to_string(), "work-stealing");
+///
+/// let err = "thread".parse::<SchedulerKind>().unwrap_err();
+/// assert!(err.to_string().contains("valid values: sync, threads, work-stealing, async"));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SchedulerKind {
+    /// `sync`: [`scheduler::Sync`](crate::scheduler::Sync), every task on the calling thread.
+    Sync,
+    /// `threads`: [`scheduler::Threaded`](crate::scheduler::Threaded), a pool sharing one
+    /// ready queue.
+    Threads,
+    /// `work-stealing`: [`scheduler::WorkStealing`](crate::scheduler::WorkStealing), one deque
+    /// per worker. The default.
+    WorkStealing,
+    /// `async`: [`scheduler::Async`](crate::scheduler::Async), on tokio.
+    Async,
+}
+
+impl SchedulerKind {
+    /// Every kind, in the order error messages list them.
+    ///
+    /// ```
+    /// use lazydag_core::config::SchedulerKind;
+    /// let names: Vec<_> = SchedulerKind::ALL.iter().map(|k| k.name()).collect();
+    /// assert_eq!(names, ["sync", "threads", "work-stealing", "async"]);
+    /// ```
+    pub const ALL: [SchedulerKind; 4] = [
+        SchedulerKind::Sync,
+        SchedulerKind::Threads,
+        SchedulerKind::WorkStealing,
+        SchedulerKind::Async,
+    ];
+
+    /// The canonical name, as [`Display`](fmt::Display) writes it and as
+    /// [`Scheduler::name`](crate::Scheduler::name) reports it.
+    ///
+    /// ```
+    /// use lazydag_core::config::SchedulerKind;
+    /// assert_eq!(SchedulerKind::Threads.name(), "threads");
+    /// ```
+    pub const fn name(self) -> &'static str {
+        match self {
+            SchedulerKind::Sync => "sync",
+            SchedulerKind::Threads => "threads",
+            SchedulerKind::WorkStealing => "work-stealing",
+            SchedulerKind::Async => "async",
+        }
+    }
+
+    /// Parses `value`, naming `setting` (`LAZYDAG_SCHEDULER`) in the error, if any.
+    pub(crate) fn parse_setting(value: &str, setting: Option<&str>) -> Result<Self, Error> {
+        let wanted = value.trim().to_ascii_lowercase().replace('_', "-");
+        Self::ALL.into_iter().find(|kind| kind.name() == wanted).ok_or_else(|| {
+            let valid: Vec<_> = Self::ALL.iter().map(|kind| kind.name()).collect();
+            let setting = setting.map(|s| format!(" in {s}")).unwrap_or_default();
+            Error::Config {
+                message: format!(
+                    "unknown scheduler `{value}`{setting}; valid values: {}",
+                    valid.join(", ")
+                ),
+            }
+        })
+    }
+}
+
+impl fmt::Display for SchedulerKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for SchedulerKind {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Error> {
+        Self::parse_setting(s, None)
+    }
+}
+
+impl<'de> Deserialize<'de> for SchedulerKind {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        Self::parse_setting(&name, None).map_err(|err| match err {
+            Error::Config { message } => serde::de::Error::custom(message),
+            other => serde::de::Error::custom(other),
+        })
+    }
+}
+
+/// Parses a worker count: a positive integer, surrounding whitespace ignored.
+pub(crate) fn parse_workers(value: &str, setting: &str) -> Result<usize, Error> {
+    match value.trim().parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(workers_error(setting, value)),
+    }
+}
+
+/// The error for a worker count that is not a positive integer.
+pub(crate) fn workers_error(setting: &str, value: impl fmt::Display) -> Error {
+    Error::Config { message: format!("{setting} must be a positive integer, got `{value}`") }
+}

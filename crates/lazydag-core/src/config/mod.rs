@@ -1,0 +1,159 @@
+//! Runtime selection of the default scheduler, with Dask's precedence.
+//!
+//! [`Delayed::compute`](crate::Delayed::compute) and [`compute`](crate::compute()) run on the
+//! scheduler picked here ([`default_scheduler`](crate::scheduler::default_scheduler));
+//! [`compute_with`](crate::compute_with) runs on the one it is given and reads no
+//! configuration. Two settings are picked, each from the first source that sets it:
+//!
+//! | precedence | source | scheduler | worker count |
+//! | --- | --- | --- | --- |
+//! | 1 | the scheduler passed to `compute_with` | itself | its own |
+//! | 2 | a scoped override on this thread: [`set`] | `kind` | `workers`, if `Some` |
+//! | 3 | the environment | `LAZYDAG_SCHEDULER` | `LAZYDAG_NUM_WORKERS` |
+//! | 4 | the config file: `LAZYDAG_CONFIG`, else `./lazydag.toml` | `scheduler` | `num-workers` |
+//! | 5 | the default | `work-stealing` | one per core |
+//!
+//! Scheduler names are `sync`, `threads`, `work-stealing` and `async` (see [`SchedulerKind`]);
+//! the config file format is described on [`Config`].
+//!
+//! ```
+//! use lazydag_core::{delayed, config::{self, SchedulerKind}, scheduler::Sync};
+//! fn add(a: i32, b: i32) -> i32 { a + b }
+//! let z = delayed!(add(1, 2));
+//!
+//! let _guard = config::set(SchedulerKind::Threads, Some(2)); // beats env and file
+//! assert_eq!(config::current().unwrap(), (SchedulerKind::Threads, 2));
+//! assert_eq!(z.compute().unwrap(), 3);                       // on the `threads` pool
+//! assert_eq!(z.compute_with(&Sync).unwrap(), 3);             // per call beats all
+//! ```
+//!
+//! # Invariants
+//! - **No silent fallback.** A source that is consulted and holds an invalid value (an unknown
+//!   scheduler name, a worker count that is not a positive integer, malformed TOML, an unknown
+//!   key, a `LAZYDAG_CONFIG` that cannot be read) fails the compute with
+//!   [`Error::Config`], naming the setting, the value and what would be valid. A source is
+//!   consulted for a setting only while no higher source has set it: with both settings
+//!   overridden by [`set`], the environment and the file are not read. An empty environment
+//!   variable counts as unset. A missing `lazydag.toml` in the working directory is no file; a
+//!   missing file named by `LAZYDAG_CONFIG` is an error.
+//! - **One pool per setting.** Schedulers are built once per `(kind, workers)` pair per
+//!   process, on first use, and every later compute with the same pair reuses the same
+//!   [`Arc`]; they live until the process exits. `sync` always has one worker: a worker count
+//!   that applies to it is still validated, then ignored.
+//! - **Cheap per compute.** Each resolution reads the three environment variables (so a change
+//!   takes effect at the next compute) and `stat`s the config file; the file is parsed again
+//!   only when its path, modification time or size changed. The number of cores is read once
+//!   per process.
+//! - **Overrides are per thread** (see [`set`]): parallel tests and libraries cannot change
+//!   each other's scheduler, and a spawned thread does not inherit its parent's override.
+
+mod file;
+mod kind;
+mod pools;
+mod scope;
+#[cfg(test)]
+mod tests;
+
+pub use self::file::Config;
+pub use self::kind::SchedulerKind;
+pub use self::scope::{ConfigGuard, set};
+
+use std::num::NonZeroUsize;
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+use self::kind::parse_workers;
+use crate::error::Error;
+use crate::scheduler::Scheduler;
+
+/// The environment variable that names the default scheduler (see [`SchedulerKind`]).
+///
+/// ```
+/// assert_eq!(lazydag_core::config::ENV_SCHEDULER, "LAZYDAG_SCHEDULER");
+/// ```
+pub const ENV_SCHEDULER: &str = "LAZYDAG_SCHEDULER";
+
+/// The environment variable that sets the worker count, a positive integer.
+///
+/// ```
+/// assert_eq!(lazydag_core::config::ENV_NUM_WORKERS, "LAZYDAG_NUM_WORKERS");
+/// ```
+pub const ENV_NUM_WORKERS: &str = "LAZYDAG_NUM_WORKERS";
+
+/// The environment variable that names the config file to read instead of
+/// [`FILE_NAME`] in the working directory; relative paths are relative to the working directory.
+///
+/// ```
+/// assert_eq!(lazydag_core::config::ENV_CONFIG, "LAZYDAG_CONFIG");
+/// ```
+pub const ENV_CONFIG: &str = "LAZYDAG_CONFIG";
+
+/// The config file looked for in the working directory when `LAZYDAG_CONFIG` is unset.
+///
+/// ```
+/// assert_eq!(lazydag_core::config::FILE_NAME, "lazydag.toml");
+/// ```
+pub const FILE_NAME: &str = "lazydag.toml";
+
+/// The scheduler kind and worker count that [`compute`](crate::compute()) would use on this
+/// thread now (the override, environment, config file and default, in that order).
+///
+/// ```
+/// use lazydag_core::config::{self, SchedulerKind};
+/// let _guard = config::set(SchedulerKind::Sync, Some(8));
+/// assert_eq!(config::current().unwrap(), (SchedulerKind::Sync, 1)); // `sync` has one worker
+/// ```
+///
+/// # Errors
+/// [`Error::Config`] when a consulted source holds an invalid value (see the
+/// [module docs](self)).
+pub fn current() -> Result<(SchedulerKind, usize), Error> {
+    // Without a readable working directory, `lazydag.toml` resolves against the (gone)
+    // directory and is simply not found.
+    let cwd = std::env::current_dir().unwrap_or_default();
+    resolve_from(|name| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned()), &cwd)
+}
+
+/// The scheduler configured for this thread right now, from the process-wide cache.
+pub(crate) fn resolve() -> Result<Arc<dyn Scheduler>, Error> {
+    let (kind, workers) = current()?;
+    Ok(pools::get(kind, workers))
+}
+
+/// Applies the precedence with `env` as the environment and `cwd` as the working directory
+/// (the scoped override is read from this thread).
+pub(crate) fn resolve_from(
+    env: impl Fn(&str) -> Option<String>,
+    cwd: &Path,
+) -> Result<(SchedulerKind, usize), Error> {
+    let var = |name: &str| env(name).filter(|value| !value.trim().is_empty());
+    let scoped = scope::current();
+    let mut kind = scoped.map(|(kind, _)| kind);
+    let mut workers = scoped.and_then(|(_, workers)| workers);
+    if kind.is_none()
+        && let Some(value) = var(ENV_SCHEDULER)
+    {
+        kind = Some(SchedulerKind::parse_setting(&value, Some(ENV_SCHEDULER))?);
+    }
+    if workers.is_none()
+        && let Some(value) = var(ENV_NUM_WORKERS)
+    {
+        workers = Some(parse_workers(&value, ENV_NUM_WORKERS)?);
+    }
+    if (kind.is_none() || workers.is_none())
+        && let Some(config) = file::find(var(ENV_CONFIG), cwd)?
+    {
+        kind = kind.or(config.scheduler());
+        workers = workers.or(config.num_workers());
+    }
+    Ok(match kind.unwrap_or(SchedulerKind::WorkStealing) {
+        SchedulerKind::Sync => (SchedulerKind::Sync, 1),
+        kind => (kind, workers.unwrap_or_else(cores)),
+    })
+}
+
+/// The number of cores this process may use, read once.
+fn cores() -> usize {
+    static CORES: OnceLock<usize> = OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, NonZeroUsize::get))
+}

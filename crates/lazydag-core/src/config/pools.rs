@@ -1,0 +1,36 @@
+//! The process-wide cache of built schedulers.
+//!
+//! Invariant: at most one scheduler per `(kind, workers)` is ever built in a process; every
+//! compute that resolves to the same pair gets the same [`Arc`]. Building a pool spawns threads,
+//! so it happens once, on first use, under the cache lock (so two threads resolving the same new
+//! pair at once build it once). Cached schedulers live until the process exits: a process that
+//! uses many distinct pairs keeps a pool for each.
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+
+use super::SchedulerKind;
+use crate::scheduler::{Async, Scheduler, Sync, Threaded, WorkStealing};
+
+/// Built schedulers by kind and worker count.
+type Pools = HashMap<(SchedulerKind, usize), Arc<dyn Scheduler>>;
+
+/// The schedulers built so far in this process.
+static POOLS: LazyLock<Mutex<Pools>> = LazyLock::new(Default::default);
+
+/// The scheduler for `kind` with `workers` workers, built on first use.
+pub(super) fn get(kind: SchedulerKind, workers: usize) -> Arc<dyn Scheduler> {
+    // A panic while building leaves the map unchanged, so a poisoned lock is still consistent.
+    let mut pools = POOLS.lock().unwrap_or_else(PoisonError::into_inner);
+    Arc::clone(pools.entry((kind, workers)).or_insert_with(|| build(kind, workers)))
+}
+
+/// A new scheduler of `kind` with `workers` workers.
+fn build(kind: SchedulerKind, workers: usize) -> Arc<dyn Scheduler> {
+    match kind {
+        SchedulerKind::Sync => Arc::new(Sync),
+        SchedulerKind::Threads => Arc::new(Threaded::new(workers)),
+        SchedulerKind::WorkStealing => Arc::new(WorkStealing::new(workers)),
+        SchedulerKind::Async => Arc::new(Async::new(workers)),
+    }
+}
