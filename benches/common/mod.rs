@@ -44,6 +44,18 @@ pub fn map_reduce(leaves: u64) -> (Delayed<u64>, u64) {
     (level.pop().expect("at least one leaf"), tasks)
 }
 
+/// A perfect binary tree: `leaves` `inc` tasks reduced pairwise by `add` (`leaves` a power
+/// of two). Records `2 * leaves - 1` tasks.
+///
+/// ```
+/// let (sum, tasks) = lazydag_benches::binary_tree(8);
+/// assert_eq!((sum.compute().unwrap(), tasks), ((1..=8).sum(), 15));
+/// ```
+pub fn binary_tree(leaves: u64) -> (Delayed<u64>, u64) {
+    assert!(leaves.is_power_of_two(), "a perfect binary tree needs a power-of-two width");
+    map_reduce(leaves)
+}
+
 /// A linear chain of `len` `inc` tasks on one literal `0`.
 ///
 /// ```
