@@ -98,6 +98,26 @@ macro_rules! delayed_async {
     };
 }
 
+/// Records a fallible async call: the function returns a future of `Result<T, E>`; the task's
+/// value is the `T`, and an `Err` fails the compute with
+/// [`Error::Failed`](crate::Error::Failed) naming the task. Otherwise as [`delayed_async!`].
+///
+/// ```
+/// use lazydag_core::{try_delayed_async, Error};
+/// async fn fetch(id: u32) -> Result<String, std::io::Error> {
+///     if id == 0 { Err(std::io::Error::other("no record 0")) } else { Ok(format!("record {id}")) }
+/// }
+/// assert_eq!(try_delayed_async!(fetch(3)).compute().unwrap(), "record 3");
+/// let err = try_delayed_async!(fetch(0)).compute().unwrap_err();
+/// assert!(matches!(&err, Error::Failed { task, .. } if task.name() == "fetch"));
+/// ```
+#[macro_export]
+macro_rules! try_delayed_async {
+    ($($call:tt)+) => {
+        $crate::__delayed_split!(fallible_async [] $($call)+)
+    };
+}
+
 /// Splits `f(args)` into the function tokens and the final argument group.
 #[doc(hidden)]
 #[macro_export]

@@ -226,6 +226,10 @@ impl<T: Send + 'static> Op for Gather<T> {
 #[derive(Debug)]
 pub(crate) enum Async {}
 
+/// Marks an [`Op`] whose function returns a future of `Result<T, E>` (`try_delayed_async!`).
+#[derive(Debug)]
+pub(crate) enum AsyncFallible {}
+
 /// Marks an [`Op`] whose function returns a plain value.
 #[derive(Debug)]
 pub(crate) enum Plain {}
@@ -327,6 +331,46 @@ macro_rules! task_arity {
 
             fn output_type(&self) -> &'static str {
                 type_name::<Fut::Output>()
+            }
+        }
+
+        impl<Fun, Fut, Out, Err, $($arg),*> Op for Task<Fun, ($($arg,)*), AsyncFallible>
+        where
+            Fun: Fn($($arg),*) -> Fut + Send + Sync + 'static,
+            Fut: Future<Output = Result<Out, Err>> + Send + 'static,
+            Out: Send + 'static,
+            Err: std::error::Error + Send + Sync + 'static,
+            $($arg: Send + 'static,)*
+        {
+            fn is_literal(&self) -> bool {
+                false
+            }
+
+            fn is_async(&self) -> bool {
+                true
+            }
+
+            fn run(&self, inputs: &mut Vec<Value>, _: Option<Cloner>) -> Result<Value, Failure> {
+                let future = self.start(inputs).expect("an async op starts a future");
+                crate::runtime::block_on(future)
+            }
+
+            #[allow(unused_mut, unused_variables, non_snake_case)]
+            fn start(&self, inputs: &mut Vec<Value>) -> Option<TaskFuture> {
+                let mut inputs = inputs.drain(..);
+                $(let $arg = inputs.next().expect("one input per dependency").take::<$arg>();)*
+                drop(inputs);
+                let future = (self.f)($($arg),*);
+                Some(Box::pin(async move {
+                    match future.await {
+                        Ok(out) => Ok(Value::new(out)),
+                        Err(err) => Err(Failure::Err(Box::new(err))),
+                    }
+                }))
+            }
+
+            fn output_type(&self) -> &'static str {
+                type_name::<Out>()
             }
         }
     };

@@ -170,6 +170,9 @@ macro_rules! recorders {
     (asynchronous: $($rest:tt)*) => {
         async_recorders! { $($rest)* }
     };
+    (fallible_async: $($rest:tt)*) => {
+        fallible_async_recorders! { $($rest)* }
+    };
     (fallible: $($fname:ident ($($arg:ident $handle:ident),*);)*) => {$(
         /// Records a fallible task of this arity.
         #[allow(clippy::too_many_arguments)]
@@ -213,6 +216,29 @@ macro_rules! async_recorders {
     )*};
 }
 
+macro_rules! fallible_async_recorders {
+    ($($fname:ident ($($arg:ident $handle:ident),*);)*) => {$(
+        /// Records a fallible async task of this arity.
+        #[allow(clippy::too_many_arguments)]
+        pub fn $fname<Fun, Fut, Out, Err, $($arg),*>(
+            name: &'static str,
+            f: Fun,
+            $($handle: Delayed<$arg>,)*
+        ) -> Delayed<Out>
+        where
+            Fun: Fn($($arg),*) -> Fut + Send + Sync + 'static,
+            Fut: std::future::Future<Output = Result<Out, Err>> + Send + 'static,
+            Out: Send + 'static,
+            Err: std::error::Error + Send + Sync + 'static,
+            $($arg: Send + 'static,)*
+        {
+            let deps = smallvec![$($handle.node),*];
+            let task = Task::<Fun, ($($arg,)*), AsyncFallible>::new(f);
+            Delayed::from_node(Node::new(Name::Static(name), deps, task))
+        }
+    )*};
+}
+
 macro_rules! arities {
     ($mode:ident) => {
         recorders! { $mode:
@@ -251,4 +277,12 @@ pub mod asynchronous {
     use crate::node::{Async, Task};
 
     arities!(asynchronous);
+}
+
+/// Recorders for async tasks whose future returns `Result<T, E>`.
+pub mod fallible_async {
+    use super::{Delayed, Name, Node, smallvec};
+    use crate::node::{AsyncFallible, Task};
+
+    arities!(fallible_async);
 }

@@ -35,7 +35,7 @@ pub use lazydag_core::{
     CancelToken, Control, Delayed, Error, Outputs, Plan, PlanView, Scheduler, TaskInfo, TaskKey,
     TaskRef, Value, compute, compute_all, compute_async, compute_settled, compute_with,
     compute_with_control, delayed, delayed_async, delayed_once, graph, runtime, to_dot,
-    try_delayed,
+    try_delayed, try_delayed_async,
 };
 
 /// The DAG library lazydag uses for inspection graphs ([`graph`], [`Delayed::graph`]).
@@ -59,6 +59,6 @@ pub mod prelude {
     //! The names most programs need: `use lazydag::prelude::*;`.
     pub use lazydag_core::{
         Delayed, compute, compute_all, compute_async, delayed, delayed_async, delayed_once,
-        try_delayed,
+        try_delayed, try_delayed_async,
     };
 }

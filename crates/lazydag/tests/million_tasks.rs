@@ -17,7 +17,12 @@ fn add(a: u64, b: u64) -> u64 {
 }
 
 fn schedulers() -> Vec<Box<dyn Scheduler>> {
-    vec![Box::new(Sync), Box::new(Threaded::new(2)), Box::new(WorkStealing::new(2)), Box::new(Async::new(2))]
+    vec![
+        Box::new(Sync),
+        Box::new(Threaded::new(2)),
+        Box::new(WorkStealing::new(2)),
+        Box::new(Async::new(2)),
+    ]
 }
 
 #[test]
