@@ -54,7 +54,7 @@ struct Shape {
 }
 
 fn shape() -> impl Strategy<Value = Shape> {
-    (1usize..120).prop_flat_map(|n| {
+    (1usize..500).prop_flat_map(|n| {
         let deps = (0..n)
             .map(|i| {
                 if i == 0 {
