@@ -8,6 +8,7 @@
 //! for every use but the last.
 
 mod asynchronous;
+mod slot;
 mod stealing;
 mod sync;
 mod threaded;

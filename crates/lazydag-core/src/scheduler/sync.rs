@@ -6,8 +6,9 @@
 //! beyond those inside literals; one scratch vector for inputs reused across tasks.
 
 use crate::error::Error;
-use crate::plan::{Plan, PlanView};
+use crate::plan::Plan;
 use crate::scheduler::Scheduler;
+use crate::scheduler::slot::Slots;
 use crate::value::Value;
 
 /// Runs every task on the calling thread, in the plan's memory-friendly order. The reference
@@ -28,11 +29,7 @@ impl Scheduler for Sync {
 
     fn execute(&self, plan: &Plan) -> Result<Vec<Value>, Error> {
         let plan = plan.view();
-        let mut run = Run {
-            plan,
-            left: plan.all_uses().to_vec(),
-            slots: std::iter::repeat_with(|| None).take(plan.len()).collect(),
-        };
+        let mut slots = Slots::new(plan);
         let mut inputs = Vec::new();
         for i in 0..plan.len() {
             if plan.is_literal(i) {
@@ -42,36 +39,10 @@ impl Scheduler for Sync {
                 return Err(plan.stop_error().expect("a stopped plan says why"));
             }
             for &d in plan.deps(i) {
-                inputs.push(run.take(d as usize)?);
+                inputs.push(slots.take("sync", plan, d as usize)?);
             }
-            run.slots[i] = Some(plan.run(i, &mut inputs)?);
+            slots.store(i, plan.run(i, &mut inputs)?);
         }
-        plan.outputs().iter().map(|&o| run.take(o as usize)).collect()
-    }
-}
-
-/// The state of one synchronous run.
-struct Run<'p, 'g> {
-    plan: &'p PlanView<'g>,
-    /// Uses of each value not yet taken.
-    left: Vec<u32>,
-    /// Each task's value, from when it runs until its last use takes it.
-    slots: Vec<Option<Value>>,
-}
-
-impl Run<'_, '_> {
-    /// Takes task `d`'s value for one use: a literal's fresh value, a clone for an early use,
-    /// the value itself for the last.
-    fn take(&mut self, d: usize) -> Result<Value, Error> {
-        if self.plan.is_literal(d) {
-            return self.plan.run(d, &mut Vec::new());
-        }
-        self.left[d] -= 1;
-        let slot = &mut self.slots[d];
-        if self.left[d] == 0 {
-            Ok(slot.take().expect("a value is taken after it is produced"))
-        } else {
-            self.plan.share(d, slot.as_ref().expect("a value is shared after it is produced"))
-        }
+        plan.outputs().iter().map(|&o| slots.take("sync", plan, o as usize)).collect()
     }
 }

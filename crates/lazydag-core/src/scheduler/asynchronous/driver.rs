@@ -4,8 +4,7 @@
 //! protocol):
 //! - `waiting[i]` counts inputs not yet completed; `i` is queued exactly when it reaches zero,
 //!   and started at most once, from the queue;
-//! - `left[i]` counts uses of `i`'s value not yet taken; `slots[i]` holds the value from the
-//!   task's completion until `left[i]` reaches zero;
+//! - `slots` holds `i`'s value from the task's completion until its last use takes it;
 //! - `cpu_running <= workers`, counting CPU tasks started and not yet reported.
 
 use std::cmp::Reverse;
@@ -18,6 +17,7 @@ use tokio::task::{JoinError, JoinSet};
 use super::watch::Watch;
 use crate::error::{Error, panic_message};
 use crate::plan::{Plan, PlanView};
+use crate::scheduler::slot::Slots;
 use crate::value::Value;
 
 /// What a running task reports: its index and its result.
@@ -43,10 +43,8 @@ struct Run<'p> {
     workers: usize,
     /// Inputs of each task not yet completed.
     waiting: Vec<u32>,
-    /// Uses of each value not yet taken.
-    left: Vec<u32>,
     /// Each task's value, from its completion until its last use takes it.
-    slots: Vec<Option<Value>>,
+    slots: Slots,
     /// Ready async tasks, smallest index first.
     ready_async: BinaryHeap<Reverse<u32>>,
     /// Ready CPU tasks, smallest index first.
@@ -65,8 +63,7 @@ impl<'p> Run<'p> {
             view,
             workers,
             waiting: view.all_waiting().to_vec(),
-            left: view.all_uses().to_vec(),
-            slots: std::iter::repeat_with(|| None).take(view.len()).collect(),
+            slots: Slots::new(view),
             ready_async: BinaryHeap::new(),
             ready_cpu: BinaryHeap::new(),
             cpu_running: 0,
@@ -98,7 +95,7 @@ impl<'p> Run<'p> {
             }
         }
         debug_assert!(self.ready_async.is_empty() && self.ready_cpu.is_empty());
-        view.outputs().iter().map(|&o| self.take(o as usize)).collect()
+        view.outputs().iter().map(|&o| self.slots.take("async", self.view, o as usize)).collect()
     }
 
     /// Queues a task whose inputs are all done.
@@ -136,7 +133,7 @@ impl<'p> Run<'p> {
     fn start(&mut self, i: usize) -> Result<(), Error> {
         let mut inputs = Vec::with_capacity(self.view.deps(i).len());
         for &d in self.view.deps(i) {
-            inputs.push(self.take(d as usize)?);
+            inputs.push(self.slots.take("async", self.view, d as usize)?);
         }
         let plan = self.plan.clone();
         let index = i as u32;
@@ -165,7 +162,7 @@ impl<'p> Run<'p> {
         if !self.view.is_async(i) {
             self.cpu_running -= 1;
         }
-        self.slots[i] = Some(result?);
+        self.slots.store(i, result?);
         for &j in self.view.dependents(i) {
             let waiting = &mut self.waiting[j as usize];
             *waiting -= 1;
@@ -174,21 +171,6 @@ impl<'p> Run<'p> {
             }
         }
         Ok(())
-    }
-
-    /// Takes task `d`'s value for one use: a literal's fresh value, a clone for an early use,
-    /// the value itself for the last.
-    fn take(&mut self, d: usize) -> Result<Value, Error> {
-        if self.view.is_literal(d) {
-            return self.view.run(d, &mut Vec::new());
-        }
-        self.left[d] -= 1;
-        let slot = &mut self.slots[d];
-        if self.left[d] == 0 {
-            Ok(slot.take().expect("a value is taken after it is produced"))
-        } else {
-            self.view.share(d, slot.as_ref().expect("a value is shared after it is produced"))
-        }
     }
 }
 

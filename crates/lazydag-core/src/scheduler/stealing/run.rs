@@ -17,30 +17,28 @@
 //! published under the `outcome` mutex, and a task that starts just before the flag becomes
 //! visible is harmless (its result is dropped).
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use crate::error::Error;
-use crate::plan::{Plan, PlanView};
+use crate::error::{Error, panic_message};
+use crate::plan::Plan;
+use crate::scheduler::slot::SharedSlots;
 use crate::value::Value;
+
+/// The scheduler's name, for errors.
+const NAME: &str = "work-stealing";
 
 /// How often a waiting caller looks at its cancel token.
 const CANCEL_POLL: Duration = Duration::from_millis(5);
-
-/// A value and the uses it has left.
-#[derive(Debug)]
-struct Slot {
-    value: Option<Value>,
-    left: u32,
-}
 
 /// The state of one compute on the pool.
 #[derive(Debug)]
 pub(super) struct Run {
     pub(super) id: u32,
     plan: Plan,
-    slots: Box<[Mutex<Slot>]>,
+    slots: SharedSlots,
     waiting: Box<[AtomicU32]>,
     remaining: AtomicUsize,
     stopped: AtomicBool,
@@ -60,12 +58,11 @@ impl Run {
         if n > 0 {
             let _ = view.dependents(0);
         }
-        let slots = (0..n).map(|i| Mutex::new(Slot { value: None, left: view.uses(i) })).collect();
         let waiting = view.all_waiting().iter().map(|&w| AtomicU32::new(w)).collect();
         let remaining = (0..n).filter(|&i| !view.is_literal(i)).count();
         Run {
             id,
-            slots,
+            slots: SharedSlots::new(view),
             waiting,
             remaining: AtomicUsize::new(remaining),
             stopped: AtomicBool::new(false),
@@ -85,7 +82,26 @@ impl Run {
 
     /// Runs task `i` and makes its dependents runnable: the first (highest-priority) ready
     /// dependent is returned to be run next on this thread, the others go to `push`.
+    /// Never unwinds: tasks' panics are caught by the plan, and a panic from a value's `Drop`
+    /// outside a task fails the compute here instead of killing the worker.
     pub(super) fn execute(
+        &self,
+        i: u32,
+        inputs: &mut Vec<Value>,
+        push: impl FnMut(u32),
+    ) -> Option<u32> {
+        match catch_unwind(AssertUnwindSafe(|| self.execute_task(i, inputs, push))) {
+            Ok(next) => next,
+            Err(payload) => {
+                let task = self.plan.view().task(i as usize).key();
+                let _ = catch_unwind(AssertUnwindSafe(|| inputs.clear()));
+                self.finish(Err(Error::Panicked { task, message: panic_message(&*payload) }));
+                None
+            }
+        }
+    }
+
+    fn execute_task(
         &self,
         i: u32,
         inputs: &mut Vec<Value>,
@@ -101,7 +117,7 @@ impl Run {
         }
         let i = i as usize;
         for &d in view.deps(i) {
-            match self.take(view, d as usize) {
+            match self.slots.take(NAME, view, d as usize) {
                 Ok(value) => inputs.push(value),
                 Err(err) => {
                     inputs.clear();
@@ -120,7 +136,7 @@ impl Run {
         if self.stopped.load(Ordering::Relaxed) {
             return None; // the compute is over: drop the value, wake no dependent
         }
-        lock(&self.slots[i]).value = Some(value);
+        self.slots.store(i, value);
 
         let mut next: Option<u32> = None;
         for &j in view.dependents(i) {
@@ -139,21 +155,6 @@ impl Run {
             self.finish(Ok(()));
         }
         next
-    }
-
-    /// Takes task `d`'s value for one use: a literal's fresh value, a clone for an early use,
-    /// the value itself for the last.
-    fn take(&self, view: &PlanView<'_>, d: usize) -> Result<Value, Error> {
-        if view.is_literal(d) {
-            return view.run(d, &mut Vec::new());
-        }
-        let mut slot = lock(&self.slots[d]);
-        slot.left -= 1;
-        if slot.left == 0 {
-            Ok(slot.value.take().expect("a value is taken after it is stored"))
-        } else {
-            view.share(d, slot.value.as_ref().expect("a value is shared after it is stored"))
-        }
     }
 
     /// Records the outcome; the first one wins. An error stops the run.
@@ -193,6 +194,6 @@ impl Run {
     /// The outputs' values, after a successful run.
     pub(super) fn outputs(&self) -> Result<Vec<Value>, Error> {
         let view = self.plan.view();
-        view.outputs().iter().map(|&o| self.take(view, o as usize)).collect()
+        view.outputs().iter().map(|&o| self.slots.take(NAME, view, o as usize)).collect()
     }
 }

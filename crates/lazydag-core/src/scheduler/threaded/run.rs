@@ -15,19 +15,17 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Arc, OnceLock};
 
 use super::latch::Latch;
 use super::pool::Shared;
 use crate::error::{Error, panic_message};
 use crate::plan::Plan;
+use crate::scheduler::slot::SharedSlots;
 use crate::value::Value;
 
-/// One task's value and the uses not yet taken.
-struct Slot {
-    value: Option<Value>,
-    left: u32,
-}
+/// The scheduler's name, for errors.
+const NAME: &str = "threads";
 
 /// A worker's reusable buffers.
 #[derive(Default)]
@@ -42,7 +40,7 @@ pub(super) struct Run {
     /// Start order among this pool's computes, the tie-break of job priorities.
     number: u64,
     /// Per task: its value and remaining uses (literals' slots stay unused).
-    slots: Box<[Mutex<Slot>]>,
+    slots: SharedSlots,
     /// Per task: inputs not yet produced, from [`all_waiting`](crate::PlanView::all_waiting).
     waiting: Box<[AtomicU32]>,
     /// Queued plus running jobs of this compute.
@@ -67,11 +65,7 @@ impl Run {
         let run = Arc::new(Run {
             plan: plan.clone(),
             number: shared.next_compute(),
-            slots: view
-                .all_uses()
-                .iter()
-                .map(|&left| Mutex::new(Slot { value: None, left }))
-                .collect(),
+            slots: SharedSlots::new(view),
             waiting: view.all_waiting().iter().map(|&w| AtomicU32::new(w)).collect(),
             active: AtomicUsize::new(ready.len()),
             stopped: AtomicBool::new(false),
@@ -87,7 +81,7 @@ impl Run {
         if let Some(err) = run.error.get() {
             return Err(err.clone());
         }
-        view.outputs().iter().map(|&o| run.take(o as usize)).collect()
+        view.outputs().iter().map(|&o| run.slots.take(NAME, view, o as usize)).collect()
     }
 
     /// This compute's start order.
@@ -122,7 +116,7 @@ impl Run {
             return;
         }
         for &d in plan.deps(i) {
-            match self.take(d as usize) {
+            match self.slots.take(NAME, plan, d as usize) {
                 Ok(value) => scratch.inputs.push(value),
                 Err(err) => {
                     scratch.inputs.clear();
@@ -138,7 +132,7 @@ impl Run {
                 return;
             }
         };
-        self.slot(i).value = Some(value);
+        self.slots.store(i, value);
         if self.stopped.load(Ordering::Relaxed) {
             return;
         }
@@ -173,44 +167,6 @@ impl Run {
         if self.active.fetch_sub(n, Ordering::AcqRel) == n {
             self.done.set();
         }
-    }
-
-    /// Takes task `d`'s value for one use: a literal's value, a clone for an early use, the
-    /// value itself for the last.
-    fn take(&self, d: usize) -> Result<Value, Error> {
-        let plan = self.plan.view();
-        if plan.is_literal(d) {
-            return plan.run(d, &mut Vec::new());
-        }
-        let mut guard = self.slot(d);
-        let Slot { value, left } = &mut *guard;
-        match (value.take(), *left) {
-            (Some(last), 1) => {
-                *left = 0;
-                Ok(last)
-            }
-            (Some(kept), uses) if uses > 1 => {
-                *left = uses - 1;
-                let clone = plan.share(d, &kept);
-                *value = Some(kept);
-                clone
-            }
-            (kept, _) => {
-                *value = kept;
-                Err(Error::Scheduler {
-                    scheduler: "threads".to_owned(),
-                    message: format!(
-                        "the value of `{}` was used before it was produced or after its last use",
-                        plan.task(d).key()
-                    ),
-                })
-            }
-        }
-    }
-
-    fn slot(&self, i: usize) -> MutexGuard<'_, Slot> {
-        // Only `share` runs user code under a slot lock, and it catches panics.
-        self.slots[i].lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
