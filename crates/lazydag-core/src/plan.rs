@@ -376,7 +376,9 @@ impl<'g> PlanView<'g> {
     /// [`Error::Panicked`] if the type's `Clone` panics; [`Error::NotClone`] if the type is
     /// not known to be `Clone` (a plan that passed [`check`](PlanView::check) never asks that).
     pub fn share(&self, i: usize, value: &Value) -> Result<Value, Error> {
-        if let Some(Poison(err)) = value.downcast_ref::<Poison>() {
+        if self.stop.keep_going
+            && let Some(Poison(err)) = value.downcast_ref::<Poison>()
+        {
             return Ok(Value::new(Poison(err.clone())));
         }
         let node = self.tasks[i];
