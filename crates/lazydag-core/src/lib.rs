@@ -20,6 +20,7 @@
 
 #![deny(missing_docs)]
 
+pub mod callback;
 mod compute;
 pub mod config;
 mod control;
@@ -42,6 +43,7 @@ mod runtime;
 pub mod scheduler;
 mod value;
 
+pub use crate::callback::{Callback, CallbackGuard, Outcome, PlanSummary, TaskEvent, Worker};
 pub use crate::compute::{
     compute, compute_all, compute_async, compute_settled, compute_with, compute_with_control,
 };
