@@ -49,7 +49,7 @@ pub use crate::compute::{
 };
 pub use crate::control::{CancelToken, Control};
 pub use crate::delayed::{Delayed, delayed, delayed_once};
-pub use crate::dot::to_dot;
+pub use crate::dot::{DotStyle, to_dot, to_dot_with};
 pub use crate::error::Error;
 pub use crate::graph::{TaskInfo, graph};
 pub use crate::key::TaskKey;
