@@ -45,7 +45,7 @@ fn compute_and_task_spans_reach_a_subscriber() {
     });
     let spans = spans.0.lock().unwrap();
     assert_eq!(spans.iter().filter(|s| s.starts_with("compute")).count(), 1, "{spans:?}");
-    assert!(spans[0].contains("scheduler=sync") && spans[0].contains("tasks=3"), "{spans:?}");
+    assert!(spans[0].contains("scheduler=\"sync\"") && spans[0].contains("tasks=3"), "{spans:?}");
     let tasks: Vec<_> = spans.iter().filter(|s| s.starts_with("task")).collect();
     assert_eq!(tasks.len(), 3, "two tasks and a literal: {spans:?}");
     assert!(tasks.iter().any(|s| s.contains("key=first-")), "{tasks:?}");
