@@ -1,18 +1,17 @@
 //! [`Profiler`]: a [`Callback`] that records when and where every task ran.
 //!
-//! Invariants: `posttask` appends one raw record (compute, plan index, worker, start,
-//! duration) under a mutex: two clock reads (taken by the compute) plus one short lock per
-//! task, nothing allocated on that path but the vector's growth. Keys are looked up once per
-//! compute, in `finish`, while the plan is still alive; records of a compute appear in
-//! [`records`](Profiler::records) once it has finished. Times are relative to the profiler's
-//! creation.
+//! Invariants: `posttask` appends one record under a short mutex: the task's key (which
+//! allocates nothing for a name recorded by `delayed!`), its worker, and its start and end
+//! from the two clock reads the compute takes anyway. `start` reserves room for the whole
+//! plan, so the vector does not grow while tasks run. Times are relative to the profiler's
+//! creation; records appear as tasks finish, in that order.
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use lazydag::{Callback, Outcome, TaskEvent, TaskKey, Worker};
+use lazydag::{Callback, PlanSummary, TaskEvent, TaskKey, Worker};
 
 use crate::error::{Error, write};
 
@@ -37,15 +36,6 @@ impl TaskRecord {
     }
 }
 
-/// A task seen by `posttask`, not yet named.
-struct Raw {
-    compute: u64,
-    index: u32,
-    worker: Worker,
-    start: Instant,
-    duration: Duration,
-}
-
 /// Records (task key, worker, start, end) for every task of the computes it is attached to,
 /// like `dask.diagnostics.Profiler`, and draws them: a Chrome trace
 /// ([`chrome_trace`](Profiler::chrome_trace), for Perfetto or `chrome://tracing`) and an SVG
@@ -67,8 +57,7 @@ struct Raw {
 /// ```
 pub struct Profiler {
     origin: Instant,
-    raw: Mutex<Vec<Raw>>,
-    done: Mutex<Vec<TaskRecord>>,
+    records: Mutex<Vec<TaskRecord>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -83,35 +72,30 @@ impl Default for Profiler {
 
 impl std::fmt::Debug for Profiler {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Profiler").field("records", &lock(&self.done).len()).finish()
+        f.debug_struct("Profiler").field("records", &lock(&self.records).len()).finish()
     }
 }
 
 impl Profiler {
     /// An empty profiler; its clock starts now.
     pub fn new() -> Self {
-        Profiler {
-            origin: Instant::now(),
-            raw: Mutex::new(Vec::new()),
-            done: Mutex::new(Vec::new()),
-        }
+        Profiler { origin: Instant::now(), records: Mutex::new(Vec::new()) }
     }
 
-    /// The tasks of every finished compute, in the order they finished.
+    /// Every task seen so far, in the order they finished.
     pub fn records(&self) -> Vec<TaskRecord> {
-        lock(&self.done).clone()
+        lock(&self.records).clone()
     }
 
     /// Forgets every record.
     pub fn clear(&self) {
-        lock(&self.raw).clear();
-        lock(&self.done).clear();
+        lock(&self.records).clear();
     }
 
     /// Total time per task key (a key that ran in several computes adds up).
     pub fn durations(&self) -> HashMap<TaskKey, Duration> {
         let mut out: HashMap<TaskKey, Duration> = HashMap::new();
-        for record in lock(&self.done).iter() {
+        for record in lock(&self.records).iter() {
             *out.entry(record.key.clone()).or_default() += record.duration();
         }
         out
@@ -148,37 +132,13 @@ impl Profiler {
 }
 
 impl Callback for Profiler {
-    fn posttask(&self, task: &TaskEvent<'_>, duration: Duration, worker: Worker) {
-        let raw = Raw {
-            compute: task.compute(),
-            index: task.index() as u32,
-            worker,
-            start: task.start(),
-            duration,
-        };
-        lock(&self.raw).push(raw);
+    fn start(&self, plan: &PlanSummary<'_>) {
+        lock(&self.records).reserve(plan.tasks());
     }
 
-    fn finish(&self, outcome: &Outcome<'_>) {
-        let compute = outcome.plan().compute();
-        let plan = outcome.plan().plan();
-        let mine: Vec<Raw> = {
-            let mut raw = lock(&self.raw);
-            let (mine, others) =
-                std::mem::take(&mut *raw).into_iter().partition(|r| r.compute == compute);
-            *raw = others;
-            mine
-        };
-        let records = mine.into_iter().map(|r| {
-            let start = r.start.saturating_duration_since(self.origin);
-            TaskRecord {
-                key: plan.task(r.index as usize).key(),
-                worker: r.worker,
-                start,
-                end: start + r.duration,
-            }
-        });
-        let records: Vec<TaskRecord> = records.collect();
-        lock(&self.done).extend(records);
+    fn posttask(&self, task: &TaskEvent<'_>, duration: Duration, worker: Worker) {
+        let start = task.start().saturating_duration_since(self.origin);
+        let record = TaskRecord { key: task.task().key(), worker, start, end: start + duration };
+        lock(&self.records).push(record);
     }
 }
