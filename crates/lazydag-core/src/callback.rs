@@ -9,7 +9,11 @@
 //! # Invariants
 //! - `start` is called once before any task runs, `finish` once after the scheduler returned
 //!   (success or error); between them, each task that starts gets exactly one `pretask` and
-//!   one `posttask`, on the thread that ran it. Literals are not tasks and are not reported.
+//!   one `posttask`, on the thread that ran it. Literals are not tasks and are not reported;
+//!   nor are tasks skipped in keep-going mode because an input failed. Two exceptions, both
+//!   after a failure or a stop: an async task whose future is dropped gets no `posttask`, and
+//!   a task still running when a parallel scheduler returns its error reports `posttask`
+//!   after `finish`.
 //! - `pretask`/`posttask` run concurrently on parallel schedulers: implementations must be
 //!   cheap and thread-safe (`Send + Sync`). A panic in a callback is not caught.
 //! - **Global callbacks are per thread** ([`register`], like [`config::set`](crate::config::set)):
