@@ -9,11 +9,11 @@
 
 use std::io::IsTerminal as _;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use indicatif::{ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressDrawTarget, ProgressState, ProgressStyle};
 use lazydag::{Callback, Outcome, PlanSummary, TaskEvent, Worker};
 
 const IDLE: u64 = u64::MAX;
@@ -40,13 +40,14 @@ const IDLE: u64 = u64::MAX;
 pub struct ProgressBar {
     minimum: Duration,
     compute: AtomicU64,
+    /// The bar of the compute followed; read-locked by `posttask` on every worker at once.
+    bar: RwLock<Option<indicatif::ProgressBar>>,
     state: Mutex<State>,
     wake: Arc<(Mutex<bool>, Condvar)>,
 }
 
 #[derive(Default)]
 struct State {
-    bar: Option<indicatif::ProgressBar>,
     shower: Option<JoinHandle<()>>,
     summary: Option<String>,
 }
@@ -73,6 +74,7 @@ impl ProgressBar {
         ProgressBar {
             minimum: Duration::from_secs(1),
             compute: AtomicU64::new(IDLE),
+            bar: RwLock::new(None),
             state: Mutex::new(State::default()),
             wake: Arc::new((Mutex::new(false), Condvar::new())),
         }
@@ -88,7 +90,11 @@ impl ProgressBar {
     /// Whether the bar is drawn right now (false when stderr is not a terminal, before
     /// `minimum` has passed, and between computes).
     pub fn is_visible(&self) -> bool {
-        lock(&self.state).bar.as_ref().is_some_and(|bar| !bar.is_hidden())
+        self.bar
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .is_some_and(|bar| !bar.is_hidden())
     }
 
     /// The last finished compute as plain text: `"3071/3071 tasks in 0.52 s (5.9k tasks/s)"`.
@@ -111,9 +117,12 @@ impl Callback for ProgressBar {
             ProgressDrawTarget::hidden(),
         );
         let style = ProgressStyle::with_template(
-            "{elapsed_precise} [{bar:40.cyan/blue}] {pos}/{len} tasks  {per_sec}  ETA {eta}",
+            "{elapsed_precise} [{bar:40.cyan/blue}] {pos}/{len} tasks  {rate}  ETA {eta}",
         )
         .expect("a valid template")
+        .with_key("rate", |state: &ProgressState, out: &mut dyn std::fmt::Write| {
+            let _ = out.write_str(&rate_text(state.per_sec()));
+        })
         .progress_chars("#>-");
         bar.set_style(style);
         *lock(&self.wake.0) = false;
@@ -132,16 +141,15 @@ impl Callback for ProgressBar {
                 }
             })
             .ok();
-        let mut state = lock(&self.state);
-        state.bar = Some(bar);
-        state.shower = shower;
+        *self.bar.write().unwrap_or_else(PoisonError::into_inner) = Some(bar);
+        lock(&self.state).shower = shower;
     }
 
     fn posttask(&self, task: &TaskEvent<'_>, _: Duration, _: Worker) {
         if self.compute.load(Ordering::Acquire) != task.compute() {
             return;
         }
-        if let Some(bar) = lock(&self.state).bar.as_ref() {
+        if let Some(bar) = self.bar.read().unwrap_or_else(PoisonError::into_inner).as_ref() {
             bar.inc(1);
         }
     }
@@ -155,10 +163,8 @@ impl Callback for ProgressBar {
             *lock(done) = true;
             cv.notify_all();
         }
-        let (bar, shower) = {
-            let mut state = lock(&self.state);
-            (state.bar.take(), state.shower.take())
-        };
+        let shower = lock(&self.state).shower.take();
+        let bar = self.bar.write().unwrap_or_else(PoisonError::into_inner).take();
         if let Some(shower) = shower {
             let _ = shower.join();
         }
