@@ -1,6 +1,18 @@
-//! Colours: a stable colour per task name, and a ramp for priorities and durations.
+//! Colours: a palette for task names, and a ramp for priorities and durations.
 
-/// A stable, well-spread colour for `name` (FNV-1a hash to a hue), as `#rrggbb`.
+/// Ten well-separated colours (Tableau 10), for the first names of a picture.
+const PALETTE: [&str; 10] = [
+    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
+    "#9c755f", "#bab0ac",
+];
+
+/// The colour of the `n`th name (in sorted order) of a picture: the palette first, then a
+/// hash of the name, so every name gets a colour and the first ten are clearly distinct.
+pub(crate) fn nth_name(n: usize, name: &str) -> String {
+    PALETTE.get(n).map_or_else(|| for_name(name), |c| (*c).to_owned())
+}
+
+/// A stable colour for `name` (FNV-1a hash to a hue), as `#rrggbb`.
 pub(crate) fn for_name(name: &str) -> String {
     let mut hash: u32 = 0x811c_9dc5;
     for byte in name.bytes() {
@@ -39,6 +51,8 @@ mod tests {
     fn colours_are_hex_and_stable() {
         assert_eq!(super::for_name("inc"), super::for_name("inc"));
         assert_eq!(super::for_name("inc").len(), 7);
+        assert_eq!(super::nth_name(0, "a"), "#4e79a7");
+        assert_eq!(super::nth_name(12, "inc"), super::for_name("inc"));
         assert_eq!(super::ramp(1.0), "#ff8080");
         assert_eq!(super::ramp(0.0).len(), 7);
     }

@@ -2,7 +2,7 @@
 //!
 //! Self-contained (no script, no external style): every rectangle carries a `<title>` with the
 //! task's key, worker and duration, which browsers show on hover. Colours come from the task
-//! name, so all `inc` tasks share one; a legend lists the names. Text is XML-escaped.
+//! name (a palette in sorted name order), so all `inc` tasks share one; a legend lists them. Text is XML-escaped.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -25,9 +25,10 @@ pub(crate) fn svg(records: &[TaskRecord]) -> String {
     let span = (t1 - t0).as_secs_f64().max(1e-9);
     let plot = WIDTH - LABEL - 10.0;
     let x = |t: Duration| LABEL + (t.saturating_sub(t0)).as_secs_f64() / span * plot;
-    let mut names: BTreeMap<&str, String> = BTreeMap::new();
-    for r in records {
-        names.entry(r.key.name()).or_insert_with(|| colour::for_name(r.key.name()));
+    let mut names: BTreeMap<&str, String> =
+        records.iter().map(|r| (r.key.name(), String::new())).collect();
+    for (n, (name, fill)) in names.iter_mut().enumerate() {
+        *fill = colour::nth_name(n, name);
     }
     let rows_h = TOP + ROW * tracks.len() as f64;
     let legend_h = 20.0 * names.len().div_ceil(6) as f64;
@@ -67,9 +68,14 @@ pub(crate) fn svg(records: &[TaskRecord]) -> String {
         let _ = writeln!(
             out,
             "<line x1=\"{tx:.1}\" y1=\"{}\" x2=\"{tx:.1}\" y2=\"{rows_h}\" stroke=\"#cccccc\"/>\
-             <text x=\"{tx:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+             <text x=\"{tx:.1}\" y=\"{}\" text-anchor=\"{}\">{}</text>",
             TOP - 4.0,
             TOP - 8.0,
+            match k {
+                0 => "start",
+                4 => "end",
+                _ => "middle",
+            },
             human(t - t0)
         );
     }

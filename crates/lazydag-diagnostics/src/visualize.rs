@@ -25,8 +25,8 @@ pub enum Colouring<'a> {
     /// red last. The default.
     #[default]
     Priority,
-    /// By the time each task took in the profiled runs: blue fast, red slow (relative to the
-    /// slowest task); tasks the profiler did not see are left unfilled.
+    /// By the time each task took in the profiled runs, on a log scale from the fastest (blue)
+    /// to the slowest (red); tasks the profiler did not see are left unfilled.
     Duration(&'a Profiler),
 }
 
@@ -139,13 +139,18 @@ fn style<'a>(colouring: Colouring<'a>) -> DotStyle<'a> {
             .note(|i, _, _| Some(format!("priority {i}"))),
         Colouring::Duration(profiler) => {
             let durations = profiler.durations();
-            let slowest = durations.values().max().copied().unwrap_or_default().as_secs_f64();
+            let secs = |d: &std::time::Duration| d.as_secs_f64().max(1e-9);
+            let slowest = durations.values().map(secs).fold(1e-9, f64::max);
+            let fastest = durations.values().map(secs).fold(slowest, f64::min);
+            // Log scale: durations often span orders of magnitude.
+            let range = (slowest / fastest).ln();
             let durations = std::sync::Arc::new(durations);
             let notes = std::sync::Arc::clone(&durations);
             DotStyle::new()
                 .fill(move |_, _, task| {
-                    let took = durations.get(&task.key())?.as_secs_f64();
-                    Some(colour::ramp(took / slowest.max(1e-12)))
+                    let took = secs(durations.get(&task.key())?);
+                    let t = if range > 0.0 { (took / fastest).ln() / range } else { 1.0 };
+                    Some(colour::ramp(t))
                 })
                 .note(move |_, _, task| {
                     notes.get(&task.key()).map(|d| format!("took {}", human(*d)))
