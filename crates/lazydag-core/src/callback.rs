@@ -4,7 +4,8 @@
 //! compute starts in `compute.rs`, so the hooks live there and no scheduler loop knows about
 //! them. A compute resolves its callbacks once, when it is planned: those of its
 //! [`Control::callback`](crate::Control::callback), then the global ones from [`register`].
-//! With none, a task pays one `Option` test.
+//! With none, a task pays one `Option` test. Only computes report: a plan built with
+//! [`Plan::new`](crate::Plan::new) (inspection, hand-run schedulers) has no callbacks.
 //!
 //! # Invariants
 //! - `start` is called once before any task runs, `finish` once after the scheduler returned

@@ -104,15 +104,22 @@ impl Plan {
     /// # Panics
     /// If the outputs need 2^32 tasks or more.
     pub fn new(outputs: &[TaskRef<'_>]) -> Plan {
-        Plan::with_control(outputs, &Control::default())
+        Plan::collect(outputs, &Control::default(), false)
     }
 
-    /// Plans `outputs` under the caller's options; a timeout starts counting now.
+    /// Plans `outputs` for a compute, under the caller's options: a timeout starts counting
+    /// now, and the compute's callbacks are resolved (those of `control`, then global ones).
     pub(crate) fn with_control(outputs: &[TaskRef<'_>], control: &Control) -> Plan {
+        Plan::collect(outputs, control, true)
+    }
+
+    /// Plans `outputs`; `callbacks` says whether tasks report to callbacks ([`Plan::new`],
+    /// used by inspection and hand-written schedulers, has none: only computes report).
+    fn collect(outputs: &[TaskRef<'_>], control: &Control, callbacks: bool) -> Plan {
         let owner: Vec<Arc<Node>> = outputs.iter().map(|task| Arc::clone(task.0)).collect();
         Plan(Arc::new(PlanCell::new(owner, |roots| {
             let roots: Vec<TaskRef<'_>> = roots.iter().map(TaskRef).collect();
-            Collector::new().run(&roots).with_control(control)
+            Collector::new().run(&roots).with_control(control, callbacks)
         })))
     }
 
@@ -187,12 +194,12 @@ struct Poison(Error);
 
 impl<'g> PlanView<'g> {
     /// Applies the caller's options; the timeout starts counting now.
-    fn with_control(mut self, control: &Control) -> Self {
+    fn with_control(mut self, control: &Control, callbacks: bool) -> Self {
         self.stop = Stop {
             cancel: control.cancel.clone(),
             deadline: control.timeout.map(|t| (Instant::now() + t, t)),
             keep_going: control.keep_going,
-            hooks: Hooks::resolve(&control.callbacks),
+            hooks: if callbacks { Hooks::resolve(&control.callbacks) } else { None },
         };
         self
     }

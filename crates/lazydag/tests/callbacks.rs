@@ -162,3 +162,16 @@ fn nested_computes_report_to_their_own_callbacks_only() {
         assert_eq!(inner.post.lock().unwrap().len(), 6);
     }
 }
+
+/// Only computes report: inspection and a hand-run `Plan::new` do not.
+#[test]
+fn plans_built_outside_a_compute_do_not_report() {
+    let rec = Arc::new(Recorder::default());
+    let _guard = callback::register(rec.clone());
+    let (out, _) = graph(4);
+    assert!(lazydag::to_dot(&out).contains("digraph"));
+    let plan = lazydag::Plan::new(&[out.task()]);
+    assert_eq!(Sync.execute(&plan).unwrap().len(), 1);
+    assert_eq!(rec.starts.load(Ordering::SeqCst), 0);
+    assert!(rec.post.lock().unwrap().is_empty());
+}
