@@ -1,7 +1,9 @@
 //! The compute entry points: collect → plan → check → scheduler → typed results.
 
 use std::borrow::Borrow;
+use std::time::Instant;
 
+use crate::callback::Outcome;
 use crate::control::Control;
 use crate::delayed::Delayed;
 use crate::error::Error;
@@ -89,8 +91,13 @@ pub async fn compute_async<O: Outputs>(outputs: O) -> Result<O::Values, Error> {
     };
     let expected = plan.view().outputs().len();
     let span = tracing::debug_span!("compute", scheduler = "async", tasks = plan.view().len());
-    let values = scheduler.run(plan).instrument(span).await?;
-    let values = counted(values, expected, &scheduler)?;
+    let started = Instant::now();
+    if let Some(hooks) = plan.view().hooks() {
+        hooks.start(&hooks.summary("async", plan.view()));
+    }
+    let values = scheduler.run(plan.clone()).instrument(span).await;
+    finished(&plan, "async", started, values.as_ref().err());
+    let values = counted(values?, expected, &scheduler)?;
     unpack(&outputs, values, &scheduler)
 }
 
@@ -137,8 +144,21 @@ fn execute(
     let _span =
         tracing::debug_span!("compute", scheduler = scheduler.name(), tasks = plan.view().len())
             .entered();
-    let values = scheduler.execute(&plan)?;
-    counted(values, roots.len(), scheduler)
+    let started = Instant::now();
+    if let Some(hooks) = plan.view().hooks() {
+        hooks.start(&hooks.summary(scheduler.name(), plan.view()));
+    }
+    let values = scheduler.execute(&plan);
+    finished(&plan, scheduler.name(), started, values.as_ref().err());
+    counted(values?, roots.len(), scheduler)
+}
+
+/// Tells the plan's callbacks, if any, that the compute is over.
+fn finished(plan: &Plan, scheduler: &str, started: Instant, error: Option<&Error>) {
+    if let Some(hooks) = plan.view().hooks() {
+        let summary = hooks.summary(scheduler, plan.view());
+        hooks.finish(&Outcome { summary, elapsed: started.elapsed(), error });
+    }
 }
 
 /// Plans `roots` under `control` and checks the plan.

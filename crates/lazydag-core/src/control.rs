@@ -1,4 +1,5 @@
-//! How a caller steers a running compute: cancellation, a timeout, and keep-going mode.
+//! How a caller steers a running compute: cancellation, a timeout, keep-going mode, and the
+//! [`Callback`]s it reports to.
 //!
 //! Schedulers see these through the [`Plan`](crate::Plan): before starting each task they ask
 //! [`Plan::should_stop`](crate::Plan::should_stop), which costs one relaxed atomic load (plus a
@@ -11,6 +12,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+
+use crate::callback::{Callback, Callbacks};
 
 /// Cancels computes from another thread. Clones share one flag; once cancelled, every compute
 /// using the token stops (starts no new task) and returns [`Error::Cancelled`](crate::Error).
@@ -43,7 +46,7 @@ impl CancelToken {
     }
 }
 
-/// Per-compute options: a cancel token, a timeout, and keep-going mode.
+/// Per-compute options: a cancel token, a timeout, keep-going mode, and callbacks.
 ///
 /// - **cancel token**: [`CancelToken::cancel`] from any thread stops the compute.
 /// - **timeout**: no task starts after it has passed; the compute returns
@@ -51,11 +54,14 @@ impl CancelToken {
 /// - **keep going** (dask/dask#799): a failing task does not stop the compute. Its dependents
 ///   are skipped and carry its error, independent branches finish, and each output gets its
 ///   own result (see [`compute_settled`](crate::compute_settled)).
+/// - **callbacks**: [`Callback`]s this compute (and no nested one) reports to, before the
+///   global ones of [`callback::register`](crate::callback::register).
 #[derive(Clone, Debug, Default)]
 pub struct Control {
     pub(crate) cancel: Option<CancelToken>,
     pub(crate) timeout: Option<Duration>,
     pub(crate) keep_going: bool,
+    pub(crate) callbacks: Callbacks,
 }
 
 impl Control {
@@ -82,6 +88,13 @@ impl Control {
     #[must_use]
     pub fn keep_going(mut self, keep_going: bool) -> Self {
         self.keep_going = keep_going;
+        self
+    }
+
+    /// Reports this compute to `callback` (in the order added, before global callbacks).
+    #[must_use]
+    pub fn callback(mut self, callback: std::sync::Arc<dyn Callback>) -> Self {
+        self.callbacks.0.push(callback);
         self
     }
 }

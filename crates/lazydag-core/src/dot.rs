@@ -5,10 +5,10 @@
 //! outputs drawn with a double border, and edges from dependency to dependent. Labels are
 //! escaped, so any task name yields valid DOT. Built from a [`Plan`], without recursion.
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 
 use crate::outputs::Outputs;
-use crate::plan::{Plan, PlanView};
+use crate::plan::{Plan, PlanView, TaskRef};
 
 /// The graph that computes `outputs`, in Graphviz DOT.
 ///
@@ -26,8 +26,75 @@ pub fn to_dot<O: Outputs>(outputs: O) -> String {
     plan_to_dot(Plan::new(&roots).view())
 }
 
+/// Extra styling for [`to_dot_with`]: a fill colour and a tooltip note per task, both chosen
+/// by a function of the task's plan index (its priority, `0..count`) and the task.
+#[derive(Default)]
+pub struct DotStyle<'a> {
+    fill: Option<Box<StyleFn<'a>>>,
+    note: Option<Box<StyleFn<'a>>>,
+}
+
+/// `(plan index, task count, task) -> text`.
+type StyleFn<'a> = dyn Fn(usize, usize, TaskRef<'_>) -> Option<String> + 'a;
+
+impl<'a> DotStyle<'a> {
+    /// No extra styling: [`to_dot_with`] then writes what [`to_dot`] writes.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Fills each task's node with the Graphviz colour `fill(index, count, task)` returns
+    /// (`"#ff8800"`, `"0.5 0.8 1.0"`), or leaves it unfilled for `None`.
+    #[must_use]
+    pub fn fill(mut self, fill: impl Fn(usize, usize, TaskRef<'_>) -> Option<String> + 'a) -> Self {
+        self.fill = Some(Box::new(fill));
+        self
+    }
+
+    /// Appends the text `note(index, count, task)` returns to the task's tooltip.
+    #[must_use]
+    pub fn note(mut self, note: impl Fn(usize, usize, TaskRef<'_>) -> Option<String> + 'a) -> Self {
+        self.note = Some(Box::new(note));
+        self
+    }
+}
+
+impl fmt::Debug for DotStyle<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DotStyle")
+            .field("fill", &self.fill.is_some())
+            .field("note", &self.note.is_some())
+            .finish()
+    }
+}
+
+/// The graph that computes `outputs`, in Graphviz DOT, styled by `style` (colours by
+/// priority, by measured duration, ...).
+///
+/// ```
+/// use lazydag_core::{delayed, to_dot_with, DotStyle};
+/// fn add(a: i32, b: i32) -> i32 { a + b }
+/// let x = delayed!(add(1, 2));
+/// let style = DotStyle::new()
+///     .fill(|i, n, _task| Some(format!("0.0 {:.2} 1.0", i as f64 / n as f64)))
+///     .note(|i, _, _| Some(format!("priority {i}")));
+/// let dot = to_dot_with(delayed!(add(&x, 3)), &style);
+/// assert_eq!(dot.matches("style=filled").count(), 5); // every node, literals included
+/// assert!(dot.contains("priority 4"));
+/// ```
+pub fn to_dot_with<O: Outputs>(outputs: O, style: &DotStyle<'_>) -> String {
+    let mut roots = Vec::new();
+    outputs.roots(&mut roots);
+    plan_to_dot_with(Plan::new(&roots).view(), style)
+}
+
 /// Renders a plan.
 pub(crate) fn plan_to_dot(plan: &PlanView<'_>) -> String {
+    plan_to_dot_with(plan, &DotStyle::default())
+}
+
+/// Renders a plan with extra styling.
+fn plan_to_dot_with(plan: &PlanView<'_>, style: &DotStyle<'_>) -> String {
     let mut out = String::with_capacity(64 + plan.len() * 48);
     out.push_str("digraph lazydag {\n  rankdir=BT;\n  node [fontname=\"Helvetica\"];\n");
     let mut is_output = vec![false; plan.len()];
@@ -43,11 +110,21 @@ pub(crate) fn plan_to_dot(plan: &PlanView<'_>) -> String {
             (key.name().to_owned(), "ellipse")
         };
         let peripheries = if output { ", peripheries=2" } else { "" };
+        let n = plan.len();
+        let fill = match style.fill.as_ref().and_then(|fill| fill(i, n, task)) {
+            Some(colour) => format!(", style=filled, fillcolor=\"{}\"", escape(&colour)),
+            None => String::new(),
+        };
+        let mut tooltip = format!("{key}: {}", task.output_type());
+        if let Some(note) = style.note.as_ref().and_then(|note| note(i, n, task)) {
+            tooltip.push_str(", ");
+            tooltip.push_str(&note);
+        }
         let _ = writeln!(
             out,
-            "  n{i} [label=\"{}\", shape={shape}{peripheries}, tooltip=\"{}\"];",
+            "  n{i} [label=\"{}\", shape={shape}{peripheries}{fill}, tooltip=\"{}\"];",
             escape(&label),
-            escape(&format!("{key}: {}", task.output_type())),
+            escape(&tooltip),
         );
     }
     for i in 0..plan.len() {

@@ -16,16 +16,6 @@ pub(crate) enum Name {
     Owned(Arc<str>),
 }
 
-impl Name {
-    /// The readable form: `math::add::<i64>` becomes `add`, a closure becomes `closure`.
-    pub(crate) fn readable(&self) -> &str {
-        match self {
-            Name::Owned(s) => s,
-            Name::Static(raw) => readable(raw),
-        }
-    }
-}
-
 fn readable(raw: &str) -> &str {
     let raw = raw.trim();
     if raw.starts_with('(') || raw.starts_with('|') || raw.starts_with("move") {
@@ -43,7 +33,8 @@ fn readable(raw: &str) -> &str {
 
 /// Identifies one recorded task: its readable name and a process-unique id.
 ///
-/// Displays as `name-id`, like Dask's keys.
+/// Displays as `name-id`, like Dask's keys. Making one allocates nothing for a name recorded by
+/// `delayed!` (a `&'static str`), so profilers and traces can take a key per task cheaply.
 ///
 /// ```
 /// use lazydag_core::{delayed, Delayed};
@@ -53,20 +44,35 @@ fn readable(raw: &str) -> &str {
 /// assert_eq!(key.name(), "inc");
 /// assert_eq!(key.to_string(), format!("inc-{}", key.id()));
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone)]
 pub struct TaskKey {
-    name: Arc<str>,
+    name: KeyName,
     id: u64,
 }
 
+/// A key's name: borrowed from the program text, or shared.
+#[derive(Clone)]
+enum KeyName {
+    Static(&'static str),
+    Owned(Arc<str>),
+}
+
 impl TaskKey {
-    pub(crate) fn new(name: &str, id: u64) -> Self {
-        TaskKey { name: name.into(), id }
+    /// The key of a task named `name`, without allocating for a recorded (static) name.
+    pub(crate) fn from_name(name: Name, id: u64) -> Self {
+        let name = match name {
+            Name::Static(raw) => KeyName::Static(readable(raw)),
+            Name::Owned(name) => KeyName::Owned(name),
+        };
+        TaskKey { name, id }
     }
 
     /// The task's readable name (`inc`, `load-csv`).
     pub fn name(&self) -> &str {
-        &self.name
+        match &self.name {
+            KeyName::Static(name) => name,
+            KeyName::Owned(name) => name,
+        }
     }
 
     /// The task's process-unique id; ids grow in recording order.
@@ -75,9 +81,30 @@ impl TaskKey {
     }
 }
 
+impl PartialEq for TaskKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id && self.name() == other.name()
+    }
+}
+
+impl Eq for TaskKey {}
+
+impl std::hash::Hash for TaskKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.name().hash(state);
+        self.id.hash(state);
+    }
+}
+
+impl fmt::Debug for TaskKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskKey").field("name", &self.name()).field("id", &self.id).finish()
+    }
+}
+
 impl fmt::Display for TaskKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}-{}", self.name, self.id)
+        write!(f, "{}-{}", self.name(), self.id)
     }
 }
 

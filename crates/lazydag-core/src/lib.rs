@@ -20,6 +20,7 @@
 
 #![deny(missing_docs)]
 
+pub mod callback;
 mod compute;
 pub mod config;
 mod control;
@@ -42,12 +43,13 @@ mod runtime;
 pub mod scheduler;
 mod value;
 
+pub use crate::callback::{Callback, CallbackGuard, Outcome, PlanSummary, TaskEvent, Worker};
 pub use crate::compute::{
     compute, compute_all, compute_async, compute_settled, compute_with, compute_with_control,
 };
 pub use crate::control::{CancelToken, Control};
 pub use crate::delayed::{Delayed, delayed, delayed_once};
-pub use crate::dot::to_dot;
+pub use crate::dot::{DotStyle, to_dot, to_dot_with};
 pub use crate::error::Error;
 pub use crate::graph::{TaskInfo, graph};
 pub use crate::key::TaskKey;

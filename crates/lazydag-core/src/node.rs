@@ -116,7 +116,7 @@ impl Node {
     }
 
     pub(crate) fn key(&self) -> TaskKey {
-        TaskKey::new(self.name().readable(), self.id)
+        TaskKey::from_name(self.name(), self.id)
     }
 
     pub(crate) fn cloner(&self) -> Option<Cloner> {

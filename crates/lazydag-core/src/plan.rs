@@ -23,6 +23,7 @@ use std::collections::hash_map::Entry;
 
 use rustc_hash::FxHashMap;
 
+use crate::callback::{Hooks, TaskEvent, Worker};
 use crate::control::{CancelToken, Control};
 use crate::error::{Error, panic_message};
 use crate::key::TaskKey;
@@ -103,15 +104,22 @@ impl Plan {
     /// # Panics
     /// If the outputs need 2^32 tasks or more.
     pub fn new(outputs: &[TaskRef<'_>]) -> Plan {
-        Plan::with_control(outputs, &Control::default())
+        Plan::collect(outputs, &Control::default(), false)
     }
 
-    /// Plans `outputs` under the caller's options; a timeout starts counting now.
+    /// Plans `outputs` for a compute, under the caller's options: a timeout starts counting
+    /// now, and the compute's callbacks are resolved (those of `control`, then global ones).
     pub(crate) fn with_control(outputs: &[TaskRef<'_>], control: &Control) -> Plan {
+        Plan::collect(outputs, control, true)
+    }
+
+    /// Plans `outputs`; `callbacks` says whether tasks report to callbacks ([`Plan::new`],
+    /// used by inspection and hand-written schedulers, has none: only computes report).
+    fn collect(outputs: &[TaskRef<'_>], control: &Control, callbacks: bool) -> Plan {
         let owner: Vec<Arc<Node>> = outputs.iter().map(|task| Arc::clone(task.0)).collect();
         Plan(Arc::new(PlanCell::new(owner, |roots| {
             let roots: Vec<TaskRef<'_>> = roots.iter().map(TaskRef).collect();
-            Collector::new().run(&roots).with_control(control)
+            Collector::new().run(&roots).with_control(control, callbacks)
         })))
     }
 
@@ -176,6 +184,8 @@ struct Stop {
     cancel: Option<CancelToken>,
     deadline: Option<(Instant, Duration)>,
     keep_going: bool,
+    /// The callbacks this compute reports to; `None` (the usual case) costs one test per task.
+    hooks: Option<Arc<Hooks>>,
 }
 
 /// A failed value in keep-going mode: it flows to dependents in place of their input, so they
@@ -184,13 +194,19 @@ struct Poison(Error);
 
 impl<'g> PlanView<'g> {
     /// Applies the caller's options; the timeout starts counting now.
-    fn with_control(mut self, control: &Control) -> Self {
+    fn with_control(mut self, control: &Control, callbacks: bool) -> Self {
         self.stop = Stop {
             cancel: control.cancel.clone(),
             deadline: control.timeout.map(|t| (Instant::now() + t, t)),
             keep_going: control.keep_going,
+            hooks: if callbacks { Hooks::resolve(&control.callbacks) } else { None },
         };
         self
+    }
+
+    /// The callbacks of this compute, if any.
+    pub(crate) fn hooks(&self) -> Option<&Hooks> {
+        self.stop.hooks.as_deref()
     }
 
     /// Whether a scheduler should start no more tasks: the compute was cancelled or timed
@@ -297,9 +313,24 @@ impl<'g> PlanView<'g> {
         if let Some(poisoned) = self.upstream_failure(inputs) {
             return Ok(poisoned);
         }
+        if let Some(hooks) = &self.stop.hooks
+            && !self.literal[i]
+        {
+            let event = hooks.pretask(i, self.task(i));
+            let result = Hooks::in_task(|| self.run_now(i, inputs));
+            hooks.posttask(&event);
+            return result;
+        }
+        self.run_now(i, inputs)
+    }
+
+    /// Runs task `i` (no callbacks), in a trace span named by its key and worker.
+    #[inline]
+    fn run_now(&self, i: usize, inputs: &mut Vec<Value>) -> Result<Value, Error> {
         let node = self.tasks[i];
         let cloner = if self.literal[i] { node.cloner() } else { None };
-        let _span = tracing::trace_span!("task", key = %node.key()).entered();
+        let _span =
+            tracing::trace_span!("task", key = %node.key(), worker = %Worker::current()).entered();
         let outcome = catch_unwind(AssertUnwindSafe(|| node.op.run(inputs, cloner)));
         inputs.clear();
         self.settle(node, outcome)
@@ -320,6 +351,14 @@ impl<'g> PlanView<'g> {
         let keep_going = self.stop.keep_going;
         let poisoned = self.upstream_failure(inputs);
         let key = node.key();
+        // With callbacks, the future keeps the node and the hooks to report its end.
+        let report = match (&self.stop.hooks, &poisoned) {
+            (Some(hooks), None) => {
+                let event = hooks.pretask(i, self.task(i));
+                Some((Arc::clone(hooks), Arc::clone(self.handles[i]), i, event.start))
+            }
+            _ => None,
+        };
         let started = match poisoned {
             Some(_) => None,
             None => Some(catch_unwind(AssertUnwindSafe(|| node.op.start(inputs)))),
@@ -334,6 +373,9 @@ impl<'g> PlanView<'g> {
                     AssertUnwindSafe(future).catch_unwind().await
                 }
             };
+            if let Some((hooks, node, index, start)) = report {
+                hooks.posttask(&TaskEvent::new(hooks.compute(), index, start, TaskRef(&node)));
+            }
             settle_keyed(key, keep_going, outcome)
         })
     }

@@ -32,10 +32,11 @@
 #![deny(missing_docs)]
 
 pub use lazydag_core::{
-    CancelToken, Control, Delayed, Error, Outputs, Plan, PlanView, Scheduler, TaskInfo, TaskKey,
-    TaskRef, Value, compute, compute_all, compute_async, compute_settled, compute_with,
-    compute_with_control, delayed, delayed_async, delayed_once, graph, runtime, to_dot,
-    try_delayed, try_delayed_async,
+    Callback, CallbackGuard, CancelToken, Control, Delayed, DotStyle, Error, Outcome, Outputs,
+    Plan, PlanSummary, PlanView, Scheduler, TaskEvent, TaskInfo, TaskKey, TaskRef, Value, Worker,
+    compute, compute_all, compute_async, compute_settled, compute_with, compute_with_control,
+    delayed, delayed_async, delayed_once, graph, runtime, to_dot, to_dot_with, try_delayed,
+    try_delayed_async,
 };
 
 /// The DAG library lazydag uses for inspection graphs ([`graph`], [`Delayed::graph`]).
@@ -53,7 +54,7 @@ pub mod scheduler {
     };
 }
 
-pub use lazydag_core::config;
+pub use lazydag_core::{callback, config};
 
 pub mod prelude {
     //! The names most programs need: `use lazydag::prelude::*;`.

@@ -156,6 +156,7 @@ impl Shared {
 /// A worker thread's loop: find a job and run it, or sleep until work is published.
 fn work(shared: &Shared, index: usize, deque: &Worker<Job>) {
     WORKER_OF.with(|w| w.set(shared.addr()));
+    crate::callback::set_worker("ws", index);
     let mut current: Option<Arc<Run>> = None;
     let mut inputs = Vec::new();
     loop {

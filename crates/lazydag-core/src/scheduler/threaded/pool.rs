@@ -181,7 +181,10 @@ impl Pool {
             let shared = Arc::clone(&pool.shared);
             let thread = thread::Builder::new()
                 .name(format!("lazydag-threads-{i}"))
-                .spawn(move || work(&shared))
+                .spawn(move || {
+                    crate::callback::set_worker("threads", i);
+                    work(&shared)
+                })
                 .unwrap_or_else(|err| panic!("cannot spawn worker thread {i}: {err}"));
             pool.threads.push(thread);
         }

@@ -1,0 +1,365 @@
+//! [`Callback`]: hooks a compute calls when it starts, around each task, and when it ends.
+//!
+//! Every scheduler runs tasks through [`PlanView::run`] or [`PlanView::start_async`], and every
+//! compute starts in `compute.rs`, so the hooks live there and no scheduler loop knows about
+//! them. A compute resolves its callbacks once, when it is planned: those of its
+//! [`Control::callback`](crate::Control::callback), then the global ones from [`register`].
+//! With none, a task pays one `Option` test. Only computes report: a plan built with
+//! [`Plan::new`](crate::Plan::new) (inspection, hand-run schedulers) has no callbacks.
+//!
+//! # Invariants
+//! - `start` is called once before any task runs, `finish` once after the scheduler returned
+//!   (success or error); between them, each task that starts gets exactly one `pretask` and
+//!   one `posttask`, on the thread that ran it. Literals are not tasks and are not reported;
+//!   nor are tasks skipped in keep-going mode because an input failed. Two exceptions, both
+//!   after a failure or a stop: an async task whose future is dropped gets no `posttask`, and
+//!   a task still running when a parallel scheduler returns its error reports `posttask`
+//!   after `finish`.
+//! - `pretask`/`posttask` run concurrently on parallel schedulers: implementations must be
+//!   cheap and thread-safe (`Send + Sync`). A panic in a callback is not caught.
+//! - **Global callbacks are per thread** ([`register`], like [`config::set`](crate::config::set)):
+//!   they apply to computes started on the registering thread, so parallel tests do not see
+//!   each other's progress bars.
+//! - **Nested computes** (a task that itself computes) report only to the callbacks of their
+//!   own [`Control`](crate::Control), never to the outer compute's callbacks nor to global
+//!   ones. This is Dask's rule (dask/dask#2397, "only the outermost scheduler uses global
+//!   callbacks"): a progress bar counts the tasks of the compute it was started for, and an
+//!   inner compute would push it past its total. Technically: while a task of a compute with
+//!   callbacks runs, its thread is marked as inside a task, and a compute planned there skips
+//!   the global registry.
+
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::error::Error;
+use crate::plan::{PlanView, TaskRef};
+
+/// Hooks into a compute, like `dask.callbacks.Callback`. Every method has an empty default,
+/// so implement only what you need. Attach one to a compute with
+/// [`Control::callback`](crate::Control::callback), or to every compute on this thread with
+/// [`register`].
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use std::time::Duration;
+/// use lazydag_core::{compute_with_control, delayed, Callback, Control, TaskEvent, Worker};
+/// use lazydag_core::scheduler::Sync;
+///
+/// #[derive(Default)]
+/// struct Count(AtomicUsize);
+/// impl Callback for Count {
+///     fn posttask(&self, _: &TaskEvent<'_>, _: Duration, _: Worker) {
+///         self.0.fetch_add(1, Ordering::Relaxed);
+///     }
+/// }
+/// fn add(a: i32, b: i32) -> i32 { a + b }
+/// let x = delayed!(add(1, 2));
+/// let count = Arc::new(Count::default());
+/// let control = Control::new().callback(count.clone());
+/// assert_eq!(compute_with_control(delayed!(add(&x, &x)), &Sync, &control).unwrap(), 6);
+/// assert_eq!(count.0.load(Ordering::Relaxed), 2); // two tasks; literals are not reported
+/// ```
+pub trait Callback: Send + Sync {
+    /// The compute is planned and about to run.
+    fn start(&self, _plan: &PlanSummary<'_>) {}
+
+    /// A task is about to run, on the calling thread.
+    fn pretask(&self, _task: &TaskEvent<'_>) {}
+
+    /// A task has finished (or failed), after running for `duration` on `worker`. For an async
+    /// task, `duration` runs from its start to its completion, awaits included.
+    fn posttask(&self, _task: &TaskEvent<'_>, _duration: Duration, _worker: Worker) {}
+
+    /// The compute is over: every task that started has finished.
+    fn finish(&self, _outcome: &Outcome<'_>) {}
+}
+
+/// What a compute is about to run, given to [`Callback::start`] and [`Outcome::plan`].
+#[derive(Clone, Copy, Debug)]
+pub struct PlanSummary<'a> {
+    pub(crate) compute: u64,
+    pub(crate) scheduler: &'a str,
+    pub(crate) tasks: usize,
+    pub(crate) plan: &'a PlanView<'a>,
+}
+
+impl<'a> PlanSummary<'a> {
+    /// A process-unique number for this compute, also in every [`TaskEvent`] of it.
+    pub fn compute(&self) -> u64 {
+        self.compute
+    }
+
+    /// The scheduler's name (`"sync"`, `"threads"`, ...).
+    pub fn scheduler(&self) -> &str {
+        self.scheduler
+    }
+
+    /// The number of tasks that will run (literals excluded): the progress total.
+    pub fn tasks(&self) -> usize {
+        self.tasks
+    }
+
+    /// The whole plan, to look up a task by index ([`PlanView::task`]).
+    pub fn plan(&self) -> &'a PlanView<'a> {
+        self.plan
+    }
+}
+
+/// One task of a compute, given to [`Callback::pretask`] and [`Callback::posttask`].
+#[derive(Clone, Copy, Debug)]
+pub struct TaskEvent<'a> {
+    pub(crate) compute: u64,
+    pub(crate) index: usize,
+    pub(crate) start: Instant,
+    pub(crate) task: TaskRef<'a>,
+}
+
+impl<'a> TaskEvent<'a> {
+    /// The compute this task belongs to ([`PlanSummary::compute`]).
+    pub fn compute(&self) -> u64 {
+        self.compute
+    }
+
+    /// The task's plan index: its priority, and its index in [`PlanSummary::plan`].
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// When the task started.
+    pub fn start(&self) -> Instant {
+        self.start
+    }
+
+    /// The task itself; [`TaskRef::key`] names it (it allocates: prefer [`index`](Self::index)
+    /// on hot paths and look keys up once, in [`Callback::finish`]).
+    pub fn task(&self) -> TaskRef<'a> {
+        self.task
+    }
+}
+
+/// How a compute ended, given to [`Callback::finish`].
+#[derive(Clone, Copy, Debug)]
+pub struct Outcome<'a> {
+    pub(crate) summary: PlanSummary<'a>,
+    pub(crate) elapsed: Duration,
+    pub(crate) error: Option<&'a Error>,
+}
+
+impl<'a> Outcome<'a> {
+    /// What was computed.
+    pub fn plan(&self) -> &PlanSummary<'a> {
+        &self.summary
+    }
+
+    /// Time from [`Callback::start`] to the end of the run.
+    pub fn elapsed(&self) -> Duration {
+        self.elapsed
+    }
+
+    /// The error the compute returns, or `None` on success.
+    pub fn error(&self) -> Option<&'a Error> {
+        self.error
+    }
+}
+
+/// The thread a task ran on: a pool worker (`ws-2`, `threads-0`) or another thread
+/// (`thread-7`: the caller of a `Sync` compute, a tokio blocking thread), numbered in the
+/// order threads first ran a reported task. Cheap to get and to copy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Worker {
+    pool: &'static str,
+    index: u32,
+}
+
+impl Worker {
+    /// `"ws"` (work-stealing pool), `"threads"` (threaded pool) or `"thread"` (any other).
+    pub fn pool(self) -> &'static str {
+        self.pool
+    }
+
+    /// The worker's index in its pool, or the thread's number for `"thread"`.
+    pub fn index(self) -> u32 {
+        self.index
+    }
+
+    /// The worker of the calling thread.
+    pub fn current() -> Worker {
+        WORKER.with(|w| match w.get() {
+            Some(worker) => worker,
+            None => {
+                static NEXT: AtomicU32 = AtomicU32::new(0);
+                let worker = Worker { pool: "thread", index: NEXT.fetch_add(1, Ordering::Relaxed) };
+                w.set(Some(worker));
+                worker
+            }
+        })
+    }
+}
+
+impl fmt::Display for Worker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", self.pool, self.index)
+    }
+}
+
+thread_local! {
+    /// The worker identity of this thread, set by pools when a worker starts.
+    static WORKER: Cell<Option<Worker>> = const { Cell::new(None) };
+    /// How many tasks of computes with callbacks run on this thread right now (nesting).
+    static IN_TASK: Cell<u32> = const { Cell::new(0) };
+    /// This thread's global callbacks, oldest first, with their guard ids.
+    static GLOBAL: RefCell<Vec<(u64, Arc<dyn Callback>)>> = const { RefCell::new(Vec::new()) };
+    static NEXT_GUARD: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Names the calling thread as worker `index` of `pool` (called once as a pool thread starts).
+pub(crate) fn set_worker(pool: &'static str, index: usize) {
+    let index = u32::try_from(index).unwrap_or(u32::MAX);
+    WORKER.with(|w| w.set(Some(Worker { pool, index })));
+}
+
+/// Reports every compute started on this thread (outside a task) to `callback`, until the
+/// guard is dropped, like `with ProgressBar():` in Dask. See the [module docs](self) for
+/// nested computes.
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use lazydag_core::{callback, delayed, Callback, PlanSummary};
+/// #[derive(Default)]
+/// struct Starts(AtomicUsize);
+/// impl Callback for Starts {
+///     fn start(&self, _: &PlanSummary<'_>) { self.0.fetch_add(1, Ordering::Relaxed); }
+/// }
+/// let starts = Arc::new(Starts::default());
+/// {
+///     let _guard = callback::register(starts.clone());
+///     assert_eq!(delayed(1).map(|x: i32| x + 1).compute().unwrap(), 2);
+/// }
+/// assert_eq!(delayed(1).map(|x: i32| x + 1).compute().unwrap(), 2); // not reported
+/// assert_eq!(starts.0.load(Ordering::Relaxed), 1);
+/// ```
+pub fn register(callback: Arc<dyn Callback>) -> CallbackGuard {
+    let id = NEXT_GUARD.with(|next| next.replace(next.get() + 1));
+    GLOBAL.with_borrow_mut(|list| list.push((id, callback)));
+    CallbackGuard { id, _not_send: PhantomData }
+}
+
+/// Unregisters the callback [`register`] added when dropped. Not `Send`: the registration
+/// belongs to its thread.
+#[derive(Debug)]
+#[must_use = "the callback is unregistered when the guard is dropped"]
+pub struct CallbackGuard {
+    id: u64,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl Drop for CallbackGuard {
+    fn drop(&mut self) {
+        let _ = GLOBAL.try_with(|list| {
+            let mut list = list.borrow_mut();
+            if let Some(i) = list.iter().rposition(|(id, _)| *id == self.id) {
+                list.remove(i);
+            }
+        });
+    }
+}
+
+/// A compute's callbacks, as given in a [`Control`](crate::Control).
+#[derive(Clone, Default)]
+pub(crate) struct Callbacks(pub(crate) Vec<Arc<dyn Callback>>);
+
+impl fmt::Debug for Callbacks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} callback(s)", self.0.len())
+    }
+}
+
+/// The callbacks one compute reports to, resolved when it is planned.
+pub(crate) struct Hooks {
+    compute: u64,
+    list: Vec<Arc<dyn Callback>>,
+}
+
+impl fmt::Debug for Hooks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Hooks")
+            .field("compute", &self.compute)
+            .field("callbacks", &self.list.len())
+            .finish()
+    }
+}
+
+impl<'a> TaskEvent<'a> {
+    pub(crate) fn new(compute: u64, index: usize, start: Instant, task: TaskRef<'a>) -> Self {
+        TaskEvent { compute, index, start, task }
+    }
+}
+
+impl Hooks {
+    pub(crate) fn compute(&self) -> u64 {
+        self.compute
+    }
+
+    /// The compute's own callbacks, then this thread's global ones (unless inside a task).
+    pub(crate) fn resolve(own: &Callbacks) -> Option<Arc<Hooks>> {
+        let mut list = own.0.clone();
+        if IN_TASK.with(Cell::get) == 0 {
+            GLOBAL.with_borrow(|global| list.extend(global.iter().map(|(_, cb)| Arc::clone(cb))));
+        }
+        if list.is_empty() {
+            return None;
+        }
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        Some(Arc::new(Hooks { compute: NEXT.fetch_add(1, Ordering::Relaxed), list }))
+    }
+
+    pub(crate) fn summary<'a>(
+        &self,
+        scheduler: &'a str,
+        plan: &'a PlanView<'a>,
+    ) -> PlanSummary<'a> {
+        let tasks = (0..plan.len()).filter(|&i| !plan.is_literal(i)).count();
+        PlanSummary { compute: self.compute, scheduler, tasks, plan }
+    }
+
+    pub(crate) fn start(&self, summary: &PlanSummary<'_>) {
+        self.list.iter().for_each(|cb| cb.start(summary));
+    }
+
+    pub(crate) fn finish(&self, outcome: &Outcome<'_>) {
+        self.list.iter().for_each(|cb| cb.finish(outcome));
+    }
+
+    /// Calls `pretask`, and returns the event for [`posttask`](Hooks::posttask).
+    pub(crate) fn pretask<'a>(&self, index: usize, task: TaskRef<'a>) -> TaskEvent<'a> {
+        let event = TaskEvent::new(self.compute, index, Instant::now(), task);
+        self.list.iter().for_each(|cb| cb.pretask(&event));
+        event
+    }
+
+    pub(crate) fn posttask(&self, event: &TaskEvent<'_>) {
+        let duration = event.start.elapsed();
+        let worker = Worker::current();
+        self.list.iter().for_each(|cb| cb.posttask(event, duration, worker));
+    }
+
+    /// Runs `f` with this thread marked as inside a task, so computes it starts skip the
+    /// global callbacks. Unmarks on unwind too (`f` catches task panics, but be safe).
+    pub(crate) fn in_task<R>(f: impl FnOnce() -> R) -> R {
+        struct Unmark;
+        impl Drop for Unmark {
+            fn drop(&mut self) {
+                IN_TASK.with(|n| n.set(n.get() - 1));
+            }
+        }
+        IN_TASK.with(|n| n.set(n.get() + 1));
+        let _unmark = Unmark;
+        f()
+    }
+}

@@ -1,0 +1,202 @@
+//! [`ProgressBar`]: an `indicatif` bar as a [`Callback`].
+//!
+//! Invariants: the bar follows one compute at a time, the first one that starts while it is
+//! idle (its number is kept in an atomic, so `posttask` of other computes costs one load and
+//! does nothing). It is created hidden; a helper thread shows it once the compute has lasted
+//! `minimum`, unless `finish` came first: both decide under one mutex, so a fast compute never
+//! draws. indicatif's stderr target draws nothing when stderr is not a terminal, and this
+//! crate checks that too, so a piped or redirected stderr gets no escape codes.
+
+use std::io::IsTerminal as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use indicatif::{ProgressDrawTarget, ProgressState, ProgressStyle};
+use lazydag::{Callback, Outcome, PlanSummary, TaskEvent, Worker};
+
+const IDLE: u64 = u64::MAX;
+
+/// A progress bar on stderr for computes: finished/total tasks, rate and ETA, like
+/// `dask.diagnostics.ProgressBar`. Shown only once a compute has lasted
+/// [`minimum`](ProgressBar::minimum) (1 s by default); never drawn when stderr is not a
+/// terminal. After a compute, [`summary`](ProgressBar::summary) gives a plain-text line.
+///
+/// Use it as a [`Callback`]: for one compute with
+/// [`Control::callback`](lazydag::Control::callback), or for every compute on this thread:
+///
+/// ```
+/// use std::sync::Arc;
+/// use lazydag::{callback, delayed};
+/// use lazydag_diagnostics::ProgressBar;
+/// fn inc(x: u64) -> u64 { x + 1 }
+/// let bar = Arc::new(ProgressBar::new());
+/// let _guard = callback::register(bar.clone());
+/// let tasks: Vec<_> = (0..100).map(|i| delayed!(inc(i))).collect();
+/// assert_eq!(lazydag::compute_all(&tasks).unwrap().len(), 100);
+/// assert!(bar.summary().unwrap().starts_with("100/100 tasks"));
+/// ```
+pub struct ProgressBar {
+    minimum: Duration,
+    compute: AtomicU64,
+    /// The bar of the compute followed; read-locked by `posttask` on every worker at once.
+    bar: RwLock<Option<indicatif::ProgressBar>>,
+    state: Mutex<State>,
+    wake: Arc<(Mutex<bool>, Condvar)>,
+}
+
+#[derive(Default)]
+struct State {
+    shower: Option<JoinHandle<()>>,
+    summary: Option<String>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Default for ProgressBar {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for ProgressBar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProgressBar").field("minimum", &self.minimum).finish()
+    }
+}
+
+impl ProgressBar {
+    /// A bar shown after 1 s.
+    pub fn new() -> Self {
+        ProgressBar {
+            minimum: Duration::from_secs(1),
+            compute: AtomicU64::new(IDLE),
+            bar: RwLock::new(None),
+            state: Mutex::new(State::default()),
+            wake: Arc::new((Mutex::new(false), Condvar::new())),
+        }
+    }
+
+    /// Shows the bar only for computes that last longer than `minimum` (Dask's `minimum`).
+    #[must_use]
+    pub fn minimum(mut self, minimum: Duration) -> Self {
+        self.minimum = minimum;
+        self
+    }
+
+    /// Whether the bar is drawn right now (false when stderr is not a terminal, before
+    /// `minimum` has passed, and between computes).
+    pub fn is_visible(&self) -> bool {
+        self.bar
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .is_some_and(|bar| !bar.is_hidden())
+    }
+
+    /// The last finished compute as plain text: `"3071/3071 tasks in 0.52 s (5.9k tasks/s)"`.
+    pub fn summary(&self) -> Option<String> {
+        lock(&self.state).summary.clone()
+    }
+}
+
+impl Callback for ProgressBar {
+    fn start(&self, plan: &PlanSummary<'_>) {
+        if self
+            .compute
+            .compare_exchange(IDLE, plan.compute(), Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            return; // following another compute
+        }
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(plan.tasks() as u64),
+            ProgressDrawTarget::hidden(),
+        );
+        let style = ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:40.cyan/blue}] {pos}/{len} tasks  {rate}  ETA {eta}",
+        )
+        .expect("a valid template")
+        .with_key("rate", |state: &ProgressState, out: &mut dyn std::fmt::Write| {
+            let _ = out.write_str(&rate_text(state.per_sec()));
+        })
+        .progress_chars("#>-");
+        bar.set_style(style);
+        *lock(&self.wake.0) = false;
+        let (wake, shown, minimum) = (Arc::clone(&self.wake), bar.clone(), self.minimum);
+        let shower = std::thread::Builder::new()
+            .name("lazydag-progress".into())
+            .spawn(move || {
+                let (done, cv) = &*wake;
+                let guard = lock(done);
+                let (guard, _) = cv
+                    .wait_timeout_while(guard, minimum, |done| !*done)
+                    .unwrap_or_else(PoisonError::into_inner);
+                if !*guard && std::io::stderr().is_terminal() {
+                    shown.set_draw_target(ProgressDrawTarget::stderr());
+                    shown.enable_steady_tick(Duration::from_millis(100));
+                }
+            })
+            .ok();
+        *self.bar.write().unwrap_or_else(PoisonError::into_inner) = Some(bar);
+        lock(&self.state).shower = shower;
+    }
+
+    fn posttask(&self, task: &TaskEvent<'_>, _: Duration, _: Worker) {
+        if self.compute.load(Ordering::Acquire) != task.compute() {
+            return;
+        }
+        if let Some(bar) = self.bar.read().unwrap_or_else(PoisonError::into_inner).as_ref() {
+            bar.inc(1);
+        }
+    }
+
+    fn finish(&self, outcome: &Outcome<'_>) {
+        if self.compute.load(Ordering::Acquire) != outcome.plan().compute() {
+            return;
+        }
+        {
+            let (done, cv) = &*self.wake;
+            *lock(done) = true;
+            cv.notify_all();
+        }
+        let shower = lock(&self.state).shower.take();
+        let bar = self.bar.write().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(shower) = shower {
+            let _ = shower.join();
+        }
+        if let Some(bar) = bar {
+            let secs = outcome.elapsed().as_secs_f64();
+            let rate = bar.position() as f64 / secs.max(1e-9);
+            let summary = format!(
+                "{}/{} tasks in {:.2} s ({}){}",
+                bar.position(),
+                bar.length().unwrap_or(0),
+                secs,
+                rate_text(rate),
+                if outcome.error().is_some() { ", failed" } else { "" }
+            );
+            if outcome.error().is_some() {
+                bar.abandon();
+            } else {
+                bar.finish();
+            }
+            lock(&self.state).summary = Some(summary);
+        }
+        self.compute.store(IDLE, Ordering::Release);
+    }
+}
+
+/// `5.9k tasks/s`.
+fn rate_text(rate: f64) -> String {
+    if rate >= 1e6 {
+        format!("{:.1}M tasks/s", rate / 1e6)
+    } else if rate >= 1e3 {
+        format!("{:.1}k tasks/s", rate / 1e3)
+    } else {
+        format!("{rate:.0} tasks/s")
+    }
+}

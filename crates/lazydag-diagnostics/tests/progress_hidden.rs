@@ -1,0 +1,51 @@
+//! The progress bar draws nothing when stderr is not a terminal, even past its minimum.
+
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use lazydag::{Control, compute_with_control, delayed, scheduler::Sync};
+use lazydag_diagnostics::ProgressBar;
+
+fn slow(x: u64) -> u64 {
+    std::thread::sleep(Duration::from_millis(20));
+    x
+}
+
+/// Runs in a child process whose stderr is a pipe (see below).
+#[test]
+#[ignore = "run by progress_bar_is_silent_when_stderr_is_not_a_terminal"]
+fn child_computes_with_a_progress_bar() {
+    let bar = Arc::new(ProgressBar::new().minimum(Duration::ZERO));
+    let tasks: Vec<_> = (0..15).map(|i| delayed!(slow(i))).collect();
+    let control = Control::new().callback(bar.clone());
+    compute_with_control(&tasks, &Sync, &control).unwrap();
+    assert!(!bar.is_visible());
+    println!("SUMMARY {}", bar.summary().unwrap());
+}
+
+#[test]
+fn progress_bar_is_silent_when_stderr_is_not_a_terminal() {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args(["--ignored", "--exact", "child_computes_with_a_progress_bar", "--nocapture"])
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped())
+        .stdout(Stdio::piped())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("SUMMARY 15/15 tasks"), "{stdout}");
+    assert!(!stderr.contains("tasks"), "no bar on a piped stderr: {stderr:?}");
+    assert!(!stderr.contains('\u{1b}') && !stderr.contains('\r'), "no escape codes: {stderr:?}");
+}
+
+#[test]
+fn a_fast_compute_never_shows_the_bar() {
+    let bar = Arc::new(ProgressBar::new());
+    let control = Control::new().callback(bar.clone());
+    assert_eq!(compute_with_control(delayed!(slow(1)), &Sync, &control).unwrap(), 1);
+    assert!(!bar.is_visible());
+    assert!(bar.summary().unwrap().starts_with("1/1 tasks in"));
+}

@@ -1,0 +1,53 @@
+//! tracing: a `compute` span per compute and a `task` span per task (key and worker), seen by
+//! a tracing-subscriber layer.
+
+use std::sync::{Arc, Mutex};
+
+use lazydag::prelude::*;
+use lazydag::scheduler::Sync;
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id};
+use tracing_subscriber::layer::{Context, SubscriberExt as _};
+use tracing_subscriber::{Layer, Registry};
+
+/// Records each new span as `name key=value ...`.
+#[derive(Clone, Default)]
+struct Spans(Arc<Mutex<Vec<String>>>);
+
+struct Fields(String);
+
+impl Visit for Fields {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        self.0.push_str(&format!(" {}={:?}", field.name(), value));
+    }
+}
+
+impl<S: tracing::Subscriber> Layer<S> for Spans {
+    fn on_new_span(&self, attrs: &Attributes<'_>, _: &Id, _: Context<'_, S>) {
+        let mut fields = Fields(attrs.metadata().name().to_owned());
+        attrs.record(&mut fields);
+        self.0.lock().unwrap().push(fields.0);
+    }
+}
+
+fn inc(x: u64) -> u64 {
+    x + 1
+}
+
+#[test]
+fn compute_and_task_spans_reach_a_subscriber() {
+    let spans = Spans::default();
+    let subscriber = Registry::default().with(spans.clone());
+    let a = delayed!(inc(1)).name("first");
+    let b = delayed!(inc(a));
+    tracing::subscriber::with_default(subscriber, || {
+        assert_eq!(b.compute_with(&Sync).unwrap(), 3);
+    });
+    let spans = spans.0.lock().unwrap();
+    assert_eq!(spans.iter().filter(|s| s.starts_with("compute")).count(), 1, "{spans:?}");
+    assert!(spans[0].contains("scheduler=\"sync\"") && spans[0].contains("tasks=3"), "{spans:?}");
+    let tasks: Vec<_> = spans.iter().filter(|s| s.starts_with("task")).collect();
+    assert_eq!(tasks.len(), 3, "two tasks and a literal: {spans:?}");
+    assert!(tasks.iter().any(|s| s.contains("key=first-")), "{tasks:?}");
+    assert!(tasks.iter().all(|s| s.contains("worker=thread-")), "{tasks:?}");
+}
