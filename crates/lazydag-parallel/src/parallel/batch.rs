@@ -1,0 +1,121 @@
+//! Running one batch: the items of a batch run one after the other inside one lazydag task.
+//!
+//! Invariants: results keep their input order; a panic is caught at the item, so the index
+//! it reports is exact, and (in collect mode) the rest of the batch still runs; the stop flag
+//! is checked before each item, so a stopped map wastes at most one item per running batch.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::error::{ItemError, panic_message};
+
+/// The error a fallible item function returned, type-erased.
+pub(crate) type Failure = Arc<dyn std::error::Error + Send + Sync>;
+
+/// What one batch produced.
+#[derive(Debug)]
+pub(crate) struct Outcome<R> {
+    /// The values of the items that succeeded, in input order.
+    pub(crate) values: Vec<R>,
+    /// The items that failed, in input order.
+    pub(crate) errors: Vec<ItemError>,
+    /// Whether every item of the batch ran (false: stopped early).
+    pub(crate) complete: bool,
+    /// How long the items took, measured inside the task.
+    pub(crate) elapsed: Duration,
+}
+
+/// How a pass over the batch's items ended.
+enum Pass {
+    /// Every item ran.
+    Done,
+    /// The stop flag was seen.
+    Stopped,
+    /// An item failed and the map stops at the first error.
+    Failed,
+}
+
+/// Runs `items` (the first of which has index `base`) through `g`. `stopped` is polled before
+/// each item; `stop_on_error` makes the first failure end the batch (the caller then stops the
+/// map).
+pub(crate) fn run<T, R, G>(
+    items: Vec<T>,
+    base: usize,
+    g: &G,
+    stopped: &dyn Fn() -> bool,
+    stop_on_error: bool,
+) -> Outcome<R>
+where
+    G: Fn(T) -> Result<R, Failure>,
+{
+    let start = Instant::now();
+    let mut values = Vec::with_capacity(items.len());
+    let mut errors = Vec::new();
+    let mut taken = 0usize;
+    let mut rest = items.into_iter();
+    let mut complete = true;
+    loop {
+        let pass = catch_unwind(AssertUnwindSafe(|| {
+            for item in &mut rest {
+                if stopped() {
+                    return Pass::Stopped;
+                }
+                let index = base + taken;
+                taken += 1;
+                match g(item) {
+                    Ok(value) => values.push(value),
+                    Err(source) => {
+                        errors.push(ItemError::Failed { index, source });
+                        if stop_on_error {
+                            return Pass::Failed;
+                        }
+                    }
+                }
+            }
+            Pass::Done
+        }));
+        match pass {
+            Ok(Pass::Done) => break,
+            Ok(Pass::Stopped) | Ok(Pass::Failed) => {
+                complete = rest.len() == 0;
+                break;
+            }
+            Err(payload) => {
+                let message = panic_message(&*payload);
+                errors.push(ItemError::Panicked { index: base + taken - 1, message });
+                if stop_on_error {
+                    complete = rest.len() == 0;
+                    break;
+                }
+            }
+        }
+    }
+    Outcome { values, errors, complete, elapsed: start.elapsed() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(x: u32) -> Result<u32, Failure> {
+        if x == 3 { panic!("three") } else { Ok(x * 10) }
+    }
+
+    #[test]
+    fn collect_mode_runs_past_a_panic() {
+        let out = run((0..6).collect(), 100, &ok, &|| false, false);
+        assert_eq!(out.values, vec![0, 10, 20, 40, 50]);
+        assert_eq!(out.errors.len(), 1);
+        assert_eq!(out.errors[0].index(), 103);
+        assert!(out.complete);
+    }
+
+    #[test]
+    fn stop_mode_ends_at_the_first_failure() {
+        let out = run((0..6).collect(), 0, &ok, &|| false, true);
+        assert_eq!(out.values, vec![0, 10, 20]);
+        assert_eq!(out.errors[0].to_string(), "item 3 panicked: three");
+        assert!(!out.complete);
+    }
+}
