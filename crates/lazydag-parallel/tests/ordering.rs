@@ -53,3 +53,13 @@ fn million_trivial_items() {
     assert_eq!(out.len(), 1_000_000);
     assert!(out.iter().enumerate().all(|(i, &x)| x == i as u64 + 1));
 }
+
+#[test]
+fn nested_maps_run_sequentially_without_deadlock() {
+    let p = Parallel::new().n_jobs(2).batch_size(BatchSize::Fixed(1));
+    let inner = p.clone();
+    let out = p
+        .map(0..8u64, move |i| inner.map(0..100u64, move |j| i * j).unwrap().iter().sum::<u64>())
+        .unwrap();
+    assert_eq!(out, (0..8).map(|i| i * 4950).collect::<Vec<_>>());
+}

@@ -97,7 +97,8 @@ impl Parallel {
     /// every core, `-2` for every core but one, down to minus the number of cores (one job).
     /// Invalid values (`0`, or fewer than minus the core count) make the map fail with
     /// [`Error::Config`], naming the valid values. With one job, batches run on the calling
-    /// thread, one after the other.
+    /// thread, one after the other; so does a map started inside another map's function
+    /// (nested parallelism runs sequentially, as in joblib, so it cannot deadlock the pool).
     ///
     /// ```
     /// use lazydag_parallel::{Error, Parallel};
@@ -280,6 +281,17 @@ impl Parallel {
             }
             Backend::Given(scheduler) => (Arc::clone(scheduler), false),
         };
+        if stream::nested() {
+            let scheduler: Arc<dyn Scheduler> = Arc::new(lazydag::scheduler::Sync);
+            return Ok(Settings {
+                scheduler,
+                workers: 1,
+                batch: self.batch,
+                stop_on_error,
+                inline: true,
+                window: 1,
+            });
+        }
         let inline = sequential || workers == 1;
         let window = if streaming { 2 * workers } else { usize::MAX / 2 };
         Ok(Settings { scheduler, workers, batch: self.batch, stop_on_error, inline, window })

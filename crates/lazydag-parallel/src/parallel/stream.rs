@@ -45,6 +45,33 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+thread_local! {
+    /// Whether this thread is running a batch (so a map started here is nested).
+    static IN_BATCH: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Marks the current thread as running a batch until dropped.
+struct InBatch(bool);
+
+impl InBatch {
+    fn enter() -> Self {
+        InBatch(IN_BATCH.with(|flag| flag.replace(true)))
+    }
+}
+
+impl Drop for InBatch {
+    fn drop(&mut self) {
+        IN_BATCH.with(|flag| flag.set(self.0));
+    }
+}
+
+/// Whether the calling thread is running a batch of a map. A map started there runs inline
+/// on the synchronous scheduler: its batches must not wait for pool workers that may all be
+/// busy running the outer map's batches (joblib runs nested maps sequentially too).
+pub(crate) fn nested() -> bool {
+    IN_BATCH.with(std::cell::Cell::get)
+}
+
 /// How a map runs.
 pub(crate) struct Settings {
     pub(crate) scheduler: Arc<dyn Scheduler>,
@@ -172,6 +199,7 @@ where
 
     /// The body of a batch task.
     fn run(&self, items: Vec<I::Item>, base: usize) -> Outcome<R> {
+        let _nested = InBatch::enter();
         let out = batch::run(items, base, &self.g, &|| self.stopped(), self.stop_on_error);
         if self.stop_on_error && !out.errors.is_empty() {
             self.halt();
