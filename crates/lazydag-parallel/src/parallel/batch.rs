@@ -6,6 +6,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::error::{ItemError, panic_message};
@@ -36,14 +37,14 @@ enum Pass {
     Failed,
 }
 
-/// Runs `items` (the first of which has index `base`) through `g`. `stopped` is polled before
-/// each item; `stop_on_error` makes the first failure end the batch (the caller then stops the
+/// Runs `items` (the first of which has index `base`) through `g`. `stop` is polled before
+/// each item (a relaxed load: the flag publishes nothing else); `stop_on_error` makes the first failure end the batch (the caller then stops the
 /// map).
 pub(crate) fn run<T, R, G>(
     items: Vec<T>,
     base: usize,
     g: &G,
-    stopped: &dyn Fn() -> bool,
+    stop: &AtomicBool,
     stop_on_error: bool,
 ) -> Outcome<R>
 where
@@ -58,7 +59,7 @@ where
     loop {
         let pass = catch_unwind(AssertUnwindSafe(|| {
             for item in &mut rest {
-                if stopped() {
+                if stop.load(Ordering::Relaxed) {
                     return Pass::Stopped;
                 }
                 let index = base + taken;
@@ -104,7 +105,7 @@ mod tests {
 
     #[test]
     fn collect_mode_runs_past_a_panic() {
-        let out = run((0..6).collect(), 100, &ok, &|| false, false);
+        let out = run((0..6).collect(), 100, &ok, &AtomicBool::new(false), false);
         assert_eq!(out.values, vec![0, 10, 20, 40, 50]);
         assert_eq!(out.errors.len(), 1);
         assert_eq!(out.errors[0].index(), 103);
@@ -113,7 +114,7 @@ mod tests {
 
     #[test]
     fn stop_mode_ends_at_the_first_failure() {
-        let out = run((0..6).collect(), 0, &ok, &|| false, true);
+        let out = run((0..6).collect(), 0, &ok, &AtomicBool::new(false), true);
         assert_eq!(out.values, vec![0, 10, 20]);
         assert_eq!(out.errors[0].to_string(), "item 3 panicked: three");
         assert!(!out.complete);

@@ -200,7 +200,7 @@ where
     /// The body of a batch task.
     fn run(&self, items: Vec<I::Item>, base: usize) -> Outcome<R> {
         let _nested = InBatch::enter();
-        let out = batch::run(items, base, &self.g, &|| self.stopped(), self.stop_on_error);
+        let out = batch::run(items, base, &self.g, &self.stop, self.stop_on_error);
         if self.stop_on_error && !out.errors.is_empty() {
             self.halt();
         }
