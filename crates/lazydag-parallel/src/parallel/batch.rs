@@ -4,6 +4,7 @@
 //! it reports is exact, and (in collect mode) the rest of the batch still runs; the stop flag
 //! is checked before each item, so a stopped map wastes at most one item per running batch.
 
+use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -95,6 +96,105 @@ where
     Outcome { values, errors, complete, elapsed: start.elapsed() }
 }
 
+/// The per-item function of a map, and how a batch of it runs.
+pub(crate) trait Apply<T, R>: Send + Sync + 'static {
+    /// Runs one batch (see [`run`]); `chunk` items run between two polls of `stop` where the
+    /// function cannot fail.
+    fn batch(
+        &self,
+        items: Vec<T>,
+        base: usize,
+        stop: &AtomicBool,
+        stop_on_error: bool,
+        chunk: usize,
+    ) -> Outcome<R>;
+}
+
+/// An infallible function (`map`): batches run in chunks that the compiler can vectorize.
+pub(crate) struct Infallible<F>(pub(crate) F);
+
+/// A fallible function (`try_map`), its error type-erased.
+pub(crate) struct Fallible<F, E>(pub(crate) F, pub(crate) PhantomData<fn() -> E>);
+
+impl<T, R, F> Apply<T, R> for Infallible<F>
+where
+    F: Fn(T) -> R + Send + Sync + 'static,
+{
+    fn batch(
+        &self,
+        items: Vec<T>,
+        base: usize,
+        stop: &AtomicBool,
+        stop_on_error: bool,
+        chunk: usize,
+    ) -> Outcome<R> {
+        run_chunked(items, base, &self.0, stop, stop_on_error, chunk)
+    }
+}
+
+impl<T, R, E, F> Apply<T, R> for Fallible<F, E>
+where
+    F: Fn(T) -> Result<R, E> + Send + Sync + 'static,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    fn batch(
+        &self,
+        items: Vec<T>,
+        base: usize,
+        stop: &AtomicBool,
+        stop_on_error: bool,
+        _chunk: usize,
+    ) -> Outcome<R> {
+        let g = |x| (self.0)(x).map_err(|e| Arc::new(e) as Failure);
+        run(items, base, &g, stop, stop_on_error)
+    }
+}
+
+/// [`run`] for an infallible `f`: `stop` is polled every `chunk` items, and each chunk is one
+/// `Vec::extend` from a trusted-length iterator (no per-item capacity check, so trivial
+/// functions vectorize). A panic still reports its exact index: `taken` counts items as they
+/// start.
+pub(crate) fn run_chunked<T, R, F>(
+    items: Vec<T>,
+    base: usize,
+    f: &F,
+    stop: &AtomicBool,
+    stop_on_error: bool,
+    chunk: usize,
+) -> Outcome<R>
+where
+    F: Fn(T) -> R,
+{
+    let start = Instant::now();
+    let mut values = Vec::with_capacity(items.len());
+    let mut errors = Vec::new();
+    let mut taken = 0usize;
+    let mut rest = items.into_iter();
+    let chunk = chunk.max(1);
+    let mut complete = true;
+    while rest.len() > 0 {
+        if stop.load(Ordering::Relaxed) {
+            complete = false;
+            break;
+        }
+        let pass = catch_unwind(AssertUnwindSafe(|| {
+            values.extend(rest.by_ref().take(chunk).map(|item| {
+                taken += 1;
+                f(item)
+            }));
+        }));
+        if let Err(payload) = pass {
+            let message = panic_message(&*payload);
+            errors.push(ItemError::Panicked { index: base + taken - 1, message });
+            if stop_on_error {
+                complete = rest.len() == 0;
+                break;
+            }
+        }
+    }
+    Outcome { values, errors, complete, elapsed: start.elapsed() }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,6 +210,17 @@ mod tests {
         assert_eq!(out.errors.len(), 1);
         assert_eq!(out.errors[0].index(), 103);
         assert!(out.complete);
+    }
+
+    #[test]
+    fn chunked_reports_exact_panic_indexes() {
+        let f = |x: u32| if x % 4 == 3 { panic!("bad {x}") } else { x };
+        let out = run_chunked((0..10).collect(), 0, &f, &AtomicBool::new(false), false, 3);
+        assert_eq!(out.values, vec![0, 1, 2, 4, 5, 6, 8, 9]);
+        let idx: Vec<_> = out.errors.iter().map(ItemError::index).collect();
+        assert_eq!(idx, vec![3, 7]);
+        let out = run_chunked((0..10).collect(), 10, &f, &AtomicBool::new(false), true, 4);
+        assert_eq!((out.values.len(), out.errors[0].index(), out.complete), (3, 13, false));
     }
 
     #[test]

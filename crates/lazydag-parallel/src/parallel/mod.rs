@@ -19,12 +19,13 @@ mod stream;
 pub use self::sizer::BatchSize;
 
 use std::fmt;
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use lazydag::Scheduler;
 use lazydag::config::SchedulerKind;
 
-use self::batch::Failure;
+use self::batch::{Apply, Fallible, Infallible};
 use self::stream::{Settings, Stream};
 use crate::error::{Error, ItemError};
 
@@ -174,7 +175,7 @@ impl Parallel {
         R: Send + 'static,
         F: Fn(I::Item) -> R + Send + Sync + 'static,
     {
-        self.collect(items.into_iter(), move |x| Ok(f(x)))
+        self.collect(items.into_iter(), Infallible(f))
     }
 
     /// Applies a fallible `f` to every item; the first `Err` (or panic) stops the map.
@@ -198,7 +199,7 @@ impl Parallel {
         E: std::error::Error + Send + Sync + 'static,
         F: Fn(I::Item) -> Result<R, E> + Send + Sync + 'static,
     {
-        self.collect(items.into_iter(), fallible(f))
+        self.collect(items.into_iter(), Fallible(f, PhantomData))
     }
 
     /// Streams: consumes `items` lazily and yields results in input order as they are ready.
@@ -224,7 +225,7 @@ impl Parallel {
         F: Fn(I::Item) -> R + Send + Sync + 'static,
     {
         let settings = self.settings(true, true)?;
-        Ok(MapIter { stream: Stream::start(items.into_iter(), move |x| Ok(f(x)), settings) })
+        Ok(MapIter { stream: Stream::start(items.into_iter(), Infallible(f), settings) })
     }
 
     /// [`map_iter`](Parallel::map_iter) for a fallible `f`: the first `Err` is yielded and
@@ -242,7 +243,7 @@ impl Parallel {
         F: Fn(I::Item) -> Result<R, E> + Send + Sync + 'static,
     {
         let settings = self.settings(true, true)?;
-        Ok(MapIter { stream: Stream::start(items.into_iter(), fallible(f), settings) })
+        Ok(MapIter { stream: Stream::start(items.into_iter(), Fallible(f, PhantomData), settings) })
     }
 
     /// Runs a stop-on-error map to the end, appending each batch's values.
@@ -251,7 +252,7 @@ impl Parallel {
         I: Iterator + Send + 'static,
         I::Item: Send + 'static,
         R: Send + 'static,
-        G: Fn(I::Item) -> Result<R, Failure> + Send + Sync + 'static,
+        G: Apply<I::Item, R>,
     {
         let settings = self.settings(true, false)?;
         let mut out = Vec::with_capacity(iter.size_hint().0);
@@ -296,15 +297,6 @@ impl Parallel {
         let window = if streaming { 2 * workers } else { usize::MAX / 2 };
         Ok(Settings { scheduler, workers, batch: self.batch, stop_on_error, inline, window })
     }
-}
-
-/// Wraps a fallible function so its error is type-erased.
-fn fallible<T, R, E, F>(f: F) -> impl Fn(T) -> Result<R, Failure> + Send + Sync + 'static
-where
-    E: std::error::Error + Send + Sync + 'static,
-    F: Fn(T) -> Result<R, E> + Send + Sync + 'static,
-{
-    move |x| f(x).map_err(|e| Arc::new(e) as Failure)
 }
 
 /// A [`Parallel`] in collect mode ([`Parallel::collect_errors`]): every item runs and gets
@@ -369,7 +361,7 @@ impl CollectErrors {
         F: Fn(I::Item) -> R + Send + Sync + 'static,
     {
         let settings = self.parallel.settings(false, true)?;
-        Ok(SettledIter { stream: Stream::start(items.into_iter(), move |x| Ok(f(x)), settings) })
+        Ok(SettledIter { stream: Stream::start(items.into_iter(), Infallible(f), settings) })
     }
 
     /// [`map_iter`](CollectErrors::map_iter) for a fallible `f`.
@@ -386,7 +378,9 @@ impl CollectErrors {
         F: Fn(I::Item) -> Result<R, E> + Send + Sync + 'static,
     {
         let settings = self.parallel.settings(false, true)?;
-        Ok(SettledIter { stream: Stream::start(items.into_iter(), fallible(f), settings) })
+        Ok(SettledIter {
+            stream: Stream::start(items.into_iter(), Fallible(f, PhantomData), settings),
+        })
     }
 }
 

@@ -62,6 +62,16 @@ impl Sizer {
         self.items = self.items * 0.5 + items as f64;
     }
 
+    /// How many items take about `span`, by the current estimate (1 before any measurement;
+    /// at most 4,096).
+    pub(crate) fn items_per(&self, span: Duration) -> usize {
+        if self.items == 0.0 {
+            return 1;
+        }
+        let per_item = (self.seconds / self.items).max(1e-9);
+        ((span.as_secs_f64() / per_item) as usize).clamp(1, 4096)
+    }
+
     /// The size of the next batch, given the number of items left when it is known.
     pub(crate) fn next(&self, remaining: Option<usize>) -> usize {
         let n = match self.mode {

@@ -36,7 +36,7 @@ use std::thread::JoinHandle;
 
 use lazydag::Scheduler;
 
-use super::batch::{self, Failure, Outcome};
+use super::batch::{Apply, Failure, Outcome};
 use super::sizer::{BatchSize, Sizer};
 use crate::error::{Error, ItemError};
 
@@ -140,7 +140,7 @@ impl<I, G, R> Job<I, G, R>
 where
     I: Iterator + Send + 'static,
     I::Item: Send + 'static,
-    G: Fn(I::Item) -> Result<R, Failure> + Send + Sync + 'static,
+    G: Apply<I::Item, R>,
     R: Send + 'static,
 {
     fn stopped(&self) -> bool {
@@ -200,7 +200,9 @@ where
     /// The body of a batch task.
     fn run(&self, items: Vec<I::Item>, base: usize) -> Outcome<R> {
         let _nested = InBatch::enter();
-        let out = batch::run(items, base, &self.g, &self.stop, self.stop_on_error);
+        // Poll the stop flag about every 0.1 ms of work (every item until timed).
+        let chunk = lock(&self.sizer).items_per(std::time::Duration::from_micros(100));
+        let out = self.g.batch(items, base, &self.stop, self.stop_on_error, chunk);
         if self.stop_on_error && !out.errors.is_empty() {
             self.halt();
         }
@@ -297,7 +299,7 @@ impl<R: Send + 'static> Stream<R> {
     where
         I: Iterator + Send + 'static,
         I::Item: Send + 'static,
-        G: Fn(I::Item) -> Result<R, Failure> + Send + Sync + 'static,
+        G: Apply<I::Item, R>,
     {
         let job = Arc::new(Job {
             source: Mutex::new(Source { iter: input.fuse(), next_index: 0, next_seq: 0 }),
