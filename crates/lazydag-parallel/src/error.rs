@@ -69,7 +69,7 @@ pub enum Error {
     /// The lazydag scheduler running the batches failed (not an item: items' failures are
     /// [`Error::Item`]).
     #[error("the scheduler failed: {0}")]
-    Scheduler(#[from] lazydag::Error),
+    Scheduler(#[from] lazydag_core::Error),
 
     /// The arguments of a cached function could not be serialized to compute the cache key.
     #[error("cannot serialize the arguments of cached function `{function}`: {message}")]

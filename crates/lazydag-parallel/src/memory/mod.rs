@@ -22,7 +22,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use lazydag::Delayed;
+use lazydag_core::Delayed;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 

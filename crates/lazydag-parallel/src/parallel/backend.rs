@@ -8,9 +8,9 @@ use std::collections::HashMap;
 use std::num::NonZeroUsize;
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
-use lazydag::Scheduler;
-use lazydag::config::SchedulerKind;
-use lazydag::scheduler::{Async, Sync, Threaded, WorkStealing};
+use lazydag_core::Scheduler;
+use lazydag_core::config::SchedulerKind;
+use lazydag_core::scheduler::{Async, Sync, Threaded, WorkStealing};
 
 use crate::error::Error;
 

@@ -22,8 +22,8 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use lazydag::Scheduler;
-use lazydag::config::SchedulerKind;
+use lazydag_core::Scheduler;
+use lazydag_core::config::SchedulerKind;
 
 use self::batch::{Apply, Fallible, Infallible};
 use self::stream::{Settings, Stream};
@@ -283,7 +283,7 @@ impl Parallel {
             Backend::Given(scheduler) => (Arc::clone(scheduler), false),
         };
         if stream::nested() {
-            let scheduler: Arc<dyn Scheduler> = Arc::new(lazydag::scheduler::Sync);
+            let scheduler: Arc<dyn Scheduler> = Arc::new(lazydag_core::scheduler::Sync);
             return Ok(Settings {
                 scheduler,
                 workers: 1,

@@ -34,7 +34,7 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 
-use lazydag::Scheduler;
+use lazydag_core::Scheduler;
 
 use super::batch::{Apply, Failure, Outcome};
 use super::sizer::{BatchSize, Sizer};
@@ -183,7 +183,7 @@ where
     fn execute(self: &Arc<Self>, seq: u64, base: usize, items: Vec<I::Item>) -> Message<R> {
         let len = items.len();
         let job = Arc::clone(self);
-        let task = lazydag::delayed_once(items)
+        let task = lazydag_core::delayed_once(items)
             .map(move |items: Vec<I::Item>| job.run(items, base))
             .name("parallel-batch");
         let outcome = task.compute_with(&*self.scheduler).map_err(Error::from);
