@@ -87,3 +87,16 @@ fn a_stream_yields_values_then_the_error_then_ends() {
     let settled: Vec<_> = p.collect_errors().try_map_iter(vec![1, 2, 3], even).unwrap().collect();
     assert!(settled[0].is_err() && settled[1].is_ok() && settled[2].is_err());
 }
+
+#[test]
+fn a_panicking_input_iterator_ends_the_map_with_an_error() {
+    let input = (0..100u32).map(|i| if i == 57 { panic!("input broke") } else { i });
+    let p = Parallel::new().n_jobs(2).batch_size(BatchSize::Fixed(10));
+    let err = p.map(input.clone(), |x| x).unwrap_err();
+    assert_eq!(err.item_index(), Some(57));
+    assert_eq!(err.to_string(), "item 57 panicked: the input iterator panicked: input broke");
+    let all = p.collect_errors().map(input, |x| x).unwrap();
+    assert_eq!(all.len(), 58, "items 0..57, then the input's failure");
+    assert!(all[..57].iter().enumerate().all(|(i, r)| r.as_ref().ok() == Some(&(i as u32))));
+    assert_eq!(all[57].as_ref().unwrap_err().index(), 57);
+}

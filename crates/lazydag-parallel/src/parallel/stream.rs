@@ -17,6 +17,9 @@
 //!   numbers, so the earliest unconsumed batch always holds one: no deadlock.
 //! - **Order.** Finished batches come back on a channel in any order; the consumer parks them
 //!   in a `BTreeMap` by sequence number and hands out the next one in order.
+//! - **A panicking input.** A panic of the input iterator is caught where a batch is taken:
+//!   the items it produced before run as usual, then the map ends (in both modes) with an
+//!   [`ItemError::Panicked`] at the index of the item it failed to produce.
 //! - **Stop.** In stop-on-error mode, the first failing item halts the map: the stop flag is
 //!   set, sleeping dispatchers are woken and exit, running batches stop before their next
 //!   item. The consumer yields everything before the failure in order, then the failure with
@@ -29,6 +32,7 @@
 use std::collections::BTreeMap;
 use std::iter::{Fuse, Peekable};
 use std::marker::PhantomData;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -38,7 +42,7 @@ use lazydag_core::Scheduler;
 
 use super::batch::{Apply, Failure, Outcome};
 use super::sizer::{BatchSize, Sizer};
-use crate::error::{Error, ItemError};
+use crate::error::{Error, ItemError, panic_message};
 
 /// Locks a mutex whose data stays consistent even if a holder panicked.
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -89,6 +93,17 @@ struct Source<I> {
     iter: Fuse<I>,
     next_index: usize,
     next_seq: u64,
+    /// The iterator panicked.
+    broken: bool,
+}
+
+/// A batch taken from the input.
+struct Taken<T> {
+    seq: u64,
+    base: usize,
+    items: Vec<T>,
+    /// The panic message, if the input iterator panicked after `items`.
+    broken: Option<String>,
 }
 
 /// A finished (or failed) batch on its way to the consumer.
@@ -97,6 +112,8 @@ pub(crate) struct Message<R> {
     base: usize,
     len: usize,
     outcome: Result<Outcome<R>, Error>,
+    /// The input ended with a panic after this batch: nothing follows.
+    last: bool,
 }
 
 /// One map: what dispatchers share.
@@ -160,33 +177,48 @@ where
         true
     }
 
-    /// Takes the next batch of the input: `(seq, base, items)`, or `None` at the end.
-    fn take(&self) -> Option<(u64, usize, Vec<I::Item>)> {
+    /// Takes the next batch of the input, or `None` at the end. A panic of the input iterator
+    /// is caught: the items it produced before are kept, and the panic comes back as the
+    /// message that ends the map.
+    fn take(&self) -> Option<Taken<I::Item>> {
         if self.stopped() {
             return None;
         }
         let mut source = lock(&self.source);
+        if source.broken {
+            return None;
+        }
         let (low, high) = source.iter.size_hint();
         let remaining = (high == Some(low)).then_some(low);
         let n = lock(&self.sizer).next(remaining);
-        let items: Vec<_> = source.iter.by_ref().take(n).collect();
-        if items.is_empty() {
+        let mut items = Vec::new();
+        let pulled = catch_unwind(AssertUnwindSafe(|| items.extend(source.iter.by_ref().take(n))));
+        let broken = pulled.err().map(|payload| panic_message(&*payload));
+        if items.is_empty() && broken.is_none() {
             return None;
         }
         let (seq, base) = (source.next_seq, source.next_index);
         source.next_seq += 1;
         source.next_index += items.len();
-        Some((seq, base, items))
+        // A panicked iterator is not asked again; batches already taken still finish.
+        source.broken |= broken.is_some();
+        Some(Taken { seq, base, items, broken })
     }
 
     /// Runs one batch as one lazydag task on the job's scheduler.
-    fn execute(self: &Arc<Self>, seq: u64, base: usize, items: Vec<I::Item>) -> Message<R> {
+    fn execute(self: &Arc<Self>, taken: Taken<I::Item>) -> Message<R> {
+        let Taken { seq, base, items, broken } = taken;
         let len = items.len();
         let job = Arc::clone(self);
         let task = lazydag_core::delayed_once(items)
             .map(move |items: Vec<I::Item>| job.run(items, base))
             .name("parallel-batch");
-        let outcome = task.compute_with(&*self.scheduler).map_err(Error::from);
+        let mut outcome = task.compute_with(&*self.scheduler).map_err(Error::from);
+        if let (Some(message), Ok(done)) = (&broken, &mut outcome) {
+            let message = format!("the input iterator panicked: {message}");
+            done.errors.push(ItemError::Panicked { index: base + len, message });
+            done.complete = false;
+        }
         match &outcome {
             Ok(done) => {
                 lock(&self.sizer).record(done.values.len() + done.errors.len(), done.elapsed)
@@ -194,7 +226,7 @@ where
             Err(_) if self.stop_on_error => self.halt(),
             Err(_) => {}
         }
-        Message { seq, base, len, outcome }
+        Message { seq, base, len, outcome, last: broken.is_some() }
     }
 
     /// The body of a batch task.
@@ -212,11 +244,11 @@ where
     /// A dispatcher thread's loop.
     fn dispatch(self: Arc<Self>, results: Sender<Message<R>>) {
         while self.acquire() {
-            let Some((seq, base, items)) = self.take() else {
+            let Some(taken) = self.take() else {
                 self.release();
                 break;
             };
-            if results.send(self.execute(seq, base, items)).is_err() {
+            if results.send(self.execute(taken)).is_err() {
                 break;
             }
         }
@@ -302,7 +334,12 @@ impl<R: Send + 'static> Stream<R> {
         G: Apply<I::Item, R>,
     {
         let job = Arc::new(Job {
-            source: Mutex::new(Source { iter: input.fuse(), next_index: 0, next_seq: 0 }),
+            source: Mutex::new(Source {
+                iter: input.fuse(),
+                next_index: 0,
+                next_seq: 0,
+                broken: false,
+            }),
             sizer: Mutex::new(Sizer::new(settings.batch, settings.workers)),
             permits: Mutex::new(settings.window.max(1)),
             room: Condvar::new(),
@@ -315,8 +352,8 @@ impl<R: Send + 'static> Stream<R> {
         let control: Arc<dyn Control> = job.clone();
         let driver = if settings.inline {
             let next = Box::new(move || {
-                let (seq, base, items) = job.take()?;
-                Some(job.execute(seq, base, items))
+                let taken = job.take()?;
+                Some(job.execute(taken))
             });
             Driver::Inline { control, next }
         } else {
@@ -388,6 +425,9 @@ impl<R: Send + 'static> Stream<R> {
             return None;
         };
         let base = message.base;
+        if message.last {
+            self.finished = true;
+        }
         let batch = |values, errors, end| Some(Batch { base, values, errors, end });
         match message.outcome {
             Err(err) if self.stop_on_error => {
