@@ -164,9 +164,23 @@ impl Parallel {
     /// assert_eq!(squares, vec![0, 1, 4, 9, 16, 25, 36, 49, 64, 81]);
     /// ```
     ///
+    /// The function runs on other threads, so it must be `Send + Sync`: a closure holding an
+    /// `Rc` is rejected at compile time (use an `Arc`).
+    ///
+    /// ```compile_fail
+    /// use std::rc::Rc;
+    /// use lazydag_parallel::Parallel;
+    /// let offset = Rc::new(5);
+    /// Parallel::new().map(0..3, move |x: i32| x + *offset); // error: `Rc` is not `Send`
+    /// ```
+    ///
     /// # Errors
     /// [`Error::Config`] for an invalid setting; [`Error::Item`] for the first item whose
     /// function panicked (no item starts after that), naming the item's index.
+    ///
+    /// # Panics
+    /// If the operating system refuses to start a thread (every map with more than one job
+    /// starts `n_jobs` short-lived dispatcher threads).
     pub fn map<I, R, F>(&self, items: I, f: F) -> Result<Vec<R>, Error>
     where
         I: IntoIterator,
