@@ -2,7 +2,9 @@
 //!
 //! Invariants: results keep their input order; a panic is caught at the item, so the index
 //! it reports is exact, and (in collect mode) the rest of the batch still runs; the stop flag
-//! is checked before each item, so a stopped map wastes at most one item per running batch.
+//! is checked before each item of a fallible function, and between chunks of about 0.1 ms of
+//! work for an infallible one ([`run_chunked`]), so a stopped map wastes at most one item or
+//! one such chunk per running batch.
 
 use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, catch_unwind};
