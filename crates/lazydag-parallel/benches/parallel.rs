@@ -1,0 +1,56 @@
+//! `Parallel::map` against rayon's `par_iter` on 1M trivial items, and `Memory` hit costs.
+//!
+//! `cargo bench -p lazydag-parallel --bench parallel`; figures go to docs/benchmarks.md.
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use lazydag_parallel::{Memory, Parallel};
+use rayon::prelude::*;
+
+const ITEMS: u64 = 1_000_000;
+
+/// The trivial per-item work.
+fn work(x: u64) -> u64 {
+    x.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (x >> 7)
+}
+
+fn map_1m(c: &mut Criterion) {
+    let mut group = c.benchmark_group("map_1m");
+    group.sample_size(30);
+    group.throughput(Throughput::Elements(ITEMS));
+    let parallel = Parallel::new().n_jobs(-1);
+    group.bench_function("lazydag_parallel", |b| {
+        b.iter(|| parallel.map(0..ITEMS, work).unwrap());
+    });
+    group.bench_function("rayon_par_iter", |b| {
+        b.iter(|| (0..ITEMS).into_par_iter().map(work).collect::<Vec<_>>());
+    });
+    group.bench_function("sequential", |b| b.iter(|| (0..ITEMS).map(work).collect::<Vec<_>>()));
+    group.finish();
+}
+
+fn memory(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let memory = Memory::new(dir.path());
+    let mut group = c.benchmark_group("memory");
+    group.sample_size(30);
+    let small = memory.cache("small", |x: u64| x + 1);
+    small.call(1).unwrap();
+    group.bench_function("hit_small", |b| b.iter(|| small.call(1).unwrap()));
+
+    let values: Vec<f64> = (0..1_000_000).map(|i| f64::from(i) * 0.731).collect();
+    let large = memory.cache("large", move |n: usize| values[..n].to_vec());
+    large.call(1_000_000).unwrap();
+    let bytes = std::fs::metadata(large.entry_path(&1_000_000usize).unwrap()).unwrap().len();
+    group.throughput(Throughput::Bytes(bytes));
+    group.bench_function("hit_large_8mb_f64", |b| b.iter(|| large.call(1_000_000).unwrap()));
+    group.bench_function("store_large_8mb_f64", |b| {
+        b.iter(|| {
+            memory.clear().unwrap();
+            large.call(1_000_000).unwrap()
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, map_1m, memory);
+criterion_main!(benches);

@@ -1,0 +1,124 @@
+//! Sweeping the cache folder: its size, least-recently-used eviction, and `clear`.
+//!
+//! The folder holds one sub-folder per cached function, each holding `<key>.entry` files and,
+//! while writes are in flight (or after a writer was killed), hidden `.<key>.entry.*.tmp`
+//! files. Only files with those suffixes are ever removed, so pointing a [`Memory`] at a folder
+//! that holds other files deletes none of them.
+//!
+//! Invariants: "recently used" is the file's modification time, set when the entry is written
+//! and again on each hit; eviction removes entries oldest first until the total size is within
+//! the limit. Temporary files older than [`STALE`] belong to dead writers and are removed. All
+//! of this races benignly with other threads and processes: a file removed under a reader is a
+//! miss (recomputed), and a failure to remove a file is logged, not returned.
+//!
+//! [`Memory`]: super::Memory
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use super::entry::{ENTRY_SUFFIX, TEMP_SUFFIX};
+
+/// How old a temporary file must be before a sweep takes its writer for dead.
+pub(crate) const STALE: Duration = Duration::from_secs(600);
+
+/// One file of the cache.
+struct File {
+    path: PathBuf,
+    len: u64,
+    modified: SystemTime,
+    temp: bool,
+}
+
+/// Every entry and temporary file under `dir` (a missing folder has none).
+fn files(dir: &Path) -> io::Result<Vec<File>> {
+    let mut out = Vec::new();
+    let functions = match fs::read_dir(dir) {
+        Ok(functions) => functions,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(out),
+        Err(err) => return Err(err),
+    };
+    for function in functions {
+        let function = function?;
+        if !function.file_type()?.is_dir() {
+            continue;
+        }
+        let Ok(entries) = fs::read_dir(function.path()) else { continue };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let temp = name.ends_with(TEMP_SUFFIX);
+            if !temp && !name.ends_with(ENTRY_SUFFIX) {
+                continue;
+            }
+            // A file removed since the listing is simply skipped.
+            let Ok(meta) = entry.metadata() else { continue };
+            let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+            out.push(File { path: entry.path(), len: meta.len(), modified, temp });
+        }
+    }
+    Ok(out)
+}
+
+/// Removes a file, logging (not returning) a failure other than "already gone".
+fn remove(path: &Path) -> bool {
+    match fs::remove_file(path) {
+        Ok(()) => true,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => false,
+        Err(err) => {
+            tracing::warn!(path = %path.display(), error = %err, "cannot remove cache file");
+            false
+        }
+    }
+}
+
+/// The total size of the entries under `dir`, in bytes.
+pub(crate) fn size(dir: &Path) -> io::Result<u64> {
+    Ok(files(dir)?.iter().filter(|f| !f.temp).map(|f| f.len).sum())
+}
+
+/// Removes stale temporary files, then the least recently used entries until the entries
+/// take at most `limit` bytes. Returns how many entries were evicted.
+pub(crate) fn evict(dir: &Path, limit: u64) -> io::Result<usize> {
+    let now = SystemTime::now();
+    let (temps, mut entries): (Vec<_>, Vec<_>) = files(dir)?.into_iter().partition(|f| f.temp);
+    for temp in temps {
+        if now.duration_since(temp.modified).unwrap_or_default() > STALE {
+            remove(&temp.path);
+        }
+    }
+    let mut total: u64 = entries.iter().map(|f| f.len).sum();
+    if total <= limit {
+        return Ok(0);
+    }
+    entries.sort_by_key(|f| f.modified);
+    let mut evicted = 0;
+    for entry in entries {
+        if total <= limit {
+            break;
+        }
+        if remove(&entry.path) {
+            tracing::debug!(path = %entry.path.display(), bytes = entry.len, "memory evict");
+            evicted += 1;
+        }
+        total -= entry.len;
+    }
+    Ok(evicted)
+}
+
+/// Removes every entry and temporary file under `dir`, and the function folders left empty.
+pub(crate) fn clear(dir: &Path) -> io::Result<()> {
+    let files = files(dir)?;
+    let mut folders: Vec<PathBuf> =
+        files.iter().filter_map(|f| f.path.parent().map(Path::to_path_buf)).collect();
+    for file in &files {
+        remove(&file.path);
+    }
+    folders.sort();
+    folders.dedup();
+    for folder in folders {
+        // Not empty (a concurrent write, or a user's file) is fine: the folder stays.
+        let _ = fs::remove_dir(folder);
+    }
+    Ok(())
+}

@@ -1,0 +1,88 @@
+//! Resolving `n_jobs` (joblib's convention) and the process-wide cache of schedulers.
+//!
+//! Invariants: a pool is built at most once per `(kind, workers)` pair in a process and lives
+//! until the process exits (building one spawns threads); resolving `n_jobs` never falls back
+//! to a default: a value that leaves no worker is an [`Error::Config`] naming the valid range.
+
+use std::collections::HashMap;
+use std::num::NonZeroUsize;
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+
+use lazydag_core::Scheduler;
+use lazydag_core::config::SchedulerKind;
+use lazydag_core::scheduler::{Async, Sync, Threaded, WorkStealing};
+
+use crate::error::Error;
+
+/// The number of cores this process may use.
+pub(crate) fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, NonZeroUsize::get)
+}
+
+/// Turns joblib's `n_jobs` into a worker count on a machine with `cores` cores: `n > 0` is `n`,
+/// `-1` is every core, `-2` every core but one, and so on; `0` and values that leave no worker
+/// are errors.
+pub(crate) fn resolve_jobs(n_jobs: isize, cores: usize) -> Result<usize, Error> {
+    let lowest = -(cores as isize);
+    let valid = format!(
+        "valid values: a positive count, or -1 (all {cores} cores) down to {lowest} (one core)"
+    );
+    match n_jobs {
+        n if n > 0 => Ok(n as usize),
+        0 => Err(Error::Config { message: format!("n_jobs must not be 0; {valid}") }),
+        n if n >= lowest => Ok((cores as isize + 1 + n) as usize),
+        n => Err(Error::Config {
+            message: format!("n_jobs = {n} leaves no worker on this {cores}-core machine; {valid}"),
+        }),
+    }
+}
+
+/// Built schedulers by kind and worker count.
+type Pools = HashMap<(SchedulerKind, usize), Arc<dyn Scheduler>>;
+
+/// The schedulers built so far in this process.
+static POOLS: LazyLock<Mutex<Pools>> = LazyLock::new(Default::default);
+
+/// The cached scheduler of `kind` with `workers` workers, built on first use.
+pub(crate) fn scheduler(kind: SchedulerKind, workers: usize) -> Result<Arc<dyn Scheduler>, Error> {
+    let build = |kind: SchedulerKind| -> Result<Arc<dyn Scheduler>, Error> {
+        Ok(match kind {
+            SchedulerKind::Sync => Arc::new(Sync),
+            SchedulerKind::Threads => Arc::new(Threaded::new(workers)),
+            SchedulerKind::WorkStealing => Arc::new(WorkStealing::new(workers)),
+            SchedulerKind::Async => Arc::new(Async::new(workers)),
+            other => {
+                return Err(Error::Config {
+                    message: format!("backend `{other}` is not supported by Parallel"),
+                });
+            }
+        })
+    };
+    let workers = if kind == SchedulerKind::Sync { 1 } else { workers };
+    // A panic while building leaves the map unchanged, so a poisoned lock is still consistent.
+    let mut pools = POOLS.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(pool) = pools.get(&(kind, workers)) {
+        return Ok(Arc::clone(pool));
+    }
+    let pool = build(kind)?;
+    pools.insert((kind, workers), Arc::clone(&pool));
+    Ok(pool)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resolve_jobs;
+
+    #[test]
+    fn joblib_convention() {
+        assert_eq!(resolve_jobs(3, 8).unwrap(), 3);
+        assert_eq!(resolve_jobs(16, 8).unwrap(), 16);
+        assert_eq!(resolve_jobs(-1, 8).unwrap(), 8);
+        assert_eq!(resolve_jobs(-2, 8).unwrap(), 7);
+        assert_eq!(resolve_jobs(-8, 8).unwrap(), 1);
+        let zero = resolve_jobs(0, 8).unwrap_err().to_string();
+        assert!(zero.contains("must not be 0") && zero.contains("-1 (all 8 cores) down to -8"));
+        let low = resolve_jobs(-9, 8).unwrap_err().to_string();
+        assert!(low.contains("n_jobs = -9 leaves no worker"), "{low}");
+    }
+}

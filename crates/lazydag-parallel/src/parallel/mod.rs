@@ -1,0 +1,442 @@
+//! [`Parallel`]: joblib's `Parallel(n_jobs)(delayed(f)(x) for x in xs)`, on lazydag schedulers.
+//!
+//! A map cuts its input into batches, runs each batch as one lazydag task on the chosen
+//! scheduler, and puts the results back in input order. The files:
+//! - `backend`: `n_jobs` (joblib's convention) and the process-wide cache of pools;
+//! - `sizer`: auto-batching (batches of about 20 ms);
+//! - `batch`: running the items of one batch, catching panics per item;
+//! - `stream`: dispatchers, the window that bounds memory, and re-ordering.
+//!
+//! Invariants: results are in input order; every item runs at most once; in the default mode
+//! the first failure stops the map (no new item starts once it is seen) and is returned with
+//! its item's index; a panic in the user's function is caught and reported, never a hang.
+
+mod backend;
+mod batch;
+mod sizer;
+mod stream;
+
+pub use self::sizer::BatchSize;
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use lazydag_core::Scheduler;
+use lazydag_core::config::SchedulerKind;
+
+use self::batch::{Apply, Fallible, Infallible};
+use self::stream::{Settings, Stream};
+use crate::error::{Error, ItemError};
+
+/// Where batches run: a built-in scheduler kind (pools cached per process), or a given one.
+#[derive(Clone)]
+enum Backend {
+    Kind(SchedulerKind),
+    Given(Arc<dyn Scheduler>),
+}
+
+/// A parallel map with joblib's knobs: how many jobs, which backend, how big the batches.
+///
+/// The function and the items must be `'static` (they move to pool threads): share large
+/// read-only data through an [`Arc`] captured by the closure, which every batch uses in place
+/// (one reference count per map, never a copy per item or per task):
+///
+/// ```
+/// use std::sync::Arc;
+/// use lazydag_parallel::Parallel;
+///
+/// let table: Arc<Vec<u64>> = Arc::new((0..1_000_000).collect()); // 8 MB, shared
+/// let lookups = {
+///     let table = Arc::clone(&table);
+///     Parallel::new().n_jobs(2).map(0..1000usize, move |i| table[i * 1000])
+/// };
+/// assert_eq!(lookups.unwrap()[999], 999_000);
+/// assert_eq!(Arc::strong_count(&table), 1); // the map's clone is gone
+/// ```
+///
+/// Errors stop the map at the first failure by default; [`collect_errors`](Parallel::collect_errors)
+/// returns one `Result` per item instead.
+#[derive(Clone)]
+pub struct Parallel {
+    n_jobs: isize,
+    backend: Backend,
+    batch: BatchSize,
+}
+
+impl Default for Parallel {
+    fn default() -> Self {
+        Parallel {
+            n_jobs: -1,
+            backend: Backend::Kind(SchedulerKind::WorkStealing),
+            batch: BatchSize::Auto,
+        }
+    }
+}
+
+impl fmt::Debug for Parallel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let backend = match &self.backend {
+            Backend::Kind(kind) => kind.name().to_owned(),
+            Backend::Given(s) => format!("given `{}`", s.name()),
+        };
+        f.debug_struct("Parallel")
+            .field("n_jobs", &self.n_jobs)
+            .field("backend", &backend)
+            .field("batch_size", &self.batch)
+            .finish()
+    }
+}
+
+impl Parallel {
+    /// All cores (`n_jobs(-1)`), the work-stealing backend, automatic batch sizes.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many items run at once, with joblib's convention: a positive count, or `-1` for
+    /// every core, `-2` for every core but one, down to minus the number of cores (one job).
+    /// Invalid values (`0`, or fewer than minus the core count) make the map fail with
+    /// [`Error::Config`], naming the valid values. With one job, batches run on the calling
+    /// thread, one after the other; so does a map started inside another map's function
+    /// (nested parallelism runs sequentially, as in joblib, so it cannot deadlock the pool).
+    ///
+    /// ```
+    /// use lazydag_parallel::{Error, Parallel};
+    /// let err = Parallel::new().n_jobs(0).map(0..3, |x: i32| x).unwrap_err();
+    /// assert!(matches!(err, Error::Config { .. }));
+    /// assert!(err.to_string().contains("valid values: a positive count, or -1"));
+    /// ```
+    #[must_use]
+    pub fn n_jobs(mut self, n_jobs: isize) -> Self {
+        self.n_jobs = n_jobs;
+        self
+    }
+
+    /// Runs batches on a built-in scheduler kind, like `lazydag::config` picks them: `sync`
+    /// (everything on the calling thread, joblib's `sequential`), `threads`, `work-stealing`
+    /// (the default) or `async`. Pools are built once per kind and job count per process.
+    ///
+    /// ```
+    /// use lazydag::config::SchedulerKind;
+    /// use lazydag_parallel::Parallel;
+    /// let p = Parallel::new().n_jobs(2).backend(SchedulerKind::Threads);
+    /// assert_eq!(p.map(1..=4, |x: u32| x * x).unwrap(), vec![1, 4, 9, 16]);
+    /// ```
+    #[must_use]
+    pub fn backend(mut self, kind: SchedulerKind) -> Self {
+        self.backend = Backend::Kind(kind);
+        self
+    }
+
+    /// Runs batches on the given scheduler (any [`Scheduler`], yours included); `n_jobs`
+    /// still says how many batches run at once.
+    #[must_use]
+    pub fn scheduler(mut self, scheduler: Arc<dyn Scheduler>) -> Self {
+        self.backend = Backend::Given(scheduler);
+        self
+    }
+
+    /// How many items a batch gets: [`BatchSize::Auto`] (the default; batches of about 20 ms)
+    /// or [`BatchSize::Fixed`]. `Fixed(0)` makes the map fail with [`Error::Config`].
+    ///
+    /// ```
+    /// use lazydag_parallel::{BatchSize, Parallel};
+    /// let p = Parallel::new().n_jobs(2).batch_size(BatchSize::Fixed(3));
+    /// assert_eq!(p.map(0..10, |x: u8| x + 1).unwrap(), (1..=10).collect::<Vec<u8>>());
+    /// ```
+    #[must_use]
+    pub fn batch_size(mut self, batch: BatchSize) -> Self {
+        self.batch = batch;
+        self
+    }
+
+    /// Switches to collect mode: every item runs, and each gets its own `Result`.
+    pub fn collect_errors(self) -> CollectErrors {
+        CollectErrors { parallel: self }
+    }
+
+    /// Applies `f` to every item, in parallel, and returns the results in input order.
+    ///
+    /// ```
+    /// use lazydag_parallel::Parallel;
+    /// let squares = Parallel::new().n_jobs(4).map(0..10u64, |x| x * x).unwrap();
+    /// assert_eq!(squares, vec![0, 1, 4, 9, 16, 25, 36, 49, 64, 81]);
+    /// ```
+    ///
+    /// The function runs on other threads, so it must be `Send + Sync`: a closure holding an
+    /// `Rc` is rejected at compile time (use an `Arc`).
+    ///
+    /// ```compile_fail
+    /// use std::rc::Rc;
+    /// use lazydag_parallel::Parallel;
+    /// let offset = Rc::new(5);
+    /// Parallel::new().map(0..3, move |x: i32| x + *offset); // error: `Rc` is not `Send`
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Config`] for an invalid setting; [`Error::Item`] for the first item whose
+    /// function panicked (no item starts after that), naming the item's index.
+    ///
+    /// # Panics
+    /// If the operating system refuses to start a thread (every map with more than one job
+    /// starts `n_jobs` short-lived dispatcher threads).
+    pub fn map<I, R, F>(&self, items: I, f: F) -> Result<Vec<R>, Error>
+    where
+        I: IntoIterator,
+        I::IntoIter: Send + 'static,
+        I::Item: Send + 'static,
+        R: Send + 'static,
+        F: Fn(I::Item) -> R + Send + Sync + 'static,
+    {
+        self.collect(items.into_iter(), Infallible(f))
+    }
+
+    /// Applies a fallible `f` to every item; the first `Err` (or panic) stops the map.
+    ///
+    /// ```
+    /// use lazydag_parallel::Parallel;
+    /// let p = Parallel::new().n_jobs(2);
+    /// assert_eq!(p.try_map(vec!["1", "2"], |s: &str| s.parse::<u8>()).unwrap(), vec![1, 2]);
+    /// let err = p.try_map(vec!["1", "x", "3"], |s: &str| s.parse::<u8>()).unwrap_err();
+    /// assert_eq!(err.item_index(), Some(1));
+    /// ```
+    ///
+    /// # Errors
+    /// As [`map`](Parallel::map), plus the first item whose function returned `Err`.
+    pub fn try_map<I, R, E, F>(&self, items: I, f: F) -> Result<Vec<R>, Error>
+    where
+        I: IntoIterator,
+        I::IntoIter: Send + 'static,
+        I::Item: Send + 'static,
+        R: Send + 'static,
+        E: std::error::Error + Send + Sync + 'static,
+        F: Fn(I::Item) -> Result<R, E> + Send + Sync + 'static,
+    {
+        self.collect(items.into_iter(), Fallible(f, PhantomData))
+    }
+
+    /// Streams: consumes `items` lazily and yields results in input order as they are ready.
+    /// At most `2 × n_jobs` batches are taken from the input and not yet yielded, so an input
+    /// larger than memory streams through in bounded memory. After the first failure it yields
+    /// that error and ends. Dropping the iterator stops the map.
+    ///
+    /// ```
+    /// use lazydag_parallel::Parallel;
+    /// let naturals = 0u64..; // endless: only what is pulled gets computed
+    /// let mut squares = Parallel::new().n_jobs(2).map_iter(naturals, |x| x * x).unwrap();
+    /// assert_eq!(squares.nth(1000).unwrap().unwrap(), 1_000_000);
+    /// ```
+    ///
+    /// # Errors
+    /// An invalid setting is reported at once, as [`Error::Config`].
+    pub fn map_iter<I, R, F>(&self, items: I, f: F) -> Result<MapIter<R>, Error>
+    where
+        I: IntoIterator,
+        I::IntoIter: Send + 'static,
+        I::Item: Send + 'static,
+        R: Send + 'static,
+        F: Fn(I::Item) -> R + Send + Sync + 'static,
+    {
+        let settings = self.settings(true, true)?;
+        Ok(MapIter { stream: Stream::start(items.into_iter(), Infallible(f), settings) })
+    }
+
+    /// [`map_iter`](Parallel::map_iter) for a fallible `f`: the first `Err` is yielded and
+    /// ends the stream.
+    ///
+    /// # Errors
+    /// An invalid setting is reported at once, as [`Error::Config`].
+    pub fn try_map_iter<I, R, E, F>(&self, items: I, f: F) -> Result<MapIter<R>, Error>
+    where
+        I: IntoIterator,
+        I::IntoIter: Send + 'static,
+        I::Item: Send + 'static,
+        R: Send + 'static,
+        E: std::error::Error + Send + Sync + 'static,
+        F: Fn(I::Item) -> Result<R, E> + Send + Sync + 'static,
+    {
+        let settings = self.settings(true, true)?;
+        Ok(MapIter { stream: Stream::start(items.into_iter(), Fallible(f, PhantomData), settings) })
+    }
+
+    /// Runs a stop-on-error map to the end, appending each batch's values.
+    fn collect<I, R, G>(&self, iter: I, g: G) -> Result<Vec<R>, Error>
+    where
+        I: Iterator + Send + 'static,
+        I::Item: Send + 'static,
+        R: Send + 'static,
+        G: Apply<I::Item, R>,
+    {
+        let settings = self.settings(true, false)?;
+        let mut out = Vec::with_capacity(iter.size_hint().0);
+        let mut stream = Stream::start(iter, g, settings);
+        while let Some(mut batch) = stream.next_batch() {
+            out.append(&mut batch.values);
+            if let Some(end) = batch.end {
+                return Err(end);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Checks the settings and picks the scheduler.
+    fn settings(&self, stop_on_error: bool, streaming: bool) -> Result<Settings, Error> {
+        let workers = backend::resolve_jobs(self.n_jobs, backend::cores())?;
+        if self.batch == BatchSize::Fixed(0) {
+            return Err(Error::Config {
+                message: "batch_size must be BatchSize::Auto or BatchSize::Fixed(n) with n > 0, \
+                          got Fixed(0)"
+                    .to_owned(),
+            });
+        }
+        let (scheduler, sequential) = match &self.backend {
+            Backend::Kind(kind) => {
+                (backend::scheduler(*kind, workers)?, *kind == SchedulerKind::Sync)
+            }
+            Backend::Given(scheduler) => (Arc::clone(scheduler), false),
+        };
+        if stream::nested() {
+            let scheduler: Arc<dyn Scheduler> = Arc::new(lazydag_core::scheduler::Sync);
+            return Ok(Settings {
+                scheduler,
+                workers: 1,
+                batch: self.batch,
+                stop_on_error,
+                inline: true,
+                window: 1,
+            });
+        }
+        let inline = sequential || workers == 1;
+        let window = if streaming { 2 * workers } else { usize::MAX / 2 };
+        Ok(Settings { scheduler, workers, batch: self.batch, stop_on_error, inline, window })
+    }
+}
+
+/// A [`Parallel`] in collect mode ([`Parallel::collect_errors`]): every item runs and gets
+/// its own `Result`, like `dask.compute` in keep-going mode.
+///
+/// ```
+/// use lazydag_parallel::Parallel;
+/// let results = Parallel::new().n_jobs(2).collect_errors()
+///     .map(0..4, |i: u32| if i == 2 { panic!("two") } else { i * 10 })
+///     .unwrap();
+/// assert_eq!(results[3].as_ref().ok(), Some(&30));
+/// assert_eq!(results[2].as_ref().unwrap_err().to_string(), "item 2 panicked: two");
+/// ```
+#[derive(Clone, Debug)]
+pub struct CollectErrors {
+    parallel: Parallel,
+}
+
+impl CollectErrors {
+    /// Applies `f` to every item; one `Result` per item, in input order.
+    ///
+    /// # Errors
+    /// Only [`Error::Config`], for an invalid setting: item failures are in the `Vec`.
+    pub fn map<I, R, F>(&self, items: I, f: F) -> Result<Vec<Result<R, ItemError>>, Error>
+    where
+        I: IntoIterator,
+        I::IntoIter: Send + 'static,
+        I::Item: Send + 'static,
+        R: Send + 'static,
+        F: Fn(I::Item) -> R + Send + Sync + 'static,
+    {
+        Ok(self.map_iter(items, f)?.collect())
+    }
+
+    /// Applies a fallible `f` to every item; one `Result` per item, in input order.
+    ///
+    /// # Errors
+    /// Only [`Error::Config`], for an invalid setting: item failures are in the `Vec`.
+    pub fn try_map<I, R, E, F>(&self, items: I, f: F) -> Result<Vec<Result<R, ItemError>>, Error>
+    where
+        I: IntoIterator,
+        I::IntoIter: Send + 'static,
+        I::Item: Send + 'static,
+        R: Send + 'static,
+        E: std::error::Error + Send + Sync + 'static,
+        F: Fn(I::Item) -> Result<R, E> + Send + Sync + 'static,
+    {
+        Ok(self.try_map_iter(items, f)?.collect())
+    }
+
+    /// Streams one `Result` per item, in input order, in bounded memory (see
+    /// [`Parallel::map_iter`]).
+    ///
+    /// # Errors
+    /// An invalid setting is reported at once, as [`Error::Config`].
+    pub fn map_iter<I, R, F>(&self, items: I, f: F) -> Result<SettledIter<R>, Error>
+    where
+        I: IntoIterator,
+        I::IntoIter: Send + 'static,
+        I::Item: Send + 'static,
+        R: Send + 'static,
+        F: Fn(I::Item) -> R + Send + Sync + 'static,
+    {
+        let settings = self.parallel.settings(false, true)?;
+        Ok(SettledIter { stream: Stream::start(items.into_iter(), Infallible(f), settings) })
+    }
+
+    /// [`map_iter`](CollectErrors::map_iter) for a fallible `f`.
+    ///
+    /// # Errors
+    /// An invalid setting is reported at once, as [`Error::Config`].
+    pub fn try_map_iter<I, R, E, F>(&self, items: I, f: F) -> Result<SettledIter<R>, Error>
+    where
+        I: IntoIterator,
+        I::IntoIter: Send + 'static,
+        I::Item: Send + 'static,
+        R: Send + 'static,
+        E: std::error::Error + Send + Sync + 'static,
+        F: Fn(I::Item) -> Result<R, E> + Send + Sync + 'static,
+    {
+        let settings = self.parallel.settings(false, true)?;
+        Ok(SettledIter {
+            stream: Stream::start(items.into_iter(), Fallible(f, PhantomData), settings),
+        })
+    }
+}
+
+/// The results of [`Parallel::map_iter`], in input order; the first failure is the last item.
+pub struct MapIter<R> {
+    stream: Stream<R>,
+}
+
+impl<R: Send + 'static> Iterator for MapIter<R> {
+    type Item = Result<R, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.stream.next()
+    }
+}
+
+impl<R> fmt::Debug for MapIter<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MapIter").finish_non_exhaustive()
+    }
+}
+
+/// The results of [`CollectErrors::map_iter`]: one `Result` per item, in input order.
+pub struct SettledIter<R> {
+    stream: Stream<R>,
+}
+
+impl<R: Send + 'static> Iterator for SettledIter<R> {
+    type Item = Result<R, ItemError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        Some(match self.stream.next()? {
+            Ok(value) => Ok(value),
+            Err(Error::Item(item)) => Err(item),
+            // Collect mode turns batch failures into item errors; nothing else reaches here.
+            Err(other) => Err(ItemError::Failed { index: usize::MAX, source: Arc::new(other) }),
+        })
+    }
+}
+
+impl<R> fmt::Debug for SettledIter<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SettledIter").finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,488 @@
+//! The engine behind every map: dispatchers that cut the input into batches and run each
+//! batch as one lazydag task, and a consumer that puts the batches back in input order.
+//!
+//! # Protocol
+//! - **Input.** The input iterator sits behind a mutex. A dispatcher takes the next batch
+//!   (its size from the [`Sizer`]) and gives it the next sequence number and the index of its
+//!   first item, under that mutex: batches are numbered in input order.
+//! - **Execution.** A batch becomes one task, `delayed_once(items).map(run)`, computed with
+//!   `compute_with` on the chosen scheduler: one task per batch, never one per item. There are
+//!   as many dispatcher threads as workers, so at most `workers` batches run at once; with one
+//!   worker or the `sync` backend there is no dispatcher thread and the consumer runs each
+//!   batch itself when it needs it (inline).
+//! - **Window.** A dispatcher takes a permit before it takes a batch; the consumer gives it
+//!   back when it starts on that batch. Batches not yet consumed (running, or finished and
+//!   waiting for an earlier one) are at most the window: `2 × workers` for a streaming map, so
+//!   memory stays bounded whatever the input's length. Permits are taken before sequence
+//!   numbers, so the earliest unconsumed batch always holds one: no deadlock.
+//! - **Order.** Finished batches come back on a channel in any order; the consumer parks them
+//!   in a `BTreeMap` by sequence number and hands out the next one in order.
+//! - **A panicking input.** A panic of the input iterator is caught where a batch is taken:
+//!   the items it produced before run as usual, then the map ends (in both modes) with an
+//!   [`ItemError::Panicked`] at the index of the item it failed to produce.
+//! - **Stop.** In stop-on-error mode, the first failing item halts the map: the stop flag is
+//!   set, sleeping dispatchers are woken and exit, running batches stop before their next
+//!   item. The consumer yields everything before the failure in order, then the failure with
+//!   the smallest index it saw. Dropping the stream halts it the same way and joins the
+//!   dispatchers (a running item is finished first: a thread cannot be killed).
+//!
+//! Memory ordering: the stop flag publishes nothing but itself (`Relaxed`); permits and the
+//! input are under mutexes, results travel over a channel, both of which synchronize.
+
+use std::collections::BTreeMap;
+use std::iter::{Fuse, Peekable};
+use std::marker::PhantomData;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+
+use lazydag_core::Scheduler;
+
+use super::batch::{Apply, Failure, Outcome};
+use super::sizer::{BatchSize, Sizer};
+use crate::error::{Error, ItemError, panic_message};
+
+/// Locks a mutex whose data stays consistent even if a holder panicked.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+thread_local! {
+    /// Whether this thread is running a batch (so a map started here is nested).
+    static IN_BATCH: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Marks the current thread as running a batch until dropped.
+struct InBatch(bool);
+
+impl InBatch {
+    fn enter() -> Self {
+        InBatch(IN_BATCH.with(|flag| flag.replace(true)))
+    }
+}
+
+impl Drop for InBatch {
+    fn drop(&mut self) {
+        IN_BATCH.with(|flag| flag.set(self.0));
+    }
+}
+
+/// Whether the calling thread is running a batch of a map. A map started there runs inline
+/// on the synchronous scheduler: its batches must not wait for pool workers that may all be
+/// busy running the outer map's batches (joblib runs nested maps sequentially too).
+pub(crate) fn nested() -> bool {
+    IN_BATCH.with(std::cell::Cell::get)
+}
+
+/// How a map runs.
+pub(crate) struct Settings {
+    pub(crate) scheduler: Arc<dyn Scheduler>,
+    pub(crate) workers: usize,
+    pub(crate) batch: BatchSize,
+    pub(crate) stop_on_error: bool,
+    /// Run batches on the consumer's thread, one at a time.
+    pub(crate) inline: bool,
+    /// The most batches not yet consumed.
+    pub(crate) window: usize,
+}
+
+/// The input and the numbering of batches.
+struct Source<I> {
+    iter: Fuse<I>,
+    next_index: usize,
+    next_seq: u64,
+    /// The iterator panicked.
+    broken: bool,
+}
+
+/// A batch taken from the input.
+struct Taken<T> {
+    seq: u64,
+    base: usize,
+    items: Vec<T>,
+    /// The panic message, if the input iterator panicked after `items`.
+    broken: Option<String>,
+}
+
+/// A finished (or failed) batch on its way to the consumer.
+pub(crate) struct Message<R> {
+    seq: u64,
+    base: usize,
+    len: usize,
+    outcome: Result<Outcome<R>, Error>,
+    /// The input ended with a panic after this batch: nothing follows.
+    last: bool,
+}
+
+/// One map: what dispatchers share.
+struct Job<I: Iterator, G, R> {
+    source: Mutex<Source<I>>,
+    sizer: Mutex<Sizer>,
+    permits: Mutex<usize>,
+    room: Condvar,
+    stop: AtomicBool,
+    g: G,
+    scheduler: Arc<dyn Scheduler>,
+    stop_on_error: bool,
+    _result: PhantomData<fn() -> R>,
+}
+
+/// What the consumer needs from a job, whatever its input and function types.
+trait Control: Send + Sync {
+    fn halt(&self);
+    fn release(&self);
+}
+
+impl<I, G, R> Control for Job<I, G, R>
+where
+    I: Iterator + Send,
+    I::Item: Send,
+    G: Send + Sync,
+{
+    fn halt(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _permits = lock(&self.permits);
+        self.room.notify_all();
+    }
+
+    fn release(&self) {
+        *lock(&self.permits) += 1;
+        self.room.notify_one();
+    }
+}
+
+impl<I, G, R> Job<I, G, R>
+where
+    I: Iterator + Send + 'static,
+    I::Item: Send + 'static,
+    G: Apply<I::Item, R>,
+    R: Send + 'static,
+{
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    /// Waits for a permit; false once the job is stopped.
+    fn acquire(&self) -> bool {
+        let mut free = lock(&self.permits);
+        while *free == 0 && !self.stopped() {
+            free = self.room.wait(free).unwrap_or_else(PoisonError::into_inner);
+        }
+        if self.stopped() {
+            return false;
+        }
+        *free -= 1;
+        true
+    }
+
+    /// Takes the next batch of the input, or `None` at the end. A panic of the input iterator
+    /// is caught: the items it produced before are kept, and the panic comes back as the
+    /// message that ends the map.
+    fn take(&self) -> Option<Taken<I::Item>> {
+        if self.stopped() {
+            return None;
+        }
+        let mut source = lock(&self.source);
+        if source.broken {
+            return None;
+        }
+        let (low, high) = source.iter.size_hint();
+        let remaining = (high == Some(low)).then_some(low);
+        let n = lock(&self.sizer).next(remaining);
+        let mut items = Vec::new();
+        let pulled = catch_unwind(AssertUnwindSafe(|| items.extend(source.iter.by_ref().take(n))));
+        let broken = pulled.err().map(|payload| panic_message(&*payload));
+        if items.is_empty() && broken.is_none() {
+            return None;
+        }
+        let (seq, base) = (source.next_seq, source.next_index);
+        source.next_seq += 1;
+        source.next_index += items.len();
+        // A panicked iterator is not asked again; batches already taken still finish.
+        source.broken |= broken.is_some();
+        Some(Taken { seq, base, items, broken })
+    }
+
+    /// Runs one batch as one lazydag task on the job's scheduler.
+    fn execute(self: &Arc<Self>, taken: Taken<I::Item>) -> Message<R> {
+        let Taken { seq, base, items, broken } = taken;
+        let len = items.len();
+        let job = Arc::clone(self);
+        let task = lazydag_core::delayed_once(items)
+            .map(move |items: Vec<I::Item>| job.run(items, base))
+            .name("parallel-batch");
+        let mut outcome = task.compute_with(&*self.scheduler).map_err(Error::from);
+        if let (Some(message), Ok(done)) = (&broken, &mut outcome) {
+            let message = format!("the input iterator panicked: {message}");
+            done.errors.push(ItemError::Panicked { index: base + len, message });
+            done.complete = false;
+        }
+        match &outcome {
+            Ok(done) => {
+                lock(&self.sizer).record(done.values.len() + done.errors.len(), done.elapsed)
+            }
+            Err(_) if self.stop_on_error => self.halt(),
+            Err(_) => {}
+        }
+        Message { seq, base, len, outcome, last: broken.is_some() }
+    }
+
+    /// The body of a batch task.
+    fn run(&self, items: Vec<I::Item>, base: usize) -> Outcome<R> {
+        let _nested = InBatch::enter();
+        // Poll the stop flag about every 0.1 ms of work (every item until timed).
+        let chunk = lock(&self.sizer).items_per(std::time::Duration::from_micros(100));
+        let out = self.g.batch(items, base, &self.stop, self.stop_on_error, chunk);
+        if self.stop_on_error && !out.errors.is_empty() {
+            self.halt();
+        }
+        out
+    }
+
+    /// A dispatcher thread's loop.
+    fn dispatch(self: Arc<Self>, results: Sender<Message<R>>) {
+        while self.acquire() {
+            let Some(taken) = self.take() else {
+                self.release();
+                break;
+            };
+            if results.send(self.execute(taken)).is_err() {
+                break;
+            }
+        }
+    }
+}
+
+/// Where the consumer gets finished batches from.
+enum Driver<R> {
+    /// Dispatcher threads, sending over a channel.
+    Threads {
+        control: Arc<dyn Control>,
+        results: Receiver<Message<R>>,
+        threads: Vec<JoinHandle<()>>,
+    },
+    /// No thread: the consumer runs the next batch itself.
+    Inline { control: Arc<dyn Control>, next: Box<dyn FnMut() -> Option<Message<R>> + Send> },
+}
+
+impl<R> Driver<R> {
+    fn control(&self) -> &Arc<dyn Control> {
+        match self {
+            Driver::Threads { control, .. } | Driver::Inline { control, .. } => control,
+        }
+    }
+
+    fn recv(&mut self) -> Option<Message<R>> {
+        match self {
+            Driver::Threads { results, .. } => results.recv().ok(),
+            Driver::Inline { next, .. } => next(),
+        }
+    }
+}
+
+impl<R> Drop for Driver<R> {
+    fn drop(&mut self) {
+        self.control().halt();
+        if let Driver::Threads { threads, .. } = self {
+            for thread in threads.drain(..) {
+                // A dispatcher catches every panic of user code; one that panics anyway has
+                // nothing left to report.
+                let _ = thread.join();
+            }
+        }
+    }
+}
+
+/// One batch, back in input order, as the consumer hands it on.
+pub(crate) struct Batch<R> {
+    /// The index of the batch's first item.
+    pub(crate) base: usize,
+    /// The successful values, in order.
+    pub(crate) values: Vec<R>,
+    /// The failed items, in order (collect mode only).
+    pub(crate) errors: Vec<ItemError>,
+    /// The error that ends the map after `values` (stop mode only).
+    pub(crate) end: Option<Error>,
+}
+
+/// The consumer's side of a map: batches, then items, in input order.
+pub(crate) struct Stream<R> {
+    driver: Driver<R>,
+    parked: BTreeMap<u64, Message<R>>,
+    next_seq: u64,
+    stop_on_error: bool,
+    finished: bool,
+    cursor: Option<Cursor<R>>,
+}
+
+/// Walks the items of one batch.
+struct Cursor<R> {
+    index: usize,
+    values: std::vec::IntoIter<R>,
+    errors: Peekable<std::vec::IntoIter<ItemError>>,
+    end: Option<Error>,
+}
+
+impl<R: Send + 'static> Stream<R> {
+    /// Starts a map of `g` over `input`.
+    pub(crate) fn start<I, G>(input: I, g: G, settings: Settings) -> Self
+    where
+        I: Iterator + Send + 'static,
+        I::Item: Send + 'static,
+        G: Apply<I::Item, R>,
+    {
+        let job = Arc::new(Job {
+            source: Mutex::new(Source {
+                iter: input.fuse(),
+                next_index: 0,
+                next_seq: 0,
+                broken: false,
+            }),
+            sizer: Mutex::new(Sizer::new(settings.batch, settings.workers)),
+            permits: Mutex::new(settings.window.max(1)),
+            room: Condvar::new(),
+            stop: AtomicBool::new(false),
+            g,
+            scheduler: settings.scheduler,
+            stop_on_error: settings.stop_on_error,
+            _result: PhantomData,
+        });
+        let control: Arc<dyn Control> = job.clone();
+        let driver = if settings.inline {
+            let next = Box::new(move || {
+                let taken = job.take()?;
+                Some(job.execute(taken))
+            });
+            Driver::Inline { control, next }
+        } else {
+            let (sender, results) = channel();
+            let threads = (0..settings.workers)
+                .map(|i| {
+                    let (job, sender) = (Arc::clone(&job), sender.clone());
+                    std::thread::Builder::new()
+                        .name(format!("lazydag-parallel-{i}"))
+                        .spawn(move || job.dispatch(sender))
+                        .expect("the operating system refused to start a dispatcher thread")
+                })
+                .collect();
+            Driver::Threads { control, results, threads }
+        };
+        Stream {
+            driver,
+            parked: BTreeMap::new(),
+            next_seq: 0,
+            stop_on_error: settings.stop_on_error,
+            finished: false,
+            cursor: None,
+        }
+    }
+
+    /// The next message in sequence order, if any.
+    fn next_message(&mut self) -> Option<Message<R>> {
+        loop {
+            if let Some(message) = self.parked.remove(&self.next_seq) {
+                self.next_seq += 1;
+                if let Driver::Threads { control, .. } = &self.driver {
+                    control.release();
+                }
+                return Some(message);
+            }
+            let message = self.driver.recv()?;
+            self.parked.insert(message.seq, message);
+        }
+    }
+
+    /// The smallest-index failure among the batches still to come (after a stop).
+    fn first_failure(&mut self) -> Option<Error> {
+        self.driver.control().halt();
+        let mut best: Option<Error> = None;
+        let mut rest: Vec<_> = std::mem::take(&mut self.parked).into_values().collect();
+        while let Some(message) = self.driver.recv() {
+            rest.push(message);
+        }
+        for message in rest {
+            let candidate = match message.outcome {
+                Ok(outcome) => outcome.errors.into_iter().next().map(Error::from),
+                Err(err) => Some(err),
+            };
+            best = match (best, candidate) {
+                (Some(b), Some(c)) => Some(if c.item_index() < b.item_index() { c } else { b }),
+                (b, c) => b.or(c),
+            };
+        }
+        best
+    }
+
+    /// The next batch in input order, or `None` at the end.
+    pub(crate) fn next_batch(&mut self) -> Option<Batch<R>> {
+        if self.finished {
+            return None;
+        }
+        let Some(message) = self.next_message() else {
+            self.finished = true;
+            return None;
+        };
+        let base = message.base;
+        if message.last {
+            self.finished = true;
+        }
+        let batch = |values, errors, end| Some(Batch { base, values, errors, end });
+        match message.outcome {
+            Err(err) if self.stop_on_error => {
+                self.finished = true;
+                self.driver.control().halt();
+                batch(Vec::new(), Vec::new(), Some(err))
+            }
+            Err(err) => {
+                let source: Failure = Arc::new(err);
+                let errors = (base..base + message.len)
+                    .map(|index| ItemError::Failed { index, source: Arc::clone(&source) })
+                    .collect();
+                batch(Vec::new(), errors, None)
+            }
+            Ok(outcome) if self.stop_on_error && !outcome.errors.is_empty() => {
+                self.finished = true;
+                self.driver.control().halt();
+                let first = outcome.errors.into_iter().next().map(Error::from);
+                batch(outcome.values, Vec::new(), first)
+            }
+            Ok(outcome) if self.stop_on_error && !outcome.complete => {
+                self.finished = true;
+                let end = self.first_failure();
+                batch(outcome.values, Vec::new(), end)
+            }
+            Ok(outcome) => batch(outcome.values, outcome.errors, None),
+        }
+    }
+}
+
+impl<R: Send + 'static> Iterator for Stream<R> {
+    type Item = Result<R, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(cursor) = &mut self.cursor {
+                if cursor.errors.peek().is_some_and(|e| e.index() == cursor.index) {
+                    cursor.index += 1;
+                    return cursor.errors.next().map(|e| Err(e.into()));
+                }
+                if let Some(value) = cursor.values.next() {
+                    cursor.index += 1;
+                    return Some(Ok(value));
+                }
+                if let Some(end) = cursor.end.take() {
+                    return Some(Err(end));
+                }
+            }
+            let batch = self.next_batch()?;
+            self.cursor = Some(Cursor {
+                index: batch.base,
+                values: batch.values.into_iter(),
+                errors: batch.errors.into_iter().peekable(),
+                end: batch.end,
+            });
+        }
+    }
+}

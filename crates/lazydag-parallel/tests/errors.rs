@@ -1,0 +1,102 @@
+//! The two error modes: stop at the first failure (default), or collect one result per item.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use lazydag_parallel::{BatchSize, Error, ItemError, Parallel};
+
+#[derive(Debug, thiserror::Error)]
+#[error("odd input {0}")]
+struct Odd(u32);
+
+fn even(x: u32) -> Result<u32, Odd> {
+    if !x.is_multiple_of(2) { Err(Odd(x)) } else { Ok(x / 2) }
+}
+
+#[test]
+fn try_map_returns_the_error_with_its_index() {
+    let err = Parallel::new().n_jobs(2).try_map([2, 4, 7, 8], even).unwrap_err();
+    let Error::Item(ItemError::Failed { index, source }) = &err else { panic!("{err:?}") };
+    assert_eq!(*index, 2);
+    assert_eq!(source.to_string(), "odd input 7");
+    assert_eq!(err.to_string(), "item 2 failed: odd input 7");
+    assert_eq!(Parallel::new().try_map([2, 4], even).unwrap(), vec![1, 2]);
+}
+
+#[test]
+fn a_panic_is_reported_with_its_message_and_index() {
+    let err = Parallel::new()
+        .n_jobs(3)
+        .map(0..1000u32, |x| if x == 600 { panic!("bad item {x}") } else { x })
+        .unwrap_err();
+    assert_eq!(err.item_index(), Some(600));
+    assert_eq!(err.to_string(), "item 600 panicked: bad item 600");
+    // The pool is fine afterwards.
+    assert_eq!(Parallel::new().n_jobs(3).map(0..10u32, |x| x).unwrap().len(), 10);
+}
+
+#[test]
+fn the_first_error_stops_the_rest() {
+    let ran = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&ran);
+    let err = Parallel::new()
+        .n_jobs(2)
+        .batch_size(BatchSize::Fixed(1))
+        .map(0..200u32, move |x| {
+            counter.fetch_add(1, Ordering::Relaxed);
+            assert!(x != 3, "three");
+            std::thread::sleep(Duration::from_millis(2));
+            x
+        })
+        .unwrap_err();
+    assert_eq!(err.item_index(), Some(3));
+    let ran = ran.load(Ordering::Relaxed);
+    assert!(ran < 50, "{ran} items ran after the failure");
+}
+
+#[test]
+fn collect_mode_runs_everything() {
+    let results = Parallel::new().n_jobs(2).collect_errors().try_map(0..10, even).unwrap();
+    assert_eq!(results.len(), 10);
+    for (i, r) in results.iter().enumerate() {
+        match r {
+            Ok(v) => assert_eq!((i % 2, *v as usize), (0, i / 2)),
+            Err(e) => assert_eq!((i % 2, e.index()), (1, i)),
+        }
+    }
+    let panics = Parallel::new()
+        .n_jobs(2)
+        .batch_size(BatchSize::Fixed(4))
+        .collect_errors()
+        .map(0..12u32, |x| if x.is_multiple_of(5) { panic!("five {x}") } else { x });
+    let failed: Vec<_> = panics.unwrap().into_iter().filter_map(Result::err).collect();
+    assert_eq!(failed.iter().map(ItemError::index).collect::<Vec<_>>(), vec![0, 5, 10]);
+    assert_eq!(failed[1].to_string(), "item 5 panicked: five 5");
+}
+
+#[test]
+fn a_stream_yields_values_then_the_error_then_ends() {
+    let p = Parallel::new().n_jobs(2).batch_size(BatchSize::Fixed(3));
+    let mut it = p.try_map_iter(vec![0, 2, 4, 6, 9, 10, 12], even).unwrap();
+    for want in [0, 1, 2, 3] {
+        assert_eq!(it.next().unwrap().unwrap(), want);
+    }
+    assert_eq!(it.next().unwrap().unwrap_err().item_index(), Some(4));
+    assert!(it.next().is_none());
+    let settled: Vec<_> = p.collect_errors().try_map_iter(vec![1, 2, 3], even).unwrap().collect();
+    assert!(settled[0].is_err() && settled[1].is_ok() && settled[2].is_err());
+}
+
+#[test]
+fn a_panicking_input_iterator_ends_the_map_with_an_error() {
+    let input = (0..100u32).map(|i| if i == 57 { panic!("input broke") } else { i });
+    let p = Parallel::new().n_jobs(2).batch_size(BatchSize::Fixed(10));
+    let err = p.map(input.clone(), |x| x).unwrap_err();
+    assert_eq!(err.item_index(), Some(57));
+    assert_eq!(err.to_string(), "item 57 panicked: the input iterator panicked: input broke");
+    let all = p.collect_errors().map(input, |x| x).unwrap();
+    assert_eq!(all.len(), 58, "items 0..57, then the input's failure");
+    assert!(all[..57].iter().enumerate().all(|(i, r)| r.as_ref().ok() == Some(&(i as u32))));
+    assert_eq!(all[57].as_ref().unwrap_err().index(), 57);
+}

@@ -1,0 +1,166 @@
+//! `Memory`: hits, misses, versions, corruption, clear, the size limit, graph tasks.
+
+use std::fs;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use lazydag::delayed;
+use lazydag_parallel::Memory;
+
+/// A cached function that counts its runs.
+fn counted() -> (Arc<AtomicUsize>, impl Fn(u64) -> String) {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&runs);
+    (runs, move |x: u64| {
+        counter.fetch_add(1, Ordering::Relaxed);
+        format!("value {x}")
+    })
+}
+
+#[test]
+fn hit_miss_and_different_arguments() {
+    let dir = tempfile::tempdir().unwrap();
+    let memory = Memory::new(dir.path().join("cache"));
+    let (runs, f) = counted();
+    let cached = memory.cache("f", f);
+    assert_eq!(cached.call(1).unwrap(), "value 1");
+    assert_eq!(cached.call(1).unwrap(), "value 1");
+    assert_eq!(runs.load(Ordering::Relaxed), 1, "second call is a hit");
+    assert_eq!(cached.call(2).unwrap(), "value 2");
+    assert_eq!(runs.load(Ordering::Relaxed), 2, "new arguments recompute");
+    // Another Memory on the same folder (e.g. another run) sees the entries.
+    let again =
+        Memory::new(dir.path().join("cache")).cache("f", |_: u64| -> String { panic!("must hit") });
+    assert_eq!(again.call(2).unwrap(), "value 2");
+}
+
+#[test]
+fn name_and_version_are_part_of_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let memory = Memory::new(dir.path());
+    let (runs, f) = counted();
+    let v1 = memory.cache("f", f).version("1");
+    v1.call(5).unwrap();
+    let v2 = v1.clone().version("2");
+    v2.call(5).unwrap();
+    assert_eq!(runs.load(Ordering::Relaxed), 2, "a new version recomputes");
+    v1.call(5).unwrap();
+    v2.call(5).unwrap();
+    assert_eq!(runs.load(Ordering::Relaxed), 2);
+    let other = memory.cache("g", |x: u64| format!("g {x}"));
+    assert_eq!(other.call(5).unwrap(), "g 5");
+    assert_ne!(v1.entry_path(&5u64).unwrap(), v2.entry_path(&5u64).unwrap());
+}
+
+#[test]
+fn a_truncated_or_garbled_entry_is_recomputed() {
+    let dir = tempfile::tempdir().unwrap();
+    let memory = Memory::new(dir.path());
+    let (runs, f) = counted();
+    let cached = memory.cache("f", f);
+    cached.call(9).unwrap();
+    let path = cached.entry_path(&9u64).unwrap();
+    let bytes = fs::read(&path).unwrap();
+
+    fs::write(&path, &bytes[..bytes.len() - 5]).unwrap(); // truncated
+    assert_eq!(cached.call(9).unwrap(), "value 9");
+    assert_eq!(runs.load(Ordering::Relaxed), 2);
+    assert_eq!(fs::read(&path).unwrap(), bytes, "rewritten whole");
+
+    let mut garbled = bytes.clone();
+    garbled[3] ^= 0x20; // same length, wrong checksum
+    fs::write(&path, &garbled).unwrap();
+    assert_eq!(cached.call(9).unwrap(), "value 9");
+    assert_eq!(runs.load(Ordering::Relaxed), 3);
+
+    fs::write(&path, b"").unwrap(); // empty
+    assert_eq!(cached.call(9).unwrap(), "value 9");
+    assert_eq!(runs.load(Ordering::Relaxed), 4);
+    assert_eq!(cached.call(9).unwrap(), "value 9");
+    assert_eq!(runs.load(Ordering::Relaxed), 4, "healthy again");
+}
+
+#[test]
+fn clear_removes_entries_only() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("keep.txt"), "mine").unwrap();
+    let memory = Memory::new(dir.path());
+    let (runs, f) = counted();
+    let cached = memory.cache("f", f);
+    for i in 0..5 {
+        cached.call(i).unwrap();
+    }
+    assert!(memory.size().unwrap() > 0);
+    memory.clear().unwrap();
+    assert_eq!(memory.size().unwrap(), 0);
+    assert!(dir.path().join("keep.txt").exists());
+    cached.call(0).unwrap();
+    assert_eq!(runs.load(Ordering::Relaxed), 6, "cleared entries recompute");
+    Memory::new(dir.path().join("never-created")).clear().unwrap();
+}
+
+#[test]
+fn the_size_limit_evicts_the_least_recently_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let probe = Memory::new(dir.path().join("probe"));
+    let one = probe.cache("f", |x: u64| format!("value {x}"));
+    one.call(0).unwrap();
+    let entry = probe.size().unwrap();
+
+    let memory = Memory::new(dir.path().join("lru")).size_limit(2 * entry + entry / 2);
+    let (runs, f) = counted();
+    let cached = memory.cache("f", f);
+    let pause = || std::thread::sleep(Duration::from_millis(20)); // distinct mtimes
+    cached.call(1).unwrap();
+    pause();
+    cached.call(2).unwrap();
+    pause();
+    cached.call(1).unwrap(); // a hit makes 1 the most recently used
+    pause();
+    cached.call(3).unwrap(); // over the limit: evicts 2, the least recently used
+    assert_eq!(runs.load(Ordering::Relaxed), 3);
+    assert!(memory.size().unwrap() <= 2 * entry + entry / 2);
+    assert!(cached.entry_path(&1u64).unwrap().exists());
+    assert!(!cached.entry_path(&2u64).unwrap().exists());
+    assert!(cached.entry_path(&3u64).unwrap().exists());
+}
+
+#[test]
+fn a_graph_task_is_cached() {
+    let dir = tempfile::tempdir().unwrap();
+    let memory = Memory::new(dir.path());
+    let (runs, f) = counted();
+    let step = memory.cache("step", f);
+    let pipeline = |input: u64| step.delayed(&delayed(input).map(|x: u64| x + 1));
+    assert_eq!(pipeline(1).compute().unwrap(), "value 2");
+    assert_eq!(pipeline(1).compute().unwrap(), "value 2");
+    assert_eq!(runs.load(Ordering::Relaxed), 1, "re-running recomputes nothing");
+    assert_eq!(pipeline(2).compute().unwrap(), "value 3");
+    assert_eq!(runs.load(Ordering::Relaxed), 2, "a changed input recomputes");
+}
+
+#[test]
+fn threads_share_one_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let memory = Memory::new(dir.path()).size_limit(1 << 20);
+    let (runs, f) = counted();
+    let cached = memory.cache("f", f);
+    std::thread::scope(|s| {
+        for t in 0..8u64 {
+            let cached = cached.clone();
+            s.spawn(move || {
+                for i in 0..40u64 {
+                    let x = (i * 7 + t) % 20;
+                    assert_eq!(cached.call(x).unwrap(), format!("value {x}"));
+                }
+            });
+        }
+    });
+    let runs = runs.load(Ordering::Relaxed);
+    assert!((20..=8 * 40).contains(&runs), "{runs}");
+    let check = memory.cache("f", |_: u64| -> String { panic!("every entry must be valid") });
+    for x in 0..20u64 {
+        assert_eq!(check.call(x).unwrap(), format!("value {x}"));
+    }
+}
