@@ -10,9 +10,9 @@
 //! - [`visualize`]: writes the graph as DOT and renders it with Graphviz, coloured by priority
 //!   or by the durations a [`Profiler`] measured.
 //!
-//! Both the bar and the profiler are [`Callback`](lazydag::Callback)s: attach them to one
-//! compute with [`Control::callback`](lazydag::Control::callback), or to every compute on this
-//! thread with [`lazydag::callback::register`]. See `docs/diagnostics.md`.
+//! Both the bar and the profiler are [`Callback`](lazydag_core::Callback)s: attach them to one
+//! compute with [`Control::callback`](lazydag_core::Control::callback), or to every compute on this
+//! thread with [`lazydag::callback::register`](lazydag_core::callback::register). See `docs/diagnostics.md`.
 //!
 //! ```
 //! use std::sync::Arc;

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use lazydag::{Callback, PlanSummary, TaskEvent, TaskKey, Worker};
+use lazydag_core::{Callback, PlanSummary, TaskEvent, TaskKey, Worker};
 
 use crate::error::{Error, write};
 

@@ -14,7 +14,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use indicatif::{ProgressDrawTarget, ProgressState, ProgressStyle};
-use lazydag::{Callback, Outcome, PlanSummary, TaskEvent, Worker};
+use lazydag_core::{Callback, Outcome, PlanSummary, TaskEvent, Worker};
 
 const IDLE: u64 = u64::MAX;
 
@@ -24,7 +24,7 @@ const IDLE: u64 = u64::MAX;
 /// terminal. After a compute, [`summary`](ProgressBar::summary) gives a plain-text line.
 ///
 /// Use it as a [`Callback`]: for one compute with
-/// [`Control::callback`](lazydag::Control::callback), or for every compute on this thread:
+/// [`Control::callback`](lazydag_core::Control::callback), or for every compute on this thread:
 ///
 /// ```
 /// use std::sync::Arc;
@@ -34,7 +34,7 @@ const IDLE: u64 = u64::MAX;
 /// let bar = Arc::new(ProgressBar::new());
 /// let _guard = callback::register(bar.clone());
 /// let tasks: Vec<_> = (0..100).map(|i| delayed!(inc(i))).collect();
-/// assert_eq!(lazydag::compute_all(&tasks).unwrap().len(), 100);
+/// assert_eq!(lazydag_core::compute_all(&tasks).unwrap().len(), 100);
 /// assert!(bar.summary().unwrap().starts_with("100/100 tasks"));
 /// ```
 pub struct ProgressBar {

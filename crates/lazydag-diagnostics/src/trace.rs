@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use lazydag::Worker;
+use lazydag_core::Worker;
 use serde_json::{Value, json};
 
 use crate::profiler::TaskRecord;

@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use lazydag::{DotStyle, Outputs, to_dot_with};
+use lazydag_core::{DotStyle, Outputs, to_dot_with};
 
 use crate::colour;
 use crate::error::{Error, write};

@@ -1,7 +1,6 @@
 //! Values move into their last consumer: `k` consumers cost at most `k - 1` clones, and every
 //! intermediate value is freed as soon as its last consumer has run.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use lazydag::prelude::*;
@@ -93,29 +92,41 @@ fn intermediates_are_freed_after_their_last_consumer() {
     assert_eq!(C.live.load(Ordering::SeqCst), 0);
 }
 
+/// Live `Tracked` values while a 1,024-leaf tree (depth 10) is reduced pairwise.
+macro_rules! tree_peak {
+    ($scheduler:expr) => {{
+        static C: Counters = Counters::new();
+        fn leaf(_: u32) -> Tracked {
+            C.make()
+        }
+        fn merge(a: Tracked, b: Tracked) -> Tracked {
+            drop((a, b));
+            C.make()
+        }
+        let mut level: Vec<Delayed<Tracked>> = (0..1024).map(|i| delayed!(leaf(i))).collect();
+        while level.len() > 1 {
+            level = level.chunks(2).map(|p| delayed!(merge(&p[0], &p[1]))).collect();
+        }
+        drop(level[0].compute_with(&$scheduler).unwrap());
+        assert_eq!(C.live.load(Ordering::SeqCst), 0);
+        C.peak.load(Ordering::SeqCst)
+    }};
+}
+
 #[test]
 fn tree_reduction_keeps_about_depth_values_alive() {
-    // 1,024 leaves reduced pairwise: the memory-friendly order finishes each subtree before
-    // opening the next, so live values stay near the tree depth, not the width.
-    static C: Counters = Counters::new();
-    static PEAK_SEEN: Mutex<usize> = Mutex::new(0);
-    fn leaf(_: u32) -> Tracked {
-        C.make()
-    }
-    fn merge(a: Tracked, b: Tracked) -> Tracked {
-        let mut seen = PEAK_SEEN.lock().unwrap();
-        *seen = (*seen).max(C.live.load(Ordering::SeqCst));
-        drop((a, b));
-        C.make()
-    }
-    let mut level: Vec<Delayed<Tracked>> = (0..1024).map(|i| delayed!(leaf(i))).collect();
-    while level.len() > 1 {
-        level = level.chunks(2).map(|p| delayed!(merge(&p[0], &p[1]))).collect();
-    }
-    drop(level[0].compute().unwrap());
-    let peak = C.peak.load(Ordering::SeqCst);
+    // The memory-friendly order finishes each subtree before opening the next, so on the
+    // synchronous scheduler live values stay at the tree depth (plus one), not the width.
+    let peak = tree_peak!(lazydag::scheduler::Sync);
     assert!(peak <= 12, "peak live values {peak} for a depth-10 tree");
-    assert_eq!(C.live.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn parallel_tree_reduction_stays_far_below_the_width() {
+    // With two workers the exact peak depends on timing (each worker runs its own subtrees,
+    // and a stolen batch of leaves may run ahead), but it stays far below the 1,024 leaves.
+    let peak = tree_peak!(lazydag::scheduler::WorkStealing::new(2));
+    assert!(peak <= 64, "peak live values {peak} for 1,024 leaves on 2 workers");
 }
 
 #[test]
