@@ -17,7 +17,7 @@ use std::thread::{self, JoinHandle};
 
 use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 
-use super::run::Run;
+use super::run::{Next, Run};
 use super::sleep::Sleep;
 
 /// One runnable task of one compute.
@@ -188,10 +188,10 @@ fn work(shared: &Shared, index: usize, deque: &Worker<Job>) {
         let Some(run) = current.as_ref() else {
             continue; // the job's compute is over
         };
-        let mut next = Some(job.task);
-        while let Some(task) = next {
+        let mut next = Some(Next { task: job.task, carry: None });
+        while let Some(Next { task, carry }) = next {
             let mut pushed = false;
-            next = run.execute(task, &mut inputs, |task| {
+            next = run.execute(task, carry, &mut inputs, |task| {
                 deque.push(Job { run: run.id, task });
                 pushed = true;
             });

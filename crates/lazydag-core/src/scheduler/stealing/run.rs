@@ -5,14 +5,17 @@
 //!   or by the worker whose decrement of its `waiting` count reached zero;
 //! - a value is stored before its dependents' counts are decremented, so whoever runs a
 //!   dependent finds it; each slot tracks the uses left, and the last use moves the value out;
-//! - the outcome is set once: success when `remaining` reaches zero, or the first error, or a
+//! - the outcome is set once: success when `outputs_left` reaches zero (every planned task is
+//!   an output or an ancestor of one, so all outputs done means all tasks done), or the first
+//!   error, or a
 //!   stop (cancel, timeout). After an error or stop no task starts; jobs still queued are
 //!   dropped when popped.
 //!
 //! # Memory ordering
 //! `waiting[j]` is decremented with `AcqRel`: the worker that sees it reach zero acquires every
 //! producer's earlier release, and so their stored values (the slot mutexes order the rest).
-//! `remaining` uses `AcqRel` for the same reason towards the caller, which then reads outputs.
+//! `outputs_left` uses `AcqRel` for the same reason towards the caller, which then reads the
+//! outputs (and, through the chains of `waiting` decrements, everything they depend on).
 //! `stopped` is a hint read with `Relaxed` before starting a task: the outcome itself is
 //! published under the `outcome` mutex, and a task that starts just before the flag becomes
 //! visible is harmless (its result is dropped).
@@ -33,6 +36,21 @@ const NAME: &str = "work-stealing";
 /// How often a waiting caller looks at its cancel token.
 const CANCEL_POLL: Duration = Duration::from_millis(5);
 
+/// A value handed from a task straight to its only consumer, bypassing the slot.
+#[derive(Debug)]
+pub(super) struct Carry {
+    /// The task that produced it.
+    from: u32,
+    value: Value,
+}
+
+/// The task a worker runs next, on the same thread, and the input it carries there.
+#[derive(Debug)]
+pub(super) struct Next {
+    pub(super) task: u32,
+    pub(super) carry: Option<Carry>,
+}
+
 /// The state of one compute on the pool.
 #[derive(Debug)]
 pub(super) struct Run {
@@ -40,7 +58,8 @@ pub(super) struct Run {
     plan: Plan,
     slots: SharedSlots,
     waiting: Box<[AtomicU32]>,
-    remaining: AtomicUsize,
+    /// Distinct non-literal output tasks not yet done.
+    outputs_left: AtomicUsize,
     stopped: AtomicBool,
     outcome: Mutex<Option<Result<(), Error>>>,
     done: Condvar,
@@ -59,14 +78,18 @@ impl Run {
             let _ = view.dependents(0);
         }
         let waiting = view.all_waiting().iter().map(|&w| AtomicU32::new(w)).collect();
-        let remaining = (0..n).filter(|&i| !view.is_literal(i)).count();
+        let mut outputs: Vec<u32> =
+            view.outputs().iter().copied().filter(|&o| !view.is_literal(o as usize)).collect();
+        outputs.sort_unstable();
+        outputs.dedup();
+        let outputs_left = outputs.len();
         Run {
             id,
             slots: SharedSlots::new(view),
             waiting,
-            remaining: AtomicUsize::new(remaining),
+            outputs_left: AtomicUsize::new(outputs_left),
             stopped: AtomicBool::new(false),
-            outcome: Mutex::new(if remaining == 0 { Some(Ok(())) } else { None }),
+            outcome: Mutex::new(if outputs_left == 0 { Some(Ok(())) } else { None }),
             done: Condvar::new(),
             plan,
         }
@@ -82,15 +105,18 @@ impl Run {
 
     /// Runs task `i` and makes its dependents runnable: the first (highest-priority) ready
     /// dependent is returned to be run next on this thread, the others go to `push`.
-    /// Never unwinds: tasks' panics are caught by the plan, and a panic from a value's `Drop`
-    /// outside a task fails the compute here instead of killing the worker.
+    /// `carry` is the value of one of `i`'s inputs handed over directly by the task that ran
+    /// before on this thread (see [`Next`]). Never unwinds: tasks' panics are caught by the
+    /// plan, and a panic from a value's `Drop` outside a task fails the compute here instead of
+    /// killing the worker.
     pub(super) fn execute(
         &self,
         i: u32,
+        carry: Option<Carry>,
         inputs: &mut Vec<Value>,
         push: impl FnMut(u32),
-    ) -> Option<u32> {
-        match catch_unwind(AssertUnwindSafe(|| self.execute_task(i, inputs, push))) {
+    ) -> Option<Next> {
+        match catch_unwind(AssertUnwindSafe(|| self.execute_task(i, carry, inputs, push))) {
             Ok(next) => next,
             Err(payload) => {
                 let task = self.plan.view().task(i as usize).key();
@@ -104,9 +130,10 @@ impl Run {
     fn execute_task(
         &self,
         i: u32,
+        mut carry: Option<Carry>,
         inputs: &mut Vec<Value>,
         mut push: impl FnMut(u32),
-    ) -> Option<u32> {
+    ) -> Option<Next> {
         if self.stopped.load(Ordering::Relaxed) {
             return None;
         }
@@ -117,7 +144,11 @@ impl Run {
         }
         let i = i as usize;
         for &d in view.deps(i) {
-            match self.slots.take(NAME, view, d as usize) {
+            let input = match carry.take_if(|c| c.from == d) {
+                Some(carried) => Ok(carried.value),
+                None => self.slots.take(NAME, view, d as usize),
+            };
+            match input {
                 Ok(value) => inputs.push(value),
                 Err(err) => {
                     inputs.clear();
@@ -136,8 +167,28 @@ impl Run {
         if self.stopped.load(Ordering::Relaxed) {
             return None; // the compute is over: drop the value, wake no dependent
         }
-        self.slots.store(i, value);
+        // An output task has a use beyond its dependents: the caller's request.
+        let is_output = view.uses(i) as usize > view.dependents(i).len();
+        let done = |this: &Self| {
+            if is_output && this.outputs_left.fetch_sub(1, Ordering::AcqRel) == 1 {
+                this.finish(Ok(()));
+            }
+        };
 
+        // A value with one use, by a dependent that waits for nothing else, skips its slot:
+        // it is carried straight into that dependent, run next on this thread. `waiting == 1`
+        // seen with `Acquire` means every other input of `j` is stored and counted, so no other
+        // thread will touch `j`'s count: this thread alone makes `j` ready.
+        if let [j] = *view.dependents(i)
+            && view.uses(i) == 1
+            && self.waiting[j as usize].load(Ordering::Acquire) == 1
+        {
+            self.waiting[j as usize].store(0, Ordering::Relaxed);
+            done(self);
+            return Some(Next { task: j, carry: Some(Carry { from: i as u32, value }) });
+        }
+
+        self.slots.store(i, value);
         let mut next: Option<u32> = None;
         for &j in view.dependents(i) {
             if self.waiting[j as usize].fetch_sub(1, Ordering::AcqRel) == 1 {
@@ -151,10 +202,8 @@ impl Run {
                 }
             }
         }
-        if self.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.finish(Ok(()));
-        }
-        next
+        done(self);
+        next.map(|task| Next { task, carry: None })
     }
 
     /// Records the outcome; the first one wins. An error stops the run.
