@@ -222,22 +222,47 @@ impl<T: Send + 'static> Op for Gather<T> {
     }
 }
 
-/// Marks an [`Op`] whose function returns a future (recorded with `delayed_async!`).
-#[derive(Debug)]
-pub(crate) enum Async {}
-
-/// Marks an [`Op`] whose function returns a future of `Result<T, E>` (`try_delayed_async!`).
-#[derive(Debug)]
-pub(crate) enum AsyncFallible {}
-
-/// Marks an [`Op`] whose function returns a plain value.
+/// Marks a task whose function returns a plain value (`delayed!`).
 #[derive(Debug)]
 pub(crate) enum Plain {}
-/// Marks an [`Op`] whose function returns `Result<T, E>`; `Err` fails the compute.
+
+/// Marks a task whose function returns `Result<T, E>`; `Err` fails the compute (`try_delayed!`).
 #[derive(Debug)]
 pub(crate) enum Fallible {}
 
-/// A function task of some arity `Args` (a tuple of input types).
+/// How what a task's function returns becomes the task's result.
+pub(crate) trait Settle<R>: 'static {
+    /// The task's result.
+    fn settle(returned: R) -> Result<Value, Failure>;
+    /// The Rust type of the task's value.
+    fn output_type() -> &'static str;
+}
+
+impl<R: Send + 'static> Settle<R> for Plain {
+    fn settle(returned: R) -> Result<Value, Failure> {
+        Ok(Value::new(returned))
+    }
+
+    fn output_type() -> &'static str {
+        type_name::<R>()
+    }
+}
+
+impl<T, E> Settle<Result<T, E>> for Fallible
+where
+    T: Send + 'static,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    fn settle(returned: Result<T, E>) -> Result<Value, Failure> {
+        returned.map(Value::new).map_err(|err| Failure::Err(Box::new(err)))
+    }
+
+    fn output_type() -> &'static str {
+        type_name::<T>()
+    }
+}
+
+/// A function task of some arity `Args` (a tuple of input types), recorded in mode `Mode`.
 pub(crate) struct Task<F, Args, Mode> {
     f: F,
     _types: PhantomData<fn() -> (Args, Mode)>,
@@ -249,62 +274,57 @@ impl<F, Args, Mode> Task<F, Args, Mode> {
     }
 }
 
+/// An async function task: its function returns a future whose output settles as `Mode` says
+/// (`delayed_async!` records `Plain`, `try_delayed_async!` records `Fallible`).
+pub(crate) struct AsyncTask<F, Args, Mode> {
+    f: F,
+    _types: PhantomData<fn() -> (Args, Mode)>,
+}
+
+impl<F, Args, Mode> AsyncTask<F, Args, Mode> {
+    pub(crate) fn new(f: F) -> Self {
+        AsyncTask { f, _types: PhantomData }
+    }
+}
+
+/// Takes one input of each argument type, in order, from a task's inputs.
+macro_rules! take_inputs {
+    ($inputs:expr, $($arg:ident),*) => {
+        #[allow(unused_mut, unused_variables)]
+        let mut inputs = $inputs.drain(..);
+        $(let $arg = inputs.next().expect("one input per dependency").take::<$arg>();)*
+        drop(inputs);
+    };
+}
+
 macro_rules! task_arity {
     ($($arg:ident),*) => {
-        impl<Fun, Out, $($arg),*> Op for Task<Fun, ($($arg,)*), Plain>
+        impl<Fun, Ret, Mode, $($arg),*> Op for Task<Fun, ($($arg,)*), Mode>
         where
-            Fun: Fn($($arg),*) -> Out + Send + Sync + 'static,
-            Out: Send + 'static,
+            Fun: Fn($($arg),*) -> Ret + Send + Sync + 'static,
+            Mode: Settle<Ret>,
             $($arg: Send + 'static,)*
         {
             fn is_literal(&self) -> bool {
                 false
             }
 
-            #[allow(unused_mut, unused_variables, non_snake_case)]
+            #[allow(non_snake_case)]
             fn run(&self, inputs: &mut Vec<Value>, _: Option<Cloner>) -> Result<Value, Failure> {
-                let mut inputs = inputs.drain(..);
-                $(let $arg = inputs.next().expect("one input per dependency").take::<$arg>();)*
-                drop(inputs);
-                Ok(Value::new((self.f)($($arg),*)))
+                take_inputs!(inputs, $($arg),*);
+                Mode::settle((self.f)($($arg),*))
             }
 
             fn output_type(&self) -> &'static str {
-                type_name::<Out>()
+                Mode::output_type()
             }
         }
 
-        impl<Fun, Out, Err, $($arg),*> Op for Task<Fun, ($($arg,)*), Fallible>
-        where
-            Fun: Fn($($arg),*) -> Result<Out, Err> + Send + Sync + 'static,
-            Out: Send + 'static,
-            Err: std::error::Error + Send + Sync + 'static,
-            $($arg: Send + 'static,)*
-        {
-            fn is_literal(&self) -> bool {
-                false
-            }
-
-            #[allow(unused_mut, unused_variables, non_snake_case)]
-            fn run(&self, inputs: &mut Vec<Value>, _: Option<Cloner>) -> Result<Value, Failure> {
-                let mut inputs = inputs.drain(..);
-                $(let $arg = inputs.next().expect("one input per dependency").take::<$arg>();)*
-                drop(inputs);
-                match (self.f)($($arg),*) {
-                    Ok(out) => Ok(Value::new(out)),
-                    Err(err) => Err(Failure::Err(Box::new(err))),
-                }
-            }
-
-            fn output_type(&self) -> &'static str {
-                type_name::<Out>()
-            }
-        }
-        impl<Fun, Fut, $($arg),*> Op for Task<Fun, ($($arg,)*), Async>
+        impl<Fun, Fut, Mode, $($arg),*> Op for AsyncTask<Fun, ($($arg,)*), Mode>
         where
             Fun: Fn($($arg),*) -> Fut + Send + Sync + 'static,
             Fut: Future + Send + 'static,
-            Fut::Output: Send + 'static,
+            Mode: Settle<Fut::Output>,
             $($arg: Send + 'static,)*
         {
             fn is_literal(&self) -> bool {
@@ -320,57 +340,15 @@ macro_rules! task_arity {
                 crate::runtime::block_on(future)
             }
 
-            #[allow(unused_mut, unused_variables, non_snake_case)]
+            #[allow(non_snake_case)]
             fn start(&self, inputs: &mut Vec<Value>) -> Option<TaskFuture> {
-                let mut inputs = inputs.drain(..);
-                $(let $arg = inputs.next().expect("one input per dependency").take::<$arg>();)*
-                drop(inputs);
+                take_inputs!(inputs, $($arg),*);
                 let future = (self.f)($($arg),*);
-                Some(Box::pin(async move { Ok(Value::new(future.await)) }))
+                Some(Box::pin(async move { Mode::settle(future.await) }))
             }
 
             fn output_type(&self) -> &'static str {
-                type_name::<Fut::Output>()
-            }
-        }
-
-        impl<Fun, Fut, Out, Err, $($arg),*> Op for Task<Fun, ($($arg,)*), AsyncFallible>
-        where
-            Fun: Fn($($arg),*) -> Fut + Send + Sync + 'static,
-            Fut: Future<Output = Result<Out, Err>> + Send + 'static,
-            Out: Send + 'static,
-            Err: std::error::Error + Send + Sync + 'static,
-            $($arg: Send + 'static,)*
-        {
-            fn is_literal(&self) -> bool {
-                false
-            }
-
-            fn is_async(&self) -> bool {
-                true
-            }
-
-            fn run(&self, inputs: &mut Vec<Value>, _: Option<Cloner>) -> Result<Value, Failure> {
-                let future = self.start(inputs).expect("an async op starts a future");
-                crate::runtime::block_on(future)
-            }
-
-            #[allow(unused_mut, unused_variables, non_snake_case)]
-            fn start(&self, inputs: &mut Vec<Value>) -> Option<TaskFuture> {
-                let mut inputs = inputs.drain(..);
-                $(let $arg = inputs.next().expect("one input per dependency").take::<$arg>();)*
-                drop(inputs);
-                let future = (self.f)($($arg),*);
-                Some(Box::pin(async move {
-                    match future.await {
-                        Ok(out) => Ok(Value::new(out)),
-                        Err(err) => Err(Failure::Err(Box::new(err))),
-                    }
-                }))
-            }
-
-            fn output_type(&self) -> &'static str {
-                type_name::<Out>()
+                Mode::output_type()
             }
         }
     };

@@ -210,7 +210,7 @@ macro_rules! async_recorders {
             $($arg: Send + 'static,)*
         {
             let deps = smallvec![$($handle.node),*];
-            let task = Task::<Fun, ($($arg,)*), Async>::new(f);
+            let task = AsyncTask::<Fun, ($($arg,)*), Plain>::new(f);
             Delayed::from_node(Node::new(Name::Static(name), deps, task))
         }
     )*};
@@ -233,7 +233,7 @@ macro_rules! fallible_async_recorders {
             $($arg: Send + 'static,)*
         {
             let deps = smallvec![$($handle.node),*];
-            let task = Task::<Fun, ($($arg,)*), AsyncFallible>::new(f);
+            let task = AsyncTask::<Fun, ($($arg,)*), Fallible>::new(f);
             Delayed::from_node(Node::new(Name::Static(name), deps, task))
         }
     )*};
@@ -274,7 +274,7 @@ pub mod fallible {
 /// Recorders for async tasks: the function returns a future.
 pub mod asynchronous {
     use super::{Delayed, Name, Node, smallvec};
-    use crate::node::{Async, Task};
+    use crate::node::{AsyncTask, Plain};
 
     arities!(asynchronous);
 }
@@ -282,7 +282,7 @@ pub mod asynchronous {
 /// Recorders for async tasks whose future returns `Result<T, E>`.
 pub mod fallible_async {
     use super::{Delayed, Name, Node, smallvec};
-    use crate::node::{AsyncFallible, Task};
+    use crate::node::{AsyncTask, Fallible};
 
     arities!(fallible_async);
 }

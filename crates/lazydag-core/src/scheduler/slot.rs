@@ -26,6 +26,27 @@ fn misuse(scheduler: &str, view: &PlanView<'_>, d: usize) -> Error {
     }
 }
 
+/// Takes one use of a stored value: the value itself for the last use, a clone otherwise.
+fn take_use(
+    scheduler: &str,
+    view: &PlanView<'_>,
+    d: usize,
+    value: &mut Option<Value>,
+    left: &mut u32,
+) -> Result<Value, Error> {
+    match (*left, value.as_ref()) {
+        (1, Some(_)) => {
+            *left = 0;
+            value.take().ok_or_else(|| misuse(scheduler, view, d))
+        }
+        (n, Some(kept)) if n > 1 => {
+            *left = n - 1;
+            view.share(d, kept)
+        }
+        _ => Err(misuse(scheduler, view, d)),
+    }
+}
+
 /// Values owned by one thread.
 #[derive(Debug)]
 pub(crate) struct Slots {
@@ -56,19 +77,7 @@ impl Slots {
         if view.is_literal(d) {
             return view.run(d, &mut Vec::new());
         }
-        let left = &mut self.left[d];
-        let slot = &mut self.values[d];
-        match (*left, slot.as_ref()) {
-            (1, Some(_)) => {
-                *left = 0;
-                slot.take().ok_or_else(|| misuse(scheduler, view, d))
-            }
-            (n, Some(value)) if n > 1 => {
-                *left = n - 1;
-                view.share(d, value)
-            }
-            _ => Err(misuse(scheduler, view, d)),
-        }
+        take_use(scheduler, view, d, &mut self.values[d], &mut self.left[d])
     }
 }
 
@@ -109,17 +118,7 @@ impl SharedSlots {
         }
         let mut slot = self.lock(d);
         let Slot { value, left } = &mut *slot;
-        match (*left, value.as_ref()) {
-            (1, Some(_)) => {
-                *left = 0;
-                value.take().ok_or_else(|| misuse(scheduler, view, d))
-            }
-            (n, Some(kept)) if n > 1 => {
-                *left = n - 1;
-                view.share(d, kept)
-            }
-            _ => Err(misuse(scheduler, view, d)),
-        }
+        take_use(scheduler, view, d, value, left)
     }
 
     fn lock(&self, i: usize) -> std::sync::MutexGuard<'_, Slot> {
