@@ -83,11 +83,37 @@ pub fn compute_with_control<O: Outputs>(
 /// # Errors
 /// The first task that fails or panics, named in the [`Error`].
 pub async fn compute_async<O: Outputs>(outputs: O) -> Result<O::Values, Error> {
+    compute_async_with_control(outputs, &Control::default()).await
+}
+
+/// [`compute_async`] with options: a cancel token, a timeout (pending async tasks are dropped
+/// when it expires), keep-going mode.
+///
+/// ```
+/// use std::time::Duration;
+/// use lazydag_core::{compute_async_with_control, delayed_async, Control, Error};
+/// async fn slow() -> u8 {
+///     tokio::time::sleep(Duration::from_secs(30)).await;
+///     1
+/// }
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// let control = Control::new().timeout(Duration::from_millis(20));
+/// let err = compute_async_with_control(delayed_async!(slow()), &control).await.unwrap_err();
+/// assert!(matches!(err, Error::TimedOut { .. }));
+/// # });
+/// ```
+///
+/// # Errors
+/// As [`compute_async`], plus [`Error::Cancelled`] and [`Error::TimedOut`].
+pub async fn compute_async_with_control<O: Outputs>(
+    outputs: O,
+    control: &Control,
+) -> Result<O::Values, Error> {
     let scheduler = Async::default();
     let plan = {
         let mut roots = Vec::new();
         outputs.roots(&mut roots);
-        planned(&roots, &Control::default())?
+        planned(&roots, control)?
     };
     let expected = plan.view().outputs().len();
     let span = tracing::debug_span!("compute", scheduler = "async", tasks = plan.view().len());

@@ -45,7 +45,8 @@ mod value;
 
 pub use crate::callback::{Callback, CallbackGuard, Outcome, PlanSummary, TaskEvent, Worker};
 pub use crate::compute::{
-    compute, compute_all, compute_async, compute_settled, compute_with, compute_with_control,
+    compute, compute_all, compute_async, compute_async_with_control, compute_settled, compute_with,
+    compute_with_control,
 };
 pub use crate::control::{CancelToken, Control};
 pub use crate::delayed::{Delayed, delayed, delayed_once};
