@@ -28,7 +28,7 @@
 //!   callbacks runs, its thread is marked as inside a task, and a compute planned there skips
 //!   the global registry.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -37,6 +37,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::Error;
 use crate::plan::{PlanView, TaskRef};
+use crate::scoped::Scoped;
 
 /// Hooks into a compute, like `dask.callbacks.Callback`. Every method has an empty default,
 /// so implement only what you need. Attach one to a compute with
@@ -213,8 +214,7 @@ thread_local! {
     /// How many tasks of computes with callbacks run on this thread right now (nesting).
     static IN_TASK: Cell<u32> = const { Cell::new(0) };
     /// This thread's global callbacks, oldest first, with their guard ids.
-    static GLOBAL: RefCell<Vec<(u64, Arc<dyn Callback>)>> = const { RefCell::new(Vec::new()) };
-    static NEXT_GUARD: Cell<u64> = const { Cell::new(0) };
+    static GLOBAL: Scoped<Arc<dyn Callback>> = const { Scoped::new() };
 }
 
 /// Names the calling thread as worker `index` of `pool` (called once as a pool thread starts).
@@ -245,8 +245,7 @@ pub(crate) fn set_worker(pool: &'static str, index: usize) {
 /// assert_eq!(starts.0.load(Ordering::Relaxed), 1);
 /// ```
 pub fn register(callback: Arc<dyn Callback>) -> CallbackGuard {
-    let id = NEXT_GUARD.with(|next| next.replace(next.get() + 1));
-    GLOBAL.with_borrow_mut(|list| list.push((id, callback)));
+    let id = GLOBAL.with(|global| global.push(callback));
     CallbackGuard { id, _not_send: PhantomData }
 }
 
@@ -261,12 +260,7 @@ pub struct CallbackGuard {
 
 impl Drop for CallbackGuard {
     fn drop(&mut self) {
-        let _ = GLOBAL.try_with(|list| {
-            let mut list = list.borrow_mut();
-            if let Some(i) = list.iter().rposition(|(id, _)| *id == self.id) {
-                list.remove(i);
-            }
-        });
+        let _ = GLOBAL.try_with(|global| global.remove(self.id));
     }
 }
 
@@ -310,7 +304,7 @@ impl Hooks {
     pub(crate) fn resolve(own: &Callbacks) -> Option<Arc<Hooks>> {
         let mut list = own.0.clone();
         if IN_TASK.with(Cell::get) == 0 {
-            GLOBAL.with_borrow(|global| list.extend(global.iter().map(|(_, cb)| Arc::clone(cb))));
+            GLOBAL.with(|global| global.with(|cbs| list.extend(cbs.map(Arc::clone))));
         }
         if list.is_empty() {
             return None;

@@ -41,6 +41,7 @@ pub mod __private {
 mod probe;
 mod runtime;
 pub mod scheduler;
+mod scoped;
 mod value;
 
 pub use crate::callback::{Callback, CallbackGuard, Outcome, PlanSummary, TaskEvent, Worker};

@@ -12,24 +12,14 @@
 //! not see the override of the thread that set it; set it there too, or pass a scheduler with
 //! [`compute_with`](crate::compute_with).
 
-use std::cell::{Cell, RefCell};
 use std::marker::PhantomData;
 
 use super::SchedulerKind;
-
-/// One live override.
-struct Entry {
-    /// The guard's id, unique on its thread.
-    id: u64,
-    kind: SchedulerKind,
-    workers: Option<usize>,
-}
+use crate::scoped::Scoped;
 
 thread_local! {
-    /// This thread's live overrides, oldest first.
-    static STACK: RefCell<Vec<Entry>> = const { RefCell::new(Vec::new()) };
-    /// The next guard id on this thread.
-    static NEXT_ID: Cell<u64> = const { Cell::new(0) };
+    /// This thread's live overrides (kind, workers), oldest first.
+    static STACK: Scoped<(SchedulerKind, Option<usize>)> = const { Scoped::new() };
 }
 
 /// Overrides the default scheduler on this thread until the returned guard is dropped: the
@@ -65,8 +55,7 @@ thread_local! {
 /// If `workers` is `Some(0)`.
 pub fn set(kind: SchedulerKind, workers: Option<usize>) -> ConfigGuard {
     assert!(workers != Some(0), "lazydag::config::set: the worker count must be positive, got 0");
-    let id = NEXT_ID.with(|next| next.replace(next.get() + 1));
-    STACK.with_borrow_mut(|stack| stack.push(Entry { id, kind, workers }));
+    let id = STACK.with(|stack| stack.push((kind, workers)));
     ConfigGuard { id, _not_send: PhantomData }
 }
 
@@ -102,16 +91,11 @@ impl Drop for ConfigGuard {
     fn drop(&mut self) {
         // `try_with`: during thread teardown the stack may already be gone, and then there is
         // nothing left to restore.
-        let _ = STACK.try_with(|stack| {
-            let mut stack = stack.borrow_mut();
-            if let Some(i) = stack.iter().rposition(|entry| entry.id == self.id) {
-                stack.remove(i);
-            }
-        });
+        let _ = STACK.try_with(|stack| stack.remove(self.id));
     }
 }
 
 /// The override in force on this thread: the kind, and the worker count if it sets one.
 pub(super) fn current() -> Option<(SchedulerKind, Option<usize>)> {
-    STACK.with_borrow(|stack| stack.last().map(|entry| (entry.kind, entry.workers)))
+    STACK.with(|stack| stack.with(|entries| entries.last().copied()))
 }
