@@ -168,7 +168,8 @@ impl Run {
             return None; // the compute is over: drop the value, wake no dependent
         }
         // An output task has a use beyond its dependents: the caller's request.
-        let is_output = view.uses(i) as usize > view.dependents(i).len();
+        let dependents = view.dependents(i);
+        let is_output = view.uses(i) as usize > dependents.len();
         let done = |this: &Self| {
             if is_output && this.outputs_left.fetch_sub(1, Ordering::AcqRel) == 1 {
                 this.finish(Ok(()));
@@ -179,7 +180,7 @@ impl Run {
         // it is carried straight into that dependent, run next on this thread. `waiting == 1`
         // seen with `Acquire` means every other input of `j` is stored and counted, so no other
         // thread will touch `j`'s count: this thread alone makes `j` ready.
-        if let [j] = *view.dependents(i)
+        if let [j] = *dependents
             && view.uses(i) == 1
             && self.waiting[j as usize].load(Ordering::Acquire) == 1
         {
@@ -190,7 +191,7 @@ impl Run {
 
         self.slots.store(i, value);
         let mut next: Option<u32> = None;
-        for &j in view.dependents(i) {
+        for &j in dependents {
             if self.waiting[j as usize].fetch_sub(1, Ordering::AcqRel) == 1 {
                 match next {
                     Some(first) if first < j => push(j),
