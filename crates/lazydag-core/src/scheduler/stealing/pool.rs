@@ -199,5 +199,9 @@ fn work(shared: &Shared, index: usize, deque: &Worker<Job>) {
                 shared.sleep.notify_one();
             }
         }
+        if run.is_over() {
+            // Let the finished compute's plan and graph go now, not when this worker idles.
+            current = None;
+        }
     }
 }

@@ -207,6 +207,11 @@ impl Run {
         next.map(|task| Next { task, carry: None })
     }
 
+    /// Whether the run has ended: all its outputs are done, or it was stopped.
+    pub(super) fn is_over(&self) -> bool {
+        self.stopped.load(Ordering::Relaxed) || self.outputs_left.load(Ordering::Relaxed) == 0
+    }
+
     /// Records the outcome; the first one wins. An error stops the run.
     pub(super) fn finish(&self, result: Result<(), Error>) {
         let mut outcome = lock(&self.outcome);
