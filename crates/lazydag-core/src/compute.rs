@@ -187,11 +187,18 @@ fn finished(plan: &Plan, scheduler: &str, started: Instant, error: Option<&Error
     }
 }
 
-/// Plans `roots` under `control` and checks the plan.
+/// Plans `roots` under `control`: collects, checks and optimizes (with the control's
+/// optimizer, else the configured one).
 fn planned(roots: &[crate::plan::TaskRef<'_>], control: &Control) -> Result<Plan, Error> {
-    let plan = Plan::with_control(roots, control);
-    plan.view().check()?;
-    Ok(plan)
+    let configured;
+    let optimizer = match &control.optimizer {
+        Some(optimizer) => optimizer,
+        None => {
+            configured = crate::config::optimizer()?;
+            &configured
+        }
+    };
+    Plan::with_control(roots, control, optimizer)
 }
 
 /// Checks that a scheduler returned one value per requested output.

@@ -13,6 +13,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use lazydag_optimize::Optimizer;
+
 use crate::callback::{Callback, Callbacks};
 
 /// Cancels computes from another thread. Clones share one flag; once cancelled, every compute
@@ -56,12 +58,16 @@ impl CancelToken {
 ///   own result (see [`compute_settled`](crate::compute_settled)).
 /// - **callbacks**: [`Callback`]s this compute (and no nested one) reports to, before the
 ///   global ones of [`callback::register`](crate::callback::register).
+/// - **optimizer**: the [`Optimizer`] for this compute, instead of the configured one (see
+///   [`config::optimizer`](crate::config::optimizer)); [`Optimizer::off`] runs the plan as
+///   collected.
 #[derive(Clone, Debug, Default)]
 pub struct Control {
     pub(crate) cancel: Option<CancelToken>,
     pub(crate) timeout: Option<Duration>,
     pub(crate) keep_going: bool,
     pub(crate) callbacks: Callbacks,
+    pub(crate) optimizer: Option<Optimizer>,
 }
 
 impl Control {
@@ -88,6 +94,23 @@ impl Control {
     #[must_use]
     pub fn keep_going(mut self, keep_going: bool) -> Self {
         self.keep_going = keep_going;
+        self
+    }
+
+    /// Optimizes this compute's plan with `optimizer` instead of the configured one.
+    ///
+    /// ```
+    /// use lazydag_core::{compute_with_control, delayed, Control, scheduler::Sync};
+    /// use lazydag_optimize::Optimizer;
+    /// let n = delayed(1).map(|x: i32| x + 1).map(|x: i32| x * 10);
+    /// let unfused = Control::new().optimize(Optimizer::off());
+    /// assert_eq!(compute_with_control(&n, &Sync, &unfused).unwrap(), 20);
+    /// let short = Control::new().optimize(Optimizer::new().max_chain(1));
+    /// assert_eq!(compute_with_control(&n, &Sync, &short).unwrap(), 20);
+    /// ```
+    #[must_use]
+    pub fn optimize(mut self, optimizer: Optimizer) -> Self {
+        self.optimizer = Some(optimizer);
         self
     }
 

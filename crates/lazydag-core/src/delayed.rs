@@ -164,6 +164,24 @@ impl<T: Send + 'static> Delayed<T> {
         crate::dot::to_dot(self)
     }
 
+    /// The graph that computes this value after the configured optimizer has run (see
+    /// [`to_dot_optimized`](crate::to_dot_optimized())): fused tasks drawn as filled 3-D boxes.
+    ///
+    /// ```
+    /// use lazydag_core::delayed;
+    /// fn inc(x: i32) -> i32 { x + 1 }
+    /// let dot = delayed!(inc(delayed!(inc(1)))).to_dot_optimized().unwrap();
+    /// # if std::env::var_os("LAZYDAG_OPTIMIZE").is_none() {
+    /// assert!(dot.contains("inc×2"));
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Config`] for an invalid optimizer setting; [`Error::NotClone`] as in a compute.
+    pub fn to_dot_optimized(&self) -> Result<String, Error> {
+        crate::dot::to_dot_optimized(self, &crate::config::optimizer()?)
+    }
+
     /// The graph that computes this value, as a petgraph DAG for inspection. Node weights
     /// describe tasks; edges point from a dependency to its dependent.
     ///
@@ -209,6 +227,34 @@ impl<T> Delayed<T> {
         T: Clone + Send + 'static,
     {
         self.node.set_cloner(cloner::<T>());
+        self
+    }
+
+    /// Marks the task cheap, like a function in Dask's `inline_functions(fast_functions=...)`:
+    /// the optimizer may evaluate it inside each consumer instead of scheduling it and storing
+    /// its value. With `k` consumers it then runs `k` times, so mark only cheap, pure tasks
+    /// (an index lookup, a field access). It stays a task of its own when it is a requested
+    /// output, when optimization is off, or when an input it would evaluate again is not
+    /// `Clone`.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use lazydag_core::{compute, delayed, Plan};
+    /// use lazydag_optimize::Optimizer;
+    /// let runs = Arc::new(AtomicUsize::new(0));
+    /// let counter = Arc::clone(&runs);
+    /// let table = delayed(vec![10, 20, 30]);
+    /// let first = table.map(move |t: Vec<i32>| { counter.fetch_add(1, Ordering::Relaxed); t[0] })
+    ///     .shared()
+    ///     .inline();
+    /// let (a, b) = compute((first.map(|x: i32| x + 1), first.map(|x: i32| x * 2))).unwrap();
+    /// assert_eq!((a, b), (11, 20));
+    /// assert_eq!(runs.load(Ordering::Relaxed), 2); // once inside each consumer
+    /// ```
+    #[must_use]
+    pub fn inline(self) -> Self {
+        self.node.mark_inline();
         self
     }
 

@@ -7,6 +7,9 @@
 
 use std::fmt::{self, Write as _};
 
+use lazydag_optimize::Optimizer;
+
+use crate::error::Error;
 use crate::outputs::Outputs;
 use crate::plan::{Plan, PlanView, TaskRef};
 
@@ -24,6 +27,32 @@ pub fn to_dot<O: Outputs>(outputs: O) -> String {
     let mut roots = Vec::new();
     outputs.roots(&mut roots);
     plan_to_dot(Plan::new(&roots).view())
+}
+
+/// The graph that computes `outputs` after `optimizer` has run: what the scheduler will run.
+/// A fused task is drawn as a 3-D box, filled, labelled Dask-style with the names of the tasks
+/// it runs (`load-clean-save`, repeated names counted: `inc×999`), and its tooltip lists every
+/// member's key.
+///
+/// ```
+/// use lazydag_core::{delayed, to_dot_optimized};
+/// use lazydag_optimize::Optimizer;
+/// fn inc(x: i32) -> i32 { x + 1 }
+/// fn double(x: i32) -> i32 { x * 2 }
+/// let out = delayed!(double(delayed!(inc(delayed!(inc(1))))));
+/// let dot = to_dot_optimized(&out, &Optimizer::default()).unwrap();
+/// assert!(dot.contains("label=\"inc×2-double\""));
+/// assert!(dot.contains("shape=box3d"));
+/// assert_eq!(dot.matches("->").count(), 0); // one task left
+/// ```
+///
+/// # Errors
+/// [`Error::NotClone`] when a value with several uses cannot be cloned (the compute would
+/// fail the same way).
+pub fn to_dot_optimized<O: Outputs>(outputs: O, optimizer: &Optimizer) -> Result<String, Error> {
+    let mut roots = Vec::new();
+    outputs.roots(&mut roots);
+    Ok(plan_to_dot(Plan::optimized(&roots, optimizer)?.view()))
 }
 
 /// Extra styling for [`to_dot_with`]: a fill colour and a tooltip note per task, both chosen
@@ -104,7 +133,10 @@ fn plan_to_dot_with(plan: &PlanView<'_>, style: &DotStyle<'_>) -> String {
     for (i, &output) in is_output.iter().enumerate() {
         let task = plan.task(i);
         let key = task.key();
-        let (label, shape) = if task.is_literal() {
+        let members = plan.members(i);
+        let (label, shape) = if members.len() > 1 {
+            (fused_label(&members), "box3d")
+        } else if task.is_literal() {
             (task.describe().unwrap_or_else(|| key.name().to_owned()), "box")
         } else {
             (key.name().to_owned(), "ellipse")
@@ -113,9 +145,13 @@ fn plan_to_dot_with(plan: &PlanView<'_>, style: &DotStyle<'_>) -> String {
         let n = plan.len();
         let fill = match style.fill.as_ref().and_then(|fill| fill(i, n, task)) {
             Some(colour) => format!(", style=filled, fillcolor=\"{}\"", escape(&colour)),
+            None if members.len() > 1 => ", style=filled, fillcolor=\"#dce6f7\"".to_owned(),
             None => String::new(),
         };
         let mut tooltip = format!("{key}: {}", task.output_type());
+        if members.len() > 1 {
+            tooltip.push_str(&fused_tooltip(&members));
+        }
         if let Some(note) = style.note.as_ref().and_then(|note| note(i, n, task)) {
             tooltip.push_str(", ");
             tooltip.push_str(&note);
@@ -133,6 +169,44 @@ fn plan_to_dot_with(plan: &PlanView<'_>, style: &DotStyle<'_>) -> String {
         }
     }
     out.push_str("}\n");
+    out
+}
+
+/// A fused task's label, like Dask's fused keys: member names joined by `-` (literals left
+/// out), a run of one name counted (`inc×999`), long lists cut in the middle.
+fn fused_label(members: &[TaskRef<'_>]) -> String {
+    let mut runs: Vec<(String, usize)> = Vec::new();
+    for task in members.iter().filter(|t| !t.is_literal()) {
+        let name = task.key().name().to_owned();
+        match runs.last_mut() {
+            Some((last, count)) if *last == name => *count += 1,
+            _ => runs.push((name, 1)),
+        }
+    }
+    let parts: Vec<String> = runs
+        .into_iter()
+        .map(|(name, count)| if count > 1 { format!("{name}×{count}") } else { name })
+        .collect();
+    if parts.len() > 6 {
+        let total: usize = members.iter().filter(|t| !t.is_literal()).count();
+        let head = parts[..3].join("-");
+        let tail = parts[parts.len() - 2..].join("-");
+        format!("{head}-…-{tail} ({total} tasks)")
+    } else {
+        parts.join("-")
+    }
+}
+
+/// The tooltip lines listing a fused task's members (the first 20).
+fn fused_tooltip(members: &[TaskRef<'_>]) -> String {
+    const SHOWN: usize = 20;
+    let mut out = format!(", fused from {} tasks:", members.len());
+    for task in members.iter().take(SHOWN) {
+        let _ = write!(out, " {}", task.key());
+    }
+    if members.len() > SHOWN {
+        let _ = write!(out, " … and {} more", members.len() - SHOWN);
+    }
     out
 }
 

@@ -51,7 +51,7 @@ pub use crate::compute::{
 };
 pub use crate::control::{CancelToken, Control};
 pub use crate::delayed::{Delayed, delayed, delayed_once};
-pub use crate::dot::{DotStyle, to_dot, to_dot_with};
+pub use crate::dot::{DotStyle, to_dot, to_dot_optimized, to_dot_with};
 pub use crate::error::Error;
 pub use crate::graph::{TaskInfo, graph};
 pub use crate::key::TaskKey;
@@ -60,3 +60,4 @@ pub use crate::plan::{Plan, PlanView, TaskRef};
 pub use crate::runtime::runtime;
 pub use crate::scheduler::Scheduler;
 pub use crate::value::Value;
+pub use lazydag_optimize::{OptimizeReport, Optimizer};

@@ -8,13 +8,13 @@
 //! - Dropping a node never recurses over graph depth: [`Drop`] unlinks uniquely owned
 //!   dependencies onto an explicit stack, so a 1,000,000-long chain drops in constant stack.
 
-use std::any::type_name;
+use std::any::{Any, type_name};
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::mem;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use smallvec::SmallVec;
@@ -42,9 +42,37 @@ pub(crate) trait Op: Send + Sync + 'static {
     /// Whether this node is a literal (a value held by the graph) rather than a function.
     fn is_literal(&self) -> bool;
 
-    /// Runs the operation. `inputs` holds one value per dependency, in order, and is drained.
+    /// Runs the operation. `inputs[from..]` holds one value per dependency, in order, and is
+    /// drained (values before `from` are left alone: a fused program keeps its stack there).
     /// A literal ignores `inputs` and produces its value, cloning it with `cloner` when it can.
-    fn run(&self, inputs: &mut Vec<Value>, cloner: Option<Cloner>) -> Result<Value, Failure>;
+    fn run(
+        &self,
+        inputs: &mut Vec<Value>,
+        from: usize,
+        cloner: Option<Cloner>,
+    ) -> Result<Value, Failure>;
+
+    /// Whether the op is a one-input function that can run on a [`Carrier`]: fused chains of
+    /// such ops hand values from one to the next without boxing each one.
+    fn carries(&self) -> bool {
+        false
+    }
+
+    /// Wraps this op's input for a carried run (only called when [`carries`](Op::carries)).
+    fn carry_in(&self, _input: Value) -> Carrier {
+        unreachable!("carry_in on an op that does not carry")
+    }
+
+    /// Runs on the carried input and leaves the output in `carry`, reusing its allocation when
+    /// the input and output types are the same (only called when [`carries`](Op::carries)).
+    fn run_carried(&self, _carry: &mut Carrier) -> Result<(), Failure> {
+        unreachable!("run_carried on an op that does not carry")
+    }
+
+    /// Unwraps this op's carried output (only called when [`carries`](Op::carries)).
+    fn carry_out(&self, _carry: Carrier) -> Value {
+        unreachable!("carry_out on an op that does not carry")
+    }
 
     /// The Rust type of the value this node produces.
     fn output_type(&self) -> &'static str;
@@ -59,11 +87,15 @@ pub(crate) trait Op: Send + Sync + 'static {
         false
     }
 
-    /// Starts an async task on `inputs` (drained); `None` for other ops.
-    fn start(&self, _inputs: &mut Vec<Value>) -> Option<TaskFuture> {
+    /// Starts an async task on `inputs[from..]` (drained); `None` for other ops.
+    fn start(&self, _inputs: &mut Vec<Value>, _from: usize) -> Option<TaskFuture> {
         None
     }
 }
+
+/// A value on its way through a fused chain: a box holding `Option<T>`, so that the next op
+/// can take the `T` out and put its own output back in the same allocation.
+pub(crate) type Carrier = Box<dyn Any + Send>;
 
 /// The future of a running async task.
 pub(crate) type TaskFuture = Pin<Box<dyn Future<Output = Result<Value, Failure>> + Send>>;
@@ -74,6 +106,8 @@ pub(crate) struct Node<O: ?Sized = dyn Op> {
     name: Mutex<Name>,
     pub(crate) deps: Deps,
     cloner: OnceLock<Cloner>,
+    /// Marked cheap with `.inline()`: the optimizer may evaluate it inside each consumer.
+    inline: AtomicBool,
     /// Scratch for the collector that holds the visit lock: see `plan::Visits`.
     pub(crate) visit: Visit,
     pub(crate) op: O,
@@ -99,6 +133,7 @@ impl<O: Op> Node<O> {
             name: Mutex::new(name),
             deps,
             cloner: OnceLock::new(),
+            inline: AtomicBool::new(false),
             visit: Visit::default(),
             op,
         })
@@ -128,6 +163,18 @@ impl Node {
         if self.cloner.get().is_none() {
             let _ = self.cloner.set(cloner);
         }
+    }
+
+    /// Marks the node cheap: the optimizer may evaluate it inside each consumer.
+    pub(crate) fn mark_inline(&self) {
+        // Relaxed: a lone flag that publishes nothing else; a compute started after the
+        // marking thread synchronized with it (e.g. by handing over the handle) sees it.
+        self.inline.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether the node is marked cheap (see [`mark_inline`](Node::mark_inline)).
+    pub(crate) fn is_inline(&self) -> bool {
+        self.inline.load(Ordering::Relaxed)
     }
 
     /// The node's address, its identity within one process.
@@ -177,7 +224,7 @@ impl<T: Send + 'static> Op for Literal<T> {
         true
     }
 
-    fn run(&self, _inputs: &mut Vec<Value>, cloner: Option<Cloner>) -> Result<Value, Failure> {
+    fn run(&self, _: &mut Vec<Value>, _: usize, cloner: Option<Cloner>) -> Result<Value, Failure> {
         let mut slot = self.value.lock().unwrap_or_else(|poison| poison.into_inner());
         match (cloner, slot.as_ref()) {
             (Some(clone), Some(value)) => Ok(clone(value)),
@@ -213,8 +260,13 @@ impl<T: Send + 'static> Op for Gather<T> {
         false
     }
 
-    fn run(&self, inputs: &mut Vec<Value>, _: Option<Cloner>) -> Result<Value, Failure> {
-        Ok(Value::new(inputs.drain(..).map(Value::take::<T>).collect::<Vec<T>>()))
+    fn run(
+        &self,
+        inputs: &mut Vec<Value>,
+        from: usize,
+        _: Option<Cloner>,
+    ) -> Result<Value, Failure> {
+        Ok(Value::new(inputs.drain(from..).map(Value::take::<T>).collect::<Vec<T>>()))
     }
 
     fn output_type(&self) -> &'static str {
@@ -236,6 +288,29 @@ pub(crate) trait Settle<R>: 'static {
     fn settle(returned: R) -> Result<Value, Failure>;
     /// The Rust type of the task's value.
     fn output_type() -> &'static str;
+    /// Leaves the task's result in `carry` as an `Option`, reusing the box when it already
+    /// holds an `Option` of the result's type.
+    fn settle_carried(returned: R, carry: &mut Carrier) -> Result<(), Failure>;
+    /// Takes the result back out of a carrier filled by [`settle_carried`](Settle::settle_carried).
+    fn carry_out(carry: Carrier) -> Value;
+}
+
+/// Puts `value` into `carry`, in place when the box already holds an `Option<T>`.
+fn put_carried<T: Send + 'static>(value: T, carry: &mut Carrier) {
+    match carry.downcast_mut::<Option<T>>() {
+        Some(slot) => *slot = Some(value),
+        None => *carry = Box::new(Some(value)),
+    }
+}
+
+/// Takes the `T` out of a carrier.
+fn take_carried<T: Send + 'static>(carry: &mut Carrier) -> T {
+    match carry.downcast_mut::<Option<T>>().and_then(Option::take) {
+        Some(value) => value,
+        None => {
+            panic!("fused task input is not a `{}`: a fused chain is miswired", type_name::<T>())
+        }
+    }
 }
 
 impl<R: Send + 'static> Settle<R> for Plain {
@@ -245,6 +320,15 @@ impl<R: Send + 'static> Settle<R> for Plain {
 
     fn output_type() -> &'static str {
         type_name::<R>()
+    }
+
+    fn settle_carried(returned: R, carry: &mut Carrier) -> Result<(), Failure> {
+        put_carried(returned, carry);
+        Ok(())
+    }
+
+    fn carry_out(mut carry: Carrier) -> Value {
+        Value::new(take_carried::<R>(&mut carry))
     }
 }
 
@@ -259,6 +343,20 @@ where
 
     fn output_type() -> &'static str {
         type_name::<T>()
+    }
+
+    fn settle_carried(returned: Result<T, E>, carry: &mut Carrier) -> Result<(), Failure> {
+        match returned {
+            Ok(value) => {
+                put_carried(value, carry);
+                Ok(())
+            }
+            Err(err) => Err(Failure::Err(Box::new(err))),
+        }
+    }
+
+    fn carry_out(mut carry: Carrier) -> Value {
+        Value::new(take_carried::<T>(&mut carry))
     }
 }
 
@@ -289,9 +387,9 @@ impl<F, Args, Mode> AsyncTask<F, Args, Mode> {
 
 /// Takes one input of each argument type, in order, from a task's inputs.
 macro_rules! take_inputs {
-    ($inputs:expr, $($arg:ident),*) => {
+    ($inputs:expr, $from:expr, $($arg:ident),*) => {
         #[allow(unused_mut, unused_variables)]
-        let mut inputs = $inputs.drain(..);
+        let mut inputs = $inputs.drain($from..);
         $(let $arg = inputs.next().expect("one input per dependency").take::<$arg>();)*
         drop(inputs);
     };
@@ -299,6 +397,29 @@ macro_rules! take_inputs {
 
 macro_rules! task_arity {
     ($($arg:ident),*) => {
+        task_arity!(@ops [$($arg),*] {});
+    };
+    (@carry $arg:ident) => {
+        task_arity!(@ops [$arg] {
+            fn carries(&self) -> bool {
+                true
+            }
+
+            fn carry_in(&self, input: Value) -> Carrier {
+                Box::new(Some(input.take::<$arg>()))
+            }
+
+            fn run_carried(&self, carry: &mut Carrier) -> Result<(), Failure> {
+                let input = take_carried::<$arg>(carry);
+                Mode::settle_carried((self.f)(input), carry)
+            }
+
+            fn carry_out(&self, carry: Carrier) -> Value {
+                Mode::carry_out(carry)
+            }
+        });
+    };
+    (@ops [$($arg:ident),*] { $($carry:tt)* }) => {
         impl<Fun, Ret, Mode, $($arg),*> Op for Task<Fun, ($($arg,)*), Mode>
         where
             Fun: Fn($($arg),*) -> Ret + Send + Sync + 'static,
@@ -310,14 +431,21 @@ macro_rules! task_arity {
             }
 
             #[allow(non_snake_case)]
-            fn run(&self, inputs: &mut Vec<Value>, _: Option<Cloner>) -> Result<Value, Failure> {
-                take_inputs!(inputs, $($arg),*);
+            fn run(
+                &self,
+                inputs: &mut Vec<Value>,
+                from: usize,
+                _: Option<Cloner>,
+            ) -> Result<Value, Failure> {
+                take_inputs!(inputs, from, $($arg),*);
                 Mode::settle((self.f)($($arg),*))
             }
 
             fn output_type(&self) -> &'static str {
                 Mode::output_type()
             }
+
+            $($carry)*
         }
 
         impl<Fun, Fut, Mode, $($arg),*> Op for AsyncTask<Fun, ($($arg,)*), Mode>
@@ -335,14 +463,19 @@ macro_rules! task_arity {
                 true
             }
 
-            fn run(&self, inputs: &mut Vec<Value>, _: Option<Cloner>) -> Result<Value, Failure> {
-                let future = self.start(inputs).expect("an async op starts a future");
+            fn run(
+                &self,
+                inputs: &mut Vec<Value>,
+                from: usize,
+                _: Option<Cloner>,
+            ) -> Result<Value, Failure> {
+                let future = self.start(inputs, from).expect("an async op starts a future");
                 crate::runtime::block_on(future)
             }
 
             #[allow(non_snake_case)]
-            fn start(&self, inputs: &mut Vec<Value>) -> Option<TaskFuture> {
-                take_inputs!(inputs, $($arg),*);
+            fn start(&self, inputs: &mut Vec<Value>, from: usize) -> Option<TaskFuture> {
+                take_inputs!(inputs, from, $($arg),*);
                 let future = (self.f)($($arg),*);
                 Some(Box::pin(async move { Mode::settle(future.await) }))
             }
@@ -355,7 +488,7 @@ macro_rules! task_arity {
 }
 
 task_arity!();
-task_arity!(A1);
+task_arity!(@carry A1);
 task_arity!(A1, A2);
 task_arity!(A1, A2, A3);
 task_arity!(A1, A2, A3, A4);

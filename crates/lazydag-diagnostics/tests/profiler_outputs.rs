@@ -4,7 +4,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use lazydag::scheduler::{Scheduler, Sync, Threaded, WorkStealing};
-use lazydag::{Control, Delayed, compute_with_control, delayed};
+use lazydag::{Control, Delayed, Optimizer, compute_with_control, delayed};
 use lazydag_diagnostics::Profiler;
 
 fn inc(x: u64) -> u64 {
@@ -42,7 +42,8 @@ fn graph(n: u64) -> (Delayed<u64>, Vec<String>) {
 fn profiled(scheduler: &dyn Scheduler) -> (Arc<Profiler>, Vec<String>) {
     let (out, keys) = graph(200);
     let profiler = Arc::new(Profiler::new());
-    let control = Control::new().callback(profiler.clone());
+    // Unoptimized, so that every recorded task is a scheduled task with its own record.
+    let control = Control::new().callback(profiler.clone()).optimize(Optimizer::off());
     compute_with_control(&out, scheduler, &control).unwrap();
     (profiler, keys)
 }
@@ -108,4 +109,20 @@ fn durations_cover_every_record() {
     assert_eq!(profiler.durations().len(), profiler.records().len());
     profiler.clear();
     assert!(profiler.records().is_empty());
+}
+
+#[test]
+fn an_optimized_compute_records_each_fused_task_once_under_its_root_key() {
+    let (out, keys) = graph(200);
+    let profiler = Arc::new(Profiler::new());
+    let control = Control::new().callback(profiler.clone()).optimize(Optimizer::default());
+    compute_with_control(&out, &Sync, &control).unwrap();
+    let plan = lazydag::Plan::optimized(&[out.task()], &Optimizer::default()).unwrap();
+    let plan = plan.view();
+    let records = profiler.records();
+    assert_eq!(records.len(), plan.len(), "one record per scheduled task");
+    assert!(plan.len() < keys.len(), "the renamed map fuses into its add");
+    for record in &records {
+        assert!(keys.contains(&record.key.to_string()), "{} is a recorded task", record.key);
+    }
 }

@@ -107,7 +107,9 @@ pub enum Refused {
     #[error("task {0} has other tasks fused into it")]
     HasMembers(usize),
     /// Inlining would use this input more often, and its type is not known to be `Clone`.
-    #[error("task {task} would be evaluated in {consumers} consumers, but its input {input} cannot be cloned")]
+    #[error(
+        "task {task} would be evaluated in {consumers} consumers, but its input {input} cannot be cloned"
+    )]
     NotClonable {
         /// The task.
         task: usize,

@@ -36,8 +36,17 @@ pub use lazydag_core::{
     Plan, PlanSummary, PlanView, Scheduler, TaskEvent, TaskInfo, TaskKey, TaskRef, Value, Worker,
     compute, compute_all, compute_async, compute_async_with_control, compute_settled, compute_with,
     compute_with_control, delayed, delayed_async, delayed_once, graph, runtime, to_dot,
-    to_dot_with, try_delayed, try_delayed_async,
+    to_dot_optimized, to_dot_with, try_delayed, try_delayed_async,
 };
+pub use lazydag_optimize::{OptimizeReport, Optimizer};
+
+pub mod optimize {
+    //! The optimizer: culling, linear and reduction fusion, inlining, and the [`Pass`] trait
+    //! for your own passes. [`compute`](crate::compute()) runs the configured [`Optimizer`]
+    //! (see [`config::optimizer`](crate::config::optimizer)); pass another per call with
+    //! [`Control::optimize`](crate::Control::optimize).
+    pub use lazydag_optimize::*;
+}
 
 /// The DAG library lazydag uses for inspection graphs ([`graph`], [`Delayed::graph`]).
 pub use petgraph;

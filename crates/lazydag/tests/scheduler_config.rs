@@ -174,7 +174,7 @@ fn bad_worker_counts_in_env_are_errors() {
 fn bad_files_are_errors_naming_the_file() {
     for (text, expected) in [
         ("scheduler = [", "is not valid"),
-        ("workers = 4", "unknown field `workers`, expected `scheduler` or `num-workers`"),
+        ("workers = 4", "unknown field `workers`, expected one of `scheduler`, `num-workers`"),
     ] {
         let dir = Scratch::with_file(text);
         let report = child(&dir.0, &[]);

@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use lazydag::prelude::*;
 use lazydag::scheduler::Sync;
+use lazydag::{Control, Optimizer, compute_with_control};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id};
 use tracing_subscriber::layer::{Context, SubscriberExt as _};
@@ -40,8 +41,9 @@ fn compute_and_task_spans_reach_a_subscriber() {
     let subscriber = Registry::default().with(spans.clone());
     let a = delayed!(inc(1)).name("first");
     let b = delayed!(inc(a));
+    let unoptimized = Control::new().optimize(Optimizer::off());
     tracing::subscriber::with_default(subscriber, || {
-        assert_eq!(b.compute_with(&Sync).unwrap(), 3);
+        assert_eq!(compute_with_control(&b, &Sync, &unoptimized).unwrap(), 3);
     });
     let spans = spans.0.lock().unwrap();
     assert_eq!(spans.iter().filter(|s| s.starts_with("compute")).count(), 1, "{spans:?}");
@@ -50,4 +52,21 @@ fn compute_and_task_spans_reach_a_subscriber() {
     assert_eq!(tasks.len(), 3, "two tasks and a literal: {spans:?}");
     assert!(tasks.iter().any(|s| s.contains("key=first-")), "{tasks:?}");
     assert!(tasks.iter().all(|s| s.contains("worker=thread-")), "{tasks:?}");
+}
+
+#[test]
+fn a_fused_chain_is_one_task_span_naming_its_root() {
+    let spans = Spans::default();
+    let subscriber = Registry::default().with(spans.clone());
+    let a = delayed!(inc(1)).name("first");
+    let b = delayed!(inc(a)).name("second");
+    tracing::subscriber::with_default(subscriber, || {
+        let control = Control::new().optimize(Optimizer::default());
+        assert_eq!(compute_with_control(&b, &Sync, &control).unwrap(), 3);
+    });
+    let spans = spans.0.lock().unwrap();
+    assert!(spans[0].starts_with("compute") && spans[0].contains("tasks=1"), "{spans:?}");
+    let tasks: Vec<_> = spans.iter().filter(|s| s.starts_with("task")).collect();
+    assert_eq!(tasks.len(), 1, "literal, first and second run as one task: {spans:?}");
+    assert!(tasks[0].contains("key=second-") && tasks[0].contains("fused=3"), "{tasks:?}");
 }

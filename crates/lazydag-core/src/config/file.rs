@@ -23,12 +23,15 @@ use super::kind::workers_error;
 use super::{ENV_CONFIG, FILE_NAME, SchedulerKind};
 use crate::error::Error;
 
-/// The settings of a config file (`lazydag.toml`). Both keys are optional; no other key is
+/// The settings of a config file (`lazydag.toml`). Every key is optional; no other key is
 /// allowed.
 ///
 /// ```toml
 /// scheduler = "threads"   # sync | threads | work-stealing | async
 /// num-workers = 4         # a positive integer
+/// optimize = true         # false runs plans as collected (no fusion, no inlining)
+/// max-fused-chain = 1000  # a positive integer: cut fused chains this long
+/// fuse-reductions = 32    # a positive integer: fuse reduction trees of up to this many tasks
 /// ```
 ///
 /// ```
@@ -44,6 +47,9 @@ pub struct Config {
     scheduler: Option<SchedulerKind>,
     #[serde(default, deserialize_with = "positive")]
     num_workers: Option<usize>,
+    optimize: Option<bool>,
+    max_fused_chain: Option<i64>,
+    fuse_reductions: Option<i64>,
 }
 
 impl Config {
@@ -61,8 +67,23 @@ impl Config {
     /// [`Error::Config`] for malformed TOML, an unknown key, an unknown scheduler name or a
     /// worker count that is not a positive integer.
     pub fn from_toml_str(s: &str) -> Result<Config, Error> {
-        toml::from_str(s)
-            .map_err(|err| Error::Config { message: format!("config TOML is not valid: {err}") })
+        let config: Config = toml::from_str(s)
+            .map_err(|err| Error::Config { message: format!("config TOML is not valid: {err}") })?;
+        config.validated("config TOML")
+    }
+
+    /// Checks the optimizer settings, which serde leaves as plain integers.
+    fn validated(self, source: &str) -> Result<Config, Error> {
+        for (key, value) in
+            [("max-fused-chain", self.max_fused_chain), ("fuse-reductions", self.fuse_reductions)]
+        {
+            if let Some(n) = value.filter(|&n| n <= 0) {
+                return Err(Error::Config {
+                    message: format!("{source}: {key} must be a positive integer, got `{n}`"),
+                });
+            }
+        }
+        Ok(self)
     }
 
     /// Reads and parses a config file (uncached: every call reads the file).
@@ -81,9 +102,10 @@ impl Config {
         let text = std::fs::read_to_string(path).map_err(|err| Error::Config {
             message: format!("cannot read config file `{}`: {err}", path.display()),
         })?;
-        toml::from_str(&text).map_err(|err| Error::Config {
+        let config: Config = toml::from_str(&text).map_err(|err| Error::Config {
             message: format!("config file `{}` is not valid: {err}", path.display()),
-        })
+        })?;
+        config.validated(&format!("config file `{}`", path.display()))
     }
 
     /// The `scheduler` key, if set.
@@ -106,6 +128,38 @@ impl Config {
     /// ```
     pub fn num_workers(&self) -> Option<usize> {
         self.num_workers
+    }
+
+    /// The `optimize` key, if set.
+    ///
+    /// ```
+    /// use lazydag_core::config::Config;
+    /// assert_eq!(Config::from_toml_str("optimize = false").unwrap().optimize(), Some(false));
+    /// ```
+    pub fn optimize(&self) -> Option<bool> {
+        self.optimize
+    }
+
+    /// The `max-fused-chain` key, if set; never `Some(0)`.
+    ///
+    /// ```
+    /// use lazydag_core::config::Config;
+    /// assert_eq!(Config::from_toml_str("max-fused-chain = 64").unwrap().max_fused_chain(), Some(64));
+    /// let err = Config::from_toml_str("max-fused-chain = 0").unwrap_err();
+    /// assert!(err.to_string().contains("max-fused-chain must be a positive integer, got `0`"));
+    /// ```
+    pub fn max_fused_chain(&self) -> Option<usize> {
+        self.max_fused_chain.map(|n| n as usize)
+    }
+
+    /// The `fuse-reductions` key, if set; never `Some(0)`.
+    ///
+    /// ```
+    /// use lazydag_core::config::Config;
+    /// assert_eq!(Config::from_toml_str("fuse-reductions = 32").unwrap().fuse_reductions(), Some(32));
+    /// ```
+    pub fn fuse_reductions(&self) -> Option<usize> {
+        self.fuse_reductions.map(|n| n as usize)
     }
 }
 

@@ -62,6 +62,8 @@ use std::num::NonZeroUsize;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
+use lazydag_optimize::Optimizer;
+
 use self::kind::parse_workers;
 use crate::error::Error;
 use crate::scheduler::Scheduler;
@@ -88,6 +90,14 @@ pub const ENV_NUM_WORKERS: &str = "LAZYDAG_NUM_WORKERS";
 /// ```
 pub const ENV_CONFIG: &str = "LAZYDAG_CONFIG";
 
+/// The environment variable that turns the optimizer on or off: `on`/`off` (also
+/// `true`/`false`, `1`/`0`, `yes`/`no`).
+///
+/// ```
+/// assert_eq!(lazydag_core::config::ENV_OPTIMIZE, "LAZYDAG_OPTIMIZE");
+/// ```
+pub const ENV_OPTIMIZE: &str = "LAZYDAG_OPTIMIZE";
+
 /// The config file looked for in the working directory when `LAZYDAG_CONFIG` is unset.
 ///
 /// ```
@@ -112,6 +122,53 @@ pub fn current() -> Result<(SchedulerKind, usize), Error> {
     // directory and is simply not found.
     let cwd = std::env::current_dir().unwrap_or_default();
     resolve_from(|name| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned()), &cwd)
+}
+
+/// The [`Optimizer`] [`compute`](crate::compute()) uses when its [`Control`](crate::Control)
+/// names none: the default pipeline, turned off by `LAZYDAG_OPTIMIZE=off` (which beats the
+/// file) or `optimize = false` in the config file, and tuned by the file's `max-fused-chain`
+/// and `fuse-reductions`.
+///
+/// ```
+/// let optimizer = lazydag_core::config::optimizer().unwrap();
+/// # if std::env::var_os("LAZYDAG_OPTIMIZE").is_none() {
+/// assert!(optimizer.is_enabled() && optimizer.fuses());
+/// # }
+/// ```
+///
+/// # Errors
+/// [`Error::Config`] for a bad `LAZYDAG_OPTIMIZE` value (naming the valid ones) or an invalid
+/// config file.
+pub fn optimizer() -> Result<Optimizer, Error> {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    optimizer_from(|name| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned()), &cwd)
+}
+
+/// [`optimizer`] with `env` as the environment and `cwd` as the working directory.
+pub(crate) fn optimizer_from(
+    env: impl Fn(&str) -> Option<String>,
+    cwd: &Path,
+) -> Result<Optimizer, Error> {
+    let var = |name: &str| env(name).filter(|value| !value.trim().is_empty());
+    let enabled = match var(ENV_OPTIMIZE) {
+        None => None,
+        Some(value) => Some(match value.trim().to_ascii_lowercase().as_str() {
+            "on" | "true" | "1" | "yes" => true,
+            "off" | "false" | "0" | "no" => false,
+            _ => {
+                return Err(Error::Config {
+                    message: format!(
+                        "{ENV_OPTIMIZE} must be on or off, got `{value}` (valid values: on, off, true, false, 1, 0, yes, no)"
+                    ),
+                });
+            }
+        }),
+    };
+    let file = file::find(var(ENV_CONFIG), cwd)?.unwrap_or_default();
+    Ok(Optimizer::default()
+        .enabled(enabled.or(file.optimize()).unwrap_or(true))
+        .max_chain(file.max_fused_chain().unwrap_or(usize::MAX))
+        .fuse_reductions(file.fuse_reductions()))
 }
 
 /// The scheduler configured for this thread right now, from the process-wide cache.

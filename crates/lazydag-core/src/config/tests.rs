@@ -186,11 +186,16 @@ fn bad_worker_counts_are_errors() {
 fn bad_files_are_errors_naming_the_file() {
     let cases = [
         ("scheduler = ", "is not valid"),
-        ("num_workers = 4", "unknown field `num_workers`, expected `scheduler` or `num-workers`"),
+        (
+            "num_workers = 4",
+            "unknown field `num_workers`, expected one of `scheduler`, `num-workers`",
+        ),
         ("scheduler = \"thread\"", "unknown scheduler `thread`; valid values: sync, threads"),
         ("num-workers = 0", "num-workers must be a positive integer, got `0`"),
         ("num-workers = -2", "num-workers must be a positive integer, got `-2`"),
         ("num-workers = \"4\"", "expected a positive integer"),
+        ("max-fused-chain = 0", "max-fused-chain must be a positive integer, got `0`"),
+        ("optimize = \"yes\"", "invalid type: string \"yes\", expected a boolean"),
     ];
     for (text, expected) in cases {
         let dir = Scratch::new();
@@ -265,4 +270,21 @@ fn kinds_parse_and_display_canonically() {
         "invalid lazydag configuration: unknown scheduler ``; valid values: sync, threads, \
          work-stealing, async"
     );
+}
+
+#[test]
+fn optimizer_follows_env_then_file() {
+    let dir = Scratch::new();
+    dir.write(FILE_NAME, "optimize = false\nmax-fused-chain = 8\nfuse-reductions = 16");
+    let from_file = super::optimizer_from(env(&[]), dir.path()).unwrap();
+    assert!(!from_file.is_enabled());
+    assert_eq!((from_file.chain_limit(), from_file.reduction_width()), (8, Some(16)));
+    let env_wins = super::optimizer_from(env(&[("LAZYDAG_OPTIMIZE", "on")]), dir.path()).unwrap();
+    assert!(env_wins.is_enabled());
+    let empty = Scratch::new();
+    assert!(super::optimizer_from(env(&[]), empty.path()).unwrap().is_enabled());
+    let bad = super::optimizer_from(env(&[("LAZYDAG_OPTIMIZE", "maybe")]), empty.path());
+    let message = bad.unwrap_err().to_string();
+    assert!(message.contains("LAZYDAG_OPTIMIZE must be on or off, got `maybe`"), "{message}");
+    assert!(message.contains("valid values: on, off"), "{message}");
 }

@@ -110,6 +110,9 @@ impl<'g> Collector<'g> {
                 outputs: Vec::new(),
                 dependents: OnceLock::new(),
                 stop: Stop::default(),
+                program_start: Vec::new(),
+                program: Vec::new(),
+                report: None,
             },
             pending: Vec::new(),
         }

@@ -11,6 +11,8 @@
 //! Schedulers use the index as the task's static priority (smaller runs first).
 
 mod collect;
+mod optimize;
+mod program;
 
 use std::fmt;
 use std::future::Future;
@@ -20,7 +22,10 @@ use std::time::{Duration, Instant};
 
 use futures::FutureExt as _;
 
+use lazydag_optimize::{OptimizeReport, Optimizer};
+
 use self::collect::Collector;
+use self::program::{Instr, exec};
 
 use crate::callback::{Hooks, TaskEvent, Worker};
 use crate::control::{CancelToken, Control};
@@ -103,23 +108,68 @@ impl Plan {
     /// # Panics
     /// If the outputs need 2^32 tasks or more.
     pub fn new(outputs: &[TaskRef<'_>]) -> Plan {
-        Plan::collect(outputs, &Control::default(), false)
-    }
-
-    /// Plans `outputs` for a compute, under the caller's options: a timeout starts counting
-    /// now, and the compute's callbacks are resolved (those of `control`, then global ones).
-    pub(crate) fn with_control(outputs: &[TaskRef<'_>], control: &Control) -> Plan {
-        Plan::collect(outputs, control, true)
-    }
-
-    /// Plans `outputs`; `callbacks` says whether tasks report to callbacks ([`Plan::new`],
-    /// used by inspection and hand-written schedulers, has none: only computes report).
-    fn collect(outputs: &[TaskRef<'_>], control: &Control, callbacks: bool) -> Plan {
         let owner: Vec<Arc<Node>> = outputs.iter().map(|task| Arc::clone(task.0)).collect();
         Plan(Arc::new(PlanCell::new(owner, |roots| {
             let roots: Vec<TaskRef<'_>> = roots.iter().map(TaskRef).collect();
-            Collector::new().run(&roots).with_control(control, callbacks)
+            Collector::new().run(&roots)
         })))
+    }
+
+    /// Plans the tasks needed to compute `outputs` and optimizes the plan with `optimizer`
+    /// (fused chains become one task each; see [`PlanView::members`] and
+    /// [`PlanView::report`]).
+    ///
+    /// ```
+    /// use lazydag_core::{delayed, Plan};
+    /// use lazydag_optimize::Optimizer;
+    /// fn inc(x: i32) -> i32 { x + 1 }
+    /// let tip = delayed!(inc(delayed!(inc(delayed!(inc(0))))));
+    /// let plan = Plan::optimized(&[tip.task()], &Optimizer::default()).unwrap();
+    /// assert_eq!(plan.view().len(), 1); // one task runs the literal and three incs
+    /// assert_eq!(plan.view().members(0).len(), 4);
+    /// assert_eq!(plan.view().report().unwrap().fused, 2);
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::NotClone`] when a value with several uses cannot be cloned.
+    pub fn optimized(outputs: &[TaskRef<'_>], optimizer: &Optimizer) -> Result<Plan, Error> {
+        Plan::build(outputs, &Control::default(), false, optimizer)
+    }
+
+    /// Plans `outputs` for a compute, under the caller's options: the plan is checked and
+    /// optimized, a timeout starts counting now, and the compute's callbacks are resolved
+    /// (those of `control`, then global ones).
+    pub(crate) fn with_control(
+        outputs: &[TaskRef<'_>],
+        control: &Control,
+        optimizer: &Optimizer,
+    ) -> Result<Plan, Error> {
+        Plan::build(outputs, control, true, optimizer)
+    }
+
+    /// Collects, checks and optimizes; `callbacks` says whether tasks report to callbacks
+    /// (only computes report).
+    fn build(
+        outputs: &[TaskRef<'_>],
+        control: &Control,
+        callbacks: bool,
+        optimizer: &Optimizer,
+    ) -> Result<Plan, Error> {
+        let owner: Vec<Arc<Node>> = outputs.iter().map(|task| Arc::clone(task.0)).collect();
+        let cell = PlanCell::try_new(owner, |roots| {
+            let roots: Vec<TaskRef<'_>> = roots.iter().map(TaskRef).collect();
+            let plan = Collector::new().run(&roots);
+            plan.check()?;
+            let plan = if optimizer.is_enabled() {
+                let plan = optimize::optimize(plan, optimizer);
+                plan.check()?;
+                plan
+            } else {
+                plan
+            };
+            Ok::<_, Error>(plan.with_control(control, callbacks))
+        })?;
+        Ok(Plan(Arc::new(cell)))
     }
 
     /// The plan's tasks, edges and operations.
@@ -175,6 +225,12 @@ pub struct PlanView<'g> {
     outputs: Vec<u32>,
     dependents: OnceLock<(Vec<u32>, Vec<u32>)>,
     stop: Stop,
+    /// Fused tasks' programs: task `i`'s is `program[program_start[i]..program_start[i + 1]]`,
+    /// empty for a task that runs alone. Both are empty in a plan that was not optimized.
+    program_start: Vec<u32>,
+    program: Vec<Instr<'g>>,
+    /// What the optimizer did, when the plan was optimized.
+    report: Option<OptimizeReport>,
 }
 
 /// The caller's [`Control`], resolved when the compute starts.
@@ -323,16 +379,71 @@ impl<'g> PlanView<'g> {
         self.run_now(i, inputs)
     }
 
+    /// The program of fused task `i`, if it is one.
+    #[inline]
+    fn program(&self, i: usize) -> Option<&[Instr<'g>]> {
+        let start = *self.program_start.get(i)? as usize;
+        let end = self.program_start[i + 1] as usize;
+        (start < end).then(|| &self.program[start..end])
+    }
+
+    /// Every recorded task that task `i` runs, in the order it runs them: the task itself
+    /// alone, or for a fused task its members and inlined literals, ending with task `i`.
+    pub fn members(&self, i: usize) -> Vec<TaskRef<'g>> {
+        match self.program(i) {
+            None => vec![self.task(i)],
+            Some(program) => program.iter().filter_map(|s| s.node()).map(TaskRef).collect(),
+        }
+    }
+
+    /// What the optimizer did to this plan (`None` when it was not optimized).
+    pub fn report(&self) -> Option<OptimizeReport> {
+        self.report
+    }
+
     /// Runs task `i` (no callbacks), in a trace span named by its key and worker.
     #[inline]
     fn run_now(&self, i: usize, inputs: &mut Vec<Value>) -> Result<Value, Error> {
+        if let Some(program) = self.program(i) {
+            return self.run_program(i, program, inputs);
+        }
         let node = self.tasks[i];
         let cloner = if self.literal[i] { node.cloner() } else { None };
         let _span =
             tracing::trace_span!("task", key = %node.key(), worker = %Worker::current()).entered();
-        let outcome = catch_unwind(AssertUnwindSafe(|| node.op.run(inputs, cloner)));
+        let outcome = catch_unwind(AssertUnwindSafe(|| node.op.run(inputs, 0, cloner)));
         inputs.clear();
         self.settle(node, outcome)
+    }
+
+    /// Runs fused task `i`'s program. A failure or panic names the member that caused it.
+    fn run_program(
+        &self,
+        i: usize,
+        program: &[Instr<'g>],
+        inputs: &mut Vec<Value>,
+    ) -> Result<Value, Error> {
+        let node = self.tasks[i];
+        let _span = tracing::trace_span!(
+            "task",
+            key = %node.key(),
+            worker = %Worker::current(),
+            fused = program.len()
+        )
+        .entered();
+        let mut current = None;
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            let mut stack = exec(program, inputs, &mut current)?;
+            Ok(stack.pop().expect("a program leaves its root's value"))
+        }));
+        inputs.clear();
+        match outcome {
+            Ok(Ok(value)) => Ok(value),
+            other => {
+                let key = current.map_or_else(|| node.key(), |member| member.key());
+                settle_keyed(key, self.stop.keep_going, other)
+            }
+        }
     }
 
     /// Starts async task `i` on `inputs` and returns the future that finishes it, or `None`
@@ -358,16 +469,28 @@ impl<'g> PlanView<'g> {
             }
             _ => None,
         };
+        // A fused async task first runs its inlined inputs (never async) on this thread.
+        let mut current = None;
         let started = match poisoned {
             Some(_) => None,
-            None => Some(catch_unwind(AssertUnwindSafe(|| node.op.start(inputs)))),
+            None => Some(catch_unwind(AssertUnwindSafe(|| match self.program(i) {
+                None => Ok(node.op.start(inputs, 0)),
+                Some(program) => {
+                    let prefix = &program[..program.len() - 1];
+                    let mut stack = exec(prefix, inputs, &mut current)?;
+                    current = None;
+                    Ok(node.op.start(&mut stack, 0))
+                }
+            }))),
         };
         inputs.clear();
+        let key = current.map_or(key, |member| member.key());
         Some(async move {
             let outcome = match started {
                 None => return Ok(poisoned.expect("skipped because an input failed")),
                 Some(Err(payload)) => Err(payload),
-                Some(Ok(future)) => {
+                Some(Ok(Err(failure))) => Ok(Err(failure)),
+                Some(Ok(Ok(future))) => {
                     let future = future.expect("an async op starts a future");
                     AssertUnwindSafe(future).catch_unwind().await
                 }

@@ -1,0 +1,128 @@
+//! Fused tasks: a small stack program per scheduled task that runs several recorded tasks back
+//! to back, with no scheduler round-trip between them.
+//!
+//! A program is the post-order of the tasks fused into a root (and of the literals and cheap
+//! tasks inlined into them): [`Instr::Input`] pushes the task's next scheduled input, and
+//! [`Instr::Run`] runs a recorded task on the top `deps.len()` values of the stack and pushes
+//! its value. Runs of two or more one-input functions in a row are *carried*
+//! ([`Instr::CarryStart`] … [`Instr::CarryEnd`]): the value passes from one to the next inside
+//! one box that each step reuses when the types match, instead of a new box per step.
+//!
+//! Invariants: every recorded task appears at most once per program unless it is an inlined
+//! literal or cheap task (evaluated once per consumer, by design); a program ends with its
+//! root; the inputs it consumes are exactly the task's scheduled dependencies, in order.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::node::{Carrier, Failure, Node};
+use crate::value::Value;
+
+/// One step of a fused task's program.
+#[derive(Clone, Copy)]
+pub(crate) enum Instr<'g> {
+    /// Push the task's next scheduled input.
+    Input,
+    /// Run a recorded task on the top of the stack; push its value.
+    Run(&'g Arc<Node>),
+    /// Start a carried run: wrap the top of the stack, run the task on it.
+    CarryStart(&'g Arc<Node>),
+    /// Run the task on the carried value.
+    Carry(&'g Arc<Node>),
+    /// Run the task on the carried value, unwrap its value and push it.
+    CarryEnd(&'g Arc<Node>),
+}
+
+impl<'g> Instr<'g> {
+    /// The recorded task this step runs, if any.
+    pub(crate) fn node(self) -> Option<&'g Arc<Node>> {
+        match self {
+            Instr::Input => None,
+            Instr::Run(n) | Instr::CarryStart(n) | Instr::Carry(n) | Instr::CarryEnd(n) => Some(n),
+        }
+    }
+}
+
+impl fmt::Debug for Instr<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Instr::Input => f.write_str("Input"),
+            Instr::Run(n) => write!(f, "Run({})", n.key()),
+            Instr::CarryStart(n) => write!(f, "CarryStart({})", n.key()),
+            Instr::Carry(n) => write!(f, "Carry({})", n.key()),
+            Instr::CarryEnd(n) => write!(f, "CarryEnd({})", n.key()),
+        }
+    }
+}
+
+/// Turns every run of two or more consecutive one-input functions into a carried run.
+/// (In post-order, a one-input task always takes the value the step before it pushed.)
+pub(crate) fn mark_carried(program: &mut [Instr<'_>]) {
+    let carries = |instr: &Instr<'_>| matches!(instr, Instr::Run(n) if n.op.carries());
+    let mut i = 0;
+    while i < program.len() {
+        if !carries(&program[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < program.len() && carries(&program[i]) {
+            i += 1;
+        }
+        if i - start >= 2 {
+            for (k, instr) in program[start..i].iter_mut().enumerate() {
+                let node = instr.node().expect("a run step has a node");
+                *instr = match k {
+                    0 => Instr::CarryStart(node),
+                    k if k == i - start - 1 => Instr::CarryEnd(node),
+                    _ => Instr::Carry(node),
+                };
+            }
+        }
+    }
+}
+
+/// Runs `program` on `inputs` (drained in order by [`Instr::Input`]) and returns the stack it
+/// leaves: the root's value for a whole program, the root's inputs for a program without its
+/// last step. `current` names the task running when a failure or panic happens.
+pub(crate) fn exec<'g>(
+    program: &[Instr<'g>],
+    inputs: &mut Vec<Value>,
+    current: &mut Option<&'g Arc<Node>>,
+) -> Result<Vec<Value>, Failure> {
+    let mut stack: Vec<Value> = Vec::with_capacity(4);
+    let mut next_input = inputs.drain(..);
+    let mut carry: Option<Carrier> = None;
+    for &instr in program {
+        match instr {
+            Instr::Input => {
+                stack.push(next_input.next().expect("one scheduled input per Input step"));
+            }
+            Instr::Run(node) => {
+                *current = Some(node);
+                let from = stack.len() - node.deps.len();
+                let cloner = if node.op.is_literal() { node.cloner() } else { None };
+                let value = node.op.run(&mut stack, from, cloner)?;
+                stack.push(value);
+            }
+            Instr::CarryStart(node) => {
+                *current = Some(node);
+                let input = stack.pop().expect("a carried run starts on a value");
+                let mut boxed = node.op.carry_in(input);
+                node.op.run_carried(&mut boxed)?;
+                carry = Some(boxed);
+            }
+            Instr::Carry(node) => {
+                *current = Some(node);
+                node.op.run_carried(carry.as_mut().expect("inside a carried run"))?;
+            }
+            Instr::CarryEnd(node) => {
+                *current = Some(node);
+                let mut boxed = carry.take().expect("inside a carried run");
+                node.op.run_carried(&mut boxed)?;
+                stack.push(node.op.carry_out(boxed));
+            }
+        }
+    }
+    Ok(stack)
+}
