@@ -43,7 +43,7 @@ pub fn to_dot<O: Outputs>(outputs: O) -> String {
 /// let dot = to_dot_optimized(&out, &Optimizer::default()).unwrap();
 /// assert!(dot.contains("label=\"inc×2-double\""));
 /// assert!(dot.contains("shape=box3d"));
-/// assert_eq!(dot.matches("->").count(), 0); // one task left
+/// assert_eq!(dot.matches("->").count(), 1); // the literal `1` -> the fused task
 /// ```
 ///
 /// # Errors

@@ -103,6 +103,8 @@ pub(crate) type TaskFuture = Pin<Box<dyn Future<Output = Result<Value, Failure>>
 /// One recorded task. `op` comes last so `Arc<Node<ConcreteOp>>` coerces to `Arc<Node>`.
 pub(crate) struct Node<O: ?Sized = dyn Op> {
     pub(crate) id: u64,
+    /// What `op` is, read without a virtual call (fixed when the node is recorded).
+    pub(crate) kind: OpKind,
     name: Mutex<Name>,
     pub(crate) deps: Deps,
     cloner: OnceLock<Cloner>,
@@ -111,6 +113,17 @@ pub(crate) struct Node<O: ?Sized = dyn Op> {
     /// Scratch for the collector that holds the visit lock: see `plan::Visits`.
     pub(crate) visit: Visit,
     pub(crate) op: O,
+}
+
+/// The facts about a node's op that planning and fusion read on every task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct OpKind {
+    /// A literal value held by the graph.
+    pub(crate) literal: bool,
+    /// An async task.
+    pub(crate) is_async: bool,
+    /// A one-input function that can run carried (see [`Op::carries`]).
+    pub(crate) carries: bool,
 }
 
 /// A node's visit mark: the epoch of the last collect that saw it, and its number there.
@@ -128,8 +141,11 @@ impl<O: Op> Node<O> {
         // Relaxed: ids need only be unique and increase along each thread's program order,
         // which a single atomic counter gives under any ordering.
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        let kind =
+            OpKind { literal: op.is_literal(), is_async: op.is_async(), carries: op.carries() };
         Arc::new(Node {
             id,
+            kind,
             name: Mutex::new(name),
             deps,
             cloner: OnceLock::new(),

@@ -259,6 +259,19 @@ impl<'a> Graph<'a> {
         self
     }
 
+    /// Says how many recorded tasks each task already runs, when some were fused before the
+    /// graph was built (by default 1 each); fusion limits count them.
+    ///
+    /// # Panics
+    /// If `sizes` does not have one entry per task, or an entry is 0.
+    #[must_use]
+    pub fn with_group_sizes(mut self, sizes: Vec<u32>) -> Self {
+        assert_eq!(sizes.len(), self.len(), "one group size per task");
+        assert!(sizes.iter().all(|&s| s > 0), "a task runs at least itself");
+        self.size = sizes;
+        self
+    }
+
     /// Names tasks (for reports and user passes); by default task `i` is `task-i`.
     #[must_use]
     pub fn with_names(mut self, names: impl Fn(usize) -> String + Send + Sync + 'a) -> Self {

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, TryLockError};
 
 use rustc_hash::FxHashMap;
 
+use super::program::{Instr, mark_carried};
 use super::{PlanView, Stop, TaskRef};
 use crate::node::Node;
 
@@ -83,20 +84,48 @@ impl Visits {
 /// index becomes known (it was finished before, or its own frame just finished) it is pushed
 /// on `pending`; frames nest, so a frame's pending indices are the contiguous tail starting
 /// at its `pending_start`. When a frame finishes, that tail becomes its dependency list.
+///
+/// **Chains fused while collecting.** When the optimizer will fuse linear chains, a frame
+/// opened on a function `top` first looks down its chain: while the lowest node so far has
+/// exactly one input, and that input is a plain function owned by nothing else
+/// (`Arc::strong_count == 1`: no handle, no other task, no output request can reach it), the
+/// input joins the chain. The frame then walks the inputs of the chain's lowest node, and
+/// finishing it plans one task for the whole chain, with its program. Such members never get
+/// a visit mark: nothing else can reach them. This finds a subset of what the `FuseLinear`
+/// pass would (which still runs, on the plan), in one pointer chase per member instead of a
+/// plan entry each: on a 1,000,000-task chain it is what makes fusion pay end to end.
 pub(super) struct Collector<'g> {
     seen: Visits,
     plan: PlanView<'g>,
     pending: Vec<u32>,
+    /// The longest chain to fuse while collecting; `None` fuses nothing.
+    chain_limit: Option<usize>,
+    /// Members of the open frames' chains, below their tops, top-down per frame.
+    chain: Vec<&'g Arc<Node>>,
+    /// How many tasks were fused into others while collecting.
+    prefused: usize,
 }
 
 struct Frame<'g> {
+    /// The node whose inputs are walked: the lowest member of the frame's chain.
     node: &'g Arc<Node>,
+    /// The node the frame plans: the top of its chain.
+    top: &'g Arc<Node>,
     cursor: u32,
     pending_start: u32,
+    /// Where the frame's chain members start in `Collector::chain`.
+    chain_start: u32,
+}
+
+/// Whether a node can be a member of a chain fused while collecting.
+fn chain_member(node: &Node) -> bool {
+    !node.kind.literal && !node.kind.is_async && !node.is_inline()
 }
 
 impl<'g> Collector<'g> {
-    pub(super) fn new() -> Self {
+    /// A collector; `chain_limit` turns on chain fusion (see the type's docs).
+    pub(super) fn new(chain_limit: Option<usize>) -> Self {
+        let fusing = chain_limit.is_some_and(|limit| limit > 1);
         Collector {
             seen: Visits::new(),
             plan: PlanView {
@@ -110,36 +139,63 @@ impl<'g> Collector<'g> {
                 outputs: Vec::new(),
                 dependents: OnceLock::new(),
                 stop: Stop::default(),
-                program_start: Vec::new(),
+                program_start: if fusing { vec![0] } else { Vec::new() },
                 program: Vec::new(),
                 report: None,
             },
             pending: Vec::new(),
+            chain_limit: chain_limit.filter(|_| fusing),
+            chain: Vec::new(),
+            prefused: 0,
         }
     }
 
-    pub(super) fn run(mut self, roots: &[TaskRef<'g>]) -> PlanView<'g> {
+    /// Opens a frame on `top`, taking in the chain below it.
+    fn open(&mut self, top: &'g Arc<Node>) -> Frame<'g> {
+        let chain_start = self.chain.len() as u32;
+        let mut node = top;
+        if let Some(limit) = self.chain_limit
+            && chain_member(top)
+        {
+            let mut len = 1;
+            while len < limit
+                && let [dep] = node.deps.as_slice()
+                && Arc::strong_count(dep) == 1
+                && chain_member(dep)
+            {
+                self.chain.push(dep);
+                node = dep;
+                len += 1;
+            }
+        }
+        Frame { node, top, cursor: 0, pending_start: self.pending.len() as u32, chain_start }
+    }
+
+    /// Walks from `roots`; returns the plan and how many tasks were fused while collecting.
+    pub(super) fn run(mut self, roots: &[TaskRef<'g>]) -> (PlanView<'g>, usize) {
         let mut stack: Vec<Frame<'g>> = Vec::new();
         for root in roots {
             if let Some(index) = self.seen.finished_or_start(root.0) {
                 self.plan.outputs.push(index);
                 continue;
             }
-            stack.push(Frame { node: root.0, cursor: 0, pending_start: 0 });
+            let frame = self.open(root.0);
+            stack.push(frame);
             while let Some(frame) = stack.last_mut() {
                 if let Some(dep) = frame.node.deps.get(frame.cursor as usize) {
                     frame.cursor += 1;
                     match self.seen.finished_or_start(dep) {
                         Some(index) => self.pending.push(index),
-                        None => stack.push(Frame {
-                            node: dep,
-                            cursor: 0,
-                            pending_start: self.pending.len() as u32,
-                        }),
+                        None => {
+                            let frame = self.open(dep);
+                            stack.push(frame);
+                        }
                     }
                 } else {
-                    let index = self.finish(frame.node, frame.pending_start as usize);
+                    let (top, pending_start, chain_start) =
+                        (frame.top, frame.pending_start as usize, frame.chain_start as usize);
                     stack.pop();
+                    let index = self.finish(top, pending_start, chain_start);
                     if stack.is_empty() {
                         self.plan.outputs.push(index);
                     } else {
@@ -151,23 +207,38 @@ impl<'g> Collector<'g> {
         for &out in &self.plan.outputs {
             self.plan.uses[out as usize] += 1;
         }
-        self.plan
+        (self.plan, self.prefused)
     }
 
-    /// Gives `node` the next plan index; its dependencies are `pending[pending_start..]`.
-    fn finish(&mut self, node: &'g Arc<Node>, pending_start: usize) -> u32 {
+    /// Gives `node` the next plan index; its dependencies are `pending[pending_start..]`, and
+    /// `chain[chain_start..]` runs inside it, lowest last.
+    fn finish(&mut self, node: &'g Arc<Node>, pending_start: usize, chain_start: usize) -> u32 {
         let plan = &mut self.plan;
         let index = u32::try_from(plan.tasks.len()).expect("a plan holds fewer than 2^32 tasks");
         let mut waiting = 0;
+        let inputs = self.pending.len() - pending_start;
         for &dep in &self.pending[pending_start..] {
             plan.uses[dep as usize] += 1;
             waiting += u32::from(!plan.literal[dep as usize]);
         }
         plan.dep_list.extend_from_slice(&self.pending[pending_start..]);
         self.pending.truncate(pending_start);
+        if self.chain.len() > chain_start {
+            // The program: the inputs, then the chain bottom-up, then `node`.
+            let program_start = plan.program.len();
+            plan.program.extend(std::iter::repeat_n(Instr::Input, inputs));
+            plan.program.extend(self.chain[chain_start..].iter().rev().map(|m| Instr::Run(m)));
+            plan.program.push(Instr::Run(node));
+            mark_carried(&mut plan.program[program_start..]);
+            self.prefused += self.chain.len() - chain_start;
+            self.chain.truncate(chain_start);
+        }
+        if !plan.program_start.is_empty() {
+            plan.program_start.push(plan.program.len() as u32);
+        }
         plan.tasks.push(node);
         plan.handles.push(node);
-        plan.literal.push(node.op.is_literal());
+        plan.literal.push(node.kind.literal);
         plan.dep_start.push(plan.dep_list.len() as u32);
         plan.uses.push(0);
         plan.waiting.push(waiting);

@@ -50,7 +50,7 @@ impl<'g> TaskRef<'g> {
 
     /// Whether the task is a literal (a value held by the graph), not a function call.
     pub fn is_literal(self) -> bool {
-        self.0.op.is_literal()
+        self.0.kind.literal
     }
 
     /// The Rust type of the task's output.
@@ -111,7 +111,7 @@ impl Plan {
         let owner: Vec<Arc<Node>> = outputs.iter().map(|task| Arc::clone(task.0)).collect();
         Plan(Arc::new(PlanCell::new(owner, |roots| {
             let roots: Vec<TaskRef<'_>> = roots.iter().map(TaskRef).collect();
-            Collector::new().run(&roots)
+            Collector::new(None).run(&roots).0
         })))
     }
 
@@ -125,9 +125,11 @@ impl Plan {
     /// fn inc(x: i32) -> i32 { x + 1 }
     /// let tip = delayed!(inc(delayed!(inc(delayed!(inc(0))))));
     /// let plan = Plan::optimized(&[tip.task()], &Optimizer::default()).unwrap();
-    /// assert_eq!(plan.view().len(), 1); // one task runs the literal and three incs
-    /// assert_eq!(plan.view().members(0).len(), 4);
-    /// assert_eq!(plan.view().report().unwrap().fused, 2);
+    /// let plan = plan.view();
+    /// assert_eq!(plan.len(), 2); // the literal `0`, and one task that runs the three incs
+    /// let top = plan.outputs()[0] as usize;
+    /// assert_eq!(plan.members(top).len(), 3);
+    /// assert_eq!(plan.report().unwrap().fused, 2);
     /// ```
     ///
     /// # Errors
@@ -158,10 +160,12 @@ impl Plan {
         let owner: Vec<Arc<Node>> = outputs.iter().map(|task| Arc::clone(task.0)).collect();
         let cell = PlanCell::try_new(owner, |roots| {
             let roots: Vec<TaskRef<'_>> = roots.iter().map(TaskRef).collect();
-            let plan = Collector::new().run(&roots);
+            let fuse = optimizer.is_enabled() && optimizer.fuses();
+            let collector = Collector::new(fuse.then(|| optimizer.chain_limit()));
+            let (plan, prefused) = collector.run(&roots);
             plan.check()?;
             let plan = if optimizer.is_enabled() {
-                let plan = optimize::optimize(plan, optimizer);
+                let plan = optimize::optimize(plan, optimizer, prefused);
                 plan.check()?;
                 plan
             } else {
@@ -298,7 +302,7 @@ impl<'g> PlanView<'g> {
     /// Whether task `i` is async (recorded with `delayed_async!`): the async scheduler awaits
     /// it with [`start_async`](PlanView::start_async); [`run`](PlanView::run) blocks on it.
     pub fn is_async(&self, i: usize) -> bool {
-        self.tasks[i].op.is_async()
+        self.tasks[i].kind.is_async
     }
 
     /// The number of planned tasks, literals included.
@@ -388,7 +392,7 @@ impl<'g> PlanView<'g> {
     }
 
     /// Every recorded task that task `i` runs, in the order it runs them: the task itself
-    /// alone, or for a fused task its members and inlined literals, ending with task `i`.
+    /// alone, or for a fused task its members (and inlined cheap tasks), ending with task `i`.
     pub fn members(&self, i: usize) -> Vec<TaskRef<'g>> {
         match self.program(i) {
             None => vec![self.task(i)],
@@ -428,7 +432,7 @@ impl<'g> PlanView<'g> {
             "task",
             key = %node.key(),
             worker = %Worker::current(),
-            fused = program.len()
+            fused = program.iter().filter(|step| step.node().is_some()).count()
         )
         .entered();
         let mut current = None;
@@ -455,7 +459,7 @@ impl<'g> PlanView<'g> {
         inputs: &mut Vec<Value>,
     ) -> Option<impl Future<Output = Result<Value, Error>> + Send + 'static> {
         let node = self.tasks[i];
-        if !node.op.is_async() {
+        if !node.kind.is_async {
             return None;
         }
         let keep_going = self.stop.keep_going;

@@ -1,25 +1,32 @@
 //! Optimizing a collected plan: run the [`Optimizer`]'s passes over a
-//! [`Graph`](lazydag_optimize::Graph) view of it, then rebuild the plan with one task per
-//! root, each fused root carrying the program of the tasks that run inside it.
+//! [`Graph`] view of it, then rebuild the plan with one task per root, each fused root carrying
+//! the program of the tasks that run inside it.
 //!
-//! Invariants: the rebuilt plan is again topological (a root's inputs come from roots with
-//! smaller indices, and roots keep their relative order), its use counts count every `Input`
-//! step, and it is checked for `Clone` again before anything runs.
+//! Invariants: the rebuilt plan is again topological (a root's inputs come from tasks with
+//! smaller indices, and tasks keep their relative order), its use counts count every `Input`
+//! step, and it is checked for `Clone` again before anything runs. Literals stay plan entries
+//! even when the report counts them as inlined: a plan never schedules a literal, each
+//! consumer evaluates it when it runs, which is what inlining a constant means.
 
 use lazydag_optimize::{Graph, Kind, OptimizeReport, Optimizer, Role};
 
 use super::PlanView;
 use super::program::{Instr, mark_carried};
 
-/// Optimizes `plan`; returns it unchanged (with its report) when no pass changed anything.
-pub(super) fn optimize<'g>(plan: PlanView<'g>, optimizer: &Optimizer) -> PlanView<'g> {
+/// Optimizes `plan`, of which `prefused` tasks were already fused while collecting; returns it
+/// unchanged (with its report) when no pass changed what runs.
+pub(super) fn optimize<'g>(
+    plan: PlanView<'g>,
+    optimizer: &Optimizer,
+    prefused: usize,
+) -> PlanView<'g> {
     let n = plan.len();
     let kinds: Vec<Kind> = (0..n)
         .map(|i| {
             let node = plan.tasks[i];
             if plan.literal[i] {
                 Kind::Literal
-            } else if node.op.is_async() {
+            } else if node.kind.is_async {
                 Kind::Async
             } else if node.is_inline() {
                 Kind::Cheap
@@ -29,20 +36,35 @@ pub(super) fn optimize<'g>(plan: PlanView<'g>, optimizer: &Optimizer) -> PlanVie
         })
         .collect();
     let clonable: Vec<bool> = plan.tasks.iter().map(|node| node.cloner().is_some()).collect();
-    let (roles, report) = {
-        let graph =
-            Graph::from_csr(kinds, &plan.dep_start[..], &plan.dep_list[..], &plan.outputs[..]);
-        let mut graph = graph
-            .expect("a collected plan is a topological graph")
-            .with_clonable(clonable)
-            .with_names(|i| plan.tasks[i].key().name().to_owned());
-        let report = optimizer.run(&mut graph);
-        (graph.roles().collect::<Vec<Role>>(), report)
-    };
-    if report.after == report.before {
+    let graph = Graph::from_csr(kinds, &plan.dep_start[..], &plan.dep_list[..], &plan.outputs[..]);
+    let mut graph = graph
+        .expect("a collected plan is a topological graph")
+        .with_clonable(clonable)
+        .with_names(|i| plan.tasks[i].key().name().to_owned());
+    if prefused > 0 {
+        let sizes = (0..n).map(|i| plan.program(i).map_or(1, runs) as u32).collect();
+        graph = graph.with_group_sizes(sizes);
+    }
+    let mut report = optimizer.run(&mut graph);
+    report.before += prefused;
+    report.fused += prefused;
+    let changed = (0..n).any(|i| match graph.role(i) {
+        Role::Root => false,
+        Role::Inlined => graph.kind(i) != Kind::Literal,
+        Role::FusedInto(_) | Role::Culled => true,
+    });
+    if !changed {
+        drop(graph);
         return PlanView { report: Some(report), ..plan };
     }
-    rebuild(plan, &roles, report)
+    let rebuilt = rebuild(&plan, &graph, report);
+    drop(graph);
+    PlanView { stop: plan.stop, ..rebuilt }
+}
+
+/// How many recorded tasks a program runs.
+fn runs(program: &[Instr<'_>]) -> usize {
+    program.iter().filter(|step| step.node().is_some()).count()
 }
 
 /// One step of the walk that writes a root's program.
@@ -51,43 +73,47 @@ struct Frame {
     cursor: u32,
 }
 
-/// Builds the plan of the roots, each with its program.
-fn rebuild<'g>(old: PlanView<'g>, roles: &[Role], report: OptimizeReport) -> PlanView<'g> {
+/// Builds the plan of the roots (and of the literals they use), each root with its program.
+fn rebuild<'g>(old: &PlanView<'g>, graph: &Graph<'_>, report: OptimizeReport) -> PlanView<'g> {
     let n = old.len();
     let mut new_index = vec![u32::MAX; n];
     let mut plan = PlanView {
         tasks: Vec::with_capacity(report.after),
         handles: Vec::with_capacity(report.after),
         literal: Vec::with_capacity(report.after),
-        dep_start: Vec::with_capacity(report.after + 1),
+        dep_start: vec![0],
         dep_list: Vec::new(),
         uses: Vec::with_capacity(report.after),
         waiting: Vec::with_capacity(report.after),
         outputs: Vec::with_capacity(old.outputs.len()),
         dependents: Default::default(),
         stop: Default::default(),
-        program_start: Vec::with_capacity(report.after + 1),
+        program_start: vec![0],
         program: Vec::new(),
         report: Some(report),
     };
-    plan.dep_start.push(0);
-    plan.program_start.push(0);
-    let runs_inside = |dep: usize, consumer: usize| match roles[dep] {
+    // Runs inside its consumer: fused into it, or an inlined function. (Inlined literals stay
+    // plan entries that each consumer evaluates.)
+    let runs_inside = |dep: usize, consumer: usize| match graph.role(dep) {
         Role::FusedInto(into) => into == consumer,
-        Role::Inlined => true,
+        Role::Inlined => !old.literal[dep],
         Role::Root | Role::Culled => false,
     };
     let mut stack: Vec<Frame> = Vec::new();
     let mut program: Vec<Instr<'g>> = Vec::new();
     for r in 0..n {
-        if roles[r] != Role::Root {
+        let planned = match graph.role(r) {
+            Role::Root => true,
+            Role::Inlined => old.literal[r],
+            Role::FusedInto(_) | Role::Culled => false,
+        };
+        if !planned {
             continue;
         }
-        let index = plan.tasks.len() as u32;
-        new_index[r] = index;
+        new_index[r] = plan.tasks.len() as u32;
         // Post-order walk of what runs inside `r`, writing its program and its inputs.
         let inputs_start = plan.dep_list.len();
-        let mut plain = true;
+        let mut plain = old.program(r).is_none();
         program.clear();
         stack.push(Frame { task: r as u32, cursor: 0 });
         while let Some(frame) = stack.last_mut() {
@@ -101,12 +127,16 @@ fn rebuild<'g>(old: PlanView<'g>, roles: &[Role], report: OptimizeReport) -> Pla
                 } else {
                     program.push(Instr::Input);
                     let input = new_index[dep];
-                    debug_assert!(input != u32::MAX, "an input is a root planned earlier");
+                    debug_assert!(input != u32::MAX, "an input is planned before its consumer");
                     plan.dep_list.push(input);
                     plan.uses[input as usize] += 1;
                 }
             } else {
-                program.push(Instr::Run(old.handles[task]));
+                match old.program(task) {
+                    // A chain fused while collecting: its inputs all come first, then its runs.
+                    Some(inner) => program.extend(inner.iter().filter(|s| s.node().is_some())),
+                    None => program.push(Instr::Run(old.handles[task])),
+                }
                 stack.pop();
             }
         }
@@ -130,5 +160,5 @@ fn rebuild<'g>(old: PlanView<'g>, roles: &[Role], report: OptimizeReport) -> Pla
         plan.outputs.push(index);
         plan.uses[index as usize] += 1;
     }
-    PlanView { stop: old.stop, ..plan }
+    plan
 }

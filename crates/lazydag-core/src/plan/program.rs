@@ -58,7 +58,7 @@ impl fmt::Debug for Instr<'_> {
 /// Turns every run of two or more consecutive one-input functions into a carried run.
 /// (In post-order, a one-input task always takes the value the step before it pushed.)
 pub(crate) fn mark_carried(program: &mut [Instr<'_>]) {
-    let carries = |instr: &Instr<'_>| matches!(instr, Instr::Run(n) if n.op.carries());
+    let carries = |instr: &Instr<'_>| matches!(instr, Instr::Run(n) if n.kind.carries);
     let mut i = 0;
     while i < program.len() {
         if !carries(&program[i]) {
@@ -101,7 +101,7 @@ pub(crate) fn exec<'g>(
             Instr::Run(node) => {
                 *current = Some(node);
                 let from = stack.len() - node.deps.len();
-                let cloner = if node.op.is_literal() { node.cloner() } else { None };
+                let cloner = if node.kind.literal { node.cloner() } else { None };
                 let value = node.op.run(&mut stack, from, cloner)?;
                 stack.push(value);
             }
