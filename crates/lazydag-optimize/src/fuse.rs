@@ -46,7 +46,7 @@ impl Pass for FuseLinear {
             if !fusable(graph.kind(c)) || graph.group_size(d) + graph.group_size(c) > self.max_len {
                 continue;
             }
-            let only_input = {
+            let only_input = graph.deps(c) == [d as u32] || {
                 let mut inputs = graph.live_deps(c).filter(|&x| graph.kind(x) != Kind::Literal);
                 inputs.next() == Some(d) && inputs.next().is_none()
             };

@@ -13,6 +13,8 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::OnceLock;
 
+use crate::report::OptimizeReport;
+
 /// What a task is, as far as the optimizer cares.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Kind {
@@ -151,6 +153,13 @@ pub struct Graph<'a> {
     role: Vec<u32>,
     size: Vec<u32>,
     dependents: OnceLock<(Vec<u32>, Vec<u32>)>,
+    /// Every task is needed by an output (see [`Graph::collected`]).
+    collected: bool,
+    /// Role counts, kept up to date by the checked methods.
+    fused: usize,
+    inlined: usize,
+    inlined_literals: usize,
+    culled: usize,
 }
 
 impl<'a> Graph<'a> {
@@ -218,6 +227,11 @@ impl<'a> Graph<'a> {
             role: vec![ROOT; n],
             size: vec![1; n],
             dependents: OnceLock::new(),
+            collected: false,
+            fused: 0,
+            inlined: 0,
+            inlined_literals: 0,
+            culled: 0,
         })
     }
 
@@ -270,6 +284,38 @@ impl<'a> Graph<'a> {
         assert!(sizes.iter().all(|&s| s > 0), "a task runs at least itself");
         self.size = sizes;
         self
+    }
+
+    /// Declares that every task is needed by some output, as a walk back from the outputs (a
+    /// lazydag collect) guarantees. No pass can make a needed task unneeded (fusing and
+    /// inlining keep every input in use), so [`Cull`](crate::Cull) then has nothing to do and
+    /// the [`Optimizer`](crate::Optimizer) skips it.
+    #[must_use]
+    pub fn collected(mut self) -> Self {
+        self.collected = true;
+        self
+    }
+
+    /// Whether the graph was declared [`collected`](Graph::collected).
+    pub fn is_collected(&self) -> bool {
+        self.collected
+    }
+
+    /// How many literals are [`Role::Inlined`] (the rest of [`OptimizeReport::inlined`] are
+    /// cheap function tasks). O(1).
+    pub fn inlined_literals(&self) -> usize {
+        self.inlined_literals
+    }
+
+    /// The counts of each role so far, as a report. O(1).
+    pub fn report(&self) -> OptimizeReport {
+        OptimizeReport {
+            before: self.len(),
+            after: self.len() - self.fused - self.inlined - self.culled,
+            culled: self.culled,
+            fused: self.fused,
+            inlined: self.inlined,
+        }
     }
 
     /// Names tasks (for reports and user passes); by default task `i` is `task-i`.
@@ -419,6 +465,7 @@ impl<'a> Graph<'a> {
             return Err(Refused::NotConsumer { task, into });
         }
         self.role[task] = into as u32;
+        self.fused += 1;
         let added = self.size[task];
         let mut at = into;
         loop {
@@ -459,6 +506,8 @@ impl<'a> Graph<'a> {
             }
         }
         self.role[task] = INLINED;
+        self.inlined += 1;
+        self.inlined_literals += usize::from(self.kinds[task] == Kind::Literal);
         Ok(())
     }
 
@@ -474,7 +523,17 @@ impl<'a> Graph<'a> {
         {
             return Err(Refused::Needed { task, by: by as usize });
         }
+        match self.role(task) {
+            Role::FusedInto(_) => self.fused -= 1,
+            Role::Inlined => {
+                self.inlined -= 1;
+                self.inlined_literals -= usize::from(self.kinds[task] == Kind::Literal);
+            }
+            Role::Culled => return Ok(()),
+            Role::Root => {}
+        }
         self.role[task] = CULLED;
+        self.culled += 1;
         Ok(())
     }
 

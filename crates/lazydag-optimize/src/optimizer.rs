@@ -14,7 +14,8 @@ use crate::report::OptimizeReport;
 /// The optimization pipeline: which built-in passes run, their knobs, and user passes.
 ///
 /// Order: [`Inline`] (literals and cheap tasks), [`FuseLinear`], [`FuseReductions`] (when
-/// enabled), the user's passes in the order added, then [`Cull`]. Each run emits a `debug`
+/// enabled), the user's passes in the order added, then [`Cull`] (skipped for a graph
+/// declared [`collected`](Graph::collected), where every task is needed). Each run emits a `debug`
 /// tracing event (target `lazydag::optimize`) with the [`OptimizeReport`].
 ///
 /// ```
@@ -144,7 +145,9 @@ impl Optimizer {
                 let _span = tracing::debug_span!("pass", name = pass.name()).entered();
                 pass.run(graph);
             }
-            Cull.run(graph);
+            if !graph.is_collected() {
+                Cull.run(graph);
+            }
         }
         let report = OptimizeReport::of(graph);
         tracing::debug!(

@@ -7,6 +7,7 @@ use std::collections::hash_map::Entry;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, TryLockError};
 
+use lazydag_optimize::Kind;
 use rustc_hash::FxHashMap;
 
 use super::program::{Instr, mark_carried};
@@ -104,6 +105,25 @@ pub(super) struct Collector<'g> {
     chain: Vec<&'g Arc<Node>>,
     /// How many tasks were fused into others while collecting.
     prefused: usize,
+    /// What the optimizer needs to know of each task, read while the node is at hand; only
+    /// recorded for a plan that will be optimized.
+    facts: Option<Facts>,
+}
+
+/// Per-task facts for the optimizer, in plan order.
+#[derive(Debug, Default)]
+pub(super) struct Facts {
+    pub(super) kinds: Vec<Kind>,
+    pub(super) clonable: Vec<bool>,
+}
+
+/// What a collect produced.
+pub(super) struct Collected<'g> {
+    pub(super) plan: PlanView<'g>,
+    /// Tasks fused into others while collecting.
+    pub(super) prefused: usize,
+    /// Present when the collect was for an optimized plan.
+    pub(super) facts: Option<Facts>,
 }
 
 struct Frame<'g> {
@@ -123,8 +143,9 @@ fn chain_member(node: &Node) -> bool {
 }
 
 impl<'g> Collector<'g> {
-    /// A collector; `chain_limit` turns on chain fusion (see the type's docs).
-    pub(super) fn new(chain_limit: Option<usize>) -> Self {
+    /// A collector; `optimizing` records the optimizer's facts, and `chain_limit` turns on
+    /// chain fusion (see the type's docs).
+    pub(super) fn new(optimizing: bool, chain_limit: Option<usize>) -> Self {
         let fusing = chain_limit.is_some_and(|limit| limit > 1);
         Collector {
             seen: Visits::new(),
@@ -147,6 +168,7 @@ impl<'g> Collector<'g> {
             chain_limit: chain_limit.filter(|_| fusing),
             chain: Vec::new(),
             prefused: 0,
+            facts: optimizing.then(Facts::default),
         }
     }
 
@@ -171,8 +193,8 @@ impl<'g> Collector<'g> {
         Frame { node, top, cursor: 0, pending_start: self.pending.len() as u32, chain_start }
     }
 
-    /// Walks from `roots`; returns the plan and how many tasks were fused while collecting.
-    pub(super) fn run(mut self, roots: &[TaskRef<'g>]) -> (PlanView<'g>, usize) {
+    /// Walks from `roots`.
+    pub(super) fn run(mut self, roots: &[TaskRef<'g>]) -> Collected<'g> {
         let mut stack: Vec<Frame<'g>> = Vec::new();
         for root in roots {
             if let Some(index) = self.seen.finished_or_start(root.0) {
@@ -207,7 +229,7 @@ impl<'g> Collector<'g> {
         for &out in &self.plan.outputs {
             self.plan.uses[out as usize] += 1;
         }
-        (self.plan, self.prefused)
+        Collected { plan: self.plan, prefused: self.prefused, facts: self.facts }
     }
 
     /// Gives `node` the next plan index; its dependencies are `pending[pending_start..]`, and
@@ -242,6 +264,18 @@ impl<'g> Collector<'g> {
         plan.dep_start.push(plan.dep_list.len() as u32);
         plan.uses.push(0);
         plan.waiting.push(waiting);
+        if let Some(facts) = &mut self.facts {
+            facts.kinds.push(if node.kind.literal {
+                Kind::Literal
+            } else if node.kind.is_async {
+                Kind::Async
+            } else if node.is_inline() {
+                Kind::Cheap
+            } else {
+                Kind::Function
+            });
+            facts.clonable.push(node.cloner().is_some());
+        }
         self.seen.finish(node, index);
         index
     }

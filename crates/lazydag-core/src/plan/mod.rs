@@ -111,7 +111,7 @@ impl Plan {
         let owner: Vec<Arc<Node>> = outputs.iter().map(|task| Arc::clone(task.0)).collect();
         Plan(Arc::new(PlanCell::new(owner, |roots| {
             let roots: Vec<TaskRef<'_>> = roots.iter().map(TaskRef).collect();
-            Collector::new(None).run(&roots).0
+            Collector::new(false, None).run(&roots).plan
         })))
     }
 
@@ -161,15 +161,18 @@ impl Plan {
         let cell = PlanCell::try_new(owner, |roots| {
             let roots: Vec<TaskRef<'_>> = roots.iter().map(TaskRef).collect();
             let fuse = optimizer.is_enabled() && optimizer.fuses();
-            let collector = Collector::new(fuse.then(|| optimizer.chain_limit()));
-            let (plan, prefused) = collector.run(&roots);
-            plan.check()?;
-            let plan = if optimizer.is_enabled() {
-                let plan = optimize::optimize(plan, optimizer, prefused);
-                plan.check()?;
-                plan
-            } else {
-                plan
+            let collector =
+                Collector::new(optimizer.is_enabled(), fuse.then(|| optimizer.chain_limit()));
+            let collected = collector.run(&roots);
+            collected.plan.check()?;
+            let plan = match collected.facts {
+                Some(facts) => {
+                    let plan =
+                        optimize::optimize(collected.plan, facts, optimizer, collected.prefused);
+                    plan.check()?;
+                    plan
+                }
+                None => collected.plan,
             };
             Ok::<_, Error>(plan.with_control(control, callbacks))
         })?;

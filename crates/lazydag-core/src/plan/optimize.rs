@@ -8,37 +8,26 @@
 //! even when the report counts them as inlined: a plan never schedules a literal, each
 //! consumer evaluates it when it runs, which is what inlining a constant means.
 
-use lazydag_optimize::{Graph, Kind, OptimizeReport, Optimizer, Role};
+use lazydag_optimize::{Graph, OptimizeReport, Optimizer, Role};
 
 use super::PlanView;
+use super::collect::Facts;
 use super::program::{Instr, mark_carried};
 
 /// Optimizes `plan`, of which `prefused` tasks were already fused while collecting; returns it
 /// unchanged (with its report) when no pass changed what runs.
 pub(super) fn optimize<'g>(
     plan: PlanView<'g>,
+    facts: Facts,
     optimizer: &Optimizer,
     prefused: usize,
 ) -> PlanView<'g> {
     let n = plan.len();
-    let kinds: Vec<Kind> = (0..n)
-        .map(|i| {
-            let node = plan.tasks[i];
-            if plan.literal[i] {
-                Kind::Literal
-            } else if node.kind.is_async {
-                Kind::Async
-            } else if node.is_inline() {
-                Kind::Cheap
-            } else {
-                Kind::Function
-            }
-        })
-        .collect();
-    let clonable: Vec<bool> = plan.tasks.iter().map(|node| node.cloner().is_some()).collect();
+    let Facts { kinds, clonable } = facts;
     let graph = Graph::from_csr(kinds, &plan.dep_start[..], &plan.dep_list[..], &plan.outputs[..]);
     let mut graph = graph
         .expect("a collected plan is a topological graph")
+        .collected()
         .with_clonable(clonable)
         .with_names(|i| plan.tasks[i].key().name().to_owned());
     if prefused > 0 {
@@ -48,11 +37,8 @@ pub(super) fn optimize<'g>(
     let mut report = optimizer.run(&mut graph);
     report.before += prefused;
     report.fused += prefused;
-    let changed = (0..n).any(|i| match graph.role(i) {
-        Role::Root => false,
-        Role::Inlined => graph.kind(i) != Kind::Literal,
-        Role::FusedInto(_) | Role::Culled => true,
-    });
+    // Inlined literals change nothing: a plan never schedules a literal (see the module docs).
+    let changed = graph.report().after + graph.inlined_literals() < n;
     if !changed {
         drop(graph);
         return PlanView { report: Some(report), ..plan };
