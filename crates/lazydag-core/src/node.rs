@@ -304,18 +304,27 @@ pub(crate) trait Settle<R>: 'static {
     fn settle(returned: R) -> Result<Value, Failure>;
     /// The Rust type of the task's value.
     fn output_type() -> &'static str;
-    /// Leaves the task's result in `carry` as an `Option`, reusing the box when it already
-    /// holds an `Option` of the result's type.
-    fn settle_carried(returned: R, carry: &mut Carrier) -> Result<(), Failure>;
+    /// Puts the task's result back into `slot`, the carrier's emptied input, when its type is
+    /// the same (`Ok(None)`); otherwise returns a new carrier holding it.
+    fn settle_carried<A: Send + 'static>(
+        returned: R,
+        slot: &mut Option<A>,
+    ) -> Result<Option<Carrier>, Failure>;
     /// Takes the result back out of a carrier filled by [`settle_carried`](Settle::settle_carried).
     fn carry_out(carry: Carrier) -> Value;
 }
 
-/// Puts `value` into `carry`, in place when the box already holds an `Option<T>`.
-fn put_carried<T: Send + 'static>(value: T, carry: &mut Carrier) {
-    match carry.downcast_mut::<Option<T>>() {
-        Some(slot) => *slot = Some(value),
-        None => *carry = Box::new(Some(value)),
+/// Puts `value` into `slot` when `A` is `T` (a check the compiler folds away), or boxes it.
+fn put_carried<A: Send + 'static, T: Send + 'static>(
+    value: T,
+    slot: &mut Option<A>,
+) -> Option<Carrier> {
+    match (slot as &mut dyn Any).downcast_mut::<Option<T>>() {
+        Some(same) => {
+            *same = Some(value);
+            None
+        }
+        None => Some(Box::new(Some(value))),
     }
 }
 
@@ -338,9 +347,11 @@ impl<R: Send + 'static> Settle<R> for Plain {
         type_name::<R>()
     }
 
-    fn settle_carried(returned: R, carry: &mut Carrier) -> Result<(), Failure> {
-        put_carried(returned, carry);
-        Ok(())
+    fn settle_carried<A: Send + 'static>(
+        returned: R,
+        slot: &mut Option<A>,
+    ) -> Result<Option<Carrier>, Failure> {
+        Ok(put_carried(returned, slot))
     }
 
     fn carry_out(mut carry: Carrier) -> Value {
@@ -361,12 +372,12 @@ where
         type_name::<T>()
     }
 
-    fn settle_carried(returned: Result<T, E>, carry: &mut Carrier) -> Result<(), Failure> {
+    fn settle_carried<A: Send + 'static>(
+        returned: Result<T, E>,
+        slot: &mut Option<A>,
+    ) -> Result<Option<Carrier>, Failure> {
         match returned {
-            Ok(value) => {
-                put_carried(value, carry);
-                Ok(())
-            }
+            Ok(value) => Ok(put_carried(value, slot)),
             Err(err) => Err(Failure::Err(Box::new(err))),
         }
     }
@@ -426,8 +437,18 @@ macro_rules! task_arity {
             }
 
             fn run_carried(&self, carry: &mut Carrier) -> Result<(), Failure> {
-                let input = take_carried::<$arg>(carry);
-                Mode::settle_carried((self.f)(input), carry)
+                let slot = match carry.downcast_mut::<Option<$arg>>() {
+                    Some(slot) => slot,
+                    None => panic!(
+                        "fused task input is not a `{}`: a fused chain is miswired",
+                        type_name::<$arg>()
+                    ),
+                };
+                let input = slot.take().expect("a carried value is present");
+                if let Some(boxed) = Mode::settle_carried((self.f)(input), slot)? {
+                    *carry = boxed;
+                }
+                Ok(())
             }
 
             fn carry_out(&self, carry: Carrier) -> Value {
