@@ -135,7 +135,7 @@ fn plan_to_dot_with(plan: &PlanView<'_>, style: &DotStyle<'_>) -> String {
         let key = task.key();
         let members = plan.members(i);
         let (label, shape) = if members.len() > 1 {
-            (fused_label(&members), "box3d")
+            (plan.chain_name(i), "box3d")
         } else if task.is_literal() {
             (task.describe().unwrap_or_else(|| key.name().to_owned()), "box")
         } else {
@@ -170,31 +170,6 @@ fn plan_to_dot_with(plan: &PlanView<'_>, style: &DotStyle<'_>) -> String {
     }
     out.push_str("}\n");
     out
-}
-
-/// A fused task's label, like Dask's fused keys: member names joined by `-` (literals left
-/// out), a run of one name counted (`inc×999`), long lists cut in the middle.
-fn fused_label(members: &[TaskRef<'_>]) -> String {
-    let mut runs: Vec<(String, usize)> = Vec::new();
-    for task in members.iter().filter(|t| !t.is_literal()) {
-        let name = task.key().name().to_owned();
-        match runs.last_mut() {
-            Some((last, count)) if *last == name => *count += 1,
-            _ => runs.push((name, 1)),
-        }
-    }
-    let parts: Vec<String> = runs
-        .into_iter()
-        .map(|(name, count)| if count > 1 { format!("{name}×{count}") } else { name })
-        .collect();
-    if parts.len() > 6 {
-        let total: usize = members.iter().filter(|t| !t.is_literal()).count();
-        let head = parts[..3].join("-");
-        let tail = parts[parts.len() - 2..].join("-");
-        format!("{head}-…-{tail} ({total} tasks)")
-    } else {
-        parts.join("-")
-    }
 }
 
 /// The tooltip lines listing a fused task's members (the first 20).

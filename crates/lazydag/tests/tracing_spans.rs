@@ -68,5 +68,6 @@ fn a_fused_chain_is_one_task_span_naming_its_root() {
     assert!(spans[0].starts_with("compute") && spans[0].contains("tasks=2"), "{spans:?}");
     let tasks: Vec<_> = spans.iter().filter(|s| s.starts_with("task")).collect();
     assert_eq!(tasks.len(), 2, "the literal, and first and second as one task: {spans:?}");
-    assert!(tasks.iter().any(|s| s.contains("key=second-") && s.contains("fused=2")), "{tasks:?}");
+    let fused = tasks.iter().find(|s| s.contains("key=second-")).expect("the fused task's span");
+    assert!(fused.contains("fused=2") && fused.contains("chain=first-second"), "{fused}");
 }

@@ -403,6 +403,23 @@ impl<'g> PlanView<'g> {
         }
     }
 
+    /// Task `i`'s name as Dask would write a fused key: the names of the tasks it runs joined
+    /// by `-` (`load-clean-save`), a run of one name counted (`inc×999`), long lists cut in the
+    /// middle; for a task that runs alone, its own name.
+    ///
+    /// ```
+    /// use lazydag_core::{delayed, Plan, Optimizer};
+    /// fn load(x: u8) -> u8 { x }
+    /// fn inc(x: u8) -> u8 { x + 1 }
+    /// let out = delayed!(inc(delayed!(inc(delayed!(load(1))))));
+    /// let plan = Plan::optimized(&[out.task()], &Optimizer::default()).unwrap();
+    /// let top = plan.view().outputs()[0] as usize;
+    /// assert_eq!(plan.view().chain_name(top), "load-inc×2");
+    /// ```
+    pub fn chain_name(&self, i: usize) -> String {
+        program::chain_name(&self.members(i))
+    }
+
     /// What the optimizer did to this plan (`None` when it was not optimized).
     pub fn report(&self) -> Option<OptimizeReport> {
         self.report
@@ -435,7 +452,8 @@ impl<'g> PlanView<'g> {
             "task",
             key = %node.key(),
             worker = %Worker::current(),
-            fused = program.iter().filter(|step| step.node().is_some()).count()
+            fused = program.iter().filter(|step| step.node().is_some()).count(),
+            chain = %program::ChainName(program)
         )
         .entered();
         let mut current = None;

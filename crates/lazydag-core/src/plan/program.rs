@@ -16,6 +16,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::node::{Carrier, Failure, Node};
+use crate::plan::TaskRef;
 use crate::value::Value;
 
 /// One step of a fused task's program.
@@ -125,4 +126,40 @@ pub(crate) fn exec<'g>(
         }
     }
     Ok(stack)
+}
+
+/// A fused task's label, like Dask's fused keys: member names joined by `-` (literals left
+/// out), a run of one name counted (`inc×999`), long lists cut in the middle.
+pub(crate) fn chain_name(members: &[TaskRef<'_>]) -> String {
+    let mut runs: Vec<(String, usize)> = Vec::new();
+    for task in members.iter().filter(|t| !t.is_literal()) {
+        let name = task.key().name().to_owned();
+        match runs.last_mut() {
+            Some((last, count)) if *last == name => *count += 1,
+            _ => runs.push((name, 1)),
+        }
+    }
+    let parts: Vec<String> = runs
+        .into_iter()
+        .map(|(name, count)| if count > 1 { format!("{name}×{count}") } else { name })
+        .collect();
+    if parts.len() > 6 {
+        let total: usize = members.iter().filter(|t| !t.is_literal()).count();
+        let head = parts[..3].join("-");
+        let tail = parts[parts.len() - 2..].join("-");
+        format!("{head}-…-{tail} ({total} tasks)")
+    } else {
+        parts.join("-")
+    }
+}
+
+/// Displays a program's [`chain_name`] (computed only when shown: a disabled trace costs nothing).
+pub(crate) struct ChainName<'a, 'g>(pub(crate) &'a [Instr<'g>]);
+
+impl fmt::Display for ChainName<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let members: Vec<TaskRef<'_>> =
+            self.0.iter().filter_map(|step| step.node()).map(TaskRef::new).collect();
+        f.write_str(&chain_name(&members))
+    }
 }
