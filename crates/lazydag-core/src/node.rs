@@ -35,6 +35,8 @@ pub(crate) enum Failure {
         /// The literal's type.
         type_name: &'static str,
     },
+    /// The compute was cancelled or timed out between two steps of a fused task.
+    Stopped,
 }
 
 /// What a node does when it runs: the one type-erased operation per node.

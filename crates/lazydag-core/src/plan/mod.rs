@@ -457,13 +457,15 @@ impl<'g> PlanView<'g> {
         )
         .entered();
         let mut current = None;
+        let stop = || self.should_stop();
         let outcome = catch_unwind(AssertUnwindSafe(|| {
-            let mut stack = exec(program, inputs, &mut current)?;
+            let mut stack = exec(program, inputs, &mut current, &stop)?;
             Ok(stack.pop().expect("a program leaves its root's value"))
         }));
         inputs.clear();
         match outcome {
             Ok(Ok(value)) => Ok(value),
+            Ok(Err(Failure::Stopped)) => Err(self.stop_error().unwrap_or(Error::Cancelled)),
             other => {
                 let key = current.map_or_else(|| node.key(), |member| member.key());
                 settle_keyed(key, self.stop.keep_going, other)
@@ -502,7 +504,7 @@ impl<'g> PlanView<'g> {
                 None => Ok(node.op.start(inputs, 0)),
                 Some(program) => {
                     let prefix = &program[..program.len() - 1];
-                    let mut stack = exec(prefix, inputs, &mut current)?;
+                    let mut stack = exec(prefix, inputs, &mut current, &|| false)?;
                     current = None;
                     Ok(node.op.start(&mut stack, 0))
                 }
@@ -634,6 +636,8 @@ fn settle_keyed(
         Ok(Err(Failure::LiteralMoved { type_name })) => {
             Error::LiteralMoved { task: key, type_name }
         }
+        // Only fused programs stop, and `run_program` reports that itself.
+        Ok(Err(Failure::Stopped)) => Error::Cancelled,
         Err(payload) => Error::Panicked { task: key, message: panic_message(&*payload) },
     };
     if keep_going { Ok(Value::new(Poison(err))) } else { Err(err) }

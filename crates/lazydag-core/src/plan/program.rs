@@ -85,16 +85,23 @@ pub(crate) fn mark_carried(program: &mut [Instr<'_>]) {
 
 /// Runs `program` on `inputs` (drained in order by [`Instr::Input`]) and returns the stack it
 /// leaves: the root's value for a whole program, the root's inputs for a program without its
-/// last step. `current` names the task running when a failure or panic happens.
+/// last step. `current` names the task running when a failure or panic happens. `stop` is
+/// asked before each step, so cancelling or timing out a compute does not wait for a whole
+/// fused chain: it fails with [`Failure::Stopped`] between two members, as an unfused compute
+/// would stop between two tasks.
 pub(crate) fn exec<'g>(
     program: &[Instr<'g>],
     inputs: &mut Vec<Value>,
     current: &mut Option<&'g Arc<Node>>,
+    stop: &dyn Fn() -> bool,
 ) -> Result<Vec<Value>, Failure> {
     let mut stack: Vec<Value> = Vec::with_capacity(4);
     let mut next_input = inputs.drain(..);
     let mut carry: Option<Carrier> = None;
     for &instr in program {
+        if !matches!(instr, Instr::Input) && stop() {
+            return Err(Failure::Stopped);
+        }
         match instr {
             Instr::Input => {
                 stack.push(next_input.next().expect("one scheduled input per Input step"));
