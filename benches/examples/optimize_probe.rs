@@ -1,7 +1,7 @@
 //! Profiling aid: plans (and optionally runs) a 1M-task shape many times, so a profiler
 //! (`valgrind --tool=callgrind`, `perf record`) sees where collecting, optimizing and running go.
 //!
-//! `cargo run --release -p lazydag-benches --example optimize_probe -- chain|tree plan|run N`
+//! `cargo run --release -p lazydag-benches --example optimize_probe -- chain|tree plan|run N [on|off]`
 
 use std::time::Instant;
 
@@ -15,7 +15,13 @@ fn main() {
     let what = args.get(2).map_or("plan", String::as_str);
     let times: usize = args.get(3).and_then(|n| n.parse().ok()).unwrap_or(5);
     let (out, tasks) = if shape == "tree" { map_reduce(1 << 19) } else { chain(1_000_000) };
-    for optimizer in [Optimizer::off(), Optimizer::new()] {
+    let which = args.get(4).map_or("both", String::as_str);
+    let optimizers = match which {
+        "on" => vec![Optimizer::new()],
+        "off" => vec![Optimizer::off()],
+        _ => vec![Optimizer::off(), Optimizer::new()],
+    };
+    for optimizer in optimizers {
         let started = Instant::now();
         for _ in 0..times {
             if what == "run" {

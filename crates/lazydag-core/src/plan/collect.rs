@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, TryLockError};
 use lazydag_optimize::Kind;
 use rustc_hash::FxHashMap;
 
-use super::program::{Instr, mark_carried};
+use super::program::{Instr, carried};
 use super::{PlanView, Stop, TaskRef};
 use crate::node::Node;
 
@@ -101,8 +101,9 @@ pub(super) struct Collector<'g> {
     pending: Vec<u32>,
     /// The longest chain to fuse while collecting; `None` fuses nothing.
     chain_limit: Option<usize>,
-    /// Members of the open frames' chains, below their tops, top-down per frame.
-    chain: Vec<&'g Arc<Node>>,
+    /// Members of the open frames' chains, below their tops, top-down per frame, each with
+    /// whether it can run carried (read here, while the node is at hand).
+    chain: Vec<(&'g Arc<Node>, bool)>,
     /// How many tasks were fused into others while collecting.
     prefused: usize,
     /// What the optimizer needs to know of each task, read while the node is at hand; only
@@ -185,7 +186,7 @@ impl<'g> Collector<'g> {
                 && Arc::strong_count(dep) == 1
                 && chain_member(dep)
             {
-                self.chain.push(dep);
+                self.chain.push((dep, dep.kind.carries));
                 node = dep;
                 len += 1;
             }
@@ -247,11 +248,10 @@ impl<'g> Collector<'g> {
         self.pending.truncate(pending_start);
         if self.chain.len() > chain_start {
             // The program: the inputs, then the chain bottom-up, then `node`.
-            let program_start = plan.program.len();
+            plan.program.reserve_exact(inputs + self.chain.len() - chain_start + 1);
             plan.program.extend(std::iter::repeat_n(Instr::Input, inputs));
-            plan.program.extend(self.chain[chain_start..].iter().rev().map(|m| Instr::Run(m)));
-            plan.program.push(Instr::Run(node));
-            mark_carried(&mut plan.program[program_start..]);
+            let members = self.chain[chain_start..].iter().rev().copied();
+            plan.program.extend(carried(members.chain([(node, node.kind.carries)])));
             self.prefused += self.chain.len() - chain_start;
             self.chain.truncate(chain_start);
         }

@@ -56,6 +56,35 @@ impl fmt::Debug for Instr<'_> {
     }
 }
 
+/// The steps that run `members` (each with whether it carries) one after the other, each on
+/// the value of the one before: runs of two or more carrying members become carried runs.
+pub(crate) fn carried<'g>(
+    members: impl Iterator<Item = (&'g Arc<Node>, bool)>,
+) -> impl Iterator<Item = Instr<'g>> {
+    let mut members = members.peekable();
+    let mut in_run = false;
+    std::iter::from_fn(move || {
+        let (node, carries) = members.next()?;
+        let next_carries = members.peek().is_some_and(|&(_, c)| c);
+        Some(match (carries, in_run, next_carries) {
+            (false, ..) => {
+                in_run = false;
+                Instr::Run(node)
+            }
+            (true, false, true) => {
+                in_run = true;
+                Instr::CarryStart(node)
+            }
+            (true, true, true) => Instr::Carry(node),
+            (true, true, false) => {
+                in_run = false;
+                Instr::CarryEnd(node)
+            }
+            (true, false, false) => Instr::Run(node),
+        })
+    })
+}
+
 /// Turns every run of two or more consecutive one-input functions into a carried run.
 /// (In post-order, a one-input task always takes the value the step before it pushed.)
 pub(crate) fn mark_carried(program: &mut [Instr<'_>]) {
