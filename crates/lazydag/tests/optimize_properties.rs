@@ -19,7 +19,7 @@ use std::sync::{Arc, LazyLock, Once};
 
 use lazydag::prelude::*;
 use lazydag::scheduler::{Async, Sync, Threaded, WorkStealing};
-use lazydag::{Control, Error, Optimizer, Plan, Scheduler, compute_with_control};
+use lazydag::{Control, Error, Optimizer, Plan, Scheduler, compute_settled, compute_with_control};
 use proptest::prelude::*;
 
 /// Every scheduler under test; pools are built once and reused by all cases.
@@ -503,6 +503,71 @@ proptest! {
                         got.as_ref().map(|_| ()),
                         base.as_ref().map(|_| ())
                     ),
+                }
+            }
+        }
+    }
+}
+
+/// The failing nodes each output depends on (itself included).
+fn failing_ancestors(shape: &Shape, output: usize) -> Vec<usize> {
+    let mut seen = vec![false; shape.nodes.len()];
+    let mut stack = vec![output];
+    let mut failing = Vec::new();
+    while let Some(i) = stack.pop() {
+        if std::mem::replace(&mut seen[i], true) {
+            continue;
+        }
+        if shape.nodes[i].fail != Fail::No {
+            failing.push(i);
+        }
+        stack.extend(shape.nodes[i].deps());
+    }
+    failing
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    /// Keep-going mode: each output gets its own result, whether or not the failing task ran
+    /// inside a fused chain.
+    #[test]
+    fn keep_going_gives_each_output_its_own_result_under_every_optimizer(shape in shape()) {
+        quiet_panics();
+        let exp = expected(&shape);
+        for (name, optimizer) in variants() {
+            for scheduler in SCHEDULERS.iter() {
+                let label = format!("{name}/{}", scheduler.name());
+                let rec = record(&shape);
+                let control = Control::new().optimize(optimizer.clone());
+                let results = compute_settled(&rec.outputs, &**scheduler, &control);
+                prop_assert_eq!(results.len(), shape.outputs.len(), "{}", &label);
+                for (result, &o) in results.iter().zip(&shape.outputs) {
+                    let failing = failing_ancestors(&shape, o);
+                    match result {
+                        Ok(value) => {
+                            prop_assert!(failing.is_empty(), "{}: n{} needs {:?}", &label, o, failing);
+                            prop_assert_eq!(*value, exp.values[o], "{}: output n{}", &label, o);
+                        }
+                        Err(err) => {
+                            let i = err.task().and_then(|k| index_of(k.name()));
+                            prop_assert!(
+                                i.is_some_and(|i| failing.contains(&i)),
+                                "{}: output n{} failed with {} but depends on failing {:?}",
+                                &label, o, err, failing
+                            );
+                        }
+                    }
+                }
+                drop(rec.outputs);
+                drop(rec.kept);
+                for (i, spec) in shape.nodes.iter().enumerate() {
+                    let runs = rec.runs[i].load(Ordering::SeqCst);
+                    let limit = if spec.inline { exp.edges[i].max(1) } else { 1 };
+                    prop_assert!(runs <= limit, "{}: n{} ran {} times", &label, i, runs);
+                    if !exp.needed[i] {
+                        prop_assert_eq!(runs, 0, "{}: n{} is not needed", &label, i);
+                    }
                 }
             }
         }
