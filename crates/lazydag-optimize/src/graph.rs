@@ -160,6 +160,8 @@ pub struct Graph<'a> {
     inlined: usize,
     inlined_literals: usize,
     culled: usize,
+    /// Tasks fused before the graph was built (see [`Graph::with_group_sizes`]).
+    prefused: usize,
 }
 
 impl<'a> Graph<'a> {
@@ -232,6 +234,7 @@ impl<'a> Graph<'a> {
             inlined: 0,
             inlined_literals: 0,
             culled: 0,
+            prefused: 0,
         })
     }
 
@@ -274,7 +277,8 @@ impl<'a> Graph<'a> {
     }
 
     /// Says how many recorded tasks each task already runs, when some were fused before the
-    /// graph was built (by default 1 each); fusion limits count them.
+    /// graph was built (by default 1 each); fusion limits count them, and the
+    /// [`report`](Graph::report) counts those tasks as fused (and in `before`).
     ///
     /// # Panics
     /// If `sizes` does not have one entry per task, or an entry is 0.
@@ -282,6 +286,7 @@ impl<'a> Graph<'a> {
     pub fn with_group_sizes(mut self, sizes: Vec<u32>) -> Self {
         assert_eq!(sizes.len(), self.len(), "one group size per task");
         assert!(sizes.iter().all(|&s| s > 0), "a task runs at least itself");
+        self.prefused = sizes.iter().map(|&s| s as usize - 1).sum();
         self.size = sizes;
         self
     }
@@ -310,10 +315,10 @@ impl<'a> Graph<'a> {
     /// The counts of each role so far, as a report. O(1).
     pub fn report(&self) -> OptimizeReport {
         OptimizeReport {
-            before: self.len(),
+            before: self.len() + self.prefused,
             after: self.len() - self.fused - self.inlined - self.culled,
             culled: self.culled,
-            fused: self.fused,
+            fused: self.fused + self.prefused,
             inlined: self.inlined,
         }
     }
@@ -496,7 +501,12 @@ impl<'a> Graph<'a> {
             return Err(Refused::HasMembers(task));
         }
         let consumers = self.uses[task];
-        if consumers > 1 {
+        // Evaluated more than once if it has several consumers, or if a consumer is itself an
+        // inlined function (evaluated in each of its own consumers). Only a user pass can
+        // inline a consumer before its input: the built-in pass goes in index order.
+        let consumer_inlined = self.inlined > self.inlined_literals
+            && self.dependents(task).iter().any(|&c| self.role[c as usize] == INLINED);
+        if consumers > 1 || consumer_inlined {
             for &d in self.deps(task) {
                 let d = d as usize;
                 let nested = self.role[d] == INLINED && self.kinds[d] != Kind::Literal;

@@ -75,14 +75,16 @@ impl Optimizer {
         self
     }
 
-    /// Turns linear-chain fusion on or off.
+    /// Turns linear-chain fusion on or off (off also keeps reduction fusion from fusing
+    /// chains).
     #[must_use]
     pub fn fuse(mut self, fuse: bool) -> Self {
         self.fuse = fuse;
         self
     }
 
-    /// Cuts fused chains every `max` tasks (at least 1; 1 fuses nothing).
+    /// Cuts fused chains every `max` tasks (at least 1; 1 fuses no chain), in linear and in
+    /// reduction fusion alike.
     #[must_use]
     pub fn max_chain(mut self, max: usize) -> Self {
         self.max_chain = max.max(1);
@@ -139,7 +141,8 @@ impl Optimizer {
                 FuseLinear::new(self.max_chain).run(graph);
             }
             if let Some(width) = self.reductions {
-                FuseReductions::new(width).run(graph);
+                let chain = if self.fuse { self.max_chain } else { 1 };
+                FuseReductions::new(width).chain_limit(chain).run(graph);
             }
             for pass in &self.passes {
                 let _span = tracing::debug_span!("pass", name = pass.name()).entered();

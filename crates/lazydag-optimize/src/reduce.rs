@@ -27,12 +27,22 @@ use crate::pass::Pass;
 #[derive(Clone, Copy, Debug)]
 pub struct FuseReductions {
     max_members: usize,
+    max_chain: usize,
 }
 
 impl FuseReductions {
     /// Fuses groups of at most `max_members` tasks.
     pub fn new(max_members: usize) -> Self {
-        FuseReductions { max_members: max_members.max(1) }
+        FuseReductions { max_members: max_members.max(1), max_chain: usize::MAX }
+    }
+
+    /// Also keeps linear steps (a task with one input to absorb) within `max_chain` members,
+    /// as [`FuseLinear`](crate::FuseLinear) would; the [`Optimizer`](crate::Optimizer) passes
+    /// its chain limit here.
+    #[must_use]
+    pub fn chain_limit(mut self, max_chain: usize) -> Self {
+        self.max_chain = max_chain.max(1);
+        self
     }
 }
 
@@ -49,8 +59,12 @@ impl Pass for FuseReductions {
             }
             inputs.clear();
             inputs.extend(graph.live_deps(c).filter(|&d| graph.kind(d) != Kind::Literal));
+            let limit = match inputs.len() {
+                1 => self.max_members.min(self.max_chain),
+                _ => self.max_members,
+            };
             for &d in &inputs {
-                let fits = graph.group_size(c) + graph.group_size(d) <= self.max_members;
+                let fits = graph.group_size(c) + graph.group_size(d) <= limit;
                 if fits && graph.role(d) == Role::Root && graph.sole_consumer(d) == Some(c) {
                     let _ = graph.fuse(d, c);
                 }

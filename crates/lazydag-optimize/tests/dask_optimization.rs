@@ -398,7 +398,6 @@ fn inline_into_several_consumers_needs_clonable_inputs() {
 /// visits inputs first, so it refuses `x`; a user pass that goes the other way is not refused.)
 // dask/tests/test_optimization.py::test_inline (`inline(d, ["a", "b", "c"])` nests inlining)
 #[test]
-#[ignore = "bug: Graph::inline counts a task's own uses, not that its consumer is already inlined into several, so it lets an unclonable input be read twice"]
 fn inline_under_an_inlined_task_checks_the_inputs_it_duplicates() {
     let tasks: &[(&str, Kind, &[&str])] = &[
         ("z", F, &[]),

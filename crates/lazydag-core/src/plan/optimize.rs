@@ -34,9 +34,7 @@ pub(super) fn optimize<'g>(
         let sizes = (0..n).map(|i| plan.program(i).map_or(1, runs) as u32).collect();
         graph = graph.with_group_sizes(sizes);
     }
-    let mut report = optimizer.run(&mut graph);
-    report.before += prefused;
-    report.fused += prefused;
+    let report = optimizer.run(&mut graph);
     // Inlined literals change nothing: a plan never schedules a literal (see the module docs).
     let changed = graph.report().after + graph.inlined_literals() < n;
     if !changed {
