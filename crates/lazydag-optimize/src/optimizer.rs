@@ -106,6 +106,11 @@ impl Optimizer {
         self
     }
 
+    /// The user passes, in the order they run.
+    pub fn user_passes(&self) -> &[Arc<dyn Pass>] {
+        &self.passes
+    }
+
     /// Whether the pipeline runs at all.
     pub fn is_enabled(&self) -> bool {
         self.enabled
@@ -153,15 +158,7 @@ impl Optimizer {
             }
         }
         let report = OptimizeReport::of(graph);
-        tracing::debug!(
-            target: "lazydag::optimize",
-            before = report.before,
-            after = report.after,
-            culled = report.culled,
-            fused = report.fused,
-            inlined = report.inlined,
-            "optimized"
-        );
+        report.emit();
         report
     }
 }

@@ -34,6 +34,22 @@ impl OptimizeReport {
     }
 }
 
+impl OptimizeReport {
+    /// Emits the report as a `debug` tracing event with target `lazydag::optimize` (the
+    /// [`Optimizer`](crate::Optimizer) does this on every run).
+    pub fn emit(&self) {
+        tracing::debug!(
+            target: "lazydag::optimize",
+            before = self.before,
+            after = self.after,
+            culled = self.culled,
+            fused = self.fused,
+            inlined = self.inlined,
+            "optimized"
+        );
+    }
+}
+
 impl fmt::Display for OptimizeReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(

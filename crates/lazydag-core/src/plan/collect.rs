@@ -111,11 +111,18 @@ pub(super) struct Collector<'g> {
     facts: Option<Facts>,
 }
 
-/// Per-task facts for the optimizer, in plan order.
+/// Per-task facts for the optimizer, in plan order, and counts that tell when the passes
+/// can change nothing.
 #[derive(Debug, Default)]
 pub(super) struct Facts {
     pub(super) kinds: Vec<Kind>,
     pub(super) clonable: Vec<bool>,
+    /// Tasks with exactly one non-literal input: the only ones a chain can end in.
+    pub(super) linear: usize,
+    /// Tasks marked cheap with `.inline()`.
+    pub(super) cheap: usize,
+    /// Literals.
+    pub(super) literals: usize,
 }
 
 /// What a collect produced.
@@ -265,7 +272,7 @@ impl<'g> Collector<'g> {
         plan.uses.push(0);
         plan.waiting.push(waiting);
         if let Some(facts) = &mut self.facts {
-            facts.kinds.push(if node.kind.literal {
+            let kind = if node.kind.literal {
                 Kind::Literal
             } else if node.kind.is_async {
                 Kind::Async
@@ -273,7 +280,11 @@ impl<'g> Collector<'g> {
                 Kind::Cheap
             } else {
                 Kind::Function
-            });
+            };
+            facts.linear += usize::from(waiting == 1);
+            facts.cheap += usize::from(kind == Kind::Cheap);
+            facts.literals += usize::from(kind == Kind::Literal);
+            facts.kinds.push(kind);
             facts.clonable.push(node.cloner().is_some());
         }
         self.seen.finish(node, index);

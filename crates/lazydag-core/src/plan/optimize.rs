@@ -23,7 +23,32 @@ pub(super) fn optimize<'g>(
     prefused: usize,
 ) -> PlanView<'g> {
     let n = plan.len();
-    let Facts { kinds, clonable } = facts;
+    if facts.linear == 0
+        && facts.cheap == 0
+        && optimizer.reduction_width().is_none()
+        && optimizer.user_passes().is_empty()
+    {
+        // No task can end a chain and none is cheap: the passes would only mark literals
+        // inlined, which changes nothing that runs (see the module docs). Skip building the
+        // graph, and report what the passes would have.
+        let literal_outputs = {
+            let mut outputs: Vec<u32> = plan.outputs.clone();
+            outputs.sort_unstable();
+            outputs.dedup();
+            outputs.iter().filter(|&&o| plan.literal[o as usize]).count()
+        };
+        let inlined = if optimizer.inlines() { facts.literals - literal_outputs } else { 0 };
+        let report = OptimizeReport {
+            before: n + prefused,
+            after: n - inlined,
+            culled: 0,
+            fused: prefused,
+            inlined,
+        };
+        report.emit();
+        return PlanView { report: Some(report), ..plan };
+    }
+    let Facts { kinds, clonable, .. } = facts;
     let graph = Graph::from_csr(kinds, &plan.dep_start[..], &plan.dep_list[..], &plan.outputs[..]);
     let mut graph = graph
         .expect("a collected plan is a topological graph")
