@@ -88,7 +88,7 @@ pub(crate) fn parse(args: &[String]) -> Result<Options, String> {
     let mut profile = Profile::Full;
     let mut workers = vec![cores];
     let mut repeats = None;
-    let mut out = PathBuf::from(crate::paths::workspace_root()).join("target/bench");
+    let mut out = crate::paths::workspace_root().join("target/bench");
     let mut with_dask = false;
     let mut update_docs = None;
     let mut skip: Vec<Part> = Vec::new();
