@@ -77,7 +77,7 @@ pub(crate) fn svg(report: &Report) -> String {
     let top = 40.0 + legend_h;
     let group_h = |n: usize| 18.0 + n as f64 * (BAR + GAP) + 10.0;
     let height =
-        top + groups.iter().map(|g| group_h(g.1.iter().flatten().count())).sum::<f64>() + 30.0;
+        top + groups.iter().map(|g| group_h(g.1.iter().flatten().count())).sum::<f64>() + 45.0;
     let width = LEFT + PLOT + 70.0;
     let mut s = String::new();
     let _ = writeln!(
@@ -101,7 +101,7 @@ pub(crate) fn svg(report: &Report) -> String {
             series.label
         );
     }
-    let bottom = height - 25.0;
+    let bottom = height - 40.0;
     for decade in lo as i32..=hi as i32 {
         let v = 10f64.powi(decade);
         let gx = x(v);
@@ -109,7 +109,7 @@ pub(crate) fn svg(report: &Report) -> String {
             s,
             r##"<line x1="{gx:.1}" y1="{top}" x2="{gx:.1}" y2="{bottom}" stroke="#ddd"/><text x="{gx:.1}" y="{}" text-anchor="middle">{}</text>"##,
             bottom + 14.0,
-            us(v)
+            if decade < 0 { format!("{v:.*}", (-decade) as usize) } else { format!("{v:.0}") }
         );
     }
     let mut y = top;
@@ -135,6 +135,12 @@ pub(crate) fn svg(report: &Report) -> String {
         }
         y += 10.0;
     }
+    let _ = writeln!(
+        s,
+        r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">µs per task</text>"#,
+        LEFT + PLOT / 2.0,
+        bottom + 28.0
+    );
     let _ = writeln!(s, "</svg>");
     s
 }
