@@ -30,14 +30,19 @@ pub(crate) fn own_kib(name: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status").ok().and_then(|s| field_kib(&s, name)).unwrap_or(0)
 }
 
-/// Runs this binary again with `args` and parses the JSON on its last stdout line.
+/// Runs this binary again with `args` (and `env` added to its environment) and parses the
+/// JSON on its last stdout line.
 ///
 /// # Errors
 /// The child could not start, failed (its stderr is included), or printed no JSON.
-pub(crate) fn child<T: DeserializeOwned>(args: &[String]) -> Result<T, String> {
+pub(crate) fn child<T: DeserializeOwned>(
+    args: &[String],
+    env: &[(&str, &str)],
+) -> Result<T, String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot find this binary: {e}"))?;
     let out = Command::new(exe)
         .args(args)
+        .envs(env.iter().copied())
         .output()
         .map_err(|e| format!("cannot start a child `{}`: {e}", args.join(" ")))?;
     if !out.status.success() {
@@ -89,7 +94,7 @@ pub(crate) fn measure(
     workers: usize,
 ) -> Result<CaseRss, String> {
     let args = [CASE, shape.name(), &size.to_string(), runner.name(), &workers.to_string()];
-    child(&args.map(str::to_owned))
+    child(&args.map(str::to_owned), &[])
 }
 
 /// The child's side of [`measure`]: `__case SHAPE SIZE RUNNER WORKERS`.

@@ -83,14 +83,17 @@ pub(crate) fn run(options: &Options, args: &[String]) -> Result<(), String> {
         for runner in Runner::ALL {
             let workers: &[usize] = if runner.is_parallel() { &options.workers } else { &[1] };
             for &w in workers {
-                let s = stream::measure(options.profile, runner, w)?;
-                eprintln!(
-                    "  {:14} {w:>2} workers: peak {} MiB, {:.1} blocks held",
-                    runner.name(),
-                    s.peak_kib >> 10,
-                    s.blocks_held()
-                );
-                streams.push(s);
+                for mmap in [false, true] {
+                    let s = stream::measure(options.profile, runner, w, mmap)?;
+                    eprintln!(
+                        "  {:14} {w:>2} workers{}: peak {} MiB, {:.1} blocks held",
+                        runner.name(),
+                        if mmap { ", every block mmapped" } else { "" },
+                        s.peak_kib >> 10,
+                        s.blocks_held()
+                    );
+                    streams.push(s);
+                }
             }
         }
     }

@@ -8,6 +8,12 @@
 //! case at [`CAP_BYTES`] of resident memory (the task panics, and the row says so) so that
 //! the benchmark cannot take a shared machine down.
 //!
+//! Freed memory is not always returned to the kernel: glibc keeps a freed 8 MiB block in the
+//! arena of the thread that freed it (after the first free its mmap threshold rises above the
+//! block size), and every thread gets its own arena. So each case also runs with
+//! [`MMAP_ENV`], which makes glibc map and unmap every block: that peak counts live blocks only,
+//! and the difference is the allocator's, not the scheduler's.
+//!
 //! Invariant: the total is checked against its closed form (every value is a small integer,
 //! so the `f64` sums are exact in any order).
 
@@ -26,6 +32,10 @@ pub(crate) const STREAM: &str = "__stream";
 
 /// Resident memory at which a case is stopped: far above `workers x block`, far below RAM.
 pub(crate) const CAP_BYTES: u64 = 4 << 30;
+
+/// The environment that makes glibc map every block of 1 MiB or more on its own (and unmap it
+/// when freed); ignored by other allocators.
+pub(crate) const MMAP_ENV: (&str, &str) = ("MALLOC_MMAP_THRESHOLD_", "1048576");
 
 /// How many blocks of how many bytes a profile streams.
 pub(crate) fn params(profile: Profile) -> (u64, u64) {
@@ -95,6 +105,9 @@ pub(crate) struct StreamRss {
     pub(crate) seconds: f64,
     /// The run was stopped at [`CAP_BYTES`] (its peak is then a lower bound).
     pub(crate) capped: bool,
+    /// Ran with [`MMAP_ENV`]: every block mapped and unmapped on its own.
+    #[serde(default)]
+    pub(crate) mmap: bool,
 }
 
 impl StreamRss {
@@ -104,7 +117,8 @@ impl StreamRss {
     }
 }
 
-/// Runs `runner` with `workers` on the profile's blocks in a child process.
+/// Runs `runner` with `workers` on the profile's blocks in a child process, with
+/// [`MMAP_ENV`] when `mmap`.
 ///
 /// # Errors
 /// As [`rss::child`].
@@ -112,11 +126,15 @@ pub(crate) fn measure(
     profile: Profile,
     runner: Runner,
     workers: usize,
+    mmap: bool,
 ) -> Result<StreamRss, String> {
     let (blocks, bytes) = params(profile);
     let args =
         [STREAM, runner.name(), &workers.to_string(), &blocks.to_string(), &bytes.to_string()];
-    rss::child(&args.map(str::to_owned))
+    let env: &[(&str, &str)] = if mmap { &[MMAP_ENV] } else { &[] };
+    let mut result: StreamRss = rss::child(&args.map(str::to_owned), env)?;
+    result.mmap = mmap;
+    Ok(result)
 }
 
 /// The child's side of [`measure`]: `__stream RUNNER WORKERS BLOCKS BLOCK_BYTES`.
@@ -153,8 +171,17 @@ pub(crate) fn child(args: &[String]) -> Result<(), String> {
         Err(e) => return Err(e),
     };
     let peak_kib = own_kib("VmHWM:");
-    let result =
-        StreamRss { runner, workers, blocks, block_bytes, before_kib, peak_kib, seconds, capped };
+    let result = StreamRss {
+        runner,
+        workers,
+        blocks,
+        block_bytes,
+        before_kib,
+        peak_kib,
+        seconds,
+        capped,
+        mmap: false,
+    };
     println!("{}", serde_json::to_string(&result).map_err(|e| e.to_string())?);
     Ok(())
 }

@@ -47,7 +47,7 @@ fn smoke_run_covers_every_shape_and_runner() {
         rss.iter().all(|c| c["peak_kib"].as_u64().unwrap() >= c["built_kib"].as_u64().unwrap())
     );
     let stream = json["stream"].as_array().unwrap();
-    assert_eq!(stream.len(), 1 + 4 * 2);
+    assert_eq!(stream.len(), 2 * (1 + 4 * 2)); // each with the default allocator and mmapped
     assert!(stream.iter().all(|s| !s["capped"].as_bool().unwrap()));
     assert_eq!(json["practical"].as_array().unwrap().len(), 1 + 3 * 2);
 
