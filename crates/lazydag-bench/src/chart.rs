@@ -1,7 +1,7 @@
 //! The chart of `docs/benchmarks.md`: per-task overhead by shape and runner, as a hand-written
 //! SVG (horizontal bars on a log scale: rayon and Dask are four orders of magnitude apart).
 //!
-//! Invariant: the chart draws only figures of the report it is given, one worker count, one
+//! Invariant: the chart draws only figures of the report it is given, the largest worker count, one
 //! size per shape (the largest that Dask also ran, when it ran, so every bar of a group
 //! shares a size); a missing figure leaves its bar out.
 
@@ -32,9 +32,9 @@ const PLOT: f64 = 560.0;
 const BAR: f64 = 11.0;
 const GAP: f64 = 2.0;
 
-/// The SVG for `report`'s first worker count (empty when nothing was timed).
+/// The SVG for `report`'s largest worker count (empty when nothing was timed).
 pub(crate) fn svg(report: &Report) -> String {
-    let Some(&w) = report.workers.first() else { return String::new() };
+    let Some(&w) = report.workers.iter().max() else { return String::new() };
     let mut groups: Vec<(String, Vec<Option<f64>>)> = Vec::new();
     for shape in Shape::ALL.into_iter().filter(|s| *s != Shape::CpuBound) {
         let rows: Vec<&Row> = report.rows.iter().filter(|r| r.shape == shape).collect();

@@ -75,8 +75,8 @@ pub(crate) fn prepare() -> Result<PathBuf, Unavailable> {
     if !out.status.success() {
         let tail: Vec<&str> = text.lines().rev().take(5).collect();
         return Err(Unavailable(format!(
-            "pip could not install dask, pandas and joblib into {} ({}); the Rust side ran \
-             without them. Last lines of {}: {}",
+            "benches/dask/setup.sh could not make the venv {} with dask, pandas and joblib \
+             (python3 -m venv, then pip; {}); the Rust side ran without them. Last lines of {}: {}",
             paths::venv().display(),
             out.status,
             log.display(),

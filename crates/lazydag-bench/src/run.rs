@@ -107,8 +107,12 @@ pub(crate) fn run(options: &Options, args: &[String]) -> Result<(), String> {
     let dask = options.with_dask.then(|| run_dask(options, &cases));
 
     machine.finish();
-    let first = options.workers.first().copied().unwrap_or(1);
-    let goals = goal::judge(&rows, dask.as_ref().map_or(&[][..], |d| &d.rows), &streams, first);
+    let goals = goal::judge_all(
+        &rows,
+        dask.as_ref().map_or(&[][..], |d| &d.rows),
+        &streams,
+        &options.workers,
+    );
     let report = Report {
         machine,
         profile: options.profile,
