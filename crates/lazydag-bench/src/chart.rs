@@ -1,9 +1,9 @@
 //! The chart of `docs/benchmarks.md`: per-task overhead by shape and runner, as a hand-written
 //! SVG (horizontal bars on a log scale: rayon and Dask are four orders of magnitude apart).
 //!
-//! Invariant: the chart draws only figures of the report it is given, the largest worker count, one
-//! size per shape (the largest that Dask also ran, when it ran, so every bar of a group
-//! shares a size); a missing figure leaves its bar out.
+//! Invariant: the chart draws only figures of the report it is given, for the largest worker
+//! count and one size per shape (the largest that Dask also ran, when it ran, so every bar of
+//! a group shares a size); a missing figure leaves its bar out.
 
 use std::fmt::Write as _;
 
