@@ -57,6 +57,8 @@ pub(crate) struct Options {
     pub(crate) with_dask: bool,
     pub(crate) update_docs: Option<PathBuf>,
     pub(crate) parts: Vec<Part>,
+    /// The shapes to run (default: all).
+    pub(crate) shapes: Vec<crate::shape::Shape>,
 }
 
 pub(crate) const HELP: &str = "\
@@ -76,6 +78,8 @@ OPTIONS:
                       benches/dask/setup.sh creates under target/
   --update-docs FILE  replace the generated section of FILE (docs/benchmarks.md) with the tables
   --skip LIST         leave out parts: overhead, rss, stream, practical
+  --shapes LIST       only these shapes: chain, binary-tree, wavefront, independent,
+                      random-dag, map-reduce, cpu-bound (default: all)
   -h, --help          this text
 ";
 
@@ -92,6 +96,7 @@ pub(crate) fn parse(args: &[String]) -> Result<Options, String> {
     let mut with_dask = false;
     let mut update_docs = None;
     let mut skip: Vec<Part> = Vec::new();
+    let mut shapes = crate::shape::Shape::ALL.to_vec();
     let mut it = args.iter();
     while let Some(flag) = it.next() {
         let mut value =
@@ -119,6 +124,17 @@ pub(crate) fn parse(args: &[String]) -> Result<Options, String> {
                     skip.push(part);
                 }
             }
+            "--shapes" => {
+                shapes = Vec::new();
+                for name in value("--shapes")?.split(',') {
+                    shapes.push(crate::shape::Shape::parse(name.trim()).ok_or_else(|| {
+                        format!(
+                            "--shapes {name}: valid shapes are chain, binary-tree, wavefront, \
+                             independent, random-dag, map-reduce, cpu-bound"
+                        )
+                    })?);
+                }
+            }
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown option `{other}`")),
         }
@@ -129,7 +145,7 @@ pub(crate) fn parse(args: &[String]) -> Result<Options, String> {
         Profile::Smoke => 1,
     });
     let parts = Part::ALL.into_iter().filter(|p| !skip.contains(p)).collect();
-    Ok(Options { profile, workers, repeats, out, with_dask, update_docs, parts })
+    Ok(Options { profile, workers, repeats, out, with_dask, update_docs, parts, shapes })
 }
 
 /// `2,4,8` → `[2, 4, 8]`; each a positive count.
@@ -160,6 +176,9 @@ mod tests {
         let o = parse(&args(&["--skip", "rss,practical", "--repeats", "5"])).unwrap();
         assert_eq!(o.parts, vec![Part::Overhead, Part::Stream]);
         assert_eq!(o.repeats, 5);
+        let o = parse(&args(&["--shapes", "map-reduce,cpu-bound"])).unwrap();
+        assert_eq!(o.shapes, vec![crate::shape::Shape::MapReduce, crate::shape::Shape::CpuBound]);
+        assert!(parse(&args(&["--shapes", "ring"])).unwrap_err().contains("valid shapes"));
     }
 
     #[test]

@@ -29,8 +29,10 @@ pub(crate) fn run(options: &Options, args: &[String]) -> Result<(), String> {
         options.repeats,
         options.profile
     );
-    let cases: Vec<(Shape, u64)> = Shape::ALL
-        .into_iter()
+    let cases: Vec<(Shape, u64)> = options
+        .shapes
+        .iter()
+        .copied()
         .flat_map(|s| s.sizes(options.profile).into_iter().map(move |n| (s, n)))
         .collect();
     let parts = &options.parts;
