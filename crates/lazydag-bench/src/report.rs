@@ -100,12 +100,13 @@ impl Report {
             self.repeats,
             self.workers
         );
-        if m.load_start.max(m.load_end) > 0.5 * m.cores as f64 {
+        if m.load_start > 0.5 * m.cores as f64 {
             let _ = writeln!(
                 md,
-                "**The machine was busy** (other processes kept the load average above half the \
-                 core count): parallel speedups are understated, and single figures move by tens \
-                 of percent between runs."
+                "**The machine was not idle** when the run started (1-minute load average {:.2} on \
+                 {} cores, which counts the last minute's work of any process): parallel speedups \
+                 may be understated, and single figures move by tens of percent between runs.",
+                m.load_start, m.cores
             );
         }
         match &self.dask {
