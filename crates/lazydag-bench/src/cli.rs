@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 /// How big and how often: the sizes and repeat counts of a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum Profile {
     /// Three sizes per shape (about 1k, 16k and 262k tasks), 7 repeats: a few minutes.
@@ -57,6 +57,8 @@ pub(crate) struct Options {
     pub(crate) with_dask: bool,
     pub(crate) update_docs: Option<PathBuf>,
     pub(crate) parts: Vec<Part>,
+    /// Re-render the report files from this `results.json` instead of measuring.
+    pub(crate) render: Option<PathBuf>,
     /// The shapes to run (default: all).
     pub(crate) shapes: Vec<crate::shape::Shape>,
 }
@@ -80,6 +82,8 @@ OPTIONS:
   --skip LIST         leave out parts: overhead, rss, stream, practical
   --shapes LIST       only these shapes: chain, binary-tree, wavefront, independent,
                       random-dag, map-reduce, cpu-bound (default: all)
+  --render FILE       measure nothing: rewrite the tables, chart and docs from a saved
+                      results.json (after a change to the report's format)
   -h, --help          this text
 ";
 
@@ -95,6 +99,7 @@ pub(crate) fn parse(args: &[String]) -> Result<Options, String> {
     let mut out = crate::paths::workspace_root().join("target/bench");
     let mut with_dask = false;
     let mut update_docs = None;
+    let mut render = None;
     let mut skip: Vec<Part> = Vec::new();
     let mut shapes = crate::shape::Shape::ALL.to_vec();
     let mut it = args.iter();
@@ -115,6 +120,7 @@ pub(crate) fn parse(args: &[String]) -> Result<Options, String> {
                 repeats = Some(n);
             }
             "--out" => out = PathBuf::from(value("--out")?),
+            "--render" => render = Some(PathBuf::from(value("--render")?)),
             "--update-docs" => update_docs = Some(PathBuf::from(value("--update-docs")?)),
             "--skip" => {
                 for name in value("--skip")?.split(',') {
@@ -145,7 +151,7 @@ pub(crate) fn parse(args: &[String]) -> Result<Options, String> {
         Profile::Smoke => 1,
     });
     let parts = Part::ALL.into_iter().filter(|p| !skip.contains(p)).collect();
-    Ok(Options { profile, workers, repeats, out, with_dask, update_docs, parts, shapes })
+    Ok(Options { profile, workers, repeats, out, with_dask, update_docs, parts, render, shapes })
 }
 
 /// `2,4,8` → `[2, 4, 8]`; each a positive count.

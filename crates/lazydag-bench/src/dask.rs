@@ -48,7 +48,7 @@ impl DaskRow {
 }
 
 /// What the Dask side produced.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct DaskResults {
     /// E.g. "dask 2025.1.0, Python 3.11.7", or why Dask did not run.
     pub(crate) status: String,

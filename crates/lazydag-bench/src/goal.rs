@@ -2,7 +2,7 @@
 //! Taskflow and rayon reference ranges are the seed issue's figures for this 2-core machine,
 //! not measured here, and the text says so.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::dask::DaskRow;
 use crate::runner::{Row, Runner};
@@ -13,7 +13,7 @@ use crate::stream::StreamRss;
 pub(crate) const TASKFLOW_US: (f64, f64) = (0.06, 0.09);
 
 /// One goal and whether this run met it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Goal {
     pub(crate) goal: String,
     pub(crate) measured: String,

@@ -1,10 +1,10 @@
 //! What the figures were measured on: core count, CPU model, load average. Read from `/proc`
 //! where it exists; a missing file gives "unknown", never an error.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The machine a run measured.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Machine {
     /// `std::thread::available_parallelism()`.
     pub(crate) cores: usize,

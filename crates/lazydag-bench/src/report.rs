@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::cli::Profile;
 use crate::dask::DaskResults;
@@ -24,7 +24,7 @@ pub(crate) const BEGIN: &str = "<!-- lazydag-bench: begin -->";
 pub(crate) const END: &str = "<!-- lazydag-bench: end -->";
 
 /// Everything one run measured.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct Report {
     pub(crate) machine: Machine,
     pub(crate) profile: Profile,

@@ -19,6 +19,9 @@ use crate::{chart, goal, practical, rss, stream};
 /// # Errors
 /// A wrong result, a failed child, or a file that cannot be written.
 pub(crate) fn run(options: &Options, args: &[String]) -> Result<(), String> {
+    if let Some(saved) = &options.render {
+        return render(options, saved);
+    }
     let mut machine = Machine::now();
     eprintln!(
         "lazydag-bench: {} cores ({}), load {:.2}; workers {:?}, {} repeats, profile {:?}",
@@ -177,6 +180,22 @@ fn run_dask(options: &Options, cases: &[(Shape, u64)]) -> DaskResults {
         results.status = format!("{} (problems: {})", results.status, problems.join("; "));
     }
     results
+}
+
+/// Re-renders a saved report: the figures stay those of the saved run, the goals are judged
+/// again from them, and the files are written as after a run.
+fn render(options: &Options, saved: &Path) -> Result<(), String> {
+    let text = std::fs::read_to_string(saved)
+        .map_err(|e| format!("cannot read {}: {e}", saved.display()))?;
+    let mut report: Report = serde_json::from_str(&text)
+        .map_err(|e| format!("{} is not a harness results.json: {e}", saved.display()))?;
+    report.goals = goal::judge_all(
+        &report.rows,
+        report.dask.as_ref().map_or(&[][..], |d| &d.rows),
+        &report.stream,
+        &report.workers,
+    );
+    write(options, &report)
 }
 
 /// Writes `results.json`, `results.md` and `overhead.svg` under `--out`, splices the docs when

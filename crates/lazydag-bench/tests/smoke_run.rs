@@ -62,6 +62,26 @@ fn smoke_run_covers_every_shape_and_runner() {
 }
 
 #[test]
+fn render_rewrites_the_same_report_from_saved_results() {
+    let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("smoke-render");
+    let again = out.join("again");
+    let _ = std::fs::remove_dir_all(&out);
+    let run = |args: &[&str]| {
+        let status = Command::new(BIN).args(args).output().expect("run the harness");
+        assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    };
+    let (out_s, again_s) = (out.to_str().unwrap(), again.to_str().unwrap());
+    run(&["--smoke", "--skip", "rss,stream,practical", "--out", out_s]);
+    let saved = out.join("results.json");
+    run(&["--render", saved.to_str().unwrap(), "--out", again_s]);
+    for file in ["results.json", "results.md", "overhead.svg"] {
+        let (a, b) =
+            (std::fs::read(out.join(file)).unwrap(), std::fs::read(again.join(file)).unwrap());
+        assert!(a == b, "{file} differs after --render");
+    }
+}
+
+#[test]
 fn help_and_bad_flags() {
     let help = Command::new(BIN).arg("--help").output().unwrap();
     assert!(help.status.success());
