@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: the workspace suite (unit, behaviour, property and doc tests), the
+# Runs every test: the workspace suite (unit, behaviour, property and doc tests; it includes
+# the benchmark harness's smoke run), each criterion bench once in test mode, the
 # 1,000,000-task stress tests in release mode, and the loom model check of the work-stealing
 # sleep protocol. The README's test command; `.ci/run` runs it after fmt and clippy.
 set -euo pipefail
@@ -18,6 +19,8 @@ if ! command -v dot >/dev/null 2>&1; then
 fi
 
 cargo test --workspace
+# Every criterion bench once, in test mode (no timing): they compile and their graphs compute.
+cargo test -p lazydag-benches --benches
 cargo test --release -p lazydag --test million_tasks -- --ignored
 LOOM_MAX_PREEMPTIONS=4 RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \
     cargo test --release -p lazydag-core --lib sleep

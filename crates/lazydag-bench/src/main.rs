@@ -1,0 +1,54 @@
+//! lazydag-bench: C++ Taskflow's micro-benchmark shapes on every lazydag scheduler, the same
+//! shapes hand-written with rayon, and (with `--with-dask`) the same shapes in Dask, side by
+//! side; plus a streaming-memory benchmark and a practical column-means comparison.
+//!
+//! `cargo run --release -p lazydag-bench -- --help`. What the figures mean is in
+//! `docs/benchmarks.md`, which `--update-docs docs/benchmarks.md` regenerates.
+//!
+//! Every run checks its result (see `shape.rs`); peak memory is read from child processes
+//! (this binary re-run with the hidden `__case` / `__stream` subcommands, see `rss.rs`).
+
+#![deny(missing_docs)]
+
+mod baseline;
+mod chart;
+mod cli;
+mod dask;
+mod goal;
+mod machine;
+mod paths;
+mod practical;
+mod report;
+mod rss;
+mod run;
+mod runner;
+mod shape;
+mod stream;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some(rss::CASE) => rss::case_child(&args[1..]),
+        Some(stream::STREAM) => stream::child(&args[1..]),
+        _ => match cli::parse(&args) {
+            Ok(options) => run::run(&options, &args),
+            Err(msg) if msg.is_empty() => {
+                print!("{}", cli::HELP);
+                return ExitCode::SUCCESS;
+            }
+            Err(msg) => {
+                eprintln!("lazydag-bench: {msg}\n\n{}", cli::HELP);
+                return ExitCode::from(2);
+            }
+        },
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(msg) => {
+            eprintln!("lazydag-bench: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
