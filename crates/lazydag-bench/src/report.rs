@@ -14,7 +14,7 @@ use crate::goal::Goal;
 use crate::machine::Machine;
 use crate::practical::PracticalRow;
 use crate::rss::CaseRss;
-use crate::runner::{Row, Runner};
+use crate::runner::{Row, Runner, Variant};
 use crate::shape::Shape;
 use crate::stream::StreamRss;
 
@@ -121,6 +121,9 @@ impl Report {
         for &w in &self.workers {
             self.overhead_md(&mut md, w);
         }
+        if let Some(&w) = self.workers.iter().max() {
+            self.optimized_md(&mut md, w);
+        }
         self.cpu_md(&mut md);
         self.rss_md(&mut md);
         self.stream_md(&mut md);
@@ -201,6 +204,45 @@ impl Report {
                 ratio(sync / ws),
                 ratio(ws / rayon),
                 ratio(dask_threads / ws),
+            );
+        }
+    }
+
+    fn optimized_md(&self, md: &mut String, w: usize) {
+        let rows: Vec<&Row> = self.rows.iter().filter(|r| r.shape != Shape::CpuBound).collect();
+        if rows.is_empty() {
+            return;
+        }
+        let _ = writeln!(
+            md,
+            "\n#### The optimizer, {w} workers (µs per original task, optimization included)\n\n\
+             The tables above time `Optimizer::off()` (the raw scheduling cost); `compute` \
+             optimizes by default, which these columns time.\n\n\
+             | shape | tasks | sync off | sync on | ws off | ws on | rayon | ws on ÷ off | ws on ÷ rayon |\n\
+             |---|--:|--:|--:|--:|--:|--:|--:|--:|"
+        );
+        for row in rows {
+            let per = |runner: Runner, variant: Variant| {
+                row.run_as(runner, w, variant)
+                    .map_or(f64::NAN, |r| r.time.median_s / row.tasks as f64 * 1e6)
+            };
+            let (ws_off, ws_on) = (
+                per(Runner::WorkStealing, Variant::Plain),
+                per(Runner::WorkStealing, Variant::Optimized),
+            );
+            let rayon = per(Runner::Rayon, Variant::Plain);
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} | **{}** | {} | {} | {} |",
+                row.shape.name(),
+                row.tasks,
+                us(per(Runner::Sync, Variant::Plain)),
+                us(per(Runner::Sync, Variant::Optimized)),
+                us(ws_off),
+                us(ws_on),
+                us(rayon),
+                ratio(ws_on / ws_off),
+                ratio(ws_on / rayon),
             );
         }
     }

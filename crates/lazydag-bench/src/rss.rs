@@ -114,7 +114,12 @@ pub(crate) fn case_child(args: &[String]) -> Result<(), String> {
         Some(scheduler) => {
             let graph = shape.build(size);
             let built = own_kib("VmRSS:");
-            (built, graph.compute(&*scheduler).map_err(|e| e.to_string())?)
+            (
+                built,
+                graph
+                    .compute(&*scheduler, &lazydag::Optimizer::off())
+                    .map_err(|e| e.to_string())?,
+            )
         }
         None => {
             let input = baseline::Input::new(shape, size);

@@ -63,22 +63,29 @@ impl Runner {
     }
 }
 
-/// Which form of the graph a lazydag runner computes.
-///
-/// The place for the optimizer: when `lazydag-optimize` lands, add `Optimized` here (and to
-/// `ALL`), and in [`Measure::run_once`] optimize the recorded graph before computing it; the
-/// per-task figure stays divided by the *original* task count, and the report shows one column
-/// per (runner, variant) without further changes.
+/// Which form of the graph a lazydag runner computes. The per-task figure of either is divided
+/// by the *original* task count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum Variant {
-    /// The graph exactly as recorded.
+    /// The graph exactly as recorded: `Optimizer::off()`, raw scheduling cost.
     Plain,
+    /// What `compute` does by default: the graph optimized (chains fused, literals inlined),
+    /// the optimization included in the time.
+    Optimized,
 }
 
 impl Variant {
     /// Every variant the harness measures.
-    pub(crate) const ALL: [Variant; 1] = [Variant::Plain];
+    pub(crate) const ALL: [Variant; 2] = [Variant::Plain, Variant::Optimized];
+
+    /// The optimizer this variant computes with.
+    pub(crate) fn optimizer(self) -> lazydag::Optimizer {
+        match self {
+            Variant::Plain => lazydag::Optimizer::off(),
+            Variant::Optimized => lazydag::Optimizer::new(),
+        }
+    }
 }
 
 /// Median, minimum and maximum of a set of timed runs, in seconds.
@@ -180,10 +187,16 @@ pub(crate) struct Row {
 impl Row {
     /// The run of `runner` with `workers` (any worker count for sync), plain variant.
     pub(crate) fn run(&self, runner: Runner, workers: usize) -> Option<&Run> {
+        self.run_as(runner, workers, Variant::Plain)
+    }
+
+    /// The run of `runner` with `workers` (any worker count for sync) in `variant` (rayon has
+    /// one form only, found for any variant).
+    pub(crate) fn run_as(&self, runner: Runner, workers: usize, variant: Variant) -> Option<&Run> {
         self.runs.iter().find(|r| {
             r.runner == runner
                 && (r.workers == workers || runner == Runner::Sync)
-                && r.variant.is_none_or(|v| v == Variant::Plain)
+                && r.variant.is_none_or(|v| v == variant)
         })
     }
 }
@@ -295,9 +308,11 @@ impl Measure<'_> {
     ) -> Result<u64, String> {
         let pools = &self.pools[case.pool];
         match (pools.scheduler(case.runner), case.variant) {
-            (Some(scheduler), Some(Variant::Plain)) => graph.compute(scheduler).map_err(|e| {
-                format!("{} {} on {}: {e}", self.shape.name(), self.size, case.runner.name())
-            }),
+            (Some(scheduler), Some(variant)) => {
+                graph.compute(scheduler, &variant.optimizer()).map_err(|e| {
+                    format!("{} {} on {}: {e}", self.shape.name(), self.size, case.runner.name())
+                })
+            }
             _ => Ok(baseline::run(input, pools.rayon())),
         }
     }
@@ -320,8 +335,9 @@ mod tests {
         for shape in Shape::ALL {
             for size in shape.sizes(crate::cli::Profile::Smoke) {
                 let row = Measure { shape, size, repeats: 1, pools: &pools }.row().unwrap();
-                // sync, then threads, work-stealing, async and rayon on each of 2 pools
-                assert_eq!(row.runs.len(), 1 + 4 * 2, "{}", shape.name());
+                // sync (plain and optimized), then threads, work-stealing and async (both
+                // variants each) and rayon on each of 2 pools
+                assert_eq!(row.runs.len(), 2 + (3 * 2 + 1) * 2, "{}", shape.name());
                 assert_eq!(row.run(Runner::WorkStealing, 2).unwrap().workers, 2);
             }
         }

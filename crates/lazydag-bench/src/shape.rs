@@ -160,11 +160,16 @@ pub(crate) enum Graph {
 
 impl Graph {
     /// Computes the graph on `scheduler` and returns its digest.
-    pub(crate) fn compute(&self, scheduler: &dyn Scheduler) -> Result<u64, Error> {
+    pub(crate) fn compute(
+        &self,
+        scheduler: &dyn Scheduler,
+        optimizer: &lazydag::Optimizer,
+    ) -> Result<u64, Error> {
+        let control = lazydag::Control::new().optimize(optimizer.clone());
         match self {
-            Graph::One(out) => out.compute_with(scheduler),
+            Graph::One(out) => lazydag::compute_with_control(out, scheduler, &control),
             Graph::Many(outs) => {
-                let values: Vec<u64> = lazydag::compute_with(outs, scheduler)?;
+                let values: Vec<u64> = lazydag::compute_with_control(outs, scheduler, &control)?;
                 Ok(values.iter().fold(0, |s, v| s.wrapping_add(*v)))
             }
         }
@@ -181,7 +186,7 @@ mod tests {
         for shape in Shape::ALL {
             for size in shape.sizes(Profile::Smoke) {
                 let graph = shape.build(size);
-                let digest = graph.compute(&Sync).unwrap();
+                let digest = graph.compute(&Sync, &lazydag::Optimizer::off()).unwrap();
                 assert_eq!(digest, shape.expected(size), "{} {size}", shape.name());
                 let tasks = match &graph {
                     Graph::One(out) => out.graph().node_count(),

@@ -37,8 +37,9 @@ fn smoke_run_covers_every_shape_and_runner() {
     }
     for row in rows {
         let runs = row["runs"].as_array().unwrap();
-        // sync once; threads, work-stealing, async and rayon for 1 and 2 workers
-        assert_eq!(runs.len(), 1 + 4 * 2, "{row}");
+        // sync, optimizer off and on; threads, work-stealing and async (off and on) and rayon
+        // for 1 and 2 workers
+        assert_eq!(runs.len(), 2 + (3 * 2 + 1) * 2, "{row}");
         assert!(runs.iter().all(|r| r["time"]["median_s"].as_f64().unwrap() > 0.0));
     }
     let rss = json["rss"].as_array().unwrap();
@@ -53,6 +54,8 @@ fn smoke_run_covers_every_shape_and_runner() {
 
     let md = std::fs::read_to_string(out.join("results.md")).unwrap();
     assert!(md.contains("#### Per-task overhead, 2 workers") && md.contains("| map-reduce |"));
+    assert!(md.contains("#### The optimizer, 2 workers"), "{md}");
+    assert!(md.contains("optimizer on: cost per original task within 3x of rayon (chain"), "{md}");
     let svg = std::fs::read_to_string(out.join("overhead.svg")).unwrap();
     assert!(
         svg.starts_with("<svg")
