@@ -444,6 +444,9 @@ fn traced(out: &Delayed<u64>, optimizer: Optimizer) -> (Vec<String>, Option<Opti
     let scheduled = Arc::new(Scheduled::default());
     let control = Control::new().optimize(optimizer).callback(scheduled.clone());
     tracing::subscriber::with_default(subscriber, || {
+        // Other tests compute on other threads with no subscriber; a callsite first hit there
+        // while this scoped subscriber is being set up can keep a stale "never" interest.
+        tracing::callsite::rebuild_interest_cache();
         compute_with_control(out, &Sync, &control).unwrap();
     });
     let report = scheduled.report.lock().unwrap().unwrap();

@@ -43,6 +43,9 @@ fn compute_and_task_spans_reach_a_subscriber() {
     let b = delayed!(inc(a));
     let unoptimized = Control::new().optimize(Optimizer::off());
     tracing::subscriber::with_default(subscriber, || {
+        // A callsite first hit on another test's thread (no subscriber) while this one is set
+        // up can keep a stale "never" interest: recompute it under this subscriber.
+        tracing::callsite::rebuild_interest_cache();
         assert_eq!(compute_with_control(&b, &Sync, &unoptimized).unwrap(), 3);
     });
     let spans = spans.0.lock().unwrap();
@@ -61,6 +64,9 @@ fn a_fused_chain_is_one_task_span_naming_its_root() {
     let a = delayed!(inc(1)).name("first");
     let b = delayed!(inc(a)).name("second");
     tracing::subscriber::with_default(subscriber, || {
+        // A callsite first hit on another test's thread (no subscriber) while this one is set
+        // up can keep a stale "never" interest: recompute it under this subscriber.
+        tracing::callsite::rebuild_interest_cache();
         let control = Control::new().optimize(Optimizer::default());
         assert_eq!(compute_with_control(&b, &Sync, &control).unwrap(), 3);
     });

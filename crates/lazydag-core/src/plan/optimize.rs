@@ -23,14 +23,14 @@ pub(super) fn optimize<'g>(
     prefused: usize,
 ) -> PlanView<'g> {
     let n = plan.len();
-    if facts.linear == 0
-        && facts.cheap == 0
+    if facts.cheap == 0
         && optimizer.reduction_width().is_none()
         && optimizer.user_passes().is_empty()
+        && (facts.linear == 0 || !optimizer.fuses() || !any_chain_link(&plan))
     {
-        // No task can end a chain and none is cheap: the passes would only mark literals
-        // inlined, which changes nothing that runs (see the module docs). Skip building the
-        // graph, and report what the passes would have.
+        // No chain link and no cheap task: the passes would only mark literals inlined,
+        // which changes nothing that runs (see the module docs). Skip building the graph, and
+        // report what the passes would have.
         let literal_outputs = {
             let mut outputs: Vec<u32> = plan.outputs.clone();
             outputs.sort_unstable();
@@ -69,6 +69,23 @@ pub(super) fn optimize<'g>(
     let rebuilt = rebuild(&plan, &graph, report);
     drop(graph);
     PlanView { stop: plan.stop, ..rebuilt }
+}
+
+/// Whether some task's only non-literal input is a function whose value only it uses: a link
+/// `FuseLinear` could fuse. One pass over the plan's arrays, no graph built.
+fn any_chain_link(plan: &PlanView<'_>) -> bool {
+    let mut output = vec![false; plan.len()];
+    for &o in &plan.outputs {
+        output[o as usize] = true;
+    }
+    (0..plan.len()).any(|i| {
+        plan.waiting[i] == 1 && !plan.tasks[i].kind.is_async && {
+            let mut inputs = plan.deps(i).iter().map(|&d| d as usize);
+            inputs
+                .find(|&d| !plan.literal[d])
+                .is_some_and(|d| plan.uses[d] == 1 && !output[d] && !plan.tasks[d].kind.is_async)
+        }
+    })
 }
 
 /// How many recorded tasks a program runs.
