@@ -116,7 +116,6 @@ pub(super) struct Collector<'g> {
 #[derive(Debug, Default)]
 pub(super) struct Facts {
     pub(super) kinds: Vec<Kind>,
-    pub(super) clonable: Vec<bool>,
     /// Tasks with exactly one non-literal input: the only ones a chain can end in.
     pub(super) linear: usize,
     /// Tasks marked cheap with `.inline()`.
@@ -237,6 +236,10 @@ impl<'g> Collector<'g> {
         for &out in &self.plan.outputs {
             self.plan.uses[out as usize] += 1;
         }
+        if self.prefused == 0 {
+            // No program at all: `run` need not look for one.
+            self.plan.program_start = Vec::new();
+        }
         Collected { plan: self.plan, prefused: self.prefused, facts: self.facts }
     }
 
@@ -285,7 +288,6 @@ impl<'g> Collector<'g> {
             facts.cheap += usize::from(kind == Kind::Cheap);
             facts.literals += usize::from(kind == Kind::Literal);
             facts.kinds.push(kind);
-            facts.clonable.push(node.cloner().is_some());
         }
         self.seen.finish(node, index);
         index

@@ -32,10 +32,12 @@ pub(super) fn optimize<'g>(
         // which changes nothing that runs (see the module docs). Skip building the graph, and
         // report what the passes would have.
         let literal_outputs = {
-            let mut outputs: Vec<u32> = plan.outputs.clone();
-            outputs.sort_unstable();
-            outputs.dedup();
-            outputs.iter().filter(|&&o| plan.literal[o as usize]).count()
+            // Requested literals are rare: only they are sorted.
+            let mut literals: Vec<u32> =
+                plan.outputs.iter().copied().filter(|&o| plan.literal[o as usize]).collect();
+            literals.sort_unstable();
+            literals.dedup();
+            literals.len()
         };
         let inlined = if optimizer.inlines() { facts.literals - literal_outputs } else { 0 };
         let report = OptimizeReport {
@@ -48,7 +50,10 @@ pub(super) fn optimize<'g>(
         report.emit();
         return PlanView { report: Some(report), ..plan };
     }
-    let Facts { kinds, clonable, .. } = facts;
+    let Facts { kinds, .. } = facts;
+    // Read here, not while collecting: a node's cloner is not on its first cache line, and
+    // only a graph that the passes will look at needs it.
+    let clonable: Vec<bool> = plan.tasks.iter().map(|node| node.cloner().is_some()).collect();
     let graph = Graph::from_csr(kinds, &plan.dep_start[..], &plan.dep_list[..], &plan.outputs[..]);
     let mut graph = graph
         .expect("a collected plan is a topological graph")
