@@ -130,6 +130,36 @@ pub enum Refused {
     },
 }
 
+/// Inverts compressed dependency lists (task `i`'s inputs are
+/// `dep_list[dep_start[i]..dep_start[i + 1]]`) into compressed dependent lists of the same
+/// form: for each task, the tasks that take its value, once per edge, in index order.
+/// O(tasks + edges), by a counting sort.
+///
+/// ```
+/// // 0 -> 1, 0 -> 2, 1 -> 2
+/// let (start, list) = lazydag_optimize::invert(&[0, 0, 1, 3], &[0, 0, 1]);
+/// assert_eq!((start, list), (vec![0, 2, 3, 3], vec![1, 2, 2]));
+/// ```
+pub fn invert(dep_start: &[u32], dep_list: &[u32]) -> (Vec<u32>, Vec<u32>) {
+    let n = dep_start.len().saturating_sub(1);
+    let mut start = vec![0u32; n + 1];
+    for &d in dep_list {
+        start[d as usize + 1] += 1;
+    }
+    for j in 0..n {
+        start[j + 1] += start[j];
+    }
+    let mut fill = start.clone();
+    let mut list = vec![0u32; dep_list.len()];
+    for j in 0..n {
+        for &d in &dep_list[dep_start[j] as usize..dep_start[j + 1] as usize] {
+            list[fill[d as usize] as usize] = j as u32;
+            fill[d as usize] += 1;
+        }
+    }
+    (start, list)
+}
+
 /// Names tasks for passes and reports.
 type Namer<'a> = Box<dyn Fn(usize) -> String + Send + Sync + 'a>;
 
@@ -365,25 +395,7 @@ impl<'a> Graph<'a> {
 
     /// The tasks that take task `i`'s value (once per edge). Built on first use.
     pub fn dependents(&self, i: usize) -> &[u32] {
-        let (start, list) = self.dependents.get_or_init(|| {
-            let n = self.len();
-            let mut start = vec![0u32; n + 1];
-            for &d in self.dep_list.iter() {
-                start[d as usize + 1] += 1;
-            }
-            for j in 0..n {
-                start[j + 1] += start[j];
-            }
-            let mut fill = start.clone();
-            let mut list = vec![0u32; self.dep_list.len()];
-            for j in 0..n {
-                for &d in self.deps(j) {
-                    list[fill[d as usize] as usize] = j as u32;
-                    fill[d as usize] += 1;
-                }
-            }
-            (start, list)
-        });
+        let (start, list) = self.dependents.get_or_init(|| invert(&self.dep_start, &self.dep_list));
         &list[start[i] as usize..start[i + 1] as usize]
     }
 

@@ -49,7 +49,7 @@ mod report;
 
 pub use crate::cull::Cull;
 pub use crate::fuse::FuseLinear;
-pub use crate::graph::{Graph, GraphError, Kind, Refused, Role};
+pub use crate::graph::{Graph, GraphError, Kind, Refused, Role, invert};
 pub use crate::inline::Inline;
 pub use crate::optimizer::Optimizer;
 pub use crate::pass::Pass;

@@ -603,23 +603,7 @@ impl<'g> PlanView<'g> {
     }
 
     fn invert(&self) -> (Vec<u32>, Vec<u32>) {
-        let n = self.len();
-        let mut start = vec![0u32; n + 1];
-        for &d in &self.dep_list {
-            start[d as usize + 1] += 1;
-        }
-        for i in 0..n {
-            start[i + 1] += start[i];
-        }
-        let mut fill = start.clone();
-        let mut list = vec![0u32; self.dep_list.len()];
-        for i in 0..n {
-            for &d in self.deps(i) {
-                list[fill[d as usize] as usize] = i as u32;
-                fill[d as usize] += 1;
-            }
-        }
-        (start, list)
+        lazydag_optimize::invert(&self.dep_start, &self.dep_list)
     }
 }
 
