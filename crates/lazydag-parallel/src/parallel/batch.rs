@@ -17,6 +17,33 @@ use crate::error::{ItemError, panic_message};
 /// The error a fallible item function returned, type-erased.
 pub(crate) type Failure = Arc<dyn std::error::Error + Send + Sync>;
 
+thread_local! {
+    /// Whether this thread is running a batch (so a map started here is nested).
+    static IN_BATCH: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Marks the current thread as running batches until dropped.
+pub(crate) struct InBatch(bool);
+
+impl InBatch {
+    pub(crate) fn enter() -> Self {
+        InBatch(IN_BATCH.with(|flag| flag.replace(true)))
+    }
+}
+
+impl Drop for InBatch {
+    fn drop(&mut self) {
+        IN_BATCH.with(|flag| flag.set(self.0));
+    }
+}
+
+/// Whether the calling thread is running a batch of a map. A map started there runs inline
+/// on the calling thread: its batches must not wait for pool workers that may all be busy
+/// running the outer map's batches (joblib runs nested maps sequentially too).
+pub(crate) fn nested() -> bool {
+    IN_BATCH.with(std::cell::Cell::get)
+}
+
 /// What one batch produced.
 #[derive(Debug)]
 pub(crate) struct Outcome<R> {

@@ -3,6 +3,7 @@
 //! A map cuts its input into batches, runs each batch as one lazydag task on the chosen
 //! scheduler, and puts the results back in input order. The files:
 //! - `backend`: `n_jobs` (joblib's convention) and the process-wide cache of pools;
+//! - `input`: the shared input iterator and the numbering of batches;
 //! - `sizer`: auto-batching (batches of about 20 ms);
 //! - `batch`: running the items of one batch, catching panics per item;
 //! - `stream`: dispatchers, the window that bounds memory, and re-ordering.
@@ -13,6 +14,7 @@
 
 mod backend;
 mod batch;
+mod input;
 mod sizer;
 mod stream;
 
@@ -26,8 +28,20 @@ use lazydag_core::Scheduler;
 use lazydag_core::config::SchedulerKind;
 
 use self::batch::{Apply, Fallible, Infallible};
-use self::stream::{Settings, Stream};
+use self::stream::Stream;
 use crate::error::{Error, ItemError};
+
+/// How a map runs.
+pub(crate) struct Settings {
+    pub(crate) scheduler: Arc<dyn Scheduler>,
+    pub(crate) workers: usize,
+    pub(crate) batch: BatchSize,
+    pub(crate) stop_on_error: bool,
+    /// Run batches on the calling thread, one at a time.
+    pub(crate) inline: bool,
+    /// The most batches of a stream not yet consumed.
+    pub(crate) window: usize,
+}
 
 /// Where batches run: a built-in scheduler kind (pools cached per process), or a given one.
 #[derive(Clone)]
@@ -297,7 +311,7 @@ impl Parallel {
             }
             Backend::Given(scheduler) => (Arc::clone(scheduler), false),
         };
-        if stream::nested() {
+        if batch::nested() {
             let scheduler: Arc<dyn Scheduler> = Arc::new(lazydag_core::scheduler::Sync);
             return Ok(Settings {
                 scheduler,
