@@ -1,4 +1,8 @@
-//! Running one batch: the items of a batch run one after the other inside one lazydag task.
+//! Running one batch: the items of a batch run one after the other on one thread.
+//!
+//! Two forms: [`Apply::batch`] returns a batch's values and errors apart (for streams), and
+//! [`Apply::fill`] appends one slot per item to a given `Vec` (for collecting maps, which
+//! write straight into their output).
 //!
 //! Invariants: results keep their input order; a panic is caught at the item, so the index
 //! it reports is exact, and (in collect mode) the rest of the batch still runs; the stop flag
@@ -42,6 +46,73 @@ impl Drop for InBatch {
 /// running the outer map's batches (joblib runs nested maps sequentially too).
 pub(crate) fn nested() -> bool {
     IN_BATCH.with(std::cell::Cell::get)
+}
+
+/// What a collecting map keeps of each item: its value only (stop at the first failure), or a
+/// `Result` per item (collect mode).
+pub(crate) trait Output<R>: Send + Sync + 'static {
+    /// One item's entry in the output.
+    type Slot: Send + 'static;
+
+    /// The entry of an item that succeeded.
+    fn value(value: R) -> Self::Slot;
+
+    /// The entry of an item that failed, or the failure back when it ends the map.
+    fn failure(error: ItemError) -> Result<Self::Slot, ItemError>;
+}
+
+/// Stop mode: the output holds values; the first failure ends the batch and the map.
+#[derive(Debug)]
+pub(crate) struct Values;
+
+/// Collect mode: one `Result` per item; every item runs.
+#[derive(Debug)]
+pub(crate) struct Settled;
+
+impl<R: Send + 'static> Output<R> for Values {
+    type Slot = R;
+
+    #[inline]
+    fn value(value: R) -> R {
+        value
+    }
+
+    fn failure(error: ItemError) -> Result<R, ItemError> {
+        Err(error)
+    }
+}
+
+impl<R: Send + 'static> Output<R> for Settled {
+    type Slot = Result<R, ItemError>;
+
+    #[inline]
+    fn value(value: R) -> Self::Slot {
+        Ok(value)
+    }
+
+    fn failure(error: ItemError) -> Result<Self::Slot, ItemError> {
+        Ok(Err(error))
+    }
+}
+
+/// How [`Apply::fill`] ended.
+#[derive(Debug)]
+pub(crate) enum End {
+    /// Every item ran.
+    Done,
+    /// The stop flag was seen; the items not run were dropped.
+    Stopped,
+    /// An item failed in stop mode ([`Values`]); the items after it were dropped.
+    Failed(ItemError),
+}
+
+/// What [`Apply::fill`] did.
+#[derive(Debug)]
+pub(crate) struct Filled {
+    /// How many items ran (failed ones included).
+    pub(crate) ran: usize,
+    /// Why it ended.
+    pub(crate) end: End,
 }
 
 /// What one batch produced.
@@ -137,6 +208,18 @@ pub(crate) trait Apply<T, R>: Send + Sync + 'static {
         stop_on_error: bool,
         chunk: usize,
     ) -> Outcome<R>;
+
+    /// Runs the items of a batch (the first has index `base`), taking them out of `items`,
+    /// and appends one `M` slot per item to `out`, in order; see [`fill_chunked`] and
+    /// [`fill_each`]. `items` is left empty (its allocation is kept, for the next batch).
+    fn fill<M: Output<R>>(
+        &self,
+        items: &mut Vec<T>,
+        base: usize,
+        stop: &AtomicBool,
+        chunk: usize,
+        out: &mut Vec<M::Slot>,
+    ) -> Filled;
 }
 
 /// An infallible function (`map`): batches run in chunks that the compiler can vectorize.
@@ -159,6 +242,17 @@ where
     ) -> Outcome<R> {
         run_chunked(items, base, &self.0, stop, stop_on_error, chunk)
     }
+
+    fn fill<M: Output<R>>(
+        &self,
+        items: &mut Vec<T>,
+        base: usize,
+        stop: &AtomicBool,
+        chunk: usize,
+        out: &mut Vec<M::Slot>,
+    ) -> Filled {
+        fill_chunked::<T, R, M, _>(items, base, &self.0, stop, chunk, out)
+    }
 }
 
 impl<T, R, E, F> Apply<T, R> for Fallible<F, E>
@@ -176,6 +270,18 @@ where
     ) -> Outcome<R> {
         let g = |x| (self.0)(x).map_err(|e| Arc::new(e) as Failure);
         run(items, base, &g, stop, stop_on_error)
+    }
+
+    fn fill<M: Output<R>>(
+        &self,
+        items: &mut Vec<T>,
+        base: usize,
+        stop: &AtomicBool,
+        _chunk: usize,
+        out: &mut Vec<M::Slot>,
+    ) -> Filled {
+        let g = |x| (self.0)(x).map_err(|e| Arc::new(e) as Failure);
+        fill_each::<T, R, M, _>(items, base, &g, stop, out)
     }
 }
 
@@ -224,6 +330,93 @@ where
     Outcome { values, errors, complete, elapsed: start.elapsed() }
 }
 
+/// [`Apply::fill`] for an infallible `f`: `stop` is polled every `chunk` items, and each
+/// chunk is one `Vec::extend` from a trusted-length iterator straight into `out` (trivial
+/// functions vectorize). After a panic, `items` tells the exact index: the items not yet
+/// taken out of it are the ones that did not start.
+pub(crate) fn fill_chunked<T, R, M, F>(
+    items: &mut Vec<T>,
+    base: usize,
+    f: &F,
+    stop: &AtomicBool,
+    chunk: usize,
+    out: &mut Vec<M::Slot>,
+) -> Filled
+where
+    M: Output<R>,
+    F: Fn(T) -> R,
+{
+    let len = items.len();
+    let chunk = chunk.max(1);
+    let mut rest = items.drain(..);
+    while rest.len() > 0 {
+        if stop.load(Ordering::Relaxed) {
+            return Filled { ran: len - rest.len(), end: End::Stopped };
+        }
+        let pass = catch_unwind(AssertUnwindSafe(|| {
+            out.extend(rest.by_ref().take(chunk).map(|item| M::value(f(item))));
+        }));
+        if let Err(payload) = pass {
+            let index = base + (len - rest.len()) - 1;
+            let error = ItemError::Panicked { index, message: panic_message(&*payload) };
+            match M::failure(error) {
+                Ok(slot) => out.push(slot),
+                Err(error) => return Filled { ran: len - rest.len(), end: End::Failed(error) },
+            }
+        }
+    }
+    Filled { ran: len, end: End::Done }
+}
+
+/// [`Apply::fill`] for a fallible `g`: `stop` is polled before each item.
+pub(crate) fn fill_each<T, R, M, G>(
+    items: &mut Vec<T>,
+    base: usize,
+    g: &G,
+    stop: &AtomicBool,
+    out: &mut Vec<M::Slot>,
+) -> Filled
+where
+    M: Output<R>,
+    G: Fn(T) -> Result<R, Failure>,
+{
+    let mut rest = items.drain(..);
+    let mut taken = 0usize;
+    loop {
+        let pass = catch_unwind(AssertUnwindSafe(|| {
+            while rest.len() > 0 {
+                if stop.load(Ordering::Relaxed) {
+                    return End::Stopped;
+                }
+                let Some(item) = rest.next() else { break };
+                taken += 1;
+                let slot = match g(item) {
+                    Ok(value) => M::value(value),
+                    Err(source) => {
+                        match M::failure(ItemError::Failed { index: base + taken - 1, source }) {
+                            Ok(slot) => slot,
+                            Err(error) => return End::Failed(error),
+                        }
+                    }
+                };
+                out.push(slot);
+            }
+            End::Done
+        }));
+        match pass {
+            Ok(end) => return Filled { ran: taken, end },
+            Err(payload) => {
+                let index = base + taken - 1;
+                let error = ItemError::Panicked { index, message: panic_message(&*payload) };
+                match M::failure(error) {
+                    Ok(slot) => out.push(slot),
+                    Err(error) => return Filled { ran: taken, end: End::Failed(error) },
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -258,5 +451,53 @@ mod tests {
         assert_eq!(out.values, vec![0, 10, 20]);
         assert_eq!(out.errors[0].to_string(), "item 3 panicked: three");
         assert!(!out.complete);
+    }
+
+    #[test]
+    fn fill_writes_after_what_is_there_with_exact_panic_indexes() {
+        let f = |x: u32| if x % 4 == 3 { panic!("bad {x}") } else { x };
+        let (go, mut items) = (AtomicBool::new(false), (0..10).collect::<Vec<u32>>());
+        let mut out = vec![Ok(99)];
+        let filled = fill_chunked::<_, _, Settled, _>(&mut items, 20, &f, &go, 3, &mut out);
+        assert!(matches!(filled.end, End::Done) && filled.ran == 10 && items.is_empty());
+        assert_eq!(out.len(), 11);
+        assert_eq!(*out[3].as_ref().unwrap(), 2, "item 22 holds 2");
+        let failed: Vec<_> = out.iter().filter_map(|r| r.as_ref().err()).collect();
+        assert_eq!(failed.iter().map(|e| e.index()).collect::<Vec<_>>(), vec![23, 27]);
+        assert_eq!(failed[0].to_string(), "item 23 panicked: bad 3");
+
+        // Stop mode: the values before the failure, then the failure; the rest is dropped.
+        let mut items: Vec<u32> = (0..10).collect();
+        let mut values = Vec::new();
+        let filled = fill_chunked::<_, _, Values, _>(&mut items, 0, &f, &go, 4, &mut values);
+        assert_eq!(values, vec![0, 1, 2]);
+        let End::Failed(error) = filled.end else { panic!("{:?}", filled.end) };
+        assert_eq!((error.index(), filled.ran, items.len()), (3, 4, 0));
+    }
+
+    #[test]
+    fn fill_each_keeps_or_stops_at_errors_and_sees_the_stop_flag() {
+        let g = |x: u32| match x {
+            2 => Err(Arc::new(std::fmt::Error) as Failure),
+            4 => panic!("four"),
+            x => Ok(x),
+        };
+        let go = AtomicBool::new(false);
+        let mut out = Vec::new();
+        let filled = fill_each::<_, _, Settled, _>(&mut (0..6).collect(), 10, &g, &go, &mut out);
+        assert_eq!(filled.ran, 6);
+        let failed: Vec<_> =
+            out.iter().filter_map(|r| r.as_ref().err()).map(|e| e.index()).collect();
+        assert_eq!((out.len(), failed), (6, vec![12, 14]));
+
+        let mut values = Vec::new();
+        let filled = fill_each::<_, _, Values, _>(&mut (0..6).collect(), 0, &g, &go, &mut values);
+        assert_eq!(values, vec![0, 1]);
+        assert!(matches!(filled.end, End::Failed(ItemError::Failed { index: 2, .. })));
+
+        let stop = AtomicBool::new(true);
+        let mut items = vec![1u32, 2, 3];
+        let filled = fill_each::<_, _, Values, _>(&mut items, 0, &g, &stop, &mut Vec::new());
+        assert!(matches!(filled.end, End::Stopped) && filled.ran == 0 && items.is_empty());
     }
 }

@@ -32,6 +32,8 @@ pub(crate) struct Pulled {
     pub(crate) seq: u64,
     /// The index of the batch's first item.
     pub(crate) base: usize,
+    /// How many items the batch has.
+    pub(crate) len: usize,
     /// The panic message, if the input iterator panicked after these items.
     pub(crate) broken: Option<String>,
 }
@@ -45,6 +47,11 @@ impl<I: Iterator> Source<I> {
     pub(crate) fn remaining(&self) -> Option<usize> {
         let (low, high) = self.iter.size_hint();
         (high == Some(low)).then_some(low)
+    }
+
+    /// How many batches were taken so far.
+    pub(crate) fn batches(&self) -> u64 {
+        self.next_seq
     }
 
     /// Appends the next batch, at most `n` items, to `items`; `None` at the end of the input
@@ -61,7 +68,7 @@ impl<I: Iterator> Source<I> {
         if len == 0 && broken.is_none() {
             return None;
         }
-        let pulled = Pulled { seq: self.next_seq, base: self.next_index, broken };
+        let pulled = Pulled { seq: self.next_seq, base: self.next_index, len, broken };
         self.next_seq += 1;
         self.next_index += len;
         // A panicked iterator is not asked again; batches already taken still finish.
@@ -79,11 +86,11 @@ mod tests {
         let mut source = Source::new(0..7u8);
         let mut items = Vec::new();
         let a = source.pull(3, &mut items).unwrap();
-        assert_eq!((a.seq, a.base, items.len()), (0, 0, 3));
+        assert_eq!((a.seq, a.base, a.len), (0, 0, 3));
         assert_eq!(source.remaining(), Some(4));
         items.clear();
         let b = source.pull(5, &mut items).unwrap();
-        assert_eq!((b.seq, b.base, &items[..]), (1, 3, &[3, 4, 5, 6][..]));
+        assert_eq!((b.seq, b.base, b.len, &items[..]), (1, 3, 4, &[3, 4, 5, 6][..]));
         assert!(source.pull(5, &mut items).is_none());
     }
 
@@ -96,7 +103,7 @@ mod tests {
         assert!(a.broken.is_none());
         items.clear();
         let b = source.pull(3, &mut items).unwrap();
-        assert_eq!((b.base, b.broken.as_deref()), (3, Some("four")));
+        assert_eq!((b.base, b.len, b.broken.as_deref()), (3, 1, Some("four")));
         assert_eq!(items, vec![3]);
         assert!(source.pull(3, &mut items).is_none(), "not asked again");
     }
