@@ -1,5 +1,6 @@
-//! The engine behind every map: dispatchers that cut the input into batches and run each
-//! batch as one lazydag task, and a consumer that puts the batches back in input order.
+//! The engine behind streams (`map_iter` and its forms): dispatchers that cut the input into
+//! batches and run each batch as one lazydag task, and a consumer that puts the batches back
+//! in input order. (Collecting maps run on `lane.rs` instead.)
 //!
 //! # Protocol
 //! - **Input.** The input iterator sits behind a mutex. A dispatcher takes the next batch
@@ -230,15 +231,15 @@ impl<R> Drop for Driver<R> {
 }
 
 /// One batch, back in input order, as the consumer hands it on.
-pub(crate) struct Batch<R> {
+struct Batch<R> {
     /// The index of the batch's first item.
-    pub(crate) base: usize,
+    base: usize,
     /// The successful values, in order.
-    pub(crate) values: Vec<R>,
+    values: Vec<R>,
     /// The failed items, in order (collect mode only).
-    pub(crate) errors: Vec<ItemError>,
+    errors: Vec<ItemError>,
     /// The error that ends the map after `values` (stop mode only).
-    pub(crate) end: Option<Error>,
+    end: Option<Error>,
 }
 
 /// The consumer's side of a map: batches, then items, in input order.
@@ -345,7 +346,7 @@ impl<R: Send + 'static> Stream<R> {
     }
 
     /// The next batch in input order, or `None` at the end.
-    pub(crate) fn next_batch(&mut self) -> Option<Batch<R>> {
+    fn next_batch(&mut self) -> Option<Batch<R>> {
         if self.finished {
             return None;
         }
