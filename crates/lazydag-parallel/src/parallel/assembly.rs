@@ -77,6 +77,18 @@ impl<O> Assembly<O> {
         Claim::Staged(staged)
     }
 
+    /// The output itself, if batch `seq` is next in order and nobody holds it.
+    pub(crate) fn front(&self, seq: u64) -> Option<Vec<O>> {
+        let mut state = lock(&self.state);
+        if state.next == seq { state.out.take() } else { None }
+    }
+
+    /// Gives back the output taken by [`front`](Assembly::front) for batch `seq`, which turned
+    /// out not to exist (the input had ended).
+    pub(crate) fn unclaim(&self, seq: u64, out: Vec<O>) {
+        self.hand_back(out, seq);
+    }
+
     /// Batch `seq` is written: it goes into the output (now or once the batches before it are
     /// in), with every parked batch that follows it.
     pub(crate) fn finish(&self, seq: u64, claim: Claim<O>) {
@@ -164,5 +176,18 @@ mod tests {
         two.vec().extend([4, 5]);
         assembly.finish(2, two);
         assert_eq!(assembly.take(), vec![0, 1, 2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn the_front_is_only_for_the_next_batch_and_can_be_given_back() {
+        let assembly = Assembly::new(4);
+        assert!(assembly.front(1).is_none(), "batch 0 is next");
+        let mut out = assembly.front(0).unwrap();
+        assert!(assembly.front(0).is_none(), "held");
+        out.extend([0, 1]);
+        assembly.finish(0, Claim::Front(out));
+        let out = assembly.front(1).unwrap();
+        assembly.unclaim(1, out); // batch 1 had no item: still next
+        assert!(matches!(assembly.claim(1, 2), Claim::Front(_)));
     }
 }

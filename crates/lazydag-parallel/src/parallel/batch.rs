@@ -1,8 +1,9 @@
 //! Running one batch: the items of a batch run one after the other on one thread.
 //!
 //! Two forms: [`Apply::batch`] returns a batch's values and errors apart (for streams), and
-//! [`Apply::fill`] appends one slot per item to a given `Vec` (for collecting maps, which
-//! write straight into their output).
+//! [`Apply::fill`] takes items from any iterator (a batch's buffer, or the input itself) and
+//! appends one slot per item to a given `Vec` (for collecting maps, which write straight into
+//! their output).
 //!
 //! Invariants: results keep their input order; a panic is caught at the item, so the index
 //! it reports is exact, and (in collect mode) the rest of the batch still runs; the stop flag
@@ -104,12 +105,14 @@ pub(crate) enum End {
     Stopped,
     /// An item failed in stop mode ([`Values`]); the items after it were dropped.
     Failed(ItemError),
+    /// The items' iterator panicked (with this message) instead of producing item `ran`.
+    InputPanicked(String),
 }
 
 /// What [`Apply::fill`] did.
 #[derive(Debug)]
 pub(crate) struct Filled {
-    /// How many items ran (failed ones included).
+    /// How many items were taken from the iterator and started (failed ones included).
     pub(crate) ran: usize,
     /// Why it ended.
     pub(crate) end: End,
@@ -209,12 +212,13 @@ pub(crate) trait Apply<T, R>: Send + Sync + 'static {
         chunk: usize,
     ) -> Outcome<R>;
 
-    /// Runs the items of a batch (the first has index `base`), taking them out of `items`,
-    /// and appends one `M` slot per item to `out`, in order; see [`fill_chunked`] and
-    /// [`fill_each`]. `items` is left empty (its allocation is kept, for the next batch).
+    /// Runs a batch of at most `n` items (the first has index `base`), taking them from
+    /// `items` until it ends, and appends one `M` slot per item to `out`, in order; see
+    /// [`fill_chunked`] and [`fill_each`]. No item is taken after the batch stops or fails.
     fn fill<M: Output<R>>(
         &self,
-        items: &mut Vec<T>,
+        items: &mut impl Iterator<Item = T>,
+        n: usize,
         base: usize,
         stop: &AtomicBool,
         chunk: usize,
@@ -245,13 +249,14 @@ where
 
     fn fill<M: Output<R>>(
         &self,
-        items: &mut Vec<T>,
+        items: &mut impl Iterator<Item = T>,
+        n: usize,
         base: usize,
         stop: &AtomicBool,
         chunk: usize,
         out: &mut Vec<M::Slot>,
     ) -> Filled {
-        fill_chunked::<T, R, M, _>(items, base, &self.0, stop, chunk, out)
+        fill_chunked::<T, R, M, _>(items, n, base, &self.0, stop, chunk, out)
     }
 }
 
@@ -274,14 +279,15 @@ where
 
     fn fill<M: Output<R>>(
         &self,
-        items: &mut Vec<T>,
+        items: &mut impl Iterator<Item = T>,
+        n: usize,
         base: usize,
         stop: &AtomicBool,
         _chunk: usize,
         out: &mut Vec<M::Slot>,
     ) -> Filled {
         let g = |x| (self.0)(x).map_err(|e| Arc::new(e) as Failure);
-        fill_each::<T, R, M, _>(items, base, &g, stop, out)
+        fill_each::<T, R, M, _>(&mut items.take(n), base, &g, stop, out)
     }
 }
 
@@ -330,12 +336,34 @@ where
     Outcome { values, errors, complete, elapsed: start.elapsed() }
 }
 
+/// Who panicked in a [`fill_chunked`] or [`fill_each`] pass: every item that finished has
+/// exactly one slot in the output, which had `len0` slots before and has `len` now, so an item
+/// that started (was taken from the iterator) and has no slot is the one whose function
+/// panicked; otherwise the iterator panicked.
+fn who_panicked(
+    len: usize,
+    len0: usize,
+    started: usize,
+    base: usize,
+    payload: &(dyn std::any::Any + Send),
+) -> Result<ItemError, String> {
+    let message = panic_message(payload);
+    if len - len0 < started {
+        Ok(ItemError::Panicked { index: base + started - 1, message })
+    } else {
+        Err(message)
+    }
+}
+
 /// [`Apply::fill`] for an infallible `f`: `stop` is polled every `chunk` items, and each
-/// chunk is one `Vec::extend` from a trusted-length iterator straight into `out` (trivial
-/// functions vectorize). After a panic, `items` tells the exact index: the items not yet
-/// taken out of it are the ones that did not start.
+/// chunk is one `Vec::extend` from `items` straight into `out` (when `items` has a trusted
+/// length, as a `Vec`'s drain or a range has, trivial functions vectorize: so `items` is
+/// borrowed, not wrapped, as a `take` of a `take` would not be). After a panic, the count of
+/// started items and the length of `out` tell the exact index, and whether the function or
+/// the iterator panicked.
 pub(crate) fn fill_chunked<T, R, M, F>(
-    items: &mut Vec<T>,
+    items: &mut impl Iterator<Item = T>,
+    n: usize,
     base: usize,
     f: &F,
     stop: &AtomicBool,
@@ -346,31 +374,38 @@ where
     M: Output<R>,
     F: Fn(T) -> R,
 {
-    let len = items.len();
-    let chunk = chunk.max(1);
-    let mut rest = items.drain(..);
-    while rest.len() > 0 {
+    let (len0, chunk) = (out.len(), chunk.max(1));
+    let mut started = 0usize;
+    loop {
         if stop.load(Ordering::Relaxed) {
-            return Filled { ran: len - rest.len(), end: End::Stopped };
+            return Filled { ran: started, end: End::Stopped };
         }
+        let (before, want) = (started, chunk.min(n - started));
         let pass = catch_unwind(AssertUnwindSafe(|| {
-            out.extend(rest.by_ref().take(chunk).map(|item| M::value(f(item))));
+            out.extend(items.take(want).map(|item| {
+                started += 1;
+                M::value(f(item))
+            }));
         }));
-        if let Err(payload) = pass {
-            let index = base + (len - rest.len()) - 1;
-            let error = ItemError::Panicked { index, message: panic_message(&*payload) };
-            match M::failure(error) {
-                Ok(slot) => out.push(slot),
-                Err(error) => return Filled { ran: len - rest.len(), end: End::Failed(error) },
+        match pass {
+            Ok(()) if started - before < want || started == n => {
+                return Filled { ran: started, end: End::Done };
             }
+            Ok(()) => {}
+            Err(payload) => match who_panicked(out.len(), len0, started, base, &*payload) {
+                Ok(error) => match M::failure(error) {
+                    Ok(slot) => out.push(slot),
+                    Err(error) => return Filled { ran: started, end: End::Failed(error) },
+                },
+                Err(message) => return Filled { ran: started, end: End::InputPanicked(message) },
+            },
         }
     }
-    Filled { ran: len, end: End::Done }
 }
 
 /// [`Apply::fill`] for a fallible `g`: `stop` is polled before each item.
 pub(crate) fn fill_each<T, R, M, G>(
-    items: &mut Vec<T>,
+    items: &mut impl Iterator<Item = T>,
     base: usize,
     g: &G,
     stop: &AtomicBool,
@@ -380,20 +415,20 @@ where
     M: Output<R>,
     G: Fn(T) -> Result<R, Failure>,
 {
-    let mut rest = items.drain(..);
-    let mut taken = 0usize;
+    let len0 = out.len();
+    let mut started = 0usize;
     loop {
         let pass = catch_unwind(AssertUnwindSafe(|| {
-            while rest.len() > 0 {
+            loop {
                 if stop.load(Ordering::Relaxed) {
                     return End::Stopped;
                 }
-                let Some(item) = rest.next() else { break };
-                taken += 1;
+                let Some(item) = items.next() else { return End::Done };
+                started += 1;
                 let slot = match g(item) {
                     Ok(value) => M::value(value),
                     Err(source) => {
-                        match M::failure(ItemError::Failed { index: base + taken - 1, source }) {
+                        match M::failure(ItemError::Failed { index: base + started - 1, source }) {
                             Ok(slot) => slot,
                             Err(error) => return End::Failed(error),
                         }
@@ -401,18 +436,16 @@ where
                 };
                 out.push(slot);
             }
-            End::Done
         }));
         match pass {
-            Ok(end) => return Filled { ran: taken, end },
-            Err(payload) => {
-                let index = base + taken - 1;
-                let error = ItemError::Panicked { index, message: panic_message(&*payload) };
-                match M::failure(error) {
+            Ok(end) => return Filled { ran: started, end },
+            Err(payload) => match who_panicked(out.len(), len0, started, base, &*payload) {
+                Ok(error) => match M::failure(error) {
                     Ok(slot) => out.push(slot),
-                    Err(error) => return Filled { ran: taken, end: End::Failed(error) },
-                }
-            }
+                    Err(error) => return Filled { ran: started, end: End::Failed(error) },
+                },
+                Err(message) => return Filled { ran: started, end: End::InputPanicked(message) },
+            },
         }
     }
 }
@@ -458,7 +491,8 @@ mod tests {
         let f = |x: u32| if x % 4 == 3 { panic!("bad {x}") } else { x };
         let (go, mut items) = (AtomicBool::new(false), (0..10).collect::<Vec<u32>>());
         let mut out = vec![Ok(99)];
-        let filled = fill_chunked::<_, _, Settled, _>(&mut items, 20, &f, &go, 3, &mut out);
+        let filled =
+            fill_chunked::<_, _, Settled, _>(&mut items.drain(..), 10, 20, &f, &go, 3, &mut out);
         assert!(matches!(filled.end, End::Done) && filled.ran == 10 && items.is_empty());
         assert_eq!(out.len(), 11);
         assert_eq!(*out[3].as_ref().unwrap(), 2, "item 22 holds 2");
@@ -469,7 +503,8 @@ mod tests {
         // Stop mode: the values before the failure, then the failure; the rest is dropped.
         let mut items: Vec<u32> = (0..10).collect();
         let mut values = Vec::new();
-        let filled = fill_chunked::<_, _, Values, _>(&mut items, 0, &f, &go, 4, &mut values);
+        let filled =
+            fill_chunked::<_, _, Values, _>(&mut items.drain(..), 10, 0, &f, &go, 4, &mut values);
         assert_eq!(values, vec![0, 1, 2]);
         let End::Failed(error) = filled.end else { panic!("{:?}", filled.end) };
         assert_eq!((error.index(), filled.ran, items.len()), (3, 4, 0));
@@ -484,20 +519,39 @@ mod tests {
         };
         let go = AtomicBool::new(false);
         let mut out = Vec::new();
-        let filled = fill_each::<_, _, Settled, _>(&mut (0..6).collect(), 10, &g, &go, &mut out);
+        let filled = fill_each::<_, _, Settled, _>(&mut (0..6), 10, &g, &go, &mut out);
         assert_eq!(filled.ran, 6);
         let failed: Vec<_> =
             out.iter().filter_map(|r| r.as_ref().err()).map(|e| e.index()).collect();
         assert_eq!((out.len(), failed), (6, vec![12, 14]));
 
         let mut values = Vec::new();
-        let filled = fill_each::<_, _, Values, _>(&mut (0..6).collect(), 0, &g, &go, &mut values);
+        let filled = fill_each::<_, _, Values, _>(&mut (0..6), 0, &g, &go, &mut values);
         assert_eq!(values, vec![0, 1]);
         assert!(matches!(filled.end, End::Failed(ItemError::Failed { index: 2, .. })));
 
         let stop = AtomicBool::new(true);
         let mut items = vec![1u32, 2, 3];
-        let filled = fill_each::<_, _, Values, _>(&mut items, 0, &g, &stop, &mut Vec::new());
+        let filled =
+            fill_each::<_, _, Values, _>(&mut items.drain(..), 0, &g, &stop, &mut Vec::new());
         assert!(matches!(filled.end, End::Stopped) && filled.ran == 0 && items.is_empty());
+    }
+
+    #[test]
+    fn a_panic_of_the_iterator_is_told_apart_from_a_panic_of_the_function() {
+        let input = || (0..10u32).map(|i| if i == 6 { panic!("input six") } else { i });
+        let f = |x: u32| if x == 2 { panic!("two") } else { x };
+        let go = AtomicBool::new(false);
+        let mut out = Vec::new();
+        let filled = fill_chunked::<_, _, Settled, _>(&mut input(), 99, 100, &f, &go, 4, &mut out);
+        assert_eq!(filled.ran, 6);
+        assert!(matches!(&filled.end, End::InputPanicked(m) if m == "input six"), "{filled:?}");
+        assert_eq!(out.len(), 6, "items 0..6, the panic of item 2 included");
+        assert_eq!(out[2].as_ref().unwrap_err().to_string(), "item 102 panicked: two");
+
+        let g = |x: u32| if x == 2 { Err(Arc::new(std::fmt::Error) as Failure) } else { Ok(x) };
+        let mut out = Vec::new();
+        let filled = fill_each::<_, _, Settled, _>(&mut input(), 0, &g, &go, &mut out);
+        assert!(matches!(&filled.end, End::InputPanicked(_)) && filled.ran == 6 && out.len() == 6);
     }
 }

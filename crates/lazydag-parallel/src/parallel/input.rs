@@ -1,5 +1,9 @@
 //! The input of a map: one iterator, shared by everything that takes batches from it.
 //!
+//! A batch is taken either by [`Source::pull`] (its items are moved into a buffer) or in place
+//! ([`Source::lend`], then [`Source::commit`]: the caller runs the items straight from the
+//! iterator while it holds the lock, and then says how many it took).
+//!
 //! Invariants: a batch's items, its sequence number and the index of its first item are taken
 //! under one lock, so batches are numbered in input order and their items are contiguous; a
 //! panic of the iterator is caught where a batch is taken, the items it produced before are
@@ -54,6 +58,27 @@ impl<I: Iterator> Source<I> {
         self.next_seq
     }
 
+    /// The index of the next item.
+    pub(crate) fn taken(&self) -> usize {
+        self.next_index
+    }
+
+    /// The iterator, to take the next batch in place (`None` after it panicked); then
+    /// [`commit`](Source::commit) says how many items were taken.
+    pub(crate) fn lend(&mut self) -> Option<&mut Fuse<I>> {
+        (!self.broken).then_some(&mut self.iter)
+    }
+
+    /// Records the batch taken in place: `len` items, then a panic of the iterator if `broken`.
+    /// A batch with no item and no panic is no batch (the input has ended).
+    pub(crate) fn commit(&mut self, len: usize, broken: bool) {
+        if len > 0 || broken {
+            self.next_seq += 1;
+            self.next_index += len;
+            self.broken = broken;
+        }
+    }
+
     /// Appends the next batch, at most `n` items, to `items`; `None` at the end of the input
     /// (or after it panicked). A panic of the iterator is caught: the items it produced before
     /// are kept and the panic comes back in [`Pulled::broken`].
@@ -106,5 +131,20 @@ mod tests {
         assert_eq!((b.base, b.len, b.broken.as_deref()), (3, 1, Some("four")));
         assert_eq!(items, vec![3]);
         assert!(source.pull(3, &mut items).is_none(), "not asked again");
+    }
+
+    #[test]
+    fn batches_taken_in_place_are_numbered_too() {
+        let mut source = Source::new(0..10u8);
+        let took: Vec<u8> = source.lend().unwrap().take(4).collect();
+        source.commit(took.len(), false);
+        assert_eq!((source.batches(), source.taken()), (1, 4));
+        let mut items = Vec::new();
+        let b = source.pull(3, &mut items).unwrap();
+        assert_eq!((b.seq, b.base, items), (1, 4, vec![4, 5, 6]));
+        source.commit(0, false); // an empty batch is no batch
+        assert_eq!(source.batches(), 2);
+        source.commit(1, true);
+        assert!(source.lend().is_none() && source.pull(3, &mut Vec::new()).is_none());
     }
 }

@@ -11,13 +11,21 @@
 //!   which is reused from batch to batch), lets go of the lock, and runs the batch. The sizer
 //!   picks sizes as for streams (about 20 ms of work, the end split between the lanes) and
 //!   caps them at [`BATCH_BYTES`] of items or results, so a batch stays in the CPU cache from
-//!   the input to the output. A batch costs a lock and two clock reads, no lazydag task, so
-//!   batches this small cost nothing that shows.
-//! - **Output.** The lane writes each item's slot straight into the map's output when its
-//!   batch is next in order, and into a recycled staging `Vec` otherwise ([`Assembly`]). The
-//!   output was allocated once, at the input's length; it is returned as is, not copied.
+//!   the input to the output. A batch costs a few locks and two clock reads, no lazydag task,
+//!   so batches this small cost nothing that shows.
+//! - **In place.** When the next batch is also next in the output (every batch taken before
+//!   is already in it) and the sizer expects it to take at most [`IN_PLACE`], the lane runs it
+//!   while it still holds the input's lock, straight from the input iterator into the output:
+//!   no buffer, no staging, as fast as a sequential `collect`. This is what a lane does while
+//!   it is alone (one job, a pool whose other workers are busy or not yet awake, the tail of
+//!   a map); the bound keeps another lane from waiting long for the input. Never before the
+//!   first measurement: the first items may be slow.
+//! - **Output.** Otherwise the lane writes each item's slot into the map's output when its
+//!   batch is next in order, and into a recycled staging `Vec` when it is not ([`Assembly`]).
+//!   The output was allocated once, at the input's length; it is returned as is, not copied.
 //! - **Failures.** In stop mode, the first failure a lane sees (a panic, an `Err`, a panic of
-//!   the input iterator) is kept if its index is the smallest so far, and sets the stop flag:
+//!   the input iterator, told apart from a panic of the function by [`Apply::fill`]) is kept
+//!   if its index is the smallest so far, and sets the stop flag:
 //!   no lane takes another batch, and running batches stop at their next poll (every item of
 //!   a fallible function, every chunk of about 0.1 ms otherwise). The map returns that
 //!   failure. In collect mode a failure is the item's slot and nothing stops. A failure of
@@ -29,15 +37,15 @@
 //! (or of the inline lane) happens before the caller takes the output.
 
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use lazydag_core::{Delayed, compute_with, delayed_once};
 
 use super::Settings;
-use super::assembly::Assembly;
-use super::batch::{Apply, End, InBatch, Output};
+use super::assembly::{Assembly, Claim};
+use super::batch::{Apply, End, Filled, InBatch, Output};
 use super::input::{Source, lock};
 use super::sizer::Sizer;
 use crate::error::{Error, ItemError};
@@ -49,11 +57,16 @@ pub(crate) const BATCH_BYTES: usize = 256 << 10;
 /// How often a running batch of an infallible function polls the stop flag.
 const POLL: Duration = Duration::from_micros(100);
 
+/// The longest a batch may hold the input's lock when it runs in place.
+const IN_PLACE: Duration = Duration::from_micros(100);
+
 /// What the lanes of one map share.
 struct Job<I: Iterator, G, R, M: Output<R>> {
     source: Mutex<Source<I>>,
     sizer: Mutex<Sizer>,
     stop: AtomicBool,
+    /// How many batches ran in place.
+    in_place: AtomicU64,
     /// The failure with the smallest index so far (stop mode).
     failure: Mutex<Option<ItemError>>,
     assembly: Assembly<M::Slot>,
@@ -70,11 +83,22 @@ where
     G: Apply<I::Item, R>,
     M: Output<R>,
 {
-    run::<I, R, G, M>(input, g, settings).0
+    let (result, stats) = run::<I, R, G, M>(input, g, settings);
+    tracing::debug!(batches = stats.batches, in_place = stats.in_place, "parallel map finished");
+    result
 }
 
-/// [`collect`], and how many batches the map took from its input.
-fn run<I, R, G, M>(input: I, g: G, settings: Settings) -> (Result<Vec<M::Slot>, Error>, u64)
+/// How a map's batches ran.
+#[derive(Clone, Copy, Debug)]
+struct Stats {
+    /// Batches taken from the input.
+    batches: u64,
+    /// Those of them that ran in place.
+    in_place: u64,
+}
+
+/// [`collect`], and how its batches ran.
+fn run<I, R, G, M>(input: I, g: G, settings: Settings) -> (Result<Vec<M::Slot>, Error>, Stats)
 where
     I: Iterator + Send + 'static,
     I::Item: Send + 'static,
@@ -89,6 +113,7 @@ where
         source: Mutex::new(Source::new(input)),
         sizer: Mutex::new(sizer),
         stop: AtomicBool::new(false),
+        in_place: AtomicU64::new(0),
         failure: Mutex::new(None),
         g,
         _types: PhantomData,
@@ -106,14 +131,13 @@ where
             // Lanes may still run in the background (the compute returned at the first
             // error): stop them before their next batch.
             job.stop.store(true, Ordering::Relaxed);
-            return (Err(Error::Scheduler(err)), lock(&job.source).batches());
+            return (Err(Error::Scheduler(err)), job.stats());
         }
     }
-    let batches = lock(&job.source).batches();
     if let Some(failure) = lock(&job.failure).take() {
-        return (Err(Error::Item(failure)), batches);
+        return (Err(Error::Item(failure)), job.stats());
     }
-    (Ok(job.assembly.take()), batches)
+    (Ok(job.assembly.take()), job.stats())
 }
 
 impl<I, G, R, M> Job<I, G, R, M>
@@ -124,6 +148,11 @@ where
 {
     fn stopped(&self) -> bool {
         self.stop.load(Ordering::Relaxed)
+    }
+
+    fn stats(&self) -> Stats {
+        let in_place = self.in_place.load(Ordering::Relaxed);
+        Stats { batches: lock(&self.source).batches(), in_place }
     }
 
     /// Keeps `error` if it is the first failure by index, and stops the map.
@@ -140,35 +169,85 @@ where
         let _nested = InBatch::enter();
         let mut items = Vec::new();
         while !self.stopped() {
-            let (pulled, chunk) = {
-                let mut source = lock(&self.source);
+            let mut source = lock(&self.source);
+            let (n, chunk, short) = {
                 let sizer = lock(&self.sizer);
                 let n = sizer.next(source.remaining());
-                let chunk = sizer.items_per(POLL);
-                drop(sizer);
-                let Some(pulled) = source.pull(n, &mut items) else { break };
-                (pulled, chunk)
+                (n, sizer.items_per(POLL), sizer.takes_under(n, IN_PLACE))
             };
+            let seq = source.batches();
+            if short && let Some(out) = self.assembly.front(seq) {
+                if !self.in_place(source, seq, n, chunk, out) {
+                    break;
+                }
+                continue;
+            }
+            let Some(pulled) = source.pull(n, &mut items) else { break };
+            drop(source);
             let mut claim = self.assembly.claim(pulled.seq, pulled.len);
             let start = Instant::now();
-            let filled = self.g.fill::<M>(&mut items, pulled.base, &self.stop, chunk, claim.vec());
+            let (base, len) = (pulled.base, pulled.len);
+            let filled =
+                self.g.fill::<M>(&mut items.drain(..), len, base, &self.stop, chunk, claim.vec());
             lock(&self.sizer).record(filled.ran, start.elapsed());
-            match filled.end {
-                End::Failed(error) => self.fail(error),
-                End::Done if pulled.broken.is_some() => {
-                    let message = pulled.broken.unwrap_or_default();
-                    let error = ItemError::Panicked {
-                        index: pulled.base + pulled.len,
-                        message: format!("the input iterator panicked: {message}"),
-                    };
-                    match M::failure(error) {
-                        Ok(slot) => claim.vec().push(slot),
-                        Err(error) => self.fail(error),
-                    }
+            let broken = match filled.end {
+                End::Done => pulled.broken,
+                end => {
+                    self.settle(end, pulled.base + filled.ran, claim.vec());
+                    None
                 }
-                End::Done | End::Stopped => {}
+            };
+            if let Some(message) = broken {
+                self.settle(End::InputPanicked(message), pulled.base + pulled.len, claim.vec());
             }
             self.assembly.finish(pulled.seq, claim);
+        }
+    }
+
+    /// Runs batch `seq` in place: straight from the input into the output, while holding the
+    /// input's lock (`source`). False when the input had ended.
+    fn in_place(
+        &self,
+        mut source: MutexGuard<'_, Source<I>>,
+        seq: u64,
+        n: usize,
+        chunk: usize,
+        mut out: Vec<M::Slot>,
+    ) -> bool {
+        let base = source.taken();
+        let start = Instant::now();
+        let filled = match source.lend() {
+            Some(input) => self.g.fill::<M>(input, n, base, &self.stop, chunk, &mut out),
+            None => Filled { ran: 0, end: End::Done },
+        };
+        let broken = matches!(filled.end, End::InputPanicked(_));
+        source.commit(filled.ran, broken);
+        drop(source);
+        if filled.ran == 0 && !broken {
+            self.assembly.unclaim(seq, out);
+            return !matches!(filled.end, End::Done);
+        }
+        lock(&self.sizer).record(filled.ran, start.elapsed());
+        self.in_place.fetch_add(1, Ordering::Relaxed);
+        self.settle(filled.end, base + filled.ran, &mut out);
+        self.assembly.finish(seq, Claim::Front(out));
+        true
+    }
+
+    /// Acts on how a batch ended: a failure ends the map (stop mode) or becomes the slot of
+    /// item `index` (collect mode; for a panic of the input, the last slot).
+    fn settle(&self, end: End, index: usize, out: &mut Vec<M::Slot>) {
+        let error = match end {
+            End::Done | End::Stopped => return,
+            End::Failed(error) => error,
+            End::InputPanicked(message) => {
+                let message = format!("the input iterator panicked: {message}");
+                ItemError::Panicked { index, message }
+            }
+        };
+        match M::failure(error) {
+            Ok(slot) => out.push(slot),
+            Err(error) => self.fail(error),
         }
     }
 }
@@ -194,11 +273,76 @@ mod tests {
         }
     }
 
+    /// One lane on the calling thread, batches of 100 items.
+    fn alone() -> Settings {
+        Settings { inline: true, ..settings(1, BatchSize::Fixed(100)) }
+    }
+
+    /// Items 0.. that panic when item `at` is asked for.
+    fn breaking(len: u32, at: u32) -> impl Iterator<Item = u32> + Send + 'static {
+        (0..len).map(move |i| if i == at { panic!("input broke at {i}") } else { i })
+    }
+
+    #[test]
+    fn a_lone_lane_runs_short_batches_in_place() {
+        let f = Infallible(|x: u32| x * 3);
+        let (out, stats) = run::<_, _, _, Values>(0..10_000u32, f, alone());
+        assert_eq!(out.unwrap(), (0..10_000).map(|x| x * 3).collect::<Vec<_>>());
+        // All but the first batch, which runs before any timing.
+        assert_eq!((stats.batches, stats.in_place), (100, 99));
+    }
+
+    #[test]
+    fn in_place_batches_tell_a_panicking_function_from_a_panicking_input() {
+        let f = |x: u32| {
+            assert!(x != 3_003, "bad {x}");
+            x
+        };
+        let (out, stats) = run::<_, _, _, Settled>(breaking(9_000, 5_050), Infallible(f), alone());
+        let out = out.unwrap();
+        assert!(stats.in_place > 40, "{stats:?}");
+        assert_eq!(out.len(), 5_051, "items 0..5050, then the input's panic");
+        assert_eq!(out[3_003].as_ref().unwrap_err().to_string(), "item 3003 panicked: bad 3003");
+        let last = out[5_050].as_ref().unwrap_err().to_string();
+        assert_eq!(last, "item 5050 panicked: the input iterator panicked: input broke at 5050");
+        assert!(out[..5_050].iter().enumerate().all(|(i, r)| (i == 3_003) == r.is_err()));
+
+        let (err, _) = run::<_, _, _, Values>(breaking(9_000, 5_050), Infallible(f), alone());
+        assert_eq!(err.unwrap_err().item_index(), Some(3_003));
+        let (err, _) = run::<_, _, _, Values>(breaking(9_000, 5_050), Infallible(|x| x), alone());
+        let err = err.unwrap_err();
+        assert_eq!(err.item_index(), Some(5_050));
+        assert!(err.to_string().contains("the input iterator panicked"), "{err}");
+    }
+
+    #[test]
+    fn an_input_of_unknown_length_ends_inside_an_in_place_batch() {
+        let input = (0..1_000u32).filter(|x| x % 3 != 0); // 666 items, length unknown
+        let (out, stats) = run::<_, _, _, Values>(input, Infallible(|x: u32| x + 1), alone());
+        let want: Vec<u32> = (0..1_000).filter(|x| x % 3 != 0).map(|x| x + 1).collect();
+        assert_eq!(out.unwrap(), want);
+        assert_eq!((stats.batches, stats.in_place), (7, 6));
+    }
+
+    #[test]
+    fn fallible_functions_run_in_place_too() {
+        use crate::parallel::batch::Fallible;
+        let g = Fallible(|x: u32| x.checked_sub(1).ok_or(std::fmt::Error), PhantomData);
+        let (out, stats) = run::<_, _, _, Settled>(0..1_000u32, g, alone());
+        let out = out.unwrap();
+        assert!(stats.in_place >= 9, "{stats:?}");
+        assert_eq!(
+            out[0].as_ref().unwrap_err().to_string(),
+            "item 0 failed: an error occurred when formatting an argument"
+        );
+        assert_eq!(*out[999].as_ref().unwrap(), 998);
+    }
+
     #[test]
     fn a_million_trivial_items_take_cache_sized_batches() {
         let f = Infallible(|x: u64| x ^ 0xff);
-        let (out, batches) =
-            run::<_, _, _, Values>(0..1_000_000u64, f, settings(2, BatchSize::Auto));
+        let (out, stats) = run::<_, _, _, Values>(0..1_000_000u64, f, settings(2, BatchSize::Auto));
+        let batches = stats.batches;
         let out = out.unwrap();
         assert!(out.iter().enumerate().all(|(i, &x)| x == i as u64 ^ 0xff));
         // 256 KiB of u64 is 32,768 items: at least 31 batches, and the first few are smaller.
@@ -212,7 +356,8 @@ mod tests {
             sleep(Duration::from_millis(5));
             x
         });
-        let (out, batches) = run::<_, _, _, Values>(0..40u64, f, settings(2, BatchSize::Auto));
+        let (out, stats) = run::<_, _, _, Values>(0..40u64, f, settings(2, BatchSize::Auto));
+        let batches = stats.batches;
         assert_eq!(out.unwrap(), (0..40).collect::<Vec<_>>());
         // 5 ms items with a 20 ms target: batches of a few items, so both lanes stay busy.
         assert!((8..=40).contains(&batches), "{batches} batches for 40 slow items");
@@ -221,9 +366,9 @@ mod tests {
     #[test]
     fn fixed_batches_are_exact() {
         let f = Infallible(|x: u32| x);
-        let (out, batches) = run::<_, _, _, Values>(0..95u32, f, settings(2, BatchSize::Fixed(10)));
+        let (out, stats) = run::<_, _, _, Values>(0..95u32, f, settings(2, BatchSize::Fixed(10)));
         assert_eq!(out.unwrap().len(), 95);
-        assert_eq!(batches, 10);
+        assert_eq!(stats.batches, 10);
     }
 
     #[test]
@@ -251,10 +396,9 @@ mod tests {
             assert!(x % 7 != 3, "bad {x}");
             x * 2
         });
-        let (out, batches) =
-            run::<_, _, _, Settled>(0..200u64, f, settings(4, BatchSize::Fixed(3)));
+        let (out, stats) = run::<_, _, _, Settled>(0..200u64, f, settings(4, BatchSize::Fixed(3)));
         let out = out.unwrap();
-        assert_eq!(batches, 67);
+        assert_eq!(stats.batches, 67);
         assert_eq!(out.len(), 200);
         for (i, slot) in out.into_iter().enumerate() {
             match slot {

@@ -84,6 +84,15 @@ impl Sizer {
         ((span.as_secs_f64() / per_item) as usize).clamp(1, 4096)
     }
 
+    /// Whether `n` items take at most `span`, by the current estimate (false before any
+    /// measurement: even one item may take long).
+    pub(crate) fn takes_under(&self, n: usize, span: Duration) -> bool {
+        if self.items == 0.0 {
+            return false;
+        }
+        n as f64 * (self.seconds / self.items) <= span.as_secs_f64()
+    }
+
     /// The size of the next batch, given the number of items left when it is known.
     pub(crate) fn next(&self, remaining: Option<usize>) -> usize {
         let n = match self.mode {
@@ -136,6 +145,15 @@ mod tests {
         assert_eq!(s.next(Some(1_000_000)), 500);
         let fixed = Sizer::new(BatchSize::Fixed(7_000), 2).capped(500);
         assert_eq!(fixed.next(None), 7_000);
+    }
+
+    #[test]
+    fn estimates_how_long_a_batch_takes() {
+        let mut s = Sizer::new(BatchSize::Auto, 2);
+        assert!(!s.takes_under(1, Duration::from_secs(1)), "no estimate yet");
+        s.record(1000, Duration::from_millis(1)); // 1 µs per item
+        assert!(s.takes_under(100, Duration::from_micros(100)));
+        assert!(!s.takes_under(101, Duration::from_micros(100)));
     }
 
     #[test]
