@@ -14,30 +14,34 @@
 //!   the input to the output. A batch costs a few locks and two clock reads, no lazydag task,
 //!   so batches this small cost nothing that shows.
 //! - **In place.** When the next batch is also next in the output (every batch taken before
-//!   is already in it) and the sizer expects it to take at most [`IN_PLACE`], the lane runs it
-//!   while it still holds the input's lock, straight from the input iterator into the output:
-//!   no buffer, no staging, as fast as a sequential `collect`. This is what a lane does while
-//!   it is alone (one job, a pool whose other workers are busy or not yet awake, the tail of
-//!   a map); the bound keeps another lane from waiting long for the input. Never before the
+//!   is already in it), no other lane is waiting for the input, and the sizer expects the
+//!   batch to take at most [`IN_PLACE`], the lane runs it while it still holds the input's
+//!   lock, straight from the input iterator into the output: no buffer, no staging, as fast as
+//!   a sequential `collect`. This is what a lane does while it is alone (one job, a pool whose
+//!   other workers are busy or not yet awake, the tail of a map). A lane that waits for the
+//!   input makes the others take their batches the short way (pull, let go, run), so it gets
+//!   the lock at their next batch instead of being starved by lanes that keep it; and the
+//!   bound keeps it from waiting long for a batch already running in place. Never before the
 //!   first measurement: the first items may be slow.
 //! - **Output.** Otherwise the lane writes each item's slot into the map's output when its
 //!   batch is next in order, and into a recycled staging `Vec` when it is not ([`Assembly`]).
 //!   The output was allocated once, at the input's length; it is returned as is, not copied.
 //! - **Failures.** In stop mode, the first failure a lane sees (a panic, an `Err`, a panic of
 //!   the input iterator, told apart from a panic of the function by [`Apply::fill`]) is kept
-//!   if its index is the smallest so far, and sets the stop flag:
-//!   no lane takes another batch, and running batches stop at their next poll (every item of
-//!   a fallible function, every chunk of about 0.1 ms otherwise). The map returns that
-//!   failure. In collect mode a failure is the item's slot and nothing stops. A failure of
-//!   the compute itself (a scheduler error) sets the stop flag too, so lanes still running
-//!   in the background stop, and is returned as [`Error::Scheduler`].
+//!   if its index is the smallest so far, and sets the stop flag: no lane takes another batch,
+//!   and running batches stop at their next poll (every item of a fallible function, every
+//!   chunk of about 0.1 ms otherwise). The map returns that failure. In collect mode a failure
+//!   is the item's slot and nothing stops. A failure of the compute itself (a scheduler
+//!   error) sets the stop flag too, so lanes still running in the background stop, and is
+//!   returned as [`Error::Scheduler`].
 //!
-//! Memory ordering: the stop flag publishes nothing but itself (`Relaxed`); the input, the
-//! sizer, the first failure and the output are under mutexes, and the end of the compute
-//! (or of the inline lane) happens before the caller takes the output.
+//! Memory ordering: the stop flag publishes nothing but itself (`Relaxed`), and the count of
+//! waiting lanes is a hint (a stale read sends one batch the other way, never a wrong
+//! result); the input, the sizer, the first failure and the output are under mutexes, and the
+//! end of the compute (or of the inline lane) happens before the caller takes the output.
 
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -67,6 +71,8 @@ struct Job<I: Iterator, G, R, M: Output<R>> {
     stop: AtomicBool,
     /// How many batches ran in place.
     in_place: AtomicU64,
+    /// Lanes waiting for the input's lock.
+    waiting: AtomicUsize,
     /// The failure with the smallest index so far (stop mode).
     failure: Mutex<Option<ItemError>>,
     assembly: Assembly<M::Slot>,
@@ -114,6 +120,7 @@ where
         sizer: Mutex::new(sizer),
         stop: AtomicBool::new(false),
         in_place: AtomicU64::new(0),
+        waiting: AtomicUsize::new(0),
         failure: Mutex::new(None),
         g,
         _types: PhantomData,
@@ -169,14 +176,20 @@ where
         let _nested = InBatch::enter();
         let mut items = Vec::new();
         while !self.stopped() {
+            self.waiting.fetch_add(1, Ordering::Relaxed);
             let mut source = lock(&self.source);
+            self.waiting.fetch_sub(1, Ordering::Relaxed);
             let (n, chunk, short) = {
                 let sizer = lock(&self.sizer);
                 let n = sizer.next(source.remaining());
                 (n, sizer.items_per(POLL), sizer.takes_under(n, IN_PLACE))
             };
             let seq = source.batches();
-            if short && let Some(out) = self.assembly.front(seq) {
+            let alone = self.waiting.load(Ordering::Relaxed) == 0;
+            if short
+                && alone
+                && let Some(out) = self.assembly.front(seq)
+            {
                 if !self.in_place(source, seq, n, chunk, out) {
                     break;
                 }
