@@ -11,6 +11,7 @@
 //! work for an infallible one ([`run_chunked`]), so a stopped map wastes at most one item or
 //! one such chunk per running batch.
 
+use std::cell::Cell;
 use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -287,7 +288,7 @@ where
         out: &mut Vec<M::Slot>,
     ) -> Filled {
         let g = |x| (self.0)(x).map_err(|e| Arc::new(e) as Failure);
-        fill_each::<T, R, M, _>(&mut items.take(n), base, &g, stop, out)
+        fill_each::<T, R, M, _>(items, n, base, &g, stop, out)
     }
 }
 
@@ -336,31 +337,56 @@ where
     Outcome { values, errors, complete, elapsed: start.elapsed() }
 }
 
-/// Who panicked in a [`fill_chunked`] or [`fill_each`] pass: every item that finished has
-/// exactly one slot in the output, which had `len0` slots before and has `len` now, so an item
-/// that started (was taken from the iterator) and has no slot is the one whose function
-/// panicked; otherwise the iterator panicked.
-fn who_panicked(
-    len: usize,
-    len0: usize,
-    started: usize,
+/// Marks that a panic unwinds through the item function rather than through the iterator:
+/// made just before the call and forgotten just after it, it costs nothing unless the
+/// function unwinds (no per-item store, so trivial functions still vectorize).
+struct InFunction<'a>(&'a Cell<bool>);
+
+impl Drop for InFunction<'_> {
+    fn drop(&mut self) {
+        self.0.set(true);
+    }
+}
+
+/// Calls `f(item)` under an [`InFunction`] guard on `flag`.
+#[inline(always)]
+fn call<T, R>(f: impl FnOnce(T) -> R, item: T, flag: &Cell<bool>) -> R {
+    let guard = InFunction(flag);
+    let value = f(item);
+    std::mem::forget(guard);
+    value
+}
+
+/// What a panic during a fill pass was: an item's (its error, which then takes the item's
+/// slot or ends the batch) or the iterator's (its message). Every item that finished has
+/// exactly one slot in `out`, so the `done`-th item of the batch is the one that panicked.
+fn caught<O>(
+    out: &mut Vec<O>,
+    done: usize,
     base: usize,
+    function: &Cell<bool>,
     payload: &(dyn std::any::Any + Send),
-) -> Result<ItemError, String> {
+    failure: impl FnOnce(ItemError) -> Result<O, ItemError>,
+) -> Option<Filled> {
     let message = panic_message(payload);
-    if len - len0 < started {
-        Ok(ItemError::Panicked { index: base + started - 1, message })
-    } else {
-        Err(message)
+    if !function.replace(false) {
+        return Some(Filled { ran: done, end: End::InputPanicked(message) });
+    }
+    match failure(ItemError::Panicked { index: base + done, message }) {
+        Ok(slot) => {
+            out.push(slot);
+            None
+        }
+        Err(error) => Some(Filled { ran: done + 1, end: End::Failed(error) }),
     }
 }
 
 /// [`Apply::fill`] for an infallible `f`: `stop` is polled every `chunk` items, and each
-/// chunk is one `Vec::extend` from `items` straight into `out` (when `items` has a trusted
-/// length, as a `Vec`'s drain or a range has, trivial functions vectorize: so `items` is
-/// borrowed, not wrapped, as a `take` of a `take` would not be). After a panic, the count of
-/// started items and the length of `out` tell the exact index, and whether the function or
-/// the iterator panicked.
+/// chunk is one `Vec::extend` from `items` straight into `out`, with nothing else in the loop
+/// (when `items` has a trusted length, as a `Vec`'s drain or a range has, trivial functions
+/// vectorize; `items` is borrowed, not wrapped, as a `take` of a `take` would not be). The
+/// length of `out` says how many items finished, so the index of a panic is exact; an
+/// [`InFunction`] guard says whose panic it was.
 pub(crate) fn fill_chunked<T, R, M, F>(
     items: &mut impl Iterator<Item = T>,
     n: usize,
@@ -375,30 +401,27 @@ where
     F: Fn(T) -> R,
 {
     let (len0, chunk) = (out.len(), chunk.max(1));
-    let mut started = 0usize;
+    let function = Cell::new(false);
     loop {
+        let done = out.len() - len0;
         if stop.load(Ordering::Relaxed) {
-            return Filled { ran: started, end: End::Stopped };
+            return Filled { ran: done, end: End::Stopped };
         }
-        let (before, want) = (started, chunk.min(n - started));
+        let want = chunk.min(n - done);
         let pass = catch_unwind(AssertUnwindSafe(|| {
-            out.extend(items.take(want).map(|item| {
-                started += 1;
-                M::value(f(item))
-            }));
+            out.extend(items.take(want).map(|item| M::value(call(f, item, &function))));
         }));
         match pass {
-            Ok(()) if started - before < want || started == n => {
-                return Filled { ran: started, end: End::Done };
+            Ok(()) if out.len() - len0 - done < want || out.len() - len0 == n => {
+                return Filled { ran: out.len() - len0, end: End::Done };
             }
             Ok(()) => {}
-            Err(payload) => match who_panicked(out.len(), len0, started, base, &*payload) {
-                Ok(error) => match M::failure(error) {
-                    Ok(slot) => out.push(slot),
-                    Err(error) => return Filled { ran: started, end: End::Failed(error) },
-                },
-                Err(message) => return Filled { ran: started, end: End::InputPanicked(message) },
-            },
+            Err(payload) => {
+                let done = out.len() - len0;
+                if let Some(filled) = caught(out, done, base, &function, &*payload, M::failure) {
+                    return filled;
+                }
+            }
         }
     }
 }
@@ -406,6 +429,7 @@ where
 /// [`Apply::fill`] for a fallible `g`: `stop` is polled before each item.
 pub(crate) fn fill_each<T, R, M, G>(
     items: &mut impl Iterator<Item = T>,
+    n: usize,
     base: usize,
     g: &G,
     stop: &AtomicBool,
@@ -416,19 +440,22 @@ where
     G: Fn(T) -> Result<R, Failure>,
 {
     let len0 = out.len();
-    let mut started = 0usize;
+    let function = Cell::new(false);
     loop {
         let pass = catch_unwind(AssertUnwindSafe(|| {
             loop {
+                let done = out.len() - len0;
+                if done == n {
+                    return End::Done;
+                }
                 if stop.load(Ordering::Relaxed) {
                     return End::Stopped;
                 }
                 let Some(item) = items.next() else { return End::Done };
-                started += 1;
-                let slot = match g(item) {
+                let slot = match call(g, item, &function) {
                     Ok(value) => M::value(value),
                     Err(source) => {
-                        match M::failure(ItemError::Failed { index: base + started - 1, source }) {
+                        match M::failure(ItemError::Failed { index: base + done, source }) {
                             Ok(slot) => slot,
                             Err(error) => return End::Failed(error),
                         }
@@ -437,15 +464,15 @@ where
                 out.push(slot);
             }
         }));
+        let done = out.len() - len0;
         match pass {
-            Ok(end) => return Filled { ran: started, end },
-            Err(payload) => match who_panicked(out.len(), len0, started, base, &*payload) {
-                Ok(error) => match M::failure(error) {
-                    Ok(slot) => out.push(slot),
-                    Err(error) => return Filled { ran: started, end: End::Failed(error) },
-                },
-                Err(message) => return Filled { ran: started, end: End::InputPanicked(message) },
-            },
+            Ok(End::Failed(error)) => return Filled { ran: done + 1, end: End::Failed(error) },
+            Ok(end) => return Filled { ran: done, end },
+            Err(payload) => {
+                if let Some(filled) = caught(out, done, base, &function, &*payload, M::failure) {
+                    return filled;
+                }
+            }
         }
     }
 }
@@ -519,21 +546,21 @@ mod tests {
         };
         let go = AtomicBool::new(false);
         let mut out = Vec::new();
-        let filled = fill_each::<_, _, Settled, _>(&mut (0..6), 10, &g, &go, &mut out);
+        let filled = fill_each::<_, _, Settled, _>(&mut (0..6), 6, 10, &g, &go, &mut out);
         assert_eq!(filled.ran, 6);
         let failed: Vec<_> =
             out.iter().filter_map(|r| r.as_ref().err()).map(|e| e.index()).collect();
         assert_eq!((out.len(), failed), (6, vec![12, 14]));
 
         let mut values = Vec::new();
-        let filled = fill_each::<_, _, Values, _>(&mut (0..6), 0, &g, &go, &mut values);
+        let filled = fill_each::<_, _, Values, _>(&mut (0..6), 6, 0, &g, &go, &mut values);
         assert_eq!(values, vec![0, 1]);
         assert!(matches!(filled.end, End::Failed(ItemError::Failed { index: 2, .. })));
 
         let stop = AtomicBool::new(true);
         let mut items = vec![1u32, 2, 3];
         let filled =
-            fill_each::<_, _, Values, _>(&mut items.drain(..), 0, &g, &stop, &mut Vec::new());
+            fill_each::<_, _, Values, _>(&mut items.drain(..), 3, 0, &g, &stop, &mut Vec::new());
         assert!(matches!(filled.end, End::Stopped) && filled.ran == 0 && items.is_empty());
     }
 
@@ -551,7 +578,7 @@ mod tests {
 
         let g = |x: u32| if x == 2 { Err(Arc::new(std::fmt::Error) as Failure) } else { Ok(x) };
         let mut out = Vec::new();
-        let filled = fill_each::<_, _, Settled, _>(&mut input(), 0, &g, &go, &mut out);
+        let filled = fill_each::<_, _, Settled, _>(&mut input(), 99, 0, &g, &go, &mut out);
         assert!(matches!(&filled.end, End::InputPanicked(_)) && filled.ran == 6 && out.len() == 6);
     }
 }

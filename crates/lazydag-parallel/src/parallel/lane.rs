@@ -50,7 +50,7 @@ use lazydag_core::{Delayed, compute_with, delayed_once};
 use super::Settings;
 use super::assembly::{Assembly, Claim};
 use super::batch::{Apply, End, Filled, InBatch, Output};
-use super::input::{Source, lock};
+use super::input::{Left, Source, lock};
 use super::sizer::Sizer;
 use crate::error::{Error, ItemError};
 
@@ -69,6 +69,8 @@ struct Job<I: Iterator, G, R, M: Output<R>> {
     source: Mutex<Source<I>>,
     sizer: Mutex<Sizer>,
     stop: AtomicBool,
+    /// The longest a batch run in place is expected to take.
+    in_place_span: Duration,
     /// How many batches ran in place.
     in_place: AtomicU64,
     /// Lanes waiting for the input's lock.
@@ -89,7 +91,7 @@ where
     G: Apply<I::Item, R>,
     M: Output<R>,
 {
-    let (result, stats) = run::<I, R, G, M>(input, g, settings);
+    let (result, stats) = run::<I, R, G, M>(input, g, settings, IN_PLACE);
     tracing::debug!(batches = stats.batches, in_place = stats.in_place, "parallel map finished");
     result
 }
@@ -103,8 +105,14 @@ struct Stats {
     in_place: u64,
 }
 
-/// [`collect`], and how its batches ran.
-fn run<I, R, G, M>(input: I, g: G, settings: Settings) -> (Result<Vec<M::Slot>, Error>, Stats)
+/// [`collect`], and how its batches ran; batches expected to take at most `in_place` may run
+/// in place.
+fn run<I, R, G, M>(
+    input: I,
+    g: G,
+    settings: Settings,
+    in_place: Duration,
+) -> (Result<Vec<M::Slot>, Error>, Stats)
 where
     I: Iterator + Send + 'static,
     I::Item: Send + 'static,
@@ -119,6 +127,7 @@ where
         source: Mutex::new(Source::new(input)),
         sizer: Mutex::new(sizer),
         stop: AtomicBool::new(false),
+        in_place_span: in_place,
         in_place: AtomicU64::new(0),
         waiting: AtomicUsize::new(0),
         failure: Mutex::new(None),
@@ -182,7 +191,7 @@ where
             let (n, chunk, short) = {
                 let sizer = lock(&self.sizer);
                 let n = sizer.next(source.remaining());
-                (n, sizer.items_per(POLL), sizer.takes_under(n, IN_PLACE))
+                (n, sizer.items_per(POLL), sizer.takes_under(n, self.in_place_span))
             };
             let seq = source.batches();
             let alone = self.waiting.load(Ordering::Relaxed) == 0;
@@ -234,7 +243,12 @@ where
             None => Filled { ran: 0, end: End::Done },
         };
         let broken = matches!(filled.end, End::InputPanicked(_));
-        source.commit(filled.ran, broken);
+        let left = match filled.end {
+            End::InputPanicked(_) => Left::Broken,
+            End::Done if filled.ran < n => Left::Ended,
+            _ => Left::More,
+        };
+        source.commit(filled.ran, left);
         drop(source);
         if filled.ran == 0 && !broken {
             self.assembly.unclaim(seq, out);
@@ -286,6 +300,9 @@ mod tests {
         }
     }
 
+    /// Every batch may run in place (once timed), whatever the clock says.
+    const ALWAYS: Duration = Duration::MAX;
+
     /// One lane on the calling thread, batches of 100 items.
     fn alone() -> Settings {
         Settings { inline: true, ..settings(1, BatchSize::Fixed(100)) }
@@ -299,7 +316,7 @@ mod tests {
     #[test]
     fn a_lone_lane_runs_short_batches_in_place() {
         let f = Infallible(|x: u32| x * 3);
-        let (out, stats) = run::<_, _, _, Values>(0..10_000u32, f, alone());
+        let (out, stats) = run::<_, _, _, Values>(0..10_000u32, f, alone(), ALWAYS);
         assert_eq!(out.unwrap(), (0..10_000).map(|x| x * 3).collect::<Vec<_>>());
         // All but the first batch, which runs before any timing.
         assert_eq!((stats.batches, stats.in_place), (100, 99));
@@ -311,18 +328,21 @@ mod tests {
             assert!(x != 3_003, "bad {x}");
             x
         };
-        let (out, stats) = run::<_, _, _, Settled>(breaking(9_000, 5_050), Infallible(f), alone());
+        let (out, stats) =
+            run::<_, _, _, Settled>(breaking(9_000, 5_050), Infallible(f), alone(), ALWAYS);
         let out = out.unwrap();
-        assert!(stats.in_place > 40, "{stats:?}");
+        assert_eq!((stats.batches, stats.in_place), (51, 50));
         assert_eq!(out.len(), 5_051, "items 0..5050, then the input's panic");
         assert_eq!(out[3_003].as_ref().unwrap_err().to_string(), "item 3003 panicked: bad 3003");
         let last = out[5_050].as_ref().unwrap_err().to_string();
         assert_eq!(last, "item 5050 panicked: the input iterator panicked: input broke at 5050");
         assert!(out[..5_050].iter().enumerate().all(|(i, r)| (i == 3_003) == r.is_err()));
 
-        let (err, _) = run::<_, _, _, Values>(breaking(9_000, 5_050), Infallible(f), alone());
+        let (err, _) =
+            run::<_, _, _, Values>(breaking(9_000, 5_050), Infallible(f), alone(), ALWAYS);
         assert_eq!(err.unwrap_err().item_index(), Some(3_003));
-        let (err, _) = run::<_, _, _, Values>(breaking(9_000, 5_050), Infallible(|x| x), alone());
+        let (err, _) =
+            run::<_, _, _, Values>(breaking(9_000, 5_050), Infallible(|x| x), alone(), ALWAYS);
         let err = err.unwrap_err();
         assert_eq!(err.item_index(), Some(5_050));
         assert!(err.to_string().contains("the input iterator panicked"), "{err}");
@@ -331,7 +351,8 @@ mod tests {
     #[test]
     fn an_input_of_unknown_length_ends_inside_an_in_place_batch() {
         let input = (0..1_000u32).filter(|x| x % 3 != 0); // 666 items, length unknown
-        let (out, stats) = run::<_, _, _, Values>(input, Infallible(|x: u32| x + 1), alone());
+        let (out, stats) =
+            run::<_, _, _, Values>(input, Infallible(|x: u32| x + 1), alone(), ALWAYS);
         let want: Vec<u32> = (0..1_000).filter(|x| x % 3 != 0).map(|x| x + 1).collect();
         assert_eq!(out.unwrap(), want);
         assert_eq!((stats.batches, stats.in_place), (7, 6));
@@ -341,9 +362,9 @@ mod tests {
     fn fallible_functions_run_in_place_too() {
         use crate::parallel::batch::Fallible;
         let g = Fallible(|x: u32| x.checked_sub(1).ok_or(std::fmt::Error), PhantomData);
-        let (out, stats) = run::<_, _, _, Settled>(0..1_000u32, g, alone());
+        let (out, stats) = run::<_, _, _, Settled>(0..1_000u32, g, alone(), ALWAYS);
         let out = out.unwrap();
-        assert!(stats.in_place >= 9, "{stats:?}");
+        assert_eq!((stats.batches, stats.in_place), (10, 9));
         assert_eq!(
             out[0].as_ref().unwrap_err().to_string(),
             "item 0 failed: an error occurred when formatting an argument"
@@ -354,7 +375,8 @@ mod tests {
     #[test]
     fn a_million_trivial_items_take_cache_sized_batches() {
         let f = Infallible(|x: u64| x ^ 0xff);
-        let (out, stats) = run::<_, _, _, Values>(0..1_000_000u64, f, settings(2, BatchSize::Auto));
+        let (out, stats) =
+            run::<_, _, _, Values>(0..1_000_000u64, f, settings(2, BatchSize::Auto), IN_PLACE);
         let batches = stats.batches;
         let out = out.unwrap();
         assert!(out.iter().enumerate().all(|(i, &x)| x == i as u64 ^ 0xff));
@@ -369,7 +391,8 @@ mod tests {
             sleep(Duration::from_millis(5));
             x
         });
-        let (out, stats) = run::<_, _, _, Values>(0..40u64, f, settings(2, BatchSize::Auto));
+        let (out, stats) =
+            run::<_, _, _, Values>(0..40u64, f, settings(2, BatchSize::Auto), IN_PLACE);
         let batches = stats.batches;
         assert_eq!(out.unwrap(), (0..40).collect::<Vec<_>>());
         // 5 ms items with a 20 ms target: batches of a few items, so both lanes stay busy.
@@ -379,7 +402,8 @@ mod tests {
     #[test]
     fn fixed_batches_are_exact() {
         let f = Infallible(|x: u32| x);
-        let (out, stats) = run::<_, _, _, Values>(0..95u32, f, settings(2, BatchSize::Fixed(10)));
+        let (out, stats) =
+            run::<_, _, _, Values>(0..95u32, f, settings(2, BatchSize::Fixed(10)), IN_PLACE);
         assert_eq!(out.unwrap().len(), 95);
         assert_eq!(stats.batches, 10);
     }
@@ -395,7 +419,8 @@ mod tests {
             assert!(x != 6, "six");
             x
         });
-        let (out, _) = run::<_, _, _, Values>(0..100u32, f, settings(2, BatchSize::Fixed(1)));
+        let (out, _) =
+            run::<_, _, _, Values>(0..100u32, f, settings(2, BatchSize::Fixed(1)), IN_PLACE);
         assert_eq!(out.unwrap_err().to_string(), "item 5 panicked: five");
     }
 
@@ -409,7 +434,8 @@ mod tests {
             assert!(x % 7 != 3, "bad {x}");
             x * 2
         });
-        let (out, stats) = run::<_, _, _, Settled>(0..200u64, f, settings(4, BatchSize::Fixed(3)));
+        let (out, stats) =
+            run::<_, _, _, Settled>(0..200u64, f, settings(4, BatchSize::Fixed(3)), IN_PLACE);
         let out = out.unwrap();
         assert_eq!(stats.batches, 67);
         assert_eq!(out.len(), 200);
