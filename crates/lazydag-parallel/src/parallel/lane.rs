@@ -23,6 +23,13 @@
 //!   the lock at their next batch instead of being starved by lanes that keep it; and the
 //!   bound keeps it from waiting long for a batch already running in place. Never before the
 //!   first measurement: the first items may be slow.
+//! - **Trivial items.** Every item reaches the output through the one lane that holds it,
+//!   either computed there in place or copied there from another lane's staging `Vec`. For
+//!   items that take at most [`TRIVIAL`] (about what copying a result costs), a second lane
+//!   saves nothing: the copies cost what the items do. So for those, the lane that holds the
+//!   output keeps running batches in place even while others wait, and the others wait for the
+//!   output ([`Assembly::wait_free`]) instead of staging batches; they take their share again
+//!   as soon as items get slower.
 //! - **Output.** Otherwise the lane writes each item's slot into the map's output when its
 //!   batch is next in order, and into a recycled staging `Vec` when it is not ([`Assembly`]).
 //!   The output was allocated once, at the input's length; it is returned as is, not copied.
@@ -63,6 +70,13 @@ const POLL: Duration = Duration::from_micros(100);
 
 /// The longest a batch may hold the input's lock when it runs in place.
 const IN_PLACE: Duration = Duration::from_micros(100);
+
+/// Items that take at most this long cost about as much as copying their result: lanes do not
+/// split them (one lane runs them in place while the others wait for the output).
+const TRIVIAL: Duration = Duration::from_nanos(1);
+
+/// The longest a lane waits for the output before it looks again (in case it missed a wake).
+const WAIT: Duration = Duration::from_millis(1);
 
 /// What the lanes of one map share.
 struct Job<I: Iterator, G, R, M: Output<R>> {
@@ -188,20 +202,27 @@ where
             self.waiting.fetch_add(1, Ordering::Relaxed);
             let mut source = lock(&self.source);
             self.waiting.fetch_sub(1, Ordering::Relaxed);
-            let (n, chunk, short) = {
+            let (n, chunk, short, trivial) = {
                 let sizer = lock(&self.sizer);
                 let n = sizer.next(source.remaining());
-                (n, sizer.items_per(POLL), sizer.takes_under(n, self.in_place_span))
+                let short = sizer.takes_under(n, self.in_place_span);
+                (n, sizer.items_per(POLL), short, short && sizer.takes_under(1, TRIVIAL))
             };
             let seq = source.batches();
             let alone = self.waiting.load(Ordering::Relaxed) == 0;
             if short
-                && alone
+                && (alone || trivial)
                 && let Some(out) = self.assembly.front(seq)
             {
                 if !self.in_place(source, seq, n, chunk, out) {
                     break;
                 }
+                continue;
+            }
+            if trivial {
+                // Another lane writes the output: a copy would cost as much as the items.
+                drop(source);
+                self.assembly.wait_free(seq, WAIT);
                 continue;
             }
             let Some(pulled) = source.pull(n, &mut items) else { break };
