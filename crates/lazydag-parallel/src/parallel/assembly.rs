@@ -13,16 +13,13 @@
 //! next batch happen under one lock, so a batch is never left parked behind a free output.
 
 use std::collections::BTreeMap;
-use std::sync::{Condvar, Mutex, PoisonError};
-use std::time::Duration;
+use std::sync::Mutex;
 
 use super::input::lock;
 
 /// The ordered output of one map.
 pub(crate) struct Assembly<O> {
     state: Mutex<State<O>>,
-    /// Signalled when the output is handed back while a lane waits for it.
-    free: Condvar,
 }
 
 struct State<O> {
@@ -34,8 +31,6 @@ struct State<O> {
     parked: BTreeMap<u64, Vec<O>>,
     /// Empty `Vec`s to stage batches in.
     spare: Vec<Vec<O>>,
-    /// Lanes in [`Assembly::wait_free`].
-    waiting: usize,
 }
 
 /// Where a lane writes a batch.
@@ -63,9 +58,8 @@ impl<O> Assembly<O> {
             next: 0,
             parked: BTreeMap::new(),
             spare: Vec::new(),
-            waiting: 0,
         };
-        Assembly { state: Mutex::new(state), free: Condvar::new() }
+        Assembly { state: Mutex::new(state) }
     }
 
     /// Where batch `seq`, of `len` items, is to be written.
@@ -123,9 +117,6 @@ impl<O> Assembly<O> {
             let Some(mut batch) = state.parked.remove(&next) else {
                 state.out = Some(out);
                 state.next = next;
-                if state.waiting > 0 {
-                    self.free.notify_all();
-                }
                 return;
             };
             drop(state);
@@ -133,20 +124,6 @@ impl<O> Assembly<O> {
             next += 1;
             lock(&self.state).spare.push(batch);
         }
-    }
-
-    /// Waits, at most `timeout`, until the output is free and every batch before `seq` is in.
-    pub(crate) fn wait_free(&self, seq: u64, timeout: Duration) {
-        let mut state = lock(&self.state);
-        if state.out.is_some() && state.next >= seq {
-            return;
-        }
-        state.waiting += 1;
-        let (mut state, _) = self
-            .free
-            .wait_timeout_while(state, timeout, |s| s.out.is_none() || s.next < seq)
-            .unwrap_or_else(PoisonError::into_inner);
-        state.waiting -= 1;
     }
 
     /// The output, once no lane holds it: every batch up to the first one not finished.
@@ -212,21 +189,5 @@ mod tests {
         let out = assembly.front(1).unwrap();
         assembly.unclaim(1, out); // batch 1 had no item: still next
         assert!(matches!(assembly.claim(1, 2), Claim::Front(_)));
-    }
-
-    #[test]
-    fn a_lane_waits_until_the_output_is_free() {
-        let assembly = std::sync::Arc::new(Assembly::<u64>::new(4));
-        let out = assembly.front(0).unwrap();
-        let waiter = {
-            let assembly = std::sync::Arc::clone(&assembly);
-            std::thread::spawn(move || assembly.wait_free(1, Duration::from_secs(60)))
-        };
-        while lock(&assembly.state).waiting == 0 {
-            std::thread::yield_now();
-        }
-        assembly.finish(0, Claim::Front(out));
-        waiter.join().unwrap(); // woken by the hand-back, long before its timeout
-        assert!(assembly.front(1).is_some());
     }
 }

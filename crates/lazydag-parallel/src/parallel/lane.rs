@@ -27,9 +27,12 @@
 //!   either computed there in place or copied there from another lane's staging `Vec`. For
 //!   items that take at most [`TRIVIAL`] (about what copying a result costs), a second lane
 //!   saves nothing: the copies cost what the items do. So for those, the lane that holds the
-//!   output keeps running batches in place even while others wait, and the others wait for the
-//!   output ([`Assembly::wait_free`]) instead of staging batches; they take their share again
-//!   as soon as items get slower.
+//!   output keeps running batches in place even while others wait, and the others rest
+//!   ([`Idle`]) instead of staging batches: they are woken when a batch shows slower items (and
+//!   take their share again), when a lane leaves (the input ended or the map stopped), or
+//!   after [`WAIT`] at the latest. A lane that would rest while the rest of a known-length
+//!   input is expected to take less than [`WAIT`] leaves instead: the lane in place will be
+//!   done before the rest would end, and the map need not wait to wake it.
 //! - **Output.** Otherwise the lane writes each item's slot into the map's output when its
 //!   batch is next in order, and into a recycled staging `Vec` when it is not ([`Assembly`]).
 //!   The output was allocated once, at the input's length; it is returned as is, not copied.
@@ -49,7 +52,7 @@
 
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use lazydag_core::{Delayed, compute_with, delayed_once};
@@ -75,8 +78,52 @@ const IN_PLACE: Duration = Duration::from_micros(100);
 /// split them (one lane runs them in place while the others wait for the output).
 const TRIVIAL: Duration = Duration::from_nanos(1);
 
-/// The longest a lane waits for the output before it looks again (in case it missed a wake).
+/// The longest a lane rests before it looks again by itself.
 const WAIT: Duration = Duration::from_millis(1);
+
+/// Lanes resting while another runs trivial items in place.
+///
+/// A generation, bumped under the lock by every [`rouse`](Idle::rouse), tells a lane whether
+/// something happened since it looked at the map: it reads the generation before it decides
+/// to rest, and rests only while the generation is unchanged, so no wake-up is lost.
+#[derive(Default)]
+struct Idle {
+    /// Resting lanes, and the generation.
+    state: Mutex<(usize, u64)>,
+    /// A lane may be resting (a hint, so that a busy lane need not take the lock).
+    any: AtomicBool,
+    wake: Condvar,
+}
+
+impl Idle {
+    fn generation(&self) -> u64 {
+        lock(&self.state).1
+    }
+
+    /// Rests until the generation moves on from `seen`, at most `timeout`.
+    fn rest(&self, seen: u64, timeout: Duration) {
+        let mut state = lock(&self.state);
+        state.0 += 1;
+        self.any.store(true, Ordering::Relaxed);
+        let (mut state, _) = self
+            .wake
+            .wait_timeout_while(state, timeout, |s| s.1 == seen)
+            .unwrap_or_else(PoisonError::into_inner);
+        state.0 -= 1;
+        if state.0 == 0 {
+            self.any.store(false, Ordering::Relaxed);
+        }
+    }
+
+    /// Wakes the resting lanes: something changed.
+    fn rouse(&self) {
+        let mut state = lock(&self.state);
+        state.1 += 1;
+        if state.0 > 0 {
+            self.wake.notify_all();
+        }
+    }
+}
 
 /// What the lanes of one map share.
 struct Job<I: Iterator, G, R, M: Output<R>> {
@@ -89,6 +136,8 @@ struct Job<I: Iterator, G, R, M: Output<R>> {
     in_place: AtomicU64,
     /// Lanes waiting for the input's lock.
     waiting: AtomicUsize,
+    /// Lanes resting while another runs trivial items.
+    idle: Idle,
     /// The failure with the smallest index so far (stop mode).
     failure: Mutex<Option<ItemError>>,
     assembly: Assembly<M::Slot>,
@@ -144,6 +193,7 @@ where
         in_place_span: in_place,
         in_place: AtomicU64::new(0),
         waiting: AtomicUsize::new(0),
+        idle: Idle::default(),
         failure: Mutex::new(None),
         g,
         _types: PhantomData,
@@ -199,14 +249,18 @@ where
         let _nested = InBatch::enter();
         let mut items = Vec::new();
         while !self.stopped() {
+            let generation = self.idle.generation();
             self.waiting.fetch_add(1, Ordering::Relaxed);
             let mut source = lock(&self.source);
             self.waiting.fetch_sub(1, Ordering::Relaxed);
-            let (n, chunk, short, trivial) = {
+            let (n, chunk, short, trivial, soon) = {
                 let sizer = lock(&self.sizer);
-                let n = sizer.next(source.remaining());
+                let remaining = source.remaining();
+                let n = sizer.next(remaining);
                 let short = sizer.takes_under(n, self.in_place_span);
-                (n, sizer.items_per(POLL), short, short && sizer.takes_under(1, TRIVIAL))
+                let trivial = short && sizer.takes_under(1, TRIVIAL);
+                let soon = remaining.is_some_and(|left| sizer.takes_under(left, WAIT));
+                (n, sizer.items_per(POLL), short, trivial, soon)
             };
             let seq = source.batches();
             let alone = self.waiting.load(Ordering::Relaxed) == 0;
@@ -220,9 +274,13 @@ where
                 continue;
             }
             if trivial {
-                // Another lane writes the output: a copy would cost as much as the items.
+                // Another lane writes the output: a copy would cost as much as the items. If
+                // that lane will be done before a rest would end, this one is not needed.
+                if soon {
+                    break;
+                }
                 drop(source);
-                self.assembly.wait_free(seq, WAIT);
+                self.idle.rest(generation, WAIT);
                 continue;
             }
             let Some(pulled) = source.pull(n, &mut items) else { break };
@@ -232,7 +290,7 @@ where
             let (base, len) = (pulled.base, pulled.len);
             let filled =
                 self.g.fill::<M>(&mut items.drain(..), len, base, &self.stop, chunk, claim.vec());
-            lock(&self.sizer).record(filled.ran, start.elapsed());
+            self.record(filled.ran, start.elapsed());
             let broken = match filled.end {
                 End::Done => pulled.broken,
                 end => {
@@ -245,6 +303,8 @@ where
             }
             self.assembly.finish(pulled.seq, claim);
         }
+        // The input ended or the map stopped: resting lanes see it now, not after a timeout.
+        self.idle.rouse();
     }
 
     /// Runs batch `seq` in place: straight from the input into the output, while holding the
@@ -275,11 +335,23 @@ where
             self.assembly.unclaim(seq, out);
             return !matches!(filled.end, End::Done);
         }
-        lock(&self.sizer).record(filled.ran, start.elapsed());
+        self.record(filled.ran, start.elapsed());
         self.in_place.fetch_add(1, Ordering::Relaxed);
         self.settle(filled.end, base + filled.ran, &mut out);
         self.assembly.finish(seq, Claim::Front(out));
         true
+    }
+
+    /// Tells the sizer how long a batch's `ran` items took; wakes resting lanes if the items
+    /// are no longer trivial.
+    fn record(&self, ran: usize, elapsed: Duration) {
+        let mut sizer = lock(&self.sizer);
+        sizer.record(ran, elapsed);
+        let slower = !sizer.takes_under(1, TRIVIAL);
+        drop(sizer);
+        if slower && self.idle.any.load(Ordering::Relaxed) {
+            self.idle.rouse();
+        }
     }
 
     /// Acts on how a batch ended: a failure ends the map (stop mode) or becomes the slot of
