@@ -11,13 +11,13 @@ use lazydag_parallel::{BatchSize, Parallel};
 fn main() -> Result<(), lazydag_parallel::Error> {
     let parallel = Parallel::new().n_jobs(-1);
 
-    // 1M tiny items: automatic batching runs a handful of tasks, not a million.
+    // 1M tiny items: automatic batching runs a few dozen batches, not a million tasks.
     let start = Instant::now();
     let out = parallel.map(0..1_000_000u64, |x| x * 2)?;
     println!("1M items, auto batches:        {:>9.2?}", start.elapsed());
     assert_eq!(out[999_999], 1_999_998);
 
-    // The same work one item per batch pays the scheduling cost per item (20k items here).
+    // The same work one item per batch pays the cost of taking a batch per item (20k items).
     let one = parallel.clone().batch_size(BatchSize::Fixed(1));
     let start = Instant::now();
     one.map(0..20_000u64, |x| x * 2)?;

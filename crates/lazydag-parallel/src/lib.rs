@@ -2,7 +2,7 @@
 //!
 //! - [`Parallel`] maps a function over items on a lazydag scheduler, like joblib's
 //!   `Parallel(n_jobs=4)(delayed(f)(x) for x in xs)`: results in input order, automatic
-//!   batching (one lazydag task per batch of about 20 ms, never one per item), the first
+//!   batching (batches of about 20 ms, never a lazydag task per item), the first
 //!   failure stops the map and names the item ([`Parallel::collect_errors`] keeps going), and
 //!   [`Parallel::map_iter`] streams inputs larger than memory.
 //! - [`Memory`] memoizes functions on disk, like joblib's `Memory(location).cache`: keyed by a

@@ -100,3 +100,26 @@ fn a_panicking_input_iterator_ends_the_map_with_an_error() {
     assert!(all[..57].iter().enumerate().all(|(i, r)| r.as_ref().ok() == Some(&(i as u32))));
     assert_eq!(all[57].as_ref().unwrap_err().index(), 57);
 }
+
+/// A scheduler that refuses every compute.
+struct Refusing;
+
+impl lazydag::Scheduler for Refusing {
+    fn name(&self) -> &str {
+        "refusing"
+    }
+
+    fn execute(&self, _plan: &lazydag::Plan) -> Result<Vec<lazydag::Value>, lazydag::Error> {
+        Err(lazydag::Error::Cancelled)
+    }
+}
+
+#[test]
+fn a_failing_scheduler_is_a_scheduler_error_not_an_item_error() {
+    let p = Parallel::new().n_jobs(2).scheduler(Arc::new(Refusing));
+    let err = p.map(0..10u32, |x| x).unwrap_err();
+    assert!(matches!(err, Error::Scheduler(lazydag::Error::Cancelled)), "{err:?}");
+    assert_eq!(err.item_index(), None);
+    let err = p.collect_errors().map(0..10u32, |x| x).unwrap_err();
+    assert!(matches!(err, Error::Scheduler(_)), "{err:?}");
+}

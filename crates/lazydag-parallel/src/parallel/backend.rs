@@ -14,9 +14,12 @@ use lazydag_core::scheduler::{Async, Sync, Threaded, WorkStealing};
 
 use crate::error::Error;
 
-/// The number of cores this process may use.
+/// The number of cores this process may use, read once per process: asking the system
+/// (affinity mask, cgroup quota files) takes tens of microseconds, which every map paid.
 pub(crate) fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, NonZeroUsize::get)
+    static CORES: LazyLock<usize> =
+        LazyLock::new(|| std::thread::available_parallelism().map_or(1, NonZeroUsize::get));
+    *CORES
 }
 
 /// Turns joblib's `n_jobs` into a worker count on a machine with `cores` cores: `n > 0` is `n`,

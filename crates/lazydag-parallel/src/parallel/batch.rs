@@ -1,4 +1,9 @@
-//! Running one batch: the items of a batch run one after the other inside one lazydag task.
+//! Running one batch: the items of a batch run one after the other on one thread.
+//!
+//! Two forms: [`Apply::batch`] returns a batch's values and errors apart (for streams), and
+//! [`Apply::fill`] takes items from any iterator (a batch's buffer, or the input itself) and
+//! appends one slot per item to a given `Vec` (for collecting maps, which write straight into
+//! their output).
 //!
 //! Invariants: results keep their input order; a panic is caught at the item, so the index
 //! it reports is exact, and (in collect mode) the rest of the batch still runs; the stop flag
@@ -6,6 +11,7 @@
 //! work for an infallible one ([`run_chunked`]), so a stopped map wastes at most one item or
 //! one such chunk per running batch.
 
+use std::cell::Cell;
 use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -16,6 +22,102 @@ use crate::error::{ItemError, panic_message};
 
 /// The error a fallible item function returned, type-erased.
 pub(crate) type Failure = Arc<dyn std::error::Error + Send + Sync>;
+
+thread_local! {
+    /// Whether this thread is running a batch (so a map started here is nested).
+    static IN_BATCH: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Marks the current thread as running batches until dropped.
+pub(crate) struct InBatch(bool);
+
+impl InBatch {
+    pub(crate) fn enter() -> Self {
+        InBatch(IN_BATCH.with(|flag| flag.replace(true)))
+    }
+}
+
+impl Drop for InBatch {
+    fn drop(&mut self) {
+        IN_BATCH.with(|flag| flag.set(self.0));
+    }
+}
+
+/// Whether the calling thread is running a batch of a map. A map started there runs inline
+/// on the calling thread: its batches must not wait for pool workers that may all be busy
+/// running the outer map's batches (joblib runs nested maps sequentially too).
+pub(crate) fn nested() -> bool {
+    IN_BATCH.with(std::cell::Cell::get)
+}
+
+/// What a collecting map keeps of each item: its value only (stop at the first failure), or a
+/// `Result` per item (collect mode).
+pub(crate) trait Output<R>: Send + Sync + 'static {
+    /// One item's entry in the output.
+    type Slot: Send + 'static;
+
+    /// The entry of an item that succeeded.
+    fn value(value: R) -> Self::Slot;
+
+    /// The entry of an item that failed, or the failure back when it ends the map.
+    fn failure(error: ItemError) -> Result<Self::Slot, ItemError>;
+}
+
+/// Stop mode: the output holds values; the first failure ends the batch and the map.
+#[derive(Debug)]
+pub(crate) struct Values;
+
+/// Collect mode: one `Result` per item; every item runs.
+#[derive(Debug)]
+pub(crate) struct Settled;
+
+impl<R: Send + 'static> Output<R> for Values {
+    type Slot = R;
+
+    #[inline]
+    fn value(value: R) -> R {
+        value
+    }
+
+    fn failure(error: ItemError) -> Result<R, ItemError> {
+        Err(error)
+    }
+}
+
+impl<R: Send + 'static> Output<R> for Settled {
+    type Slot = Result<R, ItemError>;
+
+    #[inline]
+    fn value(value: R) -> Self::Slot {
+        Ok(value)
+    }
+
+    fn failure(error: ItemError) -> Result<Self::Slot, ItemError> {
+        Ok(Err(error))
+    }
+}
+
+/// How [`Apply::fill`] ended.
+#[derive(Debug)]
+pub(crate) enum End {
+    /// Every item ran.
+    Done,
+    /// The stop flag was seen; the items not run were dropped.
+    Stopped,
+    /// An item failed in stop mode ([`Values`]); the items after it were dropped.
+    Failed(ItemError),
+    /// The items' iterator panicked (with this message) instead of producing item `ran`.
+    InputPanicked(String),
+}
+
+/// What [`Apply::fill`] did.
+#[derive(Debug)]
+pub(crate) struct Filled {
+    /// How many items were taken from the iterator and started (failed ones included).
+    pub(crate) ran: usize,
+    /// Why it ended.
+    pub(crate) end: End,
+}
 
 /// What one batch produced.
 #[derive(Debug)]
@@ -110,6 +212,19 @@ pub(crate) trait Apply<T, R>: Send + Sync + 'static {
         stop_on_error: bool,
         chunk: usize,
     ) -> Outcome<R>;
+
+    /// Runs a batch of at most `n` items (the first has index `base`), taking them from
+    /// `items` until it ends, and appends one `M` slot per item to `out`, in order; see
+    /// [`fill_chunked`] and [`fill_each`]. No item is taken after the batch stops or fails.
+    fn fill<M: Output<R>>(
+        &self,
+        items: &mut impl Iterator<Item = T>,
+        n: usize,
+        base: usize,
+        stop: &AtomicBool,
+        chunk: usize,
+        out: &mut Vec<M::Slot>,
+    ) -> Filled;
 }
 
 /// An infallible function (`map`): batches run in chunks that the compiler can vectorize.
@@ -132,6 +247,18 @@ where
     ) -> Outcome<R> {
         run_chunked(items, base, &self.0, stop, stop_on_error, chunk)
     }
+
+    fn fill<M: Output<R>>(
+        &self,
+        items: &mut impl Iterator<Item = T>,
+        n: usize,
+        base: usize,
+        stop: &AtomicBool,
+        chunk: usize,
+        out: &mut Vec<M::Slot>,
+    ) -> Filled {
+        fill_chunked::<T, R, M, _>(items, n, base, &self.0, stop, chunk, out)
+    }
 }
 
 impl<T, R, E, F> Apply<T, R> for Fallible<F, E>
@@ -149,6 +276,19 @@ where
     ) -> Outcome<R> {
         let g = |x| (self.0)(x).map_err(|e| Arc::new(e) as Failure);
         run(items, base, &g, stop, stop_on_error)
+    }
+
+    fn fill<M: Output<R>>(
+        &self,
+        items: &mut impl Iterator<Item = T>,
+        n: usize,
+        base: usize,
+        stop: &AtomicBool,
+        _chunk: usize,
+        out: &mut Vec<M::Slot>,
+    ) -> Filled {
+        let g = |x| (self.0)(x).map_err(|e| Arc::new(e) as Failure);
+        fill_each::<T, R, M, _>(items, n, base, &g, stop, out)
     }
 }
 
@@ -197,6 +337,146 @@ where
     Outcome { values, errors, complete, elapsed: start.elapsed() }
 }
 
+/// Marks that a panic unwinds through the item function rather than through the iterator:
+/// made just before the call and forgotten just after it, it costs nothing unless the
+/// function unwinds (no per-item store, so trivial functions still vectorize).
+struct InFunction<'a>(&'a Cell<bool>);
+
+impl Drop for InFunction<'_> {
+    fn drop(&mut self) {
+        self.0.set(true);
+    }
+}
+
+/// Calls `f(item)` under an [`InFunction`] guard on `flag`.
+#[inline(always)]
+fn call<T, R>(f: impl FnOnce(T) -> R, item: T, flag: &Cell<bool>) -> R {
+    let guard = InFunction(flag);
+    let value = f(item);
+    std::mem::forget(guard);
+    value
+}
+
+/// What a panic during a fill pass was: an item's (its error, which then takes the item's
+/// slot or ends the batch) or the iterator's (its message). Every item that finished has
+/// exactly one slot in `out`, so the `done`-th item of the batch is the one that panicked.
+fn caught<O>(
+    out: &mut Vec<O>,
+    done: usize,
+    base: usize,
+    function: &Cell<bool>,
+    payload: &(dyn std::any::Any + Send),
+    failure: impl FnOnce(ItemError) -> Result<O, ItemError>,
+) -> Option<Filled> {
+    let message = panic_message(payload);
+    if !function.replace(false) {
+        return Some(Filled { ran: done, end: End::InputPanicked(message) });
+    }
+    match failure(ItemError::Panicked { index: base + done, message }) {
+        Ok(slot) => {
+            out.push(slot);
+            None
+        }
+        Err(error) => Some(Filled { ran: done + 1, end: End::Failed(error) }),
+    }
+}
+
+/// [`Apply::fill`] for an infallible `f`: `stop` is polled every `chunk` items, and each
+/// chunk is one `Vec::extend` from `items` straight into `out`, with nothing else in the loop
+/// (when `items` has a trusted length, as a `Vec`'s drain or a range has, trivial functions
+/// vectorize; `items` is borrowed, not wrapped, as a `take` of a `take` would not be). The
+/// length of `out` says how many items finished, so the index of a panic is exact; an
+/// [`InFunction`] guard says whose panic it was.
+pub(crate) fn fill_chunked<T, R, M, F>(
+    items: &mut impl Iterator<Item = T>,
+    n: usize,
+    base: usize,
+    f: &F,
+    stop: &AtomicBool,
+    chunk: usize,
+    out: &mut Vec<M::Slot>,
+) -> Filled
+where
+    M: Output<R>,
+    F: Fn(T) -> R,
+{
+    let (len0, chunk) = (out.len(), chunk.max(1));
+    let function = Cell::new(false);
+    loop {
+        let done = out.len() - len0;
+        if stop.load(Ordering::Relaxed) {
+            return Filled { ran: done, end: End::Stopped };
+        }
+        let want = chunk.min(n - done);
+        let pass = catch_unwind(AssertUnwindSafe(|| {
+            out.extend(items.take(want).map(|item| M::value(call(f, item, &function))));
+        }));
+        match pass {
+            Ok(()) if out.len() - len0 - done < want || out.len() - len0 == n => {
+                return Filled { ran: out.len() - len0, end: End::Done };
+            }
+            Ok(()) => {}
+            Err(payload) => {
+                let done = out.len() - len0;
+                if let Some(filled) = caught(out, done, base, &function, &*payload, M::failure) {
+                    return filled;
+                }
+            }
+        }
+    }
+}
+
+/// [`Apply::fill`] for a fallible `g`: `stop` is polled before each item.
+pub(crate) fn fill_each<T, R, M, G>(
+    items: &mut impl Iterator<Item = T>,
+    n: usize,
+    base: usize,
+    g: &G,
+    stop: &AtomicBool,
+    out: &mut Vec<M::Slot>,
+) -> Filled
+where
+    M: Output<R>,
+    G: Fn(T) -> Result<R, Failure>,
+{
+    let len0 = out.len();
+    let function = Cell::new(false);
+    loop {
+        let pass = catch_unwind(AssertUnwindSafe(|| {
+            loop {
+                let done = out.len() - len0;
+                if done == n {
+                    return End::Done;
+                }
+                if stop.load(Ordering::Relaxed) {
+                    return End::Stopped;
+                }
+                let Some(item) = items.next() else { return End::Done };
+                let slot = match call(g, item, &function) {
+                    Ok(value) => M::value(value),
+                    Err(source) => {
+                        match M::failure(ItemError::Failed { index: base + done, source }) {
+                            Ok(slot) => slot,
+                            Err(error) => return End::Failed(error),
+                        }
+                    }
+                };
+                out.push(slot);
+            }
+        }));
+        let done = out.len() - len0;
+        match pass {
+            Ok(End::Failed(error)) => return Filled { ran: done + 1, end: End::Failed(error) },
+            Ok(end) => return Filled { ran: done, end },
+            Err(payload) => {
+                if let Some(filled) = caught(out, done, base, &function, &*payload, M::failure) {
+                    return filled;
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,5 +511,74 @@ mod tests {
         assert_eq!(out.values, vec![0, 10, 20]);
         assert_eq!(out.errors[0].to_string(), "item 3 panicked: three");
         assert!(!out.complete);
+    }
+
+    #[test]
+    fn fill_writes_after_what_is_there_with_exact_panic_indexes() {
+        let f = |x: u32| if x % 4 == 3 { panic!("bad {x}") } else { x };
+        let (go, mut items) = (AtomicBool::new(false), (0..10).collect::<Vec<u32>>());
+        let mut out = vec![Ok(99)];
+        let filled =
+            fill_chunked::<_, _, Settled, _>(&mut items.drain(..), 10, 20, &f, &go, 3, &mut out);
+        assert!(matches!(filled.end, End::Done) && filled.ran == 10 && items.is_empty());
+        assert_eq!(out.len(), 11);
+        assert_eq!(*out[3].as_ref().unwrap(), 2, "item 22 holds 2");
+        let failed: Vec<_> = out.iter().filter_map(|r| r.as_ref().err()).collect();
+        assert_eq!(failed.iter().map(|e| e.index()).collect::<Vec<_>>(), vec![23, 27]);
+        assert_eq!(failed[0].to_string(), "item 23 panicked: bad 3");
+
+        // Stop mode: the values before the failure, then the failure; the rest is dropped.
+        let mut items: Vec<u32> = (0..10).collect();
+        let mut values = Vec::new();
+        let filled =
+            fill_chunked::<_, _, Values, _>(&mut items.drain(..), 10, 0, &f, &go, 4, &mut values);
+        assert_eq!(values, vec![0, 1, 2]);
+        let End::Failed(error) = filled.end else { panic!("{:?}", filled.end) };
+        assert_eq!((error.index(), filled.ran, items.len()), (3, 4, 0));
+    }
+
+    #[test]
+    fn fill_each_keeps_or_stops_at_errors_and_sees_the_stop_flag() {
+        let g = |x: u32| match x {
+            2 => Err(Arc::new(std::fmt::Error) as Failure),
+            4 => panic!("four"),
+            x => Ok(x),
+        };
+        let go = AtomicBool::new(false);
+        let mut out = Vec::new();
+        let filled = fill_each::<_, _, Settled, _>(&mut (0..6), 6, 10, &g, &go, &mut out);
+        assert_eq!(filled.ran, 6);
+        let failed: Vec<_> =
+            out.iter().filter_map(|r| r.as_ref().err()).map(|e| e.index()).collect();
+        assert_eq!((out.len(), failed), (6, vec![12, 14]));
+
+        let mut values = Vec::new();
+        let filled = fill_each::<_, _, Values, _>(&mut (0..6), 6, 0, &g, &go, &mut values);
+        assert_eq!(values, vec![0, 1]);
+        assert!(matches!(filled.end, End::Failed(ItemError::Failed { index: 2, .. })));
+
+        let stop = AtomicBool::new(true);
+        let mut items = vec![1u32, 2, 3];
+        let filled =
+            fill_each::<_, _, Values, _>(&mut items.drain(..), 3, 0, &g, &stop, &mut Vec::new());
+        assert!(matches!(filled.end, End::Stopped) && filled.ran == 0 && items.is_empty());
+    }
+
+    #[test]
+    fn a_panic_of_the_iterator_is_told_apart_from_a_panic_of_the_function() {
+        let input = || (0..10u32).map(|i| if i == 6 { panic!("input six") } else { i });
+        let f = |x: u32| if x == 2 { panic!("two") } else { x };
+        let go = AtomicBool::new(false);
+        let mut out = Vec::new();
+        let filled = fill_chunked::<_, _, Settled, _>(&mut input(), 99, 100, &f, &go, 4, &mut out);
+        assert_eq!(filled.ran, 6);
+        assert!(matches!(&filled.end, End::InputPanicked(m) if m == "input six"), "{filled:?}");
+        assert_eq!(out.len(), 6, "items 0..6, the panic of item 2 included");
+        assert_eq!(out[2].as_ref().unwrap_err().to_string(), "item 102 panicked: two");
+
+        let g = |x: u32| if x == 2 { Err(Arc::new(std::fmt::Error) as Failure) } else { Ok(x) };
+        let mut out = Vec::new();
+        let filled = fill_each::<_, _, Settled, _>(&mut input(), 99, 0, &g, &go, &mut out);
+        assert!(matches!(&filled.end, End::InputPanicked(_)) && filled.ran == 6 && out.len() == 6);
     }
 }

@@ -1,18 +1,26 @@
 //! [`Parallel`]: joblib's `Parallel(n_jobs)(delayed(f)(x) for x in xs)`, on lazydag schedulers.
 //!
-//! A map cuts its input into batches, runs each batch as one lazydag task on the chosen
-//! scheduler, and puts the results back in input order. The files:
+//! A map cuts its input into batches, runs them on the chosen scheduler, and puts the results
+//! back in input order. Two engines share the input, the sizer and the batch runner: the
+//! collecting maps (`map`, `try_map`) run `n_jobs` lanes as one lazydag compute and write
+//! into the output in place; the streams (`map_iter`) run each batch as one lazydag task from
+//! dispatcher threads, so that memory stays bounded whatever the input's length. The files:
 //! - `backend`: `n_jobs` (joblib's convention) and the process-wide cache of pools;
+//! - `input`: the shared input iterator and the numbering of batches;
 //! - `sizer`: auto-batching (batches of about 20 ms);
 //! - `batch`: running the items of one batch, catching panics per item;
+//! - `lane` and `assembly`: the collecting engine, and its ordered, in-place output;
 //! - `stream`: dispatchers, the window that bounds memory, and re-ordering.
 //!
 //! Invariants: results are in input order; every item runs at most once; in the default mode
 //! the first failure stops the map (no new item starts once it is seen) and is returned with
 //! its item's index; a panic in the user's function is caught and reported, never a hang.
 
+mod assembly;
 mod backend;
 mod batch;
+mod input;
+mod lane;
 mod sizer;
 mod stream;
 
@@ -25,9 +33,21 @@ use std::sync::Arc;
 use lazydag_core::Scheduler;
 use lazydag_core::config::SchedulerKind;
 
-use self::batch::{Apply, Fallible, Infallible};
-use self::stream::{Settings, Stream};
+use self::batch::{Apply, Fallible, Infallible, Settled, Values};
+use self::stream::Stream;
 use crate::error::{Error, ItemError};
+
+/// How a map runs.
+pub(crate) struct Settings {
+    pub(crate) scheduler: Arc<dyn Scheduler>,
+    pub(crate) workers: usize,
+    pub(crate) batch: BatchSize,
+    pub(crate) stop_on_error: bool,
+    /// Run batches on the calling thread, one at a time.
+    pub(crate) inline: bool,
+    /// The most batches of a stream not yet consumed.
+    pub(crate) window: usize,
+}
 
 /// Where batches run: a built-in scheduler kind (pools cached per process), or a given one.
 #[derive(Clone)]
@@ -175,13 +195,18 @@ impl Parallel {
     /// Parallel::new().map(0..3, move |x: i32| x + *offset); // error: `Rc` is not `Send`
     /// ```
     ///
+    /// The map is one lazydag compute of `n_jobs` lanes on the backend's pool (or runs on the
+    /// calling thread with one job): it starts no thread of its own, and writes results into
+    /// the returned `Vec` as batches finish.
+    ///
     /// # Errors
     /// [`Error::Config`] for an invalid setting; [`Error::Item`] for the first item whose
-    /// function panicked (no item starts after that), naming the item's index.
+    /// function panicked (no item starts after that), naming the item's index;
+    /// [`Error::Scheduler`] if the scheduler itself fails.
     ///
     /// # Panics
-    /// If the operating system refuses to start a thread (every map with more than one job
-    /// starts `n_jobs` short-lived dispatcher threads).
+    /// If the operating system refuses to start a thread when the first map of a backend and
+    /// job count builds its pool.
     pub fn map<I, R, F>(&self, items: I, f: F) -> Result<Vec<R>, Error>
     where
         I: IntoIterator,
@@ -231,6 +256,10 @@ impl Parallel {
     ///
     /// # Errors
     /// An invalid setting is reported at once, as [`Error::Config`].
+    ///
+    /// # Panics
+    /// If the operating system refuses to start a thread: a stream with more than one job
+    /// starts `n_jobs` dispatcher threads, which live until it ends or is dropped.
     pub fn map_iter<I, R, F>(&self, items: I, f: F) -> Result<MapIter<R>, Error>
     where
         I: IntoIterator,
@@ -261,7 +290,7 @@ impl Parallel {
         Ok(MapIter { stream: Stream::start(items.into_iter(), Fallible(f, PhantomData), settings) })
     }
 
-    /// Runs a stop-on-error map to the end, appending each batch's values.
+    /// Runs a stop-on-error map to the end on the collecting engine.
     fn collect<I, R, G>(&self, iter: I, g: G) -> Result<Vec<R>, Error>
     where
         I: Iterator + Send + 'static,
@@ -269,16 +298,7 @@ impl Parallel {
         R: Send + 'static,
         G: Apply<I::Item, R>,
     {
-        let settings = self.settings(true, false)?;
-        let mut out = Vec::with_capacity(iter.size_hint().0);
-        let mut stream = Stream::start(iter, g, settings);
-        while let Some(mut batch) = stream.next_batch() {
-            out.append(&mut batch.values);
-            if let Some(end) = batch.end {
-                return Err(end);
-            }
-        }
-        Ok(out)
+        lane::collect::<_, _, _, Values>(iter, g, self.settings(true, false)?)
     }
 
     /// Checks the settings and picks the scheduler.
@@ -297,7 +317,7 @@ impl Parallel {
             }
             Backend::Given(scheduler) => (Arc::clone(scheduler), false),
         };
-        if stream::nested() {
+        if batch::nested() {
             let scheduler: Arc<dyn Scheduler> = Arc::new(lazydag_core::scheduler::Sync);
             return Ok(Settings {
                 scheduler,
@@ -334,7 +354,8 @@ impl CollectErrors {
     /// Applies `f` to every item; one `Result` per item, in input order.
     ///
     /// # Errors
-    /// Only [`Error::Config`], for an invalid setting: item failures are in the `Vec`.
+    /// [`Error::Config`] for an invalid setting, [`Error::Scheduler`] if the scheduler itself
+    /// fails; item failures are in the `Vec`.
     pub fn map<I, R, F>(&self, items: I, f: F) -> Result<Vec<Result<R, ItemError>>, Error>
     where
         I: IntoIterator,
@@ -343,13 +364,15 @@ impl CollectErrors {
         R: Send + 'static,
         F: Fn(I::Item) -> R + Send + Sync + 'static,
     {
-        Ok(self.map_iter(items, f)?.collect())
+        let settings = self.parallel.settings(false, false)?;
+        lane::collect::<_, _, _, Settled>(items.into_iter(), Infallible(f), settings)
     }
 
     /// Applies a fallible `f` to every item; one `Result` per item, in input order.
     ///
     /// # Errors
-    /// Only [`Error::Config`], for an invalid setting: item failures are in the `Vec`.
+    /// [`Error::Config`] for an invalid setting, [`Error::Scheduler`] if the scheduler itself
+    /// fails; item failures are in the `Vec`.
     pub fn try_map<I, R, E, F>(&self, items: I, f: F) -> Result<Vec<Result<R, ItemError>>, Error>
     where
         I: IntoIterator,
@@ -359,7 +382,8 @@ impl CollectErrors {
         E: std::error::Error + Send + Sync + 'static,
         F: Fn(I::Item) -> Result<R, E> + Send + Sync + 'static,
     {
-        Ok(self.try_map_iter(items, f)?.collect())
+        let settings = self.parallel.settings(false, false)?;
+        lane::collect::<_, _, _, Settled>(items.into_iter(), Fallible(f, PhantomData), settings)
     }
 
     /// Streams one `Result` per item, in input order, in bounded memory (see
@@ -367,6 +391,10 @@ impl CollectErrors {
     ///
     /// # Errors
     /// An invalid setting is reported at once, as [`Error::Config`].
+    ///
+    /// # Panics
+    /// If the operating system refuses to start a thread: a stream with more than one job
+    /// starts `n_jobs` dispatcher threads, which live until it ends or is dropped.
     pub fn map_iter<I, R, F>(&self, items: I, f: F) -> Result<SettledIter<R>, Error>
     where
         I: IntoIterator,

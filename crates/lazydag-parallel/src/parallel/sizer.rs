@@ -12,7 +12,11 @@
 //! - but never fewer than [`FLOOR`] (1 ms) worth of items: splitting work finer than that costs
 //!   more in scheduling than it gains in balance.
 //!
-//! Invariant: the size is at least 1 and at most [`MAX_ITEMS`].
+//! A collecting map also caps automatic batches by memory ([`Sizer::capped`]), so that a
+//! batch's items and results stay in the CPU cache between the moment they are taken from the
+//! input and the moment they are written out.
+//!
+//! Invariant: the size is at least 1 and at most [`MAX_ITEMS`] (and the cap, for `Auto`).
 
 use std::time::Duration;
 
@@ -41,6 +45,8 @@ pub enum BatchSize {
 pub(crate) struct Sizer {
     mode: BatchSize,
     workers: usize,
+    /// The largest automatic batch.
+    cap: usize,
     /// Decaying sums of measured seconds and items.
     seconds: f64,
     items: f64,
@@ -48,7 +54,13 @@ pub(crate) struct Sizer {
 
 impl Sizer {
     pub(crate) fn new(mode: BatchSize, workers: usize) -> Self {
-        Sizer { mode, workers: workers.max(1), seconds: 0.0, items: 0.0 }
+        Sizer { mode, workers: workers.max(1), cap: MAX_ITEMS, seconds: 0.0, items: 0.0 }
+    }
+
+    /// Automatic batches get at most `cap` items (fixed sizes are kept as they are).
+    pub(crate) fn capped(mut self, cap: usize) -> Self {
+        self.cap = cap.clamp(1, MAX_ITEMS);
+        self
     }
 
     /// Records that a batch of `items` items took `elapsed`.
@@ -72,6 +84,15 @@ impl Sizer {
         ((span.as_secs_f64() / per_item) as usize).clamp(1, 4096)
     }
 
+    /// Whether `n` items take at most `span`, by the current estimate (false before any
+    /// measurement: even one item may take long).
+    pub(crate) fn takes_under(&self, n: usize, span: Duration) -> bool {
+        if self.items == 0.0 {
+            return false;
+        }
+        n as f64 * (self.seconds / self.items) <= span.as_secs_f64()
+    }
+
     /// The size of the next batch, given the number of items left when it is known.
     pub(crate) fn next(&self, remaining: Option<usize>) -> usize {
         let n = match self.mode {
@@ -82,10 +103,11 @@ impl Sizer {
                 let per_item = (self.seconds / self.items).max(1e-9);
                 let target = (TARGET.as_secs_f64() / per_item) as usize;
                 let floor = (FLOOR.as_secs_f64() / per_item) as usize;
-                match remaining {
+                let n = match remaining {
                     Some(left) => target.min(floor.max(left.div_ceil(2 * self.workers))),
                     None => target,
-                }
+                };
+                n.min(self.cap)
             }
         };
         n.clamp(1, MAX_ITEMS)
@@ -112,6 +134,26 @@ mod tests {
         assert_eq!(s.next(Some(40_000)), 10_000);
         assert_eq!(s.next(Some(2_000)), 1_000);
         assert_eq!(s.next(Some(10)), 1_000);
+    }
+
+    #[test]
+    fn the_cap_bounds_automatic_batches_only() {
+        let mut s = Sizer::new(BatchSize::Auto, 2).capped(500);
+        assert_eq!(s.next(None), 1);
+        s.record(1000, Duration::from_millis(1));
+        assert_eq!(s.next(None), 500);
+        assert_eq!(s.next(Some(1_000_000)), 500);
+        let fixed = Sizer::new(BatchSize::Fixed(7_000), 2).capped(500);
+        assert_eq!(fixed.next(None), 7_000);
+    }
+
+    #[test]
+    fn estimates_how_long_a_batch_takes() {
+        let mut s = Sizer::new(BatchSize::Auto, 2);
+        assert!(!s.takes_under(1, Duration::from_secs(1)), "no estimate yet");
+        s.record(1000, Duration::from_millis(1)); // 1 µs per item
+        assert!(s.takes_under(100, Duration::from_micros(100)));
+        assert!(!s.takes_under(101, Duration::from_micros(100)));
     }
 
     #[test]

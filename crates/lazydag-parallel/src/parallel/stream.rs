@@ -1,5 +1,6 @@
-//! The engine behind every map: dispatchers that cut the input into batches and run each
-//! batch as one lazydag task, and a consumer that puts the batches back in input order.
+//! The engine behind streams (`map_iter` and its forms): dispatchers that cut the input into
+//! batches and run each batch as one lazydag task, and a consumer that puts the batches back
+//! in input order. (Collecting maps run on `lane.rs` instead.)
 //!
 //! # Protocol
 //! - **Input.** The input iterator sits behind a mutex. A dispatcher takes the next batch
@@ -30,72 +31,20 @@
 //! input are under mutexes, results travel over a channel, both of which synchronize.
 
 use std::collections::BTreeMap;
-use std::iter::{Fuse, Peekable};
+use std::iter::Peekable;
 use std::marker::PhantomData;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
 
 use lazydag_core::Scheduler;
 
-use super::batch::{Apply, Failure, Outcome};
-use super::sizer::{BatchSize, Sizer};
-use crate::error::{Error, ItemError, panic_message};
-
-/// Locks a mutex whose data stays consistent even if a holder panicked.
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-thread_local! {
-    /// Whether this thread is running a batch (so a map started here is nested).
-    static IN_BATCH: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Marks the current thread as running a batch until dropped.
-struct InBatch(bool);
-
-impl InBatch {
-    fn enter() -> Self {
-        InBatch(IN_BATCH.with(|flag| flag.replace(true)))
-    }
-}
-
-impl Drop for InBatch {
-    fn drop(&mut self) {
-        IN_BATCH.with(|flag| flag.set(self.0));
-    }
-}
-
-/// Whether the calling thread is running a batch of a map. A map started there runs inline
-/// on the synchronous scheduler: its batches must not wait for pool workers that may all be
-/// busy running the outer map's batches (joblib runs nested maps sequentially too).
-pub(crate) fn nested() -> bool {
-    IN_BATCH.with(std::cell::Cell::get)
-}
-
-/// How a map runs.
-pub(crate) struct Settings {
-    pub(crate) scheduler: Arc<dyn Scheduler>,
-    pub(crate) workers: usize,
-    pub(crate) batch: BatchSize,
-    pub(crate) stop_on_error: bool,
-    /// Run batches on the consumer's thread, one at a time.
-    pub(crate) inline: bool,
-    /// The most batches not yet consumed.
-    pub(crate) window: usize,
-}
-
-/// The input and the numbering of batches.
-struct Source<I> {
-    iter: Fuse<I>,
-    next_index: usize,
-    next_seq: u64,
-    /// The iterator panicked.
-    broken: bool,
-}
+use super::Settings;
+use super::batch::{Apply, Failure, InBatch, Outcome};
+use super::input::{Pulled, Source, lock};
+use super::sizer::Sizer;
+use crate::error::{Error, ItemError};
 
 /// A batch taken from the input.
 struct Taken<T> {
@@ -185,23 +134,9 @@ where
             return None;
         }
         let mut source = lock(&self.source);
-        if source.broken {
-            return None;
-        }
-        let (low, high) = source.iter.size_hint();
-        let remaining = (high == Some(low)).then_some(low);
-        let n = lock(&self.sizer).next(remaining);
+        let n = lock(&self.sizer).next(source.remaining());
         let mut items = Vec::new();
-        let pulled = catch_unwind(AssertUnwindSafe(|| items.extend(source.iter.by_ref().take(n))));
-        let broken = pulled.err().map(|payload| panic_message(&*payload));
-        if items.is_empty() && broken.is_none() {
-            return None;
-        }
-        let (seq, base) = (source.next_seq, source.next_index);
-        source.next_seq += 1;
-        source.next_index += items.len();
-        // A panicked iterator is not asked again; batches already taken still finish.
-        source.broken |= broken.is_some();
+        let Pulled { seq, base, broken, .. } = source.pull(n, &mut items)?;
         Some(Taken { seq, base, items, broken })
     }
 
@@ -296,15 +231,15 @@ impl<R> Drop for Driver<R> {
 }
 
 /// One batch, back in input order, as the consumer hands it on.
-pub(crate) struct Batch<R> {
+struct Batch<R> {
     /// The index of the batch's first item.
-    pub(crate) base: usize,
+    base: usize,
     /// The successful values, in order.
-    pub(crate) values: Vec<R>,
+    values: Vec<R>,
     /// The failed items, in order (collect mode only).
-    pub(crate) errors: Vec<ItemError>,
+    errors: Vec<ItemError>,
     /// The error that ends the map after `values` (stop mode only).
-    pub(crate) end: Option<Error>,
+    end: Option<Error>,
 }
 
 /// The consumer's side of a map: batches, then items, in input order.
@@ -334,12 +269,7 @@ impl<R: Send + 'static> Stream<R> {
         G: Apply<I::Item, R>,
     {
         let job = Arc::new(Job {
-            source: Mutex::new(Source {
-                iter: input.fuse(),
-                next_index: 0,
-                next_seq: 0,
-                broken: false,
-            }),
+            source: Mutex::new(Source::new(input)),
             sizer: Mutex::new(Sizer::new(settings.batch, settings.workers)),
             permits: Mutex::new(settings.window.max(1)),
             room: Condvar::new(),
@@ -416,7 +346,7 @@ impl<R: Send + 'static> Stream<R> {
     }
 
     /// The next batch in input order, or `None` at the end.
-    pub(crate) fn next_batch(&mut self) -> Option<Batch<R>> {
+    fn next_batch(&mut self) -> Option<Batch<R>> {
         if self.finished {
             return None;
         }
