@@ -244,8 +244,10 @@ impl Parallel {
 
     /// Streams: consumes `items` lazily and yields results in input order as they are ready.
     /// At most `2 × n_jobs` batches are taken from the input and not yet yielded, so an input
-    /// larger than memory streams through in bounded memory. After the first failure it yields
-    /// that error and ends. Dropping the iterator stops the map.
+    /// larger than memory streams through in bounded memory. A failure stops the map: items
+    /// not yet run are skipped (possibly some *before* the failing one, whose batch had not
+    /// finished), so the stream yields values in input order up to where it stopped, then the
+    /// error of the smallest failing index, and ends. Dropping the iterator stops the map.
     ///
     /// ```
     /// use lazydag_parallel::Parallel;
