@@ -167,9 +167,11 @@ impl Plan {
             collected.plan.check()?;
             let plan = match collected.facts {
                 Some(facts) => {
-                    let plan =
+                    let (plan, rebuilt) =
                         optimize::optimize(collected.plan, facts, optimizer, collected.prefused);
-                    plan.check()?;
+                    if rebuilt {
+                        plan.check()?;
+                    }
                     plan
                 }
                 None => collected.plan,

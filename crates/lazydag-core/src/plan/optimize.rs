@@ -8,25 +8,26 @@
 //! even when the report counts them as inlined: a plan never schedules a literal, each
 //! consumer evaluates it when it runs, which is what inlining a constant means.
 
-use lazydag_optimize::{Graph, OptimizeReport, Optimizer, Role};
+use lazydag_optimize::{Graph, Kind, OptimizeReport, Optimizer, Role};
 
 use super::PlanView;
 use super::collect::Facts;
 use super::program::{Instr, mark_carried};
 
 /// Optimizes `plan`, of which `prefused` tasks were already fused while collecting; returns it
-/// unchanged (with its report) when no pass changed what runs.
+/// unchanged (with its report) when no pass changed what runs, and whether it was rebuilt
+/// (only a rebuilt plan needs checking again).
 pub(super) fn optimize<'g>(
     plan: PlanView<'g>,
     facts: Facts,
     optimizer: &Optimizer,
     prefused: usize,
-) -> PlanView<'g> {
+) -> (PlanView<'g>, bool) {
     let n = plan.len();
     if facts.cheap == 0
         && optimizer.reduction_width().is_none()
         && optimizer.user_passes().is_empty()
-        && (facts.linear == 0 || !optimizer.fuses() || !any_chain_link(&plan))
+        && (facts.linear == 0 || !optimizer.fuses() || !any_chain_link(&plan, &facts.kinds))
     {
         // No chain link and no cheap task: the passes would only mark literals inlined,
         // which changes nothing that runs (see the module docs). Skip building the graph, and
@@ -48,7 +49,7 @@ pub(super) fn optimize<'g>(
             inlined,
         };
         report.emit();
-        return PlanView { report: Some(report), ..plan };
+        return (PlanView { report: Some(report), ..plan }, false);
     }
     let Facts { kinds, .. } = facts;
     // Read here, not while collecting: a node's cloner is not on its first cache line, and
@@ -69,26 +70,26 @@ pub(super) fn optimize<'g>(
     let changed = graph.report().after + graph.inlined_literals() < n;
     if !changed {
         drop(graph);
-        return PlanView { report: Some(report), ..plan };
+        return (PlanView { report: Some(report), ..plan }, false);
     }
     let rebuilt = rebuild(&plan, &graph, report);
     drop(graph);
-    PlanView { stop: plan.stop, ..rebuilt }
+    (PlanView { stop: plan.stop, ..rebuilt }, true)
 }
 
 /// Whether some task's only non-literal input is a function whose value only it uses: a link
-/// `FuseLinear` could fuse. One pass over the plan's arrays, no graph built.
-fn any_chain_link(plan: &PlanView<'_>) -> bool {
+/// `FuseLinear` could fuse. One pass over the plan's arrays (never the nodes), no graph built.
+fn any_chain_link(plan: &PlanView<'_>, kinds: &[Kind]) -> bool {
     let mut output = vec![false; plan.len()];
     for &o in &plan.outputs {
         output[o as usize] = true;
     }
     (0..plan.len()).any(|i| {
-        plan.waiting[i] == 1 && !plan.tasks[i].kind.is_async && {
+        plan.waiting[i] == 1 && kinds[i] != Kind::Async && {
             let mut inputs = plan.deps(i).iter().map(|&d| d as usize);
             inputs
                 .find(|&d| !plan.literal[d])
-                .is_some_and(|d| plan.uses[d] == 1 && !output[d] && !plan.tasks[d].kind.is_async)
+                .is_some_and(|d| plan.uses[d] == 1 && !output[d] && kinds[d] != Kind::Async)
         }
     })
 }
