@@ -336,14 +336,23 @@ fn put_carried<A: Send + 'static, T: Send + 'static>(
     }
 }
 
-/// Takes the `T` out of a carrier.
-fn take_carried<T: Send + 'static>(carry: &mut Carrier) -> T {
-    match carry.downcast_mut::<Option<T>>().and_then(Option::take) {
-        Some(value) => value,
+/// The `Option<T>` inside a carrier.
+///
+/// # Panics
+/// If the carrier holds another type: a fused chain was wired wrongly (caught at the task
+/// boundary and reported, like any task panic).
+fn carried_slot<T: Send + 'static>(carry: &mut Carrier) -> &mut Option<T> {
+    match carry.downcast_mut::<Option<T>>() {
+        Some(slot) => slot,
         None => {
             panic!("fused task input is not a `{}`: a fused chain is miswired", type_name::<T>())
         }
     }
+}
+
+/// Takes the `T` out of a carrier.
+fn take_carried<T: Send + 'static>(carry: &mut Carrier) -> T {
+    carried_slot::<T>(carry).take().expect("a carried value is present")
 }
 
 impl<R: Send + 'static> Settle<R> for Plain {
@@ -445,13 +454,7 @@ macro_rules! task_arity {
             }
 
             fn run_carried(&self, carry: &mut Carrier) -> Result<(), Failure> {
-                let slot = match carry.downcast_mut::<Option<$arg>>() {
-                    Some(slot) => slot,
-                    None => panic!(
-                        "fused task input is not a `{}`: a fused chain is miswired",
-                        type_name::<$arg>()
-                    ),
-                };
+                let slot = carried_slot::<$arg>(carry);
                 let input = slot.take().expect("a carried value is present");
                 if let Some(boxed) = Mode::settle_carried((self.f)(input), slot)? {
                     *carry = boxed;

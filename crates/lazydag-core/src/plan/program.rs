@@ -85,29 +85,28 @@ pub(crate) fn carried<'g>(
     })
 }
 
-/// Turns every run of two or more consecutive one-input functions into a carried run.
-/// (In post-order, a one-input task always takes the value the step before it pushed.)
+/// Turns every run of two or more consecutive one-input functions into a carried run, by the
+/// rule of [`carried`]. (In post-order, a one-input task always takes the value the step
+/// before it pushed.) Steps already carried, and inputs, are left as they are.
 pub(crate) fn mark_carried(program: &mut [Instr<'_>]) {
-    let carries = |instr: &Instr<'_>| matches!(instr, Instr::Run(n) if n.kind.carries);
+    let is_run = |instr: &Instr<'_>| matches!(instr, Instr::Run(_));
     let mut i = 0;
     while i < program.len() {
-        if !carries(&program[i]) {
+        let start = i;
+        while i < program.len() && is_run(&program[i]) {
+            i += 1;
+        }
+        if start == i {
             i += 1;
             continue;
         }
-        let start = i;
-        while i < program.len() && carries(&program[i]) {
-            i += 1;
-        }
-        if i - start >= 2 {
-            for (k, instr) in program[start..i].iter_mut().enumerate() {
-                let node = instr.node().expect("a run step has a node");
-                *instr = match k {
-                    0 => Instr::CarryStart(node),
-                    k if k == i - start - 1 => Instr::CarryEnd(node),
-                    _ => Instr::Carry(node),
-                };
-            }
+        let members: Vec<_> = program[start..i]
+            .iter()
+            .map(|step| step.node().expect("a run step has a node"))
+            .map(|node| (node, node.kind.carries))
+            .collect();
+        for (slot, step) in program[start..i].iter_mut().zip(carried(members.into_iter())) {
+            *slot = step;
         }
     }
 }
