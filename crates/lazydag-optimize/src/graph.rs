@@ -581,3 +581,18 @@ impl fmt::Debug for Graph<'_> {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dependency_after_its_dependent_is_rejected_by_name() {
+        let f = Kind::Function;
+        let err = Graph::from_deps(vec![f, f], &[vec![1], vec![]], vec![0]).unwrap_err();
+        assert_eq!(err, GraphError::NotTopological { task: 0, dep: 1 });
+        assert_eq!(err.to_string(), "task 0 depends on task 1, which does not come before it");
+        let out_of_range = Graph::from_deps(vec![f], &[vec![]], vec![3]).unwrap_err();
+        assert!(out_of_range.to_string().contains("output 3 is not one of the 1 tasks"));
+    }
+}
