@@ -65,6 +65,9 @@ pub mod scheduler {
 
 pub use lazydag_core::{callback, config};
 
+/// Chunked n-dimensional arrays, the `dask.array` of Rust (the `lazydag-array` crate).
+pub use lazydag_array as array;
+
 pub mod prelude {
     //! The names most programs need: `use lazydag::prelude::*;`.
     pub use lazydag_core::{
