@@ -100,37 +100,53 @@ pub fn ones<T: Element + One>(
 /// use lazydag_array as da;
 /// let x = da::arange(10i32, 0, -3, 2);
 /// assert_eq!(x.compute().unwrap().into_raw_vec_and_offset().0, vec![10, 7, 4, 1]);
-/// assert!(da::arange(0u8, 255, 1, 16).check().is_ok());
 /// assert!(da::arange(0.0, 1.0, 0.0, 16).check().is_err()); // zero step
 /// ```
 ///
-/// A step of 0, a non-finite bound, or a last value the type cannot hold (an overflow) is
-/// an [`Error::Invalid`], returned by [`Array::check`] and by `compute`.
+/// A step of 0 or a non-finite bound is an [`Error::Invalid`], returned by [`Array::check`]
+/// and by `compute`.
 pub fn arange<T: Element>(start: T, stop: T, step: T, chunk: usize) -> Array<T> {
-    let (s, e, st) = (start.to_f64(), stop.to_f64(), step.to_f64());
+    arange_as::<T>(start.to_f64(), stop.to_f64(), step.to_f64(), chunk)
+}
+
+/// [`arange`] with `f64` bounds and the element type chosen apart, like
+/// `dask.array.arange(start, stop, step, dtype=T)`: a value the type cannot hold (an
+/// overflow) is an [`Error::Invalid`].
+///
+/// ```
+/// use lazydag_array as da;
+/// assert_eq!(da::arange_as::<u8>(250.0, 256.0, 1.0, 4).check().is_ok(), true);
+/// let e = da::arange_as::<u8>(250.0, 300.0, 1.0, 4).check().unwrap_err();
+/// assert!(e.to_string().contains("overflows u8"));
+/// ```
+pub fn arange_as<T: Element>(start: f64, stop: f64, step: f64, chunk: usize) -> Array<T> {
+    let (s, e, st) = (start, stop, step);
     if st == 0.0 || !st.is_finite() || !s.is_finite() || !e.is_finite() {
         return Array::failed(Error::invalid(
             "arange",
             format!(
-                "start {start:?}, stop {stop:?}, step {step:?}: the step must be finite and non-zero"
+                "start {start:?}, stop {stop:?}, step {step:?}: bounds and step must be finite \
+                 and the step non-zero"
             ),
         ));
     }
     let n = ((e - s) / st).ceil().max(0.0);
-    if n > (isize::MAX as f64) {
+    if n >= (isize::MAX as f64) {
         return Array::failed(Error::invalid("arange", format!("{n} elements are too many")));
     }
     let n = n as usize;
     if n > 0 {
         let last = s + (n - 1) as f64 * st;
-        if last < T::min_f64() || last > T::max_f64() {
-            return Array::failed(Error::invalid(
-                "arange",
-                format!(
-                    "the last value {last} overflows {}: use a wider element type",
-                    std::any::type_name::<T>()
-                ),
-            ));
+        for v in [s, last] {
+            if v < T::min_f64() || v > T::max_f64() {
+                return Array::failed(Error::invalid(
+                    "arange",
+                    format!(
+                        "the value {v} overflows {}: use a wider element type",
+                        std::any::type_name::<T>()
+                    ),
+                ));
+            }
         }
     }
     sources("arange", &[n], [chunk], true, move |b| {

@@ -46,7 +46,8 @@ mod task;
 pub use crate::array::{Array, Block};
 pub use crate::chunks::{ChunkSpec, Chunks};
 pub use crate::creation::{
-    BlockInfo, arange, eye, from_fn, from_fn_pure, from_ndarray, full, linspace, ones, zeros,
+    BlockInfo, arange, arange_as, eye, from_fn, from_fn_pure, from_ndarray, full, linspace, ones,
+    zeros,
 };
 pub use crate::element::Element;
 pub use crate::elementwise::{Operand, where_};

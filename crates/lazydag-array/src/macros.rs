@@ -30,8 +30,15 @@ macro_rules! __slice_elem {
         $crate::__private::SliceInfoElem::from($e)
     };
     ($e:expr; $step:expr) => {
-        $crate::__private::SliceInfoElem::from(
-            $crate::__private::Slice::from($e).step_by(($step) as isize),
-        )
+        {
+            // A struct literal, not `step_by`: a zero step becomes an error of `slice`, not
+            // a panic here.
+            let range = $crate::__private::Slice::from($e);
+            $crate::__private::SliceInfoElem::from($crate::__private::Slice {
+                start: range.start,
+                end: range.end,
+                step: range.step * (($step) as isize),
+            })
+        }
     };
 }
