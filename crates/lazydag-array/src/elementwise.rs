@@ -127,6 +127,66 @@ pub(crate) fn source_block<T: Element>(
     p.blocks[p.chunks.linear(&idx)].clone()
 }
 
+/// `f` applied to `x` and `y` broadcast to `shape`, written into `x`'s buffer when `x` is
+/// its block's only owner and already has the output's shape (so a chain of arithmetic on
+/// fresh blocks allocates nothing new), into a new array otherwise.
+pub(crate) fn zip_reuse<T: Element>(
+    x: Block<T>,
+    y: Block<T>,
+    shape: &[usize],
+    f: impl Fn(T, T) -> T,
+) -> Block<T> {
+    if x.is_unique() && x.shape() == shape {
+        let mut o = x;
+        let y = y.broadcast(IxDyn(shape)).expect("aligned");
+        Zip::from(o.view_mut()).and(&y).for_each(|a, &b| *a = f(*a, b));
+        o
+    } else if y.is_unique() && y.shape() == shape {
+        let mut o = y;
+        let x = x.broadcast(IxDyn(shape)).expect("aligned");
+        Zip::from(o.view_mut()).and(&x).for_each(|b, &a| *b = f(a, *b));
+        o
+    } else {
+        let sh = IxDyn(shape);
+        let (x, y) = (x.broadcast(sh.clone()).expect("aligned"), y.broadcast(sh).expect("aligned"));
+        Zip::from(&x).and(&y).map_collect(|&p, &q| f(p, q)).into_shared()
+    }
+}
+
+/// Like [`zip2`] for an operation whose output type is its input type, reusing buffers.
+pub(crate) fn zip_same<T, F>(name: &'static str, a: &Array<T>, b: &Array<T>, f: F) -> Array<T>
+where
+    T: Element,
+    F: Fn(T, T) -> T + Copy + Send + Sync + 'static,
+{
+    let aligned = a
+        .parts()
+        .and_then(|pa| b.parts().map(|pb| (pa, pb)))
+        .and_then(|(pa, pb)| align(name, &[(&pa.shape, &pa.chunks), (&pb.shape, &pb.chunks)]));
+    let (shape, out) = match aligned {
+        Ok(v) => v,
+        Err(e) => return Array::failed(e),
+    };
+    let (a, b) = (conform(a, &out), conform(b, &out));
+    let (pa, pb) = match (a.parts(), b.parts()) {
+        (Ok(x), Ok(y)) => (x, y),
+        (Err(e), _) | (_, Err(e)) => return Array::failed(e),
+    };
+    let blocks = out
+        .indices()
+        .map(|j| {
+            let sh = out.block_shape(&j);
+            task::map2(
+                name,
+                &source_block(pa, &shape, &j),
+                &source_block(pb, &shape, &j),
+                move |x: Block<T>, y: Block<T>| zip_reuse(x, y, &sh, f),
+            )
+        })
+        .collect();
+    Array::from_parts(out, blocks)
+}
+
 fn zip2<A, B, T, F>(name: &'static str, a: &Array<A>, b: &Array<B>, f: F) -> Array<T>
 where
     A: Element,
@@ -181,6 +241,36 @@ impl<T: Element> Array<T> {
         F: Fn(T) -> U + Send + Sync + 'static,
     {
         self.map_named("map", f)
+    }
+
+    /// Like [`map_named`](Array::map_named) for a function of one type, in place when the
+    /// block has no other owner.
+    pub(crate) fn map_same<F>(&self, name: &'static str, f: F) -> Array<T>
+    where
+        F: Fn(T) -> T + Send + Sync + 'static,
+    {
+        let p = match self.parts() {
+            Ok(p) => p,
+            Err(e) => return Array::failed(e),
+        };
+        let f = std::sync::Arc::new(f);
+        let blocks = p
+            .blocks
+            .iter()
+            .map(|d| {
+                let f = f.clone();
+                task::map1(name, d, move |b: Block<T>| {
+                    if b.is_unique() {
+                        let mut b = b;
+                        b.view_mut().mapv_inplace(|v| f(v));
+                        b
+                    } else {
+                        b.mapv(|v| f(v)).into_shared()
+                    }
+                })
+            })
+            .collect();
+        Array::from_parts(p.chunks.clone(), blocks)
     }
 
     pub(crate) fn map_named<U, F>(&self, name: &'static str, f: F) -> Array<U>

@@ -11,44 +11,43 @@ use num_traits::{Float, Signed};
 
 use crate::array::Array;
 use crate::element::Element;
-use crate::elementwise::Operand;
 
 macro_rules! binary_op {
     ($Trait:ident, $method:ident, $name:literal) => {
         impl<T: Element + $Trait<Output = T>> $Trait<&Array<T>> for &Array<T> {
             type Output = Array<T>;
             fn $method(self, rhs: &Array<T>) -> Array<T> {
-                self.binary($name, Operand::Array(rhs.clone()), |a, b| a.$method(b))
+                crate::elementwise::zip_same($name, &self, &rhs, |a, b| a.$method(b))
             }
         }
         impl<T: Element + $Trait<Output = T>> $Trait<Array<T>> for &Array<T> {
             type Output = Array<T>;
             fn $method(self, rhs: Array<T>) -> Array<T> {
-                self.binary($name, Operand::Array(rhs), |a, b| a.$method(b))
+                crate::elementwise::zip_same($name, &self, &rhs, |a, b| a.$method(b))
             }
         }
         impl<T: Element + $Trait<Output = T>> $Trait<&Array<T>> for Array<T> {
             type Output = Array<T>;
             fn $method(self, rhs: &Array<T>) -> Array<T> {
-                self.binary($name, Operand::Array(rhs.clone()), |a, b| a.$method(b))
+                crate::elementwise::zip_same($name, &self, &rhs, |a, b| a.$method(b))
             }
         }
         impl<T: Element + $Trait<Output = T>> $Trait<Array<T>> for Array<T> {
             type Output = Array<T>;
             fn $method(self, rhs: Array<T>) -> Array<T> {
-                self.binary($name, Operand::Array(rhs), |a, b| a.$method(b))
+                crate::elementwise::zip_same($name, &self, &rhs, |a, b| a.$method(b))
             }
         }
         impl<T: Element + $Trait<Output = T>> $Trait<T> for &Array<T> {
             type Output = Array<T>;
             fn $method(self, rhs: T) -> Array<T> {
-                self.binary($name, Operand::Scalar(rhs), |a, b| a.$method(b))
+                self.map_same($name, move |a| a.$method(rhs))
             }
         }
         impl<T: Element + $Trait<Output = T>> $Trait<T> for Array<T> {
             type Output = Array<T>;
             fn $method(self, rhs: T) -> Array<T> {
-                self.binary($name, Operand::Scalar(rhs), |a, b| a.$method(b))
+                self.map_same($name, move |a| a.$method(rhs))
             }
         }
     };
@@ -64,25 +63,25 @@ macro_rules! scalar_left {
         impl Add<&Array<$t>> for $t {
             type Output = Array<$t>;
             fn add(self, rhs: &Array<$t>) -> Array<$t> {
-                rhs.map_named("add", move |v| self + v)
+                rhs.map_same("add", move |v| self + v)
             }
         }
         impl Sub<&Array<$t>> for $t {
             type Output = Array<$t>;
             fn sub(self, rhs: &Array<$t>) -> Array<$t> {
-                rhs.map_named("sub", move |v| self - v)
+                rhs.map_same("sub", move |v| self - v)
             }
         }
         impl Mul<&Array<$t>> for $t {
             type Output = Array<$t>;
             fn mul(self, rhs: &Array<$t>) -> Array<$t> {
-                rhs.map_named("mul", move |v| self * v)
+                rhs.map_same("mul", move |v| self * v)
             }
         }
         impl Div<&Array<$t>> for $t {
             type Output = Array<$t>;
             fn div(self, rhs: &Array<$t>) -> Array<$t> {
-                rhs.map_named("div", move |v| self / v)
+                rhs.map_same("div", move |v| self / v)
             }
         }
     )*};
@@ -93,14 +92,14 @@ scalar_left!(f64, f32, i64, i32, u8);
 impl<T: Element + Neg<Output = T>> Neg for &Array<T> {
     type Output = Array<T>;
     fn neg(self) -> Array<T> {
-        self.map_named("neg", |v| -v)
+        self.map_same("neg", |v| -v)
     }
 }
 
 impl<T: Element + Neg<Output = T>> Neg for Array<T> {
     type Output = Array<T>;
     fn neg(self) -> Array<T> {
-        self.map_named("neg", |v| -v)
+        self.map_same("neg", |v| -v)
     }
 }
 
@@ -113,7 +112,7 @@ impl<T: Element + Signed> Array<T> {
     /// assert_eq!(x.compute().unwrap().as_slice().unwrap(), &[2, 1, 0, 1]);
     /// ```
     pub fn abs(&self) -> Array<T> {
-        self.map_named("abs", |v| v.abs())
+        self.map_same("abs", |v| v.abs())
     }
 }
 
@@ -126,31 +125,31 @@ impl<T: Element + Float> Array<T> {
     /// assert_eq!(x.compute().unwrap().as_slice().unwrap(), &[3.0, 3.0, 3.0]);
     /// ```
     pub fn sqrt(&self) -> Array<T> {
-        self.map_named("sqrt", Float::sqrt)
+        self.map_same("sqrt", Float::sqrt)
     }
 
     /// `e` to the power of each value.
     pub fn exp(&self) -> Array<T> {
-        self.map_named("exp", Float::exp)
+        self.map_same("exp", Float::exp)
     }
 
     /// The natural logarithms.
     pub fn ln(&self) -> Array<T> {
-        self.map_named("ln", Float::ln)
+        self.map_same("ln", Float::ln)
     }
 
     /// The sines.
     pub fn sin(&self) -> Array<T> {
-        self.map_named("sin", Float::sin)
+        self.map_same("sin", Float::sin)
     }
 
     /// The cosines.
     pub fn cos(&self) -> Array<T> {
-        self.map_named("cos", Float::cos)
+        self.map_same("cos", Float::cos)
     }
 
     /// Each value to the integer power `n`.
     pub fn powi(&self, n: i32) -> Array<T> {
-        self.map_named("powi", move |v| v.powi(n))
+        self.map_same("powi", move |v| v.powi(n))
     }
 }

@@ -137,13 +137,13 @@ where
 }
 
 /// Fills one block: one seek per run along the last axis.
-fn fill_block<T: crate::Element>(
+fn fill_block<T: crate::Element, F: Fn(&[u64]) -> T>(
     global: &[usize],
     b: &BlockInfo,
     seed: u64,
     stream: u64,
     words: usize,
-    value: &dyn Fn(&[u64]) -> T,
+    value: &F,
 ) -> Block<T> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(stream);
@@ -164,11 +164,15 @@ fn fill_block<T: crate::Element>(
             }
             // A ChaCha word is 32 bits: a u64 is two of them.
             rng.set_word_pos(lin * words as u128 * 2);
-            for _ in 0..run {
-                for slot in w.iter_mut().take(words) {
-                    *slot = rng.next_u64();
+            if words == 1 {
+                data.extend((0..run).map(|_| value(&[rng.next_u64()])));
+            } else {
+                for _ in 0..run {
+                    for slot in w.iter_mut().take(words) {
+                        *slot = rng.next_u64();
+                    }
+                    data.push(value(&w[..words]));
                 }
-                data.push(value(&w[..words]));
             }
             for a in (0..idx.len()).rev() {
                 idx[a] += 1;

@@ -234,3 +234,30 @@ fn zero_length_axes() {
     assert!(x.max_axis(0).check().is_err()); // no identity
     eq_all(&da::arange(0i64, 0, 1, 4), &ArrayD::zeros(IxDyn(&[0])));
 }
+
+#[test]
+fn reusing_unique_blocks_never_changes_a_shared_one() {
+    // `a`'s blocks feed two consumers; arithmetic writes in place only into a block that
+    // nothing else owns, so both results and `a` itself stay right on every scheduler.
+    let x = da::arange(0.0, 12.0, 1.0, 5);
+    let a = &x * 2.0;
+    let b = &a + 1.0;
+    let c = &a - &x;
+    for s in schedulers() {
+        let (av, bv, cv, xv) = (
+            a.compute_with(&*s).unwrap(),
+            b.compute_with(&*s).unwrap(),
+            c.compute_with(&*s).unwrap(),
+            x.compute_with(&*s).unwrap(),
+        );
+        assert_eq!(bv, av.mapv(|v| v + 1.0));
+        assert_eq!(cv, xv);
+        assert_eq!(av, xv.mapv(|v| v * 2.0));
+        let both = lazydag::compute((b.to_delayed_array().unwrap(), c.to_delayed_array().unwrap()))
+            .unwrap();
+        assert_eq!(both, (bv, cv));
+    }
+    let lit = da::from_ndarray(ndarray::arr1(&[1.0, 2.0]), 1);
+    assert_eq!((&lit + 1.0).compute().unwrap(), ndarray::arr1(&[2.0, 3.0]).into_dyn());
+    assert_eq!(lit.compute().unwrap(), ndarray::arr1(&[1.0, 2.0]).into_dyn());
+}
