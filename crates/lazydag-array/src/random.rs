@@ -152,6 +152,7 @@ fn fill_block<T: crate::Element, F: Fn(&[u64]) -> T>(
     let nd = b.shape.len();
     let run = if nd == 0 { 1 } else { b.shape[nd - 1] };
     let mut w = [0u64; 2];
+    let mut words_buf: Vec<u8> = Vec::new();
     if n > 0 {
         // Iterate over the block's rows (every index but the last axis), row-major.
         let rows = n / run;
@@ -164,12 +165,19 @@ fn fill_block<T: crate::Element, F: Fn(&[u64]) -> T>(
             }
             // A ChaCha word is 32 bits: a u64 is two of them.
             rng.set_word_pos(lin * words as u128 * 2);
+            // One bulk fill per row (ChaCha's block function writes the buffer directly),
+            // then one conversion pass.
+            words_buf.resize(run * words * 8, 0);
+            rng.fill_bytes(&mut words_buf);
+            let mut it = words_buf
+                .chunks_exact(8)
+                .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")));
             if words == 1 {
-                data.extend((0..run).map(|_| value(&[rng.next_u64()])));
+                data.extend(it.map(|w0| value(&[w0])));
             } else {
                 for _ in 0..run {
                     for slot in w.iter_mut().take(words) {
-                        *slot = rng.next_u64();
+                        *slot = it.next().expect("enough words");
                     }
                     data.push(value(&w[..words]));
                 }
