@@ -9,12 +9,12 @@
 mod cumsum;
 mod tree;
 
-use ndarray::{ArrayD, Axis, Zip};
+use ndarray::{ArrayD, Zip};
 use num_traits::Zero;
 
 use crate::array::{Array, Block};
 use crate::element::Element;
-use tree::{fold_pairs, shaped, tree, view_rows, zip_in_place};
+use tree::{fold_pairs, fold_rows, shaped, tree, view_rows, zip_in_place};
 
 /// The default `split_every`, as in dask (`array.split-every`... 16 inputs per task).
 pub(crate) const SPLIT_EVERY: usize = 16;
@@ -198,9 +198,7 @@ impl Reducer<'_, bool> {
             self.split_every,
             false,
             move |b, c| {
-                view_rows(&b, &c.axes, |r, kept| {
-                    shaped(r.fold_axis(Axis(0), all, |&a, &v| f(a, v)), kept)
-                })
+                view_rows(&b, &c.axes, |r, kept| shaped(fold_rows(r, all, |&a, &v| f(a, v)), kept))
             },
             move |v| {
                 fold_pairs(v, |mut a, b| {
@@ -225,9 +223,17 @@ struct Moments {
 fn moments<T: Element>(b: &Block<T>, axes: &[usize]) -> Moments {
     view_rows(b, axes, |r, kept| {
         let n = r.nrows() as f64;
-        let sum = r.fold_axis(Axis(0), 0.0, |&a, &v| a + v.to_f64());
+        let sum = fold_rows(r, 0.0, |&a, &v| a + v.to_f64());
         let mean = sum.mapv(|s| if n > 0.0 { s / n } else { 0.0 });
         let mut m2 = ndarray::Array1::<f64>::zeros(mean.len());
+        if r.ncols() == 1 {
+            let mu = mean[0];
+            m2[0] = r.iter().fold(0.0, |m, &v| {
+                let d = v.to_f64() - mu;
+                m + d * d
+            });
+            return Moments { n, mean: shaped(mean, kept), m2: shaped(m2, kept) };
+        }
         for row in r.rows() {
             Zip::from(&mut m2).and(&row).and(&mean).for_each(|m, &v, &mu| {
                 let d = v.to_f64() - mu;
@@ -271,7 +277,7 @@ impl<T: Element> Reducer<'_, T> {
             false,
             |b, c| {
                 view_rows(&b, &c.axes, |r, kept| {
-                    shaped(r.fold_axis(Axis(0), T::zero(), |&a, &v| a + v), kept)
+                    shaped(fold_rows(r, T::zero(), |&a, &v| a + v), kept)
                 })
             },
             |v| {
@@ -380,6 +386,10 @@ impl<T: Element> Reducer<'_, T> {
             move |b, c| {
                 view_rows(&b, &c.axes, |r, kept| {
                     let mut acc = r.row(0).to_owned();
+                    if r.ncols() == 1 {
+                        acc[0] = r.iter().fold(acc[0], |a, &v| if better(a, v) { v } else { a });
+                        return shaped(acc, kept);
+                    }
                     for row in r.rows().into_iter().skip(1) {
                         Zip::from(&mut acc).and(&row).for_each(|a, &v| {
                             if better(*a, v) {
@@ -438,7 +448,16 @@ impl<T: Element> Reducer<'_, T> {
                 view_rows(&b, &c.axes, |r, kept| {
                     let mut best = r.row(0).to_owned();
                     let mut at = ndarray::Array1::<usize>::zeros(best.len());
-                    for (i, row) in r.rows().into_iter().enumerate().skip(1) {
+                    let rows = if r.ncols() == 1 { 0 } else { r.nrows() };
+                    if r.ncols() == 1 {
+                        for (i, &v) in r.iter().enumerate().skip(1) {
+                            if better(best[0], v) {
+                                best[0] = v;
+                                at[0] = i;
+                            }
+                        }
+                    }
+                    for (i, row) in r.rows().into_iter().enumerate().skip(1).take(rows) {
                         Zip::from(&mut best).and(&mut at).and(&row).for_each(|a, k, &v| {
                             if better(*a, v) {
                                 *a = v;

@@ -180,3 +180,18 @@ pub(crate) fn fold_pairs<P>(v: Vec<P>, f: impl Fn(P, P) -> P) -> P {
     let first = it.next().expect("a combine has inputs");
     it.fold(first, f)
 }
+
+/// The fold of every row into one value per column (`fold_axis(Axis(0))`), with one pass over
+/// the contiguous data when there is a single column (a reduction over all axes), where
+/// folding row by row would cost a `Zip` per element.
+pub(crate) fn fold_rows<T, A: Clone>(
+    r: ArrayView2<'_, T>,
+    init: A,
+    f: impl Fn(&A, &T) -> A,
+) -> ndarray::Array1<A> {
+    if r.ncols() == 1 {
+        ndarray::Array1::from_elem(1, r.iter().fold(init, |a, v| f(&a, v)))
+    } else {
+        r.fold_axis(ndarray::Axis(0), init, f)
+    }
+}
