@@ -39,6 +39,7 @@ mod ops;
 pub mod random;
 mod rechunk;
 mod reduce;
+mod reshape;
 mod shape;
 mod slice;
 mod task;

@@ -97,3 +97,9 @@ fn a_block_of_the_wrong_shape_fails_the_compute_naming_the_task() {
     let y = da::arange(0.0, 4.0, 1.0, 2).map_blocks(|b| b.slice(s![..1].as_slice()).to_owned());
     assert!(y.compute().unwrap_err().to_string().contains("map-blocks"));
 }
+
+#[test]
+fn reshape_to_another_size() {
+    let e = err(&da::zeros::<f64>([4, 6], 2).reshape(&[5, 5]));
+    assert!(e.to_string().contains("[4, 6]") && e.to_string().contains("[5, 5]"), "{e}");
+}

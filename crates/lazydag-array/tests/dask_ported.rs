@@ -276,3 +276,27 @@ fn to_delayed() {
     let corner = grid[[1, 0]].compute().unwrap();
     assert_eq!(corner, x.compute().unwrap().slice(s![2.., ..2].as_slice()).to_owned());
 }
+
+// test_array_core.py::test_reshape (shape pairs with chunks of 2, against NumPy's reshape).
+#[test]
+fn reshape() {
+    let cases: [(&[usize], &[usize]); 10] = [
+        (&[24], &[24]),
+        (&[24], &[2, 3, 4]),
+        (&[2, 3, 4], &[24]),
+        (&[4, 4, 1], &[4, 4]),
+        (&[4, 4], &[4, 4, 1]),
+        (&[1, 4, 4], &[4, 4]),
+        (&[4, 4], &[1, 4, 4]),
+        (&[3, 4], &[4, 3]),
+        (&[4, 6, 5], &[24, 5]),
+        (&[2, 3, 4, 5], &[6, 20]),
+    ];
+    for (from, to) in cases {
+        let n: usize = from.iter().product();
+        let a = Array1::from_iter(0..n as i64).into_shape_with_order(IxDyn(from)).unwrap();
+        let x = da::from_ndarray(a.clone(), 2);
+        let want = a.into_shape_with_order(IxDyn(to)).unwrap();
+        assert_eq!(x.reshape(to).compute().unwrap(), want, "{from:?} -> {to:?}");
+    }
+}

@@ -261,3 +261,20 @@ fn reusing_unique_blocks_never_changes_a_shared_one() {
     assert_eq!((&lit + 1.0).compute().unwrap(), ndarray::arr1(&[2.0, 3.0]).into_dyn());
     assert_eq!(lit.compute().unwrap(), ndarray::arr1(&[1.0, 2.0]).into_dyn());
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, .. ProptestConfig::default() })]
+
+    #[test]
+    fn reshape_matches_ndarray(a in 1usize..5, b in 1usize..5, c in 1usize..4, s1 in prop::collection::vec(1usize..5, 1..3), s2 in prop::collection::vec(1usize..5, 1..3), pick in 0usize..6) {
+        let data = ndarray::Array::from_shape_fn((a * b, c), |(i, j)| (i * c + j) as i64);
+        let x = da::from_ndarray(data.clone(), vec![chunks_from(a * b, &s1), chunks_from(c, &s2)]);
+        let targets = [vec![a * b * c], vec![a, b, c], vec![c, a * b], vec![a, b * c], vec![1, a * b * c, 1], vec![a * b * c, 1]];
+        let to = &targets[pick];
+        let want = data.clone().into_shape_with_order(to.clone()).unwrap();
+        for s in schedulers() {
+            prop_assert_eq!(x.reshape(to).compute_with(&*s).unwrap(), want.clone());
+            prop_assert_eq!(x.t().reshape(to).compute_with(&*s).unwrap(), data.t().as_standard_layout().into_owned().into_shape_with_order(to.clone()).unwrap());
+        }
+    }
+}
