@@ -1,0 +1,27 @@
+//! The memory rule: a full compute of the seed example holds a few chunks per worker, not
+//! the array. Release only (it generates 1.6 GB of random numbers):
+//! `cargo test --release -p lazydag-array --test memory -- --ignored`.
+
+use lazydag::array as da;
+
+fn peak_rss_mb() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb / 1024)
+}
+
+#[test]
+#[ignore = "release only: cargo test --release -p lazydag-array --test memory -- --ignored"]
+fn full_seed_compute_holds_a_few_chunks_not_the_array() {
+    // 10,000 x 10,000 in chunks of 1,000: x would be 800 MB if held, y another 800 MB.
+    let x = da::random::RandomState::new(9).random([10_000, 10_000], [1_000, 1_000]);
+    let y = &x + &x.t();
+    let z = y.mean_axis(0).compute().unwrap();
+    assert_eq!(z.len(), 10_000);
+    assert!(z.iter().all(|&m| (0.9..1.1).contains(&m)));
+    let peak = peak_rss_mb();
+    assert!(peak < 200, "peak RSS {peak} MB: chunks were held");
+}
