@@ -75,6 +75,9 @@ impl From<Chunks> for ChunkSpec {
     }
 }
 
+/// The most chunks one array may have (each is a task; 2^28 tasks is tens of GB of graph).
+pub(crate) const MAX_BLOCKS: usize = 1 << 28;
+
 fn regular(shape: &[usize], axis: usize, size: usize) -> Result<Vec<usize>, Error> {
     let len = shape[axis];
     if size == 0 {
@@ -101,7 +104,31 @@ impl Chunks {
     /// explicit sizes do not sum to the axis length.
     pub fn new(shape: &[usize], spec: impl Into<ChunkSpec>) -> Result<Chunks, Error> {
         let bad = |why: String| Error::Chunks { shape: shape.to_vec(), why };
-        let sizes = match spec.into() {
+        if shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)).is_none() {
+            return Err(bad("the shape has more elements than a usize can count".into()));
+        }
+        let spec = spec.into();
+        // Refuse grids too large to record before allocating them.
+        let blocks = match &spec {
+            ChunkSpec::Uniform(c) => shape
+                .iter()
+                .map(|&d| if *c == 0 { 1 } else { d.div_ceil(*c).max(1) })
+                .try_fold(1usize, |acc, n| acc.checked_mul(n)),
+            ChunkSpec::PerAxis(cs) => shape
+                .iter()
+                .zip(cs)
+                .map(|(&d, &c)| if c == 0 { 1 } else { d.div_ceil(c).max(1) })
+                .try_fold(1usize, |acc, n| acc.checked_mul(n)),
+            ChunkSpec::Explicit(v) => {
+                v.iter().map(Vec::len).try_fold(1usize, |acc, n| acc.checked_mul(n))
+            }
+        };
+        if blocks.is_none_or(|b| b > MAX_BLOCKS) {
+            return Err(bad(format!(
+                "more than {MAX_BLOCKS} chunks: use larger chunks (each chunk is a task)"
+            )));
+        }
+        let sizes = match spec {
             ChunkSpec::Uniform(c) => {
                 (0..shape.len()).map(|a| regular(shape, a, c)).collect::<Result<_, _>>()?
             }
@@ -316,5 +343,9 @@ mod tests {
         assert!(Chunks::new(&[4], vec![vec![4, 0]]).is_err());
         assert!(Chunks::new(&[4, 4], [2]).is_err());
         assert_eq!(Chunks::new(&[0], 3).unwrap().sizes(), &[vec![0]]);
+        assert!(Chunks::new(&[usize::MAX, 2], 1).is_err());
+        assert!(
+            Chunks::new(&[1 << 20, 1 << 20], 1).unwrap_err().to_string().contains("larger chunks")
+        );
     }
 }

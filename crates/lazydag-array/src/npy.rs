@@ -43,6 +43,9 @@ fn read_header(path: &Path, file: &File) -> Result<Header, Error> {
         2 | 3 => (u64::from(u32::from_le_bytes([pre[8], pre[9], pre[10], pre[11]])), 12u64),
         v => return Err(bad(path, format!("unsupported .npy version {v}"))),
     };
+    if len > 1 << 20 {
+        return Err(bad(path, format!("a header of {len} bytes is not a .npy header")));
+    }
     let mut text = vec![0u8; len as usize];
     file.read_exact_at(&mut text, start).map_err(|e| Error::io(path, e))?;
     let text = String::from_utf8_lossy(&text).into_owned();

@@ -79,7 +79,8 @@ impl<T: Element> Array<T> {
     fn try_reshape(&self, to: &[usize]) -> Result<Array<T>, Error> {
         let p = self.parts()?;
         let from = p.shape.clone();
-        if from.iter().product::<usize>() != to.iter().product::<usize>() {
+        let count = |s: &[usize]| s.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+        if count(&from) != count(to) {
             return Err(Error::ShapeMismatch {
                 op: "reshape",
                 left: from,

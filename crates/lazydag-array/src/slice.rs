@@ -56,7 +56,9 @@ fn pick_range(
     if e < s {
         e = s;
     }
-    let k = step.unsigned_abs();
+    // A step of at least the axis length selects one element, as the axis length itself
+    // does; clamping keeps every later multiplication in range.
+    let k = step.unsigned_abs().min(shape[axis].max(1));
     let count = (e - s).div_ceil(k);
     let offs = chunks.offsets(axis);
     let nb = offs.len() - 1;

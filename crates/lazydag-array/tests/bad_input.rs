@@ -103,3 +103,19 @@ fn reshape_to_another_size() {
     let e = err(&da::zeros::<f64>([4, 6], 2).reshape(&[5, 5]));
     assert!(e.to_string().contains("[4, 6]") && e.to_string().contains("[5, 5]"), "{e}");
 }
+
+#[test]
+fn huge_shapes_and_steps_are_errors_not_panics() {
+    assert!(err(&da::zeros::<f64>([usize::MAX, 2], 1)).to_string().contains("more elements"));
+    assert!(
+        err(&da::random::random([1 << 20, 1 << 20], [1, 1])).to_string().contains("larger chunks")
+    );
+    let x = da::arange(0i64, 10, 1, 3);
+    assert_eq!(x.slice(s![..;isize::MAX]).compute().unwrap().as_slice().unwrap(), &[0]);
+    assert_eq!(x.slice(s![..;isize::MIN]).compute().unwrap().as_slice().unwrap(), &[9]);
+    assert!(err(&x.reshape(&[usize::MAX, 3])).to_string().contains("as many elements"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.npy");
+    std::fs::write(&path, b"not numpy at all").unwrap();
+    assert!(err(&da::from_npy::<f64>(&path, 2)).to_string().contains("bad magic"));
+}
