@@ -6,16 +6,15 @@
 //! `compute` returns it before anything runs.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use lazydag_core::scheduler::{Scheduler, default_scheduler};
-use lazydag_core::{Control, Delayed, compute_with_control};
+use lazydag_core::{Control, Delayed, compute_with_control, delayed};
 use ndarray::{ArcArray, ArrayD, Dimension, IxDyn, SliceInfoElem};
 
 use crate::chunks::{ChunkSpec, Chunks};
 use crate::element::Element;
 use crate::error::Error;
-use crate::task;
 
 /// One chunk: an `Arc`-shared ndarray, so handing it to several consumers is a refcount.
 pub type Block<T> = ArcArray<T, IxDyn>;
@@ -203,12 +202,42 @@ impl<T: Element> Array<T> {
     ///
     /// # Errors
     /// The array's recording error.
+    ///
+    /// Each chunk is copied into the output by its own task as soon as it is ready (under a
+    /// lock), so chunks run in parallel and are freed one by one: the compute holds the output
+    /// and the chunks in flight, not the output and every chunk.
     pub fn to_delayed_array(&self) -> Result<Delayed<ArrayD<T>>, Error> {
         let p = self.parts()?;
-        let chunks = p.chunks.clone();
-        Ok(task::map_n("assemble", p.blocks.clone(), move |blocks: Vec<Block<T>>| {
-            assemble(&chunks, &blocks)
-        }))
+        if p.blocks.len() == 1 {
+            return Ok(p.blocks[0].map(|b: Block<T>| b.into_owned()).name("assemble").shared());
+        }
+        type Out<T> = Arc<Mutex<Option<ArrayD<T>>>>;
+        let shape = p.shape.clone();
+        let out: Delayed<Out<T>> = lazydag_core::delayed(())
+            .map(move |()| {
+                Arc::new(Mutex::new(Some(ArrayD::from_elem(IxDyn(&shape), T::default()))))
+            })
+            .name("allocate")
+            .shared();
+        let writes: Vec<Delayed<()>> = p
+            .chunks
+            .indices()
+            .zip(&p.blocks)
+            .map(|(idx, d)| {
+                let region = region(&p.chunks, &idx);
+                let write = move |buf: Out<T>, b: Block<T>| {
+                    let mut guard = buf.lock().unwrap_or_else(PoisonError::into_inner);
+                    if let Some(o) = guard.as_mut() {
+                        o.slice_mut(region.as_slice()).assign(&b);
+                    }
+                };
+                delayed!((write)(&out, d)).name("store")
+            })
+            .collect();
+        let take = |buf: Out<T>, _: Vec<()>| {
+            buf.lock().unwrap_or_else(PoisonError::into_inner).take().unwrap_or_default()
+        };
+        Ok(delayed!((take)(&out, writes)).name("assemble").shared())
     }
 
     /// The grid of per-chunk `Delayed` handles, like `dask.array.Array.to_delayed()`: mix
@@ -314,24 +343,16 @@ impl<T: Element> Array<T> {
     }
 }
 
-/// Places every block of a grid into one array.
-pub(crate) fn assemble<T: Element>(chunks: &Chunks, blocks: &[Block<T>]) -> ArrayD<T> {
-    if blocks.len() == 1 {
-        return blocks[0].to_owned();
-    }
-    let mut out = ArrayD::from_elem(IxDyn(&chunks.shape()), T::default());
-    for (idx, b) in chunks.indices().zip(blocks) {
-        let off = chunks.block_offset(&idx);
-        let region: Vec<SliceInfoElem> = off
-            .iter()
-            .zip(b.shape())
-            .map(|(&o, &n)| SliceInfoElem::Slice {
-                start: o as isize,
-                end: Some((o + n) as isize),
-                step: 1,
-            })
-            .collect();
-        out.slice_mut(region.as_slice()).assign(b);
-    }
-    out
+/// Where the block at grid position `idx` lies in the whole array.
+fn region(chunks: &Chunks, idx: &[usize]) -> Vec<SliceInfoElem> {
+    chunks
+        .block_offset(idx)
+        .iter()
+        .zip(chunks.block_shape(idx))
+        .map(|(&o, n)| SliceInfoElem::Slice {
+            start: o as isize,
+            end: Some((o + n) as isize),
+            step: 1,
+        })
+        .collect()
 }
