@@ -135,7 +135,7 @@ proptest! {
 #[test]
 fn random_is_the_same_on_every_scheduler() {
     let x = da::random::RandomState::new(5).random([30, 40], [7, 9]);
-    let want = x.compute_with(&lazydag::scheduler::Sync).unwrap();
+    let want = x.compute_with(&*common::sequential()).unwrap();
     eq_all(&x, &want);
 }
 

@@ -1,11 +1,12 @@
 //! The slice-culling claim: computing `z[:5]` of the seed example runs only the chunks it
 //! needs, counted by a callback (every member of a fused task included), not estimated.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use lazydag::array::{self as da, s};
-use lazydag::scheduler::Sync;
 use lazydag::{Callback, Control, PlanSummary, TaskEvent};
 
 #[derive(Default)]
@@ -33,7 +34,8 @@ impl Callback for Count {
 fn run(z: &da::Array<f64>) -> (Vec<f64>, BTreeMap<String, usize>) {
     let count = Arc::new(Count::default());
     let control = Control::new().callback(count.clone());
-    let v = z.compute_with_control(&Sync, &control).unwrap().iter().copied().collect();
+    let v =
+        z.compute_with_control(&*common::sequential(), &control).unwrap().iter().copied().collect();
     let ran = count.ran.lock().unwrap().clone();
     (v, ran)
 }

@@ -6,9 +6,15 @@ use lazydag::Scheduler;
 use lazydag::scheduler::{Sync, Threaded, WorkStealing};
 use ndarray::ArrayD;
 
-/// Every scheduler a result must agree on. A scheduler rename is a one-line change here.
+/// The scheduler that runs everything on the calling thread, in the plan's order. A
+/// scheduler rename (`Sync` is to become `Sequential`) is a change of this line and the `use`.
+pub fn sequential() -> Box<dyn Scheduler> {
+    Box::new(Sync)
+}
+
+/// Every scheduler a result must agree on, the sequential one first.
 pub fn schedulers() -> Vec<Box<dyn Scheduler>> {
-    vec![Box::new(Sync), Box::new(Threaded::new(3)), Box::new(WorkStealing::new(2))]
+    vec![sequential(), Box::new(Threaded::new(3)), Box::new(WorkStealing::new(2))]
 }
 
 /// Whether two float arrays have the same shape and values within `tol` (relative to the
