@@ -278,3 +278,38 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn every_element_type() {
+    let f = da::arange(0.0f32, 6.0, 1.0, 4);
+    eq_all(&(&f * 2.0f32 + 1.0f32), &ndarray::arr1(&[1.0f32, 3.0, 5.0, 7.0, 9.0, 11.0]).into_dyn());
+    eq_all(&f.astype::<i32>().sum(), &ndarray::arr0(15).into_dyn());
+    assert!(
+        f.sqrt()
+            .powi(2)
+            .compute()
+            .unwrap()
+            .iter()
+            .zip(0..)
+            .all(|(&v, k)| (v - k as f32).abs() < 1e-5)
+    );
+    let i = da::arange(-3i32, 3, 1, 4);
+    eq_all(&(&i * &i).max(), &ndarray::arr0(9).into_dyn());
+    eq_all(&i.abs().cumsum(0), &ndarray::arr1(&[3, 5, 6, 6, 7, 9]).into_dyn());
+    let u = da::full([5], 2, 200u8);
+    eq_all(&u.astype::<i64>().sum(), &ndarray::arr0(1000i64).into_dyn());
+    eq_all(&u.equal(200).all(), &ndarray::arr0(true).into_dyn());
+    let b = da::from_ndarray(ndarray::arr1(&[true, false, true]), 2);
+    eq_all(&b.astype::<i64>().sum(), &ndarray::arr0(2i64).into_dyn());
+    eq_all(&da::where_(&b, 1i64, 0), &ndarray::arr1(&[1i64, 0, 1]).into_dyn());
+}
+
+#[test]
+fn optimizer_off_holds_sources_and_gives_the_same_values() {
+    let x = da::random::RandomState::new(4).random([40, 30], [7, 9]);
+    let z = (&x + &x.slice(s![.., ..1])).mean_axis(0);
+    let control = lazydag::Control::new().optimize(lazydag::Optimizer::off());
+    for s in schedulers() {
+        assert_eq!(z.compute_with_control(&*s, &control).unwrap(), z.compute_with(&*s).unwrap());
+    }
+}
