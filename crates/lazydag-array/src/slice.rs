@@ -239,3 +239,75 @@ impl<T: Element> Array<T> {
         Ok(Array::from_parts(out, blocks))
     }
 }
+
+impl<T: Element> Array<T> {
+    /// The elements where `mask` is true, in row-major order, like NumPy's `x[mask]`. The
+    /// mask broadcasts against `self`. Dask gives an array of unknown chunk sizes here; an
+    /// `Array`'s shape is always known, so this returns a lazy 1-d ndarray instead: one
+    /// selection task per chunk and one that joins them in order.
+    ///
+    /// ```
+    /// use lazydag_array as da;
+    /// let x = da::arange(0i64, 10, 1, 3);
+    /// let odd = x.masked(&x.map(|v| v % 2 == 1));
+    /// assert_eq!(odd.compute().unwrap().to_vec(), vec![1, 3, 5, 7, 9]);
+    /// ```
+    ///
+    /// A mask that does not broadcast makes the returned task fail with an
+    /// [`Error::Broadcast`] naming both shapes, before any other task runs.
+    pub fn masked(&self, mask: &Array<bool>) -> lazydag_core::Delayed<ndarray::Array1<T>> {
+        use crate::elementwise::{align, conform, source_block};
+        let fail = |e: Error| {
+            lazydag_core::delayed(()).try_map(move |()| Err::<ndarray::Array1<T>, _>(e.clone()))
+        };
+        let aligned = self
+            .parts()
+            .and_then(|a| mask.parts().map(|m| (a, m)))
+            .and_then(|(a, m)| align("masked", &[(&a.shape, &a.chunks), (&m.shape, &m.chunks)]));
+        let (shape, out) = match aligned {
+            Ok(v) => v,
+            Err(e) => return fail(e).name("masked"),
+        };
+        let (x, m) = (conform(self, &out), conform(mask, &out));
+        let (px, pm) = match (x.parts(), m.parts()) {
+            (Ok(a), Ok(b)) => (a, b),
+            (Err(e), _) | (_, Err(e)) => return fail(e).name("masked"),
+        };
+        let global = shape.clone();
+        let parts: Vec<lazydag_core::Delayed<Vec<(u64, T)>>> = out
+            .indices()
+            .map(|j| {
+                let sh = out.block_shape(&j);
+                let off = out.block_offset(&j);
+                let global = global.clone();
+                // Each selected value with its row-major position in the whole array.
+                let select = move |b: Block<T>, k: Block<bool>| -> Vec<(u64, T)> {
+                    let dim = ndarray::IxDyn(&sh);
+                    let b = b.broadcast(dim.clone()).expect("aligned");
+                    let k = k.broadcast(dim).expect("aligned");
+                    b.indexed_iter()
+                        .zip(k.iter())
+                        .filter(|(_, keep)| **keep)
+                        .map(|((i, &v), _)| {
+                            let flat = (0..global.len())
+                                .fold(0u64, |f, a| f * global[a] as u64 + (off[a] + i[a]) as u64);
+                            (flat, v)
+                        })
+                        .collect()
+                };
+                let (xb, mb) = (source_block(px, &shape, &j), source_block(pm, &shape, &j));
+                lazydag_core::delayed!((select)(&xb, &mb)).name("mask")
+            })
+            .collect();
+        let join = |vs: Vec<Vec<(u64, T)>>| -> ndarray::Array1<T> {
+            let mut all: Vec<(u64, T)> = vs.into_iter().flatten().collect();
+            // Blocks in grid order are already in row-major order unless the grid has more
+            // than one block on some axis after the first.
+            if !all.windows(2).all(|w| w[0].0 < w[1].0) {
+                all.sort_unstable_by_key(|p| p.0);
+            }
+            all.into_iter().map(|(_, v)| v).collect()
+        };
+        lazydag_core::delayed!((join)(parts)).name("masked")
+    }
+}

@@ -119,3 +119,10 @@ fn huge_shapes_and_steps_are_errors_not_panics() {
     std::fs::write(&path, b"not numpy at all").unwrap();
     assert!(err(&da::from_npy::<f64>(&path, 2)).to_string().contains("bad magic"));
 }
+
+#[test]
+fn a_mask_that_does_not_broadcast() {
+    let x = da::ones::<f64>([3, 4], 2);
+    let e = x.masked(&da::full([3], 1, true)).compute().unwrap_err().to_string();
+    assert!(e.contains("[3, 4]") && e.contains("[3]"), "{e}");
+}

@@ -313,3 +313,23 @@ fn optimizer_off_holds_sources_and_gives_the_same_values() {
         assert_eq!(z.compute_with_control(&*s, &control).unwrap(), z.compute_with(&*s).unwrap());
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, .. ProptestConfig::default() })]
+
+    #[test]
+    fn boolean_masks_select_in_row_major_order((r, c, sr, sc) in dims(), salt in 0u64..100) {
+        let a = matrix(r, c, salt);
+        let x = da::from_ndarray(a.clone(), vec![chunks_from(r, &sr), chunks_from(c, &sc)]);
+        let m = x.gt(0.0).rechunk(vec![chunks_from(r, &sc), chunks_from(c, &sr)]);
+        let want: Vec<f64> = a.iter().copied().filter(|&v| v > 0.0).collect();
+        for s in schedulers() {
+            prop_assert_eq!(x.masked(&m).compute_with(&*s).unwrap().to_vec(), want.clone());
+        }
+        // A mask broadcast along the rows: every column whose first value is positive.
+        let first = a.row(0).mapv(|v| v > 0.0);
+        let cols = da::from_ndarray(first.clone(), 2);
+        let want: Vec<f64> = a.indexed_iter().filter(|((_, j), _)| first[*j]).map(|(_, &v)| v).collect();
+        prop_assert_eq!(x.masked(&cols).compute().unwrap().to_vec(), want);
+    }
+}
