@@ -16,6 +16,16 @@ use ndarray::Array2;
 use rand_xoshiro::SplitMix64;
 use rand_xoshiro::rand_core::{Rng, SeedableRng};
 
+/// CPU time of this process so far (user + system, from /proc/self/stat), so that a figure
+/// per worker does not depend on how loaded the machine is.
+fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+    let ticks: u64 =
+        fields.get(11..13).map_or(0, |f| f.iter().filter_map(|v| v.parse::<u64>().ok()).sum());
+    Duration::from_millis(ticks * 10) // USER_HZ is 100 on Linux
+}
+
 fn median(mut f: impl FnMut() -> Duration) -> Duration {
     let mut v: Vec<Duration> = (0..3).map(|_| f()).collect();
     v.sort();
@@ -86,12 +96,16 @@ fn main() {
         .1
     });
     let per_value_raw = raw.as_secs_f64() / m as f64;
-    let x = da::random::RandomState::new(1).random([8_000, 8_000], [1_000, 1_000]);
+    let x = da::random::RandomState::new(1).random([16_000, 16_000], [1_000, 1_000]);
     let gen_sum = x.sum();
-    let generated = median(|| timed(|| gen_sum.compute_scalar().unwrap()).1);
-    let per_value = generated.as_secs_f64() * workers as f64 / 64e6;
+    let generated = median(|| {
+        let before = cpu_time();
+        gen_sum.compute_scalar().unwrap();
+        cpu_time() - before
+    });
+    let per_value = generated.as_secs_f64() / 256e6;
     println!(
-        "random: SplitMix64 alone {:.2} ns/value; random().sum() {:.2} ns/value per worker ({:.2}x)",
+        "random: SplitMix64 alone {:.2} ns/value; random().sum() {:.2} ns of CPU per value ({:.2}x)",
         per_value_raw * 1e9,
         per_value * 1e9,
         per_value / per_value_raw
