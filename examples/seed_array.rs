@@ -54,9 +54,11 @@ fn main() -> Result<(), da::Error> {
     let full = args.iter().any(|a| a == "full");
     let n: usize = args.iter().find_map(|a| a.parse().ok()).unwrap_or(100_000);
 
+    let recording = Instant::now();
     let x = da::random::random([n, n], [1_000, 1_000]); // nothing allocated
     let y = &x + &x.t();
     let z = y.mean_axis(0);
+    let recorded = recording.elapsed();
 
     let count = Arc::new(TaskCount::default());
     let control = Control::new().callback(count.clone());
@@ -74,6 +76,7 @@ fn main() -> Result<(), da::Error> {
     let ran = count.ran.lock().unwrap();
     let total: usize = ran.values().sum();
     println!("x: {:?} in chunks of 1,000 x 1,000 ({} chunks)", x.shape(), x.num_blocks());
+    println!("recorded x, y and z in {:.1} ms", recorded.as_secs_f64() * 1e3);
     println!("tasks by name: {ran:?}");
     println!("time: {:.3} s", elapsed.as_secs_f64());
     let shown: Vec<String> = values.iter().map(|v| format!("{v:.6}")).collect();
