@@ -167,7 +167,7 @@ proptest! {
             drop(outputs);
             // After a failure, tasks that were already running finish in the background;
             // once they have, nothing of this compute may remain alive.
-            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
             while LIVE.load(Ordering::SeqCst) != 0 && std::time::Instant::now() < deadline {
                 std::thread::sleep(std::time::Duration::from_millis(1));
             }

@@ -140,19 +140,33 @@ fn panicking_task_is_named_and_the_pool_stays_usable() {
     assert_eq!(delayed!(inc(41)).compute_with(&threads).unwrap(), 42);
 }
 
-/// 40 independent 50 ms naps, summed: about a second on 2 workers if nothing stops them.
-fn naps(ran: &'static AtomicUsize) -> Delayed<u64> {
+/// 40 independent tasks, summed; each counts itself in `ran`, then holds its worker until
+/// `released` says so (bounded at 30 s, so that a scheduler that never stops fails the test
+/// instead of hanging it).
+fn held(
+    ran: &'static AtomicUsize,
+    released: impl Fn() -> bool + Send + std::marker::Sync + Clone + 'static,
+) -> Delayed<u64> {
     tree_sum(
         (0..40)
             .map(|i| {
+                let released = released.clone();
                 delayed(i).map(move |x: u64| {
-                    ran.fetch_add(1, Ordering::Relaxed);
-                    nap(x, 50)
+                    ran.fetch_add(1, Ordering::SeqCst);
+                    let give_up = Instant::now() + Duration::from_secs(30);
+                    while !released() && Instant::now() < give_up {
+                        thread::sleep(Duration::from_millis(1));
+                    }
+                    x
                 })
             })
             .collect(),
     )
 }
+
+// "Promptly" is counted, not timed: the tasks hold their workers until the stop has happened,
+// so a stop that works lets no more than the two running tasks run (and 40 of them would
+// mean the compute ran to the end).
 
 #[test]
 fn cancel_from_another_thread_stops_promptly() {
@@ -162,17 +176,21 @@ fn cancel_from_another_thread_stops_promptly() {
     let canceller = {
         let token = token.clone();
         thread::spawn(move || {
-            thread::sleep(Duration::from_millis(60));
+            // Cancel once a task is running (an event, not a clock).
+            while RAN.load(Ordering::SeqCst) == 0 {
+                thread::sleep(Duration::from_millis(1));
+            }
             token.cancel();
         })
     };
-    let started = Instant::now();
-    let control = Control::new().cancel_token(token);
-    let err = compute_with_control(naps(&RAN), &threads, &control).unwrap_err();
+    let control = Control::new().cancel_token(token.clone());
+    let err = compute_with_control(held(&RAN, move || token.is_cancelled()), &threads, &control)
+        .unwrap_err();
     canceller.join().unwrap();
     assert!(matches!(err, Error::Cancelled), "{err:?}");
-    assert!(RAN.load(Ordering::Relaxed) < 40);
-    assert!(started.elapsed() < Duration::from_millis(600), "{:?}", started.elapsed());
+    let ran = RAN.load(Ordering::SeqCst);
+    assert!(ran < 40);
+    assert!(ran <= threads.workers(), "{ran} tasks ran: only the running ones may finish");
     assert_eq!(delayed!(inc(1)).compute_with(&threads).unwrap(), 2);
 }
 
@@ -180,12 +198,17 @@ fn cancel_from_another_thread_stops_promptly() {
 fn timeout_stops_promptly() {
     static RAN: AtomicUsize = AtomicUsize::new(0);
     let threads = Threaded::new(2);
-    let control = Control::new().timeout(Duration::from_millis(60));
-    let started = Instant::now();
-    let err = compute_with_control(naps(&RAN), &threads, &control).unwrap_err();
+    let timeout = Duration::from_millis(60);
+    let control = Control::new().timeout(timeout);
+    // The compute's clock starts before the first task does: a task that holds its worker
+    // for `timeout` after the first task started ends past the deadline.
+    let first = Arc::new(std::sync::OnceLock::new());
+    let past_deadline = move || first.get_or_init(Instant::now).elapsed() > timeout;
+    let err = compute_with_control(held(&RAN, past_deadline), &threads, &control).unwrap_err();
     assert!(matches!(err, Error::TimedOut { timeout } if timeout == Duration::from_millis(60)));
-    assert!(RAN.load(Ordering::Relaxed) < 40);
-    assert!(started.elapsed() < Duration::from_millis(600), "{:?}", started.elapsed());
+    let ran = RAN.load(Ordering::SeqCst);
+    assert!(ran < 40);
+    assert!(ran <= threads.workers(), "{ran} tasks ran: only the running ones may finish");
 }
 
 #[test]
