@@ -1,4 +1,4 @@
-//! The async scheduler: it agrees with `Sync`, overlaps async tasks (from sync code and inside
+//! The async scheduler: it agrees with `Sequential`, overlaps async tasks (from sync code and inside
 //! both tokio runtime flavors), bounds CPU tasks, and stops promptly on failure, timeout and
 //! cancellation.
 
@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use lazydag::prelude::*;
-use lazydag::scheduler::{Async, Sync};
+use lazydag::scheduler::{Async, Sequential};
 use lazydag::{CancelToken, Control, Error, compute_settled, compute_with, compute_with_control};
 
 fn add(a: i64, b: i64) -> i64 {
@@ -81,7 +81,7 @@ fn diamond_matches_sync() {
     let left = delayed!(inc(&base));
     let right = delayed!(add(&base, 2));
     let top = delayed!(add(left, right));
-    let expected = top.compute_with(&Sync).unwrap();
+    let expected = top.compute_with(&Sequential).unwrap();
     assert_eq!(top.compute_with(&Async::new(2)).unwrap(), expected);
     assert_eq!(expected, 50 + 51);
 }
@@ -90,7 +90,7 @@ fn diamond_matches_sync() {
 fn map_reduce_matches_sync() {
     let squares: Vec<_> = (0..10_000).map(|i| delayed!(square(i))).collect();
     let sum = delayed!(total(&squares));
-    let expected = sum.compute_with(&Sync).unwrap();
+    let expected = sum.compute_with(&Sequential).unwrap();
     assert_eq!(sum.compute_with(&Async::new(2)).unwrap(), expected);
     let firsts = compute_with((&sum, &squares[..3]), &Async::new(2)).unwrap();
     assert_eq!(firsts, (expected, vec![0, 1, 4]));
@@ -102,7 +102,7 @@ fn chain_matches_sync() {
     for _ in 0..10_000 {
         x = delayed!(inc(x));
     }
-    assert_eq!(x.compute_with(&Async::new(2)).unwrap(), x.compute_with(&Sync).unwrap());
+    assert_eq!(x.compute_with(&Async::new(2)).unwrap(), x.compute_with(&Sequential).unwrap());
     assert_eq!(x.compute_with(&Async::new(2)).unwrap(), 10_000);
 }
 
@@ -196,7 +196,7 @@ fn cpu_and_async_tasks_mix() {
         .collect();
     let sum = delayed!(total(parts));
     let expected: i64 = (0..200).map(|i| i * i + 1).sum();
-    assert_eq!(sum.compute_with(&Sync).unwrap(), expected);
+    assert_eq!(sum.compute_with(&Sequential).unwrap(), expected);
     assert_eq!(sum.compute_with(&Async::new(2)).unwrap(), expected);
 }
 
@@ -302,6 +302,6 @@ fn sync_scheduler_blocks_on_async_tasks() {
     static GAUGE: Gauge = Gauge::new();
     let naps: Vec<_> = (0..5).map(|_| delayed_async!((|ms| GAUGE.nap(ms, false))(20))).collect();
     let sum = delayed!(naps_total(naps));
-    assert_eq!(sum.compute_with(&Sync).unwrap(), 100);
+    assert_eq!(sum.compute_with(&Sequential).unwrap(), 100);
     assert_eq!(GAUGE.peak(), 1, "one nap at a time");
 }

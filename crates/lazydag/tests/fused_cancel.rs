@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use lazydag::scheduler::{Async, Scheduler, Sync, Threaded, WorkStealing};
+use lazydag::scheduler::{Async, Scheduler, Sequential, Threaded, WorkStealing};
 use lazydag::{
     CancelToken, Control, Delayed, Error, Optimizer, Plan, compute_with_control, delayed,
 };
@@ -41,7 +41,7 @@ fn held_chain(
 
 fn schedulers() -> Vec<Box<dyn Scheduler>> {
     vec![
-        Box::new(Sync),
+        Box::new(Sequential),
         Box::new(Threaded::new(2)),
         Box::new(WorkStealing::new(2)),
         Box::new(Async::new(2)),

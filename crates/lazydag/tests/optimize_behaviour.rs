@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use lazydag::optimize::{Graph, Kind, Pass, Refused, Role};
 use lazydag::prelude::*;
-use lazydag::scheduler::{Async, Sync, Threaded, WorkStealing};
+use lazydag::scheduler::{Async, Sequential, Threaded, WorkStealing};
 use lazydag::{
     Callback, CancelToken, Control, Error, OptimizeReport, Optimizer, Plan, PlanSummary, Scheduler,
     TaskEvent, compute_settled, compute_with_control, config, to_dot, to_dot_optimized,
@@ -18,7 +18,7 @@ use lazydag::{
 
 fn schedulers() -> Vec<Box<dyn Scheduler>> {
     vec![
-        Box::new(Sync),
+        Box::new(Sequential),
         Box::new(Threaded::new(2)),
         Box::new(WorkStealing::new(2)),
         Box::new(Async::new(2)),
@@ -113,7 +113,7 @@ fn of_a_million_recorded_tasks_a_compute_runs_only_the_ten_its_output_needs() {
     assert_eq!(report.before, report.after + report.culled + report.fused + report.inlined);
     drop(plan);
 
-    assert_eq!(total.compute_with(&Sync).unwrap(), 20);
+    assert_eq!(total.compute_with(&Sequential).unwrap(), 20);
     assert_eq!(MILLION_RUNS.load(Ordering::SeqCst), 10);
     assert_eq!(total.compute_with(&WorkStealing::new(2)).unwrap(), 20);
     assert_eq!(MILLION_RUNS.load(Ordering::SeqCst), 20);
@@ -151,7 +151,7 @@ fn a_cheap_task_with_one_consumer_runs_inside_it() {
     let names: Vec<_> = view.members(top).iter().map(|t| t.key().name().to_owned()).collect();
     assert_eq!(names, ["cheap", "consumer"]);
     assert_eq!(view.report().unwrap().inlined, 3, "two literals and the cheap task");
-    assert_eq!(consumer.compute_with(&Sync).unwrap(), 105);
+    assert_eq!(consumer.compute_with(&Sequential).unwrap(), 105);
     assert_eq!(runs.get(), 1);
 }
 
@@ -167,7 +167,7 @@ fn a_requested_cheap_task_stays_a_task_and_runs_once() {
     let appearances =
         (0..view.len()).flat_map(|i| view.members(i)).filter(|m| m.key() == cheap.key()).count();
     assert_eq!(appearances, 1);
-    let (c, a, b) = lazydag::compute_with((&cheap, &a, &b), &Sync).unwrap();
+    let (c, a, b) = lazydag::compute_with((&cheap, &a, &b), &Sequential).unwrap();
     assert_eq!((c, a, b), (2, 12, 22));
     assert_eq!(runs.get(), 1);
 }
@@ -266,7 +266,7 @@ fn child_checks_the_configured_optimizer() {
     let save = load_clean_save();
     let scheduled = Arc::new(Scheduled::default());
     let control = Control::new().callback(scheduled.clone());
-    let result = compute_with_control(&save, &Sync, &control);
+    let result = compute_with_control(&save, &Sequential, &control);
     let tasks = scheduled.tasks.load(Ordering::SeqCst);
     match expect.as_str() {
         "fused" => {
@@ -498,10 +498,10 @@ fn a_user_pass_cannot_make_a_working_compute_fail() {
     let plus = second.map(|x: u64| x + 1).name("plus").shared().inline();
     let outs = vec![plus.map(|x: u64| x * 10), plus.map(|x: u64| x * 100)];
     let plain = Control::new().optimize(Optimizer::off());
-    assert_eq!(compute_with_control(&outs, &Sync, &plain).unwrap(), [30, 300]);
+    assert_eq!(compute_with_control(&outs, &Sequential, &plain).unwrap(), [30, 300]);
     let optimizer = Optimizer::new().inline(false).fuse(false).pass(Arc::new(InlineTopDown));
     let control = Control::new().optimize(optimizer);
-    assert_eq!(compute_with_control(&outs, &Sync, &control).unwrap(), [30, 300]);
+    assert_eq!(compute_with_control(&outs, &Sequential, &control).unwrap(), [30, 300]);
 }
 
 // ---------------------------------------------------------------------------------------------

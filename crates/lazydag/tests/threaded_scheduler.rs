@@ -1,4 +1,4 @@
-//! The `threads` scheduler agrees with `Sync`, runs every task once, fails, cancels and times
+//! The `threads` scheduler agrees with `Sequential`, runs every task once, fails, cancels and times
 //! out promptly, keeps going when asked, never deadlocks (repeated, concurrent and nested
 //! computes) and joins its threads when dropped.
 
@@ -8,7 +8,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use lazydag::prelude::*;
-use lazydag::scheduler::{Sync, Threaded};
+use lazydag::scheduler::{Sequential, Threaded};
 use lazydag::{CancelToken, Control, Error, compute_settled, compute_with, compute_with_control};
 
 fn inc(x: u64) -> u64 {
@@ -47,7 +47,7 @@ fn diamond_matches_sync() {
     let left = delayed!(inc(&base));
     let right = delayed!(add(&base, 5));
     let top = delayed!(add(left, right));
-    assert_eq!(top.compute_with(&threads).unwrap(), top.compute_with(&Sync).unwrap());
+    assert_eq!(top.compute_with(&threads).unwrap(), top.compute_with(&Sequential).unwrap());
     assert_eq!(top.compute_with(&threads).unwrap(), 11 + 15);
 }
 
@@ -67,7 +67,7 @@ fn wide_map_reduce_matches_sync_and_runs_each_task_once() {
     let threads = Threaded::new(4);
     assert_eq!(total.compute_with(&threads).unwrap(), N * (N + 1) / 2);
     assert_eq!(CALLS.swap(0, Ordering::Relaxed), N as usize);
-    assert_eq!(total.compute_with(&Sync).unwrap(), N * (N + 1) / 2);
+    assert_eq!(total.compute_with(&Sequential).unwrap(), N * (N + 1) / 2);
 }
 
 #[test]
@@ -93,7 +93,7 @@ fn one_worker_runs_tasks_in_plan_order() {
         })
         .collect();
     let total = tree_sum(leaves);
-    total.compute_with(&Sync).unwrap();
+    total.compute_with(&Sequential).unwrap();
     let by_sync = std::mem::take(&mut *order.lock().unwrap());
     total.compute_with(&Threaded::new(1)).unwrap();
     assert_eq!(*order.lock().unwrap(), by_sync);
@@ -253,7 +253,7 @@ fn repeated_small_computes_never_deadlock() {
         let threads = Threaded::new(workers);
         for seed in 0..200 {
             let outputs = random_graph(seed);
-            let expected = compute_with(&outputs, &Sync).unwrap();
+            let expected = compute_with(&outputs, &Sequential).unwrap();
             assert_eq!(compute_with(&outputs, &threads).unwrap(), expected, "seed {seed}");
         }
     }
@@ -268,7 +268,7 @@ fn concurrent_computes_share_one_pool() {
             thread::spawn(move || {
                 for seed in 0..50 {
                     let outputs = random_graph(caller * 1000 + seed);
-                    let expected = compute_with(&outputs, &Sync).unwrap();
+                    let expected = compute_with(&outputs, &Sequential).unwrap();
                     assert_eq!(compute_with(&outputs, &*threads).unwrap(), expected);
                 }
             })

@@ -7,7 +7,7 @@
 //! thread (which has no subscriber) while a scoped one is being set up can keep a stale "never"
 //! interest, so the span or event never reaches the test's layer. With one global subscriber
 //! there is no other dispatcher to race with. Each test captures what its own thread records
-//! (the `Sync` scheduler runs every task on the calling thread), so tests running side by side
+//! (the `Sequential` scheduler runs every task on the calling thread), so tests running side by side
 //! do not see each other's spans.
 
 use std::cell::RefCell;
@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Once};
 
 use lazydag::prelude::*;
-use lazydag::scheduler::Sync;
+use lazydag::scheduler::Sequential;
 use lazydag::{
     Callback, Control, OptimizeReport, Optimizer, PlanSummary, TaskEvent, compute_with_control,
 };
@@ -92,7 +92,7 @@ fn compute_and_task_spans_reach_a_subscriber() {
         let a = delayed!(inc(1)).name("first");
         let b = delayed!(inc(a));
         let unoptimized = Control::new().optimize(Optimizer::off());
-        assert_eq!(compute_with_control(&b, &Sync, &unoptimized).unwrap(), 3);
+        assert_eq!(compute_with_control(&b, &Sequential, &unoptimized).unwrap(), 3);
     });
     let spans = captured.spans;
     assert_eq!(spans.iter().filter(|s| s.starts_with("compute")).count(), 1, "{spans:?}");
@@ -109,7 +109,7 @@ fn a_fused_chain_is_one_task_span_naming_its_root() {
         let a = delayed!(inc(1)).name("first");
         let b = delayed!(inc(a)).name("second");
         let control = Control::new().optimize(Optimizer::default());
-        assert_eq!(compute_with_control(&b, &Sync, &control).unwrap(), 3);
+        assert_eq!(compute_with_control(&b, &Sequential, &control).unwrap(), 3);
     });
     let spans = captured.spans;
     assert!(spans[0].starts_with("compute") && spans[0].contains("tasks=2"), "{spans:?}");
@@ -151,7 +151,7 @@ fn traced(out: &Delayed<u64>, optimizer: Optimizer) -> (Vec<String>, Option<Opti
     let scheduled = Arc::new(Scheduled::default());
     let control = Control::new().optimize(optimizer).callback(scheduled.clone());
     let captured = capture(|| {
-        compute_with_control(out, &Sync, &control).unwrap();
+        compute_with_control(out, &Sequential, &control).unwrap();
     });
     let report = scheduled.report.lock().unwrap().unwrap();
     let events = captured.events.into_iter().filter(|(t, _)| t == "lazydag::optimize");

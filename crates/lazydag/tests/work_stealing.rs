@@ -1,4 +1,4 @@
-//! The work-stealing scheduler: same results as `Sync`, every task once, failures and stops
+//! The work-stealing scheduler: same results as `Sequential`, every task once, failures and stops
 //! reported promptly, the pool reusable afterwards, nested computes, and clean shutdown.
 
 use std::sync::Arc;
@@ -7,7 +7,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use lazydag::prelude::*;
-use lazydag::scheduler::{Sync, WorkStealing};
+use lazydag::scheduler::{Sequential, WorkStealing};
 use lazydag::{CancelToken, Control, Error, compute_settled, compute_with_control};
 
 fn inc(x: u64) -> u64 {
@@ -32,7 +32,7 @@ fn tree(leaves: u64) -> Delayed<u64> {
 fn same_results_as_sync_on_tree_chain_and_diamond() {
     let pool = WorkStealing::new(2);
     let t = tree(100_000);
-    assert_eq!(t.compute_with(&pool).unwrap(), t.compute_with(&Sync).unwrap());
+    assert_eq!(t.compute_with(&pool).unwrap(), t.compute_with(&Sequential).unwrap());
 
     let mut tip = delayed(0_u64);
     for _ in 0..100_000 {

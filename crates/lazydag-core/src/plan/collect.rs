@@ -79,7 +79,7 @@ impl Visits {
     }
 }
 
-/// The depth-first walk that builds a [`Plan`] in one pass.
+/// The depth-first walk that builds a [`Plan`](crate::Plan) in one pass.
 ///
 /// Each stack frame is a node whose dependencies are being walked. As each dependency's plan
 /// index becomes known (it was finished before, or its own frame just finished) it is pushed

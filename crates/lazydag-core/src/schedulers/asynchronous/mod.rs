@@ -27,7 +27,7 @@
 //!   count reaches zero is queued. When the set is empty and nothing is ready, every task has
 //!   run, and the driver takes the outputs' values (moves for last uses) in request order.
 //! - **Memory release.** A value lives in its slot from its task's completion until its last
-//!   use takes it, exactly as in [`Sync`](crate::scheduler::Sync).
+//!   use takes it, exactly as in [`Sequential`](crate::scheduler::Sequential).
 //! - **Failure.** On the first error (a task's `Err` or panic, a failed clone, a stop) the
 //!   driver starts nothing more and aborts the set: async tasks are cancelled (dropped at
 //!   their next `.await`); CPU tasks not yet started never start; CPU tasks already running
@@ -52,20 +52,19 @@ mod driver;
 mod watch;
 
 use std::future::Future;
-use std::sync::OnceLock;
 
 use crate::error::Error;
 use crate::plan::Plan;
 #[cfg(doc)]
 use crate::plan::PlanView;
-use crate::scheduler::Scheduler;
+use crate::schedulers::Scheduler;
 use crate::value::Value;
 
 /// Runs a plan on tokio: async tasks ([`delayed_async!`](crate::delayed_async!)) are awaited
 /// concurrently, so a thousand tasks that each wait 10 ms finish in tens of milliseconds;
 /// other tasks run on tokio's blocking pool, at most `workers` at a time, smallest plan index
 /// first. The protocol (queues, ordering, failure, cancellation) is described in
-/// `docs/schedulers/async.md` and in the `//!` docs of `scheduler/asynchronous/mod.rs`.
+/// `docs/schedulers/async.md` and in the `//!` docs of `schedulers/asynchronous/mod.rs`.
 ///
 /// Use it from synchronous code with [`compute_with`](crate::compute_with), or from async code
 /// with [`Delayed::compute_async`](crate::Delayed::compute_async) and
@@ -134,10 +133,7 @@ impl Async {
 impl Default for Async {
     /// One CPU worker per available core (asked once per process).
     fn default() -> Self {
-        static CORES: OnceLock<usize> = OnceLock::new();
-        Async::new(*CORES.get_or_init(|| {
-            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-        }))
+        Async::new(crate::worker::cores())
     }
 }
 

@@ -13,15 +13,15 @@
 //!   moving the value while an earlier use is still cloning it (a `Value` is not `Sync`);
 //! - once `stopped` is set, no task of this compute starts and none is queued.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use super::latch::Latch;
 use super::pool::Shared;
-use crate::error::{Error, panic_message};
+use crate::error::Error;
+use crate::panic;
 use crate::plan::Plan;
-use crate::scheduler::slot::SharedSlots;
+use crate::schedulers::slot::SharedSlots;
 use crate::value::Value;
 
 /// The scheduler's name, for errors.
@@ -91,12 +91,12 @@ impl Run {
 
     /// Runs task `i` on a worker, then counts its job done. Never unwinds.
     pub(super) fn run_job(self: &Arc<Self>, i: usize, scratch: &mut Scratch, shared: &Shared) {
-        let outcome = catch_unwind(AssertUnwindSafe(|| self.run_task(i, scratch, shared)));
+        let outcome = panic::catch(|| self.run_task(i, scratch, shared));
         if let Err(payload) = outcome {
             // `run` and `share` catch task and clone panics; only a value's panicking `Drop`
             // gets here. Report it against this task, and drop what the buffers still hold.
             let task = self.plan.view().task(i).key();
-            self.fail(Error::Panicked { task, message: panic_message(&*payload) }, shared);
+            self.fail(Error::Panicked { task, message: panic::message(&*payload) }, shared);
             drop_quietly(std::mem::take(scratch));
         }
         self.finish(1);
@@ -172,7 +172,7 @@ impl Run {
 
 /// Drops `value`, catching a panic from a user type's `Drop` so that it cannot kill a worker.
 pub(super) fn drop_quietly<T>(value: T) {
-    if catch_unwind(AssertUnwindSafe(move || drop(value))).is_err() {
+    if panic::catch(move || drop(value)).is_err() {
         tracing::error!("a value's Drop panicked on a lazydag-threads worker; ignored");
     }
 }

@@ -20,14 +20,15 @@
 //! published under the `outcome` mutex, and a task that starts just before the flag becomes
 //! visible is harmless (its result is dropped).
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::error::{Error, panic_message};
+use crate::error::Error;
+use crate::panic;
 use crate::plan::Plan;
-use crate::scheduler::slot::SharedSlots;
+use crate::schedulers::slot::SharedSlots;
+use crate::sync::{lock_std as lock, wait_timeout_std};
 use crate::value::Value;
 
 /// The scheduler's name, for errors.
@@ -63,10 +64,6 @@ pub(super) struct Run {
     stopped: AtomicBool,
     outcome: Mutex<Option<Result<(), Error>>>,
     done: Condvar,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poison| poison.into_inner())
 }
 
 impl Run {
@@ -116,12 +113,12 @@ impl Run {
         inputs: &mut Vec<Value>,
         push: impl FnMut(u32),
     ) -> Option<Next> {
-        match catch_unwind(AssertUnwindSafe(|| self.execute_task(i, carry, inputs, push))) {
+        match panic::catch(|| self.execute_task(i, carry, inputs, push)) {
             Ok(next) => next,
             Err(payload) => {
                 let task = self.plan.view().task(i as usize).key();
-                let _ = catch_unwind(AssertUnwindSafe(|| inputs.clear()));
-                self.finish(Err(Error::Panicked { task, message: panic_message(&*payload) }));
+                let _ = panic::catch(|| inputs.clear());
+                self.finish(Err(Error::Panicked { task, message: panic::message(&*payload) }));
                 None
             }
         }
@@ -242,7 +239,7 @@ impl Run {
                 Some(at) => at.saturating_duration_since(Instant::now()).min(CANCEL_POLL),
                 None => CANCEL_POLL,
             };
-            outcome = self.done.wait_timeout(outcome, pause).unwrap_or_else(|p| p.into_inner()).0;
+            outcome = wait_timeout_std(&self.done, outcome, pause);
         }
     }
 
