@@ -10,6 +10,7 @@
 //! is written in its own module's docs.
 
 mod asynchronous;
+mod countdown;
 mod sequential;
 mod slot;
 mod stealing;

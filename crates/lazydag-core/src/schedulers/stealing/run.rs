@@ -20,13 +20,14 @@
 //! published under the `outcome` mutex, and a task that starts just before the flag becomes
 //! visible is harmless (its result is dropped).
 
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::error::Error;
 use crate::panic;
 use crate::plan::Plan;
+use crate::schedulers::countdown::{Countdown, ready_at_start};
 use crate::schedulers::slot::SharedSlots;
 use crate::sync::{lock_std as lock, wait_timeout_std};
 use crate::value::Value;
@@ -58,7 +59,7 @@ pub(super) struct Run {
     pub(super) id: u32,
     plan: Plan,
     slots: SharedSlots,
-    waiting: Box<[AtomicU32]>,
+    waiting: Countdown,
     /// Distinct non-literal output tasks not yet done.
     outputs_left: AtomicUsize,
     stopped: AtomicBool,
@@ -69,12 +70,7 @@ pub(super) struct Run {
 impl Run {
     pub(super) fn new(plan: Plan, id: u32) -> Self {
         let view = plan.view();
-        let n = view.len();
-        // Build the dependents lists now, on the caller, not inside the first worker's task.
-        if n > 0 {
-            let _ = view.dependents(0);
-        }
-        let waiting = view.all_waiting().iter().map(|&w| AtomicU32::new(w)).collect();
+        let waiting = Countdown::new(view);
         let mut outputs: Vec<u32> =
             view.outputs().iter().copied().filter(|&o| !view.is_literal(o as usize)).collect();
         outputs.sort_unstable();
@@ -94,10 +90,7 @@ impl Run {
 
     /// The tasks runnable at the start, in priority order.
     pub(super) fn initial(&self) -> impl Iterator<Item = u32> + '_ {
-        let view = self.plan.view();
-        (0..view.len())
-            .filter(move |&i| !view.is_literal(i) && view.waiting(i) == 0)
-            .map(|i| i as u32)
+        ready_at_start(self.plan.view())
     }
 
     /// Runs task `i` and makes its dependents runnable: the first (highest-priority) ready
@@ -179,9 +172,9 @@ impl Run {
         // thread will touch `j`'s count: this thread alone makes `j` ready.
         if let [j] = *dependents
             && view.uses(i) == 1
-            && self.waiting[j as usize].load(Ordering::Acquire) == 1
+            && self.waiting.is_last(j)
         {
-            self.waiting[j as usize].store(0, Ordering::Relaxed);
+            self.waiting.claim(j);
             done(self);
             return Some(Next { task: j, carry: Some(Carry { from: i as u32, value }) });
         }
@@ -189,7 +182,7 @@ impl Run {
         self.slots.store(i, value);
         let mut next: Option<u32> = None;
         for &j in dependents {
-            if self.waiting[j as usize].fetch_sub(1, Ordering::AcqRel) == 1 {
+            if self.waiting.arrive(j) {
                 match next {
                     Some(first) if first < j => push(j),
                     Some(first) => {
