@@ -95,6 +95,9 @@ pub mod parallel {
     pub use lazydag_parallel::*;
 }
 
+/// Chunked n-dimensional arrays, the `dask.array` of Rust (the `lazydag-array` crate).
+pub use lazydag_array as array;
+
 pub mod prelude {
     //! The names most programs need: `use lazydag::prelude::*;`.
     pub use lazydag_core::{

@@ -1,0 +1,14 @@
+//! Prints the DOT of the seed example's graph at a small shape (4 x 4 in 2 x 2 chunks):
+//! `cargo run -p lazydag-array --example seed_graph [slice] | dot -Tsvg > seed.svg`.
+//! With `slice`, the graph of `z[:1]`, which leaves out the chunks it does not need.
+
+use lazydag_array::{self as da, s};
+
+fn main() {
+    let x = da::random::RandomState::new(0).random([4, 4], [2, 2]);
+    let y = &x + &x.t();
+    let z = y.mean_axis(0);
+    let sliced = std::env::args().any(|a| a == "slice");
+    let out = if sliced { z.slice(s![..1]) } else { z };
+    print!("{}", out.to_dot());
+}

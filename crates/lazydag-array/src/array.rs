@@ -1,0 +1,337 @@
+//! [`Array<T>`]: a shape, a [`Chunks`] grid and one `Delayed` block per grid position.
+//!
+//! Invariants: `blocks.len() == chunks.num_blocks()`, in row-major grid order, and block `i`
+//! computes to an array of exactly `chunks.block_shape(unravel(i))`. An array whose
+//! recording failed holds only its [`Error`]; every operation on it returns that error, and
+//! `compute` returns it before anything runs.
+
+use std::fmt;
+use std::sync::Arc;
+
+use lazydag_core::scheduler::{Scheduler, default_scheduler};
+use lazydag_core::{Control, Delayed, compute_with_control};
+use ndarray::{ArcArray, ArrayD, Dimension, IxDyn, SliceInfoElem};
+
+use crate::chunks::{ChunkSpec, Chunks};
+use crate::element::Element;
+use crate::error::Error;
+use crate::task;
+
+/// One chunk: an `Arc`-shared ndarray, so handing it to several consumers is a refcount.
+pub type Block<T> = ArcArray<T, IxDyn>;
+
+/// A lazy, chunked n-dimensional array, like `dask.array.Array`.
+///
+/// Each chunk is computed by one task of the lazydag graph; operations record new tasks, one
+/// per output chunk (O(chunks)), and nothing runs until [`compute`](Array::compute). Cloning
+/// an `Array` is one refcount.
+///
+/// ```
+/// use lazydag_array as da;
+/// let x = da::arange(0i64, 10, 1, 4);
+/// assert_eq!(x.shape(), &[10]);
+/// assert_eq!(x.chunks().sizes(), &[vec![4, 4, 2]]);
+/// let y = &x * 2 + 1;
+/// assert_eq!(y.sum().compute_scalar().unwrap(), 100);
+/// ```
+pub struct Array<T> {
+    pub(crate) inner: Result<Arc<Inner<T>>, Error>,
+}
+
+pub(crate) struct Inner<T> {
+    pub(crate) chunks: Chunks,
+    pub(crate) shape: Vec<usize>,
+    pub(crate) blocks: Vec<Delayed<Block<T>>>,
+}
+
+impl<T> Clone for Array<T> {
+    fn clone(&self) -> Self {
+        Array { inner: self.inner.clone() }
+    }
+}
+
+impl<T> fmt::Debug for Array<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.inner {
+            Ok(i) => f
+                .debug_struct("Array")
+                .field("dtype", &std::any::type_name::<T>())
+                .field("shape", &i.shape)
+                .field("chunks", &i.chunks.sizes())
+                .finish(),
+            Err(e) => f.debug_tuple("Array").field(e).finish(),
+        }
+    }
+}
+
+impl<T: Element> Array<T> {
+    pub(crate) fn from_parts(chunks: Chunks, blocks: Vec<Delayed<Block<T>>>) -> Array<T> {
+        debug_assert_eq!(blocks.len(), chunks.num_blocks());
+        let shape = chunks.shape();
+        Array { inner: Ok(Arc::new(Inner { chunks, shape, blocks })) }
+    }
+
+    pub(crate) fn failed(error: Error) -> Array<T> {
+        Array { inner: Err(error) }
+    }
+
+    pub(crate) fn parts(&self) -> Result<&Inner<T>, Error> {
+        self.inner.as_deref().map_err(Clone::clone)
+    }
+
+    /// The error recorded while building this array, if any; `Ok(self)` otherwise, so
+    /// `x.check()?` reports bad input early.
+    ///
+    /// ```
+    /// use lazydag_array as da;
+    /// let bad = da::zeros::<f64>(&[4], 0);
+    /// assert!(bad.check().unwrap_err().to_string().contains("chunk size 0"));
+    /// ```
+    ///
+    /// # Errors
+    /// The first error of the operations that built this array.
+    pub fn check(&self) -> Result<&Self, Error> {
+        self.parts().map(|_| self)
+    }
+
+    /// The shape (empty for a 0-d array, and for an array whose recording failed).
+    pub fn shape(&self) -> &[usize] {
+        self.inner.as_ref().map(|i| i.shape.as_slice()).unwrap_or(&[])
+    }
+
+    /// The number of axes.
+    pub fn ndim(&self) -> usize {
+        self.shape().len()
+    }
+
+    /// The length of the first axis (like `len()` of a NumPy array; 1 for a 0-d array).
+    pub fn len(&self) -> usize {
+        self.shape().first().copied().unwrap_or(1)
+    }
+
+    /// Whether the array has no elements.
+    pub fn is_empty(&self) -> bool {
+        self.size() == 0
+    }
+
+    /// The number of elements.
+    pub fn size(&self) -> usize {
+        self.shape().iter().product()
+    }
+
+    /// The chunking; for a failed array, the chunks of a 0-d array.
+    pub fn chunks(&self) -> Chunks {
+        self.inner.as_ref().map(|i| i.chunks.clone()).unwrap_or_else(|_| Chunks::from_sizes(vec![]))
+    }
+
+    /// The number of blocks (chunks), which is the number of tasks the last operation
+    /// recorded at most.
+    pub fn num_blocks(&self) -> usize {
+        self.inner.as_ref().map(|i| i.blocks.len()).unwrap_or(0)
+    }
+
+    /// Computes the whole array with the default scheduler.
+    ///
+    /// ```
+    /// use lazydag_array as da;
+    /// let x = da::ones::<i32>(&[2, 3], 2);
+    /// assert_eq!(x.compute().unwrap(), ndarray::ArrayD::from_elem(vec![2, 3], 1));
+    /// ```
+    ///
+    /// # Errors
+    /// The array's recording error, or the first task that failed ([`Error::Compute`]).
+    pub fn compute(&self) -> Result<ArrayD<T>, Error> {
+        self.compute_with(&*default_scheduler()?)
+    }
+
+    /// Computes the whole array with `scheduler`.
+    ///
+    /// # Errors
+    /// As [`compute`](Array::compute).
+    pub fn compute_with(&self, scheduler: &dyn Scheduler) -> Result<ArrayD<T>, Error> {
+        self.compute_with_control(scheduler, &Control::new())
+    }
+
+    /// Computes the whole array with `scheduler` under `control` (callbacks, cancellation,
+    /// timeout, optimizer).
+    ///
+    /// # Errors
+    /// As [`compute`](Array::compute).
+    pub fn compute_with_control(
+        &self,
+        scheduler: &dyn Scheduler,
+        control: &Control,
+    ) -> Result<ArrayD<T>, Error> {
+        let whole = self.to_delayed_array()?;
+        Ok(compute_with_control(&whole, scheduler, control)?)
+    }
+
+    /// Computes the array into a fixed-rank ndarray (`Array2<f64>` with `D = Ix2`).
+    ///
+    /// ```
+    /// use lazydag_array as da;
+    /// let e: ndarray::Array2<f64> = da::eye(3, 2).compute_dim().unwrap();
+    /// assert_eq!(e[[1, 1]], 1.0);
+    /// ```
+    ///
+    /// # Errors
+    /// As [`compute`](Array::compute), and [`Error::Invalid`] when `D` is not the array's rank.
+    pub fn compute_dim<D: Dimension>(&self) -> Result<ndarray::Array<T, D>, Error> {
+        let ndim = self.ndim();
+        self.compute()?
+            .into_dimensionality::<D>()
+            .map_err(|e| Error::invalid("compute_dim", format!("the array has {ndim} axes: {e}")))
+    }
+
+    /// Computes a 0-d array (the result of [`sum`](Array::sum) and other full reductions)
+    /// into its single value.
+    ///
+    /// # Errors
+    /// As [`compute`](Array::compute), and [`Error::Invalid`] when the array is not 0-d.
+    pub fn compute_scalar(&self) -> Result<T, Error> {
+        let a = self.compute()?;
+        if a.ndim() != 0 {
+            return Err(Error::invalid(
+                "compute_scalar",
+                format!("the array has shape {:?}: only a 0-d array is a scalar", a.shape()),
+            ));
+        }
+        a.into_iter().next().ok_or_else(|| Error::invalid("compute_scalar", "empty array"))
+    }
+
+    /// One task that assembles the whole array from its blocks.
+    ///
+    /// # Errors
+    /// The array's recording error.
+    pub fn to_delayed_array(&self) -> Result<Delayed<ArrayD<T>>, Error> {
+        let p = self.parts()?;
+        let chunks = p.chunks.clone();
+        Ok(task::map_n("assemble", p.blocks.clone(), move |blocks: Vec<Block<T>>| {
+            assemble(&chunks, &blocks)
+        }))
+    }
+
+    /// The grid of per-chunk `Delayed` handles, like `dask.array.Array.to_delayed()`: mix
+    /// them with your own tasks, and come back with [`from_delayed`](Array::from_delayed).
+    ///
+    /// ```
+    /// use lazydag_array as da;
+    /// let x = da::arange(0.0, 6.0, 1.0, 2);
+    /// let grid = x.to_delayed().unwrap();
+    /// assert_eq!(grid.shape(), &[3]);
+    /// let last = grid[[2]].compute().unwrap();
+    /// assert_eq!(last.as_slice().unwrap(), &[4.0, 5.0]);
+    /// ```
+    ///
+    /// # Errors
+    /// The array's recording error.
+    pub fn to_delayed(&self) -> Result<ArrayD<Delayed<Block<T>>>, Error> {
+        let p = self.parts()?;
+        ArrayD::from_shape_vec(IxDyn(&p.chunks.grid()), p.blocks.clone())
+            .map_err(|e| Error::invalid("to_delayed", e.to_string()))
+    }
+
+    /// An array from a grid of per-chunk `Delayed` handles and the chunk sizes they have,
+    /// like `dask.array.from_delayed` (for a grid of them). A block whose computed shape is
+    /// not the declared one fails the compute with an error naming its task.
+    ///
+    /// ```
+    /// use lazydag_array::{Array, Block};
+    /// use lazydag_core::delayed;
+    /// let parts: Vec<_> = (0..3)
+    ///     .map(|i| delayed(ndarray::ArrayD::from_elem(vec![2], i as f64).into_shared()))
+    ///     .collect();
+    /// let grid = ndarray::ArrayD::from_shape_vec(vec![3], parts).unwrap();
+    /// let x = Array::from_delayed(grid, vec![vec![2, 2, 2]]);
+    /// assert_eq!(x.sum().compute_scalar().unwrap(), 6.0);
+    /// ```
+    pub fn from_delayed(grid: ArrayD<Delayed<Block<T>>>, chunks: impl Into<ChunkSpec>) -> Array<T> {
+        let chunks = match chunks.into() {
+            ChunkSpec::Explicit(s) => {
+                let shape: Vec<usize> = s.iter().map(|a| a.iter().sum()).collect();
+                match Chunks::new(&shape, s) {
+                    Ok(c) => c,
+                    Err(e) => return Array::failed(e),
+                }
+            }
+            _ => {
+                return Array::failed(Error::invalid(
+                    "from_delayed",
+                    "give the explicit chunk sizes of every axis (vec![vec![..], ..])",
+                ));
+            }
+        };
+        if grid.shape() != chunks.grid().as_slice() {
+            return Array::failed(Error::ShapeMismatch {
+                op: "from_delayed",
+                left: grid.shape().to_vec(),
+                right: chunks.grid(),
+                why: "the grid of handles must have one handle per chunk".into(),
+            });
+        }
+        let blocks = chunks
+            .indices()
+            .zip(grid.iter())
+            .map(|(idx, d)| {
+                let want = chunks.block_shape(&idx);
+                d.try_map(move |b: Block<T>| {
+                    if b.shape() == want.as_slice() {
+                        Ok(b)
+                    } else {
+                        Err(Error::ShapeMismatch {
+                            op: "from_delayed",
+                            left: b.shape().to_vec(),
+                            right: want.clone(),
+                            why: "a block's shape must be the declared chunk shape".into(),
+                        })
+                    }
+                })
+                .name("from-delayed")
+                .shared()
+            })
+            .collect();
+        Array::from_parts(chunks, blocks)
+    }
+
+    /// The graph of this array's chunks in Graphviz DOT (`dot -Tsvg`), one node per task.
+    ///
+    /// ```
+    /// use lazydag_array as da;
+    /// let dot = (&da::ones::<f64>(&[4], 2) + 1.0).to_dot();
+    /// assert!(dot.starts_with("digraph lazydag {"));
+    /// assert!(dot.contains("label=\"add\""));
+    /// ```
+    pub fn to_dot(&self) -> String {
+        match &self.inner {
+            Ok(i) => lazydag_core::to_dot(&i.blocks),
+            Err(e) => format!("digraph lazydag {{\n  error [label={:?}];\n}}\n", e.to_string()),
+        }
+    }
+
+    /// The handle of the block at grid position `index`.
+    pub(crate) fn block(&self, p: &Inner<T>, index: &[usize]) -> Delayed<Block<T>> {
+        p.blocks[p.chunks.linear(index)].clone()
+    }
+}
+
+/// Places every block of a grid into one array.
+pub(crate) fn assemble<T: Element>(chunks: &Chunks, blocks: &[Block<T>]) -> ArrayD<T> {
+    if blocks.len() == 1 {
+        return blocks[0].to_owned();
+    }
+    let mut out = ArrayD::from_elem(IxDyn(&chunks.shape()), T::default());
+    for (idx, b) in chunks.indices().zip(blocks) {
+        let off = chunks.block_offset(&idx);
+        let region: Vec<SliceInfoElem> = off
+            .iter()
+            .zip(b.shape())
+            .map(|(&o, &n)| SliceInfoElem::Slice {
+                start: o as isize,
+                end: Some((o + n) as isize),
+                step: 1,
+            })
+            .collect();
+        out.slice_mut(region.as_slice()).assign(b);
+    }
+    out
+}

@@ -1,0 +1,155 @@
+//! Operator overloads (`&a + &b`, `&a * 2.0`, `2.0 - &a`, `-&a`) and the unary math
+//! functions (`abs`, `sqrt`, `exp`, `ln`, `sin`, `cos`, `powi`).
+//!
+//! Every operator records one task per output block and broadcasts like NumPy; see
+//! [`elementwise`](crate::elementwise). A shape mismatch gives an array holding the error
+//! ([`Array::check`]), not a panic.
+
+use std::ops::{Add, Div, Mul, Neg, Sub};
+
+use num_traits::{Float, Signed};
+
+use crate::array::Array;
+use crate::element::Element;
+
+macro_rules! binary_op {
+    ($Trait:ident, $method:ident, $name:literal) => {
+        impl<T: Element + $Trait<Output = T>> $Trait<&Array<T>> for &Array<T> {
+            type Output = Array<T>;
+            fn $method(self, rhs: &Array<T>) -> Array<T> {
+                crate::elementwise::zip_same($name, &self, &rhs, |a, b| a.$method(b))
+            }
+        }
+        impl<T: Element + $Trait<Output = T>> $Trait<Array<T>> for &Array<T> {
+            type Output = Array<T>;
+            fn $method(self, rhs: Array<T>) -> Array<T> {
+                crate::elementwise::zip_same($name, &self, &rhs, |a, b| a.$method(b))
+            }
+        }
+        impl<T: Element + $Trait<Output = T>> $Trait<&Array<T>> for Array<T> {
+            type Output = Array<T>;
+            fn $method(self, rhs: &Array<T>) -> Array<T> {
+                crate::elementwise::zip_same($name, &self, &rhs, |a, b| a.$method(b))
+            }
+        }
+        impl<T: Element + $Trait<Output = T>> $Trait<Array<T>> for Array<T> {
+            type Output = Array<T>;
+            fn $method(self, rhs: Array<T>) -> Array<T> {
+                crate::elementwise::zip_same($name, &self, &rhs, |a, b| a.$method(b))
+            }
+        }
+        impl<T: Element + $Trait<Output = T>> $Trait<T> for &Array<T> {
+            type Output = Array<T>;
+            fn $method(self, rhs: T) -> Array<T> {
+                self.map_same($name, move |a| a.$method(rhs))
+            }
+        }
+        impl<T: Element + $Trait<Output = T>> $Trait<T> for Array<T> {
+            type Output = Array<T>;
+            fn $method(self, rhs: T) -> Array<T> {
+                self.map_same($name, move |a| a.$method(rhs))
+            }
+        }
+    };
+}
+
+binary_op!(Add, add, "add");
+binary_op!(Sub, sub, "sub");
+binary_op!(Mul, mul, "mul");
+binary_op!(Div, div, "div");
+
+macro_rules! scalar_left {
+    ($($t:ty),*) => {$(
+        impl Add<&Array<$t>> for $t {
+            type Output = Array<$t>;
+            fn add(self, rhs: &Array<$t>) -> Array<$t> {
+                rhs.map_same("add", move |v| self + v)
+            }
+        }
+        impl Sub<&Array<$t>> for $t {
+            type Output = Array<$t>;
+            fn sub(self, rhs: &Array<$t>) -> Array<$t> {
+                rhs.map_same("sub", move |v| self - v)
+            }
+        }
+        impl Mul<&Array<$t>> for $t {
+            type Output = Array<$t>;
+            fn mul(self, rhs: &Array<$t>) -> Array<$t> {
+                rhs.map_same("mul", move |v| self * v)
+            }
+        }
+        impl Div<&Array<$t>> for $t {
+            type Output = Array<$t>;
+            fn div(self, rhs: &Array<$t>) -> Array<$t> {
+                rhs.map_same("div", move |v| self / v)
+            }
+        }
+    )*};
+}
+
+scalar_left!(f64, f32, i64, i32, u8);
+
+impl<T: Element + Neg<Output = T>> Neg for &Array<T> {
+    type Output = Array<T>;
+    fn neg(self) -> Array<T> {
+        self.map_same("neg", |v| -v)
+    }
+}
+
+impl<T: Element + Neg<Output = T>> Neg for Array<T> {
+    type Output = Array<T>;
+    fn neg(self) -> Array<T> {
+        self.map_same("neg", |v| -v)
+    }
+}
+
+impl<T: Element + Signed> Array<T> {
+    /// The absolute values.
+    ///
+    /// ```
+    /// use lazydag_array as da;
+    /// let x = da::arange(-2i64, 2, 1, 3).abs();
+    /// assert_eq!(x.compute().unwrap().as_slice().unwrap(), &[2, 1, 0, 1]);
+    /// ```
+    pub fn abs(&self) -> Array<T> {
+        self.map_same("abs", |v| v.abs())
+    }
+}
+
+impl<T: Element + Float> Array<T> {
+    /// The square roots.
+    ///
+    /// ```
+    /// use lazydag_array as da;
+    /// let x = da::full(&[3], 2, 9.0f64).sqrt();
+    /// assert_eq!(x.compute().unwrap().as_slice().unwrap(), &[3.0, 3.0, 3.0]);
+    /// ```
+    pub fn sqrt(&self) -> Array<T> {
+        self.map_same("sqrt", Float::sqrt)
+    }
+
+    /// `e` to the power of each value.
+    pub fn exp(&self) -> Array<T> {
+        self.map_same("exp", Float::exp)
+    }
+
+    /// The natural logarithms.
+    pub fn ln(&self) -> Array<T> {
+        self.map_same("ln", Float::ln)
+    }
+
+    /// The sines.
+    pub fn sin(&self) -> Array<T> {
+        self.map_same("sin", Float::sin)
+    }
+
+    /// The cosines.
+    pub fn cos(&self) -> Array<T> {
+        self.map_same("cos", Float::cos)
+    }
+
+    /// Each value to the integer power `n`.
+    pub fn powi(&self, n: i32) -> Array<T> {
+        self.map_same("powi", move |v| v.powi(n))
+    }
+}

@@ -1,0 +1,64 @@
+//! `cumsum`: per-block cumulative sums, then a chain along the axis that adds the previous
+//! block's last slice.
+
+use lazydag_core::Delayed;
+use ndarray::{Axis, Zip};
+
+use crate::array::{Array, Block};
+use crate::element::Element;
+use crate::task;
+
+impl<T: Element + std::ops::Add<Output = T>> Array<T> {
+    /// The cumulative sums along `axis`, like `numpy.cumsum(x, axis)`: each block's own
+    /// cumulative sums, plus the last slice of the previous block's result (a chain of one
+    /// task per block along the axis).
+    ///
+    /// ```
+    /// use lazydag_array as da;
+    /// let x = da::arange(1i64, 6, 1, 2).cumsum(0);
+    /// assert_eq!(x.compute().unwrap().as_slice().unwrap(), &[1, 3, 6, 10, 15]);
+    /// ```
+    pub fn cumsum(&self, axis: usize) -> Array<T> {
+        let p = match self.parts() {
+            Ok(p) => p,
+            Err(e) => return Array::failed(e),
+        };
+        if let Err(e) = crate::rechunk::check_axis("cumsum", &p.shape, axis) {
+            return Array::failed(e);
+        }
+        let ax = Axis(axis);
+        let local: Vec<Delayed<Block<T>>> = p
+            .blocks
+            .iter()
+            .map(|d| {
+                task::map1("cumsum", d, move |b: Block<T>| {
+                    let mut o = b.to_owned();
+                    o.accumulate_axis_inplace(ax, |&prev, cur| *cur = *cur + prev);
+                    o.into_shared()
+                })
+            })
+            .collect();
+        let mut blocks = local.clone();
+        for j in p.chunks.indices() {
+            if j[axis] == 0 {
+                continue;
+            }
+            let mut prev = j.clone();
+            prev[axis] -= 1;
+            let lin = p.chunks.linear(&j);
+            let before = blocks[p.chunks.linear(&prev)].clone();
+            blocks[lin] = task::map2(
+                "cumsum-carry",
+                &local[lin],
+                &before,
+                move |b: Block<T>, pb: Block<T>| {
+                    let last = pb.index_axis(ax, pb.len_of(ax) - 1).insert_axis(ax);
+                    let mut o = b.to_owned();
+                    Zip::from(&mut o).and_broadcast(&last).for_each(|v, &c| *v = *v + c);
+                    o.into_shared()
+                },
+            );
+        }
+        Array::from_parts(p.chunks.clone(), blocks)
+    }
+}

@@ -1,0 +1,503 @@
+//! Reductions as trees: one partial task per input block, then combine tasks of at most
+//! `split_every` inputs each, level by level, then one task that combines and finishes.
+//!
+//! For each output block (a position on the kept axes) the group is every input block with
+//! that position, in row-major order over the reduced axes; groups are combined in order, so
+//! `argmin`/`argmax` keep the first of equal values. Variance combines per-block
+//! (count, mean, M2) with Chan et al.'s pairwise formula, which is numerically stable.
+
+mod cumsum;
+mod tree;
+
+use ndarray::{ArrayD, Axis, Zip};
+use num_traits::Zero;
+
+use crate::array::{Array, Block};
+use crate::element::Element;
+use tree::{fold_pairs, shaped, tree, view_rows, zip_in_place};
+
+/// The default `split_every`, as in dask (`array.split-every`... 16 inputs per task).
+pub(crate) const SPLIT_EVERY: usize = 16;
+
+/// Reductions with an explicit `split_every` (the most inputs a combine task takes), from
+/// [`Array::split_every`].
+///
+/// ```
+/// use lazydag_array as da;
+/// let x = da::ones::<i64>(&[100], 1);                 // 100 blocks
+/// assert_eq!(x.split_every(2).sum().compute_scalar().unwrap(), 100);
+/// ```
+#[derive(Debug)]
+pub struct Reducer<'a, T> {
+    array: &'a Array<T>,
+    split_every: usize,
+}
+
+impl<T: Element> Array<T> {
+    /// Reductions with at most `k` inputs per task (dask's `split_every`; the default is 16).
+    pub fn split_every(&self, k: usize) -> Reducer<'_, T> {
+        Reducer { array: self, split_every: k }
+    }
+
+    fn reducer(&self) -> Reducer<'_, T> {
+        self.split_every(SPLIT_EVERY)
+    }
+}
+
+macro_rules! delegate {
+    ($(#[$doc:meta])* $name:ident ( $($arg:ident : $ty:ty),* ) -> $out:ty where $($bound:tt)*) => {
+        impl<T: Element + $($bound)*> Array<T> {
+            $(#[$doc])*
+            pub fn $name(&self, $($arg: $ty),*) -> $out {
+                self.reducer().$name($($arg),*)
+            }
+        }
+    };
+}
+
+delegate!(
+    /// The sum of all elements, as a 0-d array ([`compute_scalar`](Array::compute_scalar)).
+    sum() -> Array<T> where std::ops::Add<Output = T> + Zero
+);
+delegate!(
+    /// The sums along `axis`, like `x.sum(axis=axis)`.
+    ///
+    /// ```
+    /// use lazydag_array as da;
+    /// let x = da::from_ndarray(ndarray::arr2(&[[1, 2], [3, 4], [5, 6]]), 2);
+    /// assert_eq!(x.sum_axis(0).compute().unwrap().as_slice().unwrap(), &[9, 12]);
+    /// ```
+    sum_axis(axis: usize) -> Array<T> where std::ops::Add<Output = T> + Zero
+);
+delegate!(
+    /// The sums over several axes.
+    sum_axes(axes: &[usize]) -> Array<T> where std::ops::Add<Output = T> + Zero
+);
+delegate!(
+    /// The mean of all elements, in `f64`.
+    mean() -> Array<f64> where Copy
+);
+delegate!(
+    /// The means along `axis`, in `f64`, like `x.mean(axis=axis)`.
+    ///
+    /// ```
+    /// use lazydag_array as da;
+    /// let x = da::from_ndarray(ndarray::arr2(&[[1.0, 2.0], [3.0, 6.0]]), 1);
+    /// assert_eq!(x.mean_axis(0).compute().unwrap().as_slice().unwrap(), &[2.0, 4.0]);
+    /// ```
+    mean_axis(axis: usize) -> Array<f64> where Copy
+);
+delegate!(
+    /// The variance of all elements with `ddof` delta degrees of freedom (0: population).
+    var(ddof: f64) -> Array<f64> where Copy
+);
+delegate!(
+    /// The variances along `axis`.
+    ///
+    /// ```
+    /// use lazydag_array as da;
+    /// let x = da::from_ndarray(ndarray::arr1(&[1.0, 2.0, 3.0, 4.0]), 1);
+    /// assert_eq!(x.var_axis(0, 0.0).compute_scalar().unwrap(), 1.25);
+    /// ```
+    var_axis(axis: usize, ddof: f64) -> Array<f64> where Copy
+);
+delegate!(
+    /// The standard deviation of all elements.
+    std(ddof: f64) -> Array<f64> where Copy
+);
+delegate!(
+    /// The standard deviations along `axis`.
+    std_axis(axis: usize, ddof: f64) -> Array<f64> where Copy
+);
+delegate!(
+    /// The smallest element (an error for an empty array).
+    min() -> Array<T> where Copy
+);
+delegate!(
+    /// The smallest elements along `axis`.
+    min_axis(axis: usize) -> Array<T> where Copy
+);
+delegate!(
+    /// The largest element (an error for an empty array).
+    max() -> Array<T> where Copy
+);
+delegate!(
+    /// The largest elements along `axis`.
+    max_axis(axis: usize) -> Array<T> where Copy
+);
+delegate!(
+    /// The flat (row-major) index of the first smallest element.
+    argmin() -> Array<i64> where Copy
+);
+delegate!(
+    /// The index along `axis` of the first smallest element.
+    ///
+    /// ```
+    /// use lazydag_array as da;
+    /// let x = da::from_ndarray(ndarray::arr2(&[[3, 1], [1, 5], [0, 1]]), 1);
+    /// assert_eq!(x.argmin_axis(0).compute().unwrap().as_slice().unwrap(), &[2, 0]);
+    /// assert_eq!(x.argmin().compute_scalar().unwrap(), 4);
+    /// ```
+    argmin_axis(axis: usize) -> Array<i64> where Copy
+);
+delegate!(
+    /// The flat (row-major) index of the first largest element.
+    argmax() -> Array<i64> where Copy
+);
+delegate!(
+    /// The index along `axis` of the first largest element.
+    argmax_axis(axis: usize) -> Array<i64> where Copy
+);
+
+impl Array<bool> {
+    /// Whether any element is true.
+    ///
+    /// ```
+    /// use lazydag_array as da;
+    /// let x = da::arange(0i32, 10, 1, 3);
+    /// assert!(x.gt(8).any().compute_scalar().unwrap());
+    /// assert!(!x.gt(8).all().compute_scalar().unwrap());
+    /// ```
+    pub fn any(&self) -> Array<bool> {
+        self.reducer().any_axes(None)
+    }
+
+    /// Whether all elements are true.
+    pub fn all(&self) -> Array<bool> {
+        self.reducer().all_axes(None)
+    }
+
+    /// Whether any element along `axis` is true.
+    pub fn any_axis(&self, axis: usize) -> Array<bool> {
+        self.reducer().any_axes(Some(&[axis]))
+    }
+
+    /// Whether all elements along `axis` are true.
+    pub fn all_axis(&self, axis: usize) -> Array<bool> {
+        self.reducer().all_axes(Some(&[axis]))
+    }
+}
+
+impl Reducer<'_, bool> {
+    /// Whether any element (along `axes`, or of all) is true.
+    pub fn any_axes(&self, axes: Option<&[usize]>) -> Array<bool> {
+        self.logical("any", axes, false)
+    }
+
+    /// Whether all elements (along `axes`, or of all) are true.
+    pub fn all_axes(&self, axes: Option<&[usize]>) -> Array<bool> {
+        self.logical("all", axes, true)
+    }
+
+    fn logical(&self, op: &'static str, axes: Option<&[usize]>, all: bool) -> Array<bool> {
+        let f = move |a: bool, b: bool| if all { a && b } else { a || b };
+        tree(
+            self.array,
+            op,
+            axes,
+            self.split_every,
+            false,
+            move |b, c| {
+                view_rows(&b, &c.axes, |r, kept| {
+                    shaped(r.fold_axis(Axis(0), all, |&a, &v| f(a, v)), kept)
+                })
+            },
+            move |v| {
+                fold_pairs(v, |mut a, b| {
+                    zip_in_place(&mut a, &b, |x, &y| *x = f(*x, y));
+                    a
+                })
+            },
+            |a| a,
+        )
+    }
+}
+
+/// Per-block statistics for the mean and variance: count, mean and sum of squared
+/// deviations (M2) per output element.
+#[derive(Clone)]
+struct Moments {
+    n: f64,
+    mean: ArrayD<f64>,
+    m2: ArrayD<f64>,
+}
+
+fn moments<T: Element>(b: &Block<T>, axes: &[usize]) -> Moments {
+    view_rows(b, axes, |r, kept| {
+        let n = r.nrows() as f64;
+        let sum = r.fold_axis(Axis(0), 0.0, |&a, &v| a + v.to_f64());
+        let mean = sum.mapv(|s| if n > 0.0 { s / n } else { 0.0 });
+        let mut m2 = ndarray::Array1::<f64>::zeros(mean.len());
+        for row in r.rows() {
+            Zip::from(&mut m2).and(&row).and(&mean).for_each(|m, &v, &mu| {
+                let d = v.to_f64() - mu;
+                *m += d * d;
+            });
+        }
+        Moments { n, mean: shaped(mean, kept), m2: shaped(m2, kept) }
+    })
+}
+
+/// Chan, Golub and LeVeque's pairwise combination of two sets of moments.
+fn chan(mut a: Moments, b: Moments) -> Moments {
+    if b.n == 0.0 {
+        return a;
+    }
+    if a.n == 0.0 {
+        return b;
+    }
+    let n = a.n + b.n;
+    let (wa, wb) = (a.n, b.n);
+    Zip::from(&mut a.mean).and(&mut a.m2).and(&b.mean).and(&b.m2).for_each(|ma, qa, &mb, &qb| {
+        let delta = mb - *ma;
+        *ma += delta * wb / n;
+        *qa += qb + delta * delta * wa * wb / n;
+    });
+    a.n = n;
+    a
+}
+
+impl<T: Element> Reducer<'_, T> {
+    /// The sums over `axes` (all axes for `None`).
+    pub fn sum_over(&self, axes: Option<&[usize]>) -> Array<T>
+    where
+        T: std::ops::Add<Output = T> + Zero,
+    {
+        tree(
+            self.array,
+            "sum",
+            axes,
+            self.split_every,
+            false,
+            |b, c| {
+                view_rows(&b, &c.axes, |r, kept| {
+                    shaped(r.fold_axis(Axis(0), T::zero(), |&a, &v| a + v), kept)
+                })
+            },
+            |v| {
+                fold_pairs(v, |mut a, b| {
+                    zip_in_place(&mut a, &b, |x, &y| *x = *x + y);
+                    a
+                })
+            },
+            |a| a,
+        )
+    }
+
+    /// The sum of all elements.
+    pub fn sum(&self) -> Array<T>
+    where
+        T: std::ops::Add<Output = T> + Zero,
+    {
+        self.sum_over(None)
+    }
+
+    /// The sums along `axis`.
+    pub fn sum_axis(&self, axis: usize) -> Array<T>
+    where
+        T: std::ops::Add<Output = T> + Zero,
+    {
+        self.sum_over(Some(&[axis]))
+    }
+
+    /// The sums over `axes`.
+    pub fn sum_axes(&self, axes: &[usize]) -> Array<T>
+    where
+        T: std::ops::Add<Output = T> + Zero,
+    {
+        self.sum_over(Some(axes))
+    }
+
+    fn stat(
+        &self,
+        op: &'static str,
+        axes: Option<&[usize]>,
+        finish: impl Fn(Moments) -> ArrayD<f64> + Send + Sync + 'static,
+    ) -> Array<f64> {
+        tree(
+            self.array,
+            op,
+            axes,
+            self.split_every,
+            false,
+            |b, c| moments(&b, &c.axes),
+            |v| fold_pairs(v, chan),
+            finish,
+        )
+    }
+
+    /// The means over `axes` (all for `None`), in `f64`; an empty reduction gives NaN.
+    pub fn mean_over(&self, axes: Option<&[usize]>) -> Array<f64> {
+        self.stat("mean", axes, |m| if m.n == 0.0 { m.mean.mapv(|_| f64::NAN) } else { m.mean })
+    }
+
+    /// The mean of all elements.
+    pub fn mean(&self) -> Array<f64> {
+        self.mean_over(None)
+    }
+
+    /// The means along `axis`.
+    pub fn mean_axis(&self, axis: usize) -> Array<f64> {
+        self.mean_over(Some(&[axis]))
+    }
+
+    /// The variances over `axes` (all for `None`) with `ddof` delta degrees of freedom.
+    pub fn var_over(&self, axes: Option<&[usize]>, ddof: f64) -> Array<f64> {
+        self.stat("var", axes, move |m| {
+            let d = m.n - ddof;
+            m.m2.mapv(|q| if d > 0.0 { q / d } else { f64::NAN })
+        })
+    }
+
+    /// The variance of all elements.
+    pub fn var(&self, ddof: f64) -> Array<f64> {
+        self.var_over(None, ddof)
+    }
+
+    /// The variances along `axis`.
+    pub fn var_axis(&self, axis: usize, ddof: f64) -> Array<f64> {
+        self.var_over(Some(&[axis]), ddof)
+    }
+
+    /// The standard deviation of all elements.
+    pub fn std(&self, ddof: f64) -> Array<f64> {
+        self.var_over(None, ddof).map_named("sqrt", f64::sqrt)
+    }
+
+    /// The standard deviations along `axis`.
+    pub fn std_axis(&self, axis: usize, ddof: f64) -> Array<f64> {
+        self.var_over(Some(&[axis]), ddof).map_named("sqrt", f64::sqrt)
+    }
+
+    fn extreme(&self, op: &'static str, axes: Option<&[usize]>, max: bool) -> Array<T> {
+        let better = move |a: T, b: T| if max { b > a } else { b < a };
+        tree(
+            self.array,
+            op,
+            axes,
+            self.split_every,
+            true,
+            move |b, c| {
+                view_rows(&b, &c.axes, |r, kept| {
+                    let mut acc = r.row(0).to_owned();
+                    for row in r.rows().into_iter().skip(1) {
+                        Zip::from(&mut acc).and(&row).for_each(|a, &v| {
+                            if better(*a, v) {
+                                *a = v;
+                            }
+                        });
+                    }
+                    shaped(acc, kept)
+                })
+            },
+            move |v| {
+                fold_pairs(v, |mut a, b| {
+                    zip_in_place(&mut a, &b, |x, &y| {
+                        if better(*x, y) {
+                            *x = y;
+                        }
+                    });
+                    a
+                })
+            },
+            |a| a,
+        )
+    }
+
+    /// The smallest element.
+    pub fn min(&self) -> Array<T> {
+        self.extreme("min", None, false)
+    }
+
+    /// The smallest elements along `axis`.
+    pub fn min_axis(&self, axis: usize) -> Array<T> {
+        self.extreme("min", Some(&[axis]), false)
+    }
+
+    /// The largest element.
+    pub fn max(&self) -> Array<T> {
+        self.extreme("max", None, true)
+    }
+
+    /// The largest elements along `axis`.
+    pub fn max_axis(&self, axis: usize) -> Array<T> {
+        self.extreme("max", Some(&[axis]), true)
+    }
+
+    fn arg(&self, op: &'static str, axis: Option<usize>, max: bool) -> Array<i64> {
+        let better = move |a: T, b: T| if max { b > a } else { b < a };
+        let axes: Option<Vec<usize>> = axis.map(|a| vec![a]);
+        tree(
+            self.array,
+            op,
+            axes.as_deref(),
+            self.split_every,
+            true,
+            move |b, c| {
+                let shape = b.shape().to_vec();
+                view_rows(&b, &c.axes, |r, kept| {
+                    let mut best = r.row(0).to_owned();
+                    let mut at = ndarray::Array1::<usize>::zeros(best.len());
+                    for (i, row) in r.rows().into_iter().enumerate().skip(1) {
+                        Zip::from(&mut best).and(&mut at).and(&row).for_each(|a, k, &v| {
+                            if better(*a, v) {
+                                *a = v;
+                                *k = i;
+                            }
+                        });
+                    }
+                    // Local row number -> global index (along the axis, or flat).
+                    let global = at.mapv(|i| {
+                        if axis.is_some() {
+                            (c.offset[c.axes[0]] + i) as i64
+                        } else {
+                            let mut rem = i;
+                            let mut local = vec![0; shape.len()];
+                            for a in (0..shape.len()).rev() {
+                                local[a] = rem % shape[a];
+                                rem /= shape[a];
+                            }
+                            let flat = (0..shape.len()).fold(0usize, |flat, a| {
+                                flat * c.global[a] + c.offset[a] + local[a]
+                            });
+                            flat as i64
+                        }
+                    });
+                    (shaped(best, kept), shaped(global, kept))
+                })
+            },
+            move |v| {
+                fold_pairs(v, |(mut a, mut ia), (b, ib)| {
+                    Zip::from(&mut a).and(&mut ia).and(&b).and(&ib).for_each(|x, ix, &y, &iy| {
+                        if better(*x, y) {
+                            *x = y;
+                            *ix = iy;
+                        }
+                    });
+                    (a, ia)
+                })
+            },
+            |(_, i)| i,
+        )
+    }
+
+    /// The flat index of the first smallest element.
+    pub fn argmin(&self) -> Array<i64> {
+        self.arg("argmin", None, false)
+    }
+
+    /// The index along `axis` of the first smallest element.
+    pub fn argmin_axis(&self, axis: usize) -> Array<i64> {
+        self.arg("argmin", Some(axis), false)
+    }
+
+    /// The flat index of the first largest element.
+    pub fn argmax(&self) -> Array<i64> {
+        self.arg("argmax", None, true)
+    }
+
+    /// The index along `axis` of the first largest element.
+    pub fn argmax_axis(&self, axis: usize) -> Array<i64> {
+        self.arg("argmax", Some(axis), true)
+    }
+}

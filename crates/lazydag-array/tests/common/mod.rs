@@ -1,0 +1,45 @@
+//! Helpers shared by the behaviour tests: the schedulers every result is checked on, and
+//! float comparison.
+#![allow(dead_code, unreachable_pub)]
+
+use lazydag::Scheduler;
+use lazydag::scheduler::{Sync, Threaded, WorkStealing};
+use ndarray::ArrayD;
+
+/// Every scheduler a result must agree on. A scheduler rename is a one-line change here.
+pub fn schedulers() -> Vec<Box<dyn Scheduler>> {
+    vec![Box::new(Sync), Box::new(Threaded::new(3)), Box::new(WorkStealing::new(2))]
+}
+
+/// Whether two float arrays have the same shape and values within `tol` (relative to the
+/// magnitude, absolute near zero); NaNs must be at the same places.
+pub fn close(a: &ArrayD<f64>, b: &ArrayD<f64>, tol: f64) -> bool {
+    a.shape() == b.shape()
+        && a.iter().zip(b).all(|(&x, &y)| {
+            (x.is_nan() && y.is_nan()) || (x - y).abs() <= tol * (1.0 + x.abs().max(y.abs()))
+        })
+}
+
+/// Asserts [`close`] with a readable message.
+#[track_caller]
+pub fn assert_close(got: &ArrayD<f64>, want: &ArrayD<f64>) {
+    assert!(close(got, want, 1e-10), "got {got:?}\nwant {want:?}");
+}
+
+/// An irregular chunking of `len` cut at the given fractions-ish seeds: sizes from `seeds`
+/// (each 1..=len), the last one trimmed; used by property tests.
+pub fn chunks_from(len: usize, seeds: &[usize]) -> Vec<usize> {
+    if len == 0 {
+        return vec![0];
+    }
+    let mut out = Vec::new();
+    let mut left = len;
+    let mut i = 0;
+    while left > 0 {
+        let c = (seeds.get(i % seeds.len().max(1)).copied().unwrap_or(1) % len).max(1).min(left);
+        out.push(c);
+        left -= c;
+        i += 1;
+    }
+    out
+}
