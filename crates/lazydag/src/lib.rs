@@ -65,6 +65,9 @@ pub mod scheduler {
 
 pub use lazydag_core::{callback, config};
 
+/// Partitioned dataframes on Polars, `dask.dataframe` for lazydag: see [`lazydag_frame`].
+pub use lazydag_frame as frame;
+
 pub mod prelude {
     //! The names most programs need: `use lazydag::prelude::*;`.
     pub use lazydag_core::{
