@@ -47,6 +47,8 @@ pub fn assert_frames_close(got: &DataFrame, want: &DataFrame) {
     for (g, w) in got.columns().iter().zip(want.columns()) {
         assert_eq!(g.dtype(), w.dtype(), "dtype of {}", g.name());
         if g.dtype().is_float() {
+            let g = g.cast(&DataType::Float64).unwrap();
+            let w = w.cast(&DataType::Float64).unwrap();
             let (g, w) = (g.f64().unwrap(), w.f64().unwrap());
             for (a, b) in g.iter().zip(w.iter()) {
                 match (a, b) {
