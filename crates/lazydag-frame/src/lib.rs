@@ -26,6 +26,7 @@ mod csv;
 mod error;
 mod frame;
 mod groupby;
+mod merge;
 mod ops;
 mod reduce;
 

@@ -264,7 +264,7 @@ impl GroupBy {
 
 /// Splits `df` into `n` frames by a fixed hash of the key columns: equal keys, equal bucket,
 /// whichever partition they come from.
-fn bucketize(df: &PlFrame, keys: &[String], n: usize) -> Result<Vec<PlFrame>> {
+pub(crate) fn bucketize(df: &PlFrame, keys: &[String], n: usize) -> Result<Vec<PlFrame>> {
     let mut key_df = df.select(keys.iter().map(String::as_str))?;
     let hashes = key_df.hash_rows(Some(PlSeedableRandomStateQuality::fixed()))?;
     let bucket: Vec<usize> = hashes.into_no_null_iter().map(|h| (h % n as u64) as usize).collect();
