@@ -98,6 +98,9 @@ pub mod parallel {
 /// Chunked n-dimensional arrays, the `dask.array` of Rust (the `lazydag-array` crate).
 pub use lazydag_array as array;
 
+/// Partitioned dataframes on Polars, `dask.dataframe` for lazydag: see [`lazydag_frame`].
+pub use lazydag_frame as frame;
+
 pub mod prelude {
     //! The names most programs need: `use lazydag::prelude::*;`.
     pub use lazydag_core::{
