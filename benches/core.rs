@@ -3,7 +3,7 @@
 //! `cargo bench -p lazydag-benches --bench core`; figures go to docs/benchmarks.md.
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use lazydag::scheduler::Sync;
+use lazydag::scheduler::Sequential;
 use lazydag_benches::{chain, map_reduce};
 
 const LEAVES: u64 = 131_072;
@@ -26,10 +26,11 @@ fn sync_compute(c: &mut Criterion) {
     group.sample_size(20);
     let (graph, tasks) = map_reduce(LEAVES);
     group.throughput(Throughput::Elements(tasks));
-    group.bench_function("map_reduce_131k", |b| b.iter(|| graph.compute_with(&Sync).unwrap()));
+    group
+        .bench_function("map_reduce_131k", |b| b.iter(|| graph.compute_with(&Sequential).unwrap()));
     let (tip, tasks) = chain(1_000_000);
     group.throughput(Throughput::Elements(tasks));
-    group.bench_function("chain_1m", |b| b.iter(|| tip.compute_with(&Sync).unwrap()));
+    group.bench_function("chain_1m", |b| b.iter(|| tip.compute_with(&Sequential).unwrap()));
     group.finish();
 }
 

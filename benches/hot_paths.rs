@@ -8,7 +8,7 @@
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use lazydag::Scheduler;
 use lazydag::prelude::*;
-use lazydag::scheduler::{Async, Sync, Threaded, WorkStealing};
+use lazydag::scheduler::{Async, Sequential, Threaded, WorkStealing};
 use lazydag_benches::{empty_tasks, inc, nothing};
 
 const WORKERS: usize = 2;
@@ -16,7 +16,7 @@ const WIDE: u64 = 4_096;
 
 fn schedulers() -> Vec<(&'static str, Box<dyn Scheduler>)> {
     vec![
-        ("sync", Box::new(Sync)),
+        ("sync", Box::new(Sequential)),
         ("threads", Box::new(Threaded::new(WORKERS))),
         ("work-stealing", Box::new(WorkStealing::new(WORKERS))),
         ("async", Box::new(Async::new(WORKERS))),

@@ -4,7 +4,7 @@
 //! Every compute here names its optimizer explicitly, so the configuration cannot leak in.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use lazydag::scheduler::{Sync, WorkStealing};
+use lazydag::scheduler::{Sequential, WorkStealing};
 use lazydag::{Control, Optimizer, Plan, Scheduler, compute_with_control};
 use lazydag_benches::{binary_tree, chain, map_reduce};
 
@@ -17,7 +17,8 @@ fn chain_fusion(c: &mut Criterion) {
     group.sample_size(10);
     group.throughput(Throughput::Elements(tasks));
     let stealing = WorkStealing::new(WORKERS);
-    let schedulers: [(&str, &dyn Scheduler); 2] = [("sync", &Sync), ("work-stealing", &stealing)];
+    let schedulers: [(&str, &dyn Scheduler); 2] =
+        [("sync", &Sequential), ("work-stealing", &stealing)];
     for (name, scheduler) in schedulers {
         for (variant, optimizer) in [("unfused", Optimizer::off()), ("fused", Optimizer::new())] {
             let control = Control::new().optimize(optimizer);

@@ -7,14 +7,14 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use lazydag::Scheduler;
 use lazydag::prelude::*;
-use lazydag::scheduler::{Async, Sync, Threaded, WorkStealing};
+use lazydag::scheduler::{Async, Sequential, Threaded, WorkStealing};
 use lazydag_benches::{binary_tree, chain, map_reduce};
 
 const WORKERS: usize = 2;
 
 fn schedulers() -> Vec<(&'static str, Box<dyn Scheduler>)> {
     vec![
-        ("sync", Box::new(Sync)),
+        ("sync", Box::new(Sequential)),
         ("threads", Box::new(Threaded::new(WORKERS))),
         ("work-stealing", Box::new(WorkStealing::new(WORKERS))),
         ("async", Box::new(Async::new(WORKERS))),

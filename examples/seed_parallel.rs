@@ -7,7 +7,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use lazydag::prelude::*;
-use lazydag::scheduler::{Sync, WorkStealing};
+use lazydag::scheduler::{Sequential, WorkStealing};
 
 /// Pretend to work on one item for a second.
 fn process_item(x: u64) -> u64 {
@@ -20,7 +20,7 @@ fn main() -> Result<(), lazydag::Error> {
     let total = delayed!((|squares: Vec<u64>| squares.iter().sum::<u64>())(&results));
 
     let start = Instant::now();
-    let sequential = total.compute_with(&Sync)?;
+    let sequential = total.compute_with(&Sequential)?;
     println!("sequential (sync scheduler):    {sequential} in {:.2?}", start.elapsed());
 
     let pool = WorkStealing::new(4);

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use lazydag::scheduler::Sync;
+use lazydag::scheduler::Sequential;
 use lazydag::{Callback, Control, compute_with_control};
 use lazydag_diagnostics::Profiler;
 
@@ -27,7 +27,7 @@ fn main() {
         for (k, (_, control)) in configs.iter().enumerate() {
             let control = control();
             let start = Instant::now();
-            std::hint::black_box(compute_with_control(&graph, &Sync, &control).unwrap());
+            std::hint::black_box(compute_with_control(&graph, &Sequential, &control).unwrap());
             times[k].push(start.elapsed().as_secs_f64() * 1e9 / tasks as f64);
         }
     }

@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use lazydag::scheduler::Sync;
+use lazydag::scheduler::Sequential;
 use lazydag::{Control, Optimizer, Plan, compute_with_control};
 use lazydag_benches::{chain, fan_out_tree, map_reduce};
 
@@ -37,7 +37,7 @@ fn main() {
         for _ in 0..times {
             if what == "run" {
                 let control = Control::new().optimize(optimizer.clone());
-                std::hint::black_box(compute_with_control(&outs, &Sync, &control).unwrap());
+                std::hint::black_box(compute_with_control(&outs, &Sequential, &control).unwrap());
             } else {
                 std::hint::black_box(Plan::optimized(&roots, &optimizer).unwrap());
             }

@@ -1,6 +1,6 @@
 //! Bad input gets a clear error while recording, before anything runs, and never a panic.
 
-use lazydag::array::{self as da, Error, s};
+use lazydag_array::{self as da, Error, s};
 
 fn err<T: da::Element>(x: &da::Array<T>) -> Error {
     let e = x.check().unwrap_err();

@@ -5,15 +5,15 @@
 mod common;
 
 use common::assert_close;
-use lazydag::array::{self as da, Array, s};
-use lazydag::petgraph::Direction;
+use lazydag_array::{self as da, Array, s};
 use ndarray::{Array1, Array2, ArrayD, Axis, IxDyn};
+use petgraph::Direction;
 
 /// The largest number of inputs of any task in `x`'s graph (dask's `assert_max_deps`).
 fn max_deps<T: da::Element>(x: &Array<T>) -> usize {
     let grid = x.to_delayed().unwrap();
     let all: Vec<_> = grid.iter().cloned().collect();
-    let g = lazydag::graph(&all);
+    let g = lazydag_core::graph(&all);
     g.node_indices().map(|n| g.neighbors_directed(n, Direction::Incoming).count()).max().unwrap()
 }
 
@@ -21,7 +21,7 @@ fn max_deps<T: da::Element>(x: &Array<T>) -> usize {
 fn tasks_named<T: da::Element>(x: &Array<T>, name: &str) -> usize {
     let grid = x.to_delayed().unwrap();
     let all: Vec<_> = grid.iter().cloned().collect();
-    let g = lazydag::graph(&all);
+    let g = lazydag_core::graph(&all);
     g.node_weights().filter(|t| t.key.name() == name).count()
 }
 

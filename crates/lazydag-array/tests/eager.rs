@@ -4,7 +4,7 @@
 mod common;
 
 use common::{assert_close, chunks_from, close, schedulers};
-use lazydag::array::{self as da, Array, s};
+use lazydag_array::{self as da, Array, s};
 use ndarray::{Array2, ArrayD, Axis, IxDyn};
 use proptest::prelude::*;
 
@@ -253,8 +253,9 @@ fn reusing_unique_blocks_never_changes_a_shared_one() {
         assert_eq!(bv, av.mapv(|v| v + 1.0));
         assert_eq!(cv, xv);
         assert_eq!(av, xv.mapv(|v| v * 2.0));
-        let both = lazydag::compute((b.to_delayed_array().unwrap(), c.to_delayed_array().unwrap()))
-            .unwrap();
+        let both =
+            lazydag_core::compute((b.to_delayed_array().unwrap(), c.to_delayed_array().unwrap()))
+                .unwrap();
         assert_eq!(both, (bv, cv));
     }
     let lit = da::from_ndarray(ndarray::arr1(&[1.0, 2.0]), 1);
@@ -308,7 +309,7 @@ fn every_element_type() {
 fn optimizer_off_holds_sources_and_gives_the_same_values() {
     let x = da::random::RandomState::new(4).random([40, 30], [7, 9]);
     let z = (&x + &x.slice(s![.., ..1])).mean_axis(0);
-    let control = lazydag::Control::new().optimize(lazydag::Optimizer::off());
+    let control = lazydag_core::Control::new().optimize(lazydag_core::Optimizer::off());
     for s in schedulers() {
         assert_eq!(z.compute_with_control(&*s, &control).unwrap(), z.compute_with(&*s).unwrap());
     }

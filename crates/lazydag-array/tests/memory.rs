@@ -2,7 +2,7 @@
 //! the array. Release only (it generates 1.6 GB of random numbers):
 //! `cargo test --release -p lazydag-array --test memory -- --ignored`.
 
-use lazydag::array as da;
+use lazydag_array as da;
 
 fn peak_rss_mb() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();

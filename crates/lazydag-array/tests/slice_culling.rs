@@ -6,8 +6,8 @@ mod common;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use lazydag::array::{self as da, s};
-use lazydag::{Callback, Control, PlanSummary, TaskEvent};
+use lazydag_array::{self as da, s};
+use lazydag_core::{Callback, Control, PlanSummary, TaskEvent};
 
 #[derive(Default)]
 struct Count {

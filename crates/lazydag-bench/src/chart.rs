@@ -54,7 +54,7 @@ pub(crate) fn svg(report: &Report) -> String {
                 .map(|r| r.time.median_s / row.tasks as f64 * 1e6)
         };
         let values = vec![
-            per(Runner::Sync),
+            per(Runner::Sequential),
             per(Runner::Threads),
             per(Runner::WorkStealing),
             per(Runner::Async),

@@ -119,7 +119,7 @@ fn judge(
     let cpu = rows.iter().filter(|r| r.shape == Shape::CpuBound).max_by_key(|r| r.size);
     if let Some(row) = cpu
         && let (Some(sync), Some(ws)) =
-            (row.run(Runner::Sync, 1), row.run(Runner::WorkStealing, workers))
+            (row.run(Runner::Sequential, 1), row.run(Runner::WorkStealing, workers))
     {
         let speedup = sync.time.median_s / ws.time.median_s;
         let goal = workers.min(crate::machine::cores()) as f64 * 0.95;
@@ -134,7 +134,7 @@ fn judge(
     }
     for s in stream
         .iter()
-        .filter(|s| !s.mmap && (s.workers == workers || (s.runner == Runner::Sync && first)))
+        .filter(|s| !s.mmap && (s.workers == workers || (s.runner == Runner::Sequential && first)))
     {
         let bound = 2.0 * s.workers as f64 + 1.0;
         let mapped = stream

@@ -185,7 +185,7 @@ impl Report {
                 row.run(runner, w).map_or(f64::NAN, |r| r.time.median_s / row.tasks as f64 * 1e6)
             };
             let (sync, ws, rayon) =
-                (per(Runner::Sync), per(Runner::WorkStealing), per(Runner::Rayon));
+                (per(Runner::Sequential), per(Runner::WorkStealing), per(Runner::Rayon));
             let dask_threads = self.dask_us(row, "threads", w);
             let _ = writeln!(
                 md,
@@ -236,8 +236,8 @@ impl Report {
                 "| {} | {} | {} | {} | {} | **{}** | {} | {} | {} |",
                 row.shape.name(),
                 row.tasks,
-                us(per(Runner::Sync, Variant::Plain)),
-                us(per(Runner::Sync, Variant::Optimized)),
+                us(per(Runner::Sequential, Variant::Plain)),
+                us(per(Runner::Sequential, Variant::Optimized)),
                 us(ws_off),
                 us(ws_on),
                 us(rayon),
@@ -259,7 +259,7 @@ impl Report {
             crate::shape::CPU_ITERS
         );
         for row in rows {
-            let sync = row.run(Runner::Sync, 1).map_or(f64::NAN, |r| r.time.median_s);
+            let sync = row.run(Runner::Sequential, 1).map_or(f64::NAN, |r| r.time.median_s);
             for &w in &self.workers {
                 let cell = |runner: Runner| {
                     row.run(runner, w).map_or("—".into(), |r| {
@@ -298,18 +298,18 @@ impl Report {
                     c.shape == shape
                         && c.size == size
                         && c.runner == runner
-                        && (c.workers == w || runner == Runner::Sync)
+                        && (c.workers == w || runner == Runner::Sequential)
                 })
             };
             for &w in &self.workers {
                 let cell = |runner| find(runner, w).map_or("—".into(), |c| mib(c.peak_kib));
-                let built = find(Runner::Sync, w).map_or("—".into(), |c| mib(c.built_kib));
+                let built = find(Runner::Sequential, w).map_or("—".into(), |c| mib(c.built_kib));
                 let _ = writeln!(
                     md,
                     "| {} | {} | {w} | {built} | {} | {} | {} | {} | {} |",
                     shape.name(),
                     shape.tasks(size),
-                    cell(Runner::Sync),
+                    cell(Runner::Sequential),
                     cell(Runner::Threads),
                     cell(Runner::WorkStealing),
                     cell(Runner::Async),

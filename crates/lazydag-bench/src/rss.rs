@@ -8,7 +8,7 @@
 use std::process::Command;
 
 use lazydag::Scheduler;
-use lazydag::scheduler::{Async, Sync, Threaded, WorkStealing};
+use lazydag::scheduler::{Async, Sequential, Threaded, WorkStealing};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -62,7 +62,7 @@ pub(crate) fn child<T: DeserializeOwned>(
 /// A scheduler of `runner`'s kind with `workers` threads (`None` for rayon).
 pub(crate) fn scheduler(runner: Runner, workers: usize) -> Option<Box<dyn Scheduler>> {
     match runner {
-        Runner::Sync => Some(Box::new(Sync)),
+        Runner::Sequential => Some(Box::new(Sequential)),
         Runner::Threads => Some(Box::new(Threaded::new(workers))),
         Runner::WorkStealing => Some(Box::new(WorkStealing::new(workers))),
         Runner::Async => Some(Box::new(Async::new(workers))),

@@ -8,7 +8,7 @@
 use std::time::Instant;
 
 use lazydag::Scheduler;
-use lazydag::scheduler::{Async, Sync, Threaded, WorkStealing};
+use lazydag::scheduler::{Async, Sequential, Threaded, WorkStealing};
 use rayon::ThreadPool;
 use serde::{Deserialize, Serialize};
 
@@ -19,8 +19,8 @@ use crate::shape::Shape;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum Runner {
-    /// `lazydag::scheduler::Sync`: the calling thread.
-    Sync,
+    /// `lazydag::scheduler::Sequential`: the calling thread.
+    Sequential,
     /// `Threaded::new(n)`: one shared priority queue.
     Threads,
     /// `WorkStealing::new(n)`: a deque per worker.
@@ -34,12 +34,12 @@ pub(crate) enum Runner {
 impl Runner {
     /// Every runner, in column order.
     pub(crate) const ALL: [Runner; 5] =
-        [Runner::Sync, Runner::Threads, Runner::WorkStealing, Runner::Async, Runner::Rayon];
+        [Runner::Sequential, Runner::Threads, Runner::WorkStealing, Runner::Async, Runner::Rayon];
 
     /// The runner's name in tables and JSON (a lazydag scheduler's `Scheduler::name`).
     pub(crate) fn name(self) -> &'static str {
         match self {
-            Runner::Sync => "sync",
+            Runner::Sequential => "sync",
             Runner::Threads => "threads",
             Runner::WorkStealing => "work-stealing",
             Runner::Async => "async",
@@ -59,7 +59,7 @@ impl Runner {
 
     /// Whether the runner's speed depends on a worker count.
     pub(crate) fn is_parallel(self) -> bool {
-        self != Runner::Sync
+        self != Runner::Sequential
     }
 }
 
@@ -148,7 +148,7 @@ impl Pools {
     /// The lazydag scheduler behind `runner` (`None` for rayon).
     pub(crate) fn scheduler(&self, runner: Runner) -> Option<&dyn Scheduler> {
         match runner {
-            Runner::Sync => Some(&Sync),
+            Runner::Sequential => Some(&Sequential),
             Runner::Threads => Some(&self.threads),
             Runner::WorkStealing => Some(&self.stealing),
             Runner::Async => Some(&self.asynchronous),
@@ -195,7 +195,7 @@ impl Row {
     pub(crate) fn run_as(&self, runner: Runner, workers: usize, variant: Variant) -> Option<&Run> {
         self.runs.iter().find(|r| {
             r.runner == runner
-                && (r.workers == workers || runner == Runner::Sync)
+                && (r.workers == workers || runner == Runner::Sequential)
                 && r.variant.is_none_or(|v| v == variant)
         })
     }
@@ -278,7 +278,7 @@ impl Measure<'_> {
         Ok(Row { shape, size, tasks: shape.tasks(size), build: Stats::of(builds), runs })
     }
 
-    /// Sync once, then every parallel runner for each worker count.
+    /// Sequential once, then every parallel runner for each worker count.
     fn cases(&self) -> Vec<Case> {
         let mut cases = Vec::new();
         for runner in Runner::ALL {

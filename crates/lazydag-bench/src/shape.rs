@@ -179,14 +179,14 @@ impl Graph {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lazydag::scheduler::Sync;
+    use lazydag::scheduler::Sequential;
 
     #[test]
     fn every_shape_matches_its_expected_digest_and_task_count() {
         for shape in Shape::ALL {
             for size in shape.sizes(Profile::Smoke) {
                 let graph = shape.build(size);
-                let digest = graph.compute(&Sync, &lazydag::Optimizer::off()).unwrap();
+                let digest = graph.compute(&Sequential, &lazydag::Optimizer::off()).unwrap();
                 assert_eq!(digest, shape.expected(size), "{} {size}", shape.name());
                 let tasks = match &graph {
                     Graph::One(out) => out.graph().node_count(),

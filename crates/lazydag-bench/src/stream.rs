@@ -194,7 +194,7 @@ mod tests {
     fn the_reduction_matches_its_closed_form() {
         let (blocks, len) = (5, 1_003);
         assert_eq!(
-            build(blocks, len).compute_with(&lazydag::scheduler::Sync).unwrap(),
+            build(blocks, len).compute_with(&lazydag::scheduler::Sequential).unwrap(),
             expected(blocks, len)
         );
         assert_eq!(summarize(produce(2, 3)), 2.0 + 3.0 + 4.0);

@@ -28,16 +28,16 @@
 //!   callbacks runs, its thread is marked as inside a task, and a compute planned there skips
 //!   the global registry.
 
-use std::cell::Cell;
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::error::Error;
-use crate::plan::{PlanView, TaskRef};
+use crate::plan::{PlanView, TaskHooks, TaskRef};
 use crate::scoped::Scoped;
+pub use crate::worker::Worker;
 
 /// Hooks into a compute, like `dask.callbacks.Callback`. Every method has an empty default,
 /// so implement only what you need. Attach one to a compute with
@@ -49,7 +49,7 @@ use crate::scoped::Scoped;
 /// use std::sync::atomic::{AtomicUsize, Ordering};
 /// use std::time::Duration;
 /// use lazydag_core::{compute_with_control, delayed, Callback, Control, TaskEvent, Worker};
-/// use lazydag_core::scheduler::Sync;
+/// use lazydag_core::scheduler::Sequential;
 ///
 /// #[derive(Default)]
 /// struct Count(AtomicUsize);
@@ -62,7 +62,7 @@ use crate::scoped::Scoped;
 /// let x = delayed!(add(1, 2));
 /// let count = Arc::new(Count::default());
 /// let control = Control::new().callback(count.clone());
-/// assert_eq!(compute_with_control(delayed!(add(&x, &x)), &Sync, &control).unwrap(), 6);
+/// assert_eq!(compute_with_control(delayed!(add(&x, &x)), &Sequential, &control).unwrap(), 6);
 /// assert_eq!(count.0.load(Ordering::Relaxed), 2); // two tasks; literals are not reported
 /// ```
 pub trait Callback: Send + Sync {
@@ -168,59 +168,9 @@ impl<'a> Outcome<'a> {
     }
 }
 
-/// The thread a task ran on: a pool worker (`ws-2`, `threads-0`) or another thread
-/// (`thread-7`: the caller of a `Sync` compute, a tokio blocking thread), numbered in the
-/// order threads first ran a reported task. Cheap to get and to copy.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Worker {
-    pool: &'static str,
-    index: u32,
-}
-
-impl Worker {
-    /// `"ws"` (work-stealing pool), `"threads"` (threaded pool) or `"thread"` (any other).
-    pub fn pool(self) -> &'static str {
-        self.pool
-    }
-
-    /// The worker's index in its pool, or the thread's number for `"thread"`.
-    pub fn index(self) -> u32 {
-        self.index
-    }
-
-    /// The worker of the calling thread.
-    pub fn current() -> Worker {
-        WORKER.with(|w| match w.get() {
-            Some(worker) => worker,
-            None => {
-                static NEXT: AtomicU32 = AtomicU32::new(0);
-                let worker = Worker { pool: "thread", index: NEXT.fetch_add(1, Ordering::Relaxed) };
-                w.set(Some(worker));
-                worker
-            }
-        })
-    }
-}
-
-impl fmt::Display for Worker {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}-{}", self.pool, self.index)
-    }
-}
-
 thread_local! {
-    /// The worker identity of this thread, set by pools when a worker starts.
-    static WORKER: Cell<Option<Worker>> = const { Cell::new(None) };
-    /// How many tasks of computes with callbacks run on this thread right now (nesting).
-    static IN_TASK: Cell<u32> = const { Cell::new(0) };
     /// This thread's global callbacks, oldest first, with their guard ids.
     static GLOBAL: Scoped<Arc<dyn Callback>> = const { Scoped::new() };
-}
-
-/// Names the calling thread as worker `index` of `pool` (called once as a pool thread starts).
-pub(crate) fn set_worker(pool: &'static str, index: usize) {
-    let index = u32::try_from(index).unwrap_or(u32::MAX);
-    WORKER.with(|w| w.set(Some(Worker { pool, index })));
 }
 
 /// Reports every compute started on this thread (outside a task) to `callback`, until the
@@ -296,14 +246,10 @@ impl<'a> TaskEvent<'a> {
 }
 
 impl Hooks {
-    pub(crate) fn compute(&self) -> u64 {
-        self.compute
-    }
-
     /// The compute's own callbacks, then this thread's global ones (unless inside a task).
     pub(crate) fn resolve(own: &Callbacks) -> Option<Arc<Hooks>> {
         let mut list = own.0.clone();
-        if IN_TASK.with(Cell::get) == 0 {
+        if !crate::worker::is_in_task() {
             GLOBAL.with(|global| global.with(|cbs| list.extend(cbs.map(Arc::clone))));
         }
         if list.is_empty() {
@@ -329,31 +275,19 @@ impl Hooks {
     pub(crate) fn finish(&self, outcome: &Outcome<'_>) {
         self.list.iter().for_each(|cb| cb.finish(outcome));
     }
+}
 
-    /// Calls `pretask`, and returns the event for [`posttask`](Hooks::posttask).
-    pub(crate) fn pretask<'a>(&self, index: usize, task: TaskRef<'a>) -> TaskEvent<'a> {
+impl TaskHooks for Hooks {
+    fn pretask(&self, index: usize, task: TaskRef<'_>) -> Instant {
         let event = TaskEvent::new(self.compute, index, Instant::now(), task);
         self.list.iter().for_each(|cb| cb.pretask(&event));
-        event
+        event.start
     }
 
-    pub(crate) fn posttask(&self, event: &TaskEvent<'_>) {
-        let duration = event.start.elapsed();
+    fn posttask(&self, index: usize, start: Instant, task: TaskRef<'_>) {
+        let event = TaskEvent::new(self.compute, index, start, task);
+        let duration = start.elapsed();
         let worker = Worker::current();
-        self.list.iter().for_each(|cb| cb.posttask(event, duration, worker));
-    }
-
-    /// Runs `f` with this thread marked as inside a task, so computes it starts skip the
-    /// global callbacks. Unmarks on unwind too (`f` catches task panics, but be safe).
-    pub(crate) fn in_task<R>(f: impl FnOnce() -> R) -> R {
-        struct Unmark;
-        impl Drop for Unmark {
-            fn drop(&mut self) {
-                IN_TASK.with(|n| n.set(n.get() - 1));
-            }
-        }
-        IN_TASK.with(|n| n.set(n.get() + 1));
-        let _unmark = Unmark;
-        f()
+        self.list.iter().for_each(|cb| cb.posttask(&event, duration, worker));
     }
 }

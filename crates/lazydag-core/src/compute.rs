@@ -1,21 +1,21 @@
 //! The compute entry points: collect → plan → check → scheduler → typed results.
 
-use std::borrow::Borrow;
 use std::time::Instant;
 
-use crate::callback::Outcome;
+use std::sync::Arc;
+
+use crate::callback::{Hooks, Outcome};
 use crate::control::Control;
-use crate::delayed::Delayed;
 use crate::error::Error;
 use crate::outputs::Outputs;
 use crate::plan::{Plan, PlanView};
-use crate::scheduler::{Async, Scheduler, default_scheduler};
+use crate::schedulers::{Async, Scheduler};
 use crate::value::Value;
 
 use tracing::Instrument as _;
 
 /// Computes several outputs at once with the default scheduler; shared sub-results are
-/// computed once. Takes a [`Delayed`], a tuple, a `Vec` or an array (see [`Outputs`]).
+/// computed once. Takes a [`Delayed`](crate::Delayed), a tuple, a `Vec` or an array (see [`Outputs`]).
 ///
 /// ```
 /// use lazydag_core::{compute, delayed};
@@ -27,7 +27,7 @@ use tracing::Instrument as _;
 /// # Errors
 /// The first task that fails or panics, named in the [`Error`].
 pub fn compute<O: Outputs>(outputs: O) -> Result<O::Values, Error> {
-    compute_with(outputs, &*default_scheduler()?)
+    compute_with(outputs, &*crate::config::default_scheduler()?)
 }
 
 /// Computes several outputs at once with the given scheduler.
@@ -41,13 +41,13 @@ pub fn compute_with<O: Outputs>(outputs: O, scheduler: &dyn Scheduler) -> Result
 
 /// Computes several outputs with the given scheduler and options (cancel token, timeout).
 /// In keep-going mode the first failure among the outputs is returned; use
-/// [`compute_settled`] to get each output's own result.
+/// [`compute_settled`](crate::compute_settled) to get each output's own result.
 ///
 /// ```
 /// use std::time::Duration;
-/// use lazydag_core::{compute_with_control, delayed, Control, scheduler::Sync};
+/// use lazydag_core::{compute_with_control, delayed, Control, scheduler::Sequential};
 /// let control = Control::new().timeout(Duration::from_secs(60));
-/// assert_eq!(compute_with_control(delayed(4), &Sync, &control).unwrap(), 4);
+/// assert_eq!(compute_with_control(delayed(4), &Sequential, &control).unwrap(), 4);
 /// ```
 ///
 /// # Errors
@@ -110,95 +110,96 @@ pub async fn compute_async_with_control<O: Outputs>(
     control: &Control,
 ) -> Result<O::Values, Error> {
     let scheduler = Async::default();
-    let plan = {
-        let mut roots = Vec::new();
-        outputs.roots(&mut roots);
-        planned(&roots, control)?
-    };
-    let expected = plan.view().outputs().len();
-    let span = tracing::debug_span!("compute", scheduler = "async", tasks = plan.view().len());
-    let started = Instant::now();
-    if let Some(hooks) = plan.view().hooks() {
-        hooks.start(&hooks.summary("async", plan.view()));
-    }
-    let values = scheduler.run(plan.clone()).instrument(span).await;
-    finished(&plan, "async", started, values.as_ref().err());
-    let values = counted(values?, expected, &scheduler)?;
+    let mut roots = Vec::new();
+    outputs.roots(&mut roots);
+    let plan = Planned::new(&roots, control)?;
+    let span = tracing::debug_span!("compute", scheduler = "async", tasks = plan.len());
+    let run = plan.start("async");
+    let values = scheduler.run(run.plan().clone()).instrument(span).await;
+    let values = run.finish(values, &scheduler)?;
     unpack(&outputs, values, &scheduler)
 }
 
-/// Computes same-typed outputs in keep-going mode: a failing task does not stop independent
-/// branches, and each output gets its own result (dask/dask#799). Cancellation and timeouts
-/// still stop the whole compute, and then every output reports that.
-///
-/// ```
-/// use lazydag_core::{compute_settled, try_delayed, Control, scheduler::Sync};
-/// fn parse(s: &'static str) -> Result<i32, std::num::ParseIntError> { s.parse() }
-/// let outs = vec![try_delayed!(parse("1")), try_delayed!(parse("x")), try_delayed!(parse("3"))];
-/// let results = compute_settled(&outs, &Sync, &Control::new());
-/// assert_eq!(results[0].as_ref().ok(), Some(&1));
-/// assert!(results[1].is_err());
-/// assert_eq!(results[2].as_ref().ok(), Some(&3));
-/// ```
-pub fn compute_settled<T: Send + 'static>(
-    outputs: &[Delayed<T>],
-    scheduler: &dyn Scheduler,
-    control: &Control,
-) -> Vec<Result<T, Error>> {
-    let roots: Vec<_> = outputs.iter().map(Delayed::task).collect();
-    let control = control.clone().keep_going(true);
-    match execute(&roots, scheduler, &control) {
-        Err(err) => outputs.iter().map(|_| Err(err.clone())).collect(),
-        Ok(values) => values
-            .into_iter()
-            .zip(outputs)
-            .map(|(value, output)| {
-                let value = PlanView::settled(value)?;
-                output.unpack(&mut vec![value].into_iter()).map_err(|err| blame(err, scheduler))
-            })
-            .collect(),
-    }
-}
-
 /// Plans `roots`, checks the plan, and runs it.
-fn execute(
+pub(crate) fn execute(
     roots: &[crate::plan::TaskRef<'_>],
     scheduler: &dyn Scheduler,
     control: &Control,
 ) -> Result<Vec<Value>, Error> {
-    let plan = planned(roots, control)?;
+    let plan = Planned::new(roots, control)?;
     let _span =
-        tracing::debug_span!("compute", scheduler = scheduler.name(), tasks = plan.view().len())
-            .entered();
-    let started = Instant::now();
-    if let Some(hooks) = plan.view().hooks() {
-        hooks.start(&hooks.summary(scheduler.name(), plan.view()));
-    }
-    let values = scheduler.execute(&plan);
-    finished(&plan, scheduler.name(), started, values.as_ref().err());
-    counted(values?, roots.len(), scheduler)
+        tracing::debug_span!("compute", scheduler = scheduler.name(), tasks = plan.len()).entered();
+    let run = plan.start(scheduler.name());
+    let values = scheduler.execute(run.plan());
+    run.finish(values, scheduler)
 }
 
-/// Tells the plan's callbacks, if any, that the compute is over.
-fn finished(plan: &Plan, scheduler: &str, started: Instant, error: Option<&Error>) {
-    if let Some(hooks) = plan.view().hooks() {
-        let summary = hooks.summary(scheduler, plan.view());
-        hooks.finish(&Outcome { summary, elapsed: started.elapsed(), error });
-    }
+/// A compute's plan, with the callbacks it reports to: the one path every entry point takes,
+/// the blocking ones ([`execute`]) and the async one ([`compute_async_with_control`]).
+struct Planned {
+    plan: Plan,
+    /// The compute's callbacks, told when it starts and when it is over.
+    hooks: Option<Arc<Hooks>>,
 }
 
-/// Plans `roots` under `control`: collects, checks and optimizes (with the control's
-/// optimizer, else the configured one).
-fn planned(roots: &[crate::plan::TaskRef<'_>], control: &Control) -> Result<Plan, Error> {
-    let configured;
-    let optimizer = match &control.optimizer {
-        Some(optimizer) => optimizer,
-        None => {
-            configured = crate::config::optimizer()?;
-            &configured
+/// A compute that has started on a scheduler.
+struct Started<'s> {
+    planned: Planned,
+    scheduler: &'s str,
+    started: Instant,
+}
+
+impl Planned {
+    /// Plans `roots` under `control` (with the control's optimizer, else the configured one):
+    /// collects, checks and optimizes.
+    fn new(roots: &[crate::plan::TaskRef<'_>], control: &Control) -> Result<Planned, Error> {
+        let configured;
+        let optimizer = match &control.optimizer {
+            Some(optimizer) => optimizer,
+            None => {
+                configured = crate::config::optimizer()?;
+                &configured
+            }
+        };
+        let (hooks, stop) = control.resolve();
+        Ok(Planned { plan: Plan::for_compute(roots, stop, optimizer)?, hooks })
+    }
+
+    /// The number of planned tasks.
+    fn len(&self) -> usize {
+        self.plan.view().len()
+    }
+
+    /// Tells the callbacks the compute starts on `scheduler`.
+    fn start(self, scheduler: &str) -> Started<'_> {
+        let started = Instant::now();
+        if let Some(hooks) = &self.hooks {
+            hooks.start(&hooks.summary(scheduler, self.plan.view()));
         }
-    };
-    Plan::with_control(roots, control, optimizer)
+        Started { planned: self, scheduler, started }
+    }
+}
+
+impl Started<'_> {
+    fn plan(&self) -> &Plan {
+        &self.planned.plan
+    }
+
+    /// Tells the callbacks the compute is over, and checks that the scheduler returned one
+    /// value per requested output.
+    fn finish(
+        self,
+        values: Result<Vec<Value>, Error>,
+        scheduler: &dyn Scheduler,
+    ) -> Result<Vec<Value>, Error> {
+        let plan = self.planned.plan.view();
+        if let Some(hooks) = &self.planned.hooks {
+            let summary = hooks.summary(self.scheduler, plan);
+            let error = values.as_ref().err();
+            hooks.finish(&Outcome { summary, elapsed: self.started.elapsed(), error });
+        }
+        counted(values?, plan.outputs().len(), scheduler)
+    }
 }
 
 /// Checks that a scheduler returned one value per requested output.
@@ -227,33 +228,11 @@ fn unpack<O: Outputs>(
 }
 
 /// Names the scheduler in a contract error found while unpacking its values.
-fn blame(err: Error, scheduler: &dyn Scheduler) -> Error {
+pub(crate) fn blame(err: Error, scheduler: &dyn Scheduler) -> Error {
     match err {
         Error::Scheduler { message, .. } => {
             Error::Scheduler { scheduler: scheduler.name().to_owned(), message }
         }
         other => other,
     }
-}
-
-/// Computes a collection of same-typed outputs, returning their values in order, like
-/// `dask.compute(*values)`.
-///
-/// ```
-/// use lazydag_core::{compute_all, delayed};
-/// fn inc(x: u32) -> u32 { x + 1 }
-/// let tasks: Vec<_> = (0..4).map(|i| delayed!(inc(i))).collect();
-/// assert_eq!(compute_all(&tasks).unwrap(), vec![1, 2, 3, 4]);
-/// ```
-///
-/// # Errors
-/// The first task that fails or panics, named in the [`Error`].
-pub fn compute_all<T, I>(outputs: I) -> Result<Vec<T>, Error>
-where
-    T: Send + 'static,
-    I: IntoIterator,
-    I::Item: Borrow<Delayed<T>>,
-{
-    let outputs: Vec<Delayed<T>> = outputs.into_iter().map(|d| d.borrow().clone()).collect();
-    compute(outputs)
 }

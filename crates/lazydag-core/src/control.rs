@@ -2,51 +2,21 @@
 //! [`Callback`]s it reports to.
 //!
 //! Schedulers see these through the [`Plan`](crate::Plan): before starting each task they ask
-//! [`Plan::should_stop`](crate::Plan::should_stop), which costs one relaxed atomic load (plus a
+//! [`PlanView::should_stop`](crate::PlanView::should_stop), which costs one relaxed atomic load (plus a
 //! clock read when a timeout is set). Stopping never interrupts a running task: Rust cannot
 //! kill a thread, so a compute returns once the tasks already running have finished.
 //!
-//! Memory ordering: the cancel flag is a lone `AtomicBool` that publishes no other data, so
-//! `Relaxed` loads and stores suffice; a scheduler sees the flag at its next check.
+//! The cancel flag itself is a [`CancelToken`] (module `cancel`, below the plan, which reads
+//! it before each task).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use lazydag_optimize::Optimizer;
 
-use crate::callback::{Callback, Callbacks};
-
-/// Cancels computes from another thread. Clones share one flag; once cancelled, every compute
-/// using the token stops (starts no new task) and returns [`Error::Cancelled`](crate::Error).
-///
-/// ```
-/// use lazydag_core::{compute_with_control, delayed, CancelToken, Control, Error, scheduler::Sync};
-/// let token = CancelToken::new();
-/// token.cancel();
-/// let control = Control::new().cancel_token(token.clone());
-/// let err = compute_with_control(delayed(1).map(|x: i32| x + 1), &Sync, &control).unwrap_err();
-/// assert!(matches!(err, Error::Cancelled));
-/// ```
-#[derive(Clone, Debug, Default)]
-pub struct CancelToken(Arc<AtomicBool>);
-
-impl CancelToken {
-    /// A token that is not cancelled.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Cancels every compute that uses this token, now and later.
-    pub fn cancel(&self) {
-        self.0.store(true, Ordering::Relaxed);
-    }
-
-    /// Whether [`cancel`](CancelToken::cancel) was called.
-    pub fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
-    }
-}
+use crate::callback::{Callback, Callbacks, Hooks};
+use crate::cancel::CancelToken;
+use crate::plan::{Stop, TaskHooks};
 
 /// Per-compute options: a cancel token, a timeout, keep-going mode, and callbacks.
 ///
@@ -100,13 +70,13 @@ impl Control {
     /// Optimizes this compute's plan with `optimizer` instead of the configured one.
     ///
     /// ```
-    /// use lazydag_core::{compute_with_control, delayed, Control, scheduler::Sync};
+    /// use lazydag_core::{compute_with_control, delayed, Control, scheduler::Sequential};
     /// use lazydag_optimize::Optimizer;
     /// let n = delayed(1).map(|x: i32| x + 1).map(|x: i32| x * 10);
     /// let unfused = Control::new().optimize(Optimizer::off());
-    /// assert_eq!(compute_with_control(&n, &Sync, &unfused).unwrap(), 20);
+    /// assert_eq!(compute_with_control(&n, &Sequential, &unfused).unwrap(), 20);
     /// let short = Control::new().optimize(Optimizer::new().max_chain(1));
-    /// assert_eq!(compute_with_control(&n, &Sync, &short).unwrap(), 20);
+    /// assert_eq!(compute_with_control(&n, &Sequential, &short).unwrap(), 20);
     /// ```
     #[must_use]
     pub fn optimize(mut self, optimizer: Optimizer) -> Self {
@@ -119,5 +89,14 @@ impl Control {
     pub fn callback(mut self, callback: std::sync::Arc<dyn Callback>) -> Self {
         self.callbacks.0.push(callback);
         self
+    }
+
+    /// Resolves these options for one compute: its callbacks (those given here, then this
+    /// thread's global ones), and the stop conditions its plan checks, which report to them.
+    pub(crate) fn resolve(&self) -> (Option<Arc<Hooks>>, Stop) {
+        let hooks = Hooks::resolve(&self.callbacks);
+        let observer = hooks.clone().map(|h| h as Arc<dyn TaskHooks>);
+        let stop = Stop::new(self.cancel.clone(), self.timeout, self.keep_going, observer);
+        (hooks, stop)
     }
 }

@@ -3,6 +3,7 @@
 //! A handle is one `Arc` to an immutable node: cloning it is one atomic increment, and it is
 //! `Send + Sync` whatever `T` is, because it holds no `T` (only the graph does).
 
+use std::borrow::Borrow;
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -10,14 +11,17 @@ use std::sync::Arc;
 use petgraph::graph::DiGraph;
 use smallvec::smallvec;
 
-use crate::compute::compute_with;
+use crate::compute::{blame, compute, compute_with, execute};
+use crate::config::default_scheduler;
+use crate::control::Control;
 use crate::error::Error;
 use crate::graph::TaskInfo;
 use crate::key::{Name, TaskKey};
 use crate::node::{Fallible, Gather, Literal, Node, Plain, Task};
-use crate::plan::TaskRef;
-use crate::scheduler::{Scheduler, default_scheduler};
-use crate::value::cloner;
+use crate::outputs::Outputs;
+use crate::plan::{PlanView, TaskRef};
+use crate::schedulers::Scheduler;
+use crate::value::{Value, cloner};
 
 /// A lazily computed value of type `T`: a handle to a task recorded in the graph.
 ///
@@ -200,6 +204,11 @@ impl<T: Send + 'static> Delayed<T> {
 impl<T> Delayed<T> {
     /// Sets the task's readable name, shown in errors, DOT and traces.
     ///
+    /// **Every handle sees the name.** This renames the recorded node, not this handle: every
+    /// clone of the handle, and every task that already takes it as an input, sees the change
+    /// (the node is shared; handles are pointers to it). Record a new task to have a different
+    /// one.
+    ///
     /// ```
     /// use lazydag_core::delayed;
     /// let d = delayed(1).name("load-csv");
@@ -214,6 +223,10 @@ impl<T> Delayed<T> {
     /// Declares that this value may feed several tasks: it is cloned for every consumer but the
     /// last. [`delayed!`](crate::delayed!) does this on its own for arguments and results of
     /// `Clone` types; call it for a [`map`](Delayed::map) result used by several `map`s.
+    ///
+    /// **Every handle sees it.** This marks the recorded node, not this handle: every clone
+    /// of the handle, and every task that already takes it as an input, sees the change (the
+    /// node is shared; handles are pointers to it). Record a new task to have a different one.
     ///
     /// ```
     /// use lazydag_core::{compute, delayed};
@@ -236,6 +249,10 @@ impl<T> Delayed<T> {
     /// (an index lookup, a field access). It stays a task of its own when it is a requested
     /// output, when optimization is off, or when an input it would evaluate again is not
     /// `Clone`.
+    ///
+    /// **Every handle sees it.** This marks the recorded node, not this handle: every clone
+    /// of the handle, and every task that already takes it as an input, sees the change (the
+    /// node is shared; handles are pointers to it). Record a new task to have a different one.
     ///
     /// ```
     /// use std::sync::Arc;
@@ -302,4 +319,75 @@ impl<T> fmt::Debug for Delayed<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("Delayed").field(&self.key().to_string()).finish()
     }
+}
+
+impl<T: Send + 'static> Outputs for Delayed<T> {
+    type Values = T;
+
+    fn roots<'a>(&'a self, roots: &mut Vec<TaskRef<'a>>) {
+        roots.push(self.task());
+    }
+
+    fn unpack(&self, values: &mut std::vec::IntoIter<Value>) -> Result<T, Error> {
+        let contract = |message: String| Error::Scheduler { scheduler: "?".into(), message };
+        let value = values.next().ok_or_else(|| contract("too few output values".into()))?;
+        value.downcast::<T>().map_err(|_| {
+            contract(format!("output `{}` is not a `{}`", self.key(), std::any::type_name::<T>()))
+        })
+    }
+}
+
+/// Computes same-typed outputs in keep-going mode: a failing task does not stop independent
+/// branches, and each output gets its own result (dask/dask#799). Cancellation and timeouts
+/// still stop the whole compute, and then every output reports that.
+///
+/// ```
+/// use lazydag_core::{compute_settled, try_delayed, Control, scheduler::Sequential};
+/// fn parse(s: &'static str) -> Result<i32, std::num::ParseIntError> { s.parse() }
+/// let outs = vec![try_delayed!(parse("1")), try_delayed!(parse("x")), try_delayed!(parse("3"))];
+/// let results = compute_settled(&outs, &Sequential, &Control::new());
+/// assert_eq!(results[0].as_ref().ok(), Some(&1));
+/// assert!(results[1].is_err());
+/// assert_eq!(results[2].as_ref().ok(), Some(&3));
+/// ```
+pub fn compute_settled<T: Send + 'static>(
+    outputs: &[Delayed<T>],
+    scheduler: &dyn Scheduler,
+    control: &Control,
+) -> Vec<Result<T, Error>> {
+    let roots: Vec<_> = outputs.iter().map(Delayed::task).collect();
+    let control = control.clone().keep_going(true);
+    match execute(&roots, scheduler, &control) {
+        Err(err) => outputs.iter().map(|_| Err(err.clone())).collect(),
+        Ok(values) => values
+            .into_iter()
+            .zip(outputs)
+            .map(|(value, output)| {
+                let value = PlanView::settled(value)?;
+                output.unpack(&mut vec![value].into_iter()).map_err(|err| blame(err, scheduler))
+            })
+            .collect(),
+    }
+}
+
+/// Computes a collection of same-typed outputs, returning their values in order, like
+/// `dask.compute(*values)`.
+///
+/// ```
+/// use lazydag_core::{compute_all, delayed};
+/// fn inc(x: u32) -> u32 { x + 1 }
+/// let tasks: Vec<_> = (0..4).map(|i| delayed!(inc(i))).collect();
+/// assert_eq!(compute_all(&tasks).unwrap(), vec![1, 2, 3, 4]);
+/// ```
+///
+/// # Errors
+/// The first task that fails or panics, named in the [`Error`].
+pub fn compute_all<T, I>(outputs: I) -> Result<Vec<T>, Error>
+where
+    T: Send + 'static,
+    I: IntoIterator,
+    I::Item: Borrow<Delayed<T>>,
+{
+    let outputs: Vec<Delayed<T>> = outputs.into_iter().map(|d| d.borrow().clone()).collect();
+    compute(outputs)
 }

@@ -1,9 +1,10 @@
 //! The core of lazydag: record tasks lazily, plan them, run them.
 //!
 //! `delayed!` records a call as a node of a task graph and returns a typed [`Delayed`] handle;
-//! nothing runs until [`Delayed::compute`] or [`compute`]. Computing collects the tasks the
+//! nothing runs until [`Delayed::compute`] or [`compute()`]. Computing collects the tasks the
 //! outputs need into a frozen [`Plan`] (dependencies before dependents, in a memory-friendly
-//! order) and hands it to a [`Scheduler`]; [`scheduler::Sync`] runs it on the calling thread.
+//! order) and hands it to a [`Scheduler`]; [`scheduler::Sequential`] runs it on the calling
+//! thread.
 //!
 //! ```
 //! use lazydag_core::{compute, delayed};
@@ -17,40 +18,107 @@
 //! ```
 //!
 //! Most users depend on the `lazydag` facade crate, which re-exports this one.
+//!
+//! # Layers
+//!
+//! The modules form one order, and each imports (`use crate::…`) only modules listed before
+//! it; `scripts/check-layers.sh` (run by CI) fails on an import that points up the list.
+//! From the bottom:
+//!
+//! 1. `key`, `value`, `error`, `panic`, `sync`: names, type-erased values, the error type,
+//!    catching panics, poison-free locks (and the loom shim);
+//! 2. `worker`, `scoped`, `runtime`, `cancel`: per-thread state (which worker, inside a task?),
+//!    thread-local scoped settings, the shared tokio runtime, the cancel flag;
+//! 3. `node`: the recorded graph (immutable nodes and their operations);
+//! 4. `plan`: the plan's data (`plan::view`, `collect`, `optimize`, `program`), then the task
+//!    boundary (`plan::task`: running one task, catching its panic, keep-going poison);
+//! 5. `callback`, then `control`: hooks around a compute and its tasks, and the caller's
+//!    options (cancel, timeout, keep going, callbacks, optimizer), resolved into the plan;
+//! 6. `schedulers`: the [`Scheduler`] trait and the four built-in schedulers;
+//! 7. `config`: which scheduler and optimizer a plain `compute()` uses (env, file, scope);
+//! 8. `outputs`, `dot`, `graph`: what can be computed, drawn and inspected at once;
+//! 9. `compute`: the entry points (plan → start callbacks → scheduler → finish → unpack);
+//! 10. `delayed`: the typed handle, its methods and `impl Outputs`, and the many-output
+//!     helpers; then `probe` and `macros` (`delayed!` and friends) on top.
 
 #![deny(missing_docs)]
 
-pub mod callback;
-mod compute;
-pub mod config;
-mod control;
-mod delayed;
-mod dot;
-mod error;
-mod graph;
+// The modules in layer order, bottom first (see "Layers" above; one per group, so that
+// rustfmt keeps the order). scripts/check-layers.sh reads this list.
 mod key;
-mod macros;
+
+mod value;
+
+mod error;
+
+pub mod panic;
+
+mod sync;
+
+mod worker;
+
+mod scoped;
+
+mod runtime;
+
+mod cancel;
+
 mod node;
-mod outputs;
+
 mod plan;
+
+pub mod callback;
+
+mod control;
+
+mod schedulers;
+
+pub mod config;
+
+mod outputs;
+
+mod dot;
+
+mod graph;
+
+mod compute;
+
+mod delayed;
+
+mod probe;
+
+mod macros;
+
+/// The [`Scheduler`] extension point, the built-in schedulers and the configured default.
+///
+/// A scheduler receives a checked [`Plan`] and returns the values of its outputs, in order;
+/// everything it needs is public on [`Plan::view`]. Each built-in scheduler documents its own
+/// protocol (completion counting, sleeping, shutdown, cancellation) on its type.
+///
+/// | type | config value | threads |
+/// | --- | --- | --- |
+/// | [`Sequential`](scheduler::Sequential) | `sync` | the caller |
+/// | [`Threaded`](scheduler::Threaded) | `threads` | a pool sharing one ready queue |
+/// | [`WorkStealing`](scheduler::WorkStealing) | `work-stealing` | a pool, one deque per worker |
+/// | [`Async`](scheduler::Async) | `async` | tokio |
+pub mod scheduler {
+    pub use crate::config::default_scheduler;
+    pub use crate::schedulers::{Async, Scheduler, Sequential, Threaded, WorkStealing};
+}
+
 #[doc(hidden)]
 pub mod __private {
     //! Support for the macros; not public API.
     pub use crate::probe::*;
 }
-mod probe;
-mod runtime;
-pub mod scheduler;
-mod scoped;
-mod value;
 
 pub use crate::callback::{Callback, CallbackGuard, Outcome, PlanSummary, TaskEvent, Worker};
+pub use crate::cancel::CancelToken;
 pub use crate::compute::{
-    compute, compute_all, compute_async, compute_async_with_control, compute_settled, compute_with,
-    compute_with_control,
+    compute, compute_async, compute_async_with_control, compute_with, compute_with_control,
 };
-pub use crate::control::{CancelToken, Control};
-pub use crate::delayed::{Delayed, delayed, delayed_once};
+pub use crate::control::Control;
+pub use crate::delayed::{Delayed, compute_all, compute_settled, delayed, delayed_once};
 pub use crate::dot::{DotStyle, to_dot, to_dot_optimized, to_dot_with};
 pub use crate::error::Error;
 pub use crate::graph::{TaskInfo, graph};
@@ -58,6 +126,6 @@ pub use crate::key::TaskKey;
 pub use crate::outputs::Outputs;
 pub use crate::plan::{Plan, PlanView, TaskRef};
 pub use crate::runtime::runtime;
-pub use crate::scheduler::Scheduler;
+pub use crate::schedulers::Scheduler;
 pub use crate::value::Value;
 pub use lazydag_optimize::{OptimizeReport, Optimizer};

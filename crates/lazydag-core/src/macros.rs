@@ -37,7 +37,7 @@
 ///
 /// Tasks run on other threads, so functions, arguments and results must be `Send`:
 ///
-/// ```compile_fail
+/// ```compile_fail,E0277
 /// use lazydag_core::delayed;
 /// use std::rc::Rc;
 /// fn len(x: Rc<String>) -> usize { x.len() }

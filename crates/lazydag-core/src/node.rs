@@ -20,6 +20,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use smallvec::SmallVec;
 
 use crate::key::{Name, TaskKey};
+use crate::sync::lock_std;
 use crate::value::{Cloner, Value};
 
 /// Dependencies of one node, inline for the common case of up to two.
@@ -167,11 +168,11 @@ impl<O: Op> Node<O> {
 impl Node {
     /// The node's readable name.
     pub(crate) fn name(&self) -> Name {
-        self.name.lock().unwrap_or_else(|poison| poison.into_inner()).clone()
+        lock_std(&self.name).clone()
     }
 
     pub(crate) fn set_name(&self, name: Name) {
-        *self.name.lock().unwrap_or_else(|poison| poison.into_inner()) = name;
+        *lock_std(&self.name) = name;
     }
 
     pub(crate) fn key(&self) -> TaskKey {
@@ -249,7 +250,7 @@ impl<T: Send + 'static> Op for Literal<T> {
     }
 
     fn run(&self, _: &mut Vec<Value>, _: usize, cloner: Option<Cloner>) -> Result<Value, Failure> {
-        let mut slot = self.value.lock().unwrap_or_else(|poison| poison.into_inner());
+        let mut slot = lock_std(&self.value);
         match (cloner, slot.as_ref()) {
             (Some(clone), Some(value)) => Ok(clone(value)),
             (None, Some(_)) => {
@@ -265,7 +266,7 @@ impl<T: Send + 'static> Op for Literal<T> {
 
     fn describe(&self) -> Option<String> {
         let render = self.describe?;
-        let slot = self.value.lock().unwrap_or_else(|poison| poison.into_inner());
+        let slot = lock_std(&self.value);
         slot.as_ref().and_then(Value::downcast_ref::<T>).map(render)
     }
 }

@@ -1,13 +1,12 @@
 //! [`Outputs`]: what can be computed at once.
 
-use crate::delayed::Delayed;
 use crate::error::Error;
 use crate::plan::TaskRef;
 use crate::value::Value;
 
-/// Something [`compute`](crate::compute()) can compute: a [`Delayed<T>`], a reference to one,
-/// a tuple of up to 8 outputs, a `Vec` or an array of outputs. Shared sub-results are computed
-/// once for all of them.
+/// Something [`compute`](crate::compute()) can compute: a [`Delayed<T>`](crate::Delayed) (its
+/// `impl` is beside the type), a reference to one, a tuple of up to 8 outputs, a `Vec` or an
+/// array of outputs. Shared sub-results are computed once for all of them.
 ///
 /// ```
 /// use lazydag_core::{compute, delayed};
@@ -28,22 +27,6 @@ pub trait Outputs {
     /// Takes this output's values, in the order of [`roots`](Outputs::roots).
     #[doc(hidden)]
     fn unpack(&self, values: &mut std::vec::IntoIter<Value>) -> Result<Self::Values, Error>;
-}
-
-impl<T: Send + 'static> Outputs for Delayed<T> {
-    type Values = T;
-
-    fn roots<'a>(&'a self, roots: &mut Vec<TaskRef<'a>>) {
-        roots.push(self.task());
-    }
-
-    fn unpack(&self, values: &mut std::vec::IntoIter<Value>) -> Result<T, Error> {
-        let contract = |message: String| Error::Scheduler { scheduler: "?".into(), message };
-        let value = values.next().ok_or_else(|| contract("too few output values".into()))?;
-        value.downcast::<T>().map_err(|_| {
-            contract(format!("output `{}` is not a `{}`", self.key(), std::any::type_name::<T>()))
-        })
-    }
 }
 
 impl<O: Outputs + ?Sized> Outputs for &O {

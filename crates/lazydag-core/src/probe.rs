@@ -6,6 +6,29 @@
 //! two questions no trait bound can answer in stable Rust:
 //! - is this argument a `Delayed<A>` (a dependency) or a plain value (a new literal node)?
 //! - is this output type `Clone` (so its value may feed several consumers) or not?
+//!
+//! # How `delayed!(f(a, b))` decides, at compile time
+//!
+//! The macro (`macros.rs`) counts the arguments, picks the recorder `r0`…`r8`, and wraps each
+//! argument in an [`ArgProbe`]. It then calls `(&ArgProbe::new(arg)).__lazydag_arg()`. Method
+//! resolution prefers a candidate that needs fewer auto-references, so the first match below
+//! wins:
+//!
+//! 1. `Delayed<A>` or `&Delayed<A>`: an inherent method matches. The argument becomes a
+//!    **dependency**: the handle is moved in, or cloned if it was borrowed.
+//! 2. Any other `T: Debug`: the `DebugArg` trait matches. The argument becomes a **literal
+//!    node** that can render itself with `Debug` (cut to 40 characters), so DOT shows its
+//!    value.
+//! 3. Any other `T`: `PlainArg`, which is implemented for `&ArgProbe<T>` and so needs one more
+//!    autoref, matches. The argument becomes a literal node that DOT labels `literal`.
+//!
+//! The macro probes for `Clone` the same way: `(&CloneProbe(&handle)).__lazydag_clone()`. It
+//! does this for every argument's handle (dependencies included) and for the new task's own
+//! output. If the type is `Clone`, `CloneKnown` records `cloner::<T>()` in the node; otherwise
+//! `CloneUnknown` does nothing. No `Clone` bound is ever required. The probe sees the types at
+//! the macro call site, so inside generic code a type parameter counts as `Debug` or `Clone`
+//! only if the bounds in scope say so. `try_delayed!` works the same way for functions that
+//! return `Result<T, E>`.
 
 use std::cell::Cell;
 use std::fmt::{Debug, Write as _};

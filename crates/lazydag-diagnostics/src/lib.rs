@@ -7,7 +7,7 @@
 //! - [`Profiler`]: records (task key, worker, start, end) of every task; exports a Chrome
 //!   trace ([`chrome_trace`](Profiler::chrome_trace), opens in Perfetto) and a self-contained
 //!   SVG task stream ([`task_stream_svg`](Profiler::task_stream_svg)).
-//! - [`visualize`]: writes the graph as DOT and renders it with Graphviz, coloured by priority
+//! - [`visualize`](visualize()): writes the graph as DOT and renders it with Graphviz, coloured by priority
 //!   or by the durations a [`Profiler`] measured.
 //!
 //! Both the bar and the profiler are [`Callback`](lazydag_core::Callback)s: attach them to one
@@ -16,13 +16,13 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use lazydag::{compute_with_control, delayed, Control, scheduler::Sync};
+//! use lazydag::{compute_with_control, delayed, Control, scheduler::Sequential};
 //! use lazydag_diagnostics::Profiler;
 //! fn inc(x: u64) -> u64 { x + 1 }
 //! let tasks: Vec<_> = (0..10).map(|i| delayed!(inc(i))).collect();
 //! let profiler = Arc::new(Profiler::new());
 //! let control = Control::new().callback(profiler.clone());
-//! compute_with_control(&tasks, &Sync, &control).unwrap();
+//! compute_with_control(&tasks, &Sequential, &control).unwrap();
 //! assert_eq!(profiler.records().len(), 10);
 //! assert!(profiler.task_stream_svg().starts_with("<svg"));
 //! ```

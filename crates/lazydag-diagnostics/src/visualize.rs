@@ -21,7 +21,7 @@ use crate::stream::human;
 pub enum Colouring<'a> {
     /// No fill.
     None,
-    /// By priority (plan order, the order the `Sync` scheduler runs tasks): blue runs first,
+    /// By priority (plan order, the order the `Sequential` scheduler runs tasks): blue runs first,
     /// red last. The default.
     #[default]
     Priority,

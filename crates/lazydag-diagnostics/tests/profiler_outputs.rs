@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use lazydag::scheduler::{Scheduler, Sync, Threaded, WorkStealing};
+use lazydag::scheduler::{Scheduler, Sequential, Threaded, WorkStealing};
 use lazydag::{Control, Delayed, Optimizer, compute_with_control, delayed};
 use lazydag_diagnostics::Profiler;
 
@@ -90,7 +90,7 @@ fn check(scheduler: &dyn Scheduler) {
 
 #[test]
 fn sync_profile_parses_and_contains_every_task() {
-    check(&Sync);
+    check(&Sequential);
 }
 
 #[test]
@@ -105,7 +105,7 @@ fn work_stealing_profile_parses_and_contains_every_task() {
 
 #[test]
 fn durations_cover_every_record() {
-    let (profiler, _) = profiled(&Sync);
+    let (profiler, _) = profiled(&Sequential);
     assert_eq!(profiler.durations().len(), profiler.records().len());
     profiler.clear();
     assert!(profiler.records().is_empty());
@@ -116,7 +116,7 @@ fn an_optimized_compute_records_each_fused_task_once_under_its_root_key() {
     let (out, keys) = graph(200);
     let profiler = Arc::new(Profiler::new());
     let control = Control::new().callback(profiler.clone()).optimize(Optimizer::default());
-    compute_with_control(&out, &Sync, &control).unwrap();
+    compute_with_control(&out, &Sequential, &control).unwrap();
     let plan = lazydag::Plan::optimized(&[out.task()], &Optimizer::default()).unwrap();
     let plan = plan.view();
     let records = profiler.records();

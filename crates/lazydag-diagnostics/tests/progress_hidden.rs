@@ -4,7 +4,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use lazydag::{Control, compute_with_control, delayed, scheduler::Sync};
+use lazydag::{Control, compute_with_control, delayed, scheduler::Sequential};
 use lazydag_diagnostics::ProgressBar;
 
 fn slow(x: u64) -> u64 {
@@ -19,7 +19,7 @@ fn child_computes_with_a_progress_bar() {
     let bar = Arc::new(ProgressBar::new().minimum(Duration::ZERO));
     let tasks: Vec<_> = (0..15).map(|i| delayed!(slow(i))).collect();
     let control = Control::new().callback(bar.clone());
-    compute_with_control(&tasks, &Sync, &control).unwrap();
+    compute_with_control(&tasks, &Sequential, &control).unwrap();
     assert!(!bar.is_visible());
     println!("SUMMARY {}", bar.summary().unwrap());
 }
@@ -45,7 +45,7 @@ fn progress_bar_is_silent_when_stderr_is_not_a_terminal() {
 fn a_fast_compute_never_shows_the_bar() {
     let bar = Arc::new(ProgressBar::new());
     let control = Control::new().callback(bar.clone());
-    assert_eq!(compute_with_control(delayed!(slow(1)), &Sync, &control).unwrap(), 1);
+    assert_eq!(compute_with_control(delayed!(slow(1)), &Sequential, &control).unwrap(), 1);
     assert!(!bar.is_visible());
     assert!(bar.summary().unwrap().starts_with("1/1 tasks in"));
 }

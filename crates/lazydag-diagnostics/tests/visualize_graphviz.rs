@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use lazydag::{Control, Delayed, compute_with_control, delayed, scheduler::Sync};
+use lazydag::{Control, Delayed, compute_with_control, delayed, scheduler::Sequential};
 use lazydag_diagnostics::{Error, Profiler, Visualize, visualize};
 
 fn add(a: i32, b: i32) -> i32 {
@@ -47,7 +47,7 @@ fn unknown_extension_is_refused() {
 fn colours_by_measured_duration_after_a_profiled_run() {
     let out = graph();
     let profiler = Arc::new(Profiler::new());
-    compute_with_control(&out, &Sync, &Control::new().callback(profiler.clone())).unwrap();
+    compute_with_control(&out, &Sequential, &Control::new().callback(profiler.clone())).unwrap();
     let path = dir("durations").join("graph.dot");
     visualize(&out, &path, &Visualize::new().durations(&profiler)).unwrap();
     let dot = std::fs::read_to_string(path).unwrap();

@@ -43,14 +43,16 @@ impl Pass for FuseLinear {
                 continue;
             }
             let Some(c) = graph.sole_consumer(d) else { continue };
-            if !fusable(graph.kind(c)) || graph.group_size(d) + graph.group_size(c) > self.max_len {
+            if graph.group_size(d) + graph.group_size(c) > self.max_len {
                 continue;
             }
-            let only_input = graph.deps(c) == [d as u32] || {
-                let mut inputs = graph.live_deps(c).filter(|&x| graph.kind(x) != Kind::Literal);
-                inputs.next() == Some(d) && inputs.next().is_none()
+            // `d` is one of `c`'s live scheduled inputs; count them up to two.
+            let scheduled_inputs = if graph.deps(c) == [d as u32] {
+                1
+            } else {
+                graph.live_deps(c).filter(|&x| graph.kind(x) != Kind::Literal).take(2).count()
             };
-            if only_input {
+            if is_chain_link(graph.kind(d), true, graph.kind(c), scheduled_inputs) {
                 let _ = graph.fuse(d, c);
             }
         }
@@ -60,4 +62,33 @@ impl Pass for FuseLinear {
 /// Whether tasks of this kind can be fused at all.
 pub(crate) fn fusable(kind: Kind) -> bool {
     matches!(kind, Kind::Function | Kind::Cheap)
+}
+
+/// The linear-fusion rule, in one place: whether a task of kind `input` may run inside its
+/// consumer, of kind `consumer`, back to back with it. [`FuseLinear`] fuses exactly such
+/// links (within its length limit); lazydag's core asks the same question without building a
+/// [`Graph`] (to skip the passes when no link exists, and to fuse chains while collecting).
+///
+/// A link needs:
+/// - both tasks fusable: functions, plain or cheap (never literals or async tasks);
+/// - `sole_use`: the input's value has exactly one use, by this consumer (one use, and it is
+///   not a requested output);
+/// - `consumer_scheduled_inputs == 1`: the consumer has no other input that is scheduled
+///   (literal inputs do not count).
+///
+/// ```
+/// use lazydag_optimize::{Kind, is_chain_link};
+/// assert!(is_chain_link(Kind::Function, true, Kind::Cheap, 1));
+/// assert!(!is_chain_link(Kind::Function, false, Kind::Function, 1)); // the value is shared
+/// assert!(!is_chain_link(Kind::Function, true, Kind::Function, 2)); // a join
+/// assert!(!is_chain_link(Kind::Async, true, Kind::Function, 1));
+/// ```
+#[inline]
+pub fn is_chain_link(
+    input: Kind,
+    sole_use: bool,
+    consumer: Kind,
+    consumer_scheduled_inputs: usize,
+) -> bool {
+    fusable(input) && fusable(consumer) && sole_use && consumer_scheduled_inputs == 1
 }

@@ -135,6 +135,10 @@ pub enum Refused {
 /// form: for each task, the tasks that take its value, once per edge, in index order.
 /// O(tasks + edges), by a counting sort.
 ///
+/// A graph utility, public because lazydag's core keeps plans in the same compressed form and
+/// builds a plan's dependents (`PlanView::dependents` in `lazydag-core`) with this one
+/// function, as [`Graph::dependents`] does.
+///
 /// ```
 /// // 0 -> 1, 0 -> 2, 1 -> 2
 /// let (start, list) = lazydag_optimize::invert(&[0, 0, 1, 3], &[0, 0, 1]);

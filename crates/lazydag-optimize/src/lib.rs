@@ -48,7 +48,7 @@ mod reduce;
 mod report;
 
 pub use crate::cull::Cull;
-pub use crate::fuse::FuseLinear;
+pub use crate::fuse::{FuseLinear, is_chain_link};
 pub use crate::graph::{Graph, GraphError, Kind, Refused, Role, invert};
 pub use crate::inline::Inline;
 pub use crate::optimizer::Optimizer;

@@ -54,19 +54,52 @@ pub use petgraph;
 pub mod scheduler {
     //! Schedulers: the [`Scheduler`] trait and its implementations.
     //!
-    //! - [`Sync`]: every task on the calling thread, in the plan's memory-friendly order.
+    //! - [`Sequential`]: every task on the calling thread, in the plan's memory-friendly order.
     //! - [`Threaded`]: a pool of threads sharing one priority-ordered ready queue.
     //! - [`WorkStealing`]: one deque per worker, stealing when idle (the default).
     //! - [`Async`]: tokio; async tasks overlap, CPU tasks run off the reactor.
     pub use lazydag_core::scheduler::{
-        Async, Scheduler, Sync, Threaded, WorkStealing, default_scheduler,
+        Async, Scheduler, Sequential, Threaded, WorkStealing, default_scheduler,
     };
 }
 
-pub use lazydag_core::{callback, config};
+pub use lazydag_core::{callback, config, panic};
+
+pub mod diagnostics {
+    //! Look at a compute: [`ProgressBar`], [`Profiler`] and [`visualize`] (the
+    //! `lazydag-diagnostics` crate, re-exported whole; see `docs/diagnostics.md`). They are
+    //! [`Callback`](crate::Callback)s: attach one with
+    //! [`Control::callback`](crate::Control::callback).
+    pub use lazydag_diagnostics::*;
+}
+
+pub mod parallel {
+    //! joblib for lazydag: [`Parallel`] maps and the on-disk [`Memory`] cache (the
+    //! `lazydag-parallel` crate, re-exported whole; see `docs/parallel.md`).
+    //!
+    //! # Errors
+    //! Its one error type, [`parallel::Error`](Error), is its own: an item that failed or
+    //! panicked names the item's index, and the crate adds configuration, serialization and
+    //! cache I/O errors that a compute never has. A failure of the lazydag compute running the
+    //! batches is [`Error::Scheduler`], which wraps the [`lazydag::Error`](crate::Error), and
+    //! `?` converts one into the other (`From<lazydag::Error> for parallel::Error`):
+    //!
+    //! ```
+    //! fn both() -> Result<u64, lazydag::parallel::Error> {
+    //!     let sum = lazydag::delayed(2_u64).map(|x: u64| x + 1).compute()?; // lazydag::Error
+    //!     let squares = lazydag::parallel::Parallel::new().map(0..sum, |x| x * x)?;
+    //!     Ok(squares.iter().sum())
+    //! }
+    //! assert_eq!(both().unwrap(), 5);
+    //! ```
+    pub use lazydag_parallel::*;
+}
 
 /// Chunked n-dimensional arrays, the `dask.array` of Rust (the `lazydag-array` crate).
 pub use lazydag_array as array;
+
+/// Partitioned dataframes on Polars, `dask.dataframe` for lazydag: see [`lazydag_frame`].
+pub use lazydag_frame as frame;
 
 pub mod prelude {
     //! The names most programs need: `use lazydag::prelude::*;`.

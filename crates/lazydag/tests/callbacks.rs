@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use lazydag::prelude::*;
-use lazydag::scheduler::{Async, Scheduler, Sync, Threaded, WorkStealing};
+use lazydag::scheduler::{Async, Scheduler, Sequential, Threaded, WorkStealing};
 use lazydag::{
     Callback, Control, Outcome, PlanSummary, TaskEvent, Worker, callback, compute_with_control,
 };
@@ -95,7 +95,7 @@ fn check_exactly_once(scheduler: &dyn Scheduler) -> Vec<Worker> {
 
 #[test]
 fn sync_reports_each_task_once() {
-    let workers = check_exactly_once(&Sync);
+    let workers = check_exactly_once(&Sequential);
     assert!(workers.iter().all(|w| w.pool() == "thread"));
 }
 
@@ -132,7 +132,7 @@ fn failure_is_reported_in_finish_and_posttask() {
     let rec = Arc::new(Recorder::default());
     let boom = delayed(1_u64).map(|_: u64| -> u64 { panic!("boom") });
     let control = Control::new().callback(rec.clone());
-    assert!(compute_with_control(&boom, &Sync, &control).is_err());
+    assert!(compute_with_control(&boom, &Sequential, &control).is_err());
     assert_eq!(rec.post.lock().unwrap().len(), 1);
     assert_eq!(rec.failed.load(Ordering::SeqCst), 1);
 }
@@ -141,7 +141,7 @@ fn failure_is_reported_in_finish_and_posttask() {
 /// nor to the global ones (Dask's rule from dask/dask#2397).
 #[test]
 fn nested_computes_report_to_their_own_callbacks_only() {
-    for scheduler in [&Sync as &dyn Scheduler, &WorkStealing::new(2), &Threaded::new(2)] {
+    for scheduler in [&Sequential as &dyn Scheduler, &WorkStealing::new(2), &Threaded::new(2)] {
         let outer = Arc::new(Recorder::default());
         let global = Arc::new(Recorder::default());
         let inner = Arc::new(Recorder::default());
@@ -150,8 +150,8 @@ fn nested_computes_report_to_their_own_callbacks_only() {
         let nesting = delayed(3_u64).map(move |x: u64| {
             let control = Control::new().callback(inner_cb.clone());
             let (g, _) = graph(x);
-            // The inner compute runs inline (Sync) on whichever thread runs this task.
-            compute_with_control(&g, &Sync, &control).unwrap()
+            // The inner compute runs inline (Sequential) on whichever thread runs this task.
+            compute_with_control(&g, &Sequential, &control).unwrap()
         });
         let control = Control::new().callback(outer.clone());
         assert_eq!(compute_with_control(&nesting, scheduler, &control).unwrap(), 6);
@@ -171,7 +171,7 @@ fn plans_built_outside_a_compute_do_not_report() {
     let (out, _) = graph(4);
     assert!(lazydag::to_dot(&out).contains("digraph"));
     let plan = lazydag::Plan::new(&[out.task()]);
-    assert_eq!(Sync.execute(&plan).unwrap().len(), 1);
+    assert_eq!(Sequential.execute(&plan).unwrap().len(), 1);
     assert_eq!(rec.starts.load(Ordering::SeqCst), 0);
     assert!(rec.post.lock().unwrap().is_empty());
 }

@@ -4,7 +4,7 @@
 //! (`cargo test --release -p lazydag --test million_tasks -- --ignored`).
 
 use lazydag::prelude::*;
-use lazydag::scheduler::{Async, Sync, Threaded, WorkStealing};
+use lazydag::scheduler::{Async, Sequential, Threaded, WorkStealing};
 use lazydag::{Control, Scheduler, compute_with_control};
 
 const N: u64 = 1_000_000;
@@ -18,7 +18,7 @@ fn add(a: u64, b: u64) -> u64 {
 
 fn schedulers() -> Vec<Box<dyn Scheduler>> {
     vec![
-        Box::new(Sync),
+        Box::new(Sequential),
         Box::new(Threaded::new(2)),
         Box::new(WorkStealing::new(2)),
         Box::new(Async::new(2)),

@@ -1,7 +1,8 @@
 //! The optimizer end to end: culling what no output needs, `.inline()`, turning optimization
-//! off (per compute, by `LAZYDAG_OPTIMIZE`, by the config file), drawing fused tasks, the
-//! `lazydag::optimize` trace event, user passes, keep-going mode, cancellation and timeouts on
-//! optimized plans, and async tasks, which are never fused.
+//! off (per compute, by `LAZYDAG_OPTIMIZE`, by the config file), drawing fused tasks, user
+//! passes, keep-going mode, cancellation and timeouts on optimized plans, and async tasks,
+//! which are never fused. The `lazydag::optimize` trace event is checked in
+//! `tests/tracing_spans.rs`, the one test binary with a (process-global) subscriber.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -9,7 +10,7 @@ use std::time::Duration;
 
 use lazydag::optimize::{Graph, Kind, Pass, Refused, Role};
 use lazydag::prelude::*;
-use lazydag::scheduler::{Async, Sync, Threaded, WorkStealing};
+use lazydag::scheduler::{Async, Sequential, Threaded, WorkStealing};
 use lazydag::{
     Callback, CancelToken, Control, Error, OptimizeReport, Optimizer, Plan, PlanSummary, Scheduler,
     TaskEvent, compute_settled, compute_with_control, config, to_dot, to_dot_optimized,
@@ -17,7 +18,7 @@ use lazydag::{
 
 fn schedulers() -> Vec<Box<dyn Scheduler>> {
     vec![
-        Box::new(Sync),
+        Box::new(Sequential),
         Box::new(Threaded::new(2)),
         Box::new(WorkStealing::new(2)),
         Box::new(Async::new(2)),
@@ -112,7 +113,7 @@ fn of_a_million_recorded_tasks_a_compute_runs_only_the_ten_its_output_needs() {
     assert_eq!(report.before, report.after + report.culled + report.fused + report.inlined);
     drop(plan);
 
-    assert_eq!(total.compute_with(&Sync).unwrap(), 20);
+    assert_eq!(total.compute_with(&Sequential).unwrap(), 20);
     assert_eq!(MILLION_RUNS.load(Ordering::SeqCst), 10);
     assert_eq!(total.compute_with(&WorkStealing::new(2)).unwrap(), 20);
     assert_eq!(MILLION_RUNS.load(Ordering::SeqCst), 20);
@@ -150,7 +151,7 @@ fn a_cheap_task_with_one_consumer_runs_inside_it() {
     let names: Vec<_> = view.members(top).iter().map(|t| t.key().name().to_owned()).collect();
     assert_eq!(names, ["cheap", "consumer"]);
     assert_eq!(view.report().unwrap().inlined, 3, "two literals and the cheap task");
-    assert_eq!(consumer.compute_with(&Sync).unwrap(), 105);
+    assert_eq!(consumer.compute_with(&Sequential).unwrap(), 105);
     assert_eq!(runs.get(), 1);
 }
 
@@ -166,7 +167,7 @@ fn a_requested_cheap_task_stays_a_task_and_runs_once() {
     let appearances =
         (0..view.len()).flat_map(|i| view.members(i)).filter(|m| m.key() == cheap.key()).count();
     assert_eq!(appearances, 1);
-    let (c, a, b) = lazydag::compute_with((&cheap, &a, &b), &Sync).unwrap();
+    let (c, a, b) = lazydag::compute_with((&cheap, &a, &b), &Sequential).unwrap();
     assert_eq!((c, a, b), (2, 12, 22));
     assert_eq!(runs.get(), 1);
 }
@@ -265,7 +266,7 @@ fn child_checks_the_configured_optimizer() {
     let save = load_clean_save();
     let scheduled = Arc::new(Scheduled::default());
     let control = Control::new().callback(scheduled.clone());
-    let result = compute_with_control(&save, &Sync, &control);
+    let result = compute_with_control(&save, &Sequential, &control);
     let tasks = scheduled.tasks.load(Ordering::SeqCst);
     match expect.as_str() {
         "fused" => {
@@ -385,103 +386,6 @@ fn dot_of_a_graph_with_nothing_to_fuse_has_no_3d_box() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Tracing
-
-mod trace {
-    use std::sync::{Arc, Mutex};
-
-    use tracing::field::{Field, Visit};
-    use tracing_subscriber::Layer;
-    use tracing_subscriber::layer::Context;
-
-    /// Records each event as `(target, " name=value ...")`.
-    #[derive(Clone, Default)]
-    pub(super) struct Events(pub(super) Arc<Mutex<Vec<(String, String)>>>);
-
-    struct Fields(String);
-
-    impl Visit for Fields {
-        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-            self.0.push_str(&format!(" {}={:?}", field.name(), value));
-        }
-    }
-
-    impl<S: tracing::Subscriber> Layer<S> for Events {
-        fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
-            let mut fields = Fields(String::new());
-            event.record(&mut fields);
-            let target = event.metadata().target().to_owned();
-            self.0.lock().unwrap().push((target, fields.0));
-        }
-    }
-
-    impl Events {
-        /// The fields of the `lazydag::optimize` events.
-        pub(super) fn optimize(&self) -> Vec<String> {
-            let events = self.0.lock().unwrap();
-            events
-                .iter()
-                .filter(|(t, _)| t == "lazydag::optimize")
-                .map(|(_, f)| f.clone())
-                .collect()
-        }
-    }
-}
-
-fn report_fields(r: &OptimizeReport) -> String {
-    format!(
-        " before={} after={} culled={} fused={} inlined={}",
-        r.before, r.after, r.culled, r.fused, r.inlined
-    )
-}
-
-/// Computes `out` under a subscriber; returns the `lazydag::optimize` events and the plan's
-/// report.
-fn traced(out: &Delayed<u64>, optimizer: Optimizer) -> (Vec<String>, Option<OptimizeReport>) {
-    use tracing_subscriber::layer::SubscriberExt as _;
-    let events = trace::Events::default();
-    let subscriber = tracing_subscriber::Registry::default().with(events.clone());
-    let scheduled = Arc::new(Scheduled::default());
-    let control = Control::new().optimize(optimizer).callback(scheduled.clone());
-    tracing::subscriber::with_default(subscriber, || {
-        // Other tests compute on other threads with no subscriber; a callsite first hit there
-        // while this scoped subscriber is being set up can keep a stale "never" interest.
-        tracing::callsite::rebuild_interest_cache();
-        compute_with_control(out, &Sync, &control).unwrap();
-    });
-    let report = scheduled.report.lock().unwrap().unwrap();
-    (events.optimize(), report)
-}
-
-#[test]
-fn each_optimized_compute_emits_one_optimize_event_with_the_report() {
-    // Handles held to every link: the plan's `FuseLinear` pass does the fusing.
-    let load = delayed!(inc(1)).name("load");
-    let clean = delayed!(double(&load)).name("clean");
-    let save = delayed!(inc(&clean)).name("save");
-    let (events, report) = traced(&save, Optimizer::default());
-    let report = report.expect("an optimized plan has a report");
-    assert_eq!((report.before, report.after, report.fused, report.inlined), (4, 1, 2, 1));
-    assert_eq!(events.len(), 1, "{events:?}");
-    assert!(events[0].starts_with(" message=optimized"), "{events:?}");
-    assert!(events[0].ends_with(&report_fields(&report)), "{events:?} vs {report:?}");
-
-    let (events, report) = traced(&save, Optimizer::off());
-    assert_eq!(report, None);
-    assert!(events.is_empty(), "nothing is optimized, nothing reported: {events:?}");
-}
-
-#[test]
-fn the_optimize_event_counts_chains_fused_while_collecting() {
-    // No handles held to the links: the collector fuses the chain before the passes run.
-    let (events, report) = traced(&load_clean_save(), Optimizer::default());
-    let report = report.unwrap();
-    assert_eq!((report.before, report.fused), (4, 2));
-    assert_eq!(events.len(), 1, "{events:?}");
-    assert!(events[0].ends_with(&report_fields(&report)), "{events:?} vs {report:?}");
-}
-
-// ---------------------------------------------------------------------------------------------
 // User passes
 
 /// Tries changes the graph must refuse, checks each leaves every role as it was, then makes
@@ -594,10 +498,10 @@ fn a_user_pass_cannot_make_a_working_compute_fail() {
     let plus = second.map(|x: u64| x + 1).name("plus").shared().inline();
     let outs = vec![plus.map(|x: u64| x * 10), plus.map(|x: u64| x * 100)];
     let plain = Control::new().optimize(Optimizer::off());
-    assert_eq!(compute_with_control(&outs, &Sync, &plain).unwrap(), [30, 300]);
+    assert_eq!(compute_with_control(&outs, &Sequential, &plain).unwrap(), [30, 300]);
     let optimizer = Optimizer::new().inline(false).fuse(false).pass(Arc::new(InlineTopDown));
     let control = Control::new().optimize(optimizer);
-    assert_eq!(compute_with_control(&outs, &Sync, &control).unwrap(), [30, 300]);
+    assert_eq!(compute_with_control(&outs, &Sequential, &control).unwrap(), [30, 300]);
 }
 
 // ---------------------------------------------------------------------------------------------

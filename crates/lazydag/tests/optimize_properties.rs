@@ -5,7 +5,7 @@
 //! requested outputs, intermediate ones included), for every scheduler and every optimizer
 //! variant:
 //!
-//! - the results equal those of the unoptimized `Sync` scheduler (and of a direct evaluation);
+//! - the results equal those of the unoptimized `Sequential` scheduler (and of a direct evaluation);
 //! - every needed task that is not marked cheap runs exactly once, every task no output needs
 //!   never runs, and a cheap task runs at most once per consuming edge;
 //! - the optimized plan keeps every requested output as a task of its own, runs every needed
@@ -18,14 +18,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Once};
 
 use lazydag::prelude::*;
-use lazydag::scheduler::{Async, Sync, Threaded, WorkStealing};
+use lazydag::scheduler::{Async, Sequential, Threaded, WorkStealing};
 use lazydag::{Control, Error, Optimizer, Plan, Scheduler, compute_settled, compute_with_control};
 use proptest::prelude::*;
 
 /// Every scheduler under test; pools are built once and reused by all cases.
 static SCHEDULERS: LazyLock<Vec<Box<dyn Scheduler>>> = LazyLock::new(|| {
     vec![
-        Box::new(Sync),
+        Box::new(Sequential),
         Box::new(Threaded::new(2)),
         Box::new(WorkStealing::new(2)),
         Box::new(Async::new(2)),
@@ -445,7 +445,7 @@ proptest! {
     fn optimizing_never_changes_results_or_run_counts(shape in shape()) {
         quiet_panics();
         let exp = expected(&shape);
-        let (baseline, base_runs) = run(&shape, &Sync, &Optimizer::off());
+        let (baseline, base_runs) = run(&shape, &Sequential, &Optimizer::off());
         match &baseline {
             Ok(values) => {
                 prop_assert!(exp.failing.is_empty());
@@ -660,12 +660,12 @@ fn the_first_and_last_members_of_a_fused_chain_are_named_too() {
     let bottom = try_delayed!(failing(5)).name("bottom");
     let key = bottom.key();
     let top = delayed!(inc(delayed!(inc(bottom)))).name("top");
-    let err = top.compute_with(&Sync).unwrap_err();
+    let err = top.compute_with(&Sequential).unwrap_err();
     assert_eq!(err.task(), Some(&key));
 
     let low = delayed!(inc(delayed!(inc(1))));
     let top = try_delayed!(failing(low)).name("top");
     let key = top.key();
-    let err = top.compute_with(&Sync).unwrap_err();
+    let err = top.compute_with(&Sequential).unwrap_err();
     assert_eq!(err.task(), Some(&key));
 }

@@ -1,12 +1,12 @@
 //! Property: on random DAGs, every scheduler returns what a direct evaluation (and so the
-//! `Sync` scheduler) returns, runs every needed task exactly once, never runs a culled task,
+//! `Sequential` scheduler) returns, runs every needed task exactly once, never runs a culled task,
 //! frees every intermediate value, and reports a failing task by name.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock};
 
 use lazydag::prelude::*;
-use lazydag::scheduler::{Async, Sync, Threaded, WorkStealing};
+use lazydag::scheduler::{Async, Sequential, Threaded, WorkStealing};
 use lazydag::{Control, Error, Scheduler, compute_with_control};
 use proptest::prelude::*;
 
@@ -37,7 +37,7 @@ impl Drop for Counted {
 /// Every scheduler under test; pools are built once and reused by all cases.
 static SCHEDULERS: LazyLock<Vec<Box<dyn Scheduler>>> = LazyLock::new(|| {
     vec![
-        Box::new(Sync),
+        Box::new(Sequential),
         Box::new(Threaded::new(2)),
         Box::new(WorkStealing::new(2)),
         Box::new(WorkStealing::new(8)),
@@ -167,7 +167,7 @@ proptest! {
             drop(outputs);
             // After a failure, tasks that were already running finish in the background;
             // once they have, nothing of this compute may remain alive.
-            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
             while LIVE.load(Ordering::SeqCst) != 0 && std::time::Instant::now() < deadline {
                 std::thread::sleep(std::time::Duration::from_millis(1));
             }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use lazydag::config::{self, Config, ENV_CONFIG, ENV_NUM_WORKERS, ENV_SCHEDULER, SchedulerKind};
-use lazydag::scheduler::{Sync, default_scheduler};
+use lazydag::scheduler::{Sequential, default_scheduler};
 use lazydag::{Error, Plan, Scheduler, Value, compute, delayed};
 
 fn add(a: i32, b: i32) -> i32 {
@@ -229,7 +229,7 @@ fn nested_guards_restore_the_previous_override() {
     drop(outer);
 }
 
-/// Counts its runs and delegates to `Sync`.
+/// Counts its runs and delegates to `Sequential`.
 struct Counting(AtomicUsize);
 
 impl Scheduler for Counting {
@@ -239,7 +239,7 @@ impl Scheduler for Counting {
 
     fn execute(&self, plan: &Plan) -> Result<Vec<Value>, Error> {
         self.0.fetch_add(1, Ordering::Relaxed);
-        Sync.execute(plan)
+        Sequential.execute(plan)
     }
 }
 

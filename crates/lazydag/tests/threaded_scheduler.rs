@@ -1,4 +1,4 @@
-//! The `threads` scheduler agrees with `Sync`, runs every task once, fails, cancels and times
+//! The `threads` scheduler agrees with `Sequential`, runs every task once, fails, cancels and times
 //! out promptly, keeps going when asked, never deadlocks (repeated, concurrent and nested
 //! computes) and joins its threads when dropped.
 
@@ -8,7 +8,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use lazydag::prelude::*;
-use lazydag::scheduler::{Sync, Threaded};
+use lazydag::scheduler::{Sequential, Threaded};
 use lazydag::{CancelToken, Control, Error, compute_settled, compute_with, compute_with_control};
 
 fn inc(x: u64) -> u64 {
@@ -47,7 +47,7 @@ fn diamond_matches_sync() {
     let left = delayed!(inc(&base));
     let right = delayed!(add(&base, 5));
     let top = delayed!(add(left, right));
-    assert_eq!(top.compute_with(&threads).unwrap(), top.compute_with(&Sync).unwrap());
+    assert_eq!(top.compute_with(&threads).unwrap(), top.compute_with(&Sequential).unwrap());
     assert_eq!(top.compute_with(&threads).unwrap(), 11 + 15);
 }
 
@@ -67,7 +67,7 @@ fn wide_map_reduce_matches_sync_and_runs_each_task_once() {
     let threads = Threaded::new(4);
     assert_eq!(total.compute_with(&threads).unwrap(), N * (N + 1) / 2);
     assert_eq!(CALLS.swap(0, Ordering::Relaxed), N as usize);
-    assert_eq!(total.compute_with(&Sync).unwrap(), N * (N + 1) / 2);
+    assert_eq!(total.compute_with(&Sequential).unwrap(), N * (N + 1) / 2);
 }
 
 #[test]
@@ -93,7 +93,7 @@ fn one_worker_runs_tasks_in_plan_order() {
         })
         .collect();
     let total = tree_sum(leaves);
-    total.compute_with(&Sync).unwrap();
+    total.compute_with(&Sequential).unwrap();
     let by_sync = std::mem::take(&mut *order.lock().unwrap());
     total.compute_with(&Threaded::new(1)).unwrap();
     assert_eq!(*order.lock().unwrap(), by_sync);
@@ -140,19 +140,33 @@ fn panicking_task_is_named_and_the_pool_stays_usable() {
     assert_eq!(delayed!(inc(41)).compute_with(&threads).unwrap(), 42);
 }
 
-/// 40 independent 50 ms naps, summed: about a second on 2 workers if nothing stops them.
-fn naps(ran: &'static AtomicUsize) -> Delayed<u64> {
+/// 40 independent tasks, summed; each counts itself in `ran`, then holds its worker until
+/// `released` says so (bounded at 30 s, so that a scheduler that never stops fails the test
+/// instead of hanging it).
+fn held(
+    ran: &'static AtomicUsize,
+    released: impl Fn() -> bool + Send + std::marker::Sync + Clone + 'static,
+) -> Delayed<u64> {
     tree_sum(
         (0..40)
             .map(|i| {
+                let released = released.clone();
                 delayed(i).map(move |x: u64| {
-                    ran.fetch_add(1, Ordering::Relaxed);
-                    nap(x, 50)
+                    ran.fetch_add(1, Ordering::SeqCst);
+                    let give_up = Instant::now() + Duration::from_secs(30);
+                    while !released() && Instant::now() < give_up {
+                        thread::sleep(Duration::from_millis(1));
+                    }
+                    x
                 })
             })
             .collect(),
     )
 }
+
+// "Promptly" is counted, not timed: the tasks hold their workers until the stop has happened,
+// so a stop that works lets no more than the two running tasks run (and 40 of them would
+// mean the compute ran to the end).
 
 #[test]
 fn cancel_from_another_thread_stops_promptly() {
@@ -162,17 +176,21 @@ fn cancel_from_another_thread_stops_promptly() {
     let canceller = {
         let token = token.clone();
         thread::spawn(move || {
-            thread::sleep(Duration::from_millis(60));
+            // Cancel once a task is running (an event, not a clock).
+            while RAN.load(Ordering::SeqCst) == 0 {
+                thread::sleep(Duration::from_millis(1));
+            }
             token.cancel();
         })
     };
-    let started = Instant::now();
-    let control = Control::new().cancel_token(token);
-    let err = compute_with_control(naps(&RAN), &threads, &control).unwrap_err();
+    let control = Control::new().cancel_token(token.clone());
+    let err = compute_with_control(held(&RAN, move || token.is_cancelled()), &threads, &control)
+        .unwrap_err();
     canceller.join().unwrap();
     assert!(matches!(err, Error::Cancelled), "{err:?}");
-    assert!(RAN.load(Ordering::Relaxed) < 40);
-    assert!(started.elapsed() < Duration::from_millis(600), "{:?}", started.elapsed());
+    let ran = RAN.load(Ordering::SeqCst);
+    assert!(ran < 40);
+    assert!(ran <= threads.workers(), "{ran} tasks ran: only the running ones may finish");
     assert_eq!(delayed!(inc(1)).compute_with(&threads).unwrap(), 2);
 }
 
@@ -180,12 +198,17 @@ fn cancel_from_another_thread_stops_promptly() {
 fn timeout_stops_promptly() {
     static RAN: AtomicUsize = AtomicUsize::new(0);
     let threads = Threaded::new(2);
-    let control = Control::new().timeout(Duration::from_millis(60));
-    let started = Instant::now();
-    let err = compute_with_control(naps(&RAN), &threads, &control).unwrap_err();
+    let timeout = Duration::from_millis(60);
+    let control = Control::new().timeout(timeout);
+    // The compute's clock starts before the first task does: a task that holds its worker
+    // for `timeout` after the first task started ends past the deadline.
+    let first = Arc::new(std::sync::OnceLock::new());
+    let past_deadline = move || first.get_or_init(Instant::now).elapsed() > timeout;
+    let err = compute_with_control(held(&RAN, past_deadline), &threads, &control).unwrap_err();
     assert!(matches!(err, Error::TimedOut { timeout } if timeout == Duration::from_millis(60)));
-    assert!(RAN.load(Ordering::Relaxed) < 40);
-    assert!(started.elapsed() < Duration::from_millis(600), "{:?}", started.elapsed());
+    let ran = RAN.load(Ordering::SeqCst);
+    assert!(ran < 40);
+    assert!(ran <= threads.workers(), "{ran} tasks ran: only the running ones may finish");
 }
 
 #[test]
@@ -230,7 +253,7 @@ fn repeated_small_computes_never_deadlock() {
         let threads = Threaded::new(workers);
         for seed in 0..200 {
             let outputs = random_graph(seed);
-            let expected = compute_with(&outputs, &Sync).unwrap();
+            let expected = compute_with(&outputs, &Sequential).unwrap();
             assert_eq!(compute_with(&outputs, &threads).unwrap(), expected, "seed {seed}");
         }
     }
@@ -245,7 +268,7 @@ fn concurrent_computes_share_one_pool() {
             thread::spawn(move || {
                 for seed in 0..50 {
                     let outputs = random_graph(caller * 1000 + seed);
-                    let expected = compute_with(&outputs, &Sync).unwrap();
+                    let expected = compute_with(&outputs, &Sequential).unwrap();
                     assert_eq!(compute_with(&outputs, &*threads).unwrap(), expected);
                 }
             })

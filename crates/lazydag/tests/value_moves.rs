@@ -117,7 +117,7 @@ macro_rules! tree_peak {
 fn tree_reduction_keeps_about_depth_values_alive() {
     // The memory-friendly order finishes each subtree before opening the next, so on the
     // synchronous scheduler live values stay at the tree depth (plus one), not the width.
-    let peak = tree_peak!(lazydag::scheduler::Sync);
+    let peak = tree_peak!(lazydag::scheduler::Sequential);
     assert!(peak <= 12, "peak live values {peak} for a depth-10 tree");
 }
 

@@ -2,14 +2,14 @@
 //! float comparison.
 #![allow(dead_code, unreachable_pub)]
 
-use lazydag::Scheduler;
-use lazydag::scheduler::{Sync, Threaded, WorkStealing};
+use lazydag_core::Scheduler;
+use lazydag_core::scheduler::{Sequential, Threaded, WorkStealing};
 use ndarray::ArrayD;
 
 /// The scheduler that runs everything on the calling thread, in the plan's order. A
-/// scheduler rename (`Sync` is to become `Sequential`) is a change of this line and the `use`.
+/// scheduler rename (as `Sync` became `Sequential`) is a change of this line and the `use`.
 pub fn sequential() -> Box<dyn Scheduler> {
-    Box::new(Sync)
+    Box::new(Sequential)
 }
 
 /// Every scheduler a result must agree on, the sequential one first.

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
-use std::sync::{LazyLock, Mutex, PoisonError};
+use std::sync::{LazyLock, Mutex};
 use std::time::SystemTime;
 
 use serde::Deserialize;
@@ -22,6 +22,7 @@ use serde::de::{self, Deserializer, Visitor};
 use super::kind::workers_error;
 use super::{ENV_CONFIG, FILE_NAME, SchedulerKind};
 use crate::error::Error;
+use crate::sync::lock_std;
 
 /// The settings of a config file (`lazydag.toml`). Every key is optional; no other key is
 /// allowed.
@@ -113,7 +114,7 @@ impl Config {
     /// ```
     /// use lazydag_core::config::{Config, SchedulerKind};
     /// let config = Config::from_toml_str("scheduler = \"SYNC\"").unwrap();
-    /// assert_eq!(config.scheduler(), Some(SchedulerKind::Sync));
+    /// assert_eq!(config.scheduler(), Some(SchedulerKind::Sequential));
     /// ```
     pub fn scheduler(&self) -> Option<SchedulerKind> {
         self.scheduler
@@ -227,7 +228,7 @@ pub(super) fn find(config_var: Option<String>, cwd: &Path) -> Result<Option<Conf
         return Config::from_file(&path).map(Some);
     };
     let len = meta.len();
-    let mut files = FILES.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut files = lock_std(&FILES);
     if let Some(cached) = files.get(&path)
         && cached.modified == modified
         && cached.len == len

@@ -27,8 +27,8 @@ use crate::error::Error;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SchedulerKind {
-    /// `sync`: [`scheduler::Sync`](crate::scheduler::Sync), every task on the calling thread.
-    Sync,
+    /// `sync`: [`scheduler::Sequential`](crate::scheduler::Sequential), every task on the calling thread.
+    Sequential,
     /// `threads`: [`scheduler::Threaded`](crate::scheduler::Threaded), a pool sharing one
     /// ready queue.
     Threads,
@@ -48,7 +48,7 @@ impl SchedulerKind {
     /// assert_eq!(names, ["sync", "threads", "work-stealing", "async"]);
     /// ```
     pub const ALL: [SchedulerKind; 4] = [
-        SchedulerKind::Sync,
+        SchedulerKind::Sequential,
         SchedulerKind::Threads,
         SchedulerKind::WorkStealing,
         SchedulerKind::Async,
@@ -63,7 +63,7 @@ impl SchedulerKind {
     /// ```
     pub const fn name(self) -> &'static str {
         match self {
-            SchedulerKind::Sync => "sync",
+            SchedulerKind::Sequential => "sync",
             SchedulerKind::Threads => "threads",
             SchedulerKind::WorkStealing => "work-stealing",
             SchedulerKind::Async => "async",

@@ -1,7 +1,7 @@
 //! Runtime selection of the default scheduler, with Dask's precedence.
 //!
 //! [`Delayed::compute`](crate::Delayed::compute) and [`compute`](crate::compute()) run on the
-//! scheduler picked here ([`default_scheduler`](crate::scheduler::default_scheduler));
+//! scheduler picked here ([`default_scheduler`]);
 //! [`compute_with`](crate::compute_with) runs on the one it is given and reads no
 //! configuration. Two settings are picked, each from the first source that sets it:
 //!
@@ -17,14 +17,14 @@
 //! the config file format is described on [`Config`].
 //!
 //! ```
-//! use lazydag_core::{delayed, config::{self, SchedulerKind}, scheduler::Sync};
+//! use lazydag_core::{delayed, config::{self, SchedulerKind}, scheduler::Sequential};
 //! fn add(a: i32, b: i32) -> i32 { a + b }
 //! let z = delayed!(add(1, 2));
 //!
 //! let _guard = config::set(SchedulerKind::Threads, Some(2)); // beats env and file
 //! assert_eq!(config::current().unwrap(), (SchedulerKind::Threads, 2));
 //! assert_eq!(z.compute().unwrap(), 3);                       // on the `threads` pool
-//! assert_eq!(z.compute_with(&Sync).unwrap(), 3);             // per call beats all
+//! assert_eq!(z.compute_with(&Sequential).unwrap(), 3);             // per call beats all
 //! ```
 //!
 //! # Invariants
@@ -58,15 +58,16 @@ pub use self::file::Config;
 pub use self::kind::SchedulerKind;
 pub use self::scope::{ConfigGuard, set};
 
-use std::num::NonZeroUsize;
 use std::path::Path;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use lazydag_optimize::Optimizer;
 
 use self::kind::parse_workers;
 use crate::error::Error;
-use crate::scheduler::Scheduler;
+use crate::schedulers::Scheduler;
+
+pub use crate::worker::cores;
 
 /// The environment variable that names the default scheduler (see [`SchedulerKind`]).
 ///
@@ -110,8 +111,8 @@ pub const FILE_NAME: &str = "lazydag.toml";
 ///
 /// ```
 /// use lazydag_core::config::{self, SchedulerKind};
-/// let _guard = config::set(SchedulerKind::Sync, Some(8));
-/// assert_eq!(config::current().unwrap(), (SchedulerKind::Sync, 1)); // `sync` has one worker
+/// let _guard = config::set(SchedulerKind::Sequential, Some(8));
+/// assert_eq!(config::current().unwrap(), (SchedulerKind::Sequential, 1)); // `sync` has one worker
 /// ```
 ///
 /// # Errors
@@ -171,8 +172,20 @@ pub(crate) fn optimizer_from(
         .fuse_reductions(file.fuse_reductions()))
 }
 
-/// The scheduler configured for this thread right now, from the process-wide cache.
-pub(crate) fn resolve() -> Result<Arc<dyn Scheduler>, Error> {
+/// The scheduler [`Delayed::compute`](crate::Delayed::compute) and
+/// [`compute`](crate::compute()) use, as configured (see [`config`](crate::config)): the one
+/// configured for this thread right now, from the process-wide cache of pools. Also public as
+/// [`scheduler::default_scheduler`](crate::scheduler::default_scheduler).
+///
+/// ```
+/// let _scoped = lazydag_core::config::set(lazydag_core::config::SchedulerKind::Threads, Some(2));
+/// assert_eq!(lazydag_core::config::default_scheduler().unwrap().name(), "threads");
+/// ```
+///
+/// # Errors
+/// [`Error::Config`] when the environment or the config file names an unknown scheduler or
+/// a bad worker count.
+pub fn default_scheduler() -> Result<Arc<dyn Scheduler>, Error> {
     let (kind, workers) = current()?;
     Ok(pools::get(kind, workers))
 }
@@ -204,13 +217,7 @@ pub(crate) fn resolve_from(
         workers = workers.or(config.num_workers());
     }
     Ok(match kind.unwrap_or(SchedulerKind::WorkStealing) {
-        SchedulerKind::Sync => (SchedulerKind::Sync, 1),
+        SchedulerKind::Sequential => (SchedulerKind::Sequential, 1),
         kind => (kind, workers.unwrap_or_else(cores)),
     })
-}
-
-/// The number of cores this process may use, read once.
-fn cores() -> usize {
-    static CORES: OnceLock<usize> = OnceLock::new();
-    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, NonZeroUsize::get))
 }

@@ -7,10 +7,11 @@
 //! uses many distinct pairs keeps a pool for each.
 
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use super::SchedulerKind;
-use crate::scheduler::{Async, Scheduler, Sync, Threaded, WorkStealing};
+use crate::schedulers::{Async, Scheduler, Sequential, Threaded, WorkStealing};
+use crate::sync::lock_std;
 
 /// Built schedulers by kind and worker count.
 type Pools = HashMap<(SchedulerKind, usize), Arc<dyn Scheduler>>;
@@ -21,14 +22,14 @@ static POOLS: LazyLock<Mutex<Pools>> = LazyLock::new(Default::default);
 /// The scheduler for `kind` with `workers` workers, built on first use.
 pub(super) fn get(kind: SchedulerKind, workers: usize) -> Arc<dyn Scheduler> {
     // A panic while building leaves the map unchanged, so a poisoned lock is still consistent.
-    let mut pools = POOLS.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut pools = lock_std(&POOLS);
     Arc::clone(pools.entry((kind, workers)).or_insert_with(|| build(kind, workers)))
 }
 
 /// A new scheduler of `kind` with `workers` workers.
 fn build(kind: SchedulerKind, workers: usize) -> Arc<dyn Scheduler> {
     match kind {
-        SchedulerKind::Sync => Arc::new(Sync),
+        SchedulerKind::Sequential => Arc::new(Sequential),
         SchedulerKind::Threads => Arc::new(Threaded::new(workers)),
         SchedulerKind::WorkStealing => Arc::new(WorkStealing::new(workers)),
         SchedulerKind::Async => Arc::new(Async::new(workers)),

@@ -36,16 +36,16 @@ thread_local! {
 ///     let _threads = config::set(SchedulerKind::Threads, Some(2));
 ///     assert_eq!(config::current().unwrap(), (SchedulerKind::Threads, 2));
 ///     {
-///         let _sync = config::set(SchedulerKind::Sync, Some(1));
-///         assert_eq!(config::current().unwrap(), (SchedulerKind::Sync, 1));
+///         let _sync = config::set(SchedulerKind::Sequential, Some(1));
+///         assert_eq!(config::current().unwrap(), (SchedulerKind::Sequential, 1));
 ///     }
 ///     // Dropping the inner guard restored the outer override.
 ///     assert_eq!(config::current().unwrap(), (SchedulerKind::Threads, 2));
 ///     // Another thread does not see this thread's override.
 ///     let _async = config::set(SchedulerKind::Async, Some(3));
 ///     std::thread::spawn(|| {
-///         let _mine = config::set(SchedulerKind::Sync, Some(1));
-///         assert_eq!(config::current().unwrap(), (SchedulerKind::Sync, 1));
+///         let _mine = config::set(SchedulerKind::Sequential, Some(1));
+///         assert_eq!(config::current().unwrap(), (SchedulerKind::Sequential, 1));
 ///     }).join().unwrap();
 ///     assert_eq!(config::current().unwrap(), (SchedulerKind::Async, 3));
 /// }
@@ -66,17 +66,17 @@ pub fn set(kind: SchedulerKind, workers: Option<usize>) -> ConfigGuard {
 /// ```
 /// use lazydag_core::config::{self, SchedulerKind};
 /// let outer = config::set(SchedulerKind::Threads, Some(2));
-/// let inner = config::set(SchedulerKind::Sync, Some(1));
+/// let inner = config::set(SchedulerKind::Sequential, Some(1));
 /// drop(outer); // out of order: removes only its own override
-/// assert_eq!(config::current().unwrap().0, SchedulerKind::Sync);
+/// assert_eq!(config::current().unwrap().0, SchedulerKind::Sequential);
 /// drop(inner);
 /// ```
 ///
 /// A guard cannot be sent to another thread:
 ///
-/// ```compile_fail
+/// ```compile_fail,E0277
 /// use lazydag_core::config::{self, SchedulerKind};
-/// let guard = config::set(SchedulerKind::Sync, None);
+/// let guard = config::set(SchedulerKind::Sequential, None);
 /// std::thread::spawn(move || drop(guard));
 /// ```
 #[derive(Debug)]

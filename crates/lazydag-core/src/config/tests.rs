@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::SchedulerKind::{Async, Sync, Threads, WorkStealing};
+use super::SchedulerKind::{Async, Sequential, Threads, WorkStealing};
 use super::*;
 
 /// A fake environment holding `vars`.
@@ -55,7 +55,7 @@ fn message(result: Result<(SchedulerKind, usize), Error>) -> String {
 }
 
 fn cores() -> usize {
-    std::thread::available_parallelism().unwrap().get()
+    super::cores()
 }
 
 #[test]
@@ -93,7 +93,7 @@ fn env_beats_file_setting_by_setting() {
 fn env_is_case_insensitive_and_sync_has_one_worker() {
     let dir = Scratch::new();
     let vars = env(&[(ENV_SCHEDULER, " SYNC "), (ENV_NUM_WORKERS, "8")]);
-    assert_eq!(resolve_from(vars, dir.path()).unwrap(), (Sync, 1));
+    assert_eq!(resolve_from(vars, dir.path()).unwrap(), (Sequential, 1));
 }
 
 #[test]
@@ -112,7 +112,7 @@ fn scoped_override_beats_env_and_file() {
         // ... or the file.
         assert_eq!(resolve_from(env(&[]), dir.path()).unwrap(), (Async, 3));
     }
-    assert_eq!(resolve_from(env(&vars), dir.path()).unwrap(), (Sync, 1));
+    assert_eq!(resolve_from(env(&vars), dir.path()).unwrap(), (Sequential, 1));
 }
 
 #[test]
@@ -130,13 +130,13 @@ fn nested_guards_restore_in_lifo_order() {
     let now = || resolve_from(env(&[]), dir.path()).unwrap();
     let outer = set(Threads, Some(2));
     {
-        let _inner = set(Sync, None);
-        assert_eq!(now(), (Sync, 1));
+        let _inner = set(Sequential, None);
+        assert_eq!(now(), (Sequential, 1));
         {
             let _innermost = set(Async, Some(4));
             assert_eq!(now(), (Async, 4));
         }
-        assert_eq!(now(), (Sync, 1));
+        assert_eq!(now(), (Sequential, 1));
     }
     assert_eq!(now(), (Threads, 2));
     drop(outer);
@@ -251,8 +251,8 @@ fn one_scheduler_per_kind_and_worker_count() {
     assert!(!Arc::ptr_eq(&a, &pools::get(WorkStealing, 3)));
     assert_eq!(a.name(), "threads");
     let _guard = set(Async, Some(5));
-    let b = resolve().unwrap();
-    assert!(Arc::ptr_eq(&b, &resolve().unwrap()));
+    let b = default_scheduler().unwrap();
+    assert!(Arc::ptr_eq(&b, &default_scheduler().unwrap()));
     assert!(Arc::ptr_eq(&b, &pools::get(Async, 5)));
     assert_eq!(b.name(), "async");
 }

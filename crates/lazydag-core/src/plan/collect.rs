@@ -7,7 +7,7 @@ use std::collections::hash_map::Entry;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, TryLockError};
 
-use lazydag_optimize::Kind;
+use lazydag_optimize::{Kind, is_chain_link};
 use rustc_hash::FxHashMap;
 
 use super::program::{Instr, carried};
@@ -79,7 +79,7 @@ impl Visits {
     }
 }
 
-/// The depth-first walk that builds a [`Plan`] in one pass.
+/// The depth-first walk that builds a [`Plan`](crate::Plan) in one pass.
 ///
 /// Each stack frame is a node whose dependencies are being walked. As each dependency's plan
 /// index becomes known (it was finished before, or its own frame just finished) it is pushed
@@ -144,9 +144,28 @@ struct Frame<'g> {
     chain_start: u32,
 }
 
-/// Whether a node can be a member of a chain fused while collecting.
-fn chain_member(node: &Node) -> bool {
-    !node.kind.literal && !node.kind.is_async && !node.is_inline()
+/// The optimizer's kind of `node`.
+fn kind(node: &Node) -> Kind {
+    if node.kind.literal {
+        Kind::Literal
+    } else if node.kind.is_async {
+        Kind::Async
+    } else if node.is_inline() {
+        Kind::Cheap
+    } else {
+        Kind::Function
+    }
+}
+
+/// Whether `dep`, the only input of `node`, joins `node`'s chain while collecting: the
+/// optimizer's link rule ([`is_chain_link`]), with sole ownership standing for its one use
+/// (`strong_count == 1`: no handle, no other task and no output request reaches `dep`), and
+/// plain functions only (cheap tasks are left to the inline pass).
+fn joins_chain(dep: &Arc<Node>, node: &Node) -> bool {
+    let (input, consumer) = (kind(dep), kind(node));
+    input != Kind::Cheap
+        && consumer != Kind::Cheap
+        && is_chain_link(input, Arc::strong_count(dep) == 1, consumer, 1)
 }
 
 impl<'g> Collector<'g> {
@@ -183,14 +202,11 @@ impl<'g> Collector<'g> {
     fn open(&mut self, top: &'g Arc<Node>) -> Frame<'g> {
         let chain_start = self.chain.len() as u32;
         let mut node = top;
-        if let Some(limit) = self.chain_limit
-            && chain_member(top)
-        {
+        if let Some(limit) = self.chain_limit {
             let mut len = 1;
             while len < limit
                 && let [dep] = node.deps.as_slice()
-                && Arc::strong_count(dep) == 1
-                && chain_member(dep)
+                && joins_chain(dep, node)
             {
                 self.chain.push((dep, dep.kind.carries));
                 node = dep;
@@ -275,15 +291,7 @@ impl<'g> Collector<'g> {
         plan.uses.push(0);
         plan.waiting.push(waiting);
         if let Some(facts) = &mut self.facts {
-            let kind = if node.kind.literal {
-                Kind::Literal
-            } else if node.kind.is_async {
-                Kind::Async
-            } else if node.is_inline() {
-                Kind::Cheap
-            } else {
-                Kind::Function
-            };
+            let kind = kind(node);
             facts.linear += usize::from(waiting == 1);
             facts.cheap += usize::from(kind == Kind::Cheap);
             facts.literals += usize::from(kind == Kind::Literal);

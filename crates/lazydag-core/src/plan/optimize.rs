@@ -8,7 +8,7 @@
 //! even when the report counts them as inlined: a plan never schedules a literal, each
 //! consumer evaluates it when it runs, which is what inlining a constant means.
 
-use lazydag_optimize::{Graph, Kind, OptimizeReport, Optimizer, Role};
+use lazydag_optimize::{Graph, Kind, OptimizeReport, Optimizer, Role, is_chain_link};
 
 use super::PlanView;
 use super::collect::Facts;
@@ -23,8 +23,22 @@ pub(super) fn optimize<'g>(
     optimizer: &Optimizer,
     prefused: usize,
 ) -> (PlanView<'g>, bool) {
+    optimize_with(plan, facts, optimizer, prefused, true)
+}
+
+/// [`optimize`], where `may_skip` allows the shortcut: when no pass could change what runs,
+/// the report is computed from the collect's facts instead of by running the passes (the
+/// property test below checks that both give the same report).
+fn optimize_with<'g>(
+    plan: PlanView<'g>,
+    facts: Facts,
+    optimizer: &Optimizer,
+    prefused: usize,
+    may_skip: bool,
+) -> (PlanView<'g>, bool) {
     let n = plan.len();
-    if facts.cheap == 0
+    if may_skip
+        && facts.cheap == 0
         && optimizer.reduction_width().is_none()
         && optimizer.user_passes().is_empty()
         && (facts.linear == 0 || !optimizer.fuses() || !any_chain_link(&plan, &facts.kinds))
@@ -77,19 +91,22 @@ pub(super) fn optimize<'g>(
     (PlanView { stop: plan.stop, ..rebuilt }, true)
 }
 
-/// Whether some task's only non-literal input is a function whose value only it uses: a link
-/// `FuseLinear` could fuse. One pass over the plan's arrays (never the nodes), no graph built.
+/// Whether some task and its only non-literal input form a link `FuseLinear` could fuse
+/// ([`is_chain_link`], the one rule). One pass over the plan's arrays (never the nodes), no graph built.
 fn any_chain_link(plan: &PlanView<'_>, kinds: &[Kind]) -> bool {
     let mut output = vec![false; plan.len()];
     for &o in &plan.outputs {
         output[o as usize] = true;
     }
+    // `waiting[i]` counts task `i`'s scheduled (non-literal) inputs; with one, it is the
+    // first non-literal entry of `deps(i)`.
     (0..plan.len()).any(|i| {
-        plan.waiting[i] == 1 && kinds[i] != Kind::Async && {
+        plan.waiting[i] == 1 && {
             let mut inputs = plan.deps(i).iter().map(|&d| d as usize);
-            inputs
-                .find(|&d| !plan.literal[d])
-                .is_some_and(|d| plan.uses[d] == 1 && !output[d] && kinds[d] != Kind::Async)
+            inputs.find(|&d| !plan.literal[d]).is_some_and(|d| {
+                let sole_use = plan.uses[d] == 1 && !output[d];
+                is_chain_link(kinds[d], sole_use, kinds[i], 1)
+            })
         }
     })
 }
@@ -193,4 +210,84 @@ fn rebuild<'g>(old: &PlanView<'g>, graph: &Graph<'_>, report: OptimizeReport) ->
         plan.uses[index as usize] += 1;
     }
     plan
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use lazydag_optimize::Optimizer;
+
+    use super::optimize_with;
+    use crate::delayed::{Delayed, delayed};
+    use crate::plan::TaskRef;
+    use crate::plan::collect::Collector;
+
+    fn add(a: u64, b: u64) -> u64 {
+        a + b
+    }
+
+    /// A graph from `steps`: each step adds a task reading earlier nodes (a chain link, a
+    /// join, a cheap task, a join with a literal, or an async-free map of two), holding on to
+    /// its handle or not (which decides what the collector may fuse). Returns the outputs and
+    /// the handles held.
+    fn graph(steps: &[(u8, usize, usize, bool)], outputs: usize) -> Vec<Delayed<u64>> {
+        let mut nodes: Vec<Option<Delayed<u64>>> = vec![Some(delayed(1_u64))];
+        let mut held = Vec::new();
+        for &(shape, a, b, hold) in steps {
+            let pick = |i: usize, nodes: &[Option<Delayed<u64>>]| {
+                let live: Vec<&Delayed<u64>> = nodes.iter().flatten().collect();
+                live[i % live.len()].clone()
+            };
+            let (x, y) = (pick(a, &nodes), pick(b, &nodes));
+            let node = match shape % 4 {
+                0 => x.map(|v: u64| v + 1),
+                1 => crate::delayed!(add(&x, &y)),
+                2 => x.map(|v: u64| v * 2).inline(),
+                _ => crate::delayed!(add(&x, 5)),
+            };
+            if hold {
+                held.push(node.clone());
+            }
+            nodes.push(Some(node));
+            // Drop the handles nobody holds any more, so that chains can fuse while collecting.
+            let len = nodes.len();
+            for slot in &mut nodes[..len.saturating_sub(2)] {
+                *slot = None;
+            }
+            nodes[0] = Some(delayed(1_u64));
+        }
+        let live: Vec<Delayed<u64>> = nodes.into_iter().flatten().collect();
+        let mut out: Vec<Delayed<u64>> = live.iter().rev().take(outputs).cloned().collect();
+        out.extend(held.into_iter().step_by(3));
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        /// The shortcut that skips the passes reports exactly what running them reports.
+        #[test]
+        fn the_skip_path_and_the_passes_give_the_same_report(
+            steps in proptest::collection::vec((0u8..4, 0usize..64, 0usize..64, any::<bool>()), 1..40),
+            outputs in 1usize..3,
+            reductions in any::<bool>(),
+        ) {
+            let outs = graph(&steps, outputs);
+            let roots: Vec<TaskRef<'_>> = outs.iter().map(Delayed::task).collect();
+            let optimizer = if reductions {
+                Optimizer::default().fuse_reductions(Some(4))
+            } else {
+                Optimizer::default()
+            };
+            let report = |may_skip: bool| {
+                let collected = Collector::new(true, Some(optimizer.chain_limit())).run(&roots);
+                let facts = collected.facts.expect("an optimizing collect records facts");
+                let (plan, _) =
+                    optimize_with(collected.plan, facts, &optimizer, collected.prefused, may_skip);
+                plan.report
+            };
+            prop_assert_eq!(report(true), report(false));
+        }
+    }
 }

@@ -5,22 +5,16 @@
 //! to a default: a value that leaves no worker is an [`Error::Config`] naming the valid range.
 
 use std::collections::HashMap;
-use std::num::NonZeroUsize;
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use lazydag_core::Scheduler;
 use lazydag_core::config::SchedulerKind;
-use lazydag_core::scheduler::{Async, Sync, Threaded, WorkStealing};
+use lazydag_core::scheduler::{Async, Sequential, Threaded, WorkStealing};
 
 use crate::error::Error;
 
-/// The number of cores this process may use, read once per process: asking the system
-/// (affinity mask, cgroup quota files) takes tens of microseconds, which every map paid.
-pub(crate) fn cores() -> usize {
-    static CORES: LazyLock<usize> =
-        LazyLock::new(|| std::thread::available_parallelism().map_or(1, NonZeroUsize::get));
-    *CORES
-}
+/// The number of cores this process may use: lazydag's one cached count.
+pub(crate) use lazydag_core::config::cores;
 
 /// Turns joblib's `n_jobs` into a worker count on a machine with `cores` cores: `n > 0` is `n`,
 /// `-1` is every core, `-2` every core but one, and so on; `0` and values that leave no worker
@@ -50,7 +44,7 @@ static POOLS: LazyLock<Mutex<Pools>> = LazyLock::new(Default::default);
 pub(crate) fn scheduler(kind: SchedulerKind, workers: usize) -> Result<Arc<dyn Scheduler>, Error> {
     let build = |kind: SchedulerKind| -> Result<Arc<dyn Scheduler>, Error> {
         Ok(match kind {
-            SchedulerKind::Sync => Arc::new(Sync),
+            SchedulerKind::Sequential => Arc::new(Sequential),
             SchedulerKind::Threads => Arc::new(Threaded::new(workers)),
             SchedulerKind::WorkStealing => Arc::new(WorkStealing::new(workers)),
             SchedulerKind::Async => Arc::new(Async::new(workers)),
@@ -61,7 +55,7 @@ pub(crate) fn scheduler(kind: SchedulerKind, workers: usize) -> Result<Arc<dyn S
             }
         })
     };
-    let workers = if kind == SchedulerKind::Sync { 1 } else { workers };
+    let workers = if kind == SchedulerKind::Sequential { 1 } else { workers };
     // A panic while building leaves the map unchanged, so a poisoned lock is still consistent.
     let mut pools = POOLS.lock().unwrap_or_else(PoisonError::into_inner);
     if let Some(pool) = pools.get(&(kind, workers)) {

@@ -13,12 +13,12 @@
 
 use std::cell::Cell;
 use std::marker::PhantomData;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::error::{ItemError, panic_message};
+use crate::error::ItemError;
+use lazydag_core::panic;
 
 /// The error a fallible item function returned, type-erased.
 pub(crate) type Failure = Arc<dyn std::error::Error + Send + Sync>;
@@ -162,7 +162,7 @@ where
     let mut rest = items.into_iter();
     let mut complete = true;
     loop {
-        let pass = catch_unwind(AssertUnwindSafe(|| {
+        let pass = panic::catch(|| {
             for item in &mut rest {
                 if stop.load(Ordering::Relaxed) {
                     return Pass::Stopped;
@@ -180,7 +180,7 @@ where
                 }
             }
             Pass::Done
-        }));
+        });
         match pass {
             Ok(Pass::Done) => break,
             Ok(Pass::Stopped) | Ok(Pass::Failed) => {
@@ -188,7 +188,7 @@ where
                 break;
             }
             Err(payload) => {
-                let message = panic_message(&*payload);
+                let message = panic::message(&*payload);
                 errors.push(ItemError::Panicked { index: base + taken - 1, message });
                 if stop_on_error {
                     complete = rest.len() == 0;
@@ -319,14 +319,14 @@ where
             complete = false;
             break;
         }
-        let pass = catch_unwind(AssertUnwindSafe(|| {
+        let pass = panic::catch(|| {
             values.extend(rest.by_ref().take(chunk).map(|item| {
                 taken += 1;
                 f(item)
             }));
-        }));
+        });
         if let Err(payload) = pass {
-            let message = panic_message(&*payload);
+            let message = panic::message(&*payload);
             errors.push(ItemError::Panicked { index: base + taken - 1, message });
             if stop_on_error {
                 complete = rest.len() == 0;
@@ -368,7 +368,7 @@ fn caught<O>(
     payload: &(dyn std::any::Any + Send),
     failure: impl FnOnce(ItemError) -> Result<O, ItemError>,
 ) -> Option<Filled> {
-    let message = panic_message(payload);
+    let message = panic::message(payload);
     if !function.replace(false) {
         return Some(Filled { ran: done, end: End::InputPanicked(message) });
     }
@@ -408,9 +408,9 @@ where
             return Filled { ran: done, end: End::Stopped };
         }
         let want = chunk.min(n - done);
-        let pass = catch_unwind(AssertUnwindSafe(|| {
+        let pass = panic::catch(|| {
             out.extend(items.take(want).map(|item| M::value(call(f, item, &function))));
-        }));
+        });
         match pass {
             Ok(()) if out.len() - len0 - done < want || out.len() - len0 == n => {
                 return Filled { ran: out.len() - len0, end: End::Done };
@@ -442,7 +442,7 @@ where
     let len0 = out.len();
     let function = Cell::new(false);
     loop {
-        let pass = catch_unwind(AssertUnwindSafe(|| {
+        let pass = panic::catch(|| {
             loop {
                 let done = out.len() - len0;
                 if done == n {
@@ -463,7 +463,7 @@ where
                 };
                 out.push(slot);
             }
-        }));
+        });
         let done = out.len() - len0;
         match pass {
             Ok(End::Failed(error)) => return Filled { ran: done + 1, end: End::Failed(error) },

@@ -11,10 +11,9 @@
 //! remembers that itself rather than wrapping the iterator in `Fuse`, one adapter fewer in the
 //! loop that runs items in place, so that it still vectorizes).
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use crate::error::panic_message;
+use lazydag_core::panic;
 
 /// Locks a mutex whose data stays consistent even if a holder panicked.
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -103,8 +102,8 @@ impl<I: Iterator> Source<I> {
     pub(crate) fn pull(&mut self, n: usize, items: &mut Vec<I::Item>) -> Option<Pulled> {
         let iter = self.lend()?;
         let before = items.len();
-        let pulled = catch_unwind(AssertUnwindSafe(|| items.extend(iter.by_ref().take(n))));
-        let broken = pulled.err().map(|payload| panic_message(&*payload));
+        let pulled = panic::catch(|| items.extend(iter.by_ref().take(n)));
+        let broken = pulled.err().map(|payload| panic::message(&*payload));
         let len = items.len() - before;
         let left = match broken {
             Some(_) => Left::Broken,

@@ -188,7 +188,7 @@ impl Parallel {
     /// The function runs on other threads, so it must be `Send + Sync`: a closure holding an
     /// `Rc` is rejected at compile time (use an `Arc`).
     ///
-    /// ```compile_fail
+    /// ```compile_fail,E0277
     /// use std::rc::Rc;
     /// use lazydag_parallel::Parallel;
     /// let offset = Rc::new(5);
@@ -315,12 +315,12 @@ impl Parallel {
         }
         let (scheduler, sequential) = match &self.backend {
             Backend::Kind(kind) => {
-                (backend::scheduler(*kind, workers)?, *kind == SchedulerKind::Sync)
+                (backend::scheduler(*kind, workers)?, *kind == SchedulerKind::Sequential)
             }
             Backend::Given(scheduler) => (Arc::clone(scheduler), false),
         };
         if batch::nested() {
-            let scheduler: Arc<dyn Scheduler> = Arc::new(lazydag_core::scheduler::Sync);
+            let scheduler: Arc<dyn Scheduler> = Arc::new(lazydag_core::scheduler::Sequential);
             return Ok(Settings {
                 scheduler,
                 workers: 1,

@@ -4,14 +4,15 @@
 //! A use counts itself down and clones the value ([`PlanView::share`]), or moves it out if it
 //! is the last, so a value with `k` uses is cloned `k - 1` times and freed as soon as its last
 //! consumer has taken it. A literal has no slot: each use asks the plan for a fresh value.
-//! Two forms: [`Slots`] for a single owner (the `Sync` loop, the async driver), and
+//! Two forms: [`Slots`] for a single owner (the `Sequential` loop, the async driver), and
 //! [`SharedSlots`] for threads, where counting and taking happen under the slot's lock — so a
 //! last use can never move a value out while an earlier use is still cloning it.
 
-use std::sync::{Mutex, PoisonError};
+use std::sync::Mutex;
 
 use crate::error::Error;
 use crate::plan::PlanView;
+use crate::sync::lock_std;
 use crate::value::Value;
 
 /// The error for a value taken before it was stored or after its last use: a scheduler bug,
@@ -123,6 +124,6 @@ impl SharedSlots {
 
     fn lock(&self, i: usize) -> std::sync::MutexGuard<'_, Slot> {
         // Only `share` runs user code under a slot lock, and it catches panics.
-        self.slots[i].lock().unwrap_or_else(PoisonError::into_inner)
+        lock_std(&self.slots[i])
     }
 }

@@ -20,14 +20,16 @@
 //! published under the `outcome` mutex, and a task that starts just before the flag becomes
 //! visible is harmless (its result is dropped).
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::error::{Error, panic_message};
+use crate::error::Error;
+use crate::panic;
 use crate::plan::Plan;
-use crate::scheduler::slot::SharedSlots;
+use crate::schedulers::countdown::{Countdown, ready_at_start};
+use crate::schedulers::slot::SharedSlots;
+use crate::sync::{lock_std as lock, wait_timeout_std};
 use crate::value::Value;
 
 /// The scheduler's name, for errors.
@@ -57,7 +59,7 @@ pub(super) struct Run {
     pub(super) id: u32,
     plan: Plan,
     slots: SharedSlots,
-    waiting: Box<[AtomicU32]>,
+    waiting: Countdown,
     /// Distinct non-literal output tasks not yet done.
     outputs_left: AtomicUsize,
     stopped: AtomicBool,
@@ -65,19 +67,10 @@ pub(super) struct Run {
     done: Condvar,
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poison| poison.into_inner())
-}
-
 impl Run {
     pub(super) fn new(plan: Plan, id: u32) -> Self {
         let view = plan.view();
-        let n = view.len();
-        // Build the dependents lists now, on the caller, not inside the first worker's task.
-        if n > 0 {
-            let _ = view.dependents(0);
-        }
-        let waiting = view.all_waiting().iter().map(|&w| AtomicU32::new(w)).collect();
+        let waiting = Countdown::new(view);
         let mut outputs: Vec<u32> =
             view.outputs().iter().copied().filter(|&o| !view.is_literal(o as usize)).collect();
         outputs.sort_unstable();
@@ -97,10 +90,7 @@ impl Run {
 
     /// The tasks runnable at the start, in priority order.
     pub(super) fn initial(&self) -> impl Iterator<Item = u32> + '_ {
-        let view = self.plan.view();
-        (0..view.len())
-            .filter(move |&i| !view.is_literal(i) && view.waiting(i) == 0)
-            .map(|i| i as u32)
+        ready_at_start(self.plan.view())
     }
 
     /// Runs task `i` and makes its dependents runnable: the first (highest-priority) ready
@@ -116,12 +106,12 @@ impl Run {
         inputs: &mut Vec<Value>,
         push: impl FnMut(u32),
     ) -> Option<Next> {
-        match catch_unwind(AssertUnwindSafe(|| self.execute_task(i, carry, inputs, push))) {
+        match panic::catch(|| self.execute_task(i, carry, inputs, push)) {
             Ok(next) => next,
             Err(payload) => {
                 let task = self.plan.view().task(i as usize).key();
-                let _ = catch_unwind(AssertUnwindSafe(|| inputs.clear()));
-                self.finish(Err(Error::Panicked { task, message: panic_message(&*payload) }));
+                let _ = panic::catch(|| inputs.clear());
+                self.finish(Err(Error::Panicked { task, message: panic::message(&*payload) }));
                 None
             }
         }
@@ -182,9 +172,9 @@ impl Run {
         // thread will touch `j`'s count: this thread alone makes `j` ready.
         if let [j] = *dependents
             && view.uses(i) == 1
-            && self.waiting[j as usize].load(Ordering::Acquire) == 1
+            && self.waiting.is_last(j)
         {
-            self.waiting[j as usize].store(0, Ordering::Relaxed);
+            self.waiting.claim(j);
             done(self);
             return Some(Next { task: j, carry: Some(Carry { from: i as u32, value }) });
         }
@@ -192,7 +182,7 @@ impl Run {
         self.slots.store(i, value);
         let mut next: Option<u32> = None;
         for &j in dependents {
-            if self.waiting[j as usize].fetch_sub(1, Ordering::AcqRel) == 1 {
+            if self.waiting.arrive(j) {
                 match next {
                     Some(first) if first < j => push(j),
                     Some(first) => {
@@ -242,7 +232,7 @@ impl Run {
                 Some(at) => at.saturating_duration_since(Instant::now()).min(CANCEL_POLL),
                 None => CANCEL_POLL,
             };
-            outcome = self.done.wait_timeout(outcome, pause).unwrap_or_else(|p| p.into_inner()).0;
+            outcome = wait_timeout_std(&self.done, outcome, pause);
         }
     }
 

@@ -1,21 +1,24 @@
-//! The [`Scheduler`] extension point and the schedulers that live in the core.
+//! The [`Scheduler`] extension point and the schedulers that live in the core (public as
+//! [`crate::scheduler`], which adds [`default_scheduler`](crate::scheduler::default_scheduler)
+//! from the config layer above this one).
 //!
 //! A scheduler receives a checked [`Plan`] and returns the values of its
 //! [`outputs`](PlanView::outputs), in order. Everything it needs is public on the plan's
-//! [`view`](Plan::view):
-//! dependency counts to know when a task is ready, dependents to know whom to wake,
-//! [`PlanView::run`] to run a task (panics are caught there) and [`PlanView::share`] to clone a value
-//! for every use but the last.
+//! [`view`](Plan::view): dependency counts to know when a task is ready, dependents to know
+//! whom to wake, [`PlanView::run`] to run a task (panics are caught there) and
+//! [`PlanView::share`] to clone a value for every use but the last. Each scheduler's protocol
+//! is written in its own module's docs.
 
 mod asynchronous;
+mod countdown;
+mod sequential;
 mod slot;
 mod stealing;
-mod sync;
 mod threaded;
 
 pub use self::asynchronous::Async;
+pub use self::sequential::Sequential;
 pub use self::stealing::WorkStealing;
-pub use self::sync::Sync;
 pub use self::threaded::Threaded;
 
 use crate::error::Error;
@@ -44,7 +47,7 @@ use crate::value::Value;
 /// ```
 /// use lazydag_core::{delayed, Error, Plan, Scheduler, Value};
 ///
-/// /// Runs tasks one by one in plan (priority) order, like the built-in `Sync`.
+/// /// Runs tasks one by one in plan (priority) order, like the built-in `Sequential`.
 /// struct Naive;
 /// impl Scheduler for Naive {
 ///     fn name(&self) -> &str { "naive" }
@@ -81,14 +84,4 @@ pub trait Scheduler: Send + std::marker::Sync {
     /// # Errors
     /// The first task error, as returned by [`PlanView::run`] or [`PlanView::share`].
     fn execute(&self, plan: &Plan) -> Result<Vec<Value>, Error>;
-}
-
-/// The scheduler [`Delayed::compute`](crate::Delayed::compute) and
-/// [`compute`](crate::compute()) use, as configured (see [`config`](crate::config)).
-///
-/// # Errors
-/// [`Error::Config`] when the environment or the config file names an unknown scheduler or
-/// a bad worker count.
-pub fn default_scheduler() -> Result<std::sync::Arc<dyn Scheduler>, Error> {
-    crate::config::resolve()
 }

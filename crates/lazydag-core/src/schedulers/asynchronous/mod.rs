@@ -27,7 +27,7 @@
 //!   count reaches zero is queued. When the set is empty and nothing is ready, every task has
 //!   run, and the driver takes the outputs' values (moves for last uses) in request order.
 //! - **Memory release.** A value lives in its slot from its task's completion until its last
-//!   use takes it, exactly as in [`Sync`](crate::scheduler::Sync).
+//!   use takes it, exactly as in [`Sequential`](crate::scheduler::Sequential).
 //! - **Failure.** On the first error (a task's `Err` or panic, a failed clone, a stop) the
 //!   driver starts nothing more and aborts the set: async tasks are cancelled (dropped at
 //!   their next `.await`); CPU tasks not yet started never start; CPU tasks already running
@@ -52,37 +52,40 @@ mod driver;
 mod watch;
 
 use std::future::Future;
-use std::sync::OnceLock;
 
 use crate::error::Error;
 use crate::plan::Plan;
 #[cfg(doc)]
 use crate::plan::PlanView;
-use crate::scheduler::Scheduler;
+use crate::schedulers::Scheduler;
 use crate::value::Value;
 
 /// Runs a plan on tokio: async tasks ([`delayed_async!`](crate::delayed_async!)) are awaited
 /// concurrently, so a thousand tasks that each wait 10 ms finish in tens of milliseconds;
 /// other tasks run on tokio's blocking pool, at most `workers` at a time, smallest plan index
 /// first. The protocol (queues, ordering, failure, cancellation) is described in
-/// `docs/schedulers/async.md` and in the `//!` docs of `scheduler/asynchronous/mod.rs`.
+/// `docs/schedulers/async.md` and in the `//!` docs of `schedulers/asynchronous/mod.rs`.
 ///
 /// Use it from synchronous code with [`compute_with`](crate::compute_with), or from async code
 /// with [`Delayed::compute_async`](crate::Delayed::compute_async) and
 /// [`compute_async`](crate::compute_async()), which await on the caller's runtime.
 ///
 /// ```
-/// use std::time::{Duration, Instant};
+/// use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+/// use std::time::Duration;
 /// use lazydag_core::{compute_with, delayed_async, scheduler::Async};
+/// static WAITING: AtomicUsize = AtomicUsize::new(0);
+/// static MOST: AtomicUsize = AtomicUsize::new(0);
 /// async fn wait(ms: u64) -> u64 {
+///     MOST.fetch_max(WAITING.fetch_add(1, SeqCst) + 1, SeqCst);
 ///     tokio::time::sleep(Duration::from_millis(ms)).await;
+///     WAITING.fetch_sub(1, SeqCst);
 ///     ms
 /// }
 /// let waits: Vec<_> = (0..100).map(|_| delayed_async!(wait(20))).collect();
-/// let start = Instant::now();
 /// let done = compute_with(&waits, &Async::new(2)).unwrap();
 /// assert_eq!(done.iter().sum::<u64>(), 2_000);
-/// assert!(start.elapsed() < Duration::from_secs(1)); // overlapped, not 2 s in a row
+/// assert!(MOST.load(SeqCst) > 1); // overlapped, not one after another
 /// ```
 #[derive(Clone, Copy, Debug)]
 pub struct Async {
@@ -130,10 +133,7 @@ impl Async {
 impl Default for Async {
     /// One CPU worker per available core (asked once per process).
     fn default() -> Self {
-        static CORES: OnceLock<usize> = OnceLock::new();
-        Async::new(*CORES.get_or_init(|| {
-            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-        }))
+        Async::new(crate::worker::cores())
     }
 }
 

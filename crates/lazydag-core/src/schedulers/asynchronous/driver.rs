@@ -9,15 +9,16 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::panic::AssertUnwindSafe;
 
 use futures::FutureExt as _;
 use tokio::task::{JoinError, JoinSet};
 
 use super::watch::Watch;
-use crate::error::{Error, panic_message};
+use crate::error::Error;
+use crate::panic;
 use crate::plan::{Plan, PlanView};
-use crate::scheduler::slot::Slots;
+use crate::schedulers::slot::Slots;
 use crate::value::Value;
 
 /// What a running task reports: its index and its result.
@@ -145,7 +146,7 @@ impl<'p> Run<'p> {
         } else {
             self.cpu_running += 1;
             self.running.spawn_blocking(move || {
-                let result = catch_unwind(AssertUnwindSafe(|| plan.view().run(i, &mut inputs)));
+                let result = panic::catch(|| plan.view().run(i, &mut inputs));
                 (index, result.unwrap_or_else(|payload| Err(panicked(&plan, i, &*payload))))
             });
         }
@@ -181,5 +182,5 @@ fn stopped(plan: &PlanView<'_>) -> Error {
 
 /// The error for a panic that escaped a task's own guard (for instance, from a `Drop`).
 fn panicked(plan: &Plan, i: usize, payload: &(dyn std::any::Any + Send)) -> Error {
-    Error::Panicked { task: plan.view().task(i).key(), message: panic_message(payload) }
+    Error::Panicked { task: plan.view().task(i).key(), message: panic::message(payload) }
 }

@@ -13,15 +13,16 @@
 //!   moving the value while an earlier use is still cloning it (a `Value` is not `Sync`);
 //! - once `stopped` is set, no task of this compute starts and none is queued.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use super::latch::Latch;
 use super::pool::Shared;
-use crate::error::{Error, panic_message};
+use crate::error::Error;
+use crate::panic;
 use crate::plan::Plan;
-use crate::scheduler::slot::SharedSlots;
+use crate::schedulers::countdown::{Countdown, ready_at_start};
+use crate::schedulers::slot::SharedSlots;
 use crate::value::Value;
 
 /// The scheduler's name, for errors.
@@ -41,8 +42,8 @@ pub(super) struct Run {
     number: u64,
     /// Per task: its value and remaining uses (literals' slots stay unused).
     slots: SharedSlots,
-    /// Per task: inputs not yet produced, from [`all_waiting`](crate::PlanView::all_waiting).
-    waiting: Box<[AtomicU32]>,
+    /// Per task: inputs not yet produced.
+    waiting: Countdown,
     /// Queued plus running jobs of this compute.
     active: AtomicUsize,
     /// Set on the first error or stop: start nothing more.
@@ -58,23 +59,18 @@ impl Run {
     /// tasks that wait for nothing, blocks until the compute is done, then collects.
     pub(super) fn compute(plan: &Plan, shared: &Arc<Shared>) -> Result<Vec<Value>, Error> {
         let view = plan.view();
-        let ready: Vec<u32> = (0..view.len())
-            .filter(|&i| !view.is_literal(i) && view.waiting(i) == 0)
-            .map(|i| i as u32)
-            .collect();
+        let ready: Vec<u32> = ready_at_start(view).collect();
         let run = Arc::new(Run {
             plan: plan.clone(),
             number: shared.next_compute(),
             slots: SharedSlots::new(view),
-            waiting: view.all_waiting().iter().map(|&w| AtomicU32::new(w)).collect(),
+            waiting: Countdown::new(view),
             active: AtomicUsize::new(ready.len()),
             stopped: AtomicBool::new(false),
             error: OnceLock::new(),
             done: Latch::default(),
         });
         if !ready.is_empty() {
-            // Build the dependents index here rather than on the first worker to finish.
-            let _ = view.dependents(0);
             shared.push(&run, &ready, false);
             run.done.wait();
         }
@@ -91,12 +87,12 @@ impl Run {
 
     /// Runs task `i` on a worker, then counts its job done. Never unwinds.
     pub(super) fn run_job(self: &Arc<Self>, i: usize, scratch: &mut Scratch, shared: &Shared) {
-        let outcome = catch_unwind(AssertUnwindSafe(|| self.run_task(i, scratch, shared)));
+        let outcome = panic::catch(|| self.run_task(i, scratch, shared));
         if let Err(payload) = outcome {
             // `run` and `share` catch task and clone panics; only a value's panicking `Drop`
             // gets here. Report it against this task, and drop what the buffers still hold.
             let task = self.plan.view().task(i).key();
-            self.fail(Error::Panicked { task, message: panic_message(&*payload) }, shared);
+            self.fail(Error::Panicked { task, message: panic::message(&*payload) }, shared);
             drop_quietly(std::mem::take(scratch));
         }
         self.finish(1);
@@ -137,7 +133,7 @@ impl Run {
             return;
         }
         for &d in plan.dependents(i) {
-            if self.waiting[d as usize].fetch_sub(1, Ordering::AcqRel) == 1 {
+            if self.waiting.arrive(d) {
                 scratch.ready.push(d);
             }
         }
@@ -172,7 +168,7 @@ impl Run {
 
 /// Drops `value`, catching a panic from a user type's `Drop` so that it cannot kill a worker.
 pub(super) fn drop_quietly<T>(value: T) {
-    if catch_unwind(AssertUnwindSafe(move || drop(value))).is_err() {
+    if panic::catch(move || drop(value)).is_err() {
         tracing::error!("a value's Drop panicked on a lazydag-threads worker; ignored");
     }
 }

@@ -28,13 +28,12 @@
 //! - **Async tasks** are run to completion on the worker (it blocks on the future).
 
 mod pool;
-mod primitive;
 mod run;
 mod sleep;
 
 use crate::error::Error;
 use crate::plan::Plan;
-use crate::scheduler::{Scheduler, Sync};
+use crate::schedulers::{Scheduler, Sequential};
 use crate::value::Value;
 
 use self::pool::Pool;
@@ -82,7 +81,7 @@ impl Scheduler for WorkStealing {
 
     fn execute(&self, plan: &Plan) -> Result<Vec<Value>, Error> {
         if self.pool.is_worker() {
-            return Sync.execute(plan);
+            return Sequential.execute(plan);
         }
         let run = self.pool.submit(plan.clone());
         let outcome = run.wait();

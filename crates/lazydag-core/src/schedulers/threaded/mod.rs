@@ -7,7 +7,7 @@
 //!
 //! # Protocol
 //!
-//! A compute builds an `Arc`'d [`Run`](run::Run): per task a value slot with its remaining
+//! A compute builds an `Arc`'d [`run::Run`]: per task a value slot with its remaining
 //! uses, an atomic count of inputs still awaited (from `all_waiting`), and for the compute an
 //! atomic `active` count of queued plus running jobs, a `stopped` flag, the first error and a
 //! latch. The caller queues the tasks that await nothing, with `active` set to their number,
@@ -23,7 +23,7 @@
 //! `waiting` of each dependent. The dependents that reach 0 are added to `active`, then
 //! queued in one batch; then the job subtracts itself from `active`. The one that brings
 //! `active` to 0 sets the latch; the caller then collects the outputs as
-//! [`Sync`] does (outputs may repeat; literal outputs come from `run`).
+//! [`Sequential`] does (outputs may repeat; literal outputs come from `run`).
 //!
 //! On the first error (or stop) the worker records it, sets `stopped` and purges the
 //! compute's queued jobs; running tasks finish, queued ones are skipped, and once `active`
@@ -35,7 +35,7 @@
 //! Dropping the [`Threaded`] sets `shutdown`, wakes all workers and joins them.
 //!
 //! A task that computes with the same `Threaded` runs that nested compute inline, on its own
-//! worker, with the [`Sync`] algorithm: waiting for the pool from inside the pool could
+//! worker, with the [`Sequential`] algorithm: waiting for the pool from inside the pool could
 //! deadlock once every worker waits. An async task is run with
 //! [`run`](crate::PlanView::run), which blocks its worker until the future completes.
 //!
@@ -61,7 +61,7 @@ use self::pool::Pool;
 use self::run::Run;
 use crate::error::Error;
 use crate::plan::Plan;
-use crate::scheduler::{Scheduler, Sync};
+use crate::schedulers::{Scheduler, Sequential};
 use crate::value::Value;
 
 /// The `threads` scheduler: a pool of worker threads, created once and reused by every
@@ -107,11 +107,11 @@ impl Scheduler for Threaded {
     }
 
     /// Runs `plan` on the pool and blocks until it is done. Called from one of this pool's
-    /// own workers (a task computing a nested graph), it runs the plan inline with [`Sync`]
+    /// own workers (a task computing a nested graph), it runs the plan inline with [`Sequential`]
     /// instead, so that nested computes cannot deadlock the pool.
     fn execute(&self, plan: &Plan) -> Result<Vec<Value>, Error> {
         if self.pool.is_current_worker() {
-            return Sync.execute(plan);
+            return Sequential.execute(plan);
         }
         Run::compute(plan, self.pool.shared())
     }

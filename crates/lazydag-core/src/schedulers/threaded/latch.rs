@@ -4,7 +4,7 @@
 //! before, and returning from [`wait`](Latch::wait) happens-after the set (the mutex orders
 //! them), so the waiter sees all writes the setter saw.
 
-use std::sync::{Condvar, Mutex, PoisonError};
+use crate::sync::{Condvar, Mutex, lock, wait};
 
 /// A one-shot latch: `Mutex<bool>` plus a `Condvar`. The waiter sleeps, it does not spin.
 #[derive(Debug, Default)]
@@ -16,15 +16,15 @@ pub(super) struct Latch {
 impl Latch {
     /// Sets the latch and wakes the waiter.
     pub(super) fn set(&self) {
-        // No code that can panic runs under this lock; recover from poison all the same.
-        *self.done.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        *lock(&self.done) = true;
         self.cond.notify_all();
     }
 
     /// Blocks until the latch is set.
     pub(super) fn wait(&self) {
-        let done = self.done.lock().unwrap_or_else(PoisonError::into_inner);
-        let _done =
-            self.cond.wait_while(done, |done| !*done).unwrap_or_else(PoisonError::into_inner);
+        let mut done = lock(&self.done);
+        while !*done {
+            done = wait(&self.cond, done);
+        }
     }
 }

@@ -7,22 +7,22 @@
 
 use crate::error::Error;
 use crate::plan::Plan;
-use crate::scheduler::Scheduler;
-use crate::scheduler::slot::Slots;
+use crate::schedulers::Scheduler;
+use crate::schedulers::slot::Slots;
 use crate::value::Value;
 
 /// Runs every task on the calling thread, in the plan's memory-friendly order. The reference
 /// scheduler: simplest, deterministic, and the one the others are tested against.
 ///
 /// ```
-/// use lazydag_core::{delayed, scheduler::Sync};
+/// use lazydag_core::{delayed, scheduler::Sequential};
 /// fn add(a: i32, b: i32) -> i32 { a + b }
-/// assert_eq!(delayed!(add(2, 3)).compute_with(&Sync).unwrap(), 5);
+/// assert_eq!(delayed!(add(2, 3)).compute_with(&Sequential).unwrap(), 5);
 /// ```
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Sync;
+pub struct Sequential;
 
-impl Scheduler for Sync {
+impl Scheduler for Sequential {
     fn name(&self) -> &str {
         "sync"
     }

@@ -14,10 +14,11 @@ use std::cmp::{Ordering as CmpOrdering, Reverse};
 use std::collections::BinaryHeap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 
 use super::run::{Run, Scratch, drop_quietly};
+use crate::sync::{lock_std, wait_std};
 
 /// Numbers pools, so a worker knows which pool it belongs to (0 means "none").
 static NEXT_POOL: AtomicU64 = AtomicU64::new(1);
@@ -85,7 +86,7 @@ pub(super) struct Shared {
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, Queue> {
         // No user code runs under this lock, so it cannot be poisoned; recover all the same.
-        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+        lock_std(&self.queue)
     }
 
     /// A fresh compute number.
@@ -141,7 +142,7 @@ impl Shared {
                 return Some(job);
             }
             queue.sleeping += 1;
-            queue = self.ready.wait(queue).unwrap_or_else(PoisonError::into_inner);
+            queue = wait_std(&self.ready, queue);
             queue.sleeping -= 1;
         }
     }
@@ -182,7 +183,7 @@ impl Pool {
             let thread = thread::Builder::new()
                 .name(format!("lazydag-threads-{i}"))
                 .spawn(move || {
-                    crate::callback::set_worker("threads", i);
+                    crate::worker::set_worker("threads", i);
                     work(&shared)
                 })
                 .unwrap_or_else(|err| panic!("cannot spawn worker thread {i}: {err}"));

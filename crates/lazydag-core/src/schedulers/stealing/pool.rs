@@ -12,13 +12,14 @@
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 
 use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 
 use super::run::{Next, Run};
 use super::sleep::Sleep;
+use crate::sync::lock_std as lock;
 
 /// One runnable task of one compute.
 #[derive(Clone, Copy, Debug)]
@@ -41,10 +42,6 @@ pub(super) struct Shared {
 thread_local! {
     /// The pool this thread works for (its `Shared` address), or 0.
     static WORKER_OF: Cell<usize> = const { Cell::new(0) };
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poison| poison.into_inner())
 }
 
 /// A pool of worker threads; they stop and are joined when it drops.
@@ -156,7 +153,7 @@ impl Shared {
 /// A worker thread's loop: find a job and run it, or sleep until work is published.
 fn work(shared: &Shared, index: usize, deque: &Worker<Job>) {
     WORKER_OF.with(|w| w.set(shared.addr()));
-    crate::callback::set_worker("ws", index);
+    crate::worker::set_worker("ws", index);
     let mut current: Option<Arc<Run>> = None;
     let mut inputs = Vec::new();
     loop {

@@ -24,7 +24,7 @@
 //! changed and compared under `lock`, so a waiter whose key is stale never blocks, and one
 //! that blocks is woken by the `Condvar`.
 
-use super::primitive::{AtomicUsize, Condvar, Mutex, Ordering};
+use crate::sync::{AtomicUsize, Condvar, Mutex, Ordering, lock, wait};
 
 /// An event count for the pool's idle workers.
 #[derive(Debug)]
@@ -45,7 +45,7 @@ impl Sleep {
     /// The caller must look for work once more, then call `wait` or `cancel`.
     pub(super) fn prepare(&self) -> u64 {
         self.waiters.fetch_add(1, Ordering::AcqRel);
-        *self.lock.lock().unwrap_or_else(|p| p.into_inner())
+        *lock(&self.lock)
     }
 
     /// Withdraws a `prepare` after finding work.
@@ -55,9 +55,9 @@ impl Sleep {
 
     /// Blocks until a notification newer than `key`.
     pub(super) fn wait(&self, key: u64) {
-        let mut epoch = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+        let mut epoch = lock(&self.lock);
         while *epoch == key {
-            epoch = self.wake.wait(epoch).unwrap_or_else(|p| p.into_inner());
+            epoch = wait(&self.wake, epoch);
         }
         drop(epoch);
         self.waiters.fetch_sub(1, Ordering::AcqRel);
@@ -86,7 +86,7 @@ impl Sleep {
     }
 
     fn bump(&self) {
-        *self.lock.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+        *lock(&self.lock) += 1;
     }
 }
 

@@ -1,0 +1,230 @@
+//! The task boundary: running one task of a plan ([`PlanView::run`],
+//! [`PlanView::start_async`]), cloning a value for a use that is not its last
+//! ([`PlanView::share`]), and turning what a task did into its result.
+//!
+//! Invariants: a panic inside a user task (or a value's `Clone`) is caught here and becomes
+//! [`Error::Panicked`] naming the task (for a fused task, the member that panicked); a task
+//! that returns `Err` becomes [`Error::Failed`]. In keep-going mode a failure becomes a
+//! [`Poison`] value that flows to dependents in place of their input, so they are skipped and
+//! report the original failure. Each task that starts reports `pretask` and `posttask` to the
+//! plan's hooks, if it has any; literals and skipped tasks report nothing.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use futures::FutureExt as _;
+
+use super::TaskRef;
+use super::program::{self, Instr, exec};
+use super::view::PlanView;
+use crate::error::Error;
+use crate::key::TaskKey;
+use crate::node::{Failure, Node};
+use crate::panic;
+use crate::value::Value;
+use crate::worker::{self, Worker};
+
+/// A failed value in keep-going mode: it flows to dependents in place of their input, so they
+/// are skipped and report the original failure.
+struct Poison(Error);
+
+impl<'g> PlanView<'g> {
+    /// Runs task `i` on `inputs` (one value per entry of [`deps(i)`](PlanView::deps), in order;
+    /// the vector is left empty). A literal ignores `inputs` and returns its value.
+    ///
+    /// # Errors
+    /// [`Error::Failed`] when the task returns `Err`, [`Error::Panicked`] when it panics (the
+    /// panic is caught here), [`Error::LiteralMoved`] for a spent non-`Clone` literal.
+    pub fn run(&self, i: usize, inputs: &mut Vec<Value>) -> Result<Value, Error> {
+        if let Some(poisoned) = self.upstream_failure(inputs) {
+            return Ok(poisoned);
+        }
+        if let Some(hooks) = &self.stop.hooks
+            && !self.literal[i]
+        {
+            let start = hooks.pretask(i, self.task(i));
+            let result = worker::in_task(|| self.run_now(i, inputs));
+            hooks.posttask(i, start, self.task(i));
+            return result;
+        }
+        self.run_now(i, inputs)
+    }
+
+    /// Runs task `i` (no callbacks), in a trace span named by its key and worker.
+    #[inline]
+    fn run_now(&self, i: usize, inputs: &mut Vec<Value>) -> Result<Value, Error> {
+        if let Some(program) = self.program(i) {
+            return self.run_program(i, program, inputs);
+        }
+        let node = self.tasks[i];
+        let cloner = if self.literal[i] { node.cloner() } else { None };
+        let _span =
+            tracing::trace_span!("task", key = %node.key(), worker = %Worker::current()).entered();
+        let outcome = panic::catch(|| node.op.run(inputs, 0, cloner));
+        inputs.clear();
+        self.settle(node, outcome)
+    }
+
+    /// Runs fused task `i`'s program. A failure or panic names the member that caused it.
+    fn run_program(
+        &self,
+        i: usize,
+        program: &[Instr<'g>],
+        inputs: &mut Vec<Value>,
+    ) -> Result<Value, Error> {
+        let node = self.tasks[i];
+        let _span = tracing::trace_span!(
+            "task",
+            key = %node.key(),
+            worker = %Worker::current(),
+            fused = program.iter().filter(|step| step.node().is_some()).count(),
+            chain = %program::ChainName(program)
+        )
+        .entered();
+        let mut current = None;
+        let stop = || self.should_stop();
+        let outcome = panic::catch(|| {
+            let mut stack = exec(program, inputs, &mut current, &stop)?;
+            Ok(stack.pop().expect("a program leaves its root's value"))
+        });
+        inputs.clear();
+        match outcome {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(Failure::Stopped)) => Err(self.stop_error().unwrap_or(Error::Cancelled)),
+            other => {
+                let key = current.map_or_else(|| node.key(), |member| member.key());
+                settle_keyed(key, self.stop.keep_going, other)
+            }
+        }
+    }
+
+    /// Starts async task `i` on `inputs` and returns the future that finishes it, or `None`
+    /// if the task is not async. The future owns everything it needs (`'static`), catches a
+    /// panic while polled, and reports errors like [`run`](PlanView::run).
+    pub fn start_async(
+        &self,
+        i: usize,
+        inputs: &mut Vec<Value>,
+    ) -> Option<impl Future<Output = Result<Value, Error>> + Send + 'static> {
+        let node = self.tasks[i];
+        if !node.kind.is_async {
+            return None;
+        }
+        let keep_going = self.stop.keep_going;
+        let poisoned = self.upstream_failure(inputs);
+        let key = node.key();
+        // With callbacks, the future keeps the node and the hooks to report its end.
+        let report = match (&self.stop.hooks, &poisoned) {
+            (Some(hooks), None) => {
+                let start = hooks.pretask(i, self.task(i));
+                Some((Arc::clone(hooks), Arc::clone(self.handles[i]), i, start))
+            }
+            _ => None,
+        };
+        // A fused async task first runs its inlined inputs (never async) on this thread.
+        let mut current = None;
+        let started = match poisoned {
+            Some(_) => None,
+            None => Some(panic::catch(|| match self.program(i) {
+                None => Ok(node.op.start(inputs, 0)),
+                Some(program) => {
+                    let prefix = &program[..program.len() - 1];
+                    let mut stack = exec(prefix, inputs, &mut current, &|| false)?;
+                    current = None;
+                    Ok(node.op.start(&mut stack, 0))
+                }
+            })),
+        };
+        inputs.clear();
+        let key = current.map_or(key, |member| member.key());
+        Some(async move {
+            let outcome = match started {
+                None => return Ok(poisoned.expect("skipped because an input failed")),
+                Some(Err(payload)) => Err(payload),
+                Some(Ok(Err(failure))) => Ok(Err(failure)),
+                Some(Ok(Ok(future))) => {
+                    let future = future.expect("an async op starts a future");
+                    AssertUnwindSafe(future).catch_unwind().await
+                }
+            };
+            if let Some((hooks, node, index, start)) = report {
+                hooks.posttask(index, start, TaskRef(&node));
+            }
+            settle_keyed(key, keep_going, outcome)
+        })
+    }
+
+    /// In keep-going mode, the failure among `inputs` (which it drops), if any.
+    fn upstream_failure(&self, inputs: &mut Vec<Value>) -> Option<Value> {
+        if !self.stop.keep_going {
+            return None;
+        }
+        let failed = inputs.iter().position(Value::is::<Poison>)?;
+        let poisoned = inputs.swap_remove(failed);
+        inputs.clear();
+        Some(poisoned)
+    }
+
+    /// Turns a caught outcome into the task's result.
+    fn settle(
+        &self,
+        node: &Node,
+        outcome: std::thread::Result<Result<Value, Failure>>,
+    ) -> Result<Value, Error> {
+        match outcome {
+            Ok(Ok(value)) => Ok(value),
+            other => settle_keyed(node.key(), self.stop.keep_going, other),
+        }
+    }
+
+    /// Takes a requested output's value apart: the value, or in keep-going mode the failure it
+    /// stands for.
+    pub(crate) fn settled(value: Value) -> Result<Value, Error> {
+        match value.downcast::<Poison>() {
+            Ok(Poison(err)) => Err(err),
+            Err(value) => Ok(value),
+        }
+    }
+
+    /// Clones task `i`'s value for a consumer that is not its last use.
+    ///
+    /// # Errors
+    /// [`Error::Panicked`] if the type's `Clone` panics; [`Error::NotClone`] if the type is
+    /// not known to be `Clone` (a plan that passed [`check`](PlanView::check) never asks that).
+    pub fn share(&self, i: usize, value: &Value) -> Result<Value, Error> {
+        if self.stop.keep_going
+            && let Some(Poison(err)) = value.downcast_ref::<Poison>()
+        {
+            return Ok(Value::new(Poison(err.clone())));
+        }
+        let node = self.tasks[i];
+        let Some(clone) = node.cloner() else {
+            return Err(self.not_clone(i));
+        };
+        panic::catch(|| clone(value)).map_err(|payload| Error::Panicked {
+            task: node.key(),
+            message: format!("cloning its output panicked: {}", panic::message(&*payload)),
+        })
+    }
+}
+
+/// Turns a caught outcome (not a success) into the task's error, or in keep-going mode into a
+/// value that stands for it.
+fn settle_keyed(
+    key: TaskKey,
+    keep_going: bool,
+    outcome: std::thread::Result<Result<Value, Failure>>,
+) -> Result<Value, Error> {
+    let err = match outcome {
+        Ok(Ok(value)) => return Ok(value),
+        Ok(Err(Failure::Err(source))) => Error::Failed { task: key, source: source.into() },
+        Ok(Err(Failure::LiteralMoved { type_name })) => {
+            Error::LiteralMoved { task: key, type_name }
+        }
+        // Only fused programs stop, and `run_program` reports that itself.
+        Ok(Err(Failure::Stopped)) => Error::Cancelled,
+        Err(payload) => Error::Panicked { task: key, message: panic::message(&*payload) },
+    };
+    if keep_going { Ok(Value::new(Poison(err))) } else { Err(err) }
+}

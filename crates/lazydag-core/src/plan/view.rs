@@ -1,0 +1,290 @@
+//! [`PlanView`]: the plan's data (tasks in priority order, dependency and dependent lists,
+//! use and waiting counts, fused programs) and the caller's stop conditions.
+//!
+//! Invariants, for every task `i`: its dependencies have smaller indices; `uses[i]` counts its
+//! entries in other tasks' `deps` plus its requests in `outputs`; `waiting[i]` counts the
+//! non-literal entries of `deps(i)`. Nothing here runs a task: that is the task boundary's
+//! job ([`task`](super::task)), which sits above this module.
+
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use lazydag_optimize::OptimizeReport;
+
+use super::TaskRef;
+use super::program::{self, Instr};
+use crate::cancel::CancelToken;
+use crate::error::Error;
+use crate::node::Node;
+
+/// A frozen execution plan, borrowed from a [`Plan`](super::Plan): tasks in priority order,
+/// with dependencies and dependents as compressed index lists. It is all a [`Scheduler`](crate::Scheduler) sees, and all a
+/// user-written scheduler needs.
+///
+/// Indices are `usize` in method arguments and `u32` in lists. For every task `i`:
+/// - [`deps(i)`](PlanView::deps) lists its inputs in argument order (an index repeats when the
+///   same value is passed twice); all are smaller than `i`;
+/// - [`uses(i)`](PlanView::uses) counts the consumers of its value: entries in other tasks'
+///   `deps` plus requests in [`outputs`](PlanView::outputs). The value is moved into the last use
+///   and cloned with [`share`](PlanView::share) for the others;
+/// - a literal ([`is_literal(i)`](PlanView::is_literal)) is never scheduled: a consumer asks for
+///   its value with [`run`](PlanView::run) at any time;
+/// - [`waiting(i)`](PlanView::waiting) counts the non-literal entries of `deps(i)`: the task is
+///   ready once that many inputs have completed.
+///
+/// ```
+/// use lazydag_core::{delayed, Plan};
+/// fn add(a: i32, b: i32) -> i32 { a + b }
+/// let x = delayed!(add(1, 2));
+/// let y = delayed!(add(&x, &x));
+/// let plan = Plan::new(&[y.task()]);
+/// let plan = plan.view();
+/// let top = plan.outputs()[0] as usize;
+/// assert_eq!(plan.len(), 4); // two literals, two adds
+/// assert_eq!(plan.deps(top).len(), 2);
+/// assert_eq!(plan.waiting(top), 2);
+/// assert_eq!(plan.uses(plan.deps(top)[0] as usize), 2);
+/// ```
+pub struct PlanView<'g> {
+    /// The nodes, in plan order (read on every run).
+    pub(super) tasks: Vec<&'g Node>,
+    /// The same nodes as handles, for [`task`](PlanView::task).
+    pub(super) handles: Vec<&'g Arc<Node>>,
+    pub(super) literal: Vec<bool>,
+    pub(super) dep_start: Vec<u32>,
+    pub(super) dep_list: Vec<u32>,
+    pub(super) uses: Vec<u32>,
+    pub(super) waiting: Vec<u32>,
+    pub(super) outputs: Vec<u32>,
+    pub(super) dependents: OnceLock<(Vec<u32>, Vec<u32>)>,
+    pub(super) stop: Stop,
+    /// Fused tasks' programs: task `i`'s is `program[program_start[i]..program_start[i + 1]]`,
+    /// empty for a task that runs alone. Both are empty in a plan that was not optimized.
+    pub(super) program_start: Vec<u32>,
+    pub(super) program: Vec<Instr<'g>>,
+    /// What the optimizer did, when the plan was optimized.
+    pub(super) report: Option<OptimizeReport>,
+}
+
+/// What stops a compute and whom its tasks report to: the caller's
+/// [`Control`](crate::Control), resolved when the compute is planned.
+#[derive(Default)]
+pub(crate) struct Stop {
+    pub(super) cancel: Option<CancelToken>,
+    /// The timeout as given; the deadline is set when the plan is finished.
+    pub(super) timeout: Option<Duration>,
+    pub(super) deadline: Option<(Instant, Duration)>,
+    pub(super) keep_going: bool,
+    /// The callbacks this compute reports to; `None` (the usual case) costs one test per task.
+    pub(super) hooks: Option<Arc<dyn TaskHooks>>,
+}
+
+impl Stop {
+    pub(crate) fn new(
+        cancel: Option<CancelToken>,
+        timeout: Option<Duration>,
+        keep_going: bool,
+        hooks: Option<Arc<dyn TaskHooks>>,
+    ) -> Stop {
+        Stop { cancel, timeout, deadline: None, keep_going, hooks }
+    }
+}
+
+impl fmt::Debug for Stop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Stop")
+            .field("cancel", &self.cancel)
+            .field("deadline", &self.deadline)
+            .field("keep_going", &self.keep_going)
+            .field("hooks", &self.hooks.is_some())
+            .finish()
+    }
+}
+
+/// A compute's callbacks as the task boundary calls them, around each task. The callback
+/// layer ([`callback`](crate::callback)) implements it: its events borrow plan types, so it
+/// sits above the plan, and the plan holds its hooks behind this trait.
+pub(crate) trait TaskHooks: Send + Sync {
+    /// Reports that task `index` starts now, and returns when that is.
+    fn pretask(&self, index: usize, task: TaskRef<'_>) -> Instant;
+
+    /// Reports that task `index`, started at `start`, has finished.
+    fn posttask(&self, index: usize, start: Instant, task: TaskRef<'_>);
+}
+
+impl<'g> PlanView<'g> {
+    /// Applies the caller's stop conditions; the timeout starts counting now.
+    pub(super) fn with_stop(mut self, mut stop: Stop) -> Self {
+        stop.deadline = stop.timeout.map(|t| (Instant::now() + t, t));
+        self.stop = stop;
+        self
+    }
+
+    /// Whether a scheduler should start no more tasks: the compute was cancelled or timed
+    /// out. Check it before starting each task; then wait for running tasks and return
+    /// [`stop_error`](PlanView::stop_error). One relaxed load, plus a clock read with a timeout.
+    #[inline]
+    pub fn should_stop(&self) -> bool {
+        self.stop.cancel.as_ref().is_some_and(CancelToken::is_cancelled)
+            || self.stop.deadline.is_some_and(|(at, _)| Instant::now() >= at)
+    }
+
+    /// The error a stopped compute returns: [`Error::Cancelled`] or [`Error::TimedOut`].
+    pub fn stop_error(&self) -> Option<Error> {
+        if self.stop.cancel.as_ref().is_some_and(CancelToken::is_cancelled) {
+            return Some(Error::Cancelled);
+        }
+        match self.stop.deadline {
+            Some((at, timeout)) if Instant::now() >= at => Some(Error::TimedOut { timeout }),
+            _ => None,
+        }
+    }
+
+    /// When the compute's timeout expires, if it has one.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.stop.deadline.map(|(at, _)| at)
+    }
+
+    /// Whether the compute runs in keep-going mode. Schedulers need not care: in that mode
+    /// [`run`](PlanView::run) turns a task failure into a value that skips its dependents.
+    pub fn keep_going(&self) -> bool {
+        self.stop.keep_going
+    }
+
+    /// Whether task `i` is async (recorded with `delayed_async!`): the async scheduler awaits
+    /// it with [`start_async`](PlanView::start_async); [`run`](PlanView::run) blocks on it.
+    pub fn is_async(&self, i: usize) -> bool {
+        self.tasks[i].kind.is_async
+    }
+
+    /// The number of planned tasks, literals included.
+    pub fn len(&self) -> usize {
+        self.tasks.len()
+    }
+
+    /// Whether nothing was planned.
+    pub fn is_empty(&self) -> bool {
+        self.tasks.is_empty()
+    }
+
+    /// Task `i`.
+    pub fn task(&self, i: usize) -> TaskRef<'g> {
+        TaskRef(self.handles[i])
+    }
+
+    /// Whether task `i` is a literal.
+    pub fn is_literal(&self, i: usize) -> bool {
+        self.literal[i]
+    }
+
+    /// The inputs of task `i`, in argument order.
+    pub fn deps(&self, i: usize) -> &[u32] {
+        &self.dep_list[self.dep_start[i] as usize..self.dep_start[i + 1] as usize]
+    }
+
+    /// How many consumers (dependent tasks and output requests) use task `i`'s value.
+    pub fn uses(&self, i: usize) -> u32 {
+        self.uses[i]
+    }
+
+    /// All use counts, indexed by task: a scheduler's starting point for counting down.
+    pub fn all_uses(&self) -> &[u32] {
+        &self.uses
+    }
+
+    /// How many non-literal inputs task `i` waits for before it can run.
+    pub fn waiting(&self, i: usize) -> u32 {
+        self.waiting[i]
+    }
+
+    /// All waiting counts, indexed by task.
+    pub fn all_waiting(&self) -> &[u32] {
+        &self.waiting
+    }
+
+    /// The tasks that take task `i`'s value as an input (a task appears once per edge).
+    /// Computed on first use, in O(tasks + edges).
+    pub fn dependents(&self, i: usize) -> &[u32] {
+        let (start, list) = self.dependents.get_or_init(|| self.invert());
+        &list[start[i] as usize..start[i + 1] as usize]
+    }
+
+    /// The requested outputs, in request order (an index repeats if requested twice).
+    pub fn outputs(&self) -> &[u32] {
+        &self.outputs
+    }
+
+    /// The program of fused task `i`, if it is one.
+    #[inline]
+    pub(super) fn program(&self, i: usize) -> Option<&[Instr<'g>]> {
+        let start = *self.program_start.get(i)? as usize;
+        let end = self.program_start[i + 1] as usize;
+        (start < end).then(|| &self.program[start..end])
+    }
+
+    /// Every recorded task that task `i` runs, in the order it runs them: the task itself
+    /// alone, or for a fused task its members (and inlined cheap tasks), ending with task `i`.
+    pub fn members(&self, i: usize) -> Vec<TaskRef<'g>> {
+        match self.program(i) {
+            None => vec![self.task(i)],
+            Some(program) => program.iter().filter_map(|s| s.node()).map(TaskRef).collect(),
+        }
+    }
+
+    /// Task `i`'s name as Dask would write a fused key: the names of the tasks it runs joined
+    /// by `-` (`load-clean-save`), a run of one name counted (`inc×999`), long lists cut in the
+    /// middle; for a task that runs alone, its own name.
+    ///
+    /// ```
+    /// use lazydag_core::{delayed, Plan, Optimizer};
+    /// fn load(x: u8) -> u8 { x }
+    /// fn inc(x: u8) -> u8 { x + 1 }
+    /// let out = delayed!(inc(delayed!(inc(delayed!(load(1))))));
+    /// let plan = Plan::optimized(&[out.task()], &Optimizer::default()).unwrap();
+    /// let top = plan.view().outputs()[0] as usize;
+    /// assert_eq!(plan.view().chain_name(top), "load-inc×2");
+    /// ```
+    pub fn chain_name(&self, i: usize) -> String {
+        program::chain_name(&self.members(i))
+    }
+
+    /// What the optimizer did to this plan (`None` when it was not optimized).
+    pub fn report(&self) -> Option<OptimizeReport> {
+        self.report
+    }
+
+    /// Checks, before anything runs, that every value used more than once can be cloned.
+    ///
+    /// # Errors
+    /// [`Error::NotClone`] naming the first such task.
+    pub fn check(&self) -> Result<(), Error> {
+        match (0..self.len()).find(|&i| self.uses[i] > 1 && self.tasks[i].cloner().is_none()) {
+            Some(i) => Err(self.not_clone(i)),
+            None => Ok(()),
+        }
+    }
+
+    pub(super) fn not_clone(&self, i: usize) -> Error {
+        let node = self.tasks[i];
+        Error::NotClone {
+            task: node.key(),
+            type_name: node.op.output_type(),
+            uses: self.uses[i] as usize,
+        }
+    }
+
+    fn invert(&self) -> (Vec<u32>, Vec<u32>) {
+        lazydag_optimize::invert(&self.dep_start, &self.dep_list)
+    }
+}
+
+impl fmt::Debug for PlanView<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Plan")
+            .field("tasks", &self.len())
+            .field("edges", &self.dep_list.len())
+            .field("outputs", &self.outputs)
+            .finish()
+    }
+}

@@ -1,0 +1,102 @@
+//! [`Worker`]: the identity of the thread a task runs on, and whether it is inside a task.
+//!
+//! Both are thread-local and set by the code below the schedulers: a pool names each of its
+//! threads once as it starts ([`set_worker`]); the task boundary marks a thread as inside a
+//! task of a compute with callbacks while it runs one ([`in_task`]), which is how a nested
+//! compute knows to skip the global callbacks (see [`callback`](crate::callback)).
+//!
+//! It also holds the one cached core count ([`cores`]): pools, the async scheduler's CPU
+//! bound and the default worker count all ask here.
+//!
+//! Invariant: a thread's identity never changes once read, except through [`set_worker`],
+//! which a pool calls before its thread runs anything.
+
+use std::cell::Cell;
+use std::fmt;
+use std::num::NonZeroUsize;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// The thread a task ran on: a pool worker (`ws-2`, `threads-0`) or another thread
+/// (`thread-7`: the caller of a `Sequential` compute, a tokio blocking thread), numbered in
+/// the order threads first ran a reported task. Cheap to get and to copy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Worker {
+    pool: &'static str,
+    index: u32,
+}
+
+impl Worker {
+    /// `"ws"` (work-stealing pool), `"threads"` (threaded pool) or `"thread"` (any other).
+    pub fn pool(self) -> &'static str {
+        self.pool
+    }
+
+    /// The worker's index in its pool, or the thread's number for `"thread"`.
+    pub fn index(self) -> u32 {
+        self.index
+    }
+
+    /// The worker of the calling thread.
+    pub fn current() -> Worker {
+        WORKER.with(|w| match w.get() {
+            Some(worker) => worker,
+            None => {
+                static NEXT: AtomicU32 = AtomicU32::new(0);
+                let worker = Worker { pool: "thread", index: NEXT.fetch_add(1, Ordering::Relaxed) };
+                w.set(Some(worker));
+                worker
+            }
+        })
+    }
+}
+
+impl fmt::Display for Worker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", self.pool, self.index)
+    }
+}
+
+thread_local! {
+    /// The worker identity of this thread, set by pools when a worker starts.
+    static WORKER: Cell<Option<Worker>> = const { Cell::new(None) };
+    /// How many tasks of computes with callbacks run on this thread right now (nesting).
+    static IN_TASK: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Names the calling thread as worker `index` of `pool` (called once as a pool thread starts).
+pub(crate) fn set_worker(pool: &'static str, index: usize) {
+    let index = u32::try_from(index).unwrap_or(u32::MAX);
+    WORKER.with(|w| w.set(Some(Worker { pool, index })));
+}
+
+/// Runs `f` with this thread marked as inside a task, so computes it starts skip the global
+/// callbacks. Unmarks on unwind too (`f` catches task panics, but be safe).
+pub(crate) fn in_task<R>(f: impl FnOnce() -> R) -> R {
+    struct Unmark;
+    impl Drop for Unmark {
+        fn drop(&mut self) {
+            IN_TASK.with(|n| n.set(n.get() - 1));
+        }
+    }
+    IN_TASK.with(|n| n.set(n.get() + 1));
+    let _unmark = Unmark;
+    f()
+}
+
+/// Whether the calling thread is running a task of a compute with callbacks.
+pub(crate) fn is_in_task() -> bool {
+    IN_TASK.with(Cell::get) > 0
+}
+
+/// The number of cores this process may use, asked once per process: asking the system
+/// (affinity mask, cgroup quota files) takes tens of microseconds. Also public as
+/// [`config::cores`](crate::config::cores).
+///
+/// ```
+/// assert!(lazydag_core::config::cores() >= 1);
+/// ```
+pub fn cores() -> usize {
+    static CORES: OnceLock<usize> = OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, NonZeroUsize::get))
+}

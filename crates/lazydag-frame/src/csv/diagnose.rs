@@ -1,0 +1,172 @@
+//! Finding where bad input is: the row and column behind a Polars parse error, and rows whose
+//! field count differs from the header's (which Polars would silently pad with nulls).
+//!
+//! The row scan is quote-aware (a separator or newline inside quotes does not count) and runs
+//! once over each block; everything else here runs only on the error path.
+
+use std::fs::File;
+use std::io::Read;
+use std::sync::Arc;
+
+use polars::prelude::{DataType, PolarsError, Schema};
+
+use super::block::{FileSpec, parse};
+use crate::error::{Error, Result};
+
+/// Where row `row` of a block begins, and its field count, by a quote-aware scan. Calls
+/// `visit(row, offset, fields)` for every row until it returns false.
+fn scan_rows(
+    bytes: &[u8],
+    sep: u8,
+    quote: Option<u8>,
+    mut visit: impl FnMut(usize, usize, usize) -> bool,
+) {
+    let q = quote.unwrap_or(0);
+    let has_quote = quote.is_some();
+    let (mut row, mut row_start, mut fields, mut in_quotes) = (0usize, 0usize, 1usize, false);
+    for (i, &b) in bytes.iter().enumerate() {
+        if has_quote && b == q {
+            in_quotes = !in_quotes;
+        } else if in_quotes {
+            continue;
+        } else if b == sep {
+            fields += 1;
+        } else if b == b'\n' {
+            let line = &bytes[row_start..i];
+            let blank = line.is_empty() || line == b"\r";
+            if !visit(row, row_start, if blank { 0 } else { fields }) {
+                return;
+            }
+            row += 1;
+            row_start = i + 1;
+            fields = 1;
+        }
+    }
+    if row_start < bytes.len() {
+        let line = &bytes[row_start..];
+        let blank = line.iter().all(|b| *b == b'\r');
+        visit(row, row_start, if blank { 0 } else { fields });
+    }
+}
+
+/// The 1-based line number of byte `offset` of the file (the header is line 1).
+fn line_of(spec: &FileSpec, offset: u64) -> u64 {
+    let Ok(file) = File::open(&spec.path) else { return 0 };
+    let mut newlines = 0u64;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut left = offset;
+    let mut reader = file.take(offset);
+    while left > 0 {
+        let Ok(n) = reader.read(&mut buf) else { return 0 };
+        if n == 0 {
+            break;
+        }
+        newlines += buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+        left -= n as u64;
+    }
+    newlines + 1
+}
+
+/// Checks that every row of a block has as many fields as the header (a blank line is a
+/// malformed row unless there is one column) and that Polars read one row per line.
+pub(crate) fn check_rows(spec: &FileSpec, from: u64, bytes: &[u8], height: usize) -> Result<()> {
+    let expected = spec.file_schema.len();
+    let mut bad = None;
+    let mut rows = 0;
+    scan_rows(bytes, spec.separator, spec.quote, |row, at, fields| {
+        rows = row + 1;
+        let ok = fields == expected || (fields == 0 && expected == 1);
+        if !ok {
+            bad = Some((at, fields));
+        }
+        ok
+    });
+    if let Some((at, found)) = bad {
+        let byte = from + at as u64;
+        return Err(Error::MalformedRow {
+            path: spec.path.clone(),
+            line: line_of(spec, byte),
+            byte,
+            expected,
+            found,
+        });
+    }
+    if rows != height {
+        return Err(Error::InvalidArgument(format!(
+            "`{}` bytes {from}..{}: {rows} rows in the text but Polars read {height}; please \
+             report this file",
+            spec.path.display(),
+            from + bytes.len() as u64
+        )));
+    }
+    Ok(())
+}
+
+/// Turns Polars' error on a block into one naming the line and the column: re-reads the block
+/// as text, finds the first value that does not cast to its column's dtype.
+pub(crate) fn explain(spec: &FileSpec, from: u64, bytes: &[u8], err: PolarsError) -> Error {
+    let fallback = |err: PolarsError| Error::Csv {
+        path: spec.path.clone(),
+        start: from,
+        end: from + bytes.len() as u64,
+        source: Arc::new(err),
+    };
+    // A wrong field count first: Polars' message for it has no position.
+    if let Err(e) = check_rows(spec, from, bytes, usize::MAX)
+        && matches!(e, Error::MalformedRow { .. })
+    {
+        return e;
+    }
+    let text: Schema =
+        spec.file_schema.iter_names().map(|n| (n.clone(), DataType::String)).collect();
+    let Ok(df) = parse(spec, bytes, Arc::new(text)) else { return fallback(err) };
+    for (name, dtype) in spec.file_schema.iter() {
+        if *dtype == DataType::String {
+            continue;
+        }
+        let Ok(raw) = df.column(name) else { continue };
+        let Ok(cast) = raw.cast(dtype) else { continue };
+        let Ok(raw) = raw.str() else { continue };
+        let bad_row = (0..raw.len()).find(|&i| {
+            raw.get(i).is_some_and(|s| !s.is_empty()) && cast.get(i).is_ok_and(|v| v.is_null())
+        });
+        if let Some(i) = bad_row {
+            let mut at = 0;
+            scan_rows(bytes, spec.separator, spec.quote, |row, off, _| {
+                at = off;
+                row < i
+            });
+            let byte = from + at as u64;
+            return Error::Parse {
+                path: spec.path.clone(),
+                line: line_of(spec, byte),
+                byte,
+                column: name.to_string(),
+                value: raw.get(i).unwrap_or_default().to_owned(),
+                dtype: dtype.to_string(),
+            };
+        }
+    }
+    fallback(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counts(s: &str) -> Vec<(usize, usize)> {
+        let mut v = Vec::new();
+        scan_rows(s.as_bytes(), b',', Some(b'"'), |_, at, f| {
+            v.push((at, f));
+            true
+        });
+        v
+    }
+
+    #[test]
+    fn scan_counts_fields_outside_quotes() {
+        assert_eq!(counts("a,b\n\"x,y\",z\n"), [(0, 2), (4, 2)]);
+        assert_eq!(counts("a,b,c\n\nd"), [(0, 3), (6, 0), (7, 1)]);
+        assert_eq!(counts("\"multi\nline\",2\r\n"), [(0, 2)]);
+    }
+}

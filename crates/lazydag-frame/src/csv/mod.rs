@@ -1,0 +1,512 @@
+//! [`read_csv`]: a CSV file, a glob or a list of files, cut into byte blocks of `blocksize`,
+//! one partition per block.
+//!
+//! Opening reads each file's header and the first `sample` bytes of the first file, from
+//! which Polars infers the dtypes (those given with [`ReadCsv::dtypes`] win); every block is
+//! then parsed by Polars with that schema. Every file must have the first file's columns
+//! (in any order). See [`block`] for how blocks are cut at line boundaries.
+
+mod block;
+mod diagnose;
+
+use std::io::{Cursor, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use lazydag_core::delayed;
+use polars::prelude::{CsvReadOptions, DataType, Schema, SerReader};
+
+use crate::error::{Error, Result};
+use crate::frame::DataFrame;
+use block::{FileSpec, read_block};
+
+/// Dask's default block size, 64 MB.
+const DEFAULT_BLOCKSIZE: u64 = 64_000_000;
+/// Bytes of the first file used to infer dtypes (Dask's `sample`, 256 kB).
+const DEFAULT_SAMPLE: usize = 256_000;
+
+/// Where to read from: a path, a glob pattern (`data/*.csv`), or a list of either.
+pub trait IntoSources {
+    /// The paths or patterns, in order.
+    fn into_sources(self) -> Vec<String>;
+}
+
+impl IntoSources for &str {
+    fn into_sources(self) -> Vec<String> {
+        vec![self.to_owned()]
+    }
+}
+impl IntoSources for String {
+    fn into_sources(self) -> Vec<String> {
+        vec![self]
+    }
+}
+impl IntoSources for &String {
+    fn into_sources(self) -> Vec<String> {
+        vec![self.clone()]
+    }
+}
+impl IntoSources for &Path {
+    fn into_sources(self) -> Vec<String> {
+        vec![self.to_string_lossy().into_owned()]
+    }
+}
+impl IntoSources for PathBuf {
+    fn into_sources(self) -> Vec<String> {
+        self.as_path().into_sources()
+    }
+}
+impl IntoSources for &PathBuf {
+    fn into_sources(self) -> Vec<String> {
+        self.as_path().into_sources()
+    }
+}
+impl<T: IntoSources> IntoSources for Vec<T> {
+    fn into_sources(self) -> Vec<String> {
+        self.into_iter().flat_map(IntoSources::into_sources).collect()
+    }
+}
+impl<T: IntoSources, const N: usize> IntoSources for [T; N] {
+    fn into_sources(self) -> Vec<String> {
+        self.into_iter().flat_map(IntoSources::into_sources).collect()
+    }
+}
+
+/// A block size: bytes (`64_000_000`), a string like Dask's (`"64MB"`, `"1MiB"`, `"500kB"`),
+/// or `None` for one partition per file.
+pub trait IntoBlocksize {
+    /// The size in bytes, `None` for whole files, or why the text is not a size.
+    fn into_blocksize(self) -> std::result::Result<Option<u64>, String>;
+}
+impl IntoBlocksize for u64 {
+    fn into_blocksize(self) -> std::result::Result<Option<u64>, String> {
+        Ok(Some(self))
+    }
+}
+impl IntoBlocksize for usize {
+    fn into_blocksize(self) -> std::result::Result<Option<u64>, String> {
+        Ok(Some(self as u64))
+    }
+}
+impl IntoBlocksize for i32 {
+    fn into_blocksize(self) -> std::result::Result<Option<u64>, String> {
+        u64::try_from(self).map(Some).map_err(|_| format!("blocksize {self} is negative"))
+    }
+}
+impl IntoBlocksize for Option<u64> {
+    fn into_blocksize(self) -> std::result::Result<Option<u64>, String> {
+        Ok(self)
+    }
+}
+impl IntoBlocksize for &str {
+    fn into_blocksize(self) -> std::result::Result<Option<u64>, String> {
+        parse_bytes(self).map(Some)
+    }
+}
+
+/// Parses `"64MB"`, `"1.5 GiB"`, `"100"` like Dask's `parse_bytes`.
+pub(crate) fn parse_bytes(s: &str) -> std::result::Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let num: f64 = if num.is_empty() { 1.0 } else { num.parse().map_err(|_| bad_size(s))? };
+    let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "kb" | "k" => 1e3,
+        "mb" | "m" => 1e6,
+        "gb" | "g" => 1e9,
+        "tb" | "t" => 1e12,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        "tib" => 1024f64.powi(4),
+        _ => return Err(bad_size(s)),
+    };
+    let bytes = (num * mult).round();
+    if bytes < 1.0 {
+        return Err(format!("blocksize {s:?} is below one byte"));
+    }
+    Ok(bytes as u64)
+}
+
+fn bad_size(s: &str) -> String {
+    format!("{s:?} is not a size: use e.g. \"64MB\", \"1MiB\", \"500kB\" or a number of bytes")
+}
+
+/// A CSV read being configured, from [`read_csv`]; [`open`](ReadCsv::open) builds the frame.
+#[derive(Clone, Debug)]
+pub struct ReadCsv {
+    sources: Vec<String>,
+    blocksize: Option<u64>,
+    dtypes: Vec<(String, DataType)>,
+    has_header: bool,
+    separator: u8,
+    quote: Option<u8>,
+    usecols: Option<Vec<String>>,
+    sample: usize,
+    error: Option<Error>,
+}
+
+/// Starts a CSV read of a path, a glob pattern or a list of them, like
+/// `dask.dataframe.read_csv`; configure it, then call [`open`](ReadCsv::open).
+///
+/// ```
+/// use lazydag_frame as dd;
+/// use polars::prelude::DataType;
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("t.csv");
+/// std::fs::write(&path, "k,v\n1,2.5\n2,3.5\n1,4.0\n").unwrap();
+/// let df = dd::read_csv(&path).blocksize(8).dtypes([("k", DataType::Int32)]).open().unwrap();
+/// assert!(df.npartitions() > 1);                       // 8-byte blocks
+/// assert_eq!(df.dtypes().unwrap()[0], ("k".to_string(), DataType::Int32));
+/// assert_eq!(df.len().unwrap(), 3);
+/// ```
+pub fn read_csv(sources: impl IntoSources) -> ReadCsv {
+    ReadCsv {
+        sources: sources.into_sources(),
+        blocksize: Some(DEFAULT_BLOCKSIZE),
+        dtypes: Vec::new(),
+        has_header: true,
+        separator: b',',
+        quote: Some(b'"'),
+        usecols: None,
+        sample: DEFAULT_SAMPLE,
+        error: None,
+    }
+}
+
+impl ReadCsv {
+    /// The size of a block, one partition each (default 64 MB): bytes, `"64MB"`, or `None`
+    /// for one partition per file (needed when quoted fields contain newlines).
+    #[must_use]
+    pub fn blocksize(mut self, size: impl IntoBlocksize) -> Self {
+        match size.into_blocksize() {
+            Ok(Some(0)) => {
+                self.error =
+                    Some(Error::InvalidArgument("blocksize must be at least 1 byte".into()))
+            }
+            Ok(b) => self.blocksize = b,
+            Err(m) => self.error = Some(Error::InvalidArgument(m)),
+        }
+        self
+    }
+
+    /// Dtypes for some columns (the others are inferred), like Dask's `dtype=`.
+    #[must_use]
+    pub fn dtypes<I, S>(mut self, dtypes: I) -> Self
+    where
+        I: IntoIterator<Item = (S, DataType)>,
+        S: AsRef<str>,
+    {
+        self.dtypes.extend(dtypes.into_iter().map(|(n, d)| (n.as_ref().to_owned(), d)));
+        self
+    }
+
+    /// Whether the first line names the columns (default true); without a header the columns
+    /// are `column_1`, `column_2`, ...
+    #[must_use]
+    pub fn has_header(mut self, has_header: bool) -> Self {
+        self.has_header = has_header;
+        self
+    }
+
+    /// The field separator (default `b','`).
+    #[must_use]
+    pub fn separator(mut self, separator: u8) -> Self {
+        self.separator = separator;
+        self
+    }
+
+    /// The quote character (default `Some(b'"')`), `None` for none.
+    #[must_use]
+    pub fn quote_char(mut self, quote: Option<u8>) -> Self {
+        self.quote = quote;
+        self
+    }
+
+    /// Only these columns, in this order, like Dask's `usecols`.
+    #[must_use]
+    pub fn usecols<I, S>(mut self, columns: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.usecols = Some(columns.into_iter().map(|c| c.as_ref().to_owned()).collect());
+        self
+    }
+
+    /// How many bytes of the first file to infer dtypes from (default 256 kB, Dask's
+    /// `sample`).
+    #[must_use]
+    pub fn sample(mut self, bytes: usize) -> Self {
+        self.sample = bytes.max(1);
+        self
+    }
+
+    /// Lists the files, reads their headers and the first file's sample, and records one
+    /// read task per block. Reads no other data.
+    ///
+    /// # Errors
+    /// [`Error::NoSuchFile`] for a path or pattern that matches nothing, [`Error::Io`],
+    /// [`Error::EmptyFile`], [`Error::MissingColumn`] for a dtype or `usecols` column that does
+    /// not exist or a column missing from one file of several, [`Error::QuotedNewline`] when
+    /// the sample has a quoted field containing a newline and blocks are cut, and
+    /// [`Error::InvalidArgument`] for a bad blocksize.
+    pub fn open(self) -> Result<DataFrame> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        let files = expand(&self.sources)?;
+        let first = &files[0];
+        let sample = read_prefix(first, self.sample)?;
+        if sample.is_empty() {
+            return Err(Error::EmptyFile { path: first.clone() });
+        }
+        let (header_end, names) = self.header(first, &sample)?;
+        let schema = self.infer(first, &sample, header_end, &names)?;
+        let columns: Vec<String> = match &self.usecols {
+            None => names.clone(),
+            Some(cols) => cols.clone(),
+        };
+        for c in self.dtypes.iter().map(|(n, _)| n).chain(columns.iter()) {
+            if !names.contains(c) {
+                return Err(Error::MissingColumn {
+                    column: c.clone(),
+                    file: Some(first.clone()),
+                    available: names.clone(),
+                });
+            }
+        }
+        let out_schema: Schema = columns
+            .iter()
+            .map(|c| (c.as_str().into(), schema.get(c).cloned().unwrap_or(DataType::String)))
+            .collect();
+        let mut parts = Vec::new();
+        for (f, path) in files.iter().enumerate() {
+            let size = std::fs::metadata(path)
+                .map_err(|e| Error::Io { path: path.clone(), source: Arc::new(e) })?
+                .len();
+            let (data_start, file_names) = if f == 0 {
+                (header_end, names.clone())
+            } else {
+                let head = read_prefix(path, self.sample)?;
+                if head.is_empty() {
+                    return Err(Error::EmptyFile { path: path.clone() });
+                }
+                self.header(path, &head)?
+            };
+            for c in &names {
+                if !file_names.contains(c) {
+                    return Err(Error::MissingColumn {
+                        column: c.clone(),
+                        file: Some(path.clone()),
+                        available: file_names.clone(),
+                    });
+                }
+            }
+            if file_names.len() != names.len() {
+                let extra: Vec<&String> =
+                    file_names.iter().filter(|c| !names.contains(c)).collect();
+                return Err(Error::InvalidArgument(format!(
+                    "`{}` has columns {extra:?} that `{}` lacks: every file needs the same columns",
+                    path.display(),
+                    first.display()
+                )));
+            }
+            let file_schema: Schema = file_names
+                .iter()
+                .map(|c| (c.as_str().into(), schema.get(c).cloned().unwrap_or(DataType::String)))
+                .collect();
+            let spec = Arc::new(FileSpec {
+                path: path.clone(),
+                data_start,
+                size,
+                file_schema: Arc::new(file_schema),
+                columns: columns.clone(),
+                separator: self.separator,
+                quote: self.quote,
+            });
+            let block = self.blocksize.unwrap_or(u64::MAX).max(1);
+            let mut start = data_start;
+            loop {
+                let end = start.saturating_add(block).min(size);
+                let spec = spec.clone();
+                let task = delayed((start, end))
+                    .try_map(move |(s, e): (u64, u64)| read_block(&spec, s, e))
+                    .name("read_csv")
+                    .shared();
+                parts.push(task);
+                if end >= size {
+                    break;
+                }
+                start = end;
+            }
+        }
+        Ok(DataFrame::known(parts, Arc::new(out_schema)))
+    }
+
+    /// The end of the header line and the column names.
+    fn header(&self, path: &Path, sample: &[u8]) -> Result<(u64, Vec<String>)> {
+        let end = first_row_end(sample, self.quote).unwrap_or(sample.len());
+        let line = &sample[..end];
+        let df = CsvReadOptions::default()
+            .with_has_header(self.has_header)
+            .with_infer_schema_length(Some(0))
+            .with_raise_if_empty(false)
+            .map_parse_options(|o| o.with_separator(self.separator).with_quote_char(self.quote))
+            .into_reader_with_file_handle(Cursor::new(line))
+            .finish()
+            .map_err(|e| Error::Csv {
+                path: path.to_owned(),
+                start: 0,
+                end: end as u64,
+                source: Arc::new(e),
+            })?;
+        let names = df.get_column_names().into_iter().map(|n| n.to_string()).collect();
+        Ok((if self.has_header { end as u64 } else { 0 }, names))
+    }
+
+    /// The schema of the first file: Polars' inference on the sample's whole rows, then the
+    /// user's dtypes.
+    fn infer(
+        &self,
+        path: &Path,
+        sample: &[u8],
+        header_end: u64,
+        names: &[String],
+    ) -> Result<Schema> {
+        let body = &sample[header_end as usize..];
+        let cut = last_row_end(body, self.quote, self.separator);
+        if let Some(at) = cut.quoted_newline
+            && self.blocksize.is_some()
+        {
+            return Err(Error::QuotedNewline {
+                path: path.to_owned(),
+                byte: header_end + at as u64,
+            });
+        }
+        let body = &body[..cut.end];
+        let mut schema: Schema = if body.iter().all(u8::is_ascii_whitespace) {
+            names.iter().map(|n| (n.as_str().into(), DataType::String)).collect()
+        } else {
+            let inferred = CsvReadOptions::default()
+                .with_has_header(false)
+                .with_infer_schema_length(None)
+                .map_parse_options(|o| o.with_separator(self.separator).with_quote_char(self.quote))
+                .into_reader_with_file_handle(Cursor::new(body))
+                .finish();
+            match inferred {
+                Ok(df) => names
+                    .iter()
+                    .zip(df.columns())
+                    .map(|(n, c)| (n.as_str().into(), c.dtype().clone()))
+                    .collect(),
+                Err(e) => {
+                    return Err(Error::Csv {
+                        path: path.to_owned(),
+                        start: header_end,
+                        end: header_end + body.len() as u64,
+                        source: Arc::new(e),
+                    });
+                }
+            }
+        };
+        for (n, d) in &self.dtypes {
+            if let Some(slot) = schema.get_mut(n.as_str()) {
+                *slot = d.clone();
+            }
+        }
+        Ok(schema)
+    }
+}
+
+/// Expands globs and checks that every path exists.
+fn expand(sources: &[String]) -> Result<Vec<PathBuf>> {
+    if sources.is_empty() {
+        return Err(Error::InvalidArgument("read_csv: no path given".into()));
+    }
+    let mut files = Vec::new();
+    for s in sources {
+        if s.contains(['*', '?', '[']) {
+            let paths = glob::glob(s)
+                .map_err(|e| Error::InvalidArgument(format!("bad glob pattern `{s}`: {e}")))?;
+            let mut found: Vec<PathBuf> =
+                paths.filter_map(std::result::Result::ok).filter(|p| p.is_file()).collect();
+            if found.is_empty() {
+                return Err(Error::NoSuchFile { pattern: s.clone() });
+            }
+            found.sort();
+            files.extend(found);
+        } else {
+            let p = PathBuf::from(s);
+            if !p.exists() {
+                return Err(Error::NoSuchFile { pattern: s.clone() });
+            }
+            files.push(p);
+        }
+    }
+    Ok(files)
+}
+
+fn read_prefix(path: &Path, n: usize) -> Result<Vec<u8>> {
+    let file = std::fs::File::open(path)
+        .map_err(|e| Error::Io { path: path.to_owned(), source: Arc::new(e) })?;
+    let mut buf = Vec::with_capacity(n.min(1 << 24));
+    file.take(n as u64)
+        .read_to_end(&mut buf)
+        .map_err(|e| Error::Io { path: path.to_owned(), source: Arc::new(e) })?;
+    Ok(buf)
+}
+
+/// One past the first row's newline (quote-aware), if the bytes hold one.
+fn first_row_end(bytes: &[u8], quote: Option<u8>) -> Option<usize> {
+    let mut in_quotes = false;
+    for (i, &b) in bytes.iter().enumerate() {
+        if Some(b) == quote {
+            in_quotes = !in_quotes;
+        } else if b == b'\n' && !in_quotes {
+            return Some(i + 1);
+        }
+    }
+    None
+}
+
+struct Cut {
+    /// One past the last complete row's newline.
+    end: usize,
+    /// The first newline inside a quoted field, if any.
+    quoted_newline: Option<usize>,
+}
+
+fn last_row_end(bytes: &[u8], quote: Option<u8>, _sep: u8) -> Cut {
+    let (mut in_quotes, mut end, mut quoted_newline) = (false, 0, None);
+    for (i, &b) in bytes.iter().enumerate() {
+        if Some(b) == quote {
+            in_quotes = !in_quotes;
+        } else if b == b'\n' {
+            if in_quotes {
+                quoted_newline.get_or_insert(i);
+            } else {
+                end = i + 1;
+            }
+        }
+    }
+    if end == 0 && !in_quotes {
+        end = bytes.len(); // one row without a newline
+    }
+    Cut { end, quoted_newline }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_like_dask() {
+        assert_eq!(parse_bytes("64MB"), Ok(64_000_000));
+        assert_eq!(parse_bytes("1MiB"), Ok(1 << 20));
+        assert_eq!(parse_bytes("500 kB"), Ok(500_000));
+        assert_eq!(parse_bytes("12"), Ok(12));
+        assert!(parse_bytes("12 parsecs").is_err());
+    }
+}

@@ -1,0 +1,340 @@
+//! Group-by aggregation: [`GroupBy`], from [`DataFrame::groupby`].
+//!
+//! Each partition is aggregated to one row per group (the partials of [`spec`]); partials are
+//! concatenated and re-aggregated `split_every` at a time in a tree (Dask's
+//! `split_every`), and the last combine is finished into the user's columns. With
+//! `split_out(n)`, each partition's partials are hash-partitioned by key into `n` buckets and
+//! bucket `j` of every partition is reduced into output partition `j`, so no task ever holds
+//! all groups (Dask's `split_out` / shuffle path for high-cardinality keys).
+
+mod spec;
+
+use std::sync::Arc;
+
+use polars::prelude::{
+    BooleanChunked, Column, DataFrame as PlFrame, Expr, IntoLazy, NewChunkedArray,
+    PlSeedableRandomStateQuality, SchemaRef, SortMultipleOptions, col,
+};
+
+use crate::error::{Error, Result};
+use crate::frame::DataFrame;
+use crate::reduce::{DEFAULT_SPLIT_EVERY, tree};
+use spec::{Kind, Spec};
+
+/// A pending group-by, like `df.groupby(keys)` in Dask: aggregate it with
+/// [`agg`](GroupBy::agg) or a shortcut ([`mean`](GroupBy::mean), ...).
+///
+/// ```
+/// use lazydag_frame as dd;
+/// use polars::prelude::*;
+/// let pl = df!("k" => [1i64, 2, 1, 2, 1], "v" => [1.0, 2.0, 3.0, 4.0, 5.0]).unwrap();
+/// let df = dd::from_polars(pl, 3).unwrap();
+/// let out = df.groupby(["k"]).agg([col("v").mean(), col("v").count()]).compute().unwrap();
+/// assert_eq!(out.get_column_names(), ["k", "v_mean", "v_count"]);
+/// assert_eq!(out.column("v_mean").unwrap().f64().unwrap().get(0), Some(3.0));
+/// let means = df.groupby(["k"]).mean().compute().unwrap();   // named after the columns
+/// assert_eq!(means.column("v").unwrap().f64().unwrap().get(1), Some(3.0));
+/// ```
+#[derive(Clone, Debug)]
+pub struct GroupBy {
+    frame: DataFrame,
+    keys: Vec<String>,
+    split_every: usize,
+    split_out: usize,
+    sort: bool,
+}
+
+impl DataFrame {
+    /// Groups by the given key columns.
+    pub fn groupby<I, S>(&self, keys: I) -> GroupBy
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        GroupBy {
+            frame: self.clone(),
+            keys: keys.into_iter().map(|k| k.as_ref().to_owned()).collect(),
+            split_every: DEFAULT_SPLIT_EVERY,
+            split_out: 1,
+            sort: true,
+        }
+    }
+
+    /// The number of rows of each distinct value of `column`, most frequent first (ties by
+    /// value), in a column named `count`, like `value_counts()`.
+    ///
+    /// ```
+    /// use lazydag_frame as dd;
+    /// use polars::prelude::*;
+    /// let df = dd::from_polars(df!("c" => ["a", "b", "a"]).unwrap(), 2).unwrap();
+    /// let vc = df.value_counts("c").compute().unwrap();
+    /// assert_eq!(vc.column("count").unwrap().u32().unwrap().get(0), Some(2));
+    /// ```
+    pub fn value_counts(&self, column: &str) -> DataFrame {
+        let counted = self.groupby([column]).agg([polars::prelude::len().alias("count")]);
+        let by = vec!["count".to_owned(), column.to_owned()];
+        counted.map_parts("value_counts", move |df| {
+            let opts = SortMultipleOptions::default()
+                .with_order_descending_multi([true, false])
+                .with_nulls_last(true);
+            Ok(df.sort(by.clone(), opts)?)
+        })
+    }
+}
+
+impl GroupBy {
+    /// How many partials one combine task reads (at least 2; default 8), Dask's `split_every`.
+    #[must_use]
+    pub fn split_every(mut self, n: usize) -> Self {
+        self.split_every = n.max(2);
+        self
+    }
+
+    /// How many output partitions (default 1), Dask's `split_out`: with more than one, groups
+    /// are hash-partitioned by key, so high-cardinality keys never meet in one task. The
+    /// output is then sorted within each partition only.
+    #[must_use]
+    pub fn split_out(mut self, n: usize) -> Self {
+        self.split_out = n.max(1);
+        self
+    }
+
+    /// Whether to sort the output by the keys (default true; Polars' own order is arbitrary).
+    #[must_use]
+    pub fn sort(mut self, sort: bool) -> Self {
+        self.sort = sort;
+        self
+    }
+
+    /// Aggregates with Polars expressions: `col(c).sum()`, `mean()`, `min()`, `max()`,
+    /// `count()`, `len()`, `std(ddof)`, `var(ddof)`, `first()`, `last()`, `n_unique()` and
+    /// `len()` (rows per group). An output is named `<c>_<agg>` (`v_mean`) unless aliased.
+    /// `first`/`last` follow partition order, as Polars' follow row order.
+    pub fn agg(&self, exprs: impl AsRef<[Expr]>) -> DataFrame {
+        match exprs.as_ref().iter().map(Spec::parse).collect::<Result<Vec<Spec>>>() {
+            Ok(specs) => self.run(specs),
+            Err(e) => DataFrame::failed(e),
+        }
+    }
+
+    fn shortcut(&self, kind: Kind, numeric_only: bool) -> DataFrame {
+        let schema = match self.frame.schema() {
+            Ok(s) => s,
+            Err(e) => return DataFrame::failed(e),
+        };
+        let specs = schema
+            .iter()
+            .filter(|(n, _)| !self.keys.iter().any(|k| k == n.as_str()))
+            .filter(|(_, dt)| !numeric_only || dt.is_primitive_numeric() || dt.is_bool())
+            .map(|(n, _)| Spec { column: Some(n.to_string()), kind, out: n.to_string() })
+            .collect();
+        self.run(specs)
+    }
+
+    /// The mean of every numeric non-key column, named after the column.
+    pub fn mean(&self) -> DataFrame {
+        self.shortcut(Kind::Mean, true)
+    }
+    /// The sum of every numeric non-key column.
+    pub fn sum(&self) -> DataFrame {
+        self.shortcut(Kind::Sum, true)
+    }
+    /// The minimum of every non-key column.
+    pub fn min(&self) -> DataFrame {
+        self.shortcut(Kind::Min, false)
+    }
+    /// The maximum of every non-key column.
+    pub fn max(&self) -> DataFrame {
+        self.shortcut(Kind::Max, false)
+    }
+    /// The non-null count of every non-key column.
+    pub fn count(&self) -> DataFrame {
+        self.shortcut(Kind::Count(false), false)
+    }
+    /// The standard deviation (`ddof`) of every numeric non-key column.
+    pub fn std(&self, ddof: u8) -> DataFrame {
+        self.shortcut(Kind::Std(ddof), true)
+    }
+    /// The variance (`ddof`) of every numeric non-key column.
+    pub fn var(&self, ddof: u8) -> DataFrame {
+        self.shortcut(Kind::Var(ddof), true)
+    }
+    /// The first value of every non-key column in each group.
+    pub fn first(&self) -> DataFrame {
+        self.shortcut(Kind::First, false)
+    }
+    /// The last value of every non-key column in each group.
+    pub fn last(&self) -> DataFrame {
+        self.shortcut(Kind::Last, false)
+    }
+    /// The exact number of distinct values of every non-key column in each group.
+    pub fn nunique(&self) -> DataFrame {
+        self.shortcut(Kind::NUnique, false)
+    }
+    /// The number of rows of each group, in a column named `size`.
+    pub fn size(&self) -> DataFrame {
+        self.run(vec![Spec { column: None, kind: Kind::Size, out: "size".into() }])
+    }
+
+    fn check(&self, specs: &[Spec]) -> Result<SchemaRef> {
+        let schema = self.frame.schema()?;
+        let available = || schema.iter_names().map(|n| n.to_string()).collect::<Vec<_>>();
+        if self.keys.is_empty() {
+            return Err(Error::InvalidArgument("groupby: give at least one key column".into()));
+        }
+        for name in self.keys.iter().chain(specs.iter().filter_map(|s| s.column.as_ref())) {
+            if !schema.contains(name) {
+                return Err(Error::MissingColumn {
+                    column: name.clone(),
+                    file: None,
+                    available: available(),
+                });
+            }
+        }
+        if specs.is_empty() {
+            return Err(Error::InvalidArgument("groupby: no aggregation to compute".into()));
+        }
+        // The output schema: what Polars gives for the same aggregation of an empty frame.
+        let eager: Vec<Expr> = specs.iter().map(Spec::eager).collect();
+        let empty = PlFrame::empty_with_arc_schema(schema.clone());
+        let meta = empty.lazy().group_by(self.key_exprs()).agg(eager).collect()?;
+        Ok(meta.schema().clone())
+    }
+
+    fn key_exprs(&self) -> Vec<Expr> {
+        self.keys.iter().map(|k| col(k.as_str())).collect()
+    }
+
+    fn run(&self, specs: Vec<Spec>) -> DataFrame {
+        let out_schema = match self.check(&specs) {
+            Ok(s) => s,
+            Err(e) => return DataFrame::failed(e),
+        };
+        let plan = Arc::new(Stages::new(
+            self.key_exprs(),
+            self.keys.clone(),
+            &specs,
+            out_schema.clone(),
+            self.sort,
+        ));
+        let split_out = self.split_out;
+        let partials: Vec<_> = self
+            .frame
+            .parts
+            .iter()
+            .map(|p| {
+                let plan = plan.clone();
+                p.try_map(move |df: PlFrame| plan.partial(df)).name("groupby-partial").shared()
+            })
+            .collect();
+        let reduce_one = |leaves: Vec<lazydag_core::Delayed<PlFrame>>| {
+            let (c, f) = (plan.clone(), plan.clone());
+            tree(leaves, self.split_every, "groupby-combine", move |dfs| c.combine(dfs))
+                .try_map(move |df: PlFrame| f.finish(df))
+                .name("groupby-agg")
+                .shared()
+        };
+        if split_out == 1 {
+            return DataFrame::known(vec![reduce_one(partials)], out_schema);
+        }
+        let keys = self.keys.clone();
+        let buckets: Vec<_> = partials
+            .iter()
+            .map(|p| {
+                let keys = keys.clone();
+                p.try_map(move |df: PlFrame| bucketize(&df, &keys, split_out))
+                    .name("groupby-shuffle")
+                    .shared()
+            })
+            .collect();
+        let outputs = (0..split_out)
+            .map(|j| {
+                let leaves = buckets
+                    .iter()
+                    .map(|b| {
+                        b.map(move |v: Vec<PlFrame>| v[j].clone()).name("groupby-bucket").shared()
+                    })
+                    .collect();
+                reduce_one(leaves)
+            })
+            .collect();
+        DataFrame::known(outputs, out_schema)
+    }
+}
+
+/// Splits `df` into `n` frames by a fixed hash of the key columns: equal keys, equal bucket,
+/// whichever partition they come from.
+pub(crate) fn bucketize(df: &PlFrame, keys: &[String], n: usize) -> Result<Vec<PlFrame>> {
+    let mut key_df = df.select(keys.iter().map(String::as_str))?;
+    let hashes = key_df.hash_rows(Some(PlSeedableRandomStateQuality::fixed()))?;
+    let bucket: Vec<usize> = hashes.into_no_null_iter().map(|h| (h % n as u64) as usize).collect();
+    (0..n)
+        .map(|j| {
+            let mask =
+                BooleanChunked::from_iter_values("mask".into(), bucket.iter().map(|&b| b == j));
+            Ok(df.filter(&mask)?)
+        })
+        .collect()
+}
+
+/// The partial, combine and finish expressions of one group-by.
+struct Stages {
+    keys: Vec<Expr>,
+    key_names: Vec<String>,
+    partial: Vec<Expr>,
+    combine: Vec<Expr>,
+    finish: Vec<Expr>,
+    out_schema: SchemaRef,
+    sort: bool,
+}
+
+impl Stages {
+    fn new(
+        keys: Vec<Expr>,
+        key_names: Vec<String>,
+        specs: &[Spec],
+        out_schema: SchemaRef,
+        sort: bool,
+    ) -> Stages {
+        let mut finish: Vec<Expr> = keys.clone();
+        finish.extend(specs.iter().enumerate().map(|(i, s)| s.finish(i)));
+        Stages {
+            partial: specs.iter().enumerate().flat_map(|(i, s)| s.partial(i)).collect(),
+            combine: specs.iter().enumerate().flat_map(|(i, s)| s.combine(i)).collect(),
+            keys,
+            key_names,
+            finish,
+            out_schema,
+            sort,
+        }
+    }
+
+    fn partial(&self, df: PlFrame) -> Result<PlFrame> {
+        Ok(df.lazy().group_by(self.keys.clone()).agg(self.partial.clone()).collect()?)
+    }
+
+    fn combine(&self, dfs: Vec<PlFrame>) -> Result<PlFrame> {
+        let all = crate::frame::concat_frames(dfs, &Arc::new(Default::default()))?;
+        Ok(all.lazy().group_by_stable(self.keys.clone()).agg(self.combine.clone()).collect()?)
+    }
+
+    fn finish(&self, df: PlFrame) -> Result<PlFrame> {
+        let mut out = df.lazy().select(self.finish.clone()).collect()?;
+        // Cast to what Polars gives eagerly (e.g. a count's index type after summing).
+        let casts: Vec<Column> = out
+            .columns()
+            .iter()
+            .zip(self.out_schema.iter())
+            .map(|(c, (_, dt))| -> Result<Column> {
+                if c.dtype() == dt { Ok(c.clone()) } else { Ok(c.cast(dt)?) }
+            })
+            .collect::<Result<_>>()?;
+        out = PlFrame::new(out.height(), casts)?;
+        if self.sort && out.height() > 0 {
+            let opts =
+                SortMultipleOptions::default().with_nulls_last(false).with_maintain_order(true);
+            out = out.sort(self.key_names.clone(), opts)?;
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,306 @@
+//! Row-wise and column-wise operations: one new task per partition, the output schema found by
+//! applying the same operation to an empty frame of the input schema (Dask's `meta`).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use lazydag_core::Delayed;
+use polars::prelude::{
+    CsvWriter, DataFrame as PlFrame, DataType, Expr, IntoLazy, PlHashMap, Schema, SerWriter,
+    SortMultipleOptions, by_name,
+};
+
+use crate::error::{Error, Result};
+use crate::frame::DataFrame;
+use crate::reduce::{DEFAULT_SPLIT_EVERY, tree};
+
+fn require<'a>(schema: &Schema, names: impl IntoIterator<Item = &'a String>) -> Result<()> {
+    for n in names {
+        if !schema.contains(n) {
+            return Err(Error::MissingColumn {
+                column: n.clone(),
+                file: None,
+                available: schema.iter_names().map(|c| c.to_string()).collect(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn owned<I: IntoIterator<Item = S>, S: AsRef<str>>(names: I) -> Vec<String> {
+    names.into_iter().map(|s| s.as_ref().to_owned()).collect()
+}
+
+impl DataFrame {
+    fn checked(&self, names: &[String]) -> Option<DataFrame> {
+        match self.schema() {
+            Err(e) => Some(DataFrame::failed(e)),
+            Ok(s) => require(&s, names).err().map(DataFrame::failed),
+        }
+    }
+
+    /// These columns, in this order, like `df[["a", "b"]]`.
+    ///
+    /// ```
+    /// use lazydag_frame as dd;
+    /// use polars::prelude::*;
+    /// let df = dd::from_polars(df!("a" => [1], "b" => [2], "c" => [3]).unwrap(), 1).unwrap();
+    /// assert_eq!(df.select(["c", "a"]).columns().unwrap(), ["c", "a"]);
+    /// let err = df.select(["zz"]).compute().unwrap_err();
+    /// assert!(err.to_string().contains("column `zz` not found; the columns are [a, b, c]"));
+    /// ```
+    pub fn select<I: IntoIterator<Item = S>, S: AsRef<str>>(&self, columns: I) -> DataFrame {
+        let cols = owned(columns);
+        if let Some(f) = self.checked(&cols) {
+            return f;
+        }
+        self.map_parts("select", move |df| Ok(df.select(cols.iter().map(String::as_str))?))
+    }
+
+    /// Columns computed by Polars expressions, like `LazyFrame::select`.
+    pub fn select_exprs(&self, exprs: impl AsRef<[Expr]>) -> DataFrame {
+        let exprs = exprs.as_ref().to_vec();
+        self.map_parts("select", move |df| Ok(df.lazy().select(exprs.clone()).collect()?))
+    }
+
+    /// The rows where a Polars predicate holds, like `df[df.v > 0]`.
+    ///
+    /// ```
+    /// use lazydag_frame as dd;
+    /// use polars::prelude::*;
+    /// let df = dd::from_polars(df!("v" => [1, -2, 3, -4]).unwrap(), 2).unwrap();
+    /// assert_eq!(df.filter(col("v").gt(lit(0))).len().unwrap(), 2);
+    /// ```
+    pub fn filter(&self, predicate: Expr) -> DataFrame {
+        self.map_parts("filter", move |df| Ok(df.lazy().filter(predicate.clone()).collect()?))
+    }
+
+    /// Adds or replaces columns with Polars expressions (arithmetic, casts, `dt()` parts),
+    /// like `df.assign(...)`.
+    pub fn with_columns(&self, exprs: impl AsRef<[Expr]>) -> DataFrame {
+        let exprs = exprs.as_ref().to_vec();
+        self.map_parts("with_columns", move |df| {
+            Ok(df.lazy().with_columns(exprs.clone()).collect()?)
+        })
+    }
+
+    /// Renames columns, `(old, new)` pairs, like `df.rename(columns={...})`.
+    pub fn rename<I: IntoIterator<Item = (S, T)>, S: AsRef<str>, T: AsRef<str>>(
+        &self,
+        pairs: I,
+    ) -> DataFrame {
+        let (old, new): (Vec<String>, Vec<String>) =
+            pairs.into_iter().map(|(a, b)| (a.as_ref().to_owned(), b.as_ref().to_owned())).unzip();
+        if let Some(f) = self.checked(&old) {
+            return f;
+        }
+        self.map_parts("rename", move |df| Ok(df.lazy().rename(&old, &new, true).collect()?))
+    }
+
+    /// Drops columns.
+    pub fn drop<I: IntoIterator<Item = S>, S: AsRef<str>>(&self, columns: I) -> DataFrame {
+        let cols = owned(columns);
+        if let Some(f) = self.checked(&cols) {
+            return f;
+        }
+        self.map_parts("drop", move |df| {
+            Ok(df.lazy().drop(by_name(cols.iter().map(String::as_str), true, false)).collect()?)
+        })
+    }
+
+    /// Replaces nulls by a value (a Polars literal or expression), like `fillna(value)`.
+    pub fn fillna(&self, value: Expr) -> DataFrame {
+        self.map_parts("fillna", move |df| Ok(df.lazy().fill_null(value.clone()).collect()?))
+    }
+
+    /// Drops the rows with a null in any column, like `dropna()`.
+    pub fn dropna(&self) -> DataFrame {
+        self.map_parts("dropna", |df| Ok(df.lazy().drop_nulls(None).collect()?))
+    }
+
+    /// Drops the rows with a null in any of these columns, like `dropna(subset=...)`.
+    pub fn dropna_subset<I: IntoIterator<Item = S>, S: AsRef<str>>(&self, columns: I) -> DataFrame {
+        let cols = owned(columns);
+        if let Some(f) = self.checked(&cols) {
+            return f;
+        }
+        self.map_parts("dropna", move |df| {
+            Ok(df
+                .lazy()
+                .drop_nulls(Some(by_name(cols.iter().map(String::as_str), true, false)))
+                .collect()?)
+        })
+    }
+
+    /// Casts columns, like `astype({...})`; a value that does not convert is an error.
+    pub fn astype<I: IntoIterator<Item = (S, DataType)>, S: AsRef<str>>(
+        &self,
+        dtypes: I,
+    ) -> DataFrame {
+        let pairs: Vec<(String, DataType)> =
+            dtypes.into_iter().map(|(n, d)| (n.as_ref().to_owned(), d)).collect();
+        let names: Vec<String> = pairs.iter().map(|(n, _)| n.clone()).collect();
+        if let Some(f) = self.checked(&names) {
+            return f;
+        }
+        self.map_parts("astype", move |df| {
+            let map: PlHashMap<&str, DataType> =
+                pairs.iter().map(|(n, d)| (n.as_str(), d.clone())).collect();
+            Ok(df.lazy().cast(map, true).collect()?)
+        })
+    }
+
+    fn top(&self, n: usize, column: &str, largest: bool) -> DataFrame {
+        let cols = vec![column.to_owned()];
+        if let Some(f) = self.checked(&cols) {
+            return f;
+        }
+        let schema = match self.schema() {
+            Ok(s) => s,
+            Err(e) => return DataFrame::failed(e),
+        };
+        let name = if largest { "nlargest" } else { "nsmallest" };
+        let pick = Arc::new(move |df: PlFrame| -> Result<PlFrame> {
+            Ok(top_n(&df, n, &cols[0], largest)?)
+        });
+        let leaves: Vec<Delayed<PlFrame>> = self
+            .parts
+            .iter()
+            .map(|p| {
+                let pick = pick.clone();
+                p.try_map(move |df: PlFrame| pick(df)).name(name).shared()
+            })
+            .collect();
+        let s2 = schema.clone();
+        let out = tree(leaves, DEFAULT_SPLIT_EVERY, name, move |dfs| {
+            pick(crate::frame::concat_frames(dfs, &s2)?)
+        });
+        DataFrame::known(vec![out], schema)
+    }
+
+    /// The `n` rows with the largest values of `column`, largest first (nulls last), like
+    /// `nlargest(n, column)`: the top `n` of each partition, then of those, in a tree.
+    ///
+    /// ```
+    /// use lazydag_frame as dd;
+    /// use polars::prelude::*;
+    /// let df = dd::from_polars(df!("v" => [5, 1, 9, 3, 7]).unwrap(), 3).unwrap();
+    /// let top = df.nlargest(2, "v").compute().unwrap();
+    /// assert_eq!(top.column("v").unwrap().i32().unwrap().to_vec(), [Some(9), Some(7)]);
+    /// ```
+    pub fn nlargest(&self, n: usize, column: &str) -> DataFrame {
+        self.top(n, column, true)
+    }
+
+    /// The `n` rows with the smallest values of `column`, smallest first (nulls last).
+    pub fn nsmallest(&self, n: usize, column: &str) -> DataFrame {
+        self.top(n, column, false)
+    }
+
+    /// Sorts by columns (ascending, nulls last) into one partition, like
+    /// `sort_values(by)`. This first version gathers the whole frame into one task: it is for
+    /// results that fit in memory (a distributed sort with sampled boundaries is not done).
+    pub fn sort_values<I: IntoIterator<Item = S>, S: AsRef<str>>(
+        &self,
+        by: I,
+        descending: bool,
+    ) -> DataFrame {
+        let by = owned(by);
+        if let Some(f) = self.checked(&by) {
+            return f;
+        }
+        let single = match self.to_single() {
+            Ok(s) => s,
+            Err(e) => return DataFrame::failed(e),
+        };
+        let schema = match self.schema() {
+            Ok(s) => s,
+            Err(e) => return DataFrame::failed(e),
+        };
+        let sorted = single
+            .try_map(move |df: PlFrame| -> Result<PlFrame> {
+                let opts = SortMultipleOptions::default()
+                    .with_order_descending(descending)
+                    .with_nulls_last(true)
+                    .with_maintain_order(true);
+                Ok(df.sort(by.clone(), opts)?)
+            })
+            .name("sort_values")
+            .shared();
+        DataFrame::known(vec![sorted], schema)
+    }
+
+    /// Writes one CSV file per partition, `dir/part-00000.csv` and so on (with a header),
+    /// each by its own task, so the whole frame is never in memory at once; returns the paths.
+    ///
+    /// # Errors
+    /// The frame's recorded error, [`Error::Io`] for a directory that cannot be created or a
+    /// file that cannot be written, or the first task that fails.
+    pub fn to_csv(&self, dir: impl AsRef<Path>) -> Result<Vec<PathBuf>> {
+        self.schema()?;
+        let dir = dir.as_ref().to_owned();
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| Error::Io { path: dir.clone(), source: Arc::new(e) })?;
+        let writes: Vec<Delayed<PathBuf>> = self
+            .parts
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let path = dir.join(format!("part-{i:05}.csv"));
+                p.try_map(move |mut df: PlFrame| -> Result<PathBuf> {
+                    let io = |e| Error::Io { path: path.clone(), source: Arc::new(e) };
+                    let mut file = std::fs::File::create(&path).map_err(io)?;
+                    CsvWriter::new(&mut file).include_header(true).finish(&mut df)?;
+                    Ok(path.clone())
+                })
+                .name("to_csv")
+            })
+            .collect();
+        Ok(lazydag_core::compute_all(writes)?)
+    }
+}
+
+/// The top `n` rows of `df` by `column`.
+pub(crate) fn top_n(
+    df: &PlFrame,
+    n: usize,
+    column: &str,
+    largest: bool,
+) -> polars::prelude::PolarsResult<PlFrame> {
+    let opts = SortMultipleOptions::default()
+        .with_order_descending(largest)
+        .with_nulls_last(true)
+        .with_maintain_order(true);
+    Ok(df.sort([column], opts)?.head(Some(n)))
+}
+
+/// Dask/pandas names on an in-memory `polars::DataFrame`, for results of a compute
+/// (`user_stats.nlargest(10, "value_count")`).
+pub trait PolarsFrameExt {
+    /// The `n` rows with the largest values of `column`, largest first (nulls last).
+    ///
+    /// ```
+    /// use lazydag_frame::PolarsFrameExt;
+    /// use polars::prelude::*;
+    /// let df = df!("v" => [2, 8, 5]).unwrap();
+    /// assert_eq!(df.nlargest(1, "v").unwrap().column("v").unwrap().i32().unwrap().get(0), Some(8));
+    /// ```
+    ///
+    /// # Errors
+    /// Polars' error for a missing column.
+    fn nlargest(&self, n: usize, column: &str) -> Result<PlFrame>;
+    /// The `n` rows with the smallest values of `column`, smallest first (nulls last).
+    ///
+    /// # Errors
+    /// Polars' error for a missing column.
+    fn nsmallest(&self, n: usize, column: &str) -> Result<PlFrame>;
+}
+
+impl PolarsFrameExt for PlFrame {
+    fn nlargest(&self, n: usize, column: &str) -> Result<PlFrame> {
+        Ok(top_n(self, n, column, true)?)
+    }
+    fn nsmallest(&self, n: usize, column: &str) -> Result<PlFrame> {
+        Ok(top_n(self, n, column, false)?)
+    }
+}
