@@ -5,7 +5,8 @@
 //! at the first line start at or after `end`. So consecutive blocks partition the lines
 //! exactly, wherever the cuts fall, and only the bytes of the block (plus the rest of its
 //! last line) are read. A quoted field containing a newline at a cut would be split: a block
-//! whose quote characters do not pair up is refused with [`Error::QuotedNewline`].
+//! that ends inside a quoted field is refused with [`Error::QuotedNewline`] (the row scan of
+//! [`check_rows`](super::diagnose::check_rows) finds it).
 
 use std::fs::File;
 use std::io::{Cursor, Read, Seek, SeekFrom};
@@ -81,11 +82,6 @@ pub(crate) fn read_block(spec: &FileSpec, start: u64, end: u64) -> Result<PlFram
     let mut bytes = vec![0u8; (to - from) as usize];
     file.seek(SeekFrom::Start(from)).map_err(io(&spec.path))?;
     file.read_exact(&mut bytes).map_err(io(&spec.path))?;
-    if let Some(q) = spec.quote
-        && bytes.iter().filter(|&&b| b == q).count() % 2 == 1
-    {
-        return Err(Error::QuotedNewline { path: spec.path.clone(), byte: to });
-    }
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Ok(empty());
     }
