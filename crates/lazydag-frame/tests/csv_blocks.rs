@@ -245,3 +245,24 @@ fn a_header_longer_than_the_sample() {
     assert_eq!(df.columns().unwrap(), names);
     assert_eq!(df.compute().unwrap().height(), 1);
 }
+
+#[test]
+fn usecols_parses_only_those_columns_and_reports_their_errors() {
+    // `junk` would not parse as an int, but it is not read.
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "u.csv", "a,junk,b\n1,x,2\n3,y,4\n5,z,bad\n");
+    let df = dd::read_csv(&path)
+        .usecols(["b", "a"])
+        .dtypes([("junk", DataType::Int64), ("b", DataType::Int64)])
+        .blocksize(9)
+        .open()
+        .unwrap();
+    assert_eq!(df.columns().unwrap(), ["b", "a"]);
+    let e = df.compute().unwrap_err();
+    assert!(
+        e.root().to_string().contains("line 4") && e.root().to_string().contains("column `b`"),
+        "{e}"
+    );
+    let ok = dd::read_csv(&path).usecols(["a"]).dtypes([("junk", DataType::Int64)]).open().unwrap();
+    assert_eq!(ok.compute().unwrap().column("a").unwrap().i64().unwrap().sum(), Some(9));
+}

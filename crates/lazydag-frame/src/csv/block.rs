@@ -30,6 +30,9 @@ pub(crate) struct FileSpec {
     pub(crate) file_schema: SchemaRef,
     /// The output columns, in the frame's order.
     pub(crate) columns: Vec<String>,
+    /// Their positions in the file, ascending, when not every column is read (`usecols`):
+    /// Polars then parses only those.
+    pub(crate) projection: Option<Arc<Vec<usize>>>,
     pub(crate) separator: u8,
     pub(crate) quote: Option<u8>,
 }
@@ -102,6 +105,7 @@ pub(crate) fn parse(
     CsvReadOptions::default()
         .with_has_header(false)
         .with_schema(Some(schema))
+        .with_projection(spec.projection.clone())
         .with_n_threads(Some(1))
         .with_raise_if_empty(false)
         .map_parse_options(|o| o.with_separator(sep).with_quote_char(quote))

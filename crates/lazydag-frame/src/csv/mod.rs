@@ -323,6 +323,15 @@ impl ReadCsv {
                 size,
                 file_schema: Arc::new(file_schema),
                 columns: columns.clone(),
+                projection: self.usecols.as_ref().map(|_| {
+                    let mut idx: Vec<usize> = columns
+                        .iter()
+                        .filter_map(|c| file_names.iter().position(|n| n == c))
+                        .collect();
+                    idx.sort_unstable();
+                    idx.dedup();
+                    Arc::new(idx)
+                }),
                 separator: self.separator,
                 quote: self.quote,
             });
