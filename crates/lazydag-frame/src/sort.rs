@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 use lazydag_core::Delayed;
 use polars::prelude::{
-    DataFrame as PlFrame, Expr, IntoLazy, LiteralValue, Scalar, Series, SortMultipleOptions,
-    SortOptions, col, lit,
+    BooleanChunked, DataFrame as PlFrame, DataType, IntoLazy, LiteralValue, NewChunkedArray,
+    Scalar, Series, SortMultipleOptions, SortOptions, col, lit, when,
 };
 
 use crate::error::Result;
@@ -60,33 +60,22 @@ fn boundaries(samples: Vec<Series>, n: usize) -> Result<Vec<Scalar>> {
 /// Splits `df` into `bounds.len() + 1` ranges of `key`, ascending; nulls go to the last range,
 /// or to the first when `nulls_first` (for a descending sort, whose ranges are reversed).
 fn split(df: &PlFrame, key: &str, bounds: &[Scalar], nulls_first: bool) -> Result<Vec<PlFrame>> {
-    let k = || col(key);
-    let b = |s: &Scalar| lit(LiteralValue::Scalar(s.clone()));
-    let mut out = Vec::with_capacity(bounds.len() + 1);
-    for j in 0..=bounds.len() {
-        let mut pred: Option<Expr> = None;
-        let mut and = |e: Expr| {
-            pred = Some(match pred.take() {
-                Some(p) => p.and(e),
-                None => e,
-            })
-        };
-        if j > 0 {
-            and(k().gt(b(&bounds[j - 1])));
-        }
-        if j < bounds.len() {
-            and(k().lt_eq(b(&bounds[j])));
-        }
-        let mut pred = pred.unwrap_or_else(|| lit(true));
-        let null_range = if nulls_first { 0 } else { bounds.len() };
-        if j == null_range {
-            pred = pred.or(k().is_null());
-        } else {
-            pred = pred.and(k().is_not_null());
-        }
-        out.push(df.clone().lazy().filter(pred).collect()?);
+    // One query gives every row its range: the number of boundaries below its key.
+    let mut range = lit(0u32);
+    for b in bounds {
+        range = range + col(key).gt(lit(LiteralValue::Scalar(b.clone()))).cast(DataType::UInt32);
     }
-    Ok(out)
+    let null_range = if nulls_first { 0 } else { bounds.len() as u32 };
+    let range = when(col(key).is_null()).then(lit(null_range)).otherwise(range);
+    let range = range.cast(DataType::UInt32);
+    let idx = df.clone().lazy().select([range.alias("range")]).collect()?;
+    let idx: Vec<u32> = idx.column("range")?.u32()?.into_no_null_iter().collect();
+    (0..=bounds.len() as u32)
+        .map(|j| {
+            let mask = BooleanChunked::from_iter_values("mask".into(), idx.iter().map(|&r| r == j));
+            Ok(df.filter(&mask)?)
+        })
+        .collect()
 }
 
 impl DataFrame {
