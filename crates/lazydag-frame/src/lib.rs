@@ -29,6 +29,7 @@ mod groupby;
 mod merge;
 mod ops;
 mod reduce;
+mod sort;
 
 pub use crate::csv::{IntoBlocksize, IntoSources, ReadCsv, read_csv};
 pub use crate::error::{Error, Result};

@@ -197,39 +197,6 @@ impl DataFrame {
         self.top(n, column, false)
     }
 
-    /// Sorts by columns (ascending, nulls last) into one partition, like
-    /// `sort_values(by)`. This first version gathers the whole frame into one task: it is for
-    /// results that fit in memory (a distributed sort with sampled boundaries is not done).
-    pub fn sort_values<I: IntoIterator<Item = S>, S: AsRef<str>>(
-        &self,
-        by: I,
-        descending: bool,
-    ) -> DataFrame {
-        let by = owned(by);
-        if let Some(f) = self.checked(&by) {
-            return f;
-        }
-        let single = match self.to_single() {
-            Ok(s) => s,
-            Err(e) => return DataFrame::failed(e),
-        };
-        let schema = match self.schema() {
-            Ok(s) => s,
-            Err(e) => return DataFrame::failed(e),
-        };
-        let sorted = single
-            .try_map(move |df: PlFrame| -> Result<PlFrame> {
-                let opts = SortMultipleOptions::default()
-                    .with_order_descending(descending)
-                    .with_nulls_last(true)
-                    .with_maintain_order(true);
-                Ok(df.sort(by.clone(), opts)?)
-            })
-            .name("sort_values")
-            .shared();
-        DataFrame::known(vec![sorted], schema)
-    }
-
     /// Writes one CSV file per partition, `dir/part-00000.csv` and so on (with a header),
     /// each by its own task, so the whole frame is never in memory at once; returns the paths.
     ///

@@ -9,13 +9,14 @@
 use std::sync::Arc;
 
 use lazydag_core::Delayed;
-use polars::prelude::{Column, DataFrame as PlFrame, DataType, Expr, IntoLazy, Series, col};
+use polars::prelude::{
+    ChunkAgg, Column, DataFrame as PlFrame, DataType, Expr, IntoLazy, Series, col,
+};
 
 use crate::error::{Error, Result};
 use crate::frame::DataFrame;
 
-/// The default fan-in of a combine task, Dask's default `split_every` for reductions (8) is
-/// tuned for Python's overhead; partials here are one row per column, so combine more.
+/// The default fan-in of a combine task: Dask's default `split_every` (8).
 pub(crate) const DEFAULT_SPLIT_EVERY: usize = 8;
 
 /// Reduces `leaves` in a tree: groups of `split_every` (at least 2) are combined until one
@@ -58,8 +59,9 @@ pub(crate) struct Moments {
 }
 
 impl Moments {
-    pub(crate) fn of(values: impl Iterator<Item = f64>) -> Moments {
-        // Welford within a partition.
+    #[cfg(test)]
+    fn of(values: impl Iterator<Item = f64>) -> Moments {
+        // Welford, the reference for the tests.
         let mut m = Moments::default();
         for x in values {
             m.n += 1.0;
@@ -124,9 +126,24 @@ impl Reduction {
     }
 }
 
-fn to_f64(c: &Column) -> Result<Vec<Option<f64>>> {
+/// One column's moments in two passes (sum, then squared deviations from the mean), which is
+/// both vectorizable and more accurate than a one-pass update; `m2` only when asked.
+fn column_moments(c: &Column, with_m2: bool) -> Result<Moments> {
     let s = c.as_materialized_series().cast(&DataType::Float64)?;
-    Ok(s.f64()?.iter().collect())
+    let ca = s.f64()?;
+    let n = (ca.len() - ca.null_count()) as f64;
+    if n == 0.0 {
+        return Ok(Moments::default());
+    }
+    let mean = ca.sum().unwrap_or(0.0) / n;
+    let m2 = if !with_m2 {
+        0.0
+    } else if ca.null_count() == 0 {
+        ca.downcast_iter().flat_map(|a| a.values().iter()).map(|x| (x - mean) * (x - mean)).sum()
+    } else {
+        ca.iter().flatten().map(|x| (x - mean) * (x - mean)).sum()
+    };
+    Ok(Moments { n, mean, m2 })
 }
 
 impl DataFrame {
@@ -164,9 +181,10 @@ impl DataFrame {
                 let cols = names.clone();
                 let leaves = self.parts.iter().map(|p| {
                     let cols = cols.clone();
+                    let with_m2 = what != Reduction::Mean;
                     p.try_map(move |df: PlFrame| {
                         cols.iter()
-                            .map(|c| Ok(Moments::of(to_f64(df.column(c)?)?.into_iter().flatten())))
+                            .map(|c| column_moments(df.column(c)?, with_m2))
                             .collect::<Result<Vec<Moments>>>()
                     })
                     .name(name)

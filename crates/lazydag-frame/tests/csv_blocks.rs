@@ -209,3 +209,60 @@ fn to_csv_writes_one_file_per_partition_and_reads_back() {
     let back = dd::read_csv(out.join("part-*.csv").to_str().unwrap()).open().unwrap();
     assert!(back.compute().unwrap().equals_missing(&df.compute().unwrap()));
 }
+
+#[test]
+fn a_quote_inside_an_unquoted_field_is_a_character() {
+    // 5" (inches). Polars' whole-file reader miscounts the rows of this file; every block
+    // size here gives the three rows or a clear error, and never a panic or a wrong row.
+    let dir = tempfile::tempdir().unwrap();
+    let text = "size,n\n5\",1\n7\",2\n\"q,uoted\",3\n";
+    let path = write(dir.path(), "in.csv", text);
+    for bs in 1..=text.len() as u64 {
+        match dd::read_csv(&path).blocksize(bs).open().and_then(|df| df.compute()) {
+            Ok(got) => {
+                assert_eq!(
+                    got.column("n").unwrap().i64().unwrap().to_vec(),
+                    [Some(1), Some(2), Some(3)],
+                    "bs {bs}"
+                );
+                assert_eq!(got.column("size").unwrap().str().unwrap().get(2), Some("q,uoted"));
+            }
+            Err(e) => assert!(e.root().to_string().contains("in.csv"), "bs {bs}: {e}"),
+        }
+    }
+}
+
+#[test]
+fn a_header_longer_than_the_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    let names: Vec<String> = (0..50).map(|i| format!("column_number_{i}")).collect();
+    let mut text = names.join(",");
+    text.push('\n');
+    text.push_str(&vec!["1"; 50].join(","));
+    text.push('\n');
+    let path = write(dir.path(), "wide.csv", &text);
+    let df = dd::read_csv(&path).sample(64).open().unwrap();
+    assert_eq!(df.columns().unwrap(), names);
+    assert_eq!(df.compute().unwrap().height(), 1);
+}
+
+#[test]
+fn usecols_parses_only_those_columns_and_reports_their_errors() {
+    // `junk` would not parse as an int, but it is not read.
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "u.csv", "a,junk,b\n1,x,2\n3,y,4\n5,z,bad\n");
+    let df = dd::read_csv(&path)
+        .usecols(["b", "a"])
+        .dtypes([("junk", DataType::Int64), ("b", DataType::Int64)])
+        .blocksize(9)
+        .open()
+        .unwrap();
+    assert_eq!(df.columns().unwrap(), ["b", "a"]);
+    let e = df.compute().unwrap_err();
+    assert!(
+        e.root().to_string().contains("line 4") && e.root().to_string().contains("column `b`"),
+        "{e}"
+    );
+    let ok = dd::read_csv(&path).usecols(["a"]).dtypes([("junk", DataType::Int64)]).open().unwrap();
+    assert_eq!(ok.compute().unwrap().column("a").unwrap().i64().unwrap().sum(), Some(9));
+}

@@ -170,3 +170,35 @@ fn facade_reexports_the_crate() {
     let df = ddf::from_polars(frame(), 2).unwrap();
     assert_eq!(df.npartitions(), 2);
 }
+
+#[test]
+fn sort_values_with_sampled_boundaries_matches_polars() {
+    // Many duplicates and nulls in the first key, a second key for ties.
+    let n = 500;
+    let pl = df!(
+        "a" => (0..n).map(|i| if i % 17 == 3 { None } else { Some((i * 7919 % 23) as i64) }).collect::<Vec<_>>(),
+        "b" => (0..n).map(|i| ((i * 31) % 101) as f64).collect::<Vec<_>>()
+    )
+    .unwrap();
+    for descending in [false, true] {
+        let opts = SortMultipleOptions::default()
+            .with_order_descending(descending)
+            .with_nulls_last(true)
+            .with_maintain_order(true);
+        let want = pl.sort(["a", "b"], opts).unwrap();
+        for nparts in [1, 3, 8] {
+            let df = dd::from_polars(pl.clone(), nparts).unwrap();
+            let s = df.sort_values(["a", "b"], descending);
+            assert_eq!(s.npartitions(), nparts);
+            assert!(
+                s.compute().unwrap().equals_missing(&want),
+                "desc {descending} nparts {nparts}"
+            );
+            if nparts == 8 {
+                for (_, sched) in schedulers() {
+                    assert!(s.compute_with(&*sched).unwrap().equals_missing(&want));
+                }
+            }
+        }
+    }
+}

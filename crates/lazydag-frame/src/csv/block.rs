@@ -5,7 +5,8 @@
 //! at the first line start at or after `end`. So consecutive blocks partition the lines
 //! exactly, wherever the cuts fall, and only the bytes of the block (plus the rest of its
 //! last line) are read. A quoted field containing a newline at a cut would be split: a block
-//! whose quote characters do not pair up is refused with [`Error::QuotedNewline`].
+//! that ends inside a quoted field is refused with [`Error::QuotedNewline`] (the row scan of
+//! [`check_rows`](super::diagnose::check_rows) finds it).
 
 use std::fs::File;
 use std::io::{Cursor, Read, Seek, SeekFrom};
@@ -29,6 +30,9 @@ pub(crate) struct FileSpec {
     pub(crate) file_schema: SchemaRef,
     /// The output columns, in the frame's order.
     pub(crate) columns: Vec<String>,
+    /// Their positions in the file, ascending, when not every column is read (`usecols`):
+    /// Polars then parses only those.
+    pub(crate) projection: Option<Arc<Vec<usize>>>,
     pub(crate) separator: u8,
     pub(crate) quote: Option<u8>,
 }
@@ -81,11 +85,6 @@ pub(crate) fn read_block(spec: &FileSpec, start: u64, end: u64) -> Result<PlFram
     let mut bytes = vec![0u8; (to - from) as usize];
     file.seek(SeekFrom::Start(from)).map_err(io(&spec.path))?;
     file.read_exact(&mut bytes).map_err(io(&spec.path))?;
-    if let Some(q) = spec.quote
-        && bytes.iter().filter(|&&b| b == q).count() % 2 == 1
-    {
-        return Err(Error::QuotedNewline { path: spec.path.clone(), byte: to });
-    }
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Ok(empty());
     }
@@ -106,6 +105,7 @@ pub(crate) fn parse(
     CsvReadOptions::default()
         .with_has_header(false)
         .with_schema(Some(schema))
+        .with_projection(spec.projection.clone())
         .with_n_threads(Some(1))
         .with_raise_if_empty(false)
         .map_parse_options(|o| o.with_separator(sep).with_quote_char(quote))

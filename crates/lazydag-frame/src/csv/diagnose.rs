@@ -13,40 +13,67 @@ use polars::prelude::{DataType, PolarsError, Schema};
 use super::block::{FileSpec, parse};
 use crate::error::{Error, Result};
 
-/// Where row `row` of a block begins, and its field count, by a quote-aware scan. Calls
-/// `visit(row, offset, fields)` for every row until it returns false.
-fn scan_rows(
+/// Where row `row` of a block begins, and its field count, by an RFC 4180 scan: a quote opens
+/// a quoted field only at the start of a field (as in Polars), `""` inside one is a quote, and
+/// separators and newlines inside one do not count. Calls `visit(row, offset, fields)` for
+/// every row until it returns false; returns whether the bytes end inside a quoted field.
+pub(crate) fn scan_rows(
     bytes: &[u8],
     sep: u8,
     quote: Option<u8>,
     mut visit: impl FnMut(usize, usize, usize) -> bool,
-) {
+) -> bool {
+    #[derive(Clone, Copy, PartialEq)]
+    enum S {
+        FieldStart,
+        Unquoted,
+        Quoted,
+        QuoteInQuoted,
+    }
     let q = quote.unwrap_or(0);
     let has_quote = quote.is_some();
-    let (mut row, mut row_start, mut fields, mut in_quotes) = (0usize, 0usize, 1usize, false);
+    let (mut row, mut row_start, mut fields, mut state) = (0usize, 0usize, 1usize, S::FieldStart);
     for (i, &b) in bytes.iter().enumerate() {
-        if has_quote && b == q {
-            in_quotes = !in_quotes;
-        } else if in_quotes {
-            continue;
-        } else if b == sep {
+        match state {
+            S::Quoted => {
+                if b == q {
+                    state = S::QuoteInQuoted;
+                }
+                continue;
+            }
+            S::QuoteInQuoted if b == q => {
+                state = S::Quoted;
+                continue;
+            }
+            S::FieldStart if has_quote && b == q => {
+                state = S::Quoted;
+                continue;
+            }
+            _ => {}
+        }
+        if b == sep {
             fields += 1;
+            state = S::FieldStart;
         } else if b == b'\n' {
             let line = &bytes[row_start..i];
             let blank = line.is_empty() || line == b"\r";
             if !visit(row, row_start, if blank { 0 } else { fields }) {
-                return;
+                return false;
             }
             row += 1;
             row_start = i + 1;
             fields = 1;
+            state = S::FieldStart;
+        } else {
+            state = S::Unquoted;
         }
     }
-    if row_start < bytes.len() {
+    if row_start < bytes.len() && state != S::Quoted {
         let line = &bytes[row_start..];
         let blank = line.iter().all(|b| *b == b'\r');
         visit(row, row_start, if blank { 0 } else { fields });
     }
+    state == S::Quoted
 }
 
 /// The 1-based line number of byte `offset` of the file (the header is line 1).
@@ -68,12 +95,13 @@ fn line_of(spec: &FileSpec, offset: u64) -> u64 {
 }
 
 /// Checks that every row of a block has as many fields as the header (a blank line is a
-/// malformed row unless there is one column) and that Polars read one row per line.
+/// malformed row unless there is one column), that the block does not end inside a quoted
+/// field (a cut there: [`Error::QuotedNewline`]), and that Polars read one row per line.
 pub(crate) fn check_rows(spec: &FileSpec, from: u64, bytes: &[u8], height: usize) -> Result<()> {
     let expected = spec.file_schema.len();
     let mut bad = None;
     let mut rows = 0;
-    scan_rows(bytes, spec.separator, spec.quote, |row, at, fields| {
+    let open_quote = scan_rows(bytes, spec.separator, spec.quote, |row, at, fields| {
         rows = row + 1;
         let ok = fields == expected || (fields == 0 && expected == 1);
         if !ok {
@@ -81,6 +109,10 @@ pub(crate) fn check_rows(spec: &FileSpec, from: u64, bytes: &[u8], height: usize
         }
         ok
     });
+    if open_quote && bad.is_none() {
+        let byte = from + bytes.len() as u64;
+        return Err(Error::QuotedNewline { path: spec.path.clone(), byte });
+    }
     if let Some((at, found)) = bad {
         let byte = from + at as u64;
         return Err(Error::MalformedRow {
@@ -113,7 +145,7 @@ pub(crate) fn explain(spec: &FileSpec, from: u64, bytes: &[u8], err: PolarsError
     };
     // A wrong field count first: Polars' message for it has no position.
     if let Err(e) = check_rows(spec, from, bytes, usize::MAX)
-        && matches!(e, Error::MalformedRow { .. })
+        && matches!(e, Error::MalformedRow { .. } | Error::QuotedNewline { .. })
     {
         return e;
     }
@@ -168,5 +200,8 @@ mod tests {
         assert_eq!(counts("a,b\n\"x,y\",z\n"), [(0, 2), (4, 2)]);
         assert_eq!(counts("a,b,c\n\nd"), [(0, 3), (6, 0), (7, 1)]);
         assert_eq!(counts("\"multi\nline\",2\r\n"), [(0, 2)]);
+        // A quote inside an unquoted field is a character; `""` inside quotes is a quote.
+        assert_eq!(counts("5\",6\n\"a\"\"b,c\",d\n"), [(0, 2), (5, 2)]);
+        assert!(scan_rows(b"1,\"open\n", b',', Some(b'"'), |_, _, _| true));
     }
 }

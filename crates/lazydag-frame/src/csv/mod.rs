@@ -258,7 +258,7 @@ impl ReadCsv {
         }
         let files = expand(&self.sources)?;
         let first = &files[0];
-        let sample = read_prefix(first, self.sample)?;
+        let sample = self.read_head(first)?;
         if sample.is_empty() {
             return Err(Error::EmptyFile { path: first.clone() });
         }
@@ -289,7 +289,7 @@ impl ReadCsv {
             let (data_start, file_names) = if f == 0 {
                 (header_end, names.clone())
             } else {
-                let head = read_prefix(path, self.sample)?;
+                let head = self.read_head(path)?;
                 if head.is_empty() {
                     return Err(Error::EmptyFile { path: path.clone() });
                 }
@@ -323,6 +323,15 @@ impl ReadCsv {
                 size,
                 file_schema: Arc::new(file_schema),
                 columns: columns.clone(),
+                projection: self.usecols.as_ref().map(|_| {
+                    let mut idx: Vec<usize> = columns
+                        .iter()
+                        .filter_map(|c| file_names.iter().position(|n| n == c))
+                        .collect();
+                    idx.sort_unstable();
+                    idx.dedup();
+                    Arc::new(idx)
+                }),
                 separator: self.separator,
                 quote: self.quote,
             });
@@ -345,9 +354,21 @@ impl ReadCsv {
         Ok(DataFrame::known(parts, Arc::new(out_schema)))
     }
 
+    /// The first `sample` bytes of a file, or more when the header line is longer.
+    fn read_head(&self, path: &Path) -> Result<Vec<u8>> {
+        let mut n = self.sample;
+        loop {
+            let head = read_prefix(path, n)?;
+            if head.len() < n || first_row_end(&head, self.separator, self.quote).is_some() {
+                return Ok(head);
+            }
+            n = n.saturating_mul(4);
+        }
+    }
+
     /// The end of the header line and the column names.
     fn header(&self, path: &Path, sample: &[u8]) -> Result<(u64, Vec<String>)> {
-        let end = first_row_end(sample, self.quote).unwrap_or(sample.len());
+        let end = first_row_end(sample, self.separator, self.quote).unwrap_or(sample.len());
         let line = &sample[..end];
         let df = CsvReadOptions::default()
             .with_has_header(self.has_header)
@@ -459,16 +480,16 @@ fn read_prefix(path: &Path, n: usize) -> Result<Vec<u8>> {
 }
 
 /// One past the first row's newline (quote-aware), if the bytes hold one.
-fn first_row_end(bytes: &[u8], quote: Option<u8>) -> Option<usize> {
-    let mut in_quotes = false;
-    for (i, &b) in bytes.iter().enumerate() {
-        if Some(b) == quote {
-            in_quotes = !in_quotes;
-        } else if b == b'\n' && !in_quotes {
-            return Some(i + 1);
+fn first_row_end(bytes: &[u8], sep: u8, quote: Option<u8>) -> Option<usize> {
+    let mut end = None;
+    diagnose::scan_rows(bytes, sep, quote, |row, at, _| {
+        if row == 1 {
+            end = Some(at);
+            return false;
         }
-    }
-    None
+        true
+    });
+    end.or_else(|| bytes.ends_with(b"\n").then_some(bytes.len()))
 }
 
 struct Cut {
@@ -478,21 +499,36 @@ struct Cut {
     quoted_newline: Option<usize>,
 }
 
-fn last_row_end(bytes: &[u8], quote: Option<u8>, _sep: u8) -> Cut {
-    let (mut in_quotes, mut end, mut quoted_newline) = (false, 0, None);
-    for (i, &b) in bytes.iter().enumerate() {
-        if Some(b) == quote {
-            in_quotes = !in_quotes;
-        } else if b == b'\n' {
-            if in_quotes {
-                quoted_newline.get_or_insert(i);
-            } else {
-                end = i + 1;
-            }
+fn last_row_end(bytes: &[u8], quote: Option<u8>, sep: u8) -> Cut {
+    let mut starts = Vec::new();
+    let open = diagnose::scan_rows(bytes, sep, quote, |_, at, _| {
+        starts.push(at);
+        true
+    });
+    // A row holding a quoted newline: one whose text between its start and the next row's
+    // start has more than one newline.
+    let mut quoted_newline = None;
+    let mut bounds = starts.clone();
+    bounds.push(bytes.len());
+    for w in bounds.windows(2) {
+        let row = &bytes[w[0]..w[1]];
+        let body = row.strip_suffix(b"\n").unwrap_or(row);
+        if let Some(k) = body.iter().position(|&b| b == b'\n') {
+            quoted_newline = Some(w[0] + k);
+            break;
         }
     }
-    if end == 0 && !in_quotes {
-        end = bytes.len(); // one row without a newline
+    let end = if open {
+        // The sample ends inside a quoted field: keep the rows before it.
+        *starts.last().unwrap_or(&0)
+    } else if bytes.ends_with(b"\n") || starts.len() <= 1 {
+        bytes.len()
+    } else {
+        *starts.last().unwrap_or(&0)
+    };
+    if open && quoted_newline.is_none() {
+        let last = *starts.last().unwrap_or(&0);
+        quoted_newline = bytes[last..].iter().position(|&b| b == b'\n').map(|k| last + k);
     }
     Cut { end, quoted_newline }
 }
