@@ -21,6 +21,17 @@ fi
 cargo test --workspace
 # Every criterion bench once, in test mode (no timing): they compile and their graphs compute.
 cargo test -p lazydag-benches --benches
-cargo test --release -p lazydag --test million_tasks -- --ignored
+# Without the collections: the stress tests need only the engine, and a release Polars build
+# would double the run.
+cargo test --release -p lazydag --no-default-features --test million_tasks -- --ignored
+# Arrays at full size, in release: a full seed compute stays in bounded memory, and the seed
+# example computes z[:5] of the 100,000 x 100,000 array from the 200 chunks of x it needs.
+cargo test --release -p lazydag-array --test memory -- --ignored
+seed=$(cargo run --release -q -p lazydag --no-default-features --features array --example seed_array)
+echo "$seed" | tail -n 3
+echo "$seed" | tail -n 3 | head -n 1 | grep -Eq '^z\[:5\] = \[(-?[0-9.]+, ){4}-?[0-9.]+\]$'
+# (x has 10,000 chunks; z[:5] needs 200 of them, their transposes, adds and the reduction)
+echo "$seed" | tail -n 2 | head -n 1 | awk '/^chunk tasks run: [0-9]+$/ && $4 < 1000 { ok = 1 } END { exit !ok }'
+echo "$seed" | tail -n 1 | grep -Eq '^peak RSS: [0-9]+ MB$'
 LOOM_MAX_PREEMPTIONS=4 RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \
     cargo test --release -p lazydag-core --lib sleep

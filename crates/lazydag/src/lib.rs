@@ -95,10 +95,14 @@ pub mod parallel {
     pub use lazydag_parallel::*;
 }
 
-/// Chunked n-dimensional arrays, the `dask.array` of Rust (the `lazydag-array` crate).
+/// Chunked n-dimensional arrays, the `dask.array` of Rust (the `lazydag-array` crate; cargo
+/// feature `array`, on by default).
+#[cfg(feature = "array")]
 pub use lazydag_array as array;
 
-/// Partitioned dataframes on Polars, `dask.dataframe` for lazydag: see [`lazydag_frame`].
+/// Partitioned dataframes on Polars, `dask.dataframe` for lazydag (the `lazydag-frame` crate;
+/// cargo feature `frame`, on by default).
+#[cfg(feature = "frame")]
 pub use lazydag_frame as frame;
 
 pub mod prelude {
