@@ -13,7 +13,7 @@ fn every_blocksize_reads_the_same_rows() {
     let want = polars_read(&path, None);
     for bs in 1..=CSV_TEXT.len() as u64 + 1 {
         let df = dd::read_csv(&path).blocksize(bs).open().unwrap();
-        let got = df.compute_with(&lazydag_core::scheduler::Sync).unwrap();
+        let got = df.compute_with(&lazydag_core::scheduler::Sequential).unwrap();
         assert!(got.equals_missing(&want), "blocksize {bs}:\n{got}");
         // Every partition is a whole number of rows: none is cut.
         let rows: usize = df.partitions().iter().map(|p| p.compute().unwrap().height()).sum();

@@ -142,7 +142,7 @@ fn reductions_match_polars() {
 #[test]
 fn reductions_agree_on_every_scheduler() {
     let df = dd::from_polars(frame(), 7).unwrap();
-    let reference = df.var(1).compute_with(&lazydag_core::scheduler::Sync).unwrap();
+    let reference = df.var(1).compute_with(&lazydag_core::scheduler::Sequential).unwrap();
     for (_, s) in schedulers() {
         assert_frames_close(&df.var(1).compute_with(&*s).unwrap(), &reference);
     }

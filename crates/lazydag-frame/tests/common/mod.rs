@@ -4,14 +4,13 @@
 use std::path::{Path, PathBuf};
 
 use lazydag_core::Scheduler;
-use lazydag_core::scheduler::{Async, Sync, Threaded, WorkStealing};
+use lazydag_core::scheduler::{Async, Sequential, Threaded, WorkStealing};
 use polars::prelude::*;
 
-/// Every scheduler the tests run on. The one place to edit when a scheduler is renamed
-/// (`Sync` is to become `Sequential`).
+/// Every scheduler the tests run on: the one place to edit when a scheduler is renamed.
 pub fn schedulers() -> Vec<(&'static str, Box<dyn Scheduler>)> {
     vec![
-        ("sync", Box::new(Sync)),
+        ("sync", Box::new(Sequential)),
         ("threaded", Box::new(Threaded::new(3))),
         ("work-stealing", Box::new(WorkStealing::new(3))),
         ("async", Box::new(Async::new(2))),
