@@ -176,6 +176,23 @@ where
         out
     }
 
+    /// Runs one batch, catching a panic that escapes it (a user [`Scheduler`] that panics):
+    /// the batch then fails with an error naming the scheduler, so the stream ends with that
+    /// error instead of losing the batch with its thread.
+    fn execute_caught(self: &Arc<Self>, taken: Taken<I::Item>) -> Message<R> {
+        let (seq, base, len) = (taken.seq, taken.base, taken.items.len());
+        lazydag_core::panic::catch(|| self.execute(taken)).unwrap_or_else(|payload| {
+            let err = lazydag_core::Error::Scheduler {
+                scheduler: self.scheduler.name().to_owned(),
+                message: format!("it panicked: {}", lazydag_core::panic::message(&*payload)),
+            };
+            if self.stop_on_error {
+                self.halt();
+            }
+            Message { seq, base, len, outcome: Err(Error::from(err)), last: false }
+        })
+    }
+
     /// A dispatcher thread's loop.
     fn dispatch(self: Arc<Self>, results: Sender<Message<R>>) {
         while self.acquire() {
@@ -183,7 +200,7 @@ where
                 self.release();
                 break;
             };
-            if results.send(self.execute(taken)).is_err() {
+            if results.send(self.execute_caught(taken)).is_err() {
                 break;
             }
         }
@@ -283,7 +300,7 @@ impl<R: Send + 'static> Stream<R> {
         let driver = if settings.inline {
             let next = Box::new(move || {
                 let taken = job.take()?;
-                Some(job.execute(taken))
+                Some(job.execute_caught(taken))
             });
             Driver::Inline { control, next }
         } else {

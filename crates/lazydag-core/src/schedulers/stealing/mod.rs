@@ -32,9 +32,11 @@ mod run;
 mod sleep;
 
 use crate::error::Error;
+use crate::panic;
 use crate::plan::Plan;
-use crate::schedulers::{Scheduler, Sequential};
+use crate::schedulers::{Scheduler, Sequential, check_workers, refused};
 use crate::value::Value;
+use crate::worker::MAX_WORKERS;
 
 use self::pool::Pool;
 
@@ -59,13 +61,39 @@ pub struct WorkStealing {
 }
 
 impl WorkStealing {
-    /// A pool of `workers` threads (at least one: `0` is treated as `1`).
+    /// A pool of `workers` threads: `0` is treated as `1`, and a count above
+    /// [`MAX_WORKERS`] as that limit; use
+    /// [`try_new`](WorkStealing::try_new) to have both reported instead.
     ///
     /// # Panics
-    /// If the operating system refuses to start a thread.
+    /// If the operating system refuses to start a thread; the threads already started are
+    /// joined first.
     pub fn new(workers: usize) -> Self {
-        let workers = workers.max(1);
-        WorkStealing { pool: Pool::new(workers), workers }
+        match Self::try_new(workers.clamp(1, MAX_WORKERS)) {
+            Ok(pool) => pool,
+            Err(err) => panic!("{err}"),
+        }
+    }
+
+    /// A pool of `workers` threads, reporting what [`new`](WorkStealing::new) adjusts or
+    /// panics on.
+    ///
+    /// ```
+    /// use lazydag_core::{scheduler::WorkStealing, Error};
+    /// assert_eq!(WorkStealing::try_new(2).unwrap().workers(), 2);
+    /// assert!(matches!(WorkStealing::try_new(0), Err(Error::Config { .. })));
+    /// assert!(matches!(WorkStealing::try_new(usize::MAX), Err(Error::Config { .. })));
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Config`] for `0` or a count above [`MAX_WORKERS`];
+    /// [`Error::Scheduler`] if the operating system refuses to start a thread (the threads
+    /// already started are then stopped and joined).
+    pub fn try_new(workers: usize) -> Result<Self, Error> {
+        check_workers("WorkStealing::try_new", workers)?;
+        let pool =
+            Pool::new(workers).map_err(|(started, err)| refused("work-stealing", started, &err))?;
+        Ok(WorkStealing { pool, workers })
     }
 
     /// The number of worker threads.
@@ -86,7 +114,10 @@ impl Scheduler for WorkStealing {
         let run = self.pool.submit(plan.clone());
         let outcome = run.wait();
         self.pool.retire(&run);
-        outcome?;
-        run.outputs()
+        let result = outcome.and_then(|()| run.outputs());
+        // The caller may hold the last handle: values a failed run left in its slots are
+        // dropped here, and a panicking `Drop` among them must not replace the run's error.
+        panic::drop_quietly(run);
+        result
     }
 }

@@ -19,6 +19,7 @@ use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 
 use super::run::{Next, Run};
 use super::sleep::Sleep;
+use crate::panic::drop_quietly;
 use crate::sync::lock_std as lock;
 
 /// One runnable task of one compute.
@@ -52,11 +53,10 @@ pub(super) struct Pool {
 }
 
 impl Pool {
-    /// Starts `workers` threads named `lazydag-ws-{i}`.
-    ///
-    /// # Panics
-    /// If the operating system refuses to start a thread.
-    pub(super) fn new(workers: usize) -> Self {
+    /// Starts `workers` threads named `lazydag-ws-{i}`. If the operating system refuses one,
+    /// the threads already started are shut down and joined, and the refusal is returned with
+    /// how many had started.
+    pub(super) fn new(workers: usize) -> Result<Self, (usize, std::io::Error)> {
         let deques: Vec<Worker<Job>> = (0..workers).map(|_| Worker::new_lifo()).collect();
         let shared = Arc::new(Shared {
             injector: Injector::new(),
@@ -66,18 +66,16 @@ impl Pool {
             next_run: AtomicU32::new(0),
             shutdown: AtomicBool::new(false),
         });
-        let threads = deques
-            .into_iter()
-            .enumerate()
-            .map(|(index, deque)| {
-                let shared = Arc::clone(&shared);
-                thread::Builder::new()
-                    .name(format!("lazydag-ws-{index}"))
-                    .spawn(move || work(&shared, index, &deque))
-                    .expect("lazydag could not start a worker thread")
-            })
-            .collect();
-        Pool { shared, threads }
+        let mut pool = Pool { shared, threads: Vec::with_capacity(workers) };
+        for (index, deque) in deques.into_iter().enumerate() {
+            let shared = Arc::clone(&pool.shared);
+            let thread = thread::Builder::new()
+                .name(format!("lazydag-ws-{index}"))
+                .spawn(move || work(&shared, index, &deque))
+                .map_err(|err| (index, err))?; // dropping `pool` joins the started threads
+            pool.threads.push(thread);
+        }
+        Ok(pool)
     }
 
     /// Whether the calling thread is one of this pool's workers.
@@ -163,6 +161,7 @@ fn work(shared: &Shared, index: usize, deque: &Worker<Job>) {
                 let key = shared.sleep.prepare();
                 if shared.shutdown.load(Ordering::SeqCst) {
                     shared.sleep.cancel();
+                    release(&mut current, None);
                     return;
                 }
                 match shared.find_job(index, deque) {
@@ -172,7 +171,7 @@ fn work(shared: &Shared, index: usize, deque: &Worker<Job>) {
                     }
                     None => {
                         // Between computes, drop the last run: its plan and graph are freed.
-                        current = None;
+                        release(&mut current, None);
                         shared.sleep.wait(key);
                         continue;
                     }
@@ -180,7 +179,7 @@ fn work(shared: &Shared, index: usize, deque: &Worker<Job>) {
             }
         };
         if current.as_ref().is_none_or(|run| run.id != job.run) {
-            current = shared.lookup(job.run);
+            release(&mut current, shared.lookup(job.run));
         }
         let Some(run) = current.as_ref() else {
             continue; // the job's compute is over
@@ -198,7 +197,17 @@ fn work(shared: &Shared, index: usize, deque: &Worker<Job>) {
         }
         if run.is_over() {
             // Let the finished compute's plan and graph go now, not when this worker idles.
-            current = None;
+            release(&mut current, None);
         }
+    }
+}
+
+/// Replaces the worker's current run. The old handle may be the last one of a failed run,
+/// whose slots still hold values: they are dropped with panics caught, so that a panicking
+/// `Drop` cannot kill the worker (which nothing would replace, hanging the pool).
+fn release(current: &mut Option<Arc<Run>>, next: Option<Arc<Run>>) {
+    let old = std::mem::replace(current, next);
+    if old.is_some() {
+        drop_quietly(old);
     }
 }
