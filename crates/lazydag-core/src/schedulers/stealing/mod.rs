@@ -4,7 +4,10 @@
 //! - **Queues.** Each worker owns a crossbeam-deque `Worker` (LIFO: the task it just made
 //!   ready is the one whose inputs are hot in its cache); callers put a compute's initial
 //!   tasks on the shared `Injector`; idle workers steal from the injector, then from each
-//!   other. Jobs are `(run id, task index)`: no allocation per task.
+//!   other (from all others in a pool of up to 65, else from 64 consecutive others from a
+//!   random start, so a search costs O(1) in a large pool; only a deque's owner pushes to it
+//!   and it empties its deque before sleeping, so no job is stranded). Jobs are
+//!   `(run id, task index)`: no allocation per task.
 //! - **Ordering.** The initial tasks enter the injector in priority (plan) order. A finished
 //!   task runs the highest-priority newly ready dependent directly on the same thread and
 //!   pushes the others, so branches are finished depth-first, as the plan's order intends.
@@ -15,7 +18,9 @@
 //!   moves it out, earlier ones clone it. Nothing outlives its last consumer.
 //! - **Sleep and wake.** A worker with nothing to do announces itself on an event count,
 //!   looks once more, then blocks on a condition variable; publishing work wakes one sleeper,
-//!   a new compute wakes all. No spinning: an idle pool uses no CPU. See `sleep.rs` (with a
+//!   a new compute one sleeper per initial task (not the whole pool: with every worker
+//!   scanning every deque, a compute on 2,000 workers cost O(workers²)). No spinning: an idle
+//!   pool uses no CPU. See `sleep.rs` (with a
 //!   loom model test) for the protocol and its memory ordering.
 //! - **Failure and stop.** The first error (or a cancel, or the timeout) sets the compute's
 //!   outcome and wakes the caller at once; no task of it starts afterwards, and its queued

@@ -6,7 +6,8 @@
 //! run is gone or stopped is dropped. So several computes can share the pool at once.
 //!
 //! Where a worker looks for work, in order: its own deque (LIFO, for locality), a batch from
-//! the injector (where callers put the initial tasks), then the other workers' deques.
+//! the injector (where callers put the initial tasks), then the other workers' deques (all of
+//! them in a pool of up to 65 workers, 64 from a random start in a larger one).
 //! A finished task runs one newly ready dependent directly (no queue round-trip) and pushes
 //! the others on its own deque, waking one sleeper.
 
@@ -21,6 +22,14 @@ use super::run::{Next, Run};
 use super::sleep::Sleep;
 use crate::panic::drop_quietly;
 use crate::sync::lock_std as lock;
+
+/// The most other workers' deques one search for work looks at. In a larger pool a search
+/// covers this many, from a random start, so that an idle worker costs O(1) instead of
+/// O(workers) (the whole pool searching every deque made a compute on 2,000 workers cost
+/// O(workers²)). No job is stranded by a search that misses its deque: only a deque's owner
+/// pushes to it, and an owner empties its own deque before it sleeps; a missed job waits for
+/// its owner or a later search.
+const STEAL_SCAN: usize = 64;
 
 /// One runnable task of one compute.
 #[derive(Clone, Copy, Debug)]
@@ -83,15 +92,19 @@ impl Pool {
         WORKER_OF.with(Cell::get) == self.shared.addr()
     }
 
-    /// Registers a run for `plan`, queues its initial tasks and wakes the workers.
+    /// Registers a run for `plan`, queues its initial tasks and wakes one worker per initial
+    /// task (at most every sleeper): waking the whole pool for a few tasks would cost each
+    /// woken worker a scan of every deque, O(workers²) per compute in a large pool.
     pub(super) fn submit(&self, plan: crate::plan::Plan) -> Arc<Run> {
         let id = self.shared.next_run.fetch_add(1, Ordering::Relaxed);
         let run = Arc::new(Run::new(plan, id));
         lock(&self.shared.runs).push(Arc::clone(&run));
+        let mut jobs = 0;
         for task in run.initial() {
             self.shared.injector.push(Job { run: id, task });
+            jobs += 1;
         }
-        self.shared.sleep.notify_all();
+        self.shared.sleep.notify_many(jobs);
         run
     }
 
@@ -121,11 +134,23 @@ impl Shared {
         lock(&self.runs).iter().find(|r| r.id == id).cloned()
     }
 
-    /// A job from this worker's deque, the injector, or another worker.
-    fn find_job(&self, index: usize, deque: &Worker<Job>) -> Option<Job> {
+    /// A job from this worker's deque, the injector, or another worker: every other worker in
+    /// a pool of up to `STEAL_SCAN + 1`, else `STEAL_SCAN` consecutive others from a random
+    /// start (`rng`, this worker's own generator).
+    fn find_job(&self, index: usize, deque: &Worker<Job>, rng: &mut u32) -> Option<Job> {
         if let Some(job) = deque.pop() {
             return Some(job);
         }
+        let n = self.stealers.len();
+        let (start, scan) = if n <= STEAL_SCAN + 1 {
+            (0, n - 1)
+        } else {
+            // xorshift32: cheap, and good enough to spread the victims.
+            *rng ^= *rng << 13;
+            *rng ^= *rng >> 17;
+            *rng ^= *rng << 5;
+            (*rng as usize % (n - 1), STEAL_SCAN)
+        };
         loop {
             let mut retry = false;
             match self.injector.steal_batch_and_pop(deque) {
@@ -133,9 +158,10 @@ impl Shared {
                 Steal::Retry => retry = true,
                 Steal::Empty => {}
             }
-            let n = self.stealers.len();
-            for k in 1..n {
-                match self.stealers[(index + k) % n].steal() {
+            for k in 0..scan {
+                // An offset in 1..n: never this worker's own deque.
+                let victim = (index + 1 + (start + k) % (n - 1)) % n;
+                match self.stealers[victim].steal() {
                     Steal::Success(job) => return Some(job),
                     Steal::Retry => retry = true,
                     Steal::Empty => {}
@@ -154,8 +180,10 @@ fn work(shared: &Shared, index: usize, deque: &Worker<Job>) {
     crate::worker::set_worker("ws", index);
     let mut current: Option<Arc<Run>> = None;
     let mut inputs = Vec::new();
+    // Seeds this worker's victim choice (never 0, which xorshift would keep).
+    let mut rng = (index as u32).wrapping_mul(0x9E37_79B9) | 1;
     loop {
-        let job = match shared.find_job(index, deque) {
+        let job = match shared.find_job(index, deque, &mut rng) {
             Some(job) => job,
             None => {
                 let key = shared.sleep.prepare();
@@ -164,7 +192,7 @@ fn work(shared: &Shared, index: usize, deque: &Worker<Job>) {
                     release(&mut current, None);
                     return;
                 }
-                match shared.find_job(index, deque) {
+                match shared.find_job(index, deque, &mut rng) {
                     Some(job) => {
                         shared.sleep.cancel();
                         job
