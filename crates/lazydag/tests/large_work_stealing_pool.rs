@@ -1,7 +1,7 @@
 //! A work-stealing pool larger than its steal scan (each search looks at 64 other deques from
 //! a random start) and woken one worker per initial task still runs every task exactly once,
 //! agrees with `Sequential`, and serves computes from several threads at once: no job is
-//! stranded in a deque no search looks at.
+//! stranded in a deque no search looks at, and tasks published at once all find a worker.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -61,5 +61,34 @@ fn a_pool_larger_than_the_steal_scan_runs_every_task_once() {
         .collect();
     for caller in callers {
         caller.join().unwrap();
+    }
+}
+
+#[test]
+fn on_a_large_pool_every_published_task_finds_a_worker() {
+    // Eight tasks that each wait until all eight run at once: they finish only if eight of
+    // the 200 workers pick them up together, wherever they were queued (the injector, or the
+    // deque of a worker that took a batch of them). The wait's bound is a hang guard only.
+    let pool = WorkStealing::new(200);
+    for round in 0..20 {
+        let arrived = Arc::new(AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..8u64)
+            .map(|i| {
+                let arrived = Arc::clone(&arrived);
+                delayed(i).map(move |x: u64| {
+                    arrived.fetch_add(1, Ordering::SeqCst);
+                    let give_up = std::time::Instant::now() + std::time::Duration::from_secs(120);
+                    while arrived.load(Ordering::SeqCst) < 8 {
+                        assert!(
+                            std::time::Instant::now() < give_up,
+                            "round {round}: a task never ran"
+                        );
+                        std::thread::yield_now();
+                    }
+                    x
+                })
+            })
+            .collect();
+        assert_eq!(compute_with(&tasks, &pool).unwrap(), [0, 1, 2, 3, 4, 5, 6, 7]);
     }
 }

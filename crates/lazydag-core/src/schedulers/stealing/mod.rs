@@ -4,10 +4,11 @@
 //! - **Queues.** Each worker owns a crossbeam-deque `Worker` (LIFO: the task it just made
 //!   ready is the one whose inputs are hot in its cache); callers put a compute's initial
 //!   tasks on the shared `Injector`; idle workers steal from the injector, then from each
-//!   other (from all others in a pool of up to 65, else from 64 consecutive others from a
-//!   random start, so a search costs O(1) in a large pool; only a deque's owner pushes to it
-//!   and it empties its deque before sleeping, so no job is stranded). Jobs are
-//!   `(run id, task index)`: no allocation per task.
+//!   other: a worker just woken (work was published) looks at every deque; otherwise, in a
+//!   pool of more than 65, a search looks at 64 consecutive others from a random start, so
+//!   an idle worker's look costs O(1). Taking work that leaves more behind (an injector
+//!   batch, a steal from a deque not yet empty) wakes one more worker, so published work
+//!   never waits for a lucky search. Jobs are `(run id, task index)`: no allocation per task.
 //! - **Ordering.** The initial tasks enter the injector in priority (plan) order. A finished
 //!   task runs the highest-priority newly ready dependent directly on the same thread and
 //!   pushes the others, so branches are finished depth-first, as the plan's order intends.

@@ -7,7 +7,7 @@
 //!
 //! Where a worker looks for work, in order: its own deque (LIFO, for locality), a batch from
 //! the injector (where callers put the initial tasks), then the other workers' deques (all of
-//! them in a pool of up to 65 workers, 64 from a random start in a larger one).
+//! them after a wake-up or in a pool of up to 65 workers, else 64 from a random start).
 //! A finished task runs one newly ready dependent directly (no queue round-trip) and pushes
 //! the others on its own deque, waking one sleeper.
 
@@ -23,12 +23,11 @@ use super::sleep::Sleep;
 use crate::panic::drop_quietly;
 use crate::sync::lock_std as lock;
 
-/// The most other workers' deques one search for work looks at. In a larger pool a search
-/// covers this many, from a random start, so that an idle worker costs O(1) instead of
-/// O(workers) (the whole pool searching every deque made a compute on 2,000 workers cost
-/// O(workers²)). No job is stranded by a search that misses its deque: only a deque's owner
-/// pushes to it, and an owner empties its own deque before it sleeps; a missed job waits for
-/// its owner or a later search.
+/// The most other workers' deques a search for work looks at in a pool larger than this,
+/// unless it follows a wake-up: from a random start, so that an idle worker's look costs O(1)
+/// instead of O(workers) (the whole pool scanning every deque made a compute on 2,000 workers
+/// cost O(workers²)). A woken worker (work was published) looks at every deque, and taking
+/// work that leaves more behind wakes another, so no published job waits for a lucky search.
 const STEAL_SCAN: usize = 64;
 
 /// One runnable task of one compute.
@@ -134,15 +133,24 @@ impl Shared {
         lock(&self.runs).iter().find(|r| r.id == id).cloned()
     }
 
-    /// A job from this worker's deque, the injector, or another worker: every other worker in
-    /// a pool of up to `STEAL_SCAN + 1`, else `STEAL_SCAN` consecutive others from a random
-    /// start (`rng`, this worker's own generator).
-    fn find_job(&self, index: usize, deque: &Worker<Job>, rng: &mut u32) -> Option<Job> {
+    /// A job from this worker's deque, the injector, or another worker's deque. A `full`
+    /// search (after a wake-up: work was published) and any search in a pool of up to
+    /// `STEAL_SCAN + 1` look at every other deque; the others look at `STEAL_SCAN`
+    /// consecutive ones from a random start (`rng`, this worker's own generator). Taking work
+    /// that leaves more behind (a batch from the injector, a steal from a deque that is not
+    /// empty yet) wakes one more worker for it.
+    fn find_job(
+        &self,
+        index: usize,
+        deque: &Worker<Job>,
+        rng: &mut u32,
+        full: bool,
+    ) -> Option<Job> {
         if let Some(job) = deque.pop() {
             return Some(job);
         }
         let n = self.stealers.len();
-        let (start, scan) = if n <= STEAL_SCAN + 1 {
+        let (start, scan) = if full || n <= STEAL_SCAN + 1 {
             (0, n - 1)
         } else {
             // xorshift32: cheap, and good enough to spread the victims.
@@ -154,15 +162,25 @@ impl Shared {
         loop {
             let mut retry = false;
             match self.injector.steal_batch_and_pop(deque) {
-                Steal::Success(job) => return Some(job),
+                Steal::Success(job) => {
+                    if !deque.is_empty() {
+                        self.sleep.notify_one();
+                    }
+                    return Some(job);
+                }
                 Steal::Retry => retry = true,
                 Steal::Empty => {}
             }
             for k in 0..scan {
                 // An offset in 1..n: never this worker's own deque.
-                let victim = (index + 1 + (start + k) % (n - 1)) % n;
-                match self.stealers[victim].steal() {
-                    Steal::Success(job) => return Some(job),
+                let victim = &self.stealers[(index + 1 + (start + k) % (n - 1)) % n];
+                match victim.steal() {
+                    Steal::Success(job) => {
+                        if !victim.is_empty() {
+                            self.sleep.notify_one();
+                        }
+                        return Some(job);
+                    }
                     Steal::Retry => retry = true,
                     Steal::Empty => {}
                 }
@@ -182,8 +200,10 @@ fn work(shared: &Shared, index: usize, deque: &Worker<Job>) {
     let mut inputs = Vec::new();
     // Seeds this worker's victim choice (never 0, which xorshift would keep).
     let mut rng = (index as u32).wrapping_mul(0x9E37_79B9) | 1;
+    // Set by a wake-up: the next search looks at every deque.
+    let mut woken = false;
     loop {
-        let job = match shared.find_job(index, deque, &mut rng) {
+        let job = match shared.find_job(index, deque, &mut rng, std::mem::take(&mut woken)) {
             Some(job) => job,
             None => {
                 let key = shared.sleep.prepare();
@@ -192,7 +212,7 @@ fn work(shared: &Shared, index: usize, deque: &Worker<Job>) {
                     release(&mut current, None);
                     return;
                 }
-                match shared.find_job(index, deque, &mut rng) {
+                match shared.find_job(index, deque, &mut rng, false) {
                     Some(job) => {
                         shared.sleep.cancel();
                         job
@@ -201,6 +221,7 @@ fn work(shared: &Shared, index: usize, deque: &Worker<Job>) {
                         // Between computes, drop the last run: its plan and graph are freed.
                         release(&mut current, None);
                         shared.sleep.wait(key);
+                        woken = true;
                         continue;
                     }
                 }

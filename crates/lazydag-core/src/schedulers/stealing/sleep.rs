@@ -116,7 +116,7 @@ mod tests {
     //! lazydag-core --lib sleep`. A lost wake-up shows up as a deadlock loom reports.
     use super::Sleep;
     use loom::sync::Arc;
-    use loom::sync::atomic::{AtomicBool, Ordering};
+    use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     use loom::thread;
 
     #[test]
@@ -143,6 +143,40 @@ mod tests {
             job.store(true, Ordering::SeqCst);
             sleep.notify_one();
             worker.join().unwrap();
+        });
+    }
+
+    #[test]
+    fn two_jobs_published_with_notify_many_are_both_taken() {
+        loom::model(|| {
+            let sleep = Arc::new(Sleep::new());
+            let jobs = Arc::new(AtomicUsize::new(0));
+            let take = |jobs: &AtomicUsize| {
+                jobs.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok()
+            };
+            let workers: Vec<_> = (0..2)
+                .map(|_| {
+                    let (sleep, jobs) = (sleep.clone(), jobs.clone());
+                    thread::spawn(move || {
+                        loop {
+                            if take(&jobs) {
+                                return;
+                            }
+                            let key = sleep.prepare();
+                            if take(&jobs) {
+                                sleep.cancel();
+                                return;
+                            }
+                            sleep.wait(key);
+                        }
+                    })
+                })
+                .collect();
+            jobs.store(2, Ordering::SeqCst);
+            sleep.notify_many(2);
+            for w in workers {
+                w.join().unwrap();
+            }
         });
     }
 
