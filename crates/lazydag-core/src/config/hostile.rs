@@ -123,3 +123,11 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_scoped_worker_count_above_the_limit_fails_the_compute_with_a_config_error() {
+    let _guard = set(SchedulerKind::WorkStealing, Some(MAX_WORKERS + 1));
+    let err = default_scheduler().map(|_| ()).unwrap_err();
+    assert!(matches!(err, Error::Config { .. }), "{err:?}");
+    assert!(err.to_string().contains("at most 4096"), "{err}");
+}
