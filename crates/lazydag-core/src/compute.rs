@@ -130,7 +130,14 @@ pub(crate) fn execute(
     let _span =
         tracing::debug_span!("compute", scheduler = scheduler.name(), tasks = plan.len()).entered();
     let run = plan.start(scheduler.name());
-    let values = scheduler.execute(run.plan());
+    // A panicking (user) scheduler still ends the compute: the callbacks told it started are
+    // told it finished, and the caller gets an error instead of an unwinding panic.
+    let values = crate::panic::catch(|| scheduler.execute(run.plan())).unwrap_or_else(|payload| {
+        Err(Error::Scheduler {
+            scheduler: scheduler.name().to_owned(),
+            message: format!("it panicked: {}", crate::panic::message(&*payload)),
+        })
+    });
     run.finish(values, scheduler)
 }
 

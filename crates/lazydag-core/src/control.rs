@@ -53,7 +53,8 @@ impl Control {
         self
     }
 
-    /// Stops the compute once `timeout` has passed since it started.
+    /// Stops the compute once `timeout` has passed since it started. A timeout the clock cannot
+    /// represent (`Duration::MAX`, or anything that overflows `Instant`) means no deadline.
     #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);

@@ -41,3 +41,13 @@ pub fn message(payload: &(dyn Any + Send)) -> String {
         "(panic payload is not a string)".to_owned()
     }
 }
+
+/// Drops `value`, catching a panic from a user type's `Drop` (a leftover task value, a
+/// capture): what schedulers do with everything a compute leaves behind, so that such a panic
+/// can neither kill a worker nor replace the compute's own result. The panic is logged and
+/// otherwise ignored.
+pub(crate) fn drop_quietly<T>(value: T) {
+    if let Err(payload) = catch(move || drop(value)) {
+        tracing::error!(message = %message(&*payload), "a value's Drop panicked; ignored");
+    }
+}

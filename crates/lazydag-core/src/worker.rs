@@ -100,3 +100,27 @@ pub fn cores() -> usize {
     static CORES: OnceLock<usize> = OnceLock::new();
     *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, NonZeroUsize::get))
 }
+
+/// The most workers one lazydag pool may have: 4096. Each worker is an operating-system
+/// thread with its own stack, and a pool's start-up and idle wake-ups grow with its size, so
+/// counts far above any machine's core count buy nothing and can exhaust memory or the
+/// system's thread limit. A larger count in `LAZYDAG_NUM_WORKERS`, the config file's
+/// `num-workers` or a `try_new` constructor is an [`Error::Config`](crate::Error::Config);
+/// the infallible constructors (`Threaded::new`, `WorkStealing::new`, `Async::new`) clamp to
+/// it. Also public as [`config::MAX_WORKERS`](crate::config::MAX_WORKERS).
+///
+/// ```
+/// assert_eq!(lazydag_core::config::MAX_WORKERS, 4096);
+/// ```
+pub const MAX_WORKERS: usize = 4096;
+
+/// The error for a worker count above [`MAX_WORKERS`], naming the setting.
+pub(crate) fn too_many_workers(setting: &str, value: impl fmt::Display) -> crate::error::Error {
+    crate::error::Error::Config {
+        message: format!(
+            "{setting} must be at most {MAX_WORKERS}, got `{value}`: each worker is an \
+             operating-system thread, and more than {MAX_WORKERS} per pool only cost memory \
+             and start-up time"
+        ),
+    }
+}

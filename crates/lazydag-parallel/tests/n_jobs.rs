@@ -46,3 +46,17 @@ fn zero_batch_size_is_a_config_error() {
     let err = Parallel::new().batch_size(BatchSize::Fixed(0)).map(0..3, |x: u8| x).unwrap_err();
     assert!(err.to_string().contains("batch_size must be"), "{err}");
 }
+
+#[test]
+fn huge_counts_are_config_errors_naming_the_limit() {
+    let scheduler: std::sync::Arc<dyn lazydag_core::Scheduler> =
+        std::sync::Arc::new(lazydag_core::scheduler::Sequential);
+    for n in [4097, 1 << 40, isize::MAX] {
+        let err = Parallel::new().n_jobs(n).map(0..3, |x: u8| x).unwrap_err();
+        let Error::Config { message } = &err else { panic!("{err:?}") };
+        assert!(message.contains("is more than 4096 workers"), "{message}");
+        // A given scheduler still starts one dispatcher per job in a stream: bounded too.
+        let given = Parallel::new().n_jobs(n).scheduler(scheduler.clone());
+        assert!(matches!(given.map_iter(0..3, |x: u8| x), Err(Error::Config { .. })));
+    }
+}

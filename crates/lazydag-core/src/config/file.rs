@@ -1,8 +1,9 @@
 //! The config file: [`Config`], its TOML format, and where it is found.
 //!
 //! Invariants: a parsed [`Config`] only holds valid values (a known scheduler, a positive worker
-//! count); a malformed file, an unknown key or an unreadable file is an [`Error::Config`] that
-//! names the file. Only a missing `lazydag.toml` in the working directory counts as "no file".
+//! count, at most [`MAX_WORKERS`]); a malformed file, an unknown
+//! key, an unreadable file, or a path that is not a regular file of at most [`MAX_FILE_BYTES`]
+//! is an [`Error::Config`] that names the file. Only a missing `lazydag.toml` in the working directory counts as "no file".
 //!
 //! Caching: [`find`] re-reads a file only when its path, modification time or size changed
 //! since it last parsed it (one `stat` per call, no read), so editing the file between computes
@@ -11,7 +12,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::io::ErrorKind;
+use std::io::{ErrorKind, Read as _};
 use std::path::{Path, PathBuf};
 use std::sync::{LazyLock, Mutex};
 use std::time::SystemTime;
@@ -23,6 +24,7 @@ use super::kind::workers_error;
 use super::{ENV_CONFIG, FILE_NAME, SchedulerKind};
 use crate::error::Error;
 use crate::sync::lock_std;
+use crate::worker::{MAX_WORKERS, too_many_workers};
 
 /// The settings of a config file (`lazydag.toml`). Every key is optional; no other key is
 /// allowed.
@@ -87,7 +89,9 @@ impl Config {
         Ok(self)
     }
 
-    /// Reads and parses a config file (uncached: every call reads the file).
+    /// Reads and parses a config file (uncached: every call reads the file). Only a regular
+    /// file (or a link to one) of at most [`MAX_FILE_BYTES`] is read: a FIFO, a device such as
+    /// `/dev/zero` or a directory is refused without being opened for reading.
     ///
     /// ```
     /// use lazydag_core::config::Config;
@@ -100,9 +104,20 @@ impl Config {
     /// [`from_toml_str`](Config::from_toml_str)).
     pub fn from_file(path: impl AsRef<Path>) -> Result<Config, Error> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|err| Error::Config {
+        let cannot_read = |err: &dyn fmt::Display| Error::Config {
             message: format!("cannot read config file `{}`: {err}", path.display()),
-        })?;
+        };
+        // Look before opening: opening a FIFO blocks until a writer comes.
+        let meta = std::fs::metadata(path).map_err(|err| cannot_read(&err))?;
+        check_kind(&meta).map_err(|why| cannot_read(&why))?;
+        let file = std::fs::File::open(path).map_err(|err| cannot_read(&err))?;
+        // Read at most one byte past the cap, so a file that grew since is still refused.
+        let mut bytes = Vec::new();
+        file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(|err| cannot_read(&err))?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(cannot_read(&too_big()));
+        }
+        let text = String::from_utf8(bytes).map_err(|err| cannot_read(&err))?;
         let config: Config = toml::from_str(&text).map_err(|err| Error::Config {
             message: format!("config file `{}` is not valid: {err}", path.display()),
         })?;
@@ -164,6 +179,55 @@ impl Config {
     }
 }
 
+/// The largest config file lazydag reads: 1 MiB, far above any real `lazydag.toml`, so that a
+/// wrong path (a log, a disk image) fails at once instead of filling memory.
+///
+/// ```
+/// assert_eq!(lazydag_core::config::MAX_FILE_BYTES, 1 << 20);
+/// ```
+pub const MAX_FILE_BYTES: u64 = 1 << 20;
+
+/// Why a config file of this kind is not read, if it is not a regular file within the cap.
+fn check_kind(meta: &std::fs::Metadata) -> Result<(), String> {
+    if !meta.is_file() {
+        return Err(format!(
+            "it is not a regular file (it is {}); lazydag reads its config only from a regular \
+             file of at most {MAX_FILE_BYTES} bytes",
+            describe(meta.file_type())
+        ));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(too_big());
+    }
+    Ok(())
+}
+
+/// The reason for a file over [`MAX_FILE_BYTES`].
+fn too_big() -> String {
+    format!("it is larger than {MAX_FILE_BYTES} bytes, the most lazydag reads for a config file")
+}
+
+/// What kind of file system object this is, for an error message.
+fn describe(kind: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if kind.is_fifo() {
+            return "a FIFO";
+        }
+        if kind.is_char_device() {
+            return "a character device";
+        }
+        if kind.is_block_device() {
+            return "a block device";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+    }
+    if kind.is_dir() { "a directory" } else { "not a regular file" }
+}
+
 /// Deserializes `num-workers`: a TOML integer that is positive.
 fn positive<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<usize>, D::Error> {
     struct Positive;
@@ -176,20 +240,27 @@ fn positive<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<usize>,
         }
 
         fn visit_i64<E: de::Error>(self, n: i64) -> Result<usize, E> {
-            usize::try_from(n).ok().filter(|&n| n > 0).ok_or_else(|| E::custom(workers_message(n)))
+            if n > 0 {
+                return self.visit_u64(n.unsigned_abs());
+            }
+            Err(E::custom(workers_message(workers_error("num-workers", n))))
         }
 
         fn visit_u64<E: de::Error>(self, n: u64) -> Result<usize, E> {
-            usize::try_from(n).ok().filter(|&n| n > 0).ok_or_else(|| E::custom(workers_message(n)))
+            match usize::try_from(n) {
+                Ok(0) => Err(E::custom(workers_message(workers_error("num-workers", n)))),
+                Ok(n) if n <= MAX_WORKERS => Ok(n),
+                _ => Err(E::custom(workers_message(too_many_workers("num-workers", n)))),
+            }
         }
     }
 
     deserializer.deserialize_i64(Positive).map(Some)
 }
 
-/// The message for a bad `num-workers` value.
-fn workers_message(n: impl fmt::Display) -> String {
-    match workers_error("num-workers", n) {
+/// The message of a bad `num-workers` value's error.
+fn workers_message(err: Error) -> String {
+    match err {
         Error::Config { message } => message,
         other => other.to_string(),
     }
@@ -212,7 +283,7 @@ pub(super) fn find(config_var: Option<String>, cwd: &Path) -> Result<Option<Conf
         Some(var) => (cwd.join(var), true),
         None => (cwd.join(FILE_NAME), false),
     };
-    let cannot_read = |err: std::io::Error| {
+    let cannot_read = |err: &dyn fmt::Display| {
         let by = if named { format!(" (named by {ENV_CONFIG})") } else { String::new() };
         Error::Config {
             message: format!("cannot read config file `{}`{by}: {err}", path.display()),
@@ -221,8 +292,10 @@ pub(super) fn find(config_var: Option<String>, cwd: &Path) -> Result<Option<Conf
     let meta = match std::fs::metadata(&path) {
         Ok(meta) => meta,
         Err(err) if err.kind() == ErrorKind::NotFound && !named => return Ok(None),
-        Err(err) => return Err(cannot_read(err)),
+        Err(err) => return Err(cannot_read(&err)),
     };
+    // A FIFO would block the compute, a device could be read forever: refuse both unread.
+    check_kind(&meta).map_err(|why| cannot_read(&why))?;
     let Ok(modified) = meta.modified() else {
         // No timestamps on this platform: nothing to key a cache on, so read every time.
         return Config::from_file(&path).map(Some);

@@ -10,6 +10,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer};
 
 use crate::error::Error;
+use crate::worker::{MAX_WORKERS, too_many_workers};
 
 /// A built-in scheduler, as named in `LAZYDAG_SCHEDULER` and in the config file.
 ///
@@ -78,7 +79,8 @@ impl SchedulerKind {
             let setting = setting.map(|s| format!(" in {s}")).unwrap_or_default();
             Error::Config {
                 message: format!(
-                    "unknown scheduler `{value}`{setting}; valid values: {}",
+                    "unknown scheduler `{}`{setting}; valid values: {}",
+                    shown(value),
                     valid.join(", ")
                 ),
             }
@@ -110,15 +112,30 @@ impl<'de> Deserialize<'de> for SchedulerKind {
     }
 }
 
-/// Parses a worker count: a positive integer, surrounding whitespace ignored.
+/// Parses a worker count: a positive integer up to [`MAX_WORKERS`], surrounding whitespace
+/// ignored.
 pub(crate) fn parse_workers(value: &str, setting: &str) -> Result<usize, Error> {
-    match value.trim().parse::<usize>() {
+    let digits = value.trim();
+    match digits.parse::<usize>() {
+        Ok(n) if n > MAX_WORKERS => Err(too_many_workers(setting, n)),
         Ok(n) if n > 0 => Ok(n),
-        _ => Err(workers_error(setting, value)),
+        _ => Err(workers_error(setting, shown(value))),
     }
 }
 
 /// The error for a worker count that is not a positive integer.
 pub(crate) fn workers_error(setting: &str, value: impl fmt::Display) -> Error {
     Error::Config { message: format!("{setting} must be a positive integer, got `{value}`") }
+}
+
+/// The most characters of a bad setting value an error message quotes.
+const SHOWN_CHARS: usize = 64;
+
+/// `value` as an error message quotes it: whole if short, else its first [`SHOWN_CHARS`]
+/// characters and how long it was, so a huge environment variable cannot flood a log.
+pub(crate) fn shown(value: &str) -> String {
+    match value.char_indices().nth(SHOWN_CHARS) {
+        None => value.to_owned(),
+        Some((cut, _)) => format!("{}… ({} bytes in all)", &value[..cut], value.len()),
+    }
 }

@@ -29,9 +29,13 @@
 //!
 //! # Invariants
 //! - **No silent fallback.** A source that is consulted and holds an invalid value (an unknown
-//!   scheduler name, a worker count that is not a positive integer, malformed TOML, an unknown
-//!   key, a `LAZYDAG_CONFIG` that cannot be read) fails the compute with
-//!   [`Error::Config`], naming the setting, the value and what would be valid. A source is
+//!   scheduler name, a worker count that is not a positive integer or is above
+//!   [`MAX_WORKERS`], malformed TOML, an unknown key, a `LAZYDAG_CONFIG` that cannot be read, a
+//!   config path that is not a regular file (a FIFO, a device, a directory) or is larger than
+//!   [`MAX_FILE_BYTES`]) fails the compute with
+//!   [`Error::Config`], naming the setting, the value (cut to its first 64 characters when
+//!   longer) and what would be valid. No setting value or file can panic, hang or exhaust
+//!   memory: a FIFO or device is refused before it is opened for reading. A source is
 //!   consulted for a setting only while no higher source has set it: with both settings
 //!   overridden by [`set`], the environment and the file are not read. An empty environment
 //!   variable counts as unset. A missing `lazydag.toml` in the working directory is no file; a
@@ -48,13 +52,15 @@
 //!   each other's scheduler, and a spawned thread does not inherit its parent's override.
 
 mod file;
+#[cfg(test)]
+mod hostile;
 mod kind;
 mod pools;
 mod scope;
 #[cfg(test)]
 mod tests;
 
-pub use self::file::Config;
+pub use self::file::{Config, MAX_FILE_BYTES};
 pub use self::kind::SchedulerKind;
 pub use self::scope::{ConfigGuard, set};
 
@@ -67,7 +73,7 @@ use self::kind::parse_workers;
 use crate::error::Error;
 use crate::schedulers::Scheduler;
 
-pub use crate::worker::cores;
+pub use crate::worker::{MAX_WORKERS, cores};
 
 /// The environment variable that names the default scheduler (see [`SchedulerKind`]).
 ///
@@ -159,7 +165,8 @@ pub(crate) fn optimizer_from(
             _ => {
                 return Err(Error::Config {
                     message: format!(
-                        "{ENV_OPTIMIZE} must be on or off, got `{value}` (valid values: on, off, true, false, 1, 0, yes, no)"
+                        "{ENV_OPTIMIZE} must be on or off, got `{}` (valid values: on, off, true, false, 1, 0, yes, no)",
+                        kind::shown(&value)
                     ),
                 });
             }
@@ -187,7 +194,7 @@ pub(crate) fn optimizer_from(
 /// a bad worker count.
 pub fn default_scheduler() -> Result<Arc<dyn Scheduler>, Error> {
     let (kind, workers) = current()?;
-    Ok(pools::get(kind, workers))
+    pools::get(kind, workers)
 }
 
 /// Applies the precedence with `env` as the environment and `cwd` as the working directory
@@ -218,6 +225,6 @@ pub(crate) fn resolve_from(
     }
     Ok(match kind.unwrap_or(SchedulerKind::WorkStealing) {
         SchedulerKind::Sequential => (SchedulerKind::Sequential, 1),
-        kind => (kind, workers.unwrap_or_else(cores)),
+        kind => (kind, workers.unwrap_or_else(|| cores().min(MAX_WORKERS))),
     })
 }

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
 use super::SchedulerKind;
+use crate::error::Error;
 use crate::schedulers::{Async, Scheduler, Sequential, Threaded, WorkStealing};
 use crate::sync::lock_std;
 
@@ -20,18 +21,27 @@ type Pools = HashMap<(SchedulerKind, usize), Arc<dyn Scheduler>>;
 static POOLS: LazyLock<Mutex<Pools>> = LazyLock::new(Default::default);
 
 /// The scheduler for `kind` with `workers` workers, built on first use.
-pub(super) fn get(kind: SchedulerKind, workers: usize) -> Arc<dyn Scheduler> {
+///
+/// # Errors
+/// As the pools' `try_new`: a count out of range, or a thread the system refused to start
+/// (nothing is cached then, so a later compute tries again).
+pub(super) fn get(kind: SchedulerKind, workers: usize) -> Result<Arc<dyn Scheduler>, Error> {
     // A panic while building leaves the map unchanged, so a poisoned lock is still consistent.
     let mut pools = lock_std(&POOLS);
-    Arc::clone(pools.entry((kind, workers)).or_insert_with(|| build(kind, workers)))
+    if let Some(pool) = pools.get(&(kind, workers)) {
+        return Ok(Arc::clone(pool));
+    }
+    let pool = build(kind, workers)?;
+    pools.insert((kind, workers), Arc::clone(&pool));
+    Ok(pool)
 }
 
 /// A new scheduler of `kind` with `workers` workers.
-fn build(kind: SchedulerKind, workers: usize) -> Arc<dyn Scheduler> {
-    match kind {
+fn build(kind: SchedulerKind, workers: usize) -> Result<Arc<dyn Scheduler>, Error> {
+    Ok(match kind {
         SchedulerKind::Sequential => Arc::new(Sequential),
-        SchedulerKind::Threads => Arc::new(Threaded::new(workers)),
-        SchedulerKind::WorkStealing => Arc::new(WorkStealing::new(workers)),
+        SchedulerKind::Threads => Arc::new(Threaded::try_new(workers)?),
+        SchedulerKind::WorkStealing => Arc::new(WorkStealing::try_new(workers)?),
         SchedulerKind::Async => Arc::new(Async::new(workers)),
-    }
+    })
 }

@@ -9,17 +9,17 @@ use super::SchedulerKind::{Async, Sequential, Threads, WorkStealing};
 use super::*;
 
 /// A fake environment holding `vars`.
-fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+pub(super) fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
     let vars: Vec<(String, String)> =
         vars.iter().map(|&(k, v)| (k.to_owned(), v.to_owned())).collect();
     move |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
 }
 
 /// A scratch directory, removed on drop.
-struct Scratch(PathBuf);
+pub(super) struct Scratch(PathBuf);
 
 impl Scratch {
-    fn new() -> Scratch {
+    pub(super) fn new() -> Scratch {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         let dir =
@@ -29,13 +29,13 @@ impl Scratch {
     }
 
     /// Writes `text` to `name` in the directory and returns its path.
-    fn write(&self, name: &str, text: &str) -> PathBuf {
+    pub(super) fn write(&self, name: &str, text: &str) -> PathBuf {
         let path = self.0.join(name);
         std::fs::write(&path, text).unwrap();
         path
     }
 
-    fn path(&self) -> &Path {
+    pub(super) fn path(&self) -> &Path {
         &self.0
     }
 }
@@ -47,7 +47,7 @@ impl Drop for Scratch {
 }
 
 /// The message of an `Error::Config`.
-fn message(result: Result<(SchedulerKind, usize), Error>) -> String {
+pub(super) fn message(result: Result<(SchedulerKind, usize), Error>) -> String {
     match result {
         Err(Error::Config { message }) => message,
         other => panic!("expected a config error, got {other:?}"),
@@ -245,15 +245,15 @@ fn an_edited_file_is_read_again() {
 
 #[test]
 fn one_scheduler_per_kind_and_worker_count() {
-    let a = pools::get(Threads, 3);
-    assert!(Arc::ptr_eq(&a, &pools::get(Threads, 3)));
-    assert!(!Arc::ptr_eq(&a, &pools::get(Threads, 4)));
-    assert!(!Arc::ptr_eq(&a, &pools::get(WorkStealing, 3)));
+    let a = pools::get(Threads, 3).unwrap();
+    assert!(Arc::ptr_eq(&a, &pools::get(Threads, 3).unwrap()));
+    assert!(!Arc::ptr_eq(&a, &pools::get(Threads, 4).unwrap()));
+    assert!(!Arc::ptr_eq(&a, &pools::get(WorkStealing, 3).unwrap()));
     assert_eq!(a.name(), "threads");
     let _guard = set(Async, Some(5));
     let b = default_scheduler().unwrap();
     assert!(Arc::ptr_eq(&b, &default_scheduler().unwrap()));
-    assert!(Arc::ptr_eq(&b, &pools::get(Async, 5)));
+    assert!(Arc::ptr_eq(&b, &pools::get(Async, 5).unwrap()));
     assert_eq!(b.name(), "async");
 }
 

@@ -114,9 +114,10 @@ pub(crate) trait TaskHooks: Send + Sync {
 }
 
 impl<'g> PlanView<'g> {
-    /// Applies the caller's stop conditions; the timeout starts counting now.
+    /// Applies the caller's stop conditions; the timeout starts counting now. A timeout too
+    /// long for the clock to represent (such as `Duration::MAX`) is no deadline.
     pub(super) fn with_stop(mut self, mut stop: Stop) -> Self {
-        stop.deadline = stop.timeout.map(|t| (Instant::now() + t, t));
+        stop.deadline = stop.timeout.and_then(|t| Some((Instant::now().checked_add(t)?, t)));
         self.stop = stop;
         self
     }

@@ -85,3 +85,29 @@ pub trait Scheduler: Send + std::marker::Sync {
     /// The first task error, as returned by [`PlanView::run`] or [`PlanView::share`].
     fn execute(&self, plan: &Plan) -> Result<Vec<Value>, Error>;
 }
+
+/// Checks a pool constructor's worker count: at least one, at most
+/// [`MAX_WORKERS`](crate::config::MAX_WORKERS).
+pub(crate) fn check_workers(constructor: &str, workers: usize) -> Result<(), Error> {
+    if workers == 0 {
+        return Err(Error::Config {
+            message: format!("{constructor} needs at least one worker, got 0"),
+        });
+    }
+    if workers > crate::worker::MAX_WORKERS {
+        return Err(crate::worker::too_many_workers(&format!("{constructor}'s count"), workers));
+    }
+    Ok(())
+}
+
+/// The error for a pool whose thread the operating system refused to start.
+pub(crate) fn refused(scheduler: &str, started: usize, err: &std::io::Error) -> Error {
+    Error::Scheduler {
+        scheduler: scheduler.to_owned(),
+        message: format!(
+            "the operating system refused to start worker thread {started} ({err}); the \
+             {started} already started were stopped and joined: ask for fewer workers or \
+             raise the thread limit"
+        ),
+    }
+}

@@ -6,7 +6,8 @@
 //! beyond those inside literals; one scratch vector for inputs reused across tasks.
 
 use crate::error::Error;
-use crate::plan::Plan;
+use crate::panic;
+use crate::plan::{Plan, PlanView};
 use crate::schedulers::Scheduler;
 use crate::schedulers::slot::Slots;
 use crate::value::Value;
@@ -31,18 +32,31 @@ impl Scheduler for Sequential {
         let plan = plan.view();
         let mut slots = Slots::new(plan);
         let mut inputs = Vec::new();
-        for i in 0..plan.len() {
-            if plan.is_literal(i) {
-                continue;
-            }
-            if plan.should_stop() {
-                return Err(plan.stop_error().expect("a stopped plan says why"));
-            }
-            for &d in plan.deps(i) {
-                inputs.push(slots.take("sync", plan, d as usize)?);
-            }
-            slots.store(i, plan.run(i, &mut inputs)?);
-        }
-        plan.outputs().iter().map(|&o| slots.take("sync", plan, o as usize)).collect()
+        let result = run(plan, &mut slots, &mut inputs);
+        // After a failure the slots and inputs still hold values: drop them inside the task
+        // boundary, so that a panicking `Drop` among them cannot replace the task's error.
+        panic::drop_quietly((slots, inputs));
+        result
     }
+}
+
+/// Runs every task of `plan` in order, then takes the outputs' values.
+fn run(
+    plan: &PlanView<'_>,
+    slots: &mut Slots,
+    inputs: &mut Vec<Value>,
+) -> Result<Vec<Value>, Error> {
+    for i in 0..plan.len() {
+        if plan.is_literal(i) {
+            continue;
+        }
+        if plan.should_stop() {
+            return Err(plan.stop_error().expect("a stopped plan says why"));
+        }
+        for &d in plan.deps(i) {
+            inputs.push(slots.take("sync", plan, d as usize)?);
+        }
+        slots.store(i, plan.run(i, inputs)?);
+    }
+    plan.outputs().iter().map(|&o| slots.take("sync", plan, o as usize)).collect()
 }

@@ -1,8 +1,11 @@
 //! The on-disk format of one cache entry, and how it is written and read.
 //!
-//! An entry is `payload ‖ blake3(payload) (32 bytes) ‖ payload length (u64, little endian)
+//! An entry is `payload ‖ checksum (32 bytes) ‖ payload length (u64, little endian)
 //! ‖ MAGIC (8 bytes)`. The payload is the value in JSON, streamed straight into the file while
-//! the checksum is computed; the trailer is written last.
+//! the checksum is computed; the trailer is written last. The checksum is blake3 over the
+//! entry's identity (its function folder and file name, that is, its key) and then the
+//! payload: an entry carries its key, so an intact entry copied or renamed under another key's
+//! name reads as corrupt there, never as that key's value.
 //!
 //! Invariants:
 //! - **Atomic.** An entry is written to a temporary file in the same folder (a name no reader
@@ -19,8 +22,9 @@ use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// The last 8 bytes of every entry (format version 1).
-const MAGIC: &[u8; 8] = b"LZDGMEM1";
+/// The last 8 bytes of every entry (format version 2: the checksum covers the key; entries of
+/// version 1 read as corrupt and are recomputed).
+const MAGIC: &[u8; 8] = b"LZDGMEM2";
 
 /// The trailer's length: checksum, payload length, magic.
 const TRAILER: usize = 32 + 8 + 8;
@@ -62,6 +66,21 @@ impl<W: Write> Write for Hashing<W> {
     }
 }
 
+/// A checksum hasher primed with the identity of the entry at `path`: the names of its
+/// function folder and of its file, which is its key.
+fn keyed_hasher(path: &Path) -> blake3::Hasher {
+    let name = |p: Option<&Path>| {
+        p.and_then(Path::file_name).map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    };
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(b"lazydag-parallel memory entry v2\0");
+    for part in [name(path.parent()), name(Some(path))] {
+        hasher.update(&(part.len() as u64).to_le_bytes());
+        hasher.update(part.as_bytes());
+    }
+    hasher
+}
+
 /// A temporary name next to `path`, unique in this process and across processes.
 fn temp_path(path: &Path) -> PathBuf {
     static WRITES: AtomicU64 = AtomicU64::new(0);
@@ -80,7 +99,7 @@ pub(crate) fn write<T: serde::Serialize>(path: &Path, value: &T) -> io::Result<u
         let file = File::create_new(&temp)?;
         let mut out = Hashing {
             inner: BufWriter::with_capacity(1 << 16, file),
-            hasher: blake3::Hasher::new(),
+            hasher: keyed_hasher(path),
             len: 0,
         };
         serde_json::to_writer(&mut out, value).map_err(io::Error::other)?;
@@ -103,8 +122,17 @@ pub(crate) fn write<T: serde::Serialize>(path: &Path, value: &T) -> io::Result<u
 /// the file's modification time to now, which is what least-recently-used eviction sorts by.
 pub(crate) fn read(path: &Path, touch: bool) -> Result<Vec<u8>, Invalid> {
     let opened = if touch {
+        // Opened for writing only to set its time; where that is refused (no permission, a
+        // read-only file system), read it anyway: a read-only cache still serves hits.
         match File::options().read(true).write(true).open(path) {
-            Err(err) if err.kind() == io::ErrorKind::PermissionDenied => File::open(path),
+            Err(err)
+                if matches!(
+                    err.kind(),
+                    io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem
+                ) =>
+            {
+                File::open(path)
+            }
             other => other,
         }
     } else {
@@ -117,7 +145,7 @@ pub(crate) fn read(path: &Path, touch: bool) -> Result<Vec<u8>, Invalid> {
     };
     let mut bytes = Vec::new();
     file.read_to_end(&mut bytes).map_err(Invalid::Io)?;
-    let payload = check(bytes)?;
+    let payload = check(path, bytes)?;
     if touch {
         // Best effort: a read-only cache still serves hits, only its LRU order goes stale.
         let _ = file.set_modified(std::time::SystemTime::now());
@@ -125,8 +153,8 @@ pub(crate) fn read(path: &Path, touch: bool) -> Result<Vec<u8>, Invalid> {
     Ok(payload)
 }
 
-/// Checks the trailer of an entry's bytes and returns the payload.
-fn check(mut bytes: Vec<u8>) -> Result<Vec<u8>, Invalid> {
+/// Checks the trailer of the bytes of the entry at `path` and returns the payload.
+fn check(path: &Path, mut bytes: Vec<u8>) -> Result<Vec<u8>, Invalid> {
     if bytes.len() < TRAILER {
         return Err(Invalid::Corrupt("shorter than the trailer"));
     }
@@ -139,8 +167,8 @@ fn check(mut bytes: Vec<u8>) -> Result<Vec<u8>, Invalid> {
     if len != at as u64 {
         return Err(Invalid::Corrupt("length mismatch"));
     }
-    if blake3::hash(&bytes[..at]).as_bytes() != &trailer[..32] {
-        return Err(Invalid::Corrupt("checksum mismatch"));
+    if keyed_hasher(path).update(&bytes[..at]).finalize().as_bytes() != &trailer[..32] {
+        return Err(Invalid::Corrupt("checksum mismatch (damaged, or another key's entry)"));
     }
     bytes.truncate(at);
     Ok(bytes)
@@ -160,11 +188,31 @@ mod tests {
         assert_eq!(serde_json::from_slice::<Vec<f64>>(&payload).unwrap(), vec![1.5, 2.25]);
         let bytes = fs::read(&path).unwrap();
         for cut in 0..bytes.len() {
-            assert!(matches!(check(bytes[..cut].to_vec()), Err(Invalid::Corrupt(_))), "{cut}");
+            let cut = check(&path, bytes[..cut].to_vec());
+            assert!(matches!(cut, Err(Invalid::Corrupt(_))), "{cut:?}");
         }
         let mut flipped = bytes.clone();
         flipped[1] ^= 1;
-        assert!(matches!(check(flipped), Err(Invalid::Corrupt("checksum mismatch"))));
+        assert!(
+            matches!(check(&path, flipped), Err(Invalid::Corrupt(why)) if why.starts_with("checksum mismatch"))
+        );
         assert!(matches!(read(&dir.path().join("none"), false), Err(Invalid::Missing)));
+    }
+
+    #[test]
+    fn an_entry_copied_under_another_key_reads_as_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        let mine = dir.path().join("f").join("aaaa.entry");
+        let other = dir.path().join("f").join("bbbb.entry");
+        let elsewhere = dir.path().join("g").join("aaaa.entry");
+        write(&mine, &7u32).unwrap();
+        fs::create_dir_all(elsewhere.parent().unwrap()).unwrap();
+        fs::copy(&mine, &other).unwrap();
+        fs::copy(&mine, &elsewhere).unwrap();
+        assert_eq!(read(&mine, false).unwrap(), b"7");
+        for copied in [&other, &elsewhere] {
+            let read = read(copied, false);
+            assert!(matches!(read, Err(Invalid::Corrupt(why)) if why.contains("another key")));
+        }
     }
 }

@@ -6,8 +6,8 @@
 //! that holds other files deletes none of them.
 //!
 //! Invariants: "recently used" is the file's modification time, set when the entry is written
-//! and again on each hit; eviction removes entries oldest first until the total size is within
-//! the limit. Temporary files older than [`STALE`] belong to dead writers and are removed. All
+//! and again on each hit; eviction removes entries oldest first until the total size (entries
+//! and the temporary files still there) is within the limit. Temporary files older than [`STALE`] belong to dead writers and are removed. All
 //! of this races benignly with other threads and processes: a file removed under a reader is a
 //! miss (recomputed), and a failure to remove a file is logged, not returned.
 //!
@@ -72,9 +72,10 @@ fn remove(path: &Path) -> bool {
     }
 }
 
-/// The total size of the entries under `dir`, in bytes.
+/// The total size of the entries and temporary files under `dir`, in bytes: a temporary file
+/// left by a killed writer takes disk space like an entry until a sweep removes it.
 pub(crate) fn size(dir: &Path) -> io::Result<u64> {
-    Ok(files(dir)?.iter().filter(|f| !f.temp).map(|f| f.len).sum())
+    Ok(files(dir)?.iter().map(|f| f.len).sum())
 }
 
 /// Removes stale temporary files, then the least recently used entries until the entries
@@ -82,12 +83,16 @@ pub(crate) fn size(dir: &Path) -> io::Result<u64> {
 pub(crate) fn evict(dir: &Path, limit: u64) -> io::Result<usize> {
     let now = SystemTime::now();
     let (temps, mut entries): (Vec<_>, Vec<_>) = files(dir)?.into_iter().partition(|f| f.temp);
+    // Temporary files count toward the limit: stale ones (dead writers) are removed, the
+    // others (writes in flight) stay and leave that much less room for entries.
+    let mut total: u64 = 0;
     for temp in temps {
-        if now.duration_since(temp.modified).unwrap_or_default() > STALE {
-            remove(&temp.path);
+        if now.duration_since(temp.modified).unwrap_or_default() > STALE && remove(&temp.path) {
+            continue;
         }
+        total += temp.len;
     }
-    let mut total: u64 = entries.iter().map(|f| f.len).sum();
+    total += entries.iter().map(|f| f.len).sum::<u64>();
     if total <= limit {
         return Ok(0);
     }

@@ -91,7 +91,9 @@ impl Memory {
         evict::clear(&self.dir).map_err(|err| Error::io(&*self.dir, err))
     }
 
-    /// The total size of the entries in this folder, in bytes.
+    /// The total size of the entries in this folder, in bytes, counting the temporary files
+    /// of writes in flight or of writers that were killed (they take disk space until a sweep
+    /// removes them).
     ///
     /// # Errors
     /// [`Error::Io`] if the folder exists but cannot be listed.

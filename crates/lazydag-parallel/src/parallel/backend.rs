@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use lazydag_core::Scheduler;
-use lazydag_core::config::SchedulerKind;
+use lazydag_core::config::{MAX_WORKERS, SchedulerKind};
 use lazydag_core::scheduler::{Async, Sequential, Threaded, WorkStealing};
 
 use crate::error::Error;
@@ -17,14 +17,22 @@ use crate::error::Error;
 pub(crate) use lazydag_core::config::cores;
 
 /// Turns joblib's `n_jobs` into a worker count on a machine with `cores` cores: `n > 0` is `n`,
-/// `-1` is every core, `-2` every core but one, and so on; `0` and values that leave no worker
-/// are errors.
+/// `-1` is every core, `-2` every core but one, and so on; `0`, values that leave no worker and
+/// counts above [`MAX_WORKERS`] (each worker is a thread) are errors.
 pub(crate) fn resolve_jobs(n_jobs: isize, cores: usize) -> Result<usize, Error> {
+    let cores = cores.min(MAX_WORKERS);
     let lowest = -(cores as isize);
     let valid = format!(
-        "valid values: a positive count, or -1 (all {cores} cores) down to {lowest} (one core)"
+        "valid values: a positive count, or -1 (all {cores} cores) down to {lowest} (one core); \
+         at most {MAX_WORKERS}"
     );
     match n_jobs {
+        n if n > MAX_WORKERS as isize => Err(Error::Config {
+            message: format!(
+                "n_jobs = {n} is more than {MAX_WORKERS} workers: each worker is an \
+                 operating-system thread, and more only cost memory and start-up time; {valid}"
+            ),
+        }),
         n if n > 0 => Ok(n as usize),
         0 => Err(Error::Config { message: format!("n_jobs must not be 0; {valid}") }),
         n if n >= lowest => Ok((cores as isize + 1 + n) as usize),
@@ -45,8 +53,8 @@ pub(crate) fn scheduler(kind: SchedulerKind, workers: usize) -> Result<Arc<dyn S
     let build = |kind: SchedulerKind| -> Result<Arc<dyn Scheduler>, Error> {
         Ok(match kind {
             SchedulerKind::Sequential => Arc::new(Sequential),
-            SchedulerKind::Threads => Arc::new(Threaded::new(workers)),
-            SchedulerKind::WorkStealing => Arc::new(WorkStealing::new(workers)),
+            SchedulerKind::Threads => Arc::new(Threaded::try_new(workers)?),
+            SchedulerKind::WorkStealing => Arc::new(WorkStealing::try_new(workers)?),
             SchedulerKind::Async => Arc::new(Async::new(workers)),
             other => {
                 return Err(Error::Config {
@@ -81,5 +89,16 @@ mod tests {
         assert!(zero.contains("must not be 0") && zero.contains("-1 (all 8 cores) down to -8"));
         let low = resolve_jobs(-9, 8).unwrap_err().to_string();
         assert!(low.contains("n_jobs = -9 leaves no worker"), "{low}");
+    }
+
+    #[test]
+    fn worker_counts_above_the_limit_are_config_errors() {
+        use lazydag_core::config::MAX_WORKERS;
+        assert_eq!(resolve_jobs(MAX_WORKERS as isize, 8).unwrap(), MAX_WORKERS);
+        for n in [MAX_WORKERS as isize + 1, 1 << 40, isize::MAX] {
+            let err = resolve_jobs(n, 8).unwrap_err();
+            assert!(matches!(err, crate::Error::Config { .. }), "{err}");
+            assert!(err.to_string().contains("more than 4096 workers"), "{err}");
+        }
     }
 }

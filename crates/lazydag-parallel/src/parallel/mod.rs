@@ -202,11 +202,9 @@ impl Parallel {
     /// # Errors
     /// [`Error::Config`] for an invalid setting; [`Error::Item`] for the first item whose
     /// function panicked (no item starts after that), naming the item's index;
-    /// [`Error::Scheduler`] if the scheduler itself fails.
-    ///
-    /// # Panics
-    /// If the operating system refuses to start a thread when the first map of a backend and
-    /// job count builds its pool.
+    /// [`Error::Scheduler`] if the scheduler itself fails, or if the operating system refuses
+    /// to start a thread when the first map of a backend and job count builds its pool (the
+    /// threads already started are joined).
     pub fn map<I, R, F>(&self, items: I, f: F) -> Result<Vec<R>, Error>
     where
         I: IntoIterator,
@@ -259,9 +257,9 @@ impl Parallel {
     /// # Errors
     /// An invalid setting is reported at once, as [`Error::Config`].
     ///
-    /// # Panics
-    /// If the operating system refuses to start a thread: a stream with more than one job
-    /// starts `n_jobs` dispatcher threads, which live until it ends or is dropped.
+    /// A stream with more than one job starts `n_jobs` dispatcher threads, which live until it
+    /// ends or is dropped; if the operating system refuses one, the ones started are joined
+    /// and the refusal is an [`Error::Scheduler`].
     pub fn map_iter<I, R, F>(&self, items: I, f: F) -> Result<MapIter<R>, Error>
     where
         I: IntoIterator,
@@ -271,7 +269,7 @@ impl Parallel {
         F: Fn(I::Item) -> R + Send + Sync + 'static,
     {
         let settings = self.settings(true, true)?;
-        Ok(MapIter { stream: Stream::start(items.into_iter(), Infallible(f), settings) })
+        Ok(MapIter { stream: Stream::start(items.into_iter(), Infallible(f), settings)? })
     }
 
     /// [`map_iter`](Parallel::map_iter) for a fallible `f`: the first `Err` is yielded and
@@ -289,7 +287,9 @@ impl Parallel {
         F: Fn(I::Item) -> Result<R, E> + Send + Sync + 'static,
     {
         let settings = self.settings(true, true)?;
-        Ok(MapIter { stream: Stream::start(items.into_iter(), Fallible(f, PhantomData), settings) })
+        Ok(MapIter {
+            stream: Stream::start(items.into_iter(), Fallible(f, PhantomData), settings)?,
+        })
     }
 
     /// Runs a stop-on-error map to the end on the collecting engine.
@@ -394,9 +394,9 @@ impl CollectErrors {
     /// # Errors
     /// An invalid setting is reported at once, as [`Error::Config`].
     ///
-    /// # Panics
-    /// If the operating system refuses to start a thread: a stream with more than one job
-    /// starts `n_jobs` dispatcher threads, which live until it ends or is dropped.
+    /// A stream with more than one job starts `n_jobs` dispatcher threads, which live until it
+    /// ends or is dropped; if the operating system refuses one, the ones started are joined
+    /// and the refusal is an [`Error::Scheduler`].
     pub fn map_iter<I, R, F>(&self, items: I, f: F) -> Result<SettledIter<R>, Error>
     where
         I: IntoIterator,
@@ -406,7 +406,7 @@ impl CollectErrors {
         F: Fn(I::Item) -> R + Send + Sync + 'static,
     {
         let settings = self.parallel.settings(false, true)?;
-        Ok(SettledIter { stream: Stream::start(items.into_iter(), Infallible(f), settings) })
+        Ok(SettledIter { stream: Stream::start(items.into_iter(), Infallible(f), settings)? })
     }
 
     /// [`map_iter`](CollectErrors::map_iter) for a fallible `f`.
@@ -424,7 +424,7 @@ impl CollectErrors {
     {
         let settings = self.parallel.settings(false, true)?;
         Ok(SettledIter {
-            stream: Stream::start(items.into_iter(), Fallible(f, PhantomData), settings),
+            stream: Stream::start(items.into_iter(), Fallible(f, PhantomData), settings)?,
         })
     }
 }

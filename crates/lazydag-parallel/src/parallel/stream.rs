@@ -176,6 +176,23 @@ where
         out
     }
 
+    /// Runs one batch, catching a panic that escapes it (a user [`Scheduler`] that panics):
+    /// the batch then fails with an error naming the scheduler, so the stream ends with that
+    /// error instead of losing the batch with its thread.
+    fn execute_caught(self: &Arc<Self>, taken: Taken<I::Item>) -> Message<R> {
+        let (seq, base, len) = (taken.seq, taken.base, taken.items.len());
+        lazydag_core::panic::catch(|| self.execute(taken)).unwrap_or_else(|payload| {
+            let err = lazydag_core::Error::Scheduler {
+                scheduler: self.scheduler.name().to_owned(),
+                message: format!("it panicked: {}", lazydag_core::panic::message(&*payload)),
+            };
+            if self.stop_on_error {
+                self.halt();
+            }
+            Message { seq, base, len, outcome: Err(Error::from(err)), last: false }
+        })
+    }
+
     /// A dispatcher thread's loop.
     fn dispatch(self: Arc<Self>, results: Sender<Message<R>>) {
         while self.acquire() {
@@ -183,7 +200,7 @@ where
                 self.release();
                 break;
             };
-            if results.send(self.execute(taken)).is_err() {
+            if results.send(self.execute_caught(taken)).is_err() {
                 break;
             }
         }
@@ -261,8 +278,9 @@ struct Cursor<R> {
 }
 
 impl<R: Send + 'static> Stream<R> {
-    /// Starts a map of `g` over `input`.
-    pub(crate) fn start<I, G>(input: I, g: G, settings: Settings) -> Self
+    /// Starts a map of `g` over `input`. If the operating system refuses a dispatcher
+    /// thread, the ones already started are halted and joined, and the refusal is returned.
+    pub(crate) fn start<I, G>(input: I, g: G, settings: Settings) -> Result<Self, Error>
     where
         I: Iterator + Send + 'static,
         I::Item: Send + 'static,
@@ -283,30 +301,43 @@ impl<R: Send + 'static> Stream<R> {
         let driver = if settings.inline {
             let next = Box::new(move || {
                 let taken = job.take()?;
-                Some(job.execute(taken))
+                Some(job.execute_caught(taken))
             });
             Driver::Inline { control, next }
         } else {
             let (sender, results) = channel();
-            let threads = (0..settings.workers)
-                .map(|i| {
-                    let (job, sender) = (Arc::clone(&job), sender.clone());
-                    std::thread::Builder::new()
-                        .name(format!("lazydag-parallel-{i}"))
-                        .spawn(move || job.dispatch(sender))
-                        .expect("the operating system refused to start a dispatcher thread")
-                })
-                .collect();
+            let mut threads = Vec::with_capacity(settings.workers);
+            for i in 0..settings.workers {
+                let (dispatcher, sender) = (Arc::clone(&job), sender.clone());
+                let spawned = std::thread::Builder::new()
+                    .name(format!("lazydag-parallel-{i}"))
+                    .spawn(move || dispatcher.dispatch(sender));
+                match spawned {
+                    Ok(thread) => threads.push(thread),
+                    Err(err) => {
+                        let scheduler = job.scheduler.name().to_owned();
+                        // Dropping the driver halts and joins the dispatchers already started.
+                        drop(Driver::Threads { control, results, threads });
+                        return Err(Error::Scheduler(lazydag_core::Error::Scheduler {
+                            scheduler,
+                            message: format!(
+                                "the operating system refused to start dispatcher thread {i} \
+                                 ({err}); the {i} already started were stopped and joined"
+                            ),
+                        }));
+                    }
+                }
+            }
             Driver::Threads { control, results, threads }
         };
-        Stream {
+        Ok(Stream {
             driver,
             parked: BTreeMap::new(),
             next_seq: 0,
             stop_on_error: settings.stop_on_error,
             finished: false,
             cursor: None,
-        }
+        })
     }
 
     /// The next message in sequence order, if any.

@@ -11,10 +11,13 @@
 //!   thread, which has neither, calls `block_on` on the shared runtime, and the calling thread
 //!   waits for it to finish. The compute runs entirely on the shared runtime, so a caller on a
 //!   `current_thread` runtime cannot deadlock it by blocking; the caller's other tasks simply
-//!   wait, as with any blocking call. The one thread per compute is the price of never
-//!   nesting.
+//!   wait, as with any blocking call. On a multi-thread runtime's worker (an async task that
+//!   computes, on lazydag's shared runtime or the caller's) the wait is wrapped in
+//!   `block_in_place`, so the runtime keeps all its workers: async tasks that each block on a
+//!   nested compute cannot starve the inner tasks. The one thread per compute is the price of
+//!   never nesting.
 
-use tokio::runtime::Handle;
+use tokio::runtime::{Handle, RuntimeFlavor};
 use tokio::task::{JoinError, JoinSet};
 
 use super::driver;
@@ -43,12 +46,23 @@ pub(super) fn block_on(plan: Plan, workers: usize) -> Result<Vec<Value>, Error> 
     if Handle::try_current().is_err() {
         return runtime().block_on(driver::drive(plan, workers));
     }
+    let multi_thread = Handle::try_current()
+        .is_ok_and(|handle| handle.runtime_flavor() == RuntimeFlavor::MultiThread);
     std::thread::scope(|scope| {
         let helper = std::thread::Builder::new()
             .name("lazydag-async".into())
             .spawn_scoped(scope, || runtime().block_on(driver::drive(plan, workers)))
             .map_err(|err| contract(&format!("could not start its helper thread: {err}")))?;
-        helper.join().unwrap_or_else(|_| Err(contract("the driver panicked")))
+        let wait = || helper.join().unwrap_or_else(|_| Err(contract("the driver panicked")));
+        if multi_thread {
+            // On a worker of a multi-thread runtime (an async task of an outer compute, on the
+            // shared runtime the inner tasks need too), waiting would take that worker from
+            // the runtime: enough such waits and no inner task could run. `block_in_place`
+            // hands the worker's other tasks to a replacement thread while this one waits.
+            tokio::task::block_in_place(wait)
+        } else {
+            wait()
+        }
     })
 }
 

@@ -33,7 +33,12 @@ pub(super) async fn drive(plan: Plan, workers: usize) -> Result<Vec<Value>, Erro
         // Cancels async tasks and CPU tasks not yet started; running CPU tasks finish.
         run.running.abort_all();
     }
-    while run.running.join_next().await.is_some() {}
+    // Reports of tasks that finished after a failure, and the values a failed run left in its
+    // slots, are dropped with panics caught: a panicking `Drop` must not replace the error.
+    while let Some(report) = run.running.join_next().await {
+        panic::drop_quietly(report);
+    }
+    panic::drop_quietly(run);
     result
 }
 

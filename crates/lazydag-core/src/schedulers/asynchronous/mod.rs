@@ -94,9 +94,11 @@ pub struct Async {
 
 impl Async {
     /// A scheduler that runs at most `workers` CPU (non-async) tasks at once; `0` counts as
-    /// `1`. Async tasks are not bounded by it.
+    /// `1`, and a count above [`MAX_WORKERS`](crate::config::MAX_WORKERS) as that limit (it
+    /// starts no thread of its own: CPU tasks run on tokio's blocking pool). Async tasks are not
+    /// bounded by it.
     pub fn new(workers: usize) -> Self {
-        Async { workers: workers.max(1) }
+        Async { workers: workers.clamp(1, crate::worker::MAX_WORKERS) }
     }
 
     /// The most CPU tasks that run at once.

@@ -4,7 +4,11 @@
 //! - **Queues.** Each worker owns a crossbeam-deque `Worker` (LIFO: the task it just made
 //!   ready is the one whose inputs are hot in its cache); callers put a compute's initial
 //!   tasks on the shared `Injector`; idle workers steal from the injector, then from each
-//!   other. Jobs are `(run id, task index)`: no allocation per task.
+//!   other: a worker just woken (work was published) looks at every deque; otherwise, in a
+//!   pool of more than 65, a search looks at 64 consecutive others from a random start, so
+//!   an idle worker's look costs O(1). Taking work that leaves more behind (an injector
+//!   batch, a steal from a deque not yet empty) wakes one more worker, so published work
+//!   never waits for a lucky search. Jobs are `(run id, task index)`: no allocation per task.
 //! - **Ordering.** The initial tasks enter the injector in priority (plan) order. A finished
 //!   task runs the highest-priority newly ready dependent directly on the same thread and
 //!   pushes the others, so branches are finished depth-first, as the plan's order intends.
@@ -15,7 +19,9 @@
 //!   moves it out, earlier ones clone it. Nothing outlives its last consumer.
 //! - **Sleep and wake.** A worker with nothing to do announces itself on an event count,
 //!   looks once more, then blocks on a condition variable; publishing work wakes one sleeper,
-//!   a new compute wakes all. No spinning: an idle pool uses no CPU. See `sleep.rs` (with a
+//!   a new compute one sleeper per initial task (not the whole pool: with every worker
+//!   scanning every deque, a compute on 2,000 workers cost O(workers²)). No spinning: an idle
+//!   pool uses no CPU. See `sleep.rs` (with a
 //!   loom model test) for the protocol and its memory ordering.
 //! - **Failure and stop.** The first error (or a cancel, or the timeout) sets the compute's
 //!   outcome and wakes the caller at once; no task of it starts afterwards, and its queued
@@ -32,9 +38,11 @@ mod run;
 mod sleep;
 
 use crate::error::Error;
+use crate::panic;
 use crate::plan::Plan;
-use crate::schedulers::{Scheduler, Sequential};
+use crate::schedulers::{Scheduler, Sequential, check_workers, refused};
 use crate::value::Value;
+use crate::worker::MAX_WORKERS;
 
 use self::pool::Pool;
 
@@ -59,13 +67,39 @@ pub struct WorkStealing {
 }
 
 impl WorkStealing {
-    /// A pool of `workers` threads (at least one: `0` is treated as `1`).
+    /// A pool of `workers` threads: `0` is treated as `1`, and a count above
+    /// [`MAX_WORKERS`] as that limit; use
+    /// [`try_new`](WorkStealing::try_new) to have both reported instead.
     ///
     /// # Panics
-    /// If the operating system refuses to start a thread.
+    /// If the operating system refuses to start a thread; the threads already started are
+    /// joined first.
     pub fn new(workers: usize) -> Self {
-        let workers = workers.max(1);
-        WorkStealing { pool: Pool::new(workers), workers }
+        match Self::try_new(workers.clamp(1, MAX_WORKERS)) {
+            Ok(pool) => pool,
+            Err(err) => panic!("{err}"),
+        }
+    }
+
+    /// A pool of `workers` threads, reporting what [`new`](WorkStealing::new) adjusts or
+    /// panics on.
+    ///
+    /// ```
+    /// use lazydag_core::{scheduler::WorkStealing, Error};
+    /// assert_eq!(WorkStealing::try_new(2).unwrap().workers(), 2);
+    /// assert!(matches!(WorkStealing::try_new(0), Err(Error::Config { .. })));
+    /// assert!(matches!(WorkStealing::try_new(usize::MAX), Err(Error::Config { .. })));
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Config`] for `0` or a count above [`MAX_WORKERS`];
+    /// [`Error::Scheduler`] if the operating system refuses to start a thread (the threads
+    /// already started are then stopped and joined).
+    pub fn try_new(workers: usize) -> Result<Self, Error> {
+        check_workers("WorkStealing::try_new", workers)?;
+        let pool =
+            Pool::new(workers).map_err(|(started, err)| refused("work-stealing", started, &err))?;
+        Ok(WorkStealing { pool, workers })
     }
 
     /// The number of worker threads.
@@ -86,7 +120,10 @@ impl Scheduler for WorkStealing {
         let run = self.pool.submit(plan.clone());
         let outcome = run.wait();
         self.pool.retire(&run);
-        outcome?;
-        run.outputs()
+        let result = outcome.and_then(|()| run.outputs());
+        // The caller may hold the last handle: values a failed run left in its slots are
+        // dropped here, and a panicking `Drop` among them must not replace the run's error.
+        panic::drop_quietly(run);
+        result
     }
 }

@@ -2,8 +2,9 @@
 //!
 //! A worker that finds no work does not spin. It announces itself (`prepare`), looks for work
 //! once more, and only then blocks (`wait`) — unless a notification arrived in between. A
-//! thread that publishes work calls `notify_one`/`notify_all` afterwards, which costs one
-//! load when nobody sleeps.
+//! thread that publishes work calls `notify_one` (one job) or `notify_many` (a new compute's
+//! initial jobs: as many wake-ups as jobs, not one per worker) afterwards, which costs one
+//! load when nobody sleeps; shutdown calls `notify_all`.
 //!
 //! ```text
 //! worker                                   producer
@@ -71,7 +72,26 @@ impl Sleep {
         }
     }
 
-    /// Wakes every sleeping worker (new compute, shutdown).
+    /// Wakes up to `n` sleeping workers (a new compute with `n` runnable tasks): one
+    /// notification, as many condvar wake-ups as there are jobs, so a large idle pool does not
+    /// wake every worker for a few tasks. Like `notify_one`, a waiter between `prepare` and
+    /// blocking sees the new epoch and does not block.
+    pub(super) fn notify_many(&self, n: usize) {
+        let waiters = self.waiters.fetch_add(0, Ordering::AcqRel);
+        if waiters == 0 || n == 0 {
+            return;
+        }
+        self.bump();
+        if n >= waiters {
+            self.wake.notify_all();
+        } else {
+            for _ in 0..n {
+                self.wake.notify_one();
+            }
+        }
+    }
+
+    /// Wakes every sleeping worker (shutdown).
     pub(super) fn notify_all(&self) {
         if self.has_waiters() {
             self.bump();
@@ -96,7 +116,7 @@ mod tests {
     //! lazydag-core --lib sleep`. A lost wake-up shows up as a deadlock loom reports.
     use super::Sleep;
     use loom::sync::Arc;
-    use loom::sync::atomic::{AtomicBool, Ordering};
+    use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     use loom::thread;
 
     #[test]
@@ -123,6 +143,40 @@ mod tests {
             job.store(true, Ordering::SeqCst);
             sleep.notify_one();
             worker.join().unwrap();
+        });
+    }
+
+    #[test]
+    fn two_jobs_published_with_notify_many_are_both_taken() {
+        loom::model(|| {
+            let sleep = Arc::new(Sleep::new());
+            let jobs = Arc::new(AtomicUsize::new(0));
+            let take = |jobs: &AtomicUsize| {
+                jobs.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok()
+            };
+            let workers: Vec<_> = (0..2)
+                .map(|_| {
+                    let (sleep, jobs) = (sleep.clone(), jobs.clone());
+                    thread::spawn(move || {
+                        loop {
+                            if take(&jobs) {
+                                return;
+                            }
+                            let key = sleep.prepare();
+                            if take(&jobs) {
+                                sleep.cancel();
+                                return;
+                            }
+                            sleep.wait(key);
+                        }
+                    })
+                })
+                .collect();
+            jobs.store(2, Ordering::SeqCst);
+            sleep.notify_many(2);
+            for w in workers {
+                w.join().unwrap();
+            }
         });
     }
 

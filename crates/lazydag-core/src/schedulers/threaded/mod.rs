@@ -61,8 +61,9 @@ use self::pool::Pool;
 use self::run::Run;
 use crate::error::Error;
 use crate::plan::Plan;
-use crate::schedulers::{Scheduler, Sequential};
+use crate::schedulers::{Scheduler, Sequential, check_workers, refused};
 use crate::value::Value;
+use crate::worker::MAX_WORKERS;
 
 /// The `threads` scheduler: a pool of worker threads, created once and reused by every
 /// compute, that share one ready queue ordered by the plan's memory-friendly priority.
@@ -87,12 +88,39 @@ pub struct Threaded {
 
 impl Threaded {
     /// Starts a pool of `workers` threads named `lazydag-threads-{i}`. Zero is taken as one,
-    /// so a compute always has a thread to run on.
+    /// so a compute always has a thread to run on, and a count above
+    /// [`MAX_WORKERS`] as that limit; use
+    /// [`try_new`](Threaded::try_new) to have both reported instead.
     ///
     /// # Panics
-    /// If the operating system cannot spawn a thread (as [`std::thread::spawn`] does).
+    /// If the operating system cannot spawn a thread (as [`std::thread::spawn`] does); the
+    /// threads already started are joined first.
     pub fn new(workers: usize) -> Self {
-        Threaded { pool: Pool::new(workers.max(1)) }
+        match Self::try_new(workers.clamp(1, MAX_WORKERS)) {
+            Ok(threaded) => threaded,
+            Err(err) => panic!("{err}"),
+        }
+    }
+
+    /// Starts a pool of `workers` threads, reporting what [`new`](Threaded::new) adjusts or
+    /// panics on.
+    ///
+    /// ```
+    /// use lazydag_core::{scheduler::Threaded, config::MAX_WORKERS, Error};
+    /// assert_eq!(Threaded::try_new(2).unwrap().workers(), 2);
+    /// let err = Threaded::try_new(MAX_WORKERS + 1).unwrap_err();
+    /// assert!(matches!(err, Error::Config { .. }) && err.to_string().contains("at most 4096"));
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Config`] for `0` or a count above [`MAX_WORKERS`];
+    /// [`Error::Scheduler`] if the operating system refuses to start a thread (the threads
+    /// already started are then stopped and joined).
+    pub fn try_new(workers: usize) -> Result<Self, Error> {
+        check_workers("Threaded::try_new", workers)?;
+        let pool =
+            Pool::new(workers).map_err(|(started, err)| refused("threads", started, &err))?;
+        Ok(Threaded { pool })
     }
 
     /// The number of worker threads (at least one).

@@ -17,7 +17,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 
-use super::run::{Run, Scratch, drop_quietly};
+use super::run::{Run, Scratch};
+use crate::panic::drop_quietly;
 use crate::sync::{lock_std, wait_std};
 
 /// Numbers pools, so a worker knows which pool it belongs to (0 means "none").
@@ -166,11 +167,9 @@ pub(super) struct Pool {
 }
 
 impl Pool {
-    /// Starts `workers` threads.
-    ///
-    /// # Panics
-    /// If the OS cannot spawn a thread (the threads already started are shut down first).
-    pub(super) fn new(workers: usize) -> Pool {
+    /// Starts `workers` threads. If the operating system refuses one, the threads already
+    /// started are shut down and joined, and the refusal is returned.
+    pub(super) fn new(workers: usize) -> Result<Pool, (usize, std::io::Error)> {
         let shared = Arc::new(Shared {
             id: NEXT_POOL.fetch_add(1, Ordering::Relaxed),
             queue: Mutex::new(Queue { heap: BinaryHeap::new(), sleeping: 0, shutdown: false }),
@@ -186,10 +185,10 @@ impl Pool {
                     crate::worker::set_worker("threads", i);
                     work(&shared)
                 })
-                .unwrap_or_else(|err| panic!("cannot spawn worker thread {i}: {err}"));
+                .map_err(|err| (i, err))?; // dropping `pool` joins the started threads
             pool.threads.push(thread);
         }
-        pool
+        Ok(pool)
     }
 
     /// What workers and computes share.

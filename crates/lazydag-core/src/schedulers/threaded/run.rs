@@ -74,10 +74,16 @@ impl Run {
             shared.push(&run, &ready, false);
             run.done.wait();
         }
-        if let Some(err) = run.error.get() {
-            return Err(err.clone());
-        }
-        view.outputs().iter().map(|&o| run.slots.take(NAME, view, o as usize)).collect()
+        let result = match run.error.get() {
+            Some(err) => Err(err.clone()),
+            None => {
+                view.outputs().iter().map(|&o| run.slots.take(NAME, view, o as usize)).collect()
+            }
+        };
+        // The caller may hold the last handle: values left in the slots (after a failure) are
+        // dropped here, and a panicking `Drop` among them must not replace the task's error.
+        panic::drop_quietly(run);
+        result
     }
 
     /// This compute's start order.
@@ -93,7 +99,7 @@ impl Run {
             // gets here. Report it against this task, and drop what the buffers still hold.
             let task = self.plan.view().task(i).key();
             self.fail(Error::Panicked { task, message: panic::message(&*payload) }, shared);
-            drop_quietly(std::mem::take(scratch));
+            panic::drop_quietly(std::mem::take(scratch));
         }
         self.finish(1);
     }
@@ -163,12 +169,5 @@ impl Run {
         if self.active.fetch_sub(n, Ordering::AcqRel) == n {
             self.done.set();
         }
-    }
-}
-
-/// Drops `value`, catching a panic from a user type's `Drop` so that it cannot kill a worker.
-pub(super) fn drop_quietly<T>(value: T) {
-    if panic::catch(move || drop(value)).is_err() {
-        tracing::error!("a value's Drop panicked on a lazydag-threads worker; ignored");
     }
 }

@@ -1,0 +1,59 @@
+//! A stream whose dispatcher threads the operating system refuses to start is an error, not a
+//! panic, and the dispatchers already started are joined (threads counted in /proc/self/task).
+//! Provoked in a child process (this test binary, run again) under `ulimit -v`.
+
+use std::process::Command;
+use std::sync::Arc;
+
+use lazydag_parallel::{Error, Parallel};
+
+/// Set in the child's environment.
+const CHILD: &str = "LAZYDAG_TEST_STREAM_START_CHILD";
+
+fn threads() -> usize {
+    std::fs::read_dir("/proc/self/task").map_or(0, |dir| dir.count())
+}
+
+fn child() {
+    let before = threads();
+    let sequential: Arc<dyn lazydag_core::Scheduler> =
+        Arc::new(lazydag_core::scheduler::Sequential);
+    let started = Parallel::new().n_jobs(4096).scheduler(sequential).map_iter(0..10u32, |x| x);
+    let err = started.map(|_| ()).unwrap_err();
+    let after = threads();
+    assert!(matches!(err, Error::Scheduler(_)), "{err:?}");
+    assert!(err.to_string().contains("refused to start dispatcher thread"), "{err}");
+    println!("CHILD threads {before} {after}; {err}");
+}
+
+#[test]
+fn a_refused_dispatcher_thread_is_an_error_that_joins_the_started_ones() {
+    if std::env::var_os(CHILD).is_some() {
+        return child();
+    }
+    if !std::path::Path::new("/proc/self/task").exists() {
+        eprintln!("skipped: no /proc/self/task to count threads in");
+        return;
+    }
+    let exe = std::env::current_exe().unwrap();
+    // 1 GiB of address space: the test binary fits, 4096 thread stacks (8 GiB) do not.
+    let script = "ulimit -v 1048576 && exec \"$0\" --exact \
+                  a_refused_dispatcher_thread_is_an_error_that_joins_the_started_ones \
+                  --test-threads=1 --nocapture";
+    let Ok(out) = Command::new("sh").arg("-c").arg(script).arg(&exe).env(CHILD, "1").output()
+    else {
+        eprintln!("skipped: no `sh` to cap the child's address space with");
+        return;
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "child failed:\n{stdout}\n{stderr}");
+    let report = stdout
+        .lines()
+        .find_map(|l| l.split_once("CHILD threads ").map(|(_, r)| r))
+        .unwrap_or_else(|| panic!("no child report:\n{stdout}\n{stderr}"));
+    let counts: Vec<usize> =
+        report.split(';').next().unwrap().split_whitespace().map(|n| n.parse().unwrap()).collect();
+    assert_eq!(counts.len(), 2, "{report}");
+    assert_eq!(counts[0], counts[1], "dispatchers left running: {report}");
+}

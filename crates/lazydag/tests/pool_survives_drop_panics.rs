@@ -1,0 +1,100 @@
+//! A pool survives a panicking `Drop` of a leftover value: after failed computes whose last
+//! handle a worker drops, every worker thread is still alive (counted in /proc/self/task) and
+//! the next compute returns. One test in this file, so no other test's threads are counted.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use lazydag::optimize::Optimizer;
+use lazydag::prelude::*;
+use lazydag::scheduler::{Scheduler, Threaded, WorkStealing};
+use lazydag::{Control, compute_with_control};
+
+struct Bomb {
+    armed: bool,
+    drops: Arc<AtomicUsize>,
+}
+
+impl Clone for Bomb {
+    fn clone(&self) -> Self {
+        Bomb { armed: false, drops: Arc::clone(&self.drops) }
+    }
+}
+
+impl Drop for Bomb {
+    fn drop(&mut self) {
+        if self.armed {
+            self.drops.fetch_add(1, Ordering::SeqCst);
+            panic!("the bomb's Drop panicked");
+        }
+    }
+}
+
+/// A task that makes an armed bomb (a task value, not a literal the graph keeps).
+fn arm(drops: Arc<AtomicUsize>) -> Bomb {
+    Bomb { armed: true, drops }
+}
+fn size(_: Bomb) -> u32 {
+    1
+}
+fn fail(_: u32) -> Result<u32, std::io::Error> {
+    Err(std::io::Error::other("the real failure"))
+}
+fn both(_: Bomb, n: u32) -> u32 {
+    n
+}
+
+/// The number of threads of this process, or `None` where /proc is missing.
+fn threads() -> Option<usize> {
+    Some(std::fs::read_dir("/proc/self/task").ok()?.count())
+}
+
+/// Runs `f` on a helper thread and waits for it, failing (instead of hanging) if it never
+/// returns: the hang guard for a pool that lost its workers.
+fn returns<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (send, recv) = mpsc::channel();
+    let helper = std::thread::spawn(move || send.send(f()).unwrap());
+    let value = recv.recv_timeout(Duration::from_secs(120)).expect("the compute never returned");
+    helper.join().unwrap();
+    value
+}
+
+fn survive(scheduler: Arc<dyn Scheduler>) {
+    let before = threads();
+    let unfused = Control::new().optimize(Optimizer::off());
+    let drops = Arc::new(AtomicUsize::new(0));
+    let rounds = 50;
+    for _ in 0..rounds {
+        let bomb = delayed!(arm(Arc::clone(&drops)));
+        let n = delayed!(size(&bomb));
+        let failing = try_delayed!(fail(&n));
+        let out = delayed!(both(&bomb, &failing));
+        let err = compute_with_control(&out, &*scheduler, &unfused).unwrap_err();
+        assert!(err.to_string().contains("the real failure"), "{err}");
+    }
+    let pool = Arc::clone(&scheduler);
+    let value =
+        returns(move || delayed(20).map(|x: u32| x + 1).map(|x: u32| x * 2).compute_with(&*pool));
+    assert_eq!(value.unwrap(), 42);
+    // A worker may still hold the last failed run until it idles: wait (hang guard only).
+    let give_up = std::time::Instant::now() + Duration::from_secs(120);
+    while drops.load(Ordering::SeqCst) < rounds {
+        assert!(std::time::Instant::now() < give_up, "a leftover bomb was never dropped");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert_eq!(drops.load(Ordering::SeqCst), rounds, "every leftover bomb was dropped once");
+    assert_eq!(threads(), before, "{}: a worker thread died", scheduler.name());
+}
+
+#[test]
+fn pools_keep_every_worker_when_a_leftover_drop_panics() {
+    if threads().is_none() {
+        eprintln!("skipped: no /proc/self/task to count threads in");
+        return;
+    }
+    survive(Arc::new(WorkStealing::new(1)));
+    survive(Arc::new(WorkStealing::new(3)));
+    survive(Arc::new(Threaded::new(2)));
+}
