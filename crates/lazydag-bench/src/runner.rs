@@ -19,7 +19,9 @@ use crate::shape::Shape;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum Runner {
-    /// `lazydag::scheduler::Sequential`: the calling thread.
+    /// `lazydag::scheduler::Sequential`: the calling thread. Named `sync` (its config value),
+    /// as `results.json` files saved before the rename also say.
+    #[serde(rename = "sync")]
     Sequential,
     /// `Threaded::new(n)`: one shared priority queue.
     Threads,
