@@ -159,6 +159,32 @@ where
     T: Element,
     F: Fn(T, T) -> T + Copy + Send + Sync + 'static,
 {
+    zip_blocks(name, a, b, move |x: Block<T>, y: Block<T>, sh: &[usize]| zip_reuse(x, y, sh, f))
+}
+
+fn zip2<A, B, T, F>(name: &'static str, a: &Array<A>, b: &Array<B>, f: F) -> Array<T>
+where
+    A: Element,
+    B: Element,
+    T: Element,
+    F: Fn(A, B) -> T + Copy + Send + Sync + 'static,
+{
+    zip_blocks(name, a, b, move |x: Block<A>, y: Block<B>, sh: &[usize]| {
+        let sh = IxDyn(sh);
+        let (x, y) = (x.broadcast(sh.clone()).expect("aligned"), y.broadcast(sh).expect("aligned"));
+        Zip::from(&x).and(&y).map_collect(|&p, &q| f(p, q)).into_shared()
+    })
+}
+
+/// The one blockwise binary operation: `a` and `b` broadcast and rechunked to a common grid,
+/// then one task per output block running `kernel(block of a, block of b, output block shape)`.
+fn zip_blocks<A, B, T, K>(name: &'static str, a: &Array<A>, b: &Array<B>, kernel: K) -> Array<T>
+where
+    A: Element,
+    B: Element,
+    T: Element,
+    K: Fn(Block<A>, Block<B>, &[usize]) -> Block<T> + Copy + Send + Sync + 'static,
+{
     let aligned = a
         .parts()
         .and_then(|pa| b.parts().map(|pb| (pa, pb)))
@@ -180,47 +206,8 @@ where
                 name,
                 &source_block(pa, &shape, &j),
                 &source_block(pb, &shape, &j),
-                move |x: Block<T>, y: Block<T>| zip_reuse(x, y, &sh, f),
+                move |x: Block<A>, y: Block<B>| kernel(x, y, &sh),
             )
-        })
-        .collect();
-    Array::from_parts(out, blocks)
-}
-
-fn zip2<A, B, T, F>(name: &'static str, a: &Array<A>, b: &Array<B>, f: F) -> Array<T>
-where
-    A: Element,
-    B: Element,
-    T: Element,
-    F: Fn(A, B) -> T + Copy + Send + Sync + 'static,
-{
-    let aligned = a
-        .parts()
-        .and_then(|pa| b.parts().map(|pb| (pa, pb)))
-        .and_then(|(pa, pb)| align(name, &[(&pa.shape, &pa.chunks), (&pb.shape, &pb.chunks)]));
-    let (shape, out) = match aligned {
-        Ok(v) => v,
-        Err(e) => return Array::failed(e),
-    };
-    let (a, b) = (conform(a, &out), conform(b, &out));
-    let (pa, pb) = match (a.parts(), b.parts()) {
-        (Ok(x), Ok(y)) => (x, y),
-        (Err(e), _) | (_, Err(e)) => return Array::failed(e),
-    };
-    let blocks = out
-        .indices()
-        .map(|j| {
-            let sh = out.block_shape(&j);
-            task::map2(name, &source_block(pa, &shape, &j), &source_block(pb, &shape, &j), {
-                move |x: Block<A>, y: Block<B>| {
-                    let sh = IxDyn(&sh);
-                    let (x, y) = (
-                        x.broadcast(sh.clone()).expect("aligned"),
-                        y.broadcast(sh).expect("aligned"),
-                    );
-                    Zip::from(&x).and(&y).map_collect(|&p, &q| f(p, q)).into_shared()
-                }
-            })
         })
         .collect();
     Array::from_parts(out, blocks)
