@@ -236,34 +236,32 @@ impl<T: Element> Array<T> {
     where
         F: Fn(T) -> T + Send + Sync + 'static,
     {
-        let p = match self.parts() {
-            Ok(p) => p,
-            Err(e) => return Array::failed(e),
-        };
-        let f = std::sync::Arc::new(f);
-        let blocks = p
-            .blocks
-            .iter()
-            .map(|d| {
-                let f = f.clone();
-                task::map1(name, d, move |b: Block<T>| {
-                    if b.is_unique() {
-                        let mut b = b;
-                        b.view_mut().mapv_inplace(|v| f(v));
-                        b
-                    } else {
-                        b.mapv(|v| f(v)).into_shared()
-                    }
-                })
-            })
-            .collect();
-        Array::from_parts(p.chunks.clone(), blocks)
+        self.map_each_block(name, f, |b: Block<T>, f: &F| {
+            if b.is_unique() {
+                let mut b = b;
+                b.view_mut().mapv_inplace(f);
+                b
+            } else {
+                b.mapv(f).into_shared()
+            }
+        })
     }
 
     pub(crate) fn map_named<U, F>(&self, name: &'static str, f: F) -> Array<U>
     where
         U: Element,
         F: Fn(T) -> U + Send + Sync + 'static,
+    {
+        self.map_each_block(name, f, |b: Block<T>, f: &F| b.mapv(f).into_shared())
+    }
+
+    /// The one blockwise unary operation: one task per block running `kernel(block, &f)`,
+    /// with `f` shared by every task.
+    fn map_each_block<U, F, K>(&self, name: &'static str, f: F, kernel: K) -> Array<U>
+    where
+        U: Element,
+        F: Send + Sync + 'static,
+        K: Fn(Block<T>, &F) -> Block<U> + Copy + Send + Sync + 'static,
     {
         let p = match self.parts() {
             Ok(p) => p,
@@ -275,7 +273,7 @@ impl<T: Element> Array<T> {
             .iter()
             .map(|d| {
                 let f = f.clone();
-                task::map1(name, d, move |b: Block<T>| b.mapv(|v| f(v)).into_shared())
+                task::map1(name, d, move |b: Block<T>| kernel(b, &f))
             })
             .collect();
         Array::from_parts(p.chunks.clone(), blocks)
