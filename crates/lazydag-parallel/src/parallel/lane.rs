@@ -473,9 +473,11 @@ mod tests {
         let batches = stats.batches;
         let out = out.unwrap();
         assert!(out.iter().enumerate().all(|(i, &x)| x == i as u64 ^ 0xff));
-        // 256 KiB of u64 is 32,768 items: at least 31 batches, and the first few are smaller.
+        // 256 KiB of u64 is 32,768 items: the cap holds, so at least 31 batches. (How many
+        // more depends on the measured item time, which a loaded machine stretches; the
+        // sizer's own tests check the sizes against fixed timings.)
         let fewest = 1_000_000 / (BATCH_BYTES / 8) as u64;
-        assert!((fewest..=fewest + 16).contains(&batches), "{batches} batches");
+        assert!(batches >= fewest, "{batches} batches");
     }
 
     #[test]
