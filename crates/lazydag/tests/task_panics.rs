@@ -20,7 +20,7 @@ fn panic_is_an_error_naming_the_task() {
     let total = delayed!(add(ok, &boom));
 
     match total.compute() {
-        Err(Error::Panicked { task, message }) => {
+        Err(Error::Panicked { task, message, .. }) => {
             assert_eq!(task, boom.key());
             assert_eq!(task.name(), "explode");
             assert_eq!(message, "cannot handle 3");
