@@ -125,6 +125,14 @@ macro_rules! __delayed_split {
     ($mode:ident [$($f:tt)+] ($($args:tt)*)) => {
         $crate::__delayed_call!($mode [$($f)+] $($args)*)
     };
+    ($mode:ident [$($f:tt)+] . $($rest:tt)+) => {
+        ::core::compile_error!(
+            "`delayed!` records a call of a function or a closure, not a method call: \
+             wrap the method in a closure that takes the receiver, \
+             `delayed!((|v: Vec<i64>| v.len())(v))`, or chain it on a `Delayed`: \
+             `d.map(|v| v.len())`"
+        )
+    };
     ($mode:ident [$($f:tt)*] $next:tt $($rest:tt)+) => {
         $crate::__delayed_split!($mode [$($f)* $next] $($rest)+)
     };
@@ -162,6 +170,13 @@ macro_rules! __delayed_call {
     ($mode:ident [$($f:tt)+] $a1:expr, $a2:expr, $a3:expr, $a4:expr, $a5:expr, $a6:expr,
         $a7:expr, $a8:expr $(,)?) => {
         $crate::__delayed_emit!($mode r8 [$($f)+] $a1, $a2, $a3, $a4, $a5, $a6, $a7, $a8)
+    };
+    ($mode:ident [$($f:tt)+] $($args:expr),+ $(,)?) => {
+        ::core::compile_error!(
+            "`delayed!` takes at most 8 arguments, and this call has more: group some into a \
+             tuple or a struct (`fn f(a: A, rest: (B, C))` recorded as `delayed!(f(a, (b, c)))`, \
+             or make the tuple a task of its own and pass its `Delayed`)"
+        )
     };
 }
 

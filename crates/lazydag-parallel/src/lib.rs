@@ -6,7 +6,8 @@
 //!   failure stops the map and names the item ([`Parallel::collect_errors`] keeps going), and
 //!   [`Parallel::map_iter`] streams inputs larger than memory.
 //! - [`Memory`] memoizes functions on disk, like joblib's `Memory(location).cache`: keyed by a
-//!   stable hash of the function's name, a version and the serialized arguments; atomic
+//!   stable hash of the function's name, a version and the serialized arguments (functions
+//!   of 0 to 8 arguments, [`CachedFn`]); atomic
 //!   writes, checksummed entries, a size limit with least-recently-used eviction.
 //!
 //! ```
@@ -34,5 +35,5 @@ mod memory;
 mod parallel;
 
 pub use crate::error::{Error, ItemError};
-pub use crate::memory::{Cached, Memory};
+pub use crate::memory::{Cached, CachedFn, Memory};
 pub use crate::parallel::{BatchSize, CollectErrors, MapIter, Parallel, SettledIter};
