@@ -146,30 +146,30 @@ macro_rules! __delayed_call {
         $crate::__delayed_emit!($mode r0 [$($f)+])
     };
     ($mode:ident [$($f:tt)+] $a1:expr $(,)?) => {
-        $crate::__delayed_emit!($mode r1 [$($f)+] $a1)
+        $crate::__delayed_emit!($mode r1 [$($f)+] $a1 => __lazydag_a1)
     };
     ($mode:ident [$($f:tt)+] $a1:expr, $a2:expr $(,)?) => {
-        $crate::__delayed_emit!($mode r2 [$($f)+] $a1, $a2)
+        $crate::__delayed_emit!($mode r2 [$($f)+] $a1 => __lazydag_a1, $a2 => __lazydag_a2)
     };
     ($mode:ident [$($f:tt)+] $a1:expr, $a2:expr, $a3:expr $(,)?) => {
-        $crate::__delayed_emit!($mode r3 [$($f)+] $a1, $a2, $a3)
+        $crate::__delayed_emit!($mode r3 [$($f)+] $a1 => __lazydag_a1, $a2 => __lazydag_a2, $a3 => __lazydag_a3)
     };
     ($mode:ident [$($f:tt)+] $a1:expr, $a2:expr, $a3:expr, $a4:expr $(,)?) => {
-        $crate::__delayed_emit!($mode r4 [$($f)+] $a1, $a2, $a3, $a4)
+        $crate::__delayed_emit!($mode r4 [$($f)+] $a1 => __lazydag_a1, $a2 => __lazydag_a2, $a3 => __lazydag_a3, $a4 => __lazydag_a4)
     };
     ($mode:ident [$($f:tt)+] $a1:expr, $a2:expr, $a3:expr, $a4:expr, $a5:expr $(,)?) => {
-        $crate::__delayed_emit!($mode r5 [$($f)+] $a1, $a2, $a3, $a4, $a5)
+        $crate::__delayed_emit!($mode r5 [$($f)+] $a1 => __lazydag_a1, $a2 => __lazydag_a2, $a3 => __lazydag_a3, $a4 => __lazydag_a4, $a5 => __lazydag_a5)
     };
     ($mode:ident [$($f:tt)+] $a1:expr, $a2:expr, $a3:expr, $a4:expr, $a5:expr, $a6:expr $(,)?) => {
-        $crate::__delayed_emit!($mode r6 [$($f)+] $a1, $a2, $a3, $a4, $a5, $a6)
+        $crate::__delayed_emit!($mode r6 [$($f)+] $a1 => __lazydag_a1, $a2 => __lazydag_a2, $a3 => __lazydag_a3, $a4 => __lazydag_a4, $a5 => __lazydag_a5, $a6 => __lazydag_a6)
     };
     ($mode:ident [$($f:tt)+] $a1:expr, $a2:expr, $a3:expr, $a4:expr, $a5:expr, $a6:expr,
         $a7:expr $(,)?) => {
-        $crate::__delayed_emit!($mode r7 [$($f)+] $a1, $a2, $a3, $a4, $a5, $a6, $a7)
+        $crate::__delayed_emit!($mode r7 [$($f)+] $a1 => __lazydag_a1, $a2 => __lazydag_a2, $a3 => __lazydag_a3, $a4 => __lazydag_a4, $a5 => __lazydag_a5, $a6 => __lazydag_a6, $a7 => __lazydag_a7)
     };
     ($mode:ident [$($f:tt)+] $a1:expr, $a2:expr, $a3:expr, $a4:expr, $a5:expr, $a6:expr,
         $a7:expr, $a8:expr $(,)?) => {
-        $crate::__delayed_emit!($mode r8 [$($f)+] $a1, $a2, $a3, $a4, $a5, $a6, $a7, $a8)
+        $crate::__delayed_emit!($mode r8 [$($f)+] $a1 => __lazydag_a1, $a2 => __lazydag_a2, $a3 => __lazydag_a3, $a4 => __lazydag_a4, $a5 => __lazydag_a5, $a6 => __lazydag_a6, $a7 => __lazydag_a7, $a8 => __lazydag_a8)
     };
     ($mode:ident [$($f:tt)+] $($args:expr),+ $(,)?) => {
         ::core::compile_error!(
@@ -184,19 +184,23 @@ macro_rules! __delayed_call {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __delayed_emit {
-    ($mode:ident $arity:ident [$($f:tt)+] $($arg:expr),*) => {{
+    ($mode:ident $arity:ident [$($f:tt)+] $($arg:expr => $name:ident),*) => {{
         #[allow(unused_imports)]
         use $crate::__private::{
             CloneKnown as _, CloneUnknown as _, DebugArg as _, PlainArg as _,
         };
-        let __lazydag_task = $crate::__private::$mode::$arity(
-            ::core::stringify!($($f)+),
-            $($f)+,
-            $({
+        $(
+            let $name = {
                 let __lazydag_arg = (&$crate::__private::ArgProbe::new($arg)).__lazydag_arg();
                 (&$crate::__private::CloneProbe(&__lazydag_arg)).__lazydag_clone();
                 __lazydag_arg
-            }),*
+            };
+        )*
+        let __lazydag_task = $crate::__private::$mode::$arity(
+            ::core::stringify!($($f)+),
+            $($f)+,
+            ($($crate::__private::value_type(&$name),)*),
+            $($name),*
         );
         (&$crate::__private::CloneProbe(&__lazydag_task)).__lazydag_clone();
         __lazydag_task

@@ -171,6 +171,13 @@ impl<T> CloneUnknown for &CloneProbe<'_, T> {
     fn __lazydag_clone(&self) {}
 }
 
+/// The value type of a converted argument, for the argument checks: taken from the handle
+/// *before* it meets the function's parameter, so a mismatch fails the check (naming the
+/// argument) and not only the call.
+pub fn value_type<T>(_: &Delayed<T>) -> std::marker::PhantomData<T> {
+    std::marker::PhantomData
+}
+
 /// Seals the argument checks: only the blanket impls exist, so an argument's value type is
 /// exactly the parameter type the task downcasts to.
 mod sealed {
@@ -265,7 +272,8 @@ macro_rules! recorders {
         pub fn $fname<Fun, Out, $($arg,)* $($t),*>(
             name: &'static str,
             f: Fun,
-            $($handle: Delayed<$t>,)*
+            _types: ($(std::marker::PhantomData<$t>,)*),
+            $($handle: Delayed<$arg>,)*
         ) -> Delayed<Out>
         where
             Fun: Fn($($arg),*) -> Out + Send + Sync + 'static,
@@ -290,7 +298,8 @@ macro_rules! recorders {
         pub fn $fname<Fun, Out, Err, $($arg,)* $($t),*>(
             name: &'static str,
             f: Fun,
-            $($handle: Delayed<$t>,)*
+            _types: ($(std::marker::PhantomData<$t>,)*),
+            $($handle: Delayed<$arg>,)*
         ) -> Delayed<Out>
         where
             Fun: Fn($($arg),*) -> Result<Out, Err> + Send + Sync + 'static,
@@ -313,7 +322,8 @@ macro_rules! async_recorders {
         pub fn $fname<Fun, Fut, $($arg,)* $($t),*>(
             name: &'static str,
             f: Fun,
-            $($handle: Delayed<$t>,)*
+            _types: ($(std::marker::PhantomData<$t>,)*),
+            $($handle: Delayed<$arg>,)*
         ) -> Delayed<Fut::Output>
         where
             Fun: Fn($($arg),*) -> Fut + Send + Sync + 'static,
@@ -336,7 +346,8 @@ macro_rules! fallible_async_recorders {
         pub fn $fname<Fun, Fut, Out, Err, $($arg,)* $($t),*>(
             name: &'static str,
             f: Fun,
-            $($handle: Delayed<$t>,)*
+            _types: ($(std::marker::PhantomData<$t>,)*),
+            $($handle: Delayed<$arg>,)*
         ) -> Delayed<Out>
         where
             Fun: Fn($($arg),*) -> Fut + Send + Sync + 'static,
