@@ -13,6 +13,12 @@
 /// The task's name is the function's name (`add`); a closure is named `closure`. Set another
 /// with [`Delayed::name`](crate::Delayed::name).
 ///
+/// Mistakes are compile errors that say what to do: an argument of the wrong type names its
+/// position and both types (``the 2nd argument of this `delayed!` call is a `&str`, but the
+/// function takes a `i64` there``); a method call (`delayed!(v.len())`) says to wrap the
+/// method in a closure or use [`Delayed::map`](crate::Delayed::map); a ninth argument says to
+/// group arguments into a tuple or a struct.
+///
 /// A value used by several tasks is cloned for all but the last. The macro sees concrete types
 /// and records whether each argument and result is `Clone`; a value whose type is not `Clone`
 /// can feed one task only, and using it twice is an [`Error::NotClone`](crate::Error) at compute

@@ -29,6 +29,18 @@
 //! the macro call site, so inside generic code a type parameter counts as `Debug` or `Clone`
 //! only if the bounds in scope say so. `try_delayed!` works the same way for functions that
 //! return `Result<T, E>`.
+//!
+//! # Compile errors that name the argument
+//!
+//! Each recorder `rN` also takes the arguments' own value types (`value_type`, read from the
+//! converted handles before they meet the function's parameters) and bounds each with a
+//! sealed trait `ArgK<P>` implemented only for `P` itself. A mismatch then fails that bound,
+//! whose `#[diagnostic::on_unimplemented]` message names the argument's position, its type and
+//! the parameter's type (rustc's own "mismatched types" follows it). The parameters stay
+//! plain `Delayed<A>` handles, so inference works as before in both directions (a literal
+//! fixes an unannotated closure parameter, a parameter fixes a `collect()` before it). Method
+//! calls and more than 8 arguments are caught earlier, by `compile_error!` rules in
+//! `macros.rs`. `tests/compile_errors/*.stderr` pins every message.
 
 use std::cell::Cell;
 use std::fmt::{Debug, Write as _};

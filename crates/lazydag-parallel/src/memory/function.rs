@@ -22,6 +22,15 @@
 /// # Ok(())
 /// # }
 /// ```
+///
+/// Nine arguments are one too many (the error says to take a struct or a tuple):
+///
+/// ```compile_fail,E0277
+/// use lazydag_parallel::Memory;
+/// let memory = Memory::new("unused");
+/// let nine = |a: u8, b: u8, c: u8, d: u8, e: u8, f: u8, g: u8, h: u8, i: u8| a + b + c + d + e + f + g + h + i;
+/// memory.cache("nine", nine).call((1, 2, 3, 4, 5, 6, 7, 8, 9));
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`Memory::cache` memoizes functions of 0 to 8 arguments, and this is not one",
     label = "a function of 0 to 8 arguments was expected here",
