@@ -22,7 +22,7 @@
 //! its own hook *after* its first compute replaces the quiet hook, and then sees every panic.
 
 use std::any::Any;
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
 use std::ops::Deref;
@@ -53,7 +53,9 @@ impl Caught {
 
     /// Where the panic was raised, as `file:line:column`, when the quiet hook saw it: `None`
     /// when another hook replaced lazydag's, or for a payload re-raised with
-    /// `std::panic::resume_unwind` (which runs no hook).
+    /// `std::panic::resume_unwind` (which runs no hook). One corner is not told apart: a
+    /// `resume_unwind` inside the same `catch` after a panic that the user's own
+    /// `catch_unwind` swallowed reports the swallowed panic's location.
     pub fn location(&self) -> Option<&str> {
         self.location.as_deref()
     }
@@ -95,10 +97,17 @@ impl fmt::Debug for Caught {
 /// The caught panic, when `f` panicked.
 #[inline]
 pub fn catch<R>(f: impl FnOnce() -> R) -> Result<R, Caught> {
-    install_quiet_hook();
-    let _inside = Inside::enter();
-    catch_unwind(AssertUnwindSafe(f))
-        .map_err(|payload| Caught { payload, location: take_location() })
+    if !INSTALLED.is_completed() {
+        install_quiet_hook();
+    }
+    // `catch_unwind` returns on both paths, so the depth needs no drop guard.
+    DEPTH.with(|depth| depth.set(depth.get() + 1));
+    if RECORDED.with(Cell::get) {
+        forget_stale_location();
+    }
+    let outcome = catch_unwind(AssertUnwindSafe(f));
+    DEPTH.with(|depth| depth.set(depth.get() - 1));
+    outcome.map_err(|payload| Caught { payload, location: take_location() })
 }
 
 /// [`catch`] for a future: polls `future` to completion, catching (quietly) a panic from any
@@ -158,36 +167,31 @@ pub(crate) fn drop_quietly<T>(value: T) {
 
 thread_local! {
     /// How many [`catch`] calls are running on this thread (they nest: a fused task inside a
-    /// scheduler's guard).
+    /// scheduler's guard). Raised and lowered around the `catch_unwind`, which returns on both
+    /// paths.
     static DEPTH: Cell<u32> = const { Cell::new(0) };
     /// Where the last quiet panic on this thread was raised, until its [`catch`] takes it.
-    static LOCATION: RefCell<Option<String>> = const { RefCell::new(None) };
+    static LOCATION: Cell<Option<String>> = const { Cell::new(None) };
+    /// Whether `LOCATION` holds one (a cheap test for every [`catch`]).
+    static RECORDED: Cell<bool> = const { Cell::new(false) };
 }
 
-/// The depth counter raised for one [`catch`] call, lowered on drop (after the unwind).
-struct Inside;
-
-impl Inside {
-    fn enter() -> Inside {
-        DEPTH.with(|depth| depth.set(depth.get() + 1));
-        // A stale location (a panic a user's own `catch_unwind` swallowed) must not be
-        // reported for a later panic that runs no hook; but a `catch` in a `Drop` during an
-        // unwind must leave the unwinding panic's location for its own `catch`.
-        if !std::thread::panicking() {
-            LOCATION.with(|location| location.borrow_mut().take());
-        }
-        Inside
-    }
-}
-
-impl Drop for Inside {
-    fn drop(&mut self) {
-        DEPTH.with(|depth| depth.set(depth.get() - 1));
-    }
-}
-
+/// The recorded location of the panic just caught, if the hook saw it.
 fn take_location() -> Option<String> {
-    LOCATION.try_with(|location| location.borrow_mut().take()).ok().flatten()
+    let _ = RECORDED.try_with(|recorded| recorded.set(false));
+    LOCATION.try_with(Cell::take).ok().flatten()
+}
+
+/// Drops a location no [`catch`] took (a panic the user's own `catch_unwind` swallowed), so
+/// that a later panic that runs no hook (`resume_unwind`) cannot claim it; but not during an
+/// unwind, whose own panic's location a `catch` in a `Drop` must leave for the `catch` around
+/// it.
+#[cold]
+fn forget_stale_location() {
+    if !std::thread::panicking() {
+        RECORDED.with(|recorded| recorded.set(false));
+        LOCATION.with(Cell::take);
+    }
 }
 
 /// Whether a panic on this thread now will be caught by a [`catch`].
@@ -195,24 +199,25 @@ fn inside_catch() -> bool {
     DEPTH.try_with(Cell::get).is_ok_and(|depth| depth > 0)
 }
 
+/// Whether the quiet hook is installed.
+static INSTALLED: Once = Once::new();
+
 /// Installs the quiet hook, once per process, in front of the hook that was there.
+#[cold]
 fn install_quiet_hook() {
-    static INSTALLED: Once = Once::new();
     // `take_hook` panics on a panicking thread (a `catch` inside a `Drop` during an unwind):
     // install on a later call instead.
-    if INSTALLED.is_completed() || std::thread::panicking() {
+    if std::thread::panicking() {
         return;
     }
     INSTALLED.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             if cfg!(panic = "unwind") && inside_catch() {
-                let at = info.location().map(ToString::to_string);
-                let _ = LOCATION.try_with(|location| {
-                    if let Ok(mut slot) = location.try_borrow_mut() {
-                        *slot = at;
-                    }
-                });
+                if let Some(at) = info.location() {
+                    let _ = LOCATION.try_with(|slot| slot.set(Some(at.to_string())));
+                    let _ = RECORDED.try_with(|flag| flag.set(true));
+                }
             } else {
                 previous(info);
             }
@@ -241,7 +246,8 @@ mod tests {
 
     #[test]
     fn a_resumed_payload_has_no_stale_location() {
-        // A panic the user's own `catch_unwind` swallows inside a catch leaves a location.
+        // A panic the user's own `catch_unwind` swallows inside a catch leaves a location,
+        // which the next catch forgets.
         let swallowed = catch(|| std::panic::catch_unwind(|| panic!("swallowed")).is_err());
         assert!(swallowed.unwrap());
         let resumed = catch(|| -> u8 { std::panic::resume_unwind(Box::new("again")) });
