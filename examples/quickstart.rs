@@ -1,6 +1,6 @@
 //! The first `dask.delayed` example, in lazydag: record, look at the graph, compute.
 //!
-//! Run with `cargo run --release -p lazydag --no-default-features --example quickstart`.
+//! Run with `cargo run --release -p lazydag-examples --example quickstart`.
 
 use lazydag::prelude::*;
 

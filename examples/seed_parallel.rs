@@ -1,7 +1,7 @@
 //! The seed's `process_item` example: ten items that each take one second, computed
 //! sequentially and then on four workers.
 //!
-//! Run with `cargo run --release --example seed_parallel` (about 13 s: ~10 s, then ~3 s).
+//! Run with `cargo run --release -p lazydag-examples --example seed_parallel` (about 13 s: ~10 s, then ~3 s).
 
 use std::thread;
 use std::time::{Duration, Instant};

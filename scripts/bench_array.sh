@@ -7,7 +7,7 @@ PY=${DASK_PY:-python3}
 cargo build --release -q -p lazydag --example seed_array
 for args in "" "full 20000"; do
   for i in 1 2 3; do
-    echo "lazydag $args #$i: $(target/release/examples/seed_array $args | grep -E '^(time|peak)' | tr '\n' ' ')"
+    echo "lazydag $args #$i: $("${CARGO_TARGET_DIR:-target}"/release/examples/seed_array $args | grep -E '^(time|peak)' | tr '\n' ' ')"
     echo "dask    $args #$i: $($PY benches/dask/array_seed.py $args | grep -E '^(time|peak)' | tr '\n' ' ')"
   done
 done

@@ -132,10 +132,11 @@ pub(crate) fn execute(
     let run = plan.start(scheduler.name());
     // A panicking (user) scheduler still ends the compute: the callbacks told it started are
     // told it finished, and the caller gets an error instead of an unwinding panic.
-    let values = crate::panic::catch(|| scheduler.execute(run.plan())).unwrap_or_else(|payload| {
+    let values = crate::panic::catch(|| scheduler.execute(run.plan())).unwrap_or_else(|caught| {
+        let at = caught.location().map(|at| format!(" at {at}")).unwrap_or_default();
         Err(Error::Scheduler {
             scheduler: scheduler.name().to_owned(),
-            message: format!("it panicked: {}", crate::panic::message(&*payload)),
+            message: format!("it panicked{at}: {}", caught.message()),
         })
     });
     run.finish(values, scheduler)

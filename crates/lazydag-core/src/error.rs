@@ -19,13 +19,17 @@ pub enum Error {
     },
 
     /// A task panicked. The panic was caught at the task boundary; the process, the graph and
-    /// later computes are unaffected.
-    #[error("task `{task}` panicked: {message}")]
+    /// later computes are unaffected, and nothing was printed: the panic hook stays quiet for
+    /// panics lazydag catches (see [`panic`](crate::panic)), so this error is the report.
+    #[error("task `{task}` panicked{}: {message}", at(.location))]
     Panicked {
         /// The task that panicked.
         task: TaskKey,
         /// The panic message (or a placeholder when the payload is not a string).
         message: String,
+        /// Where the panic was raised (`file:line:column`), when known (see
+        /// [`Caught::location`](crate::panic::Caught::location)).
+        location: Option<String>,
     },
 
     /// A value feeds several tasks (or is requested several times) but its type is not known
@@ -108,4 +112,9 @@ impl Error {
             | Error::Scheduler { .. } => None,
         }
     }
+}
+
+/// ` at file:line:column` for a known panic location, else nothing.
+fn at(location: &Option<String>) -> String {
+    location.as_ref().map(|location| format!(" at {location}")).unwrap_or_default()
 }

@@ -26,7 +26,8 @@
 //! From the bottom:
 //!
 //! 1. `key`, `value`, `error`, `panic`, `sync`: names, type-erased values, the error type,
-//!    catching panics, poison-free locks (and the loom shim);
+//!    catching panics (and the hook that keeps caught ones quiet), poison-free locks (and the
+//!    loom shim);
 //! 2. `worker`, `scoped`, `runtime`, `cancel`: per-thread state (which worker, inside a task?),
 //!    thread-local scoped settings, the shared tokio runtime, the cancel flag;
 //! 3. `node`: the recorded graph (immutable nodes and their operations);

@@ -13,6 +13,12 @@
 /// The task's name is the function's name (`add`); a closure is named `closure`. Set another
 /// with [`Delayed::name`](crate::Delayed::name).
 ///
+/// Mistakes are compile errors that say what to do: an argument of the wrong type names its
+/// position and both types (``the 2nd argument of this `delayed!` call is a `&str`, but the
+/// function takes a `i64` there``); a method call (`delayed!(v.len())`) says to wrap the
+/// method in a closure or use [`Delayed::map`](crate::Delayed::map); a ninth argument says to
+/// group arguments into a tuple or a struct.
+///
 /// A value used by several tasks is cloned for all but the last. The macro sees concrete types
 /// and records whether each argument and result is `Clone`; a value whose type is not `Clone`
 /// can feed one task only, and using it twice is an [`Error::NotClone`](crate::Error) at compute
@@ -125,6 +131,14 @@ macro_rules! __delayed_split {
     ($mode:ident [$($f:tt)+] ($($args:tt)*)) => {
         $crate::__delayed_call!($mode [$($f)+] $($args)*)
     };
+    ($mode:ident [$($f:tt)+] . $($rest:tt)+) => {
+        ::core::compile_error!(
+            "`delayed!` records a call of a function or a closure, not a method call: \
+             wrap the method in a closure that takes the receiver, \
+             `delayed!((|v: Vec<i64>| v.len())(v))`, or chain it on a `Delayed`: \
+             `d.map(|v| v.len())`"
+        )
+    };
     ($mode:ident [$($f:tt)*] $next:tt $($rest:tt)+) => {
         $crate::__delayed_split!($mode [$($f)* $next] $($rest)+)
     };
@@ -138,30 +152,37 @@ macro_rules! __delayed_call {
         $crate::__delayed_emit!($mode r0 [$($f)+])
     };
     ($mode:ident [$($f:tt)+] $a1:expr $(,)?) => {
-        $crate::__delayed_emit!($mode r1 [$($f)+] $a1)
+        $crate::__delayed_emit!($mode r1 [$($f)+] $a1 => __lazydag_a1)
     };
     ($mode:ident [$($f:tt)+] $a1:expr, $a2:expr $(,)?) => {
-        $crate::__delayed_emit!($mode r2 [$($f)+] $a1, $a2)
+        $crate::__delayed_emit!($mode r2 [$($f)+] $a1 => __lazydag_a1, $a2 => __lazydag_a2)
     };
     ($mode:ident [$($f:tt)+] $a1:expr, $a2:expr, $a3:expr $(,)?) => {
-        $crate::__delayed_emit!($mode r3 [$($f)+] $a1, $a2, $a3)
+        $crate::__delayed_emit!($mode r3 [$($f)+] $a1 => __lazydag_a1, $a2 => __lazydag_a2, $a3 => __lazydag_a3)
     };
     ($mode:ident [$($f:tt)+] $a1:expr, $a2:expr, $a3:expr, $a4:expr $(,)?) => {
-        $crate::__delayed_emit!($mode r4 [$($f)+] $a1, $a2, $a3, $a4)
+        $crate::__delayed_emit!($mode r4 [$($f)+] $a1 => __lazydag_a1, $a2 => __lazydag_a2, $a3 => __lazydag_a3, $a4 => __lazydag_a4)
     };
     ($mode:ident [$($f:tt)+] $a1:expr, $a2:expr, $a3:expr, $a4:expr, $a5:expr $(,)?) => {
-        $crate::__delayed_emit!($mode r5 [$($f)+] $a1, $a2, $a3, $a4, $a5)
+        $crate::__delayed_emit!($mode r5 [$($f)+] $a1 => __lazydag_a1, $a2 => __lazydag_a2, $a3 => __lazydag_a3, $a4 => __lazydag_a4, $a5 => __lazydag_a5)
     };
     ($mode:ident [$($f:tt)+] $a1:expr, $a2:expr, $a3:expr, $a4:expr, $a5:expr, $a6:expr $(,)?) => {
-        $crate::__delayed_emit!($mode r6 [$($f)+] $a1, $a2, $a3, $a4, $a5, $a6)
+        $crate::__delayed_emit!($mode r6 [$($f)+] $a1 => __lazydag_a1, $a2 => __lazydag_a2, $a3 => __lazydag_a3, $a4 => __lazydag_a4, $a5 => __lazydag_a5, $a6 => __lazydag_a6)
     };
     ($mode:ident [$($f:tt)+] $a1:expr, $a2:expr, $a3:expr, $a4:expr, $a5:expr, $a6:expr,
         $a7:expr $(,)?) => {
-        $crate::__delayed_emit!($mode r7 [$($f)+] $a1, $a2, $a3, $a4, $a5, $a6, $a7)
+        $crate::__delayed_emit!($mode r7 [$($f)+] $a1 => __lazydag_a1, $a2 => __lazydag_a2, $a3 => __lazydag_a3, $a4 => __lazydag_a4, $a5 => __lazydag_a5, $a6 => __lazydag_a6, $a7 => __lazydag_a7)
     };
     ($mode:ident [$($f:tt)+] $a1:expr, $a2:expr, $a3:expr, $a4:expr, $a5:expr, $a6:expr,
         $a7:expr, $a8:expr $(,)?) => {
-        $crate::__delayed_emit!($mode r8 [$($f)+] $a1, $a2, $a3, $a4, $a5, $a6, $a7, $a8)
+        $crate::__delayed_emit!($mode r8 [$($f)+] $a1 => __lazydag_a1, $a2 => __lazydag_a2, $a3 => __lazydag_a3, $a4 => __lazydag_a4, $a5 => __lazydag_a5, $a6 => __lazydag_a6, $a7 => __lazydag_a7, $a8 => __lazydag_a8)
+    };
+    ($mode:ident [$($f:tt)+] $($args:expr),+ $(,)?) => {
+        ::core::compile_error!(
+            "`delayed!` takes at most 8 arguments, and this call has more: group some into a \
+             tuple or a struct (`fn f(a: A, rest: (B, C))` recorded as `delayed!(f(a, (b, c)))`, \
+             or make the tuple a task of its own and pass its `Delayed`)"
+        )
     };
 }
 
@@ -169,19 +190,23 @@ macro_rules! __delayed_call {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __delayed_emit {
-    ($mode:ident $arity:ident [$($f:tt)+] $($arg:expr),*) => {{
+    ($mode:ident $arity:ident [$($f:tt)+] $($arg:expr => $name:ident),*) => {{
         #[allow(unused_imports)]
         use $crate::__private::{
             CloneKnown as _, CloneUnknown as _, DebugArg as _, PlainArg as _,
         };
-        let __lazydag_task = $crate::__private::$mode::$arity(
-            ::core::stringify!($($f)+),
-            $($f)+,
-            $({
+        $(
+            let $name = {
                 let __lazydag_arg = (&$crate::__private::ArgProbe::new($arg)).__lazydag_arg();
                 (&$crate::__private::CloneProbe(&__lazydag_arg)).__lazydag_clone();
                 __lazydag_arg
-            }),*
+            };
+        )*
+        let __lazydag_task = $crate::__private::$mode::$arity(
+            ::core::stringify!($($f)+),
+            $($f)+,
+            ($($crate::__private::value_type(&$name),)*),
+            $($name),*
         );
         (&$crate::__private::CloneProbe(&__lazydag_task)).__lazydag_clone();
         __lazydag_task

@@ -29,6 +29,18 @@
 //! the macro call site, so inside generic code a type parameter counts as `Debug` or `Clone`
 //! only if the bounds in scope say so. `try_delayed!` works the same way for functions that
 //! return `Result<T, E>`.
+//!
+//! # Compile errors that name the argument
+//!
+//! Each recorder `rN` also takes the arguments' own value types (`value_type`, read from the
+//! converted handles before they meet the function's parameters) and bounds each with a
+//! sealed trait `ArgK<P>` implemented only for `P` itself. A mismatch then fails that bound,
+//! whose `#[diagnostic::on_unimplemented]` message names the argument's position, its type and
+//! the parameter's type (rustc's own "mismatched types" follows it). The parameters stay
+//! plain `Delayed<A>` handles, so inference works as before in both directions (a literal
+//! fixes an unannotated closure parameter, a parameter fixes a `collect()` before it). Method
+//! calls and more than 8 arguments are caught earlier, by `compile_error!` rules in
+//! `macros.rs`. `tests/compile_errors/*.stderr` pins every message.
 
 use std::cell::Cell;
 use std::fmt::{Debug, Write as _};
@@ -171,19 +183,115 @@ impl<T> CloneUnknown for &CloneProbe<'_, T> {
     fn __lazydag_clone(&self) {}
 }
 
+/// The value type of a converted argument, for the argument checks: taken from the handle
+/// *before* it meets the function's parameter, so a mismatch fails the check (naming the
+/// argument) and not only the call.
+pub fn value_type<T>(_: &Delayed<T>) -> std::marker::PhantomData<T> {
+    std::marker::PhantomData
+}
+
+/// Seals the argument checks: only the blanket impls exist, so an argument's value type is
+/// exactly the parameter type the task downcasts to.
+mod sealed {
+    pub trait Same<P> {}
+    impl<T> Same<T> for T {}
+}
+
+/// Checks the 1st argument of a `delayed!` call against the function's parameter type, so
+/// that a mismatch names the argument.
+#[diagnostic::on_unimplemented(
+    message = "the 1st argument of this `delayed!` call is a `{Self}`, but the function takes a `{P}` there",
+    label = "argument 1 has the wrong type",
+    note = "a `Delayed<T>` or `&Delayed<T>` argument stands for its value (a `T`); any other argument is a literal of its own type"
+)]
+pub trait Arg1<P>: sealed::Same<P> {}
+impl<T> Arg1<T> for T {}
+
+/// Checks the 2nd argument of a `delayed!` call against the function's parameter type, so
+/// that a mismatch names the argument.
+#[diagnostic::on_unimplemented(
+    message = "the 2nd argument of this `delayed!` call is a `{Self}`, but the function takes a `{P}` there",
+    label = "argument 2 has the wrong type",
+    note = "a `Delayed<T>` or `&Delayed<T>` argument stands for its value (a `T`); any other argument is a literal of its own type"
+)]
+pub trait Arg2<P>: sealed::Same<P> {}
+impl<T> Arg2<T> for T {}
+
+/// Checks the 3rd argument of a `delayed!` call against the function's parameter type, so
+/// that a mismatch names the argument.
+#[diagnostic::on_unimplemented(
+    message = "the 3rd argument of this `delayed!` call is a `{Self}`, but the function takes a `{P}` there",
+    label = "argument 3 has the wrong type",
+    note = "a `Delayed<T>` or `&Delayed<T>` argument stands for its value (a `T`); any other argument is a literal of its own type"
+)]
+pub trait Arg3<P>: sealed::Same<P> {}
+impl<T> Arg3<T> for T {}
+
+/// Checks the 4th argument of a `delayed!` call against the function's parameter type, so
+/// that a mismatch names the argument.
+#[diagnostic::on_unimplemented(
+    message = "the 4th argument of this `delayed!` call is a `{Self}`, but the function takes a `{P}` there",
+    label = "argument 4 has the wrong type",
+    note = "a `Delayed<T>` or `&Delayed<T>` argument stands for its value (a `T`); any other argument is a literal of its own type"
+)]
+pub trait Arg4<P>: sealed::Same<P> {}
+impl<T> Arg4<T> for T {}
+
+/// Checks the 5th argument of a `delayed!` call against the function's parameter type, so
+/// that a mismatch names the argument.
+#[diagnostic::on_unimplemented(
+    message = "the 5th argument of this `delayed!` call is a `{Self}`, but the function takes a `{P}` there",
+    label = "argument 5 has the wrong type",
+    note = "a `Delayed<T>` or `&Delayed<T>` argument stands for its value (a `T`); any other argument is a literal of its own type"
+)]
+pub trait Arg5<P>: sealed::Same<P> {}
+impl<T> Arg5<T> for T {}
+
+/// Checks the 6th argument of a `delayed!` call against the function's parameter type, so
+/// that a mismatch names the argument.
+#[diagnostic::on_unimplemented(
+    message = "the 6th argument of this `delayed!` call is a `{Self}`, but the function takes a `{P}` there",
+    label = "argument 6 has the wrong type",
+    note = "a `Delayed<T>` or `&Delayed<T>` argument stands for its value (a `T`); any other argument is a literal of its own type"
+)]
+pub trait Arg6<P>: sealed::Same<P> {}
+impl<T> Arg6<T> for T {}
+
+/// Checks the 7th argument of a `delayed!` call against the function's parameter type, so
+/// that a mismatch names the argument.
+#[diagnostic::on_unimplemented(
+    message = "the 7th argument of this `delayed!` call is a `{Self}`, but the function takes a `{P}` there",
+    label = "argument 7 has the wrong type",
+    note = "a `Delayed<T>` or `&Delayed<T>` argument stands for its value (a `T`); any other argument is a literal of its own type"
+)]
+pub trait Arg7<P>: sealed::Same<P> {}
+impl<T> Arg7<T> for T {}
+
+/// Checks the 8th argument of a `delayed!` call against the function's parameter type, so
+/// that a mismatch names the argument.
+#[diagnostic::on_unimplemented(
+    message = "the 8th argument of this `delayed!` call is a `{Self}`, but the function takes a `{P}` there",
+    label = "argument 8 has the wrong type",
+    note = "a `Delayed<T>` or `&Delayed<T>` argument stands for its value (a `T`); any other argument is a literal of its own type"
+)]
+pub trait Arg8<P>: sealed::Same<P> {}
+impl<T> Arg8<T> for T {}
+
 macro_rules! recorders {
-    (plain: $($fname:ident ($($arg:ident $handle:ident),*);)*) => {$(
+    (plain: $($fname:ident ($($arg:ident $handle:ident $t:ident $check:ident),*);)*) => {$(
         /// Records a task of this arity.
         #[allow(clippy::too_many_arguments)]
-        pub fn $fname<Fun, Out, $($arg),*>(
+        pub fn $fname<Fun, Out, $($arg,)* $($t),*>(
             name: &'static str,
             f: Fun,
+            _types: ($(std::marker::PhantomData<$t>,)*),
             $($handle: Delayed<$arg>,)*
         ) -> Delayed<Out>
         where
             Fun: Fn($($arg),*) -> Out + Send + Sync + 'static,
             Out: Send + 'static,
             $($arg: Send + 'static,)*
+            $($t: super::$check<$arg>,)*
         {
             let deps = smallvec![$($handle.node),*];
             let task = Task::<Fun, ($($arg,)*), Plain>::new(f);
@@ -196,12 +304,13 @@ macro_rules! recorders {
     (fallible_async: $($rest:tt)*) => {
         fallible_async_recorders! { $($rest)* }
     };
-    (fallible: $($fname:ident ($($arg:ident $handle:ident),*);)*) => {$(
+    (fallible: $($fname:ident ($($arg:ident $handle:ident $t:ident $check:ident),*);)*) => {$(
         /// Records a fallible task of this arity.
         #[allow(clippy::too_many_arguments)]
-        pub fn $fname<Fun, Out, Err, $($arg),*>(
+        pub fn $fname<Fun, Out, Err, $($arg,)* $($t),*>(
             name: &'static str,
             f: Fun,
+            _types: ($(std::marker::PhantomData<$t>,)*),
             $($handle: Delayed<$arg>,)*
         ) -> Delayed<Out>
         where
@@ -209,6 +318,7 @@ macro_rules! recorders {
             Out: Send + 'static,
             Err: std::error::Error + Send + Sync + 'static,
             $($arg: Send + 'static,)*
+            $($t: super::$check<$arg>,)*
         {
             let deps = smallvec![$($handle.node),*];
             let task = Task::<Fun, ($($arg,)*), Fallible>::new(f);
@@ -218,12 +328,13 @@ macro_rules! recorders {
 }
 
 macro_rules! async_recorders {
-    ($($fname:ident ($($arg:ident $handle:ident),*);)*) => {$(
+    ($($fname:ident ($($arg:ident $handle:ident $t:ident $check:ident),*);)*) => {$(
         /// Records an async task of this arity.
         #[allow(clippy::too_many_arguments)]
-        pub fn $fname<Fun, Fut, $($arg),*>(
+        pub fn $fname<Fun, Fut, $($arg,)* $($t),*>(
             name: &'static str,
             f: Fun,
+            _types: ($(std::marker::PhantomData<$t>,)*),
             $($handle: Delayed<$arg>,)*
         ) -> Delayed<Fut::Output>
         where
@@ -231,6 +342,7 @@ macro_rules! async_recorders {
             Fut: std::future::Future + Send + 'static,
             Fut::Output: Send + 'static,
             $($arg: Send + 'static,)*
+            $($t: super::$check<$arg>,)*
         {
             let deps = smallvec![$($handle.node),*];
             let task = AsyncTask::<Fun, ($($arg,)*), Plain>::new(f);
@@ -240,12 +352,13 @@ macro_rules! async_recorders {
 }
 
 macro_rules! fallible_async_recorders {
-    ($($fname:ident ($($arg:ident $handle:ident),*);)*) => {$(
+    ($($fname:ident ($($arg:ident $handle:ident $t:ident $check:ident),*);)*) => {$(
         /// Records a fallible async task of this arity.
         #[allow(clippy::too_many_arguments)]
-        pub fn $fname<Fun, Fut, Out, Err, $($arg),*>(
+        pub fn $fname<Fun, Fut, Out, Err, $($arg,)* $($t),*>(
             name: &'static str,
             f: Fun,
+            _types: ($(std::marker::PhantomData<$t>,)*),
             $($handle: Delayed<$arg>,)*
         ) -> Delayed<Out>
         where
@@ -254,6 +367,7 @@ macro_rules! fallible_async_recorders {
             Out: Send + 'static,
             Err: std::error::Error + Send + Sync + 'static,
             $($arg: Send + 'static,)*
+            $($t: super::$check<$arg>,)*
         {
             let deps = smallvec![$($handle.node),*];
             let task = AsyncTask::<Fun, ($($arg,)*), Fallible>::new(f);
@@ -266,14 +380,14 @@ macro_rules! arities {
     ($mode:ident) => {
         recorders! { $mode:
             r0();
-            r1(A1 a1);
-            r2(A1 a1, A2 a2);
-            r3(A1 a1, A2 a2, A3 a3);
-            r4(A1 a1, A2 a2, A3 a3, A4 a4);
-            r5(A1 a1, A2 a2, A3 a3, A4 a4, A5 a5);
-            r6(A1 a1, A2 a2, A3 a3, A4 a4, A5 a5, A6 a6);
-            r7(A1 a1, A2 a2, A3 a3, A4 a4, A5 a5, A6 a6, A7 a7);
-            r8(A1 a1, A2 a2, A3 a3, A4 a4, A5 a5, A6 a6, A7 a7, A8 a8);
+            r1(A1 a1 T1 Arg1);
+            r2(A1 a1 T1 Arg1, A2 a2 T2 Arg2);
+            r3(A1 a1 T1 Arg1, A2 a2 T2 Arg2, A3 a3 T3 Arg3);
+            r4(A1 a1 T1 Arg1, A2 a2 T2 Arg2, A3 a3 T3 Arg3, A4 a4 T4 Arg4);
+            r5(A1 a1 T1 Arg1, A2 a2 T2 Arg2, A3 a3 T3 Arg3, A4 a4 T4 Arg4, A5 a5 T5 Arg5);
+            r6(A1 a1 T1 Arg1, A2 a2 T2 Arg2, A3 a3 T3 Arg3, A4 a4 T4 Arg4, A5 a5 T5 Arg5, A6 a6 T6 Arg6);
+            r7(A1 a1 T1 Arg1, A2 a2 T2 Arg2, A3 a3 T3 Arg3, A4 a4 T4 Arg4, A5 a5 T5 Arg5, A6 a6 T6 Arg6, A7 a7 T7 Arg7);
+            r8(A1 a1 T1 Arg1, A2 a2 T2 Arg2, A3 a3 T3 Arg3, A4 a4 T4 Arg4, A5 a5 T5 Arg5, A6 a6 T6 Arg6, A7 a7 T7 Arg7, A8 a8 T8 Arg8);
         }
     };
 }

@@ -5,9 +5,13 @@
 //! does nothing). It is created hidden; a helper thread shows it once the compute has lasted
 //! `minimum`, unless `finish` came first: both decide under one mutex, so a fast compute never
 //! draws. indicatif's stderr target draws nothing when stderr is not a terminal, and this
-//! crate checks that too, so a piped or redirected stderr gets no escape codes.
+//! crate checks that too, so a piped or redirected stderr gets no escape codes: there (or with
+//! [`ProgressBar::lines_to`]) the bar writes plain lines instead, like Dask's bar in a log,
+//! `[lazydag] 1024/2047 tasks (50%) | 12.3k tasks/s | ETA 0s`, one each time the count
+//! passes another tenth of the compute's tasks (rate-limited by count, not by the clock), and
+//! a last line with the summary.
 
-use std::io::IsTerminal as _;
+use std::io::{IsTerminal as _, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock};
 use std::thread::JoinHandle;
@@ -20,8 +24,10 @@ const IDLE: u64 = u64::MAX;
 
 /// A progress bar on stderr for computes: finished/total tasks, rate and ETA, like
 /// `dask.diagnostics.ProgressBar`. Shown only once a compute has lasted
-/// [`minimum`](ProgressBar::minimum) (1 s by default); never drawn when stderr is not a
-/// terminal. After a compute, [`summary`](ProgressBar::summary) gives a plain-text line.
+/// [`minimum`](ProgressBar::minimum) (1 s by default). When stderr is not a terminal (a CI
+/// log, `| tee`), it writes plain-text lines instead (`[lazydag] 512/2047 tasks (25%) | …`,
+/// at each tenth of the tasks, and the summary at the end). After a compute,
+/// [`summary`](ProgressBar::summary) gives a plain-text line.
 ///
 /// Use it as a [`Callback`]: for one compute with
 /// [`Control::callback`](lazydag_core::Control::callback), or for every compute on this thread:
@@ -44,6 +50,31 @@ pub struct ProgressBar {
     bar: RwLock<Option<indicatif::ProgressBar>>,
     state: Mutex<State>,
     wake: Arc<(Mutex<bool>, Condvar)>,
+    /// The plain-text lines of the compute followed, once they are on (not a terminal).
+    lines: Arc<Lines>,
+}
+
+/// Plain-text progress: where it goes, whether it is on, and when the next line is due.
+struct Lines {
+    on: std::sync::atomic::AtomicBool,
+    /// The task count at which the next line is due.
+    next: AtomicU64,
+    step: AtomicU64,
+    /// The writer given by [`ProgressBar::lines_to`]; stderr if `None`.
+    out: Mutex<Option<Box<dyn Write + Send>>>,
+    /// Whether a writer was given (then lines are written whatever stderr is).
+    given: bool,
+}
+
+impl Lines {
+    fn write(&self, text: &str) {
+        let mut out = lock(&self.out);
+        // Best effort: progress must never fail a compute.
+        let _ = match out.as_mut() {
+            Some(out) => writeln!(out, "{text}").and_then(|()| out.flush()),
+            None => writeln!(std::io::stderr(), "{text}"),
+        };
+    }
 }
 
 #[derive(Default)]
@@ -77,7 +108,51 @@ impl ProgressBar {
             bar: RwLock::new(None),
             state: Mutex::new(State::default()),
             wake: Arc::new((Mutex::new(false), Condvar::new())),
+            lines: Arc::new(Lines {
+                on: std::sync::atomic::AtomicBool::new(false),
+                next: AtomicU64::new(u64::MAX),
+                step: AtomicU64::new(1),
+                out: Mutex::new(None),
+                given: false,
+            }),
         }
+    }
+
+    /// Writes plain-text progress lines to `out` (a log file, a test's buffer) instead of
+    /// drawing a bar, whether or not stderr is a terminal.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use std::time::Duration;
+    /// use lazydag::{Control, compute_with_control, delayed, scheduler::Sequential};
+    /// use lazydag_diagnostics::ProgressBar;
+    ///
+    /// #[derive(Clone, Default)]
+    /// struct Log(Arc<Mutex<Vec<u8>>>);
+    /// impl std::io::Write for Log {
+    ///     fn write(&mut self, b: &[u8]) -> std::io::Result<usize> { self.0.lock().unwrap().write(b) }
+    ///     fn flush(&mut self) -> std::io::Result<()> { Ok(()) }
+    /// }
+    /// let log = Log::default();
+    /// let bar = Arc::new(ProgressBar::new().minimum(Duration::ZERO).lines_to(log.clone()));
+    /// fn inc(x: u64) -> u64 { x + 1 }
+    /// let tasks: Vec<_> = (0..100).map(|i| delayed!(inc(i))).collect();
+    /// compute_with_control(&tasks, &Sequential, &Control::new().callback(bar)).unwrap();
+    /// let text = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    /// assert_eq!(text.lines().count(), 10); // at 10, 20, …, 90 tasks, then the summary
+    /// assert!(text.starts_with("[lazydag] 10/100 tasks (10%)"));
+    /// assert!(text.lines().last().unwrap().starts_with("[lazydag] 100/100 tasks in"));
+    /// ```
+    #[must_use]
+    pub fn lines_to(mut self, out: impl Write + Send + 'static) -> Self {
+        self.lines = Arc::new(Lines {
+            on: std::sync::atomic::AtomicBool::new(false),
+            next: AtomicU64::new(u64::MAX),
+            step: AtomicU64::new(1),
+            out: Mutex::new(Some(Box::new(out))),
+            given: true,
+        });
+        self
     }
 
     /// Shows the bar only for computes that last longer than `minimum` (Dask's `minimum`).
@@ -126,21 +201,39 @@ impl Callback for ProgressBar {
         .progress_chars("#>-");
         bar.set_style(style);
         *lock(&self.wake.0) = false;
+        let step = (plan.tasks() as u64).div_ceil(10).max(1);
+        self.lines.on.store(false, Ordering::Relaxed);
+        self.lines.step.store(step, Ordering::Relaxed);
+        self.lines.next.store(step, Ordering::Relaxed);
         let (wake, shown, minimum) = (Arc::clone(&self.wake), bar.clone(), self.minimum);
-        let shower = std::thread::Builder::new()
-            .name("lazydag-progress".into())
-            .spawn(move || {
-                let (done, cv) = &*wake;
-                let guard = lock(done);
-                let (guard, _) = cv
-                    .wait_timeout_while(guard, minimum, |done| !*done)
-                    .unwrap_or_else(PoisonError::into_inner);
-                if !*guard && std::io::stderr().is_terminal() {
-                    shown.set_draw_target(ProgressDrawTarget::stderr());
-                    shown.enable_steady_tick(Duration::from_millis(100));
-                }
-            })
-            .ok();
+        let lines = Arc::clone(&self.lines);
+        let show = move |shown: &indicatif::ProgressBar| {
+            if !lines.given && std::io::stderr().is_terminal() {
+                shown.set_draw_target(ProgressDrawTarget::stderr());
+                shown.enable_steady_tick(Duration::from_millis(100));
+            } else {
+                lines.on.store(true, Ordering::Release);
+            }
+        };
+        // With no minimum, decide now: every task's progress is then reported.
+        let shower = if minimum.is_zero() {
+            show(&shown);
+            None
+        } else {
+            std::thread::Builder::new()
+                .name("lazydag-progress".into())
+                .spawn(move || {
+                    let (done, cv) = &*wake;
+                    let guard = lock(done);
+                    let (guard, _) = cv
+                        .wait_timeout_while(guard, minimum, |done| !*done)
+                        .unwrap_or_else(PoisonError::into_inner);
+                    if !*guard {
+                        show(&shown);
+                    }
+                })
+                .ok()
+        };
         *self.bar.write().unwrap_or_else(PoisonError::into_inner) = Some(bar);
         lock(&self.state).shower = shower;
     }
@@ -151,6 +244,31 @@ impl Callback for ProgressBar {
         }
         if let Some(bar) = self.bar.read().unwrap_or_else(PoisonError::into_inner).as_ref() {
             bar.inc(1);
+            let lines = &*self.lines;
+            if lines.on.load(Ordering::Acquire) {
+                let done = bar.position();
+                let total = bar.length().unwrap_or(0);
+                let due = lines.next.load(Ordering::Relaxed);
+                if done >= due
+                    && done < total
+                    && lines
+                        .next
+                        .compare_exchange(
+                            due,
+                            due + lines.step.load(Ordering::Relaxed),
+                            Ordering::AcqRel,
+                            Ordering::Relaxed,
+                        )
+                        .is_ok()
+                {
+                    lines.write(&format!(
+                        "[lazydag] {done}/{total} tasks ({}%) | {} | ETA {:.0?}",
+                        done * 100 / total.max(1),
+                        rate_text(bar.per_sec()),
+                        bar.eta()
+                    ));
+                }
+            }
         }
     }
 
@@ -183,6 +301,9 @@ impl Callback for ProgressBar {
                 bar.abandon();
             } else {
                 bar.finish();
+            }
+            if self.lines.on.swap(false, Ordering::AcqRel) {
+                self.lines.write(&format!("[lazydag] {summary}"));
             }
             lock(&self.state).summary = Some(summary);
         }

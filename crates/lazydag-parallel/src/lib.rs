@@ -4,9 +4,11 @@
 //!   `Parallel(n_jobs=4)(delayed(f)(x) for x in xs)`: results in input order, automatic
 //!   batching (batches of about 20 ms, never a lazydag task per item), the first
 //!   failure stops the map and names the item ([`Parallel::collect_errors`] keeps going), and
-//!   [`Parallel::map_iter`] streams inputs larger than memory.
+//!   [`Parallel::map_iter`] streams inputs larger than memory; [`Parallel::verbose`] reports
+//!   progress in items, joblib-style.
 //! - [`Memory`] memoizes functions on disk, like joblib's `Memory(location).cache`: keyed by a
-//!   stable hash of the function's name, a version and the serialized arguments; atomic
+//!   stable hash of the function's name, a version and the serialized arguments (functions
+//!   of 0 to 8 arguments, [`CachedFn`]); atomic
 //!   writes, checksummed entries, a size limit with least-recently-used eviction.
 //!
 //! ```
@@ -34,5 +36,5 @@ mod memory;
 mod parallel;
 
 pub use crate::error::{Error, ItemError};
-pub use crate::memory::{Cached, Memory};
+pub use crate::memory::{Cached, CachedFn, Memory};
 pub use crate::parallel::{BatchSize, CollectErrors, MapIter, Parallel, SettledIter};

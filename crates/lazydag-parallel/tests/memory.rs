@@ -164,3 +164,50 @@ fn threads_share_one_cache() {
         assert_eq!(check.call(x).unwrap(), format!("value {x}"));
     }
 }
+
+#[test]
+fn functions_of_zero_to_eight_arguments_are_cached() {
+    let dir = tempfile::tempdir().unwrap();
+    let memory = Memory::new(dir.path());
+    let runs = Arc::new(AtomicUsize::new(0));
+    let count = || runs.fetch_add(1, Ordering::Relaxed);
+
+    let none = memory.cache("none", || {
+        count();
+        7_u8
+    });
+    assert_eq!((none.call(()).unwrap(), none.call(()).unwrap()), (7, 7));
+    fn join(a: String, b: &'static str) -> String {
+        a + b
+    }
+    let two = memory.cache("two", join);
+    assert_eq!(two.call(("ab".to_string(), "cd")).unwrap(), "abcd");
+    let eight =
+        memory.cache("eight", |a: u8, b: u16, c: u32, d: u64, e: i8, f: i16, g: i32, h: i64| {
+            count();
+            i64::from(a)
+                + i64::from(b)
+                + i64::from(c)
+                + d as i64
+                + i64::from(e)
+                + i64::from(f)
+                + i64::from(g)
+                + h
+        });
+    assert_eq!(eight.call((1, 2, 3, 4, 5, 6, 7, 8)).unwrap(), 36);
+    assert_eq!(eight.call((1, 2, 3, 4, 5, 6, 7, 8)).unwrap(), 36); // a hit
+    assert_eq!(eight.call((1, 2, 3, 4, 5, 6, 7, 9)).unwrap(), 37); // other arguments
+    assert_eq!(runs.load(Ordering::Relaxed), 3);
+
+    // One argument keeps its key: a one-argument function's entry is the JSON of the
+    // argument itself, not of a one-tuple.
+    let one = memory.cache("one", |x: u64| x + 1);
+    let path = one.entry_path(&41_u64).unwrap();
+    assert_eq!(one.call(41).unwrap(), 42);
+    assert!(path.exists());
+
+    // Several arguments in a graph: the input yields their tuple.
+    let pair = delayed((3_u32, 4_u32));
+    let area = memory.cache("area", |w: u32, h: u32| w * h);
+    assert_eq!(area.delayed(&pair).compute().unwrap(), 12);
+}

@@ -241,7 +241,7 @@ fn panicking_async_task_is_reported() {
     let boom = delayed_async!(explode(1));
     let err = compute_with((&boom, thousand_naps(&GAUGE)), &Async::new(2)).unwrap_err();
     match err {
-        Error::Panicked { task, message } => {
+        Error::Panicked { task, message, .. } => {
             assert_eq!(task.name(), "explode");
             assert_eq!(message, "kaboom");
         }

@@ -73,7 +73,7 @@ fn check(scheduler: &dyn Scheduler, rounds: usize) {
         let drops = Arc::new(AtomicUsize::new(0));
         let (out, failing) = failing_graph(&drops);
         match compute_with_control(&out, scheduler, &unfused) {
-            Err(Error::Panicked { task, message }) => {
+            Err(Error::Panicked { task, message, .. }) => {
                 assert_eq!(task, failing.key(), "{} round {round}", scheduler.name());
                 assert_eq!(message, "the real failure", "{} round {round}", scheduler.name());
             }

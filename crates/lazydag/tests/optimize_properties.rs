@@ -642,7 +642,7 @@ fn a_panic_inside_a_fused_chain_names_the_panicking_member() {
             let top = chain_with(bad, keep, &mut held);
             let top_key = top.key();
             match top.compute_with(&**scheduler) {
-                Err(Error::Panicked { task, message }) => {
+                Err(Error::Panicked { task, message, .. }) => {
                     assert_eq!(task, key, "{} keep={keep}", scheduler.name());
                     assert_ne!(task, top_key);
                     assert_eq!(message, "boom in the middle");

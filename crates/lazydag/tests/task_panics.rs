@@ -20,10 +20,12 @@ fn panic_is_an_error_naming_the_task() {
     let total = delayed!(add(ok, &boom));
 
     match total.compute() {
-        Err(Error::Panicked { task, message }) => {
+        Err(Error::Panicked { task, message, location }) => {
             assert_eq!(task, boom.key());
             assert_eq!(task.name(), "explode");
             assert_eq!(message, "cannot handle 3");
+            // Where `explode` panicked: this file, the `panic!` line.
+            assert_eq!(location.as_deref(), Some(concat!(file!(), ":8:9")));
         }
         other => panic!("expected Error::Panicked, got {other:?}"),
     }

@@ -130,7 +130,7 @@ fn panicking_task_is_named_and_the_pool_stays_usable() {
     let boom = delayed(1_u64).map(|_: u64| -> u64 { panic!("kaboom") }).name("boom");
     let total = delayed!(add(delayed!(inc(1)), &boom));
     match total.compute_with(&threads) {
-        Err(Error::Panicked { task, message }) => {
+        Err(Error::Panicked { task, message, .. }) => {
             assert_eq!(task, boom.key());
             assert_eq!(message, "kaboom");
         }

@@ -3,7 +3,8 @@
 //! Invariants: a parsed [`Config`] only holds valid values (a known scheduler, a positive worker
 //! count, at most [`MAX_WORKERS`]); a malformed file, an unknown
 //! key, an unreadable file, or a path that is not a regular file of at most [`MAX_FILE_BYTES`]
-//! is an [`Error::Config`] that names the file. Only a missing `lazydag.toml` in the working directory counts as "no file".
+//! is an [`Error::Config`] that names the file (and, for an unquoted scheduler name, says to
+//! quote it). Only a missing `lazydag.toml` in the working directory counts as "no file".
 //!
 //! Caching: [`find`] re-reads a file only when its path, modification time or size changed
 //! since it last parsed it (one `stat` per call, no read), so editing the file between computes
@@ -70,8 +71,9 @@ impl Config {
     /// [`Error::Config`] for malformed TOML, an unknown key, an unknown scheduler name or a
     /// worker count that is not a positive integer.
     pub fn from_toml_str(s: &str) -> Result<Config, Error> {
-        let config: Config = toml::from_str(s)
-            .map_err(|err| Error::Config { message: format!("config TOML is not valid: {err}") })?;
+        let config: Config = toml::from_str(s).map_err(|err| Error::Config {
+            message: format!("config TOML is not valid: {}{err}", quote_hint(s)),
+        })?;
         config.validated("config TOML")
     }
 
@@ -119,7 +121,11 @@ impl Config {
         }
         let text = String::from_utf8(bytes).map_err(|err| cannot_read(&err))?;
         let config: Config = toml::from_str(&text).map_err(|err| Error::Config {
-            message: format!("config file `{}` is not valid: {err}", path.display()),
+            message: format!(
+                "config file `{}` is not valid: {}{err}",
+                path.display(),
+                quote_hint(&text)
+            ),
         })?;
         config.validated(&format!("config file `{}`", path.display()))
     }
@@ -177,6 +183,31 @@ impl Config {
     pub fn fuse_reductions(&self) -> Option<usize> {
         self.fuse_reductions.map(|n| n as usize)
     }
+}
+
+/// Advice for the most common TOML slip, an unquoted scheduler name (`scheduler = threads`,
+/// which TOML reads as a malformed boolean or number): `quote the value: scheduler =
+/// "threads"; `, or nothing.
+///
+/// ```
+/// use lazydag_core::config::Config;
+/// let err = Config::from_toml_str("num-workers = 2\nscheduler = threads").unwrap_err();
+/// assert!(err.to_string().contains(r#"quote the value: scheduler = "threads""#), "{err}");
+/// ```
+fn quote_hint(text: &str) -> String {
+    let bare = |value: &str| {
+        !value.is_empty()
+            && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            && !matches!(value, "true" | "false")
+            && !value.starts_with(|c: char| c.is_ascii_digit())
+    };
+    text.lines()
+        .filter_map(|line| line.split_once('='))
+        .filter(|(key, _)| key.trim() == "scheduler")
+        .map(|(_, value)| value.split('#').next().unwrap_or_default().trim())
+        .find(|value| bare(value))
+        .map(|value| format!("quote the value: scheduler = \"{value}\"; "))
+        .unwrap_or_default()
 }
 
 /// The largest config file lazydag reads: 1 MiB, far above any real `lazydag.toml`, so that a

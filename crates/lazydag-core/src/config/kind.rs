@@ -15,7 +15,8 @@ use crate::worker::{MAX_WORKERS, too_many_workers};
 /// A built-in scheduler, as named in `LAZYDAG_SCHEDULER` and in the config file.
 ///
 /// Parsing ([`FromStr`]) is case-insensitive, ignores surrounding whitespace and accepts `_`
-/// for `-`; [`Display`](fmt::Display) gives the canonical name.
+/// for `-`, and Dask's names too: `synchronous` and `single-threaded` for `sync`, `threading`
+/// for `threads`. [`Display`](fmt::Display) gives the canonical name.
 ///
 /// ```
 /// use lazydag_core::config::SchedulerKind;
@@ -24,6 +25,7 @@ use crate::worker::{MAX_WORKERS, too_many_workers};
 ///
 /// let err = "thread".parse::<SchedulerKind>().unwrap_err();
 /// assert!(err.to_string().contains("valid values: sync, threads, work-stealing, async"));
+/// assert_eq!("synchronous".parse::<SchedulerKind>().unwrap(), SchedulerKind::Sequential);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -74,19 +76,46 @@ impl SchedulerKind {
     /// Parses `value`, naming `setting` (`LAZYDAG_SCHEDULER`) in the error, if any.
     pub(crate) fn parse_setting(value: &str, setting: Option<&str>) -> Result<Self, Error> {
         let wanted = value.trim().to_ascii_lowercase().replace('_', "-");
-        Self::ALL.into_iter().find(|kind| kind.name() == wanted).ok_or_else(|| {
-            let valid: Vec<_> = Self::ALL.iter().map(|kind| kind.name()).collect();
-            let setting = setting.map(|s| format!(" in {s}")).unwrap_or_default();
-            Error::Config {
-                message: format!(
-                    "unknown scheduler `{}`{setting}; valid values: {}",
-                    shown(value),
-                    valid.join(", ")
-                ),
-            }
+        if let Some(kind) = Self::ALL.into_iter().find(|kind| kind.name() == wanted) {
+            return Ok(kind);
+        }
+        if let Some(&(_, kind)) = ALIASES.iter().find(|(alias, _)| *alias == wanted) {
+            return Ok(kind);
+        }
+        let valid: Vec<_> = Self::ALL.iter().map(|kind| kind.name()).collect();
+        let setting = setting.map(|s| format!(" in {s}")).unwrap_or_default();
+        let why = if wanted == "processes" || wanted == "multiprocessing" {
+            " (Dask's process pool has no lazydag equivalent: tasks share one address space)"
+        } else {
+            ""
+        };
+        Err(Error::Config {
+            message: format!(
+                "unknown scheduler `{}`{setting}{why}; valid values: {}",
+                shown(value),
+                valid.join(", ")
+            ),
         })
     }
 }
+
+/// Dask's scheduler names, accepted as aliases of the canonical ones (after the same
+/// normalization: lowercase, `_` read as `-`). Dask's `processes` has no equivalent.
+///
+/// ```
+/// use lazydag_core::config::SchedulerKind;
+/// for dask in ["synchronous", "single-threaded", "Single_Threaded"] {
+///     assert_eq!(dask.parse::<SchedulerKind>().unwrap(), SchedulerKind::Sequential);
+/// }
+/// assert_eq!("threading".parse::<SchedulerKind>().unwrap(), SchedulerKind::Threads);
+/// let err = "processes".parse::<SchedulerKind>().unwrap_err().to_string();
+/// assert!(err.contains("no lazydag equivalent") && err.contains("valid values: sync, threads"));
+/// ```
+const ALIASES: [(&str, SchedulerKind); 3] = [
+    ("synchronous", SchedulerKind::Sequential),
+    ("single-threaded", SchedulerKind::Sequential),
+    ("threading", SchedulerKind::Threads),
+];
 
 impl fmt::Display for SchedulerKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

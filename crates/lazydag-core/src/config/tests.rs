@@ -196,6 +196,9 @@ fn bad_files_are_errors_naming_the_file() {
         ("num-workers = \"4\"", "expected a positive integer"),
         ("max-fused-chain = 0", "max-fused-chain must be a positive integer, got `0`"),
         ("optimize = \"yes\"", "invalid type: string \"yes\", expected a boolean"),
+        ("scheduler = threads", "is not valid: quote the value: scheduler = \"threads\"; "),
+        ("scheduler = work-stealing # fast", "quote the value: scheduler = \"work-stealing\""),
+        ("scheduler = \"processes\"", "(Dask's process pool has no lazydag equivalent"),
     ];
     for (text, expected) in cases {
         let dir = Scratch::new();
@@ -255,6 +258,31 @@ fn one_scheduler_per_kind_and_worker_count() {
     assert!(Arc::ptr_eq(&b, &default_scheduler().unwrap()));
     assert!(Arc::ptr_eq(&b, &pools::get(Async, 5).unwrap()));
     assert_eq!(b.name(), "async");
+}
+
+#[test]
+fn dask_scheduler_names_are_aliases() {
+    let dir = Scratch::new();
+    for (dask, kind) in [
+        ("synchronous", Sequential),
+        ("single-threaded", Sequential),
+        ("SINGLE_THREADED", Sequential),
+        ("sync", Sequential),
+        ("threading", Threads),
+        ("threads", Threads),
+    ] {
+        let resolved = resolve_from(env(&[(ENV_SCHEDULER, dask)]), dir.path()).unwrap().0;
+        assert_eq!(resolved, kind, "{dask}");
+        let file = Scratch::new();
+        file.write(FILE_NAME, &format!("scheduler = \"{dask}\""));
+        assert_eq!(resolve_from(env(&[]), file.path()).unwrap().0, kind, "{dask} in the file");
+    }
+    assert_eq!(
+        message(resolve_from(env(&[(ENV_SCHEDULER, "processes")]), dir.path())),
+        "unknown scheduler `processes` in LAZYDAG_SCHEDULER (Dask's process pool has no lazydag \
+         equivalent: tasks share one address space); valid values: sync, threads, \
+         work-stealing, async"
+    );
 }
 
 #[test]

@@ -10,10 +10,7 @@
 //! plan's hooks, if it has any; literals and skipped tasks report nothing.
 
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-
-use futures::FutureExt as _;
 
 use super::TaskRef;
 use super::program::{self, Instr, exec};
@@ -145,7 +142,7 @@ impl<'g> PlanView<'g> {
                 Some(Ok(Err(failure))) => Ok(Err(failure)),
                 Some(Ok(Ok(future))) => {
                     let future = future.expect("an async op starts a future");
-                    AssertUnwindSafe(future).catch_unwind().await
+                    panic::catch_async(future).await
                 }
             };
             if let Some((hooks, node, index, start)) = report {
@@ -170,7 +167,7 @@ impl<'g> PlanView<'g> {
     fn settle(
         &self,
         node: &Node,
-        outcome: std::thread::Result<Result<Value, Failure>>,
+        outcome: Result<Result<Value, Failure>, panic::Caught>,
     ) -> Result<Value, Error> {
         match outcome {
             Ok(Ok(value)) => Ok(value),
@@ -202,9 +199,10 @@ impl<'g> PlanView<'g> {
         let Some(clone) = node.cloner() else {
             return Err(self.not_clone(i));
         };
-        panic::catch(|| clone(value)).map_err(|payload| Error::Panicked {
+        panic::catch(|| clone(value)).map_err(|caught| Error::Panicked {
             task: node.key(),
-            message: format!("cloning its output panicked: {}", panic::message(&*payload)),
+            message: format!("cloning its output panicked: {}", caught.message()),
+            location: caught.location().map(str::to_owned),
         })
     }
 }
@@ -214,7 +212,7 @@ impl<'g> PlanView<'g> {
 fn settle_keyed(
     key: TaskKey,
     keep_going: bool,
-    outcome: std::thread::Result<Result<Value, Failure>>,
+    outcome: Result<Result<Value, Failure>, panic::Caught>,
 ) -> Result<Value, Error> {
     let err = match outcome {
         Ok(Ok(value)) => return Ok(value),
@@ -224,7 +222,11 @@ fn settle_keyed(
         }
         // Only fused programs stop, and `run_program` reports that itself.
         Ok(Err(Failure::Stopped)) => Error::Cancelled,
-        Err(payload) => Error::Panicked { task: key, message: panic::message(&*payload) },
+        Err(caught) => Error::Panicked {
+            task: key,
+            message: caught.message(),
+            location: caught.location().map(str::to_owned),
+        },
     };
     if keep_going { Ok(Value::new(Poison(err))) } else { Err(err) }
 }

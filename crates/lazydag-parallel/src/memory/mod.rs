@@ -5,6 +5,7 @@
 //! result, as JSON with a checksum (see `entry`). A valid entry is a hit: it is returned
 //! without running the function. A missing, corrupt or unreadable entry is a miss: the
 //! function runs and its result is written atomically. Files:
+//! - `function`: [`CachedFn`], the functions of 0 to 8 arguments that can be cached;
 //! - `entry`: the entry format, atomic writes, checked reads;
 //! - `evict`: size, least-recently-used eviction, clear.
 //!
@@ -17,6 +18,7 @@
 
 mod entry;
 mod evict;
+mod function;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -27,6 +29,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use self::entry::Invalid;
+pub use self::function::CachedFn;
 use crate::error::Error;
 
 /// An on-disk cache folder for memoized functions.
@@ -72,7 +75,9 @@ impl Memory {
 
     /// Memoizes `f` under `name`: the returned [`Cached`] computes `f(args)` once per distinct
     /// `args` (and [`version`](Cached::version)), then loads the stored result. Two functions
-    /// given the same name share entries, so give each function its own name.
+    /// given the same name share entries, so give each function its own name. `f` takes 0 to
+    /// 8 arguments ([`CachedFn`]); [`Cached::call`] takes them as one value (`x`, `(a, b)`,
+    /// `()`).
     pub fn cache<F>(&self, name: impl AsRef<str>, f: F) -> Cached<F> {
         Cached {
             memory: self.clone(),
@@ -218,16 +223,28 @@ impl<F> Cached<F> {
         Ok(self.memory.dir.join(folder).join(format!("{key}{}", entry::ENTRY_SUFFIX)))
     }
 
-    /// Returns `f(args)`: loaded from the cache on a hit, else computed and stored.
+    /// Returns `f(args)`: loaded from the cache on a hit, else computed and stored. `args` is
+    /// the argument for a function of one argument, a tuple `(a, b, …)` for two to eight, and
+    /// `()` for none ([`CachedFn`]).
+    ///
+    /// ```
+    /// use lazydag_parallel::Memory;
+    /// # fn main() -> Result<(), lazydag_parallel::Error> {
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let scale = Memory::new(dir.path()).cache("scale", |x: f64, by: f64| x * by);
+    /// assert_eq!(scale.call((1.5, 4.0))?, 6.0);
+    /// # Ok(())
+    /// # }
+    /// ```
     ///
     /// # Errors
     /// [`Error::Arguments`] if `args` cannot be serialized. Cache I/O problems are not
     /// errors: a bad entry is recomputed, a failed write is logged.
-    pub fn call<A, R>(&self, args: A) -> Result<R, Error>
+    pub fn call<M>(&self, args: F::Args) -> Result<F::Output, Error>
     where
-        F: Fn(A) -> R,
-        A: Serialize,
-        R: Serialize + DeserializeOwned,
+        F: CachedFn<M>,
+        F::Args: Serialize,
+        F::Output: Serialize + DeserializeOwned,
     {
         let path = self.entry_path(&args)?;
         if let Some(value) = self.memory.load(&path) {
@@ -235,7 +252,7 @@ impl<F> Cached<F> {
             return Ok(value);
         }
         tracing::debug!(function = %self.name, path = %path.display(), "memory miss");
-        let value = (self.f)(args);
+        let value = self.f.call_with(args);
         self.memory.store(&path, &value);
         Ok(value)
     }
@@ -243,7 +260,9 @@ impl<F> Cached<F> {
     /// Records a lazydag task that applies this cached function to `input`'s value: when the
     /// graph runs, the task loads its result from the cache if this input was seen before,
     /// and computes and stores it otherwise. So re-running a pipeline recomputes a cached step
-    /// only when its input changed (the steps before it run again, unless cached too).
+    /// only when its input changed (the steps before it run again, unless cached too). For a
+    /// function of several arguments, `input` yields their tuple (as [`call`](Cached::call)
+    /// takes it).
     ///
     /// ```
     /// use lazydag::delayed;
@@ -254,14 +273,19 @@ impl<F> Cached<F> {
     /// let task = clean.delayed(&delayed("  Hello ".to_string()));
     /// assert_eq!(task.compute().unwrap(), "hello");
     /// assert_eq!(task.compute().unwrap(), "hello"); // from the cache
+    ///
+    /// let repeat = memory.cache("repeat", |s: String, n: usize| s.repeat(n));
+    /// let pair = delayed!((|s: String, n: usize| (s, n))(task, 2));
+    /// assert_eq!(repeat.delayed(&pair).compute().unwrap(), "hellohello");
     /// ```
-    pub fn delayed<A, R>(&self, input: &Delayed<A>) -> Delayed<R>
+    pub fn delayed<M>(&self, input: &Delayed<F::Args>) -> Delayed<F::Output>
     where
-        F: Fn(A) -> R + Send + Sync + 'static,
-        A: Serialize + Send + 'static,
-        R: Serialize + DeserializeOwned + Send + 'static,
+        F: CachedFn<M> + Send + Sync + 'static,
+        F::Args: Serialize + Send + 'static,
+        F::Output: Serialize + DeserializeOwned + Send + 'static,
+        M: 'static,
     {
         let cached = self.clone();
-        input.try_map(move |args: A| cached.call(args)).name(&*self.name)
+        input.try_map(move |args: F::Args| cached.call(args)).name(&*self.name)
     }
 }

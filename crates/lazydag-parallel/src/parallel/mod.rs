@@ -10,7 +10,8 @@
 //! - `sizer`: auto-batching (batches of about 20 ms);
 //! - `batch`: running the items of one batch, catching panics per item;
 //! - `lane` and `assembly`: the collecting engine, and its ordered, in-place output;
-//! - `stream`: dispatchers, the window that bounds memory, and re-ordering.
+//! - `stream`: dispatchers, the window that bounds memory, and re-ordering;
+//! - `progress`: joblib's `verbose`, counting items as batches finish.
 //!
 //! Invariants: results are in input order; every item runs at most once; in the default mode
 //! the first failure stops the map (no new item starts once it is seen) and is returned with
@@ -21,6 +22,7 @@ mod backend;
 mod batch;
 mod input;
 mod lane;
+mod progress;
 mod sizer;
 mod stream;
 
@@ -34,6 +36,7 @@ use lazydag_core::Scheduler;
 use lazydag_core::config::SchedulerKind;
 
 use self::batch::{Apply, Fallible, Infallible, Settled, Values};
+use self::progress::{Counted, Progress};
 use self::stream::Stream;
 use crate::error::{Error, ItemError};
 
@@ -83,6 +86,7 @@ pub struct Parallel {
     n_jobs: isize,
     backend: Backend,
     batch: BatchSize,
+    verbose: u32,
 }
 
 impl Default for Parallel {
@@ -91,6 +95,7 @@ impl Default for Parallel {
             n_jobs: -1,
             backend: Backend::Kind(SchedulerKind::WorkStealing),
             batch: BatchSize::Auto,
+            verbose: 0,
         }
     }
 }
@@ -105,6 +110,7 @@ impl fmt::Debug for Parallel {
             .field("n_jobs", &self.n_jobs)
             .field("backend", &backend)
             .field("batch_size", &self.batch)
+            .field("verbose", &self.verbose)
             .finish()
     }
 }
@@ -169,6 +175,24 @@ impl Parallel {
     #[must_use]
     pub fn batch_size(mut self, batch: BatchSize) -> Self {
         self.batch = batch;
+        self
+    }
+
+    /// Reports progress in items, like joblib's `verbose`: `0` (the default) is silent; from
+    /// `1` on, a bar counts the items on stderr when it is a terminal, and otherwise (a CI log,
+    /// `| tee`, a file) the map writes joblib's lines to stderr,
+    /// `[Parallel(n_jobs=2)]: Done  250 out of 1000 | elapsed:    0.3s remaining:    0.9s`,
+    /// about `10 × verbose` of them per map (every batch from `10` on; at powers of two for a
+    /// stream of unknown length), and a last one when it is over.
+    ///
+    /// ```
+    /// use lazydag_parallel::Parallel;
+    /// let squares = Parallel::new().n_jobs(2).verbose(1).map(0..100u64, |x| x * x).unwrap();
+    /// assert_eq!(squares[9], 81);
+    /// ```
+    #[must_use]
+    pub fn verbose(mut self, verbose: u32) -> Self {
+        self.verbose = verbose;
         self
     }
 
@@ -269,7 +293,8 @@ impl Parallel {
         F: Fn(I::Item) -> R + Send + Sync + 'static,
     {
         let settings = self.settings(true, true)?;
-        Ok(MapIter { stream: Stream::start(items.into_iter(), Infallible(f), settings)? })
+        let (items, g) = self.counted(items.into_iter(), Infallible(f), &settings);
+        Ok(MapIter { stream: Stream::start(items, g, settings)? })
     }
 
     /// [`map_iter`](Parallel::map_iter) for a fallible `f`: the first `Err` is yielded and
@@ -287,9 +312,8 @@ impl Parallel {
         F: Fn(I::Item) -> Result<R, E> + Send + Sync + 'static,
     {
         let settings = self.settings(true, true)?;
-        Ok(MapIter {
-            stream: Stream::start(items.into_iter(), Fallible(f, PhantomData), settings)?,
-        })
+        let (items, g) = self.counted(items.into_iter(), Fallible(f, PhantomData), &settings);
+        Ok(MapIter { stream: Stream::start(items, g, settings)? })
     }
 
     /// Runs a stop-on-error map to the end on the collecting engine.
@@ -300,7 +324,25 @@ impl Parallel {
         R: Send + 'static,
         G: Apply<I::Item, R>,
     {
-        lane::collect::<_, _, _, Values>(iter, g, self.settings(true, false)?)
+        let settings = self.settings(true, false)?;
+        let (iter, g) = self.counted(iter, g, &settings);
+        let progress = g.progress.clone();
+        let values = lane::collect::<_, _, _, Values>(iter, g, settings);
+        if let Some(progress) = progress {
+            progress.finish();
+        }
+        values
+    }
+
+    /// Wraps `g` to count the items of each batch, when [`verbose`](Parallel::verbose) asks.
+    fn counted<I: Iterator, G>(&self, iter: I, g: G, settings: &Settings) -> (I, Counted<G>) {
+        let total = match iter.size_hint() {
+            (low, Some(high)) if low == high => Some(low as u64),
+            _ => None,
+        };
+        let progress =
+            (self.verbose > 0).then(|| Progress::new(self.verbose, settings.workers, total));
+        (iter, Counted { g, progress })
     }
 
     /// Checks the settings and picks the scheduler.
@@ -366,8 +408,7 @@ impl CollectErrors {
         R: Send + 'static,
         F: Fn(I::Item) -> R + Send + Sync + 'static,
     {
-        let settings = self.parallel.settings(false, false)?;
-        lane::collect::<_, _, _, Settled>(items.into_iter(), Infallible(f), settings)
+        self.collect(items.into_iter(), Infallible(f))
     }
 
     /// Applies a fallible `f` to every item; one `Result` per item, in input order.
@@ -384,8 +425,7 @@ impl CollectErrors {
         E: std::error::Error + Send + Sync + 'static,
         F: Fn(I::Item) -> Result<R, E> + Send + Sync + 'static,
     {
-        let settings = self.parallel.settings(false, false)?;
-        lane::collect::<_, _, _, Settled>(items.into_iter(), Fallible(f, PhantomData), settings)
+        self.collect(items.into_iter(), Fallible(f, PhantomData))
     }
 
     /// Streams one `Result` per item, in input order, in bounded memory (see
@@ -406,7 +446,8 @@ impl CollectErrors {
         F: Fn(I::Item) -> R + Send + Sync + 'static,
     {
         let settings = self.parallel.settings(false, true)?;
-        Ok(SettledIter { stream: Stream::start(items.into_iter(), Infallible(f), settings)? })
+        let (items, g) = self.parallel.counted(items.into_iter(), Infallible(f), &settings);
+        Ok(SettledIter { stream: Stream::start(items, g, settings)? })
     }
 
     /// [`map_iter`](CollectErrors::map_iter) for a fallible `f`.
@@ -423,9 +464,27 @@ impl CollectErrors {
         F: Fn(I::Item) -> Result<R, E> + Send + Sync + 'static,
     {
         let settings = self.parallel.settings(false, true)?;
-        Ok(SettledIter {
-            stream: Stream::start(items.into_iter(), Fallible(f, PhantomData), settings)?,
-        })
+        let (items, g) =
+            self.parallel.counted(items.into_iter(), Fallible(f, PhantomData), &settings);
+        Ok(SettledIter { stream: Stream::start(items, g, settings)? })
+    }
+
+    /// Runs a collect-mode map to the end on the collecting engine.
+    fn collect<I, R, G>(&self, iter: I, g: G) -> Result<Vec<Result<R, ItemError>>, Error>
+    where
+        I: Iterator + Send + 'static,
+        I::Item: Send + 'static,
+        R: Send + 'static,
+        G: Apply<I::Item, R>,
+    {
+        let settings = self.parallel.settings(false, false)?;
+        let (iter, g) = self.parallel.counted(iter, g, &settings);
+        let progress = g.progress.clone();
+        let results = lane::collect::<_, _, _, Settled>(iter, g, settings);
+        if let Some(progress) = progress {
+            progress.finish();
+        }
+        results
     }
 }
 

@@ -9,9 +9,7 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::panic::AssertUnwindSafe;
 
-use futures::FutureExt as _;
 use tokio::task::{JoinError, JoinSet};
 
 use super::watch::Watch;
@@ -145,14 +143,14 @@ impl<'p> Run<'p> {
         let index = i as u32;
         if let Some(task) = self.view.start_async(i, &mut inputs) {
             self.running.spawn(async move {
-                let result = AssertUnwindSafe(task).catch_unwind().await;
-                (index, result.unwrap_or_else(|payload| Err(panicked(&plan, i, &*payload))))
+                let result = panic::catch_async(task).await;
+                (index, result.unwrap_or_else(|caught| Err(panicked(&plan, i, &caught))))
             });
         } else {
             self.cpu_running += 1;
             self.running.spawn_blocking(move || {
                 let result = panic::catch(|| plan.view().run(i, &mut inputs));
-                (index, result.unwrap_or_else(|payload| Err(panicked(&plan, i, &*payload))))
+                (index, result.unwrap_or_else(|caught| Err(panicked(&plan, i, &caught))))
             });
         }
         Ok(())
@@ -186,6 +184,7 @@ fn stopped(plan: &PlanView<'_>) -> Error {
 }
 
 /// The error for a panic that escaped a task's own guard (for instance, from a `Drop`).
-fn panicked(plan: &Plan, i: usize, payload: &(dyn std::any::Any + Send)) -> Error {
-    Error::Panicked { task: plan.view().task(i).key(), message: panic::message(payload) }
+fn panicked(plan: &Plan, i: usize, caught: &panic::Caught) -> Error {
+    let location = caught.location().map(str::to_owned);
+    Error::Panicked { task: plan.view().task(i).key(), message: caught.message(), location }
 }

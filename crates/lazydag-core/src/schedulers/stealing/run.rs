@@ -108,10 +108,11 @@ impl Run {
     ) -> Option<Next> {
         match panic::catch(|| self.execute_task(i, carry, inputs, push)) {
             Ok(next) => next,
-            Err(payload) => {
+            Err(caught) => {
                 let task = self.plan.view().task(i as usize).key();
                 let _ = panic::catch(|| inputs.clear());
-                self.finish(Err(Error::Panicked { task, message: panic::message(&*payload) }));
+                let location = caught.location().map(str::to_owned);
+                self.finish(Err(Error::Panicked { task, message: caught.message(), location }));
                 None
             }
         }

@@ -94,11 +94,12 @@ impl Run {
     /// Runs task `i` on a worker, then counts its job done. Never unwinds.
     pub(super) fn run_job(self: &Arc<Self>, i: usize, scratch: &mut Scratch, shared: &Shared) {
         let outcome = panic::catch(|| self.run_task(i, scratch, shared));
-        if let Err(payload) = outcome {
+        if let Err(caught) = outcome {
             // `run` and `share` catch task and clone panics; only a value's panicking `Drop`
             // gets here. Report it against this task, and drop what the buffers still hold.
             let task = self.plan.view().task(i).key();
-            self.fail(Error::Panicked { task, message: panic::message(&*payload) }, shared);
+            let location = caught.location().map(str::to_owned);
+            self.fail(Error::Panicked { task, message: caught.message(), location }, shared);
             panic::drop_quietly(std::mem::take(scratch));
         }
         self.finish(1);

@@ -1,4 +1,5 @@
-//! The progress bar draws nothing when stderr is not a terminal, even past its minimum.
+//! When stderr is not a terminal, the progress bar draws nothing (no escape codes) and writes
+//! plain-text lines instead: one at each tenth of the tasks, then the summary.
 
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -14,7 +15,7 @@ fn slow(x: u64) -> u64 {
 
 /// Runs in a child process whose stderr is a pipe (see below).
 #[test]
-#[ignore = "run by progress_bar_is_silent_when_stderr_is_not_a_terminal"]
+#[ignore = "run by progress_bar_writes_plain_lines_when_stderr_is_not_a_terminal"]
 fn child_computes_with_a_progress_bar() {
     let bar = Arc::new(ProgressBar::new().minimum(Duration::ZERO));
     let tasks: Vec<_> = (0..15).map(|i| delayed!(slow(i))).collect();
@@ -22,10 +23,14 @@ fn child_computes_with_a_progress_bar() {
     compute_with_control(&tasks, &Sequential, &control).unwrap();
     assert!(!bar.is_visible());
     println!("SUMMARY {}", bar.summary().unwrap());
+    // A second compute with a bar whose minimum it never reaches: no lines.
+    let quiet = Arc::new(ProgressBar::new().minimum(Duration::from_secs(3600)));
+    let control = Control::new().callback(quiet.clone());
+    compute_with_control(delayed!(slow(1)), &Sequential, &control).unwrap();
 }
 
 #[test]
-fn progress_bar_is_silent_when_stderr_is_not_a_terminal() {
+fn progress_bar_writes_plain_lines_when_stderr_is_not_a_terminal() {
     let out = Command::new(std::env::current_exe().unwrap())
         .args(["--ignored", "--exact", "child_computes_with_a_progress_bar", "--nocapture"])
         .stdin(Stdio::null())
@@ -37,8 +42,18 @@ fn progress_bar_is_silent_when_stderr_is_not_a_terminal() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stdout}\n{stderr}");
     assert!(stdout.contains("SUMMARY 15/15 tasks"), "{stdout}");
-    assert!(!stderr.contains("tasks"), "no bar on a piped stderr: {stderr:?}");
     assert!(!stderr.contains('\u{1b}') && !stderr.contains('\r'), "no escape codes: {stderr:?}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with("[lazydag] ")).collect();
+    // 15 tasks: a line at 2, 4, …, 14 done, then the summary (and none for the quiet bar).
+    let counts: Vec<&str> =
+        lines.iter().map(|l| l.split_whitespace().nth(1).unwrap_or_default()).collect();
+    assert_eq!(
+        counts,
+        ["2/15", "4/15", "6/15", "8/15", "10/15", "12/15", "14/15", "15/15"],
+        "{stderr}"
+    );
+    assert!(lines[0].starts_with("[lazydag] 2/15 tasks (13%) | ") && lines[0].contains("| ETA "));
+    assert!(lines[7].starts_with("[lazydag] 15/15 tasks in "), "{}", lines[7]);
 }
 
 #[test]
