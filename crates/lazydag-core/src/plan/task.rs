@@ -18,6 +18,7 @@ use futures::FutureExt as _;
 use super::TaskRef;
 use super::program::{self, Instr, exec};
 use super::view::PlanView;
+use crate::cancel;
 use crate::error::Error;
 use crate::key::TaskKey;
 use crate::node::{Failure, Node};
@@ -37,6 +38,18 @@ impl<'g> PlanView<'g> {
     /// [`Error::Failed`] when the task returns `Err`, [`Error::Panicked`] when it panics (the
     /// panic is caught here), [`Error::LiteralMoved`] for a spent non-`Clone` literal.
     pub fn run(&self, i: usize, inputs: &mut Vec<Value>) -> Result<Value, Error> {
+        if self.stop.can_stop() && !self.literal[i] {
+            let deadline = self.deadline();
+            return cancel::watching(self.stop.cancel.as_ref(), deadline, || {
+                self.run_watched(i, inputs)
+            });
+        }
+        self.run_watched(i, inputs)
+    }
+
+    /// [`run`](PlanView::run), with the thread's watch already set (see `cancel`).
+    #[inline]
+    fn run_watched(&self, i: usize, inputs: &mut Vec<Value>) -> Result<Value, Error> {
         if let Some(poisoned) = self.upstream_failure(inputs) {
             return Ok(poisoned);
         }
@@ -138,21 +151,35 @@ impl<'g> PlanView<'g> {
         };
         inputs.clear();
         let key = current.map_or(key, |member| member.key());
-        Some(async move {
+        let watch = self.stop.can_stop().then(|| (self.stop.cancel.clone(), self.deadline()));
+        let task = async move {
             let outcome = match started {
                 None => return Ok(poisoned.expect("skipped because an input failed")),
                 Some(Err(payload)) => Err(payload),
                 Some(Ok(Err(failure))) => Ok(Err(failure)),
                 Some(Ok(Ok(future))) => {
                     let future = future.expect("an async op starts a future");
-                    AssertUnwindSafe(future).catch_unwind().await
+                    match watch {
+                        None => AssertUnwindSafe(future).catch_unwind().await,
+                        Some((token, deadline)) => {
+                            // Each poll runs with the thread watching this compute.
+                            let mut future = Box::pin(AssertUnwindSafe(future).catch_unwind());
+                            std::future::poll_fn(|cx| {
+                                cancel::watching(token.as_ref(), deadline, || {
+                                    future.as_mut().poll(cx)
+                                })
+                            })
+                            .await
+                        }
+                    }
                 }
             };
             if let Some((hooks, node, index, start)) = report {
                 hooks.posttask(index, start, TaskRef(&node));
             }
             settle_keyed(key, keep_going, outcome)
-        })
+        };
+        Some(task)
     }
 
     /// In keep-going mode, the failure among `inputs` (which it drops), if any.

@@ -31,7 +31,8 @@
 //! - **Failure.** On the first error (a task's `Err` or panic, a failed clone, a stop) the
 //!   driver starts nothing more and aborts the set: async tasks are cancelled (dropped at
 //!   their next `.await`); CPU tasks not yet started never start; CPU tasks already running
-//!   are awaited, since a thread cannot be interrupted. Then it returns that error.
+//!   cannot be interrupted, so they are detached: they finish in the background on tokio's
+//!   blocking pool and their results are dropped there. The driver returns the error at once.
 //! - **Timeout and cancellation.** While awaiting a completion the driver also awaits a timer
 //!   that fires at the plan's [`deadline`](PlanView::deadline) or every [`watch::POLL`]
 //!   (5 ms), whichever is sooner, and then asks [`PlanView::should_stop`]. The plan offers no
