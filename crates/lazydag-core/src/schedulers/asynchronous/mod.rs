@@ -42,6 +42,17 @@
 //!
 //! Keep-going mode needs nothing here: failures come back from the plan as values.
 //!
+//! # Limits
+//!
+//! - Starting an async task calls its function on the driver. An `async fn` does no work
+//!   until it is polled, but a closure that computes before returning its future does that
+//!   work there.
+//! - `workers` bounds CPU tasks only. Async tasks are not bounded; to throttle I/O, use a
+//!   semaphore inside the task.
+//! - The other schedulers run an async task with [`PlanView::run`], blocking their worker on
+//!   the future inside the shared runtime's context: same results, but the waits do not
+//!   overlap.
+//!
 //! # Memory ordering
 //!
 //! The scheduler uses no atomics of its own. Inputs and results cross threads only through
