@@ -38,4 +38,9 @@ impl Latch {
         }
         *wait_timeout(&self.cond, done, timeout)
     }
+
+    /// Whether the latch is set, without blocking.
+    pub(super) fn is_set(&self) -> bool {
+        *lock(&self.done)
+    }
 }

@@ -33,6 +33,9 @@ const NAME: &str = "threads";
 /// How often a waiting caller looks at its cancel token.
 const CANCEL_POLL: Duration = Duration::from_millis(5);
 
+/// How often a waiting worker with nothing to help looks again for a job to help with.
+const HELP_POLL: Duration = Duration::from_millis(1);
+
 /// A worker's reusable buffers.
 #[derive(Default)]
 pub(super) struct Scratch {
@@ -95,18 +98,32 @@ impl Run {
     /// cancel token or a timeout) is watched meanwhile: a stop found here is recorded like a
     /// failure, so the caller returns at once while tasks still run (they finish in the
     /// background and their values are dropped).
+    ///
+    /// A caller that is itself a pool worker (a task computing a nested graph, on this pool or
+    /// another) helps its own pool meanwhile: it runs ready jobs instead of blocking, and
+    /// looks for more every [`HELP_POLL`] while there are none. So the inner compute runs on
+    /// every worker, and pools that compute on each other cannot deadlock.
     fn wait(self: &Arc<Self>, shared: &Shared) {
         let view = self.plan.view();
-        if !view.can_stop() {
+        let helping = crate::worker::can_help();
+        if !view.can_stop() && !helping {
             return self.done.wait();
         }
         loop {
-            let pause = match view.deadline() {
-                Some(at) => at.saturating_duration_since(Instant::now()).min(CANCEL_POLL),
-                None => CANCEL_POLL,
-            };
-            if self.done.wait_timeout(pause) {
-                return;
+            let helped = helping && crate::worker::help();
+            if helped {
+                if self.done.is_set() {
+                    return;
+                }
+            } else {
+                let poll = if helping { HELP_POLL } else { CANCEL_POLL };
+                let pause = match view.deadline() {
+                    Some(at) => at.saturating_duration_since(Instant::now()).min(poll),
+                    None => poll,
+                };
+                if self.done.wait_timeout(pause) {
+                    return;
+                }
             }
             if let Some(err) = view.stop_error() {
                 return self.fail(err, shared);
