@@ -35,4 +35,4 @@ mod parallel;
 
 pub use crate::error::{Error, ItemError};
 pub use crate::memory::{Cached, Memory};
-pub use crate::parallel::{BatchSize, CollectErrors, MapIter, Parallel, SettledIter};
+pub use crate::parallel::{BatchSize, CollectErrors, MapIter, Parallel, SettledIter, cpu_count};

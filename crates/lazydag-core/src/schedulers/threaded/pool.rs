@@ -9,7 +9,6 @@
 //! - no user code runs while the queue lock is held, and jobs are never dropped under it;
 //! - after `shutdown` is set no worker pops again; [`Pool`]'s `Drop` joins every worker.
 
-use std::cell::Cell;
 use std::cmp::{Ordering as CmpOrdering, Reverse};
 use std::collections::BinaryHeap;
 use std::fmt;
@@ -21,13 +20,8 @@ use super::run::{Run, Scratch};
 use crate::panic::drop_quietly;
 use crate::sync::{lock_std, wait_std};
 
-/// Numbers pools, so a worker knows which pool it belongs to (0 means "none").
+/// Numbers pools, for their `Debug` output.
 static NEXT_POOL: AtomicU64 = AtomicU64::new(1);
-
-thread_local! {
-    /// The id of the pool whose worker this thread is, or 0.
-    static WORKER_OF: Cell<u64> = const { Cell::new(0) };
-}
 
 /// One ready task of one compute.
 pub(super) struct Job {
@@ -161,7 +155,6 @@ impl Shared {
 /// A worker's life: pop, run, repeat until shutdown. Never unwinds: `Run::run_job` catches
 /// panics, and a job (possibly the last handle to a plan) is dropped with `drop_quietly`.
 fn work(shared: &Arc<Shared>) {
-    WORKER_OF.with(|id| id.set(shared.id));
     let helper = Arc::clone(shared);
     crate::worker::set_helper(std::rc::Rc::new(move || help(&helper)));
     let mut scratch = Scratch::default();
