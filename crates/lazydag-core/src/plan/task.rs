@@ -37,14 +37,22 @@ impl<'g> PlanView<'g> {
     /// # Errors
     /// [`Error::Failed`] when the task returns `Err`, [`Error::Panicked`] when it panics (the
     /// panic is caught here), [`Error::LiteralMoved`] for a spent non-`Clone` literal.
+    #[inline]
     pub fn run(&self, i: usize, inputs: &mut Vec<Value>) -> Result<Value, Error> {
         if self.stop.can_stop() && !self.literal[i] {
-            let deadline = self.deadline();
-            return cancel::watching(self.stop.cancel.as_ref(), deadline, || {
-                self.run_watched(i, inputs)
-            });
+            return self.run_watching(i, inputs);
         }
         self.run_watched(i, inputs)
+    }
+
+    /// [`run`](PlanView::run) for a compute that can be stopped: the task runs with the
+    /// thread watching its compute (see `cancel`). Out of line, so that the usual path (no
+    /// token, no timeout) stays as small as it was.
+    #[cold]
+    #[inline(never)]
+    fn run_watching(&self, i: usize, inputs: &mut Vec<Value>) -> Result<Value, Error> {
+        let deadline = self.deadline();
+        cancel::watching(self.stop.cancel.as_ref(), deadline, || self.run_watched(i, inputs))
     }
 
     /// [`run`](PlanView::run), with the thread's watch already set (see `cancel`).
