@@ -407,7 +407,7 @@ pub fn nested_computes_work(scheduler: Arc<dyn Scheduler>) {
 
 /// Writes the conformance suite as `#[test]` functions, one per check, for the scheduler that
 /// `$make` builds (evaluated once per test) and how it runs tasks
-/// ([`Runs`](crate::conformance::Runs)). Put it in a module of your tests:
+/// ([`conformance::Runs`](crate::conformance::Runs)). Put it in a module of your tests:
 ///
 /// ```
 /// mod my_scheduler_conforms {

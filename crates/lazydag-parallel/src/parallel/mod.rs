@@ -159,7 +159,7 @@ impl Parallel {
     }
 
     /// How many batches this map would run at once: `n_jobs` resolved with joblib's
-    /// convention against [`cpu_count`](crate::cpu_count), or the configured worker count
+    /// convention against [`cpu_count`], or the configured worker count
     /// when `n_jobs` was not set (joblib's `effective_n_jobs`).
     ///
     /// ```
