@@ -1,11 +1,22 @@
-//! [`CancelToken`]: a flag that stops computes, set from any thread.
+//! [`CancelToken`]: a flag that stops computes, set from any thread; and what a running task
+//! sees of it ([`is_cancelled`], public as `lazydag_core::task::is_cancelled`).
+//!
+//! Invariant: while the task boundary runs a task of a compute that can be stopped (it has a
+//! cancel token or a timeout), the running thread's *watch* holds that compute's token and
+//! deadline; otherwise it holds the enclosing task's, or nothing. [`watching`] saves and
+//! restores it, so a nested compute's tasks see their own compute and the outer task sees its
+//! own again afterwards. A compute with neither a token nor a timeout sets nothing: the check
+//! costs its tasks one branch.
 //!
 //! # Memory ordering
 //! The flag is a lone `AtomicBool` that publishes no other data, so `Relaxed` loads and stores
-//! suffice; a scheduler sees the flag at its next check (before it starts a task).
+//! suffice; a scheduler sees the flag at its next check (before it starts a task, and while
+//! its caller waits), a task at its next [`is_cancelled`].
 
+use std::cell::RefCell;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
 /// Cancels computes from another thread. Clones share one flag; once cancelled, every compute
 /// using the token stops (starts no new task) and returns [`Error::Cancelled`](crate::Error).
@@ -36,4 +47,72 @@ impl CancelToken {
     pub fn is_cancelled(&self) -> bool {
         self.0.load(Ordering::Relaxed)
     }
+}
+
+/// The stop conditions of the compute whose task runs on this thread.
+#[derive(Clone, Debug)]
+struct Watch {
+    token: Option<CancelToken>,
+    deadline: Option<Instant>,
+}
+
+thread_local! {
+    /// The watch of the task running on this thread, if its compute can be stopped.
+    static WATCH: RefCell<Option<Watch>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` (one task) with this thread watching `token` and `deadline`, then restores the
+/// enclosing watch, on unwind too.
+pub(crate) fn watching<R>(
+    token: Option<&CancelToken>,
+    deadline: Option<Instant>,
+    f: impl FnOnce() -> R,
+) -> R {
+    struct Restore(Option<Watch>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let outer = self.0.take();
+            let _ = WATCH.try_with(|w| *w.borrow_mut() = outer);
+        }
+    }
+    let watch = Watch { token: token.cloned(), deadline };
+    let _restore = Restore(WATCH.with(|w| w.borrow_mut().replace(watch)));
+    f()
+}
+
+/// Whether the compute running the calling task was cancelled or has timed out: a long task
+/// polls it and returns early (any value or error will do: the compute has already returned
+/// [`Error::Cancelled`](crate::Error::Cancelled) or
+/// [`Error::TimedOut`](crate::Error::TimedOut), and drops what the task returns).
+///
+/// `false` outside a task, and for a compute with neither a
+/// [`cancel_token`](crate::Control::cancel_token) nor a [`timeout`](crate::Control::timeout).
+/// A task that never asks runs to its end in the background; see the
+/// [`Scheduler`](crate::Scheduler) contract. Async tasks see it too, and are also dropped at
+/// their next `.await` by the async scheduler. Cost: a thread-local read, one relaxed load and
+/// a clock read when a timeout is set.
+///
+/// ```
+/// use std::time::Duration;
+/// use lazydag_core::{compute_with_control, delayed, task, Control, Error, scheduler::Threaded};
+/// // A task that would spin forever, but gives up once its compute is over.
+/// let spin = delayed(0u64).map(|mut n: u64| {
+///     while !task::is_cancelled() {
+///         n += 1;
+///         std::thread::yield_now();
+///     }
+///     n
+/// });
+/// let control = Control::new().timeout(Duration::from_millis(20));
+/// let err = compute_with_control(&spin, &Threaded::new(1), &control).unwrap_err();
+/// assert!(matches!(err, Error::TimedOut { .. }));
+/// assert!(!task::is_cancelled()); // not inside a task
+/// ```
+pub fn is_cancelled() -> bool {
+    WATCH.with(|w| {
+        w.borrow().as_ref().is_some_and(|watch| {
+            watch.token.as_ref().is_some_and(CancelToken::is_cancelled)
+                || watch.deadline.is_some_and(|at| Instant::now() >= at)
+        })
+    })
 }

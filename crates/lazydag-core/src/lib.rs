@@ -40,7 +40,8 @@
 //! 8. `outputs`, `dot`, `graph`: what can be computed, drawn and inspected at once;
 //! 9. `compute`: the entry points (plan → start callbacks → scheduler → finish → unpack);
 //! 10. `delayed`: the typed handle, its methods and `impl Outputs`, and the many-output
-//!     helpers; then `probe` and `macros` (`delayed!` and friends) on top.
+//!     helpers; then `probe` and `macros` (`delayed!` and friends);
+//! 11. `conformance`: the suite that checks a [`Scheduler`] against its contract, on top.
 
 #![deny(missing_docs)]
 
@@ -90,6 +91,8 @@ mod probe;
 
 mod macros;
 
+pub mod conformance;
+
 /// The [`Scheduler`] extension point, the built-in schedulers and the configured default.
 ///
 /// A scheduler receives a checked [`Plan`] and returns the values of its outputs, in order;
@@ -105,6 +108,15 @@ mod macros;
 pub mod scheduler {
     pub use crate::config::default_scheduler;
     pub use crate::schedulers::{Async, Scheduler, Sequential, Threaded, WorkStealing};
+}
+
+/// What a running task can ask about the compute it belongs to.
+///
+/// A long task polls [`is_cancelled`](task::is_cancelled) and returns early once its compute
+/// was cancelled or timed out; the [`Scheduler`] contract says what happens to a task that
+/// does not.
+pub mod task {
+    pub use crate::cancel::is_cancelled;
 }
 
 #[doc(hidden)]

@@ -60,3 +60,13 @@ pub(crate) fn wait_timeout_std<'a, T>(
 pub(crate) fn wait<'a, T>(cond: &Condvar, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
     cond.wait(guard).unwrap_or_else(PoisonError::into_inner)
 }
+
+/// Waits on `cond` for at most `timeout`, recovering the guard from poison.
+#[inline]
+pub(crate) fn wait_timeout<'a, T>(
+    cond: &Condvar,
+    guard: MutexGuard<'a, T>,
+    timeout: Duration,
+) -> MutexGuard<'a, T> {
+    cond.wait_timeout(guard, timeout).unwrap_or_else(PoisonError::into_inner).0
+}

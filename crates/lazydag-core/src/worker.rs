@@ -11,9 +11,10 @@
 //! Invariant: a thread's identity never changes once read, except through [`set_worker`],
 //! which a pool calls before its thread runs anything.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::num::NonZeroUsize;
+use std::rc::Rc;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -57,7 +58,12 @@ impl fmt::Display for Worker {
     }
 }
 
+/// Runs one ready job of the calling worker's pool, if there is one; whether it ran one.
+pub(crate) type Help = Rc<dyn Fn() -> bool>;
+
 thread_local! {
+    /// How this thread, a pool worker, helps its pool while it waits for a nested compute.
+    static HELP: RefCell<Option<Help>> = const { RefCell::new(None) };
     /// The worker identity of this thread, set by pools when a worker starts.
     static WORKER: Cell<Option<Worker>> = const { Cell::new(None) };
     /// How many tasks of computes with callbacks run on this thread right now (nesting).
@@ -68,6 +74,28 @@ thread_local! {
 pub(crate) fn set_worker(pool: &'static str, index: usize) {
     let index = u32::try_from(index).unwrap_or(u32::MAX);
     WORKER.with(|w| w.set(Some(Worker { pool, index })));
+}
+
+/// Makes `help` how the calling thread (a pool worker, as it starts) helps its pool while it
+/// waits for a compute it started from a task.
+pub(crate) fn set_helper(help: Help) {
+    HELP.with(|h| *h.borrow_mut() = Some(help));
+}
+
+/// Whether the calling thread can help a pool while it waits (it is a worker of one that set
+/// a helper).
+pub(crate) fn can_help() -> bool {
+    HELP.with(|h| h.borrow().is_some())
+}
+
+/// Runs one ready job of the calling worker's pool, if it has a helper and a job is ready;
+/// whether it ran one. A worker waiting for a nested compute calls it instead of blocking,
+/// so that the jobs its waiting holds up (its own pool's, or those another pool's tasks wait
+/// for in turn) still run: this is what keeps nested computes, and pools computing on each
+/// other, from deadlocking.
+pub(crate) fn help() -> bool {
+    let help = HELP.with(|h| h.borrow().clone());
+    help.is_some_and(|help| help())
 }
 
 /// Runs `f` with this thread marked as inside a task, so computes it starts skip the global

@@ -297,7 +297,10 @@ impl Callback for ProgressBar {
                 rate_text(rate),
                 if outcome.error().is_some() { ", failed" } else { "" }
             );
-            if outcome.error().is_some() {
+            if matches!(outcome.error(), Some(lazydag_core::Error::Cancelled)) {
+                // Cancelled (Ctrl-C): clear the line, leave no half-drawn bar behind.
+                bar.finish_and_clear();
+            } else if outcome.error().is_some() {
                 bar.abandon();
             } else {
                 bar.finish();

@@ -37,4 +37,4 @@ mod parallel;
 
 pub use crate::error::{Error, ItemError};
 pub use crate::memory::{Cached, CachedFn, Memory};
-pub use crate::parallel::{BatchSize, CollectErrors, MapIter, Parallel, SettledIter};
+pub use crate::parallel::{BatchSize, CollectErrors, MapIter, Parallel, SettledIter, cpu_count};

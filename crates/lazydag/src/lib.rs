@@ -63,7 +63,7 @@ pub mod scheduler {
     };
 }
 
-pub use lazydag_core::{callback, config, panic};
+pub use lazydag_core::{callback, config, conformance, panic, scheduler_conformance, task};
 
 pub mod diagnostics {
     //! Look at a compute: [`ProgressBar`], [`Profiler`] and [`visualize`] (the

@@ -379,3 +379,67 @@ fn a_task_may_hold_the_last_handle_to_its_scheduler() {
     drop(threads);
     drop(task); // the last handle goes with the graph, wherever that is dropped
 }
+
+/// Runs `f` on a thread and waits for it, failing (not hanging) if it takes minutes.
+fn within_minutes<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (send, recv) = std::sync::mpsc::channel();
+    thread::spawn(move || send.send(f()).unwrap());
+    recv.recv_timeout(Duration::from_secs(120)).expect("it hung")
+}
+
+#[test]
+fn pools_computing_on_each_other_do_not_deadlock() {
+    // A's task computes on B, whose task computes on A: A's only worker waits for B, so the
+    // innermost compute runs only because that waiting worker helps its own pool.
+    let (a, b) = (Arc::new(Threaded::new(1)), Arc::new(Threaded::new(1)));
+    let got = within_minutes(move || {
+        let (a2, b2) = (Arc::clone(&a), Arc::clone(&b));
+        let outer = delayed(1u64).map(move |x: u64| {
+            let a3 = Arc::clone(&a2);
+            let middle = delayed(x).map(move |y: u64| delayed!(inc(y)).compute_with(&*a3).unwrap());
+            middle.compute_with(&*b2).unwrap() * 10
+        });
+        outer.compute_with(&*a)
+    });
+    assert_eq!(got.unwrap(), 20);
+}
+
+#[test]
+fn a_threaded_pool_and_a_work_stealing_pool_computing_on_each_other_do_not_deadlock() {
+    let threads = Arc::new(Threaded::new(1));
+    let stealing = Arc::new(lazydag::scheduler::WorkStealing::new(1));
+    let got = within_minutes(move || {
+        let (t, s) = (Arc::clone(&threads), Arc::clone(&stealing));
+        let outer = delayed(1u64).map(move |x: u64| {
+            let t2 = Arc::clone(&t);
+            let middle = delayed(x).map(move |y: u64| delayed!(inc(y)).compute_with(&*t2).unwrap());
+            middle.compute_with(&*s).unwrap() * 10
+        });
+        outer.compute_with(&*threads)
+    });
+    assert_eq!(got.unwrap(), 20);
+}
+
+#[test]
+fn a_nested_compute_runs_on_the_whole_pool() {
+    // The outer task waits for an inner map of two tasks that each wait until both have
+    // started: only possible if the inner compute uses both workers (inline, it would wait
+    // forever; the barrier's bound turns that into a failure).
+    let threads = Arc::new(Threaded::new(2));
+    let inner_pool = Arc::clone(&threads);
+    let outer = delayed(0u64).map(move |_: u64| {
+        let barrier = Arc::new(std::sync::Barrier::new(2));
+        let both: Vec<Delayed<u64>> = (0..2)
+            .map(|i| {
+                let barrier = Arc::clone(&barrier);
+                delayed(i).map(move |x: u64| {
+                    barrier.wait();
+                    x
+                })
+            })
+            .collect();
+        lazydag::compute_with(&both, &*inner_pool).unwrap().iter().sum::<u64>()
+    });
+    let got = within_minutes(move || outer.compute_with(&*threads));
+    assert_eq!(got.unwrap(), 1);
+}

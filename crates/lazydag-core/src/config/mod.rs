@@ -197,6 +197,27 @@ pub fn default_scheduler() -> Result<Arc<dyn Scheduler>, Error> {
     pools::get(kind, workers)
 }
 
+/// The process's one scheduler of `kind` with `workers` workers (`sync` has one), built on
+/// first use and shared by everything that asks for that pair: [`compute`](crate::compute())
+/// through [`default_scheduler`], and `lazydag-parallel`'s `Parallel` and `Memory`. So a program
+/// that mixes them runs one pool, not one per library.
+///
+/// ```
+/// use std::sync::Arc;
+/// use lazydag_core::config::{self, SchedulerKind};
+/// let a = config::pool(SchedulerKind::Threads, 2).unwrap();
+/// let b = config::pool(SchedulerKind::Threads, 2).unwrap();
+/// assert!(Arc::ptr_eq(&a, &b));
+/// ```
+///
+/// # Errors
+/// [`Error::Config`] for a worker count of 0 or above [`MAX_WORKERS`];
+/// [`Error::Scheduler`] if the operating system refuses to start a thread.
+pub fn pool(kind: SchedulerKind, workers: usize) -> Result<Arc<dyn Scheduler>, Error> {
+    let workers = if kind == SchedulerKind::Sequential { 1 } else { workers };
+    pools::get(kind, workers)
+}
+
 /// Applies the precedence with `env` as the environment and `cwd` as the working directory
 /// (the scoped override is read from this thread).
 pub(crate) fn resolve_from(

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use super::TaskRef;
 use super::program::{self, Instr, exec};
 use super::view::PlanView;
+use crate::cancel;
 use crate::error::Error;
 use crate::key::TaskKey;
 use crate::node::{Failure, Node};
@@ -33,7 +34,27 @@ impl<'g> PlanView<'g> {
     /// # Errors
     /// [`Error::Failed`] when the task returns `Err`, [`Error::Panicked`] when it panics (the
     /// panic is caught here), [`Error::LiteralMoved`] for a spent non-`Clone` literal.
+    #[inline]
     pub fn run(&self, i: usize, inputs: &mut Vec<Value>) -> Result<Value, Error> {
+        if self.stop.can_stop() && !self.literal[i] {
+            return self.run_watching(i, inputs);
+        }
+        self.run_watched(i, inputs)
+    }
+
+    /// [`run`](PlanView::run) for a compute that can be stopped: the task runs with the
+    /// thread watching its compute (see `cancel`). Out of line, so that the usual path (no
+    /// token, no timeout) stays as small as it was.
+    #[cold]
+    #[inline(never)]
+    fn run_watching(&self, i: usize, inputs: &mut Vec<Value>) -> Result<Value, Error> {
+        let deadline = self.deadline();
+        cancel::watching(self.stop.cancel.as_ref(), deadline, || self.run_watched(i, inputs))
+    }
+
+    /// [`run`](PlanView::run), with the thread's watch already set (see `cancel`).
+    #[inline]
+    fn run_watched(&self, i: usize, inputs: &mut Vec<Value>) -> Result<Value, Error> {
         if let Some(poisoned) = self.upstream_failure(inputs) {
             return Ok(poisoned);
         }
@@ -135,21 +156,35 @@ impl<'g> PlanView<'g> {
         };
         inputs.clear();
         let key = current.map_or(key, |member| member.key());
-        Some(async move {
+        let watch = self.stop.can_stop().then(|| (self.stop.cancel.clone(), self.deadline()));
+        let task = async move {
             let outcome = match started {
                 None => return Ok(poisoned.expect("skipped because an input failed")),
                 Some(Err(payload)) => Err(payload),
                 Some(Ok(Err(failure))) => Ok(Err(failure)),
                 Some(Ok(Ok(future))) => {
                     let future = future.expect("an async op starts a future");
-                    panic::catch_async(future).await
+                    match watch {
+                        None => panic::catch_async(future).await,
+                        Some((token, deadline)) => {
+                            // Each poll runs with the thread watching this compute.
+                            let mut future = Box::pin(future);
+                            panic::catch_async(std::future::poll_fn(|cx| {
+                                cancel::watching(token.as_ref(), deadline, || {
+                                    future.as_mut().poll(cx)
+                                })
+                            }))
+                            .await
+                        }
+                    }
                 }
             };
             if let Some((hooks, node, index, start)) = report {
                 hooks.posttask(index, start, TaskRef(&node));
             }
             settle_keyed(key, keep_going, outcome)
-        })
+        };
+        Some(task)
     }
 
     /// In keep-going mode, the failure among `inputs` (which it drops), if any.

@@ -89,6 +89,13 @@ impl Stop {
     ) -> Stop {
         Stop { cancel, timeout, deadline: None, keep_going, hooks }
     }
+
+    /// Whether anything can stop the compute (a cancel token or a deadline): only then does
+    /// the task boundary tell running tasks about it (see `cancel`).
+    #[inline]
+    pub(super) fn can_stop(&self) -> bool {
+        self.cancel.is_some() || self.deadline.is_some()
+    }
 }
 
 impl fmt::Debug for Stop {
@@ -140,6 +147,13 @@ impl<'g> PlanView<'g> {
             Some((at, timeout)) if Instant::now() >= at => Some(Error::TimedOut { timeout }),
             _ => None,
         }
+    }
+
+    /// Whether the compute can be stopped at all (a cancel token or a timeout): schedulers
+    /// that watch for a stop while they wait need not when it cannot.
+    #[inline]
+    pub(crate) fn can_stop(&self) -> bool {
+        self.stop.can_stop()
     }
 
     /// When the compute's timeout expires, if it has one.

@@ -30,19 +30,55 @@ use crate::value::Value;
 /// Executes plans. The one extension point for execution strategies: implement it to plug in
 /// your own (object-safe, so `&dyn Scheduler` works).
 ///
-/// Contract:
-/// - run every non-literal task at most once, and only after all of its inputs are done;
-/// - hand each input to a task with [`PlanView::share`] for every use but the last, which gets the
-///   value moved; drop values as soon as their last use has taken them;
-/// - on the first error, start no new task, wait for running tasks, and return that error;
-/// - before starting each task, check [`PlanView::should_stop`]; once it is true, start no new
-///   task, wait for running tasks, and return [`PlanView::stop_error`];
-/// - return one value per entry of [`PlanView::outputs`], in order;
-/// - an async task ([`PlanView::is_async`]) may be run to completion with [`PlanView::run`], which
-///   blocks the calling thread, or awaited through [`PlanView::start_async`].
+/// # The contract
 ///
-/// Keep-going mode needs nothing from a scheduler: [`PlanView::run`] then returns failures as
-/// values that skip their dependents.
+/// This is the one statement of what every scheduler does; the built-in ones document only how
+/// they do it (their module docs), and [`conformance`](crate::conformance) checks it on any
+/// scheduler.
+///
+/// 1. **Each task once, after its inputs.** Run every non-literal task at most once, and only
+///    after all of its inputs are done.
+/// 2. **Values move, `k - 1` clones.** Hand each input to a task with [`PlanView::share`] for
+///    every use but the last, which gets the value moved; drop a value as soon as its last use
+///    has taken it.
+/// 3. **Outputs in request order.** Return one value per entry of [`PlanView::outputs`], in
+///    that order (an output may repeat; a literal output comes from [`PlanView::run`]).
+/// 4. **The first error wins, at once.** On the first error start no new task and return that
+///    error without waiting for tasks still running.
+/// 5. **Stops are seen at once.** Before starting each task, and while waiting for running
+///    ones, check [`PlanView::should_stop`]; once it is true, start no new task and return
+///    [`PlanView::stop_error`] ([`Error::Cancelled`] or [`Error::TimedOut`]) without waiting
+///    for running tasks.
+/// 6. **Running tasks are not killed.** A thread cannot be interrupted: a task still running
+///    when its compute returned an error finishes in the background; its value is dropped, its
+///    dependents never start, and no later compute waits for it (it holds its worker until it
+///    ends). A long task should poll [`task::is_cancelled`](crate::task::is_cancelled) and
+///    return early; an async task is also dropped at its next `.await` by [`Async`].
+/// 7. **Usable afterwards.** After any error the scheduler runs the next compute normally.
+/// 8. **Nesting works.** A task may compute on the scheduler that runs it (or on another
+///    that computes back on it) without deadlock.
+/// 9. **Async tasks** ([`PlanView::is_async`]) may be run to completion with
+///    [`PlanView::run`], which blocks the calling thread, or awaited through
+///    [`PlanView::start_async`].
+///
+/// A scheduler that runs tasks on the calling thread ([`Sequential`]) cannot return while
+/// its own task runs: for it rules 4 and 5 hold between tasks, and a task that polls
+/// [`task::is_cancelled`](crate::task::is_cancelled) ends the wait. Panics inside tasks are
+/// caught by [`PlanView::run`]; keep-going mode needs nothing from a scheduler, since
+/// [`PlanView::run`] then returns failures as values that skip their dependents.
+///
+/// Run the conformance suite on your own scheduler in its tests with
+/// [`scheduler_conformance!`](crate::scheduler_conformance!) (one `#[test]` per rule) or
+/// [`conformance::check`](crate::conformance::check):
+///
+/// ```
+/// use std::sync::Arc;
+/// use lazydag_core::conformance::{self, Runs};
+/// # use lazydag_core::scheduler::Sequential as MyScheduler;
+/// conformance::check(Arc::new(MyScheduler), Runs::OnCaller);
+/// ```
+///
+/// A minimal scheduler, in plan order on the calling thread:
 ///
 /// ```
 /// use lazydag_core::{delayed, Error, Plan, Scheduler, Value};

@@ -1,15 +1,14 @@
-//! Resolving `n_jobs` (joblib's convention) and the process-wide cache of schedulers.
+//! Resolving `n_jobs` (joblib's convention) and the scheduler a map runs on.
 //!
-//! Invariants: a pool is built at most once per `(kind, workers)` pair in a process and lives
-//! until the process exits (building one spawns threads); resolving `n_jobs` never falls back
-//! to a default: a value that leaves no worker is an [`Error::Config`] naming the valid range.
+//! Invariants: a pool is built at most once per `(kind, workers)` pair in a process, in
+//! lazydag-core's one cache ([`lazydag_core::config::pool`]), shared with `compute`;
+//! resolving `n_jobs` never falls back to a default: a value that leaves no worker is an
+//! [`Error::Config`] naming the valid range.
 
-use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+use std::sync::Arc;
 
 use lazydag_core::Scheduler;
 use lazydag_core::config::{MAX_WORKERS, SchedulerKind};
-use lazydag_core::scheduler::{Async, Sequential, Threaded, WorkStealing};
 
 use crate::error::Error;
 
@@ -42,36 +41,19 @@ pub(crate) fn resolve_jobs(n_jobs: isize, cores: usize) -> Result<usize, Error> 
     }
 }
 
-/// Built schedulers by kind and worker count.
-type Pools = HashMap<(SchedulerKind, usize), Arc<dyn Scheduler>>;
-
-/// The schedulers built so far in this process.
-static POOLS: LazyLock<Mutex<Pools>> = LazyLock::new(Default::default);
-
-/// The cached scheduler of `kind` with `workers` workers, built on first use.
+/// The process's one scheduler of `kind` with `workers` workers: the same instance that
+/// [`compute`](lazydag_core::compute()) uses for that pair
+/// ([`lazydag_core::config::pool`]), so `Parallel` and `compute` share one pool.
 pub(crate) fn scheduler(kind: SchedulerKind, workers: usize) -> Result<Arc<dyn Scheduler>, Error> {
-    let build = |kind: SchedulerKind| -> Result<Arc<dyn Scheduler>, Error> {
-        Ok(match kind {
-            SchedulerKind::Sequential => Arc::new(Sequential),
-            SchedulerKind::Threads => Arc::new(Threaded::try_new(workers)?),
-            SchedulerKind::WorkStealing => Arc::new(WorkStealing::try_new(workers)?),
-            SchedulerKind::Async => Arc::new(Async::new(workers)),
-            other => {
-                return Err(Error::Config {
-                    message: format!("backend `{other}` is not supported by Parallel"),
-                });
-            }
-        })
-    };
-    let workers = if kind == SchedulerKind::Sequential { 1 } else { workers };
-    // A panic while building leaves the map unchanged, so a poisoned lock is still consistent.
-    let mut pools = POOLS.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(pool) = pools.get(&(kind, workers)) {
-        return Ok(Arc::clone(pool));
+    match kind {
+        SchedulerKind::Sequential
+        | SchedulerKind::Threads
+        | SchedulerKind::WorkStealing
+        | SchedulerKind::Async => Ok(lazydag_core::config::pool(kind, workers)?),
+        other => Err(Error::Config {
+            message: format!("backend `{other}` is not supported by Parallel"),
+        }),
     }
-    let pool = build(kind)?;
-    pools.insert((kind, workers), Arc::clone(&pool));
-    Ok(pool)
 }
 
 #[cfg(test)]

@@ -40,6 +40,17 @@ use self::progress::{Counted, Progress};
 use self::stream::Stream;
 use crate::error::{Error, ItemError};
 
+/// The number of cores this process may use, joblib's `cpu_count()`: the machine's cores as
+/// limited by the process's CPU affinity mask and its cgroup CPU quota (what
+/// [`std::thread::available_parallelism`] reports on Linux), asked once per process.
+///
+/// ```
+/// assert!(lazydag_parallel::cpu_count() >= 1);
+/// ```
+pub fn cpu_count() -> usize {
+    backend::cores()
+}
+
 /// How a map runs.
 pub(crate) struct Settings {
     pub(crate) scheduler: Arc<dyn Scheduler>,
@@ -52,9 +63,12 @@ pub(crate) struct Settings {
     pub(crate) window: usize,
 }
 
-/// Where batches run: a built-in scheduler kind (pools cached per process), or a given one.
+/// Where batches run: the configured scheduler (`lazydag::config`, like joblib's
+/// `parallel_config`), a built-in scheduler kind (pools shared per process with `compute`), or
+/// a given one.
 #[derive(Clone)]
 enum Backend {
+    Configured,
     Kind(SchedulerKind),
     Given(Arc<dyn Scheduler>),
 }
@@ -83,7 +97,8 @@ enum Backend {
 /// returns one `Result` per item instead.
 #[derive(Clone)]
 pub struct Parallel {
-    n_jobs: isize,
+    /// `None`: the configured worker count.
+    n_jobs: Option<isize>,
     backend: Backend,
     batch: BatchSize,
     verbose: u32,
@@ -91,18 +106,14 @@ pub struct Parallel {
 
 impl Default for Parallel {
     fn default() -> Self {
-        Parallel {
-            n_jobs: -1,
-            backend: Backend::Kind(SchedulerKind::WorkStealing),
-            batch: BatchSize::Auto,
-            verbose: 0,
-        }
+        Parallel { n_jobs: None, backend: Backend::Configured, batch: BatchSize::Auto, verbose: 0 }
     }
 }
 
 impl fmt::Debug for Parallel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let backend = match &self.backend {
+            Backend::Configured => "configured".to_owned(),
             Backend::Kind(kind) => kind.name().to_owned(),
             Backend::Given(s) => format!("given `{}`", s.name()),
         };
@@ -116,7 +127,19 @@ impl fmt::Debug for Parallel {
 }
 
 impl Parallel {
-    /// All cores (`n_jobs(-1)`), the work-stealing backend, automatic batch sizes.
+    /// The configured scheduler and worker count (what [`compute`](lazydag_core::compute())
+    /// uses: `lazydag::config::set`, `LAZYDAG_SCHEDULER` / `LAZYDAG_NUM_WORKERS`,
+    /// `lazydag.toml`, else work-stealing on every core), automatic batch sizes. So a map and
+    /// a compute share one pool, and a scoped `config::set` steers both, like joblib's
+    /// `parallel_config`.
+    ///
+    /// ```
+    /// use lazydag::config::{self, SchedulerKind};
+    /// use lazydag_parallel::Parallel;
+    /// let _scope = config::set(SchedulerKind::Threads, Some(3));
+    /// assert_eq!(Parallel::new().effective_n_jobs().unwrap(), 3);
+    /// assert_eq!(Parallel::new().map(1..=3, |x: u32| x * 2).unwrap(), vec![2, 4, 6]);
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
@@ -136,13 +159,33 @@ impl Parallel {
     /// ```
     #[must_use]
     pub fn n_jobs(mut self, n_jobs: isize) -> Self {
-        self.n_jobs = n_jobs;
+        self.n_jobs = Some(n_jobs);
         self
+    }
+
+    /// How many batches this map would run at once: `n_jobs` resolved with joblib's
+    /// convention against [`cpu_count`], or the configured worker count
+    /// when `n_jobs` was not set (joblib's `effective_n_jobs`).
+    ///
+    /// ```
+    /// use lazydag_parallel::{cpu_count, Parallel};
+    /// assert_eq!(Parallel::new().n_jobs(-1).effective_n_jobs().unwrap(), cpu_count());
+    /// assert_eq!(Parallel::new().n_jobs(2).effective_n_jobs().unwrap(), 2);
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Config`] for an invalid `n_jobs` or configuration.
+    pub fn effective_n_jobs(&self) -> Result<usize, Error> {
+        match self.n_jobs {
+            Some(n_jobs) => backend::resolve_jobs(n_jobs, backend::cores()),
+            None => Ok(lazydag_core::config::current()?.1.max(1)),
+        }
     }
 
     /// Runs batches on a built-in scheduler kind, like `lazydag::config` picks them: `sync`
     /// (everything on the calling thread, joblib's `sequential`), `threads`, `work-stealing`
-    /// (the default) or `async`. Pools are built once per kind and job count per process.
+    /// or `async` (by default, the configured one). Pools are built once per kind and job
+    /// count per process, and shared with `compute` ([`lazydag_core::config::pool`]).
     ///
     /// ```
     /// use lazydag::config::SchedulerKind;
@@ -347,7 +390,7 @@ impl Parallel {
 
     /// Checks the settings and picks the scheduler.
     fn settings(&self, stop_on_error: bool, streaming: bool) -> Result<Settings, Error> {
-        let workers = backend::resolve_jobs(self.n_jobs, backend::cores())?;
+        let workers = self.effective_n_jobs()?;
         if self.batch == BatchSize::Fixed(0) {
             return Err(Error::Config {
                 message: "batch_size must be BatchSize::Auto or BatchSize::Fixed(n) with n > 0, \
@@ -356,6 +399,10 @@ impl Parallel {
             });
         }
         let (scheduler, sequential) = match &self.backend {
+            Backend::Configured => {
+                let (kind, _) = lazydag_core::config::current()?;
+                (backend::scheduler(kind, workers)?, kind == SchedulerKind::Sequential)
+            }
             Backend::Kind(kind) => {
                 (backend::scheduler(*kind, workers)?, *kind == SchedulerKind::Sequential)
             }

@@ -28,14 +28,15 @@ pub(super) async fn drive(plan: Plan, workers: usize) -> Result<Vec<Value>, Erro
     let mut run = Run::new(&plan, workers);
     let result = run.execute().await;
     if result.is_err() {
-        // Cancels async tasks and CPU tasks not yet started; running CPU tasks finish.
+        // Cancels async tasks (dropped at their next `.await`) and CPU tasks not yet started.
+        // CPU tasks already running cannot be interrupted: they finish in the background on
+        // tokio's blocking pool, where tokio drops their reports (catching a panicking
+        // `Drop`), and nothing waits for them.
         run.running.abort_all();
+        run.running.detach_all();
     }
-    // Reports of tasks that finished after a failure, and the values a failed run left in its
-    // slots, are dropped with panics caught: a panicking `Drop` must not replace the error.
-    while let Some(report) = run.running.join_next().await {
-        panic::drop_quietly(report);
-    }
+    // The values a failed run left in its slots are dropped with panics caught: a panicking
+    // `Drop` must not replace the error.
     panic::drop_quietly(run);
     result
 }

@@ -31,7 +31,8 @@
 //! - **Failure.** On the first error (a task's `Err` or panic, a failed clone, a stop) the
 //!   driver starts nothing more and aborts the set: async tasks are cancelled (dropped at
 //!   their next `.await`); CPU tasks not yet started never start; CPU tasks already running
-//!   are awaited, since a thread cannot be interrupted. Then it returns that error.
+//!   cannot be interrupted, so they are detached: they finish in the background on tokio's
+//!   blocking pool and their results are dropped there. The driver returns the error at once.
 //! - **Timeout and cancellation.** While awaiting a completion the driver also awaits a timer
 //!   that fires at the plan's [`deadline`](PlanView::deadline) or every [`watch::POLL`]
 //!   (5 ms), whichever is sooner, and then asks [`PlanView::should_stop`]. The plan offers no
@@ -40,6 +41,17 @@
 //!   runtime, so the caller's runtime need not enable tokio's time driver.
 //!
 //! Keep-going mode needs nothing here: failures come back from the plan as values.
+//!
+//! # Limits
+//!
+//! - Starting an async task calls its function on the driver. An `async fn` does no work
+//!   until it is polled, but a closure that computes before returning its future does that
+//!   work there.
+//! - `workers` bounds CPU tasks only. Async tasks are not bounded; to throttle I/O, use a
+//!   semaphore inside the task.
+//! - The other schedulers run an async task with [`PlanView::run`], blocking their worker on
+//!   the future inside the shared runtime's context: same results, but the waits do not
+//!   overlap.
 //!
 //! # Memory ordering
 //!

@@ -117,7 +117,14 @@ impl Drop for Pool {
     fn drop(&mut self) {
         self.shared.shutdown.store(true, Ordering::SeqCst);
         self.shared.sleep.notify_all();
+        let me = std::thread::current().id();
         for thread in self.threads.drain(..) {
+            // A task's leftovers may hold the last handle to their own scheduler and be
+            // dropped on a worker (a task still running when its compute returned): that
+            // worker exits after its job instead of joining itself, which would panic.
+            if thread.thread().id() == me {
+                continue;
+            }
             let _ = thread.join();
         }
     }

@@ -38,6 +38,9 @@ const NAME: &str = "work-stealing";
 /// How often a waiting caller looks at its cancel token.
 const CANCEL_POLL: Duration = Duration::from_millis(5);
 
+/// How often a waiting worker of another pool with nothing to help looks again.
+const HELP_POLL: Duration = Duration::from_millis(1);
+
 /// A value handed from a task straight to its only consumer, bypassing the slot.
 #[derive(Debug)]
 pub(super) struct Carry {
@@ -220,6 +223,7 @@ impl Run {
     /// (it finishes in the background; its result is dropped).
     pub(super) fn wait(&self) -> Result<(), Error> {
         let view = self.plan.view();
+        let helping = crate::worker::can_help();
         let mut outcome = lock(&self.outcome);
         loop {
             if let Some(result) = outcome.take() {
@@ -229,9 +233,20 @@ impl Run {
                 self.stopped.store(true, Ordering::Relaxed);
                 return Err(view.stop_error().expect("a stopped plan says why"));
             }
+            if helping {
+                // A worker of another pool (a task computing here) runs its own pool's ready
+                // jobs meanwhile: they may be what this compute's tasks wait for.
+                drop(outcome);
+                let helped = crate::worker::help();
+                outcome = lock(&self.outcome);
+                if helped {
+                    continue;
+                }
+            }
+            let poll = if helping { HELP_POLL } else { CANCEL_POLL };
             let pause = match view.deadline() {
-                Some(at) => at.saturating_duration_since(Instant::now()).min(CANCEL_POLL),
-                None => CANCEL_POLL,
+                Some(at) => at.saturating_duration_since(Instant::now()).min(poll),
+                None => poll,
             };
             outcome = wait_timeout_std(&self.done, outcome, pause);
         }

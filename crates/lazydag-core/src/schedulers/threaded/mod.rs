@@ -34,10 +34,15 @@
 //! most one sleeper per job, one fewer when the pusher is a worker (it pops next itself).
 //! Dropping the [`Threaded`] sets `shutdown`, wakes all workers and joins them.
 //!
-//! A task that computes with the same `Threaded` runs that nested compute inline, on its own
-//! worker, with the [`Sequential`] algorithm: waiting for the pool from inside the pool could
-//! deadlock once every worker waits. An async task is run with
-//! [`run`](crate::PlanView::run), which blocks its worker until the future completes.
+//! **Nesting.** A task that computes (on this pool or any other) waits as a *helper*: while
+//! its compute is not done it pops and runs ready jobs of its own pool (any compute's, by
+//! priority), and looks again every millisecond when there are none, instead of blocking.
+//! So a nested compute on the same pool runs on every worker (not inline on one), and a
+//! cycle of pools (A's task computes on B, whose task computes on A) cannot deadlock: the
+//! worker A waits with runs the jobs B's task waits for. The helper is a thread-local set
+//! as each worker starts (`worker::set_helper`); the work-stealing caller's wait helps too.
+//! An async task is run with [`run`](crate::PlanView::run), which blocks its worker until the
+//! future completes.
 //!
 //! # Memory ordering
 //!
@@ -61,7 +66,9 @@ use self::pool::Pool;
 use self::run::Run;
 use crate::error::Error;
 use crate::plan::Plan;
-use crate::schedulers::{Scheduler, Sequential, check_workers, refused};
+#[cfg(doc)]
+use crate::schedulers::Sequential;
+use crate::schedulers::{Scheduler, check_workers, refused};
 use crate::value::Value;
 use crate::worker::MAX_WORKERS;
 
@@ -134,13 +141,10 @@ impl Scheduler for Threaded {
         "threads"
     }
 
-    /// Runs `plan` on the pool and blocks until it is done. Called from one of this pool's
-    /// own workers (a task computing a nested graph), it runs the plan inline with [`Sequential`]
-    /// instead, so that nested computes cannot deadlock the pool.
+    /// Runs `plan` on the pool and blocks until it is done. Called from a pool worker (a task
+    /// computing a nested graph), the waiting worker runs ready jobs of its own pool meanwhile,
+    /// so nested computes use the whole pool and cannot deadlock it.
     fn execute(&self, plan: &Plan) -> Result<Vec<Value>, Error> {
-        if self.pool.is_current_worker() {
-            return Sequential.execute(plan);
-        }
         Run::compute(plan, self.pool.shared())
     }
 }

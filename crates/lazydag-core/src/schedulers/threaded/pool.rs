@@ -9,7 +9,6 @@
 //! - no user code runs while the queue lock is held, and jobs are never dropped under it;
 //! - after `shutdown` is set no worker pops again; [`Pool`]'s `Drop` joins every worker.
 
-use std::cell::Cell;
 use std::cmp::{Ordering as CmpOrdering, Reverse};
 use std::collections::BinaryHeap;
 use std::fmt;
@@ -21,13 +20,8 @@ use super::run::{Run, Scratch};
 use crate::panic::drop_quietly;
 use crate::sync::{lock_std, wait_std};
 
-/// Numbers pools, so a worker knows which pool it belongs to (0 means "none").
+/// Numbers pools, for their `Debug` output.
 static NEXT_POOL: AtomicU64 = AtomicU64::new(1);
-
-thread_local! {
-    /// The id of the pool whose worker this thread is, or 0.
-    static WORKER_OF: Cell<u64> = const { Cell::new(0) };
-}
 
 /// One ready task of one compute.
 pub(super) struct Job {
@@ -132,6 +126,15 @@ impl Shared {
         removed.len()
     }
 
+    /// The next job if one is ready, without sleeping; `None` once the pool shuts down.
+    fn try_pop(&self) -> Option<Job> {
+        let mut queue = self.lock();
+        if queue.shutdown {
+            return None;
+        }
+        queue.heap.pop().map(|Reverse(job)| job)
+    }
+
     /// The next job, sleeping while there is none; `None` once the pool shuts down.
     fn pop(&self) -> Option<Job> {
         let mut queue = self.lock();
@@ -151,12 +154,25 @@ impl Shared {
 
 /// A worker's life: pop, run, repeat until shutdown. Never unwinds: `Run::run_job` catches
 /// panics, and a job (possibly the last handle to a plan) is dropped with `drop_quietly`.
-fn work(shared: &Shared) {
-    WORKER_OF.with(|id| id.set(shared.id));
+fn work(shared: &Arc<Shared>) {
+    let helper = Arc::clone(shared);
+    crate::worker::set_helper(std::rc::Rc::new(move || help(&helper)));
     let mut scratch = Scratch::default();
     while let Some(job) = shared.pop() {
         job.run.run_job(job.index as usize, &mut scratch, shared);
         drop_quietly(job);
+    }
+}
+
+/// Runs one ready job, if any, on a worker that waits for a nested compute; whether it did.
+fn help(shared: &Shared) -> bool {
+    match shared.try_pop() {
+        Some(job) => {
+            job.run.run_job(job.index as usize, &mut Scratch::default(), shared);
+            drop_quietly(job);
+            true
+        }
+        None => false,
     }
 }
 
@@ -199,11 +215,6 @@ impl Pool {
     /// The number of worker threads.
     pub(super) fn len(&self) -> usize {
         self.threads.len()
-    }
-
-    /// Whether the calling thread is one of this pool's workers.
-    pub(super) fn is_current_worker(&self) -> bool {
-        WORKER_OF.with(Cell::get) == self.shared.id
     }
 }
 

@@ -4,7 +4,8 @@
 //! - `active` counts this compute's queued plus running jobs. A finishing task adds its newly
 //!   ready dependents before it subtracts itself, so `active` reaches 0 exactly once: when
 //!   every task has run, or, after a stop, when the running ones have finished and the queued
-//!   ones were purged or skipped. Whoever brings it to 0 sets the latch;
+//!   ones were purged or skipped. Whoever brings it to 0 sets the latch; so does the first
+//!   error or stop, since the caller does not wait for running tasks;
 //! - a task is queued exactly once, by the thread whose decrement brings its `waiting`
 //!   count to 0 (or by the caller, for tasks that wait for nothing);
 //! - a slot holds a task's value from when the task finishes until its last use takes it.
@@ -15,6 +16,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use super::latch::Latch;
 use super::pool::Shared;
@@ -27,6 +29,12 @@ use crate::value::Value;
 
 /// The scheduler's name, for errors.
 const NAME: &str = "threads";
+
+/// How often a waiting caller looks at its cancel token.
+const CANCEL_POLL: Duration = Duration::from_millis(5);
+
+/// How often a waiting worker with nothing to help looks again for a job to help with.
+const HELP_POLL: Duration = Duration::from_millis(1);
 
 /// A worker's reusable buffers.
 #[derive(Default)]
@@ -50,7 +58,7 @@ pub(super) struct Run {
     stopped: AtomicBool,
     /// The first error; later ones are dropped.
     error: OnceLock<Error>,
-    /// Set when `active` reaches 0.
+    /// Set when `active` reaches 0, or on the first error or stop.
     done: Latch,
 }
 
@@ -72,7 +80,7 @@ impl Run {
         });
         if !ready.is_empty() {
             shared.push(&run, &ready, false);
-            run.done.wait();
+            run.wait(shared);
         }
         let result = match run.error.get() {
             Some(err) => Err(err.clone()),
@@ -84,6 +92,43 @@ impl Run {
         // dropped here, and a panicking `Drop` among them must not replace the task's error.
         panic::drop_quietly(run);
         result
+    }
+
+    /// Blocks until the compute is done or has failed. A compute that can be stopped (a
+    /// cancel token or a timeout) is watched meanwhile: a stop found here is recorded like a
+    /// failure, so the caller returns at once while tasks still run (they finish in the
+    /// background and their values are dropped).
+    ///
+    /// A caller that is itself a pool worker (a task computing a nested graph, on this pool or
+    /// another) helps its own pool meanwhile: it runs ready jobs instead of blocking, and
+    /// looks for more every [`HELP_POLL`] while there are none. So the inner compute runs on
+    /// every worker, and pools that compute on each other cannot deadlock.
+    fn wait(self: &Arc<Self>, shared: &Shared) {
+        let view = self.plan.view();
+        let helping = crate::worker::can_help();
+        if !view.can_stop() && !helping {
+            return self.done.wait();
+        }
+        loop {
+            let helped = helping && crate::worker::help();
+            if helped {
+                if self.done.is_set() {
+                    return;
+                }
+            } else {
+                let poll = if helping { HELP_POLL } else { CANCEL_POLL };
+                let pause = match view.deadline() {
+                    Some(at) => at.saturating_duration_since(Instant::now()).min(poll),
+                    None => poll,
+                };
+                if self.done.wait_timeout(pause) {
+                    return;
+                }
+            }
+            if let Some(err) = view.stop_error() {
+                return self.fail(err, shared);
+            }
+        }
     }
 
     /// This compute's start order.
@@ -153,15 +198,15 @@ impl Run {
     }
 
     /// Records `err` if it is the first, and on the first stop purges this compute's queued
-    /// jobs.
+    /// jobs and wakes the caller, which returns the error without waiting for running tasks.
     fn fail(self: &Arc<Self>, err: Error, shared: &Shared) {
         let _ = self.error.set(err);
         if !self.stopped.swap(true, Ordering::Relaxed) {
             let purged = shared.purge(self);
             if purged > 0 {
-                // The calling job is still counted, so this never reaches 0.
                 self.finish(purged);
             }
+            self.done.set();
         }
     }
 
