@@ -176,6 +176,38 @@ impl Graph {
     }
 }
 
+impl Graph {
+    /// Compiles the graph's plan once, for [`run_plan`](Graph::run_plan) to run many times.
+    ///
+    /// # Errors
+    /// As planning a compute.
+    pub(crate) fn plan(&self, optimizer: &lazydag::Optimizer) -> Result<lazydag::Plan, Error> {
+        match self {
+            Graph::One(out) => lazydag::Plan::optimized(&[out.task()], optimizer),
+            Graph::Many(outs) => {
+                let tasks: Vec<_> = outs.iter().map(Delayed::task).collect();
+                lazydag::Plan::optimized(&tasks, optimizer)
+            }
+        }
+    }
+
+    /// Runs a plan of this graph (from [`plan`](Graph::plan)) and returns its digest.
+    ///
+    /// # Errors
+    /// As the compute.
+    pub(crate) fn run_plan(
+        &self,
+        plan: &lazydag::Plan,
+        scheduler: &dyn Scheduler,
+    ) -> Result<u64, Error> {
+        let values = scheduler.execute(plan)?;
+        Ok(values
+            .into_iter()
+            .map(|v| v.downcast::<u64>().unwrap_or(0))
+            .fold(0, |s: u64, v| s.wrapping_add(v)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
