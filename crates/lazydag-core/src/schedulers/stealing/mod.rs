@@ -28,6 +28,12 @@
 //!   jobs are dropped when popped. Tasks already running finish in the background (a thread
 //!   cannot be killed) and their results are dropped; they own what they use (the `Plan` is
 //!   reference-counted), so nothing dangles and nothing leaks. The pool stays usable.
+//! - **Release.** After a successful compute the caller waits (spinning, then yielding: a few
+//!   instructions' worth) until it holds the only handle on the run, so the plan, the graph it
+//!   owns and the run's state are freed by the caller, never by a worker: a worker freeing a
+//!   large graph would delay the next compute on its pool. A failed or stopped compute returns
+//!   at once; a task still running in the background then holds the run, and its worker drops
+//!   it when the task ends.
 //! - **Shutdown.** Dropping the scheduler stops and joins its threads.
 //! - **Nesting.** A task that computes on the same pool (from a worker thread) runs that
 //!   inner compute inline with the synchronous scheduler instead of waiting on its own pool.
@@ -40,7 +46,7 @@ mod sleep;
 use crate::error::Error;
 use crate::panic;
 use crate::plan::Plan;
-use crate::schedulers::{Scheduler, Sequential, check_workers, refused};
+use crate::schedulers::{Scheduler, Sequential, check_workers, refused, sole_owner};
 use crate::value::Value;
 use crate::worker::MAX_WORKERS;
 
@@ -121,6 +127,12 @@ impl Scheduler for WorkStealing {
         let outcome = run.wait();
         self.pool.retire(&run);
         let result = outcome.and_then(|()| run.outputs());
+        if result.is_ok() {
+            // Every task is done; a worker may still hold the run for the few instructions
+            // after its last task. Wait for it to let go, so that this thread (not a worker)
+            // frees the plan and the graph when the caller drops them.
+            sole_owner(&run);
+        }
         // The caller may hold the last handle: values a failed run left in its slots are
         // dropped here, and a panicking `Drop` among them must not replace the run's error.
         panic::drop_quietly(run);
