@@ -177,35 +177,43 @@ impl Graph {
 }
 
 impl Graph {
-    /// Compiles the graph's plan once, for [`run_plan`](Graph::run_plan) to run many times.
+    /// Compiles the graph's plan once (`z.plan()?`, here with `optimizer`), for
+    /// [`run_plan`](Graph::run_plan) to run many times.
     ///
     /// # Errors
     /// As planning a compute.
-    pub(crate) fn plan(&self, optimizer: &lazydag::Optimizer) -> Result<lazydag::Plan, Error> {
-        match self {
-            Graph::One(out) => lazydag::Plan::optimized(&[out.task()], optimizer),
-            Graph::Many(outs) => {
-                let tasks: Vec<_> = outs.iter().map(Delayed::task).collect();
-                lazydag::Plan::optimized(&tasks, optimizer)
-            }
-        }
+    pub(crate) fn plan(&self, optimizer: &lazydag::Optimizer) -> Result<Compiled, Error> {
+        Ok(match self {
+            Graph::One(out) => Compiled::One(lazydag::compile_with(out.clone(), optimizer)?),
+            Graph::Many(outs) => Compiled::Many(lazydag::compile_with(outs.clone(), optimizer)?),
+        })
     }
 
-    /// Runs a plan of this graph (from [`plan`](Graph::plan)) and returns its digest.
+    /// Runs a compiled plan of this graph on `scheduler` and returns its digest.
     ///
     /// # Errors
     /// As the compute.
     pub(crate) fn run_plan(
         &self,
-        plan: &lazydag::Plan,
+        plan: &Compiled,
         scheduler: &dyn Scheduler,
     ) -> Result<u64, Error> {
-        let values = scheduler.execute(plan)?;
-        Ok(values
-            .into_iter()
-            .map(|v| v.downcast::<u64>().unwrap_or(0))
-            .fold(0, |s: u64, v| s.wrapping_add(v)))
+        match plan {
+            Compiled::One(plan) => plan.run_with(scheduler),
+            Compiled::Many(plan) => {
+                Ok(plan.run_with(scheduler)?.iter().fold(0, |s: u64, v| s.wrapping_add(*v)))
+            }
+        }
     }
+}
+
+/// A compiled plan of a [`Graph`].
+#[derive(Debug)]
+pub(crate) enum Compiled {
+    /// Of one output.
+    One(lazydag::Compiled<Delayed<u64>>),
+    /// Of many outputs.
+    Many(lazydag::Compiled<Vec<Delayed<u64>>>),
 }
 
 #[cfg(test)]
