@@ -65,10 +65,15 @@ struct Timed {
 /// # Errors
 /// Bad arguments, a failed compute or a wrong digest.
 pub(crate) fn child(args: &[String]) -> Result<(), String> {
-    let (shape, size, workers, mode, repeats) = match args {
-        [s, n, w, m] => (s, n, w, m, "1"),
-        [s, n, w, m, r] => (s, n, w, m, r.as_str()),
-        _ => return Err(format!("{COST} takes SHAPE SIZE WORKERS MODE [REPEATS], not {args:?}")),
+    let (shape, size, workers, mode, repeats, optimized) = match args {
+        [s, n, w, m] => (s, n, w, m, "1", false),
+        [s, n, w, m, r] => (s, n, w, m, r.as_str(), false),
+        [s, n, w, m, r, o] if o == "optimized" => (s, n, w, m, r.as_str(), true),
+        _ => {
+            return Err(format!(
+                "{COST} takes SHAPE SIZE WORKERS MODE [REPEATS [optimized]], not {args:?}"
+            ));
+        }
     };
     let shape = Shape::parse(shape).ok_or_else(|| format!("unknown shape {shape}"))?;
     let size: u64 = size.parse().map_err(|_| format!("bad size {size}"))?;
@@ -83,7 +88,7 @@ pub(crate) fn child(args: &[String]) -> Result<(), String> {
             Err(format!("{} {size} {what}: got {digest}, expected {expected}", shape.name()))
         }
     };
-    let off = lazydag::Optimizer::off();
+    let off = if optimized { lazydag::Optimizer::new() } else { lazydag::Optimizer::off() };
     // One round of every phase; `mark(k)` ends phase `k`.
     let round = |mark: &mut dyn FnMut(usize)| -> Result<(), String> {
         mark(0);
@@ -156,7 +161,13 @@ pub(crate) struct CostRow {
     pub(crate) workers: usize,
     pub(crate) lazydag: Side,
     pub(crate) taskflow: Option<Side>,
+    /// Computed with the default optimizer (chains fused) rather than `Optimizer::off()`.
+    #[serde(default)]
+    pub(crate) fused: bool,
 }
+
+/// The length of the chain whose fused compute the cost part counts (the optimizer's goal).
+const FUSED_CHAIN: u64 = 1_000_000;
 
 /// The options of the cost part.
 #[derive(Debug, Clone)]
@@ -226,8 +237,36 @@ pub(crate) fn measure(options: &CostOptions) -> Result<(Vec<CostRow>, String), S
                 Some(side)
             }
         };
-        let row = CostRow { shape, size, tasks, workers: options.workers, lazydag, taskflow };
+        let row = CostRow {
+            shape,
+            size,
+            tasks,
+            workers: options.workers,
+            lazydag,
+            taskflow,
+            fused: false,
+        };
         eprintln!("  {:12} {}", shape.name(), brief(&row));
+        rows.push(row);
+    }
+    if callgrind && options.shapes.contains(&Shape::Chain) && options.profile == Profile::Full {
+        // The optimizer's goal: a 1,000,000-long chain fused end to end, per original task.
+        let exe = std::env::current_exe().map_err(|e| format!("no binary path: {e}"))?;
+        let size = FUSED_CHAIN;
+        let args: Vec<String> =
+            [COST, "chain", &size.to_string(), "1"].iter().map(|a| (*a).to_owned()).collect();
+        let instructions = instructions_with(&exe, &args, size, &options.out, &["1", "optimized"])?;
+        let lazydag = Side { instructions, ..Side::default() };
+        let row = CostRow {
+            shape: Shape::Chain,
+            size,
+            tasks: size,
+            workers: 1,
+            lazydag,
+            taskflow: None,
+            fused: true,
+        };
+        eprintln!("  chain, fused {}", brief(&row));
         rows.push(row);
     }
     let md = markdown(&rows, callgrind);
@@ -329,6 +368,17 @@ fn instructions(
     tasks: u64,
     out: &Path,
 ) -> Result<Vec<(String, f64)>, String> {
+    instructions_with(exe, args, tasks, out, &[])
+}
+
+/// [`instructions`], with `extra` arguments after `marks`.
+fn instructions_with(
+    exe: &Path,
+    args: &[String],
+    tasks: u64,
+    out: &Path,
+    extra: &[&str],
+) -> Result<Vec<(String, f64)>, String> {
     let dir = out.join("callgrind");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
@@ -340,7 +390,8 @@ fn instructions(
             .arg(format!("--callgrind-out-file={}", file.display()))
             .arg(exe)
             .args(args)
-            .arg("marks"),
+            .arg("marks")
+            .args(extra),
     )?;
     // The lazydag child names its phases; the C++ driver has the first four.
     let phases: Vec<String> = serde_json::from_str(stdout.lines().last().unwrap_or(""))
@@ -381,8 +432,9 @@ pub(crate) fn markdown(rows: &[CostRow], callgrind: bool) -> String {
             let (li, ti) = (l(&row.lazydag.instructions), t(|s| &s.instructions));
             let ratio = li.zip(ti).map(|(a, b)| a / b);
             md.push_str(&format!(
-                "| {} ({}) | {phase} | {} | {} | {} | {} | {} | {} | {} |\n",
+                "| {}{} ({}) | {phase} | {} | {} | {} | {} | {} | {} | {} |\n",
                 row.shape.name(),
+                if row.fused { ", fused" } else { "" },
                 row.tasks,
                 if callgrind { f(li, 0) } else { "–".into() },
                 f(ti, 0),
