@@ -61,6 +61,10 @@ pub(crate) struct Options {
     pub(crate) render: Option<PathBuf>,
     /// The shapes to run (default: all).
     pub(crate) shapes: Vec<crate::shape::Shape>,
+    /// `--taskflow DIR`: a Taskflow checkout to build the C++ side of the cost part against.
+    pub(crate) taskflow: Option<PathBuf>,
+    /// `--callgrind`: instructions per task of the cost part under callgrind.
+    pub(crate) callgrind: bool,
 }
 
 pub(crate) const HELP: &str = "\
@@ -82,6 +86,12 @@ OPTIONS:
   --skip LIST         leave out parts: overhead, rss, stream, practical
   --shapes LIST       only these shapes: chain, binary-tree, wavefront, independent,
                       random-dag, map-reduce, cpu-bound (default: all)
+  --taskflow DIR      per-task cost part: also build the C++ driver (taskflow/driver.cpp) with
+                      g++ against the Taskflow checkout DIR and run it in the same run (skipped
+                      with a message when g++ or DIR is missing)
+  --callgrind         per-task cost part: instructions per task (1 worker, each phase: build,
+                      run, drop, plan, plan re-run) under valgrind's callgrind
+                      (the cost part runs when either flag is given; results in cost.md)
   --render FILE       measure nothing: rewrite the tables, chart and docs from a saved
                       results.json (after a change to the report's format)
   -h, --help          this text
@@ -102,6 +112,8 @@ pub(crate) fn parse(args: &[String]) -> Result<Options, String> {
     let mut render = None;
     let mut skip: Vec<Part> = Vec::new();
     let mut shapes = crate::shape::Shape::ALL.to_vec();
+    let mut taskflow = None;
+    let mut callgrind = false;
     let mut it = args.iter();
     while let Some(flag) = it.next() {
         let mut value =
@@ -110,6 +122,8 @@ pub(crate) fn parse(args: &[String]) -> Result<Options, String> {
             "--quick" => profile = Profile::Quick,
             "--smoke" => profile = Profile::Smoke,
             "--with-dask" => with_dask = true,
+            "--callgrind" => callgrind = true,
+            "--taskflow" => taskflow = Some(PathBuf::from(value("--taskflow")?)),
             "--workers" => workers = parse_list(&value("--workers")?)?,
             "--repeats" => {
                 let v = value("--repeats")?;
@@ -151,7 +165,19 @@ pub(crate) fn parse(args: &[String]) -> Result<Options, String> {
         Profile::Smoke => 1,
     });
     let parts = Part::ALL.into_iter().filter(|p| !skip.contains(p)).collect();
-    Ok(Options { profile, workers, repeats, out, with_dask, update_docs, parts, render, shapes })
+    Ok(Options {
+        profile,
+        workers,
+        repeats,
+        out,
+        with_dask,
+        update_docs,
+        parts,
+        render,
+        shapes,
+        taskflow,
+        callgrind,
+    })
 }
 
 /// `2,4,8` → `[2, 4, 8]`; each a positive count.
@@ -185,6 +211,8 @@ mod tests {
         let o = parse(&args(&["--shapes", "map-reduce,cpu-bound"])).unwrap();
         assert_eq!(o.shapes, vec![crate::shape::Shape::MapReduce, crate::shape::Shape::CpuBound]);
         assert!(parse(&args(&["--shapes", "ring"])).unwrap_err().contains("valid shapes"));
+        let o = parse(&args(&["--taskflow", "/tf", "--callgrind"])).unwrap();
+        assert_eq!((o.taskflow, o.callgrind), (Some(PathBuf::from("/tf")), true));
     }
 
     #[test]

@@ -13,6 +13,7 @@
 mod baseline;
 mod chart;
 mod cli;
+mod cost;
 mod dask;
 mod goal;
 mod machine;
@@ -32,6 +33,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some(rss::CASE) => rss::case_child(&args[1..]),
         Some(stream::STREAM) => stream::child(&args[1..]),
+        Some(cost::COST) => cost::child(&args[1..]),
         _ => match cli::parse(&args) {
             Ok(options) => run::run(&options, &args),
             Err(msg) if msg.is_empty() => {

@@ -40,6 +40,25 @@ pub(crate) fn run(options: &Options, args: &[String]) -> Result<(), String> {
         .collect();
     let parts = &options.parts;
 
+    if options.taskflow.is_some() || options.callgrind {
+        eprintln!("per-task cost by phase, one child process per case (cost.md)");
+        let cost_options = crate::cost::CostOptions {
+            taskflow: options.taskflow.clone(),
+            callgrind: options.callgrind,
+            workers: options.workers[0],
+            repeats: options.repeats,
+            profile: options.profile,
+            shapes: options.shapes.clone(),
+            out: options.out.clone(),
+        };
+        let (cost_rows, md) = crate::cost::measure(&cost_options)?;
+        std::fs::create_dir_all(&options.out).map_err(|e| e.to_string())?;
+        let json = serde_json::to_string_pretty(&cost_rows).map_err(|e| e.to_string())?;
+        std::fs::write(options.out.join("cost.json"), json).map_err(|e| e.to_string())?;
+        std::fs::write(options.out.join("cost.md"), &md).map_err(|e| e.to_string())?;
+        eprintln!("{md}");
+    }
+
     let mut rows = Vec::new();
     if parts.contains(&Part::Overhead) {
         let pools: Vec<Pools> = options.workers.iter().map(|&w| Pools::new(w)).collect();

@@ -176,6 +176,46 @@ impl Graph {
     }
 }
 
+impl Graph {
+    /// Compiles the graph's plan once (`z.plan()?`, here with `optimizer`), for
+    /// [`run_plan`](Graph::run_plan) to run many times.
+    ///
+    /// # Errors
+    /// As planning a compute.
+    pub(crate) fn plan(&self, optimizer: &lazydag::Optimizer) -> Result<Compiled, Error> {
+        Ok(match self {
+            Graph::One(out) => Compiled::One(lazydag::compile_with(out.clone(), optimizer)?),
+            Graph::Many(outs) => Compiled::Many(lazydag::compile_with(outs.clone(), optimizer)?),
+        })
+    }
+
+    /// Runs a compiled plan of this graph on `scheduler` and returns its digest.
+    ///
+    /// # Errors
+    /// As the compute.
+    pub(crate) fn run_plan(
+        &self,
+        plan: &Compiled,
+        scheduler: &dyn Scheduler,
+    ) -> Result<u64, Error> {
+        match plan {
+            Compiled::One(plan) => plan.run_with(scheduler),
+            Compiled::Many(plan) => {
+                Ok(plan.run_with(scheduler)?.iter().fold(0, |s: u64, v| s.wrapping_add(*v)))
+            }
+        }
+    }
+}
+
+/// A compiled plan of a [`Graph`].
+#[derive(Debug)]
+pub(crate) enum Compiled {
+    /// Of one output.
+    One(lazydag::Compiled<Delayed<u64>>),
+    /// Of many outputs.
+    Many(lazydag::Compiled<Vec<Delayed<u64>>>),
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

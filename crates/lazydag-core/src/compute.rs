@@ -132,14 +132,30 @@ pub(crate) fn execute(
     let run = plan.start(scheduler.name());
     // A panicking (user) scheduler still ends the compute: the callbacks told it started are
     // told it finished, and the caller gets an error instead of an unwinding panic.
-    let values = crate::panic::catch(|| scheduler.execute(run.plan())).unwrap_or_else(|caught| {
+    let values = caught(run.plan(), scheduler);
+    run.finish(values, scheduler)
+}
+
+/// Runs `plan` on `scheduler`, a panic of the scheduler's own caught as [`Error::Scheduler`].
+fn caught(plan: &Plan, scheduler: &dyn Scheduler) -> Result<Vec<Value>, Error> {
+    crate::panic::catch(|| scheduler.execute(plan)).unwrap_or_else(|caught| {
         let at = caught.location().map(|at| format!(" at {at}")).unwrap_or_default();
         Err(Error::Scheduler {
             scheduler: scheduler.name().to_owned(),
             message: format!("it panicked{at}: {}", caught.message()),
         })
-    });
-    run.finish(values, scheduler)
+    })
+}
+
+/// Runs an already planned compute that reports to no callbacks (a [`Compiled`] plan): the
+/// scheduler's values, checked to be one per output.
+///
+/// [`Compiled`]: crate::Compiled
+pub(crate) fn scheduled(plan: &Plan, scheduler: &dyn Scheduler) -> Result<Vec<Value>, Error> {
+    let _span =
+        tracing::debug_span!("compute", scheduler = scheduler.name(), tasks = plan.view().len())
+            .entered();
+    counted(caught(plan, scheduler)?, plan.view().outputs().len(), scheduler)
 }
 
 /// A compute's plan, with the callbacks it reports to: the one path every entry point takes,
@@ -226,7 +242,7 @@ fn counted(
 }
 
 /// Turns the outputs' values into typed results (failing on the first failure among them).
-fn unpack<O: Outputs>(
+pub(crate) fn unpack<O: Outputs>(
     outputs: &O,
     values: Vec<Value>,
     scheduler: &dyn Scheduler,

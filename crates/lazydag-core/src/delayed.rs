@@ -11,6 +11,7 @@ use std::sync::Arc;
 use petgraph::graph::DiGraph;
 use smallvec::smallvec;
 
+use crate::compiled::{Compiled, compile};
 use crate::compute::{blame, compute, compute_with, execute};
 use crate::config::default_scheduler;
 use crate::control::Control;
@@ -129,6 +130,26 @@ impl<T: Send + 'static> Delayed<T> {
     /// The first task that fails or panics, named in the [`Error`].
     pub fn compute_with(&self, scheduler: &dyn Scheduler) -> Result<T, Error> {
         compute_with(self, scheduler)
+    }
+
+    /// Plans this value once, to compute it many times without walking the graph again:
+    /// `let plan = z.plan()?;` then `plan.run()?` as often as needed (see [`Compiled`]).
+    ///
+    /// ```
+    /// use lazydag_core::delayed;
+    /// fn inc(x: u64) -> u64 { x + 1 }
+    /// let z = delayed!(inc(delayed!(inc(1))));
+    /// let plan = z.plan().unwrap();
+    /// assert_eq!((plan.run().unwrap(), plan.run().unwrap()), (3, 3));
+    /// ```
+    ///
+    /// # Errors
+    /// As [`compile`](crate::compile()).
+    pub fn plan(&self) -> Result<Compiled<Delayed<T>>, Error>
+    where
+        T: Send + 'static,
+    {
+        compile(self.clone())
     }
 
     /// Computes this value on the [`Async`](crate::scheduler::Async) scheduler from async

@@ -38,7 +38,8 @@
 //! 6. `schedulers`: the [`Scheduler`] trait and the four built-in schedulers;
 //! 7. `config`: which scheduler and optimizer a plain `compute()` uses (env, file, scope);
 //! 8. `outputs`, `dot`, `graph`: what can be computed, drawn and inspected at once;
-//! 9. `compute`: the entry points (plan → start callbacks → scheduler → finish → unpack);
+//! 9. `compute`: the entry points (plan → start callbacks → scheduler → finish → unpack),
+//!    then `compiled`: outputs planned once and run many times;
 //! 10. `delayed`: the typed handle, its methods and `impl Outputs`, and the many-output
 //!     helpers; then `probe` and `macros` (`delayed!` and friends);
 //! 11. `conformance`: the suite that checks a [`Scheduler`] against its contract, on top.
@@ -85,6 +86,8 @@ mod graph;
 
 mod compute;
 
+mod compiled;
+
 mod delayed;
 
 mod probe;
@@ -127,6 +130,7 @@ pub mod __private {
 
 pub use crate::callback::{Callback, CallbackGuard, Outcome, PlanSummary, TaskEvent, Worker};
 pub use crate::cancel::CancelToken;
+pub use crate::compiled::{Compiled, compile, compile_with};
 pub use crate::compute::{
     compute, compute_async, compute_async_with_control, compute_with, compute_with_control,
 };

@@ -15,7 +15,7 @@ use std::marker::PhantomData;
 use std::mem;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use smallvec::SmallVec;
 
@@ -119,9 +119,19 @@ pub(crate) struct Node<O: ?Sized = dyn Op> {
     pub(crate) id: u64,
     /// Scratch for the collector that holds the visit lock: see `plan::Visits`.
     pub(crate) visit: Visit,
-    cloner: OnceLock<Cloner>,
-    name: Mutex<Name>,
+    /// The name and cloner, under one lock: recording sets the cloner right after creating
+    /// the node, and an uncontended lock costs a fraction of initialising a `OnceLock`.
+    meta: Mutex<Meta>,
     pub(crate) op: O,
+}
+
+/// What can change on a recorded node: its readable name, and (once known) its cloner.
+#[derive(Debug)]
+struct Meta {
+    name: Name,
+    /// How to clone the node's value, recorded when its type is known to be `Clone`; never
+    /// replaced once set.
+    cloner: Option<Cloner>,
 }
 
 /// The facts about a node's op that planning and fusion read on every task.
@@ -155,9 +165,8 @@ impl<O: Op> Node<O> {
         Arc::new(Node {
             id,
             kind,
-            name: Mutex::new(name),
+            meta: Mutex::new(Meta { name, cloner: None }),
             deps,
-            cloner: OnceLock::new(),
             inline: AtomicBool::new(false),
             visit: Visit::default(),
             op,
@@ -168,11 +177,11 @@ impl<O: Op> Node<O> {
 impl Node {
     /// The node's readable name.
     pub(crate) fn name(&self) -> Name {
-        lock_std(&self.name).clone()
+        lock_std(&self.meta).name.clone()
     }
 
     pub(crate) fn set_name(&self, name: Name) {
-        *lock_std(&self.name) = name;
+        lock_std(&self.meta).name = name;
     }
 
     pub(crate) fn key(&self) -> TaskKey {
@@ -180,14 +189,12 @@ impl Node {
     }
 
     pub(crate) fn cloner(&self) -> Option<Cloner> {
-        self.cloner.get().copied()
+        lock_std(&self.meta).cloner
     }
 
     /// Records that this node's output type is `Clone`, so it can feed several consumers.
     pub(crate) fn set_cloner(&self, cloner: Cloner) {
-        if self.cloner.get().is_none() {
-            let _ = self.cloner.set(cloner);
-        }
+        lock_std(&self.meta).cloner.get_or_insert(cloner);
     }
 
     /// Marks the node cheap: the optimizer may evaluate it inside each consumer.

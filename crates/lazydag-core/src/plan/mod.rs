@@ -106,7 +106,7 @@ impl Plan {
         let owner: Vec<Arc<Node>> = outputs.iter().map(|task| Arc::clone(task.0)).collect();
         Plan(Arc::new(PlanCell::new(owner, |roots| {
             let roots: Vec<TaskRef<'_>> = roots.iter().map(TaskRef).collect();
-            Collector::new(false, None).run(&roots).plan
+            Collector::new(false, None).run(&roots).plan.with_stop(Stop::default())
         })))
     }
 

@@ -77,8 +77,9 @@ impl<'g> PlanView<'g> {
         }
         let node = self.tasks[i];
         let cloner = if self.literal[i] { node.cloner() } else { None };
-        let _span =
-            tracing::trace_span!("task", key = %node.key(), worker = %Worker::current()).entered();
+        let _span = self.stop.trace.then(|| {
+            tracing::trace_span!("task", key = %node.key(), worker = %Worker::current()).entered()
+        });
         let outcome = panic::catch(|| node.op.run(inputs, 0, cloner));
         inputs.clear();
         self.settle(node, outcome)
@@ -92,14 +93,16 @@ impl<'g> PlanView<'g> {
         inputs: &mut Vec<Value>,
     ) -> Result<Value, Error> {
         let node = self.tasks[i];
-        let _span = tracing::trace_span!(
-            "task",
-            key = %node.key(),
-            worker = %Worker::current(),
-            fused = program.iter().filter(|step| step.node().is_some()).count(),
-            chain = %program::ChainName(program)
-        )
-        .entered();
+        let _span = self.stop.trace.then(|| {
+            tracing::trace_span!(
+                "task",
+                key = %node.key(),
+                worker = %Worker::current(),
+                fused = program.iter().filter(|step| step.node().is_some()).count(),
+                chain = %program::ChainName(program)
+            )
+            .entered()
+        });
         let mut current = None;
         let stop = || self.should_stop();
         let outcome = panic::catch(|| {

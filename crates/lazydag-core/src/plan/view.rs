@@ -78,6 +78,17 @@ pub(crate) struct Stop {
     pub(super) keep_going: bool,
     /// The callbacks this compute reports to; `None` (the usual case) costs one test per task.
     pub(super) hooks: Option<Arc<dyn TaskHooks>>,
+    /// Whether a `tracing` subscriber wants the per-task `task` spans: asked once, when the
+    /// plan is finished, instead of at every task (see [`traced`]).
+    pub(super) trace: bool,
+}
+
+/// Whether the current `tracing` dispatcher is interested in the task boundary's `task` spans
+/// (level `TRACE`, target `lazydag_core::plan::task`). Asked once per plan: a subscriber set
+/// after a plan was made (a [`Compiled`](crate::Compiled) plan run later) does not see its
+/// task spans; the `compute` span still comes per run.
+pub(super) fn traced() -> bool {
+    tracing::span_enabled!(target: "lazydag_core::plan::task", tracing::Level::TRACE)
 }
 
 impl Stop {
@@ -87,7 +98,7 @@ impl Stop {
         keep_going: bool,
         hooks: Option<Arc<dyn TaskHooks>>,
     ) -> Stop {
-        Stop { cancel, timeout, deadline: None, keep_going, hooks }
+        Stop { cancel, timeout, deadline: None, keep_going, hooks, trace: false }
     }
 
     /// Whether anything can stop the compute (a cancel token or a deadline): only then does
@@ -121,10 +132,12 @@ pub(crate) trait TaskHooks: Send + Sync {
 }
 
 impl<'g> PlanView<'g> {
-    /// Applies the caller's stop conditions; the timeout starts counting now. A timeout too
+    /// Applies the caller's stop conditions, and asks `tracing` once whether task spans are
+    /// wanted; the timeout starts counting now. A timeout too
     /// long for the clock to represent (such as `Duration::MAX`) is no deadline.
     pub(super) fn with_stop(mut self, mut stop: Stop) -> Self {
         stop.deadline = stop.timeout.and_then(|t| Some((Instant::now().checked_add(t)?, t)));
+        stop.trace = traced();
         self.stop = stop;
         self
     }

@@ -4,11 +4,14 @@
 //! - **Queues.** Each worker owns a crossbeam-deque `Worker` (LIFO: the task it just made
 //!   ready is the one whose inputs are hot in its cache); callers put a compute's initial
 //!   tasks on the shared `Injector`; idle workers steal from the injector, then from each
-//!   other: a worker just woken (work was published) looks at every deque; otherwise, in a
-//!   pool of more than 65, a search looks at 64 consecutive others from a random start, so
-//!   an idle worker's look costs O(1). Taking work that leaves more behind (an injector
-//!   batch, a steal from a deque not yet empty) wakes one more worker, so published work
-//!   never waits for a lucky search. Jobs are `(run id, task index)`: no allocation per task.
+//!   other: in a pool of more than 65, a search looks at 64 consecutive others from a random
+//!   start, so an idle worker's look costs O(1). Whoever leaves work on a deque for others
+//!   (pushes jobs, takes an injector batch, steals from a deque not yet empty) queues a steal
+//!   ticket naming that deque (one per deque at most) and wakes a sleeper; every search takes
+//!   tickets first, so the woken worker finds the work in O(1) in a pool of any size; a woken
+//!   worker that found nothing anywhere else looks at every deque, as a fallback. Taking work that leaves more behind (an injector batch, a steal from a deque
+//!   not yet empty) wakes one more worker, so published work never waits for a lucky search.
+//!   Jobs are `(run id, task index)`: no allocation per task.
 //! - **Ordering.** The initial tasks enter the injector in priority (plan) order. A finished
 //!   task runs the highest-priority newly ready dependent directly on the same thread and
 //!   pushes the others, so branches are finished depth-first, as the plan's order intends.
@@ -19,8 +22,9 @@
 //!   moves it out, earlier ones clone it. Nothing outlives its last consumer.
 //! - **Sleep and wake.** A worker with nothing to do announces itself on an event count,
 //!   looks once more, then blocks on a condition variable; publishing work wakes one sleeper,
-//!   a new compute one sleeper per initial task (not the whole pool: with every worker
-//!   scanning every deque, a compute on 2,000 workers cost O(workers²)). No spinning: an idle
+//!   a new compute one sleeper per initial task up to the machine's core count (not the whole
+//!   pool: a compute of 100 tiny tasks on 2,000 workers woke 100 threads that each scanned
+//!   every deque); the others are woken as steals leave work behind. No spinning: an idle
 //!   pool uses no CPU. See `sleep.rs` (with a
 //!   loom model test) for the protocol and its memory ordering.
 //! - **Failure and stop.** The first error (or a cancel, or the timeout) sets the compute's
@@ -28,6 +32,12 @@
 //!   jobs are dropped when popped. Tasks already running finish in the background (a thread
 //!   cannot be killed) and their results are dropped; they own what they use (the `Plan` is
 //!   reference-counted), so nothing dangles and nothing leaks. The pool stays usable.
+//! - **Release.** After a successful compute the caller waits (spinning, then yielding: a few
+//!   instructions' worth) until it holds the only handle on the run, so the plan, the graph it
+//!   owns and the run's state are freed by the caller, never by a worker: a worker freeing a
+//!   large graph would delay the next compute on its pool. A failed or stopped compute returns
+//!   at once; a task still running in the background then holds the run, and its worker drops
+//!   it when the task ends.
 //! - **Shutdown.** Dropping the scheduler stops and joins its threads.
 //! - **Nesting.** A task that computes on the same pool (from a worker thread) runs that
 //!   inner compute inline with the synchronous scheduler instead of waiting on its own pool.
@@ -40,7 +50,7 @@ mod sleep;
 use crate::error::Error;
 use crate::panic;
 use crate::plan::Plan;
-use crate::schedulers::{Scheduler, Sequential, check_workers, refused};
+use crate::schedulers::{Scheduler, Sequential, check_workers, refused, sole_owner};
 use crate::value::Value;
 use crate::worker::MAX_WORKERS;
 
@@ -121,6 +131,12 @@ impl Scheduler for WorkStealing {
         let outcome = run.wait();
         self.pool.retire(&run);
         let result = outcome.and_then(|()| run.outputs());
+        if result.is_ok() {
+            // Every task is done; a worker may still hold the run for the few instructions
+            // after its last task. Wait for it to let go, so that this thread (not a worker)
+            // frees the plan and the graph when the caller drops them.
+            sole_owner(&run);
+        }
         // The caller may hold the last handle: values a failed run left in its slots are
         // dropped here, and a panicking `Drop` among them must not replace the run's error.
         panic::drop_quietly(run);

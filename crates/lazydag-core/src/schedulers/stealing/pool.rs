@@ -5,9 +5,11 @@
 //! up in the registry (a short mutex) only when a job belongs to another compute; a job whose
 //! run is gone or stopped is dropped. So several computes can share the pool at once.
 //!
-//! Where a worker looks for work, in order: its own deque (LIFO, for locality), a batch from
-//! the injector (where callers put the initial tasks), then the other workers' deques (all of
-//! them after a wake-up or in a pool of up to 65 workers, else 64 from a random start).
+//! Where a worker looks for work, in order: its own deque (LIFO, for locality), the deques
+//! named by steal tickets (queued by workers that left work for others), a batch from the
+//! injector (where callers put the
+//! initial tasks), then the other workers' deques (all of them in a pool of up to 65 workers,
+//! else 64 from a random start, and all of them only if a woken worker found nothing so far).
 //! A finished task runs one newly ready dependent directly (no queue round-trip) and pushes
 //! the others on its own deque, waking one sleeper.
 
@@ -26,8 +28,10 @@ use crate::sync::lock_std as lock;
 /// The most other workers' deques a search for work looks at in a pool larger than this,
 /// unless it follows a wake-up: from a random start, so that an idle worker's look costs O(1)
 /// instead of O(workers) (the whole pool scanning every deque made a compute on 2,000 workers
-/// cost O(workers²)). A woken worker (work was published) looks at every deque, and taking
-/// work that leaves more behind wakes another, so no published job waits for a lucky search.
+/// cost O(workers²)). A search takes steal tickets first (deques that left work for others),
+/// and a woken worker (work was published) looks at every deque only when tickets, the
+/// injector and its random subset had nothing; taking work that leaves more behind wakes another, so no published job waits for
+/// a lucky search.
 const STEAL_SCAN: usize = 64;
 
 /// One runnable task of one compute.
@@ -43,6 +47,16 @@ pub(super) struct Shared {
     injector: Injector<Job>,
     stealers: Box<[Stealer<Job>]>,
     sleep: Sleep,
+    /// Steal tickets: the indices of deques that hold work for others (see `wake_for`). Every
+    /// search takes tickets first, so a search finds published work in O(1) in a pool of any
+    /// size; at most one ticket per deque is queued (`ticketed`).
+    tickets: Injector<usize>,
+    /// Whether deque `i` has a ticket queued.
+    ticketed: Box<[AtomicBool]>,
+    /// How many sleepers a new compute wakes at most: the machine's parallelism (more awake
+    /// workers than cores cannot run at once; further workers are woken one per successful
+    /// steal that leaves work behind).
+    wake_at_submit: usize,
     runs: Mutex<Vec<Arc<Run>>>,
     next_run: AtomicU32,
     shutdown: AtomicBool,
@@ -70,6 +84,9 @@ impl Pool {
             injector: Injector::new(),
             stealers: deques.iter().map(Worker::stealer).collect(),
             sleep: Sleep::new(),
+            tickets: Injector::new(),
+            ticketed: (0..workers).map(|_| AtomicBool::new(false)).collect(),
+            wake_at_submit: thread::available_parallelism().map_or(1, usize::from),
             runs: Mutex::new(Vec::new()),
             next_run: AtomicU32::new(0),
             shutdown: AtomicBool::new(false),
@@ -92,8 +109,9 @@ impl Pool {
     }
 
     /// Registers a run for `plan`, queues its initial tasks and wakes one worker per initial
-    /// task (at most every sleeper): waking the whole pool for a few tasks would cost each
-    /// woken worker a scan of every deque, O(workers²) per compute in a large pool.
+    /// task, but no more than the machine has cores: a woken worker that takes work and leaves
+    /// more behind wakes the next, so the pool ramps up as far as there is work, and a compute
+    /// of a few tiny tasks on a large pool does not wake (and context-switch) a crowd.
     pub(super) fn submit(&self, plan: crate::plan::Plan) -> Arc<Run> {
         let id = self.shared.next_run.fetch_add(1, Ordering::Relaxed);
         let run = Arc::new(Run::new(plan, id));
@@ -103,7 +121,7 @@ impl Pool {
             self.shared.injector.push(Job { run: id, task });
             jobs += 1;
         }
-        self.shared.sleep.notify_many(jobs);
+        self.shared.sleep.notify_many(jobs.min(self.shared.wake_at_submit));
         run
     }
 
@@ -140,37 +158,110 @@ impl Shared {
         lock(&self.runs).iter().find(|r| r.id == id).cloned()
     }
 
-    /// A job from this worker's deque, the injector, or another worker's deque. A `full`
-    /// search (after a wake-up: work was published) and any search in a pool of up to
-    /// `STEAL_SCAN + 1` look at every other deque; the others look at `STEAL_SCAN`
-    /// consecutive ones from a random start (`rng`, this worker's own generator). Taking work
-    /// that leaves more behind (a batch from the injector, a steal from a deque that is not
-    /// empty yet) wakes one more worker for it.
+    /// A job from this worker's deque, a deque with a steal ticket, the injector, or another
+    /// worker's deque: up to `STEAL_SCAN` of them from a random start (`rng`, this worker's own
+    /// generator), all of them in a pool of up to `STEAL_SCAN + 1`. Only a woken worker
+    /// (`woken`: work was published) that found nothing so far looks at every deque: a
+    /// fallback, since every deque with work for others has a ticket and the injector is
+    /// always looked at. So an idle worker's look costs O(1), and a compute that wakes few
+    /// workers costs O(workers) at most. Taking work that leaves more behind (a batch from the
+    /// injector, a steal from a deque not empty yet) wakes one more worker for it.
     fn find_job(
         &self,
         index: usize,
         deque: &Worker<Job>,
         rng: &mut u32,
-        full: bool,
+        woken: bool,
     ) -> Option<Job> {
         if let Some(job) = deque.pop() {
             return Some(job);
         }
         let n = self.stealers.len();
-        let (start, scan) = if full || n <= STEAL_SCAN + 1 {
-            (0, n - 1)
-        } else {
-            // xorshift32: cheap, and good enough to spread the victims.
-            *rng ^= *rng << 13;
-            *rng ^= *rng >> 17;
-            *rng ^= *rng << 5;
-            (*rng as usize % (n - 1), STEAL_SCAN)
-        };
+        if n == 1 {
+            return self.search(index, deque, 0, 0);
+        }
+        if let Some(job) = self.by_ticket(index) {
+            return Some(job);
+        }
+        if n <= STEAL_SCAN + 1 {
+            return self.search(index, deque, 0, n - 1);
+        }
+        // xorshift32: cheap, and good enough to spread the victims.
+        *rng ^= *rng << 13;
+        *rng ^= *rng >> 17;
+        *rng ^= *rng << 5;
+        let start = *rng as usize % (n - 1);
+        self.search(index, deque, start, STEAL_SCAN)
+            .or_else(|| if woken { self.search(index, deque, 0, n - 1) } else { None })
+    }
+
+    /// A job stolen from a deque named by a ticket; stale tickets (their deque emptied
+    /// meanwhile) are dropped.
+    fn by_ticket(&self, index: usize) -> Option<Job> {
+        loop {
+            let victim = match self.tickets.steal() {
+                Steal::Success(victim) => victim,
+                Steal::Retry => continue,
+                Steal::Empty => return None,
+            };
+            // Cleared before stealing: work pushed from now on gets a new ticket.
+            self.ticketed[victim].store(false, Ordering::SeqCst);
+            if victim != index
+                && let Some(job) = self.steal_from(victim)
+            {
+                return Some(job);
+            }
+        }
+    }
+
+    /// One steal from `victim`'s deque (retried while contended), waking a worker for what it
+    /// leaves behind.
+    fn steal_from(&self, victim: usize) -> Option<Job> {
+        let stealer = &self.stealers[victim];
+        loop {
+            match stealer.steal() {
+                Steal::Success(job) => {
+                    if !stealer.is_empty() {
+                        self.wake_for(victim);
+                    }
+                    return Some(job);
+                }
+                Steal::Retry => continue,
+                Steal::Empty => return None,
+            }
+        }
+    }
+
+    /// Wakes one sleeper for work left on `victim`'s deque, and queues a ticket for that
+    /// deque unless one is queued already. Tickets are what makes waking few workers safe:
+    /// whoever is woken (or searches next) finds the deque without scanning the pool, so no
+    /// published job waits for a lucky search even when a worker blocks in a long task with
+    /// work left on its deque.
+    ///
+    /// Memory ordering: the owner pushes its job, then sets `ticketed` (`SeqCst`); a thief
+    /// takes a ticket, clears `ticketed` (`SeqCst`), then steals. Either the owner's swap
+    /// comes after the clear and queues a new ticket, or it comes before, and then the push
+    /// precedes the clear and so the thief's steal, which sees the job (or an older one, and
+    /// then re-tickets the deque for what is left).
+    fn wake_for(&self, victim: usize) {
+        if self.stealers.len() > 1 && !self.ticketed[victim].swap(true, Ordering::SeqCst) {
+            self.tickets.push(victim);
+        }
+        self.sleep.notify_one();
+    }
+
+    /// The injector, then `scan` other deques from offset `start`, until a job is found or
+    /// nothing was contended.
+    fn search(&self, index: usize, deque: &Worker<Job>, start: usize, scan: usize) -> Option<Job> {
+        let n = self.stealers.len();
         loop {
             let mut retry = false;
             match self.injector.steal_batch_and_pop(deque) {
                 Steal::Success(job) => {
                     if !deque.is_empty() {
+                        self.wake_for(index);
+                    }
+                    if !self.injector.is_empty() {
                         self.sleep.notify_one();
                     }
                     return Some(job);
@@ -180,11 +271,11 @@ impl Shared {
             }
             for k in 0..scan {
                 // An offset in 1..n: never this worker's own deque.
-                let victim = &self.stealers[(index + 1 + (start + k) % (n - 1)) % n];
-                match victim.steal() {
+                let victim = (index + 1 + (start + k) % (n - 1)) % n;
+                match self.stealers[victim].steal() {
                     Steal::Success(job) => {
-                        if !victim.is_empty() {
-                            self.sleep.notify_one();
+                        if !self.stealers[victim].is_empty() {
+                            self.wake_for(victim);
                         }
                         return Some(job);
                     }
@@ -248,7 +339,7 @@ fn work(shared: &Shared, index: usize, deque: &Worker<Job>) {
                 pushed = true;
             });
             if pushed {
-                shared.sleep.notify_one();
+                shared.wake_for(index);
             }
         }
         if run.is_over() {

@@ -88,6 +88,11 @@ impl Run {
                 view.outputs().iter().map(|&o| run.slots.take(NAME, view, o as usize)).collect()
             }
         };
+        if result.is_ok() {
+            // Every job is done; wait for the workers to drop theirs, so that the caller
+            // frees the plan and graph (see `sole_owner`).
+            crate::schedulers::sole_owner(&run);
+        }
         // The caller may hold the last handle: values left in the slots (after a failure) are
         // dropped here, and a panicking `Drop` among them must not replace the task's error.
         panic::drop_quietly(run);

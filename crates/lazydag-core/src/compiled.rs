@@ -1,0 +1,107 @@
+//! [`Compiled`]: outputs planned once and run many times ([`compile`], [`Delayed::plan`]).
+//!
+//! A compute walks the linked graph into a [`Plan`] (collect, check, optimize) every time; a
+//! compiled plan does that once. Each [`run`](Compiled::run) hands the same plan to a
+//! scheduler, whose per-run state (counts, slots) is built from the plan's arrays alone, and
+//! whose dependents lists are computed on the first run and kept. Invariant: a run behaves
+//! exactly as a compute of the same outputs with a default [`Control`](crate::Control) (no
+//! callbacks, cancel token or timeout), with the optimizer configured when it was compiled.
+//!
+//! [`Delayed::plan`]: crate::Delayed::plan
+
+use std::fmt;
+
+use lazydag_optimize::Optimizer;
+
+use crate::compute::{scheduled, unpack};
+use crate::config::default_scheduler;
+use crate::error::Error;
+use crate::outputs::Outputs;
+use crate::plan::{Plan, Stop};
+use crate::schedulers::Scheduler;
+
+/// Outputs planned once, to run many times without walking the graph again.
+///
+/// Running it is a compute with the default [`Control`](crate::Control): no callbacks, no
+/// cancel token, no timeout (use [`compute_with_control`](crate::compute_with_control) for
+/// those). A non-`Clone` literal (`delayed_once`) is moved into the first run; a later run then
+/// fails with [`Error::LiteralMoved`], as a second compute would.
+///
+/// ```
+/// use lazydag_core::{compile, delayed, scheduler::Sequential};
+/// fn add(a: u64, b: u64) -> u64 { a + b }
+/// let x = delayed!(add(1, 2));
+/// let z = delayed!(add(&x, 10));
+/// let plan = z.plan().unwrap();
+/// assert_eq!(plan.run().unwrap(), 13);
+/// assert_eq!(plan.run_with(&Sequential).unwrap(), 13);
+/// let both = compile((x, z)).unwrap();
+/// assert_eq!(both.run().unwrap(), (3, 13));
+/// ```
+pub struct Compiled<O> {
+    outputs: O,
+    plan: Plan,
+}
+
+/// Plans `outputs` once (collect, check, optimize with the configured optimizer) for
+/// [`Compiled::run`].
+///
+/// # Errors
+/// [`Error::NotClone`] when a value with several uses cannot be cloned; [`Error::Config`] for
+/// a bad optimizer configuration.
+pub fn compile<O: Outputs>(outputs: O) -> Result<Compiled<O>, Error> {
+    compile_with(outputs, &crate::config::optimizer()?)
+}
+
+/// Plans `outputs` once with `optimizer` ([`Optimizer::off`] for the graph exactly as
+/// recorded), for [`Compiled::run`].
+///
+/// ```
+/// use lazydag_core::{compile_with, delayed, Optimizer};
+/// fn inc(x: u64) -> u64 { x + 1 }
+/// let plan = compile_with(delayed!(inc(delayed!(inc(1)))), &Optimizer::off()).unwrap();
+/// assert_eq!(plan.plan().view().len(), 3); // nothing fused: the literal and two incs
+/// assert_eq!(plan.run().unwrap(), 3);
+/// ```
+///
+/// # Errors
+/// [`Error::NotClone`] when a value with several uses cannot be cloned.
+pub fn compile_with<O: Outputs>(outputs: O, optimizer: &Optimizer) -> Result<Compiled<O>, Error> {
+    let plan = {
+        let mut roots = Vec::new();
+        outputs.roots(&mut roots);
+        Plan::for_compute(&roots, Stop::default(), optimizer)?
+    };
+    Ok(Compiled { outputs, plan })
+}
+
+impl<O: Outputs> Compiled<O> {
+    /// Runs the plan on the default scheduler.
+    ///
+    /// # Errors
+    /// The first task that fails or panics, named in the [`Error`].
+    pub fn run(&self) -> Result<O::Values, Error> {
+        self.run_with(&*default_scheduler()?)
+    }
+
+    /// Runs the plan on `scheduler`.
+    ///
+    /// # Errors
+    /// The first task that fails or panics, named in the [`Error`]; [`Error::Scheduler`] if the
+    /// scheduler returns values that do not match the plan's outputs.
+    pub fn run_with(&self, scheduler: &dyn Scheduler) -> Result<O::Values, Error> {
+        let values = scheduled(&self.plan, scheduler)?;
+        unpack(&self.outputs, values, scheduler)
+    }
+
+    /// The compiled plan.
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+}
+
+impl<O> fmt::Debug for Compiled<O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Compiled").field("plan", &self.plan).finish_non_exhaustive()
+    }
+}
