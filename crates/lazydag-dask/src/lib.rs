@@ -21,20 +21,20 @@
 //!
 //! // What a cluster would run: three named tasks on MessagePack bytes (here run in-process).
 //! let plan = Plan::new(&[total.task()]);
-//! let graph = RemoteGraph::from_plan(&plan.view()).unwrap();
+//! let graph = RemoteGraph::from_plan(plan.view()).unwrap();
 //! assert_eq!(graph.len(), 3);
 //! let values = graph.run_here().unwrap();
 //! assert_eq!(values[0].downcast_ref::<u64>(), Some(&25));
 //!
 //! // A closure cannot be shipped: refused before anything is sent, naming the task.
 //! let doubled = total.map(|t| t * 2);
-//! let err = RemoteGraph::from_plan(&Plan::new(&[doubled.task()]).view()).unwrap_err();
+//! let err = RemoteGraph::from_plan(Plan::new(&[doubled.task()]).view()).unwrap_err();
 //! assert!(err.to_string().contains("is a closure"), "{err}");
 //! # }
 //! ```
 //!
-//! With the `python` feature, [`DaskCluster`] is a lazydag `Scheduler` that submits the graph
-//! to a Dask scheduler, and [`main_hook`] lets the binary run as `my-app lazydag scheduler` and
+//! With the `python` feature, `DaskCluster` is a lazydag `Scheduler` that submits the graph
+//! to a Dask scheduler, and `main_hook` lets the binary run as `my-app lazydag scheduler` and
 //! `my-app lazydag worker ADDR`. See `docs/distributed.md` for the picture and deployment.
 
 #![deny(missing_docs)]

@@ -36,7 +36,7 @@ fn open(o: Opaque) -> u64 {
 
 fn refusal<T>(out: &Delayed<T>) -> (String, String) {
     let plan = Plan::new(&[out.task()]);
-    let err = RemoteGraph::from_plan(&plan.view()).unwrap_err();
+    let err = RemoteGraph::from_plan(plan.view()).unwrap_err();
     let Error::Failed { task, source } = &err else { panic!("not a refusal: {err}") };
     let refused = source.downcast_ref::<DaskError>().expect("a DaskError source");
     assert!(matches!(refused, DaskError::Refused { .. }), "{refused}");
@@ -76,7 +76,7 @@ fn a_result_function_recorded_with_plain_delayed_is_refused() {
     assert!(msg.contains("try_delayed!"), "{msg}");
     // Recorded as intended, it translates.
     let ok = try_delayed!(parse("4".to_string()));
-    assert!(RemoteGraph::from_plan(&Plan::new(&[ok.task()]).view()).is_ok());
+    assert!(RemoteGraph::from_plan(Plan::new(&[ok.task()]).view()).is_ok());
 }
 
 #[test]

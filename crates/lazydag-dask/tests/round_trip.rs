@@ -95,7 +95,7 @@ fn shipped<T: 'static + Clone>(out: &Delayed<T>, optimize: bool) -> Result<T, Er
     } else {
         Plan::new(&[out.task()])
     };
-    let graph = RemoteGraph::from_plan(&plan.view())?;
+    let graph = RemoteGraph::from_plan(plan.view())?;
     let mut values = graph.run_here()?;
     Ok(values.pop().unwrap().downcast::<T>().ok().unwrap())
 }
@@ -120,7 +120,7 @@ fn map_tree_reduce_is_bit_identical_to_local() {
     }
     // Fused: each chunk → stats → scale chain is one shipped task.
     let plan = Plan::optimized(&[total.task()], &Optimizer::default()).unwrap();
-    assert_eq!(RemoteGraph::from_plan(&plan.view()).unwrap().len(), 342 + 341);
+    assert_eq!(RemoteGraph::from_plan(plan.view()).unwrap().len(), 342 + 341);
 }
 
 #[test]
@@ -129,7 +129,7 @@ fn several_outputs_and_literal_outputs() {
     let b = delayed!(stats(&a));
     let lit = delayed(7u64);
     let plan = Plan::new(&[a.task(), b.task(), lit.task(), a.task()]);
-    let values = RemoteGraph::from_plan(&plan.view()).unwrap().run_here().unwrap();
+    let values = RemoteGraph::from_plan(plan.view()).unwrap().run_here().unwrap();
     assert_eq!(values[0].downcast_ref::<Vec<f64>>(), Some(&chunk(1, 5)));
     assert_eq!(values[1].downcast_ref::<Stats>(), Some(&stats(chunk(1, 5))));
     assert_eq!(values[2].downcast_ref::<u64>(), Some(&7));

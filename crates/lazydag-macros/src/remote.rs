@@ -76,9 +76,15 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
     })
 }
 
-/// `crate = path` in the attribute, or `::lazydag_dask`.
+/// `crate = path` in the attribute; else `::lazydag_dask` when the crate being built is
+/// lazydag-dask or names it in its manifest, and `::lazydag::dask` (the facade's re-export)
+/// when it depends only on `lazydag`.
 fn registry_crate(attr: TokenStream) -> syn::Result<syn::Path> {
-    let mut krate: syn::Path = syn::parse_quote!(::lazydag_dask);
+    let mut krate: syn::Path = if through_facade() {
+        syn::parse_quote!(::lazydag::dask)
+    } else {
+        syn::parse_quote!(::lazydag_dask)
+    };
     if attr.is_empty() {
         return Ok(krate);
     }
@@ -139,4 +145,28 @@ fn output_type(output: &ReturnType) -> (Type, bool) {
         return (ok.clone(), true);
     }
     (ty, false)
+}
+
+/// Whether the crate being compiled reaches the registry only through the `lazydag` facade:
+/// its manifest names `lazydag` but not `lazydag-dask` (and it is not lazydag-dask itself).
+fn through_facade() -> bool {
+    if std::env::var("CARGO_PKG_NAME").is_ok_and(|n| n == "lazydag-dask") {
+        return false;
+    }
+    let Some(dir) = std::env::var_os("CARGO_MANIFEST_DIR") else { return false };
+    let Ok(manifest) = std::fs::read_to_string(std::path::Path::new(&dir).join("Cargo.toml"))
+    else {
+        return false;
+    };
+    let names = |dep: &str| {
+        manifest.lines().any(|line| {
+            let line = line.trim_start();
+            line.strip_prefix(dep).is_some_and(|rest| {
+                let rest = rest.trim_start();
+                rest.starts_with('=') || rest.starts_with('.')
+            }) || line.contains(&format!("package = \"{dep}\""))
+        })
+    };
+    let is_facade = std::env::var("CARGO_PKG_NAME").is_ok_and(|n| n == "lazydag");
+    !names("lazydag-dask") && (is_facade || names("lazydag"))
 }

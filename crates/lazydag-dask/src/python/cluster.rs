@@ -224,7 +224,7 @@ impl DaskCluster {
 
     fn run(&self, plan: &Plan) -> Result<Vec<Value>, Error> {
         let view = plan.view();
-        let graph = RemoteGraph::from_plan(&view)?;
+        let graph = RemoteGraph::from_plan(view)?;
         let token =
             format!("{:x}{:x}", std::process::id(), self.computes.fetch_add(1, Ordering::Relaxed));
         let keys: Vec<String> = graph
