@@ -28,7 +28,7 @@ use crate::python::{interp, native};
 pub struct DaskCluster {
     address: String,
     dashboard: Option<String>,
-    client: Py<PyAny>,
+    pub(crate) client: Py<PyAny>,
     /// Processes started by [`local`](DaskCluster::local): the scheduler, then the workers.
     started: Mutex<Vec<Child>>,
     logs: Option<PathBuf>,
@@ -217,7 +217,8 @@ impl DaskCluster {
         self.started.lock().unwrap_or_else(|p| p.into_inner()).iter().map(Child::id).collect()
     }
 
-    /// Where the local cluster's processes write their logs.
+    /// Where the local cluster's processes write their logs (removed when the cluster is
+    /// dropped, unless `LAZYDAG_DASK_KEEP_LOGS` is set).
     pub fn log_dir(&self) -> Option<&std::path::Path> {
         self.logs.as_deref()
     }
@@ -407,6 +408,11 @@ impl Drop for DaskCluster {
             let _ = client.call_method0("close");
         });
         stop_all(&mut started);
+        if let Some(dir) = &self.logs
+            && std::env::var_os("LAZYDAG_DASK_KEEP_LOGS").is_none()
+        {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }
 

@@ -6,7 +6,10 @@
 //! - [`interp`]: finding the venv, starting the embedded interpreter (client side), and the
 //!   binary as CPython's own command line (scheduler and worker side);
 //! - [`hook`]: [`main_hook`], the dispatch at the top of `main`;
-//! - [`cluster`]: [`DaskCluster`], the `Scheduler` that submits plans to Dask.
+//! - [`cluster`]: [`DaskCluster`], the `Scheduler` that submits plans to Dask;
+//! - [`bench`]: the bridge alone and plain-Python Dask, for the `distributed` figures.
+
+pub mod bench;
 
 mod cluster;
 
