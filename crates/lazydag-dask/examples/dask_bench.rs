@@ -139,6 +139,13 @@ fn main() {
         let t = Instant::now();
         compute_with(&total, &cluster).unwrap();
         fused.push(t.elapsed().as_secs_f64() * 1e3 / 1025.0);
+        println!(
+            "  round: lazydag {:.3} ms/task, plain-Python Dask {:.3}, lazydag fused {:.3} (load {})",
+            ours.last().unwrap(),
+            theirs.last().unwrap(),
+            fused.last().unwrap(),
+            load().split(' ').next().unwrap_or("?")
+        );
     }
     let ratio: Vec<f64> = ours.iter().zip(&theirs).map(|(a, b)| a / b).collect();
     let plan = Plan::new(&[total.task()]);
@@ -168,6 +175,7 @@ fn main() {
             let t = Instant::now();
             compute_with(&cpu, &cluster).unwrap();
             out.push(t.elapsed().as_secs_f64());
+            println!("  round: {} worker(s) {:.2} s", w + 1, out.last().unwrap());
         }
     }
     let speedup: Vec<f64> = secs[0].iter().zip(&secs[1]).map(|(a, b)| a / b).collect();

@@ -155,4 +155,12 @@ mod tests {
         assert_eq!(TaskFailure::parse(&wrapped), Some(f));
         assert_eq!(TaskFailure::parse("KilledWorker: x"), None);
     }
+
+    #[test]
+    fn another_build_is_refused_naming_the_task() {
+        let spec = Spec { index: 3, key: "inc-9".into(), build: build_id() ^ 1, steps: vec![] };
+        let err = run_task(&rmp_serde::to_vec(&spec).unwrap(), &[]).unwrap_err();
+        assert!(err.starts_with("lazydag task #3 `inc-9` failed: "), "{err}");
+        assert!(err.contains("another build of the binary"), "{err}");
+    }
 }
