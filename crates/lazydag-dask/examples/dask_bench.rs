@@ -3,7 +3,8 @@
 //! 2 workers against 1 on CPU-bound tasks of ~100 ms.
 //!
 //! `eval "$(bash scripts/dask-env.sh)" && cargo run --release -p lazydag-dask --features
-//! python --example dask_bench -- [ROUNDS]` (3 rounds by default; medians and spread printed).
+//! python --example dask_bench -- [ROUNDS] [cpu]` (3 rounds by default; `cpu`: only the
+//! 2-against-1 section; medians and spread printed).
 
 use std::time::Instant;
 
@@ -80,7 +81,8 @@ fn map_reduce(chunks: u64, len: u32) -> Delayed<Stats> {
 
 fn median(xs: &mut [f64]) -> f64 {
     xs.sort_by(f64::total_cmp);
-    xs[xs.len() / 2]
+    let n = xs.len();
+    if n % 2 == 1 { xs[n / 2] } else { (xs[n / 2 - 1] + xs[n / 2]) / 2.0 }
 }
 
 fn spread(xs: &[f64]) -> String {
@@ -89,40 +91,20 @@ fn spread(xs: &[f64]) -> String {
     format!("{lo:.3}..{hi:.3}")
 }
 
+/// Iterations of `spin` for ~100 ms, from the fastest of 5 timings (the least disturbed).
 fn calibrate() -> u64 {
     let iters = 10_000_000;
-    let t = Instant::now();
-    std::hint::black_box(spin(1, iters));
-    let per = t.elapsed().as_secs_f64() / iters as f64;
+    let per = (0..5)
+        .map(|_| {
+            let t = Instant::now();
+            std::hint::black_box(spin(1, iters));
+            t.elapsed().as_secs_f64() / iters as f64
+        })
+        .fold(f64::INFINITY, f64::min);
     (0.1 / per) as u64
 }
 
-fn main() {
-    main_hook();
-    let rounds: usize = std::env::args().nth(1).and_then(|r| r.parse().ok()).unwrap_or(3);
-    let load = || std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    println!("load at start: {}", load().trim());
-
-    // The bridge alone: one `merge` of two literal Stats per call.
-    let s = stats(chunk(1, 100));
-    let one = delayed!(merge(s.clone(), s.clone()));
-    let graph = RemoteGraph::from_plan(Plan::new(&[one.task()]).view()).unwrap();
-    let mut bridge: Vec<f64> =
-        (0..rounds).map(|_| bench::bridge_us(&graph, 100_000).unwrap()).collect();
-    let t = Instant::now();
-    for _ in 0..100_000 {
-        std::hint::black_box(merge(
-            std::hint::black_box(s.clone()),
-            std::hint::black_box(s.clone()),
-        ));
-    }
-    let direct_us = t.elapsed().as_secs_f64() * 1e6 / 100_000.0;
-    println!(
-        "bridge: lazydag_native.call (merge of two Stats) {:.2} us/call median ({} us over {rounds} rounds); the Rust call alone {direct_us:.3} us",
-        median(&mut bridge),
-        spread(&bridge)
-    );
-
+fn per_task(rounds: usize, load: &dyn Fn() -> String) {
     // Per task: 1,025 tiny tasks, not fused (the same shape as the Python graph), both on the
     // same 2-worker cluster, interleaved.
     let cluster = DaskCluster::local(2).unwrap();
@@ -162,22 +144,56 @@ fn main() {
         spread(&fused),
         g.spec_bytes() / g.len()
     );
-    drop(cluster);
+}
+
+fn main() {
+    main_hook();
+    let rounds: usize = std::env::args().nth(1).and_then(|r| r.parse().ok()).unwrap_or(3);
+    let load = || std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    println!("load at start: {}", load().trim());
+
+    // The bridge alone: one `merge` of two literal Stats per call.
+    let s = stats(chunk(1, 100));
+    let one = delayed!(merge(s.clone(), s.clone()));
+    let graph = RemoteGraph::from_plan(Plan::new(&[one.task()]).view()).unwrap();
+    let mut bridge: Vec<f64> =
+        (0..rounds).map(|_| bench::bridge_us(&graph, 100_000).unwrap()).collect();
+    let t = Instant::now();
+    for _ in 0..100_000 {
+        std::hint::black_box(merge(
+            std::hint::black_box(s.clone()),
+            std::hint::black_box(s.clone()),
+        ));
+    }
+    let direct_us = t.elapsed().as_secs_f64() * 1e6 / 100_000.0;
+    println!(
+        "bridge: lazydag_native.call (merge of two Stats) {:.2} us/call median ({} us over {rounds} rounds); the Rust call alone {direct_us:.3} us",
+        median(&mut bridge),
+        spread(&bridge)
+    );
+
+    if std::env::args().nth(2).as_deref() != Some("cpu") {
+        per_task(rounds, &load);
+    }
 
     // 2 workers against 1 on 20 CPU-bound tasks of ~100 ms.
     let iters = calibrate();
     let cpu: Vec<Delayed<u64>> = (0..20).map(|i| delayed!(spin(i, iters))).collect();
+    // Both clusters up at once, rounds interleaved, so that both see the same foreign load.
+    let clusters = [DaskCluster::local(1).unwrap(), DaskCluster::local(2).unwrap()];
+    for c in &clusters {
+        let _ = compute_with(&delayed!(spin(0, 1)), c).unwrap();
+    }
     let mut secs = [Vec::new(), Vec::new()];
-    for (w, out) in secs.iter_mut().enumerate() {
-        let cluster = DaskCluster::local(w + 1).unwrap();
-        let _ = compute_with(&delayed!(spin(0, 1)), &cluster).unwrap();
-        for _ in 0..rounds {
+    for _ in 0..rounds {
+        for (w, c) in clusters.iter().enumerate() {
             let t = Instant::now();
-            compute_with(&cpu, &cluster).unwrap();
-            out.push(t.elapsed().as_secs_f64());
-            println!("  round: {} worker(s) {:.2} s", w + 1, out.last().unwrap());
+            compute_with(&cpu, c).unwrap();
+            secs[w].push(t.elapsed().as_secs_f64());
+            println!("  round: {} worker(s) {:.2} s", w + 1, secs[w].last().unwrap());
         }
     }
+    drop(clusters);
     let speedup: Vec<f64> = secs[0].iter().zip(&secs[1]).map(|(a, b)| a / b).collect();
     println!(
         "cpu-bound (20 tasks of ~100 ms): 1 worker {:.2} s median ({}), 2 workers {:.2} s ({}), speedup {:.2}x ({})",

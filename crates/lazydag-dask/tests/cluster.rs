@@ -2,7 +2,7 @@
 //! and both workers (`main_hook` first), on 127.0.0.1 with ports chosen by the OS.
 //!
 //! Checks, in order: a map + tree-reduce of 1,025 tasks is bit-identical to the Sequential
-//! scheduler; the dashboard answers HTTP 200; a worker killed by SIGKILL mid-run is survived
+//! scheduler; both workers run tasks; the dashboard answers HTTP 200; a worker killed by SIGKILL mid-run is survived
 //! (Dask recomputes) and the result is still identical; a task's `Err` and panic come back
 //! naming the task; a closure is refused before submission; a timeout through `Control`
 //! cancels the Dask futures; an unreachable scheduler is an error naming its address; dropping
@@ -102,6 +102,13 @@ fn nap(ms: u64) -> u64 {
     ms
 }
 
+/// Sleeps `ms` and returns the PID of the process that ran it.
+#[remote]
+fn whoami(i: u64, ms: u64) -> u32 {
+    std::thread::sleep(Duration::from_millis(ms + i % 2));
+    std::process::id()
+}
+
 /// 342 chunks → stats, then a pairwise tree of merges: 3 × 342 − 1 = 1,025 tasks.
 fn graph(sleep_ms: u64, trace: &str) -> Delayed<Stats> {
     let mut level: Vec<Delayed<Stats>> = (0..342)
@@ -191,6 +198,15 @@ fn main() {
         let there = compute_with(&total, &cluster).unwrap();
         assert_eq!(bits(&there), bits(&here));
         assert_eq!(there.n, 342_000);
+    });
+
+    check("both_workers_run_tasks", || {
+        let pids: Vec<Delayed<u32>> = (0..40).map(|i| delayed!(whoami(i, 100))).collect();
+        let mut ran: Vec<u32> = compute_with(&pids, &cluster).unwrap();
+        ran.sort_unstable();
+        ran.dedup();
+        assert_eq!(ran.len(), 2, "40 tasks of 100 ms ran in processes {ran:?}");
+        assert!(!ran.contains(&std::process::id()));
     });
 
     check("dashboard_answers_http_200", || {
@@ -285,9 +301,17 @@ fn main() {
         let now: Vec<u32> =
             cluster.pids().into_iter().flat_map(|p| children(p).into_iter().chain([p])).collect();
         drop(cluster);
-        let survivors: Vec<u32> =
-            started.iter().chain(&now).copied().filter(|&p| alive(p)).collect();
-        assert!(survivors.is_empty(), "still running: {survivors:?}");
+        // A process sent SIGKILL by the drop may take a moment to go: wait (bounded), but
+        // assert only that it went.
+        let survivors =
+            || -> Vec<u32> { started.iter().chain(&now).copied().filter(|&p| alive(p)).collect() };
+        for _ in 0..600 {
+            if survivors().is_empty() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert!(survivors().is_empty(), "still running: {:?}", survivors());
     });
     let _ = std::fs::remove_dir_all(&trace_dir);
     eprintln!("cluster test: all checks passed");
