@@ -128,6 +128,7 @@ impl DaskCluster {
             Ok(())
         };
         let file_arg = file.display().to_string();
+        let scratch = dir.join("scratch").display().to_string();
         let result = (|| -> Result<DaskCluster, DaskError> {
             spawn(
                 "scheduler",
@@ -159,6 +160,8 @@ impl DaskCluster {
                         "--name",
                         &name,
                         "--no-dashboard",
+                        "--local-directory",
+                        &scratch,
                     ],
                 )?;
             }
