@@ -3,8 +3,8 @@
 //! 2 workers against 1 on CPU-bound tasks of ~100 ms.
 //!
 //! `eval "$(bash scripts/dask-env.sh)" && cargo run --release -p lazydag-dask --features
-//! python --example dask_bench -- [ROUNDS] [cpu]` (3 rounds by default; `cpu`: only the
-//! 2-against-1 section; medians and spread printed).
+//! python --example dask_bench -- [ROUNDS] [cpu|pertask]` (3 rounds by default; `cpu` or
+//! `pertask`: only that section; medians and spread printed).
 
 use std::time::Instant;
 
@@ -146,6 +146,37 @@ fn per_task(rounds: usize, load: &dyn Fn() -> String) {
     );
 }
 
+fn cpu_bound(rounds: usize) {
+    // 2 workers against 1 on 20 CPU-bound tasks of ~100 ms.
+    let iters = calibrate();
+    let cpu: Vec<Delayed<u64>> = (0..20).map(|i| delayed!(spin(i, iters))).collect();
+    // Both clusters up at once, rounds interleaved, so that both see the same foreign load.
+    let clusters = [DaskCluster::local(1).unwrap(), DaskCluster::local(2).unwrap()];
+    for c in &clusters {
+        let _ = compute_with(&delayed!(spin(0, 1)), c).unwrap();
+    }
+    let mut secs = [Vec::new(), Vec::new()];
+    for _ in 0..rounds {
+        for (w, c) in clusters.iter().enumerate() {
+            let t = Instant::now();
+            compute_with(&cpu, c).unwrap();
+            secs[w].push(t.elapsed().as_secs_f64());
+            println!("  round: {} worker(s) {:.2} s", w + 1, secs[w].last().unwrap());
+        }
+    }
+    drop(clusters);
+    let speedup: Vec<f64> = secs[0].iter().zip(&secs[1]).map(|(a, b)| a / b).collect();
+    println!(
+        "cpu-bound (20 tasks of ~100 ms): 1 worker {:.2} s median ({}), 2 workers {:.2} s ({}), speedup {:.2}x ({})",
+        median(&mut secs[0].clone()),
+        spread(&secs[0]),
+        median(&mut secs[1].clone()),
+        spread(&secs[1]),
+        median(&mut speedup.clone()),
+        spread(&speedup)
+    );
+}
+
 fn main() {
     main_hook();
     let rounds: usize = std::env::args().nth(1).and_then(|r| r.parse().ok()).unwrap_or(3);
@@ -176,33 +207,8 @@ fn main() {
         per_task(rounds, &load);
     }
 
-    // 2 workers against 1 on 20 CPU-bound tasks of ~100 ms.
-    let iters = calibrate();
-    let cpu: Vec<Delayed<u64>> = (0..20).map(|i| delayed!(spin(i, iters))).collect();
-    // Both clusters up at once, rounds interleaved, so that both see the same foreign load.
-    let clusters = [DaskCluster::local(1).unwrap(), DaskCluster::local(2).unwrap()];
-    for c in &clusters {
-        let _ = compute_with(&delayed!(spin(0, 1)), c).unwrap();
+    if std::env::args().nth(2).as_deref() != Some("pertask") {
+        cpu_bound(rounds);
     }
-    let mut secs = [Vec::new(), Vec::new()];
-    for _ in 0..rounds {
-        for (w, c) in clusters.iter().enumerate() {
-            let t = Instant::now();
-            compute_with(&cpu, c).unwrap();
-            secs[w].push(t.elapsed().as_secs_f64());
-            println!("  round: {} worker(s) {:.2} s", w + 1, secs[w].last().unwrap());
-        }
-    }
-    drop(clusters);
-    let speedup: Vec<f64> = secs[0].iter().zip(&secs[1]).map(|(a, b)| a / b).collect();
-    println!(
-        "cpu-bound (20 tasks of ~100 ms): 1 worker {:.2} s median ({}), 2 workers {:.2} s ({}), speedup {:.2}x ({})",
-        median(&mut secs[0].clone()),
-        spread(&secs[0]),
-        median(&mut secs[1].clone()),
-        spread(&secs[1]),
-        median(&mut speedup.clone()),
-        spread(&speedup)
-    );
     println!("load at end: {}", load().trim());
 }
