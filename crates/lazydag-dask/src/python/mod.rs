@@ -7,7 +7,7 @@
 //!   binary as CPython's own command line (scheduler and worker side);
 //! - [`hook`]: [`main_hook`], the dispatch at the top of `main`;
 //! - [`cluster`]: [`DaskCluster`], the `Scheduler` that submits plans to Dask;
-//! - [`bench`]: the bridge alone and plain-Python Dask, for the `distributed` figures.
+//! - [`bench`](mod@bench): the bridge alone and plain-Python Dask, for the `distributed` figures.
 
 pub mod bench;
 
