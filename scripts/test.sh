@@ -35,3 +35,17 @@ echo "$seed" | tail -n 2 | head -n 1 | awk '/^chunk tasks run: [0-9]+$/ && $4 < 
 echo "$seed" | tail -n 1 | grep -Eq '^peak RSS: [0-9]+ MB$'
 LOOM_MAX_PREEMPTIONS=4 RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/loom" \
     cargo test --release -p lazydag-core --lib sleep
+# Dask distributed (#16): a venv with the pinned dask[distributed] and bokeh (pip), then the
+# loopback cluster test: this test binary as a scheduler and 2 workers on 127.0.0.1. When pip
+# cannot reach a package index, dask-env.sh exits 3 and the test is skipped, saying so.
+set +e
+dask_env=$(bash scripts/dask-env.sh)
+dask_rc=$?
+set -e
+if [ "$dask_rc" = 0 ]; then
+    env "$dask_env" cargo test -p lazydag-dask --features python --test cluster
+elif [ "$dask_rc" = 3 ]; then
+    echo "SKIPPED: the Dask cluster test (lazydag-dask --features python): pip could not install Dask, see above" >&2
+else
+    exit "$dask_rc"
+fi

@@ -94,6 +94,13 @@ pub(crate) trait Op: Send + Sync + 'static {
     fn start(&self, _inputs: &mut Vec<Value>, _from: usize) -> Option<TaskFuture> {
         None
     }
+
+    /// The path of the function a (non-async) function task calls, `type_name` of its
+    /// function: `my_app::tasks::stats` for a fn item, `…::{{closure}}` for a closure. A
+    /// distributed scheduler looks tasks up by it; `None` for literals and other ops.
+    fn function_path(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 /// A value on its way through a fused chain: a box holding `Option<T>`, so that the next op
@@ -499,6 +506,10 @@ macro_rules! task_arity {
 
             fn output_type(&self) -> &'static str {
                 Mode::output_type()
+            }
+
+            fn function_path(&self) -> Option<&'static str> {
+                Some(type_name::<Fun>())
             }
 
             $($carry)*

@@ -105,6 +105,17 @@ pub use lazydag_array as array;
 #[cfg(feature = "frame")]
 pub use lazydag_frame as frame;
 
+/// Scale-out on Dask distributed: tasks registered by name, [`DaskCluster`](dask) with the
+/// `dask` feature (the `lazydag-dask` crate; cargo feature `remote`, or `dask` for the cluster
+/// itself; see `docs/distributed.md`).
+#[cfg(feature = "remote")]
+pub use lazydag_dask as dask;
+
+/// Registers a function by name so that a cluster can run it (`lazydag_dask::remote`;
+/// cargo feature `remote`).
+#[cfg(feature = "remote")]
+pub use lazydag_dask::remote;
+
 pub mod prelude {
     //! The names most programs need: `use lazydag::prelude::*;`.
     pub use lazydag_core::{

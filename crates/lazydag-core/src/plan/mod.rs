@@ -63,6 +63,34 @@ impl<'g> TaskRef<'g> {
     pub fn dep_count(self) -> usize {
         self.0.deps.len()
     }
+
+    /// The task's recorded dependencies, in argument order.
+    pub fn deps(self) -> impl ExactSizeIterator<Item = TaskRef<'g>> {
+        self.0.deps.iter().map(TaskRef)
+    }
+
+    /// The task's process-unique id, the one in its [`key`](TaskRef::key), read without
+    /// building the key.
+    pub fn id(self) -> u64 {
+        self.0.id
+    }
+
+    /// The path of the function the task calls, as [`std::any::type_name`] writes it: a fn
+    /// item's path (`my_app::tasks::stats`), or one ending in `{{closure}}` for a closure;
+    /// `None` for a literal, an async task or a gathering task. What a distributed scheduler
+    /// looks a task up by, since only named functions can run in another process.
+    ///
+    /// ```
+    /// use lazydag_core::delayed;
+    /// fn inc(x: i32) -> i32 { x + 1 }
+    /// let y = delayed!(inc(1));
+    /// assert!(y.task().function_path().unwrap().ends_with("::inc"));
+    /// assert!(y.map(|v| v * 2).task().function_path().unwrap().ends_with("{{closure}}"));
+    /// assert_eq!(y.task().deps().next().unwrap().function_path(), None); // the literal 1
+    /// ```
+    pub fn function_path(self) -> Option<&'static str> {
+        self.0.op.function_path()
+    }
 }
 
 impl fmt::Debug for TaskRef<'_> {

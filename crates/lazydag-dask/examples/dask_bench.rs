@@ -1,0 +1,214 @@
+//! The `distributed` figures, same run, same machine: lazydag-on-Dask per task against
+//! plain-Python Dask on the same loopback cluster and graph shape, the bridge per call, and
+//! 2 workers against 1 on CPU-bound tasks of ~100 ms.
+//!
+//! `eval "$(bash scripts/dask-env.sh)" && cargo run --release -p lazydag-dask --features
+//! python --example dask_bench -- [ROUNDS] [cpu|pertask]` (3 rounds by default; `cpu` or
+//! `pertask`: only that section; medians and spread printed).
+
+use std::time::Instant;
+
+use lazydag_core::{
+    Control, Delayed, Optimizer, Plan, compute_with, compute_with_control, delayed,
+};
+use lazydag_dask::{DaskCluster, RemoteGraph, bench, main_hook, remote};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct Stats {
+    n: u64,
+    sum: f64,
+    min: f64,
+    max: f64,
+}
+
+#[remote]
+fn chunk(seed: u64, len: u32) -> Vec<f64> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 11) as f64 / (1u64 << 53) as f64
+        })
+        .collect()
+}
+
+#[remote]
+fn stats(xs: Vec<f64>) -> Stats {
+    Stats {
+        n: xs.len() as u64,
+        sum: xs.iter().sum(),
+        min: xs.iter().copied().fold(f64::INFINITY, f64::min),
+        max: xs.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+    }
+}
+
+#[remote]
+fn merge(a: Stats, b: Stats) -> Stats {
+    Stats { n: a.n + b.n, sum: a.sum + b.sum, min: a.min.min(b.min), max: a.max.max(b.max) }
+}
+
+/// CPU-bound work: `iters` rounds of a xorshift (about 100 ms for the count `calibrate` finds).
+#[remote]
+fn spin(seed: u64, iters: u64) -> u64 {
+    let mut x = seed | 1;
+    for _ in 0..iters {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+    }
+    x
+}
+
+fn map_reduce(chunks: u64, len: u32) -> Delayed<Stats> {
+    let mut level: Vec<Delayed<Stats>> =
+        (0..chunks).map(|s| delayed!(stats(delayed!(chunk(s, len))))).collect();
+    while level.len() > 1 {
+        let mut next = Vec::new();
+        let mut it = level.into_iter();
+        while let Some(a) = it.next() {
+            next.push(match it.next() {
+                Some(b) => delayed!(merge(a, b)),
+                None => a,
+            });
+        }
+        level = next;
+    }
+    level.pop().unwrap()
+}
+
+fn median(xs: &mut [f64]) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len();
+    if n % 2 == 1 { xs[n / 2] } else { (xs[n / 2 - 1] + xs[n / 2]) / 2.0 }
+}
+
+fn spread(xs: &[f64]) -> String {
+    let lo = xs.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    format!("{lo:.3}..{hi:.3}")
+}
+
+/// Iterations of `spin` for ~100 ms, from the fastest of 5 timings (the least disturbed).
+fn calibrate() -> u64 {
+    let iters = 10_000_000;
+    let per = (0..5)
+        .map(|_| {
+            let t = Instant::now();
+            std::hint::black_box(spin(1, iters));
+            t.elapsed().as_secs_f64() / iters as f64
+        })
+        .fold(f64::INFINITY, f64::min);
+    (0.1 / per) as u64
+}
+
+fn per_task(rounds: usize, load: &dyn Fn() -> String) {
+    // Per task: 1,025 tiny tasks, not fused (the same shape as the Python graph), both on the
+    // same 2-worker cluster, interleaved.
+    let cluster = DaskCluster::local(2).unwrap();
+    let total = map_reduce(342, 100);
+    let unfused = Control::new().optimize(Optimizer::off());
+    let _ = compute_with_control(&total, &cluster, &unfused).unwrap(); // warm-up
+    let _ = bench::python_map_reduce(&cluster, 342, 100).unwrap();
+    let (mut ours, mut theirs, mut fused) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let t = Instant::now();
+        compute_with_control(&total, &cluster, &unfused).unwrap();
+        ours.push(t.elapsed().as_secs_f64() * 1e3 / 1025.0);
+        theirs.push(bench::python_map_reduce(&cluster, 342, 100).unwrap() * 1e3 / 1025.0);
+        let t = Instant::now();
+        compute_with(&total, &cluster).unwrap();
+        fused.push(t.elapsed().as_secs_f64() * 1e3 / 1025.0);
+        println!(
+            "  round: lazydag {:.3} ms/task, plain-Python Dask {:.3}, lazydag fused {:.3} (load {})",
+            ours.last().unwrap(),
+            theirs.last().unwrap(),
+            fused.last().unwrap(),
+            load().split(' ').next().unwrap_or("?")
+        );
+    }
+    let ratio: Vec<f64> = ours.iter().zip(&theirs).map(|(a, b)| a / b).collect();
+    let plan = Plan::new(&[total.task()]);
+    let g = RemoteGraph::from_plan(plan.view()).unwrap();
+    println!(
+        "per task (1,025 tasks, 2 workers x 1 thread): lazydag {:.3} ms median ({}), plain-Python Dask {:.3} ms ({}), ratio {:.2} ({}); lazydag fused (683 Dask tasks) {:.3} ms per lazydag task ({}); spec bytes per task {}",
+        median(&mut ours.clone()),
+        spread(&ours),
+        median(&mut theirs.clone()),
+        spread(&theirs),
+        median(&mut ratio.clone()),
+        spread(&ratio),
+        median(&mut fused.clone()),
+        spread(&fused),
+        g.spec_bytes() / g.len()
+    );
+}
+
+fn cpu_bound(rounds: usize) {
+    // 2 workers against 1 on 20 CPU-bound tasks of ~100 ms.
+    let iters = calibrate();
+    let cpu: Vec<Delayed<u64>> = (0..20).map(|i| delayed!(spin(i, iters))).collect();
+    // Both clusters up at once, rounds interleaved, so that both see the same foreign load.
+    let clusters = [DaskCluster::local(1).unwrap(), DaskCluster::local(2).unwrap()];
+    for c in &clusters {
+        let _ = compute_with(&delayed!(spin(0, 1)), c).unwrap();
+    }
+    let mut secs = [Vec::new(), Vec::new()];
+    for _ in 0..rounds {
+        for (w, c) in clusters.iter().enumerate() {
+            let t = Instant::now();
+            compute_with(&cpu, c).unwrap();
+            secs[w].push(t.elapsed().as_secs_f64());
+            println!("  round: {} worker(s) {:.2} s", w + 1, secs[w].last().unwrap());
+        }
+    }
+    drop(clusters);
+    let speedup: Vec<f64> = secs[0].iter().zip(&secs[1]).map(|(a, b)| a / b).collect();
+    println!(
+        "cpu-bound (20 tasks of ~100 ms): 1 worker {:.2} s median ({}), 2 workers {:.2} s ({}), speedup {:.2}x ({})",
+        median(&mut secs[0].clone()),
+        spread(&secs[0]),
+        median(&mut secs[1].clone()),
+        spread(&secs[1]),
+        median(&mut speedup.clone()),
+        spread(&speedup)
+    );
+}
+
+fn main() {
+    main_hook();
+    let rounds: usize = std::env::args().nth(1).and_then(|r| r.parse().ok()).unwrap_or(3);
+    let load = || std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    println!("load at start: {}", load().trim());
+
+    // The bridge alone: one `merge` of two literal Stats per call.
+    let s = stats(chunk(1, 100));
+    let one = delayed!(merge(s.clone(), s.clone()));
+    let graph = RemoteGraph::from_plan(Plan::new(&[one.task()]).view()).unwrap();
+    let mut bridge: Vec<f64> =
+        (0..rounds).map(|_| bench::bridge_us(&graph, 100_000).unwrap()).collect();
+    let t = Instant::now();
+    for _ in 0..100_000 {
+        std::hint::black_box(merge(
+            std::hint::black_box(s.clone()),
+            std::hint::black_box(s.clone()),
+        ));
+    }
+    let direct_us = t.elapsed().as_secs_f64() * 1e6 / 100_000.0;
+    println!(
+        "bridge: lazydag_native.call (merge of two Stats) {:.2} us/call median ({} us over {rounds} rounds); the Rust call alone {direct_us:.3} us",
+        median(&mut bridge),
+        spread(&bridge)
+    );
+
+    if std::env::args().nth(2).as_deref() != Some("cpu") {
+        per_task(rounds, &load);
+    }
+
+    if std::env::args().nth(2).as_deref() != Some("pertask") {
+        cpu_bound(rounds);
+    }
+    println!("load at end: {}", load().trim());
+}
