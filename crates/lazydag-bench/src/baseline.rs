@@ -1,7 +1,9 @@
 //! The shapes written by hand with rayon (`rayon::join`, `rayon::scope`): the baseline.
 //!
-//! Each function does the same work as the lazydag graph, one rayon task (a `join` half or a
-//! `spawn`) per lazydag task, and returns the same digest. Shapes that need a barrier between
+//! Each function does the same work as the lazydag graph and returns the same digest, written
+//! the way a rayon user would: the chain (no parallelism to find) is a loop on the pool, the
+//! independent tasks are a `par_iter` (rayon splits the range, not one spawn per task), trees
+//! fork with `join`. Shapes that need a barrier between
 //! levels (wavefront, random DAG) run one `scope` per anti-diagonal or level, the usual way to
 //! write them with rayon. Values that tasks hand to later tasks live in `AtomicU64` slots
 //! written and read with `Relaxed`: the end of a `scope` is the happens-before edge.
@@ -9,7 +11,8 @@
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use lazydag_benches::{self as builders, add, inc, left_child, right_child, wave, work};
-use rayon::{Scope, ThreadPool};
+use rayon::ThreadPool;
+use rayon::prelude::*;
 
 use crate::shape::{CPU_ITERS, Shape};
 
@@ -51,18 +54,9 @@ pub(crate) fn run(input: &Input, pool: &ThreadPool) -> u64 {
     })
 }
 
-/// Each link spawns the next: one task per link, no two at once.
+/// A chain has nothing to run in parallel: its floor is a loop (on a pool thread).
 fn chain(len: u64) -> u64 {
-    fn link<'s>(s: &Scope<'s>, value: u64, left: u64, out: &'s AtomicU64) {
-        if left == 0 {
-            out.store(value, Relaxed);
-        } else {
-            s.spawn(move |s| link(s, inc(value), left - 1, out));
-        }
-    }
-    let out = AtomicU64::new(0);
-    rayon::scope(|s| link(s, 0, len, &out));
-    out.into_inner()
+    (0..len).fold(0, |value, _| std::hint::black_box(inc(value)))
 }
 
 /// Fan-out: each node forks its two children with `join`; returns the sum of the leaves.
@@ -87,15 +81,12 @@ fn map_reduce(lo: u64, hi: u64) -> u64 {
     add(a, b)
 }
 
-/// One `spawn` per task, each writing its own slot; the digest is the sum of the slots.
+/// A `par_iter` over the tasks, each result written to its own slot (as each lazydag task
+/// keeps its own value); the digest is the sum of the slots.
 fn independent(n: u64, f: fn(u64) -> u64) -> u64 {
-    let slots: Vec<AtomicU64> = (0..n).map(|_| AtomicU64::new(0)).collect();
-    rayon::scope(|s| {
-        for (i, slot) in slots.iter().enumerate() {
-            s.spawn(move |_| slot.store(f(i as u64), Relaxed));
-        }
-    });
-    slots.into_iter().fold(0, |sum, v| sum.wrapping_add(v.into_inner()))
+    let mut slots = vec![0_u64; n as usize];
+    slots.par_iter_mut().enumerate().for_each(|(i, slot)| *slot = f(i as u64));
+    slots.into_iter().fold(0, |sum, v| sum.wrapping_add(v))
 }
 
 /// One `scope` per anti-diagonal, one `spawn` per cell; returns the corner.

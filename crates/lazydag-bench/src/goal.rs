@@ -1,6 +1,7 @@
 //! The issue's goals, judged from this run's figures only (ratios never mix runs). The
 //! Taskflow and rayon reference ranges are the seed issue's figures for this 2-core machine,
-//! not measured here, and the text says so.
+//! not measured here: they are shown as context, never judged (the cost part, `--taskflow
+//! DIR`, runs Taskflow in the same run).
 
 use serde::{Deserialize, Serialize};
 
@@ -102,10 +103,12 @@ fn judge(
         let (lo, hi) = TASKFLOW_US;
         goals.push(Goal {
             goal: format!(
-                "work-stealing within 3x of C++ Taskflow ({lo}–{hi} µs/task, seed issue figure, not re-measured)"
+                "(context) C++ Taskflow {lo}–{hi} µs/task: the seed issue's figure, without \
+                 values, from another run, so not a ratio to judge; `--taskflow DIR` measures \
+                 Taskflow in the same run (docs/benchmarks.md, per-task cost by phase)"
             ),
-            measured: format!("{ws:.3} µs: {:.1}–{:.1}x Taskflow", ws / hi, ws / lo),
-            met: Some(ws <= 3.0 * hi),
+            measured: format!("work-stealing {ws:.3} µs"),
+            met: None,
         });
         if let Some(r) = row.run(Runner::Rayon, workers) {
             let rayon_us = r.time.median_s / row.tasks as f64 * 1e6;

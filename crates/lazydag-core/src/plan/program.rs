@@ -121,7 +121,7 @@ pub(crate) fn exec<'g>(
     program: &[Instr<'g>],
     inputs: &mut Vec<Value>,
     current: &mut Option<&'g Arc<Node>>,
-    stop: &dyn Fn() -> bool,
+    stop: &impl Fn() -> bool,
 ) -> Result<Vec<Value>, Failure> {
     let mut stack: Vec<Value> = Vec::with_capacity(4);
     let mut next_input = inputs.drain(..);

@@ -104,9 +104,15 @@ impl<'g> PlanView<'g> {
             .entered()
         });
         let mut current = None;
-        let stop = || self.should_stop();
+        // Without a cancel token or a deadline nothing can stop the compute: the step loop then
+        // asks a constant (`should_stop` would be false at every step).
+        let stoppable = self.stop.cancel.is_some() || self.stop.deadline.is_some();
         let outcome = panic::catch(|| {
-            let mut stack = exec(program, inputs, &mut current, &stop)?;
+            let mut stack = if stoppable {
+                exec(program, inputs, &mut current, &|| self.should_stop())?
+            } else {
+                exec(program, inputs, &mut current, &|| false)?
+            };
             Ok(stack.pop().expect("a program leaves its root's value"))
         });
         inputs.clear();
