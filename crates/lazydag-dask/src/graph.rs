@@ -164,7 +164,10 @@ impl RemoteGraph {
             Some((self.tasks[n].key.clone(), f))
         });
         match named {
-            Some((task, f)) if f.panicked => Error::Panicked { task, message: f.message },
+            Some((task, f)) if f.panicked => {
+                // A remote panic has no location here: the wire format carries only its message.
+                Error::Panicked { task, message: f.message, location: None }
+            }
             Some((task, f)) => {
                 Error::Failed { task, source: Arc::new(DaskError::Remote { message: f.message }) }
             }

@@ -269,7 +269,7 @@ fn main() {
     check("a_panic_comes_back_naming_the_task", || {
         let out = delayed!(explode(500));
         let err = compute_with(&out, &cluster).unwrap_err();
-        let Error::Panicked { task, message } = &err else { panic!("{err}") };
+        let Error::Panicked { task, message, .. } = &err else { panic!("{err}") };
         assert_eq!(task, &out.key());
         assert!(message.contains("n = 500 is too big"), "{message}");
     });

@@ -152,7 +152,7 @@ fn an_err_comes_back_naming_the_task() {
 fn a_panic_comes_back_naming_the_task_inside_a_fused_chain() {
     let out = delayed!(explode(delayed!(explode(500))));
     let err = shipped(&out, true).unwrap_err();
-    let Error::Panicked { task, message } = &err else { panic!("{err}") };
+    let Error::Panicked { task, message, .. } = &err else { panic!("{err}") };
     assert_eq!(task, &out.key()); // the fused task's root
     assert!(message.contains("n = 500 is too big"), "{message}");
 }
