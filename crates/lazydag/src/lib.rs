@@ -33,10 +33,10 @@
 
 pub use lazydag_core::{
     Callback, CallbackGuard, CancelToken, Control, Delayed, DotStyle, Error, Outcome, Outputs,
-    Plan, PlanSummary, PlanView, Scheduler, TaskEvent, TaskInfo, TaskKey, TaskRef, Value, Worker,
-    compute, compute_all, compute_async, compute_async_with_control, compute_settled, compute_with,
-    compute_with_control, delayed, delayed_async, delayed_once, graph, runtime, to_dot,
-    to_dot_optimized, to_dot_with, try_delayed, try_delayed_async,
+    Plan, PlanSummary, PlanView, Scheduler, TaskEvent, TaskInfo, TaskKey, TaskRef, TaskStatus,
+    Value, Worker, compute, compute_all, compute_async, compute_async_with_control,
+    compute_settled, compute_with, compute_with_control, delayed, delayed_async, delayed_once,
+    graph, runtime, to_dot, to_dot_optimized, to_dot_with, try_delayed, try_delayed_async,
 };
 pub use lazydag_optimize::{OptimizeReport, Optimizer};
 
