@@ -35,7 +35,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::error::Error;
-use crate::plan::{PlanView, TaskHooks, TaskRef};
+use crate::plan::{PlanView, TaskHooks, TaskRef, TaskStatus};
 use crate::scoped::Scoped;
 pub use crate::worker::Worker;
 
@@ -76,7 +76,10 @@ pub trait Callback: Send + Sync {
     /// task, `duration` runs from its start to its completion, awaits included.
     fn posttask(&self, _task: &TaskEvent<'_>, _duration: Duration, _worker: Worker) {}
 
-    /// The compute is over: every task that started has finished.
+    /// The compute has returned. After a success every task has finished; after an error,
+    /// a cancel or a timeout, tasks still running finish in the background (see the
+    /// [`Scheduler`](crate::Scheduler) contract) and report [`posttask`](Callback::posttask)
+    /// later, with [`TaskStatus::Cancelled`] when the compute was stopped.
     fn finish(&self, _outcome: &Outcome<'_>) {}
 }
 
@@ -118,6 +121,7 @@ pub struct TaskEvent<'a> {
     pub(crate) index: usize,
     pub(crate) start: Instant,
     pub(crate) task: TaskRef<'a>,
+    pub(crate) status: Option<TaskStatus>,
 }
 
 impl<'a> TaskEvent<'a> {
@@ -134,6 +138,12 @@ impl<'a> TaskEvent<'a> {
     /// When the task started.
     pub fn start(&self) -> Instant {
         self.start
+    }
+
+    /// How the task ended: succeeded, failed, or cancelled (its compute was stopped while it
+    /// ran). `None` in [`Callback::pretask`], before it ran.
+    pub fn status(&self) -> Option<TaskStatus> {
+        self.status
     }
 
     /// The task itself; [`TaskRef::key`] names it (it allocates: prefer [`index`](Self::index)
@@ -241,7 +251,7 @@ impl fmt::Debug for Hooks {
 
 impl<'a> TaskEvent<'a> {
     pub(crate) fn new(compute: u64, index: usize, start: Instant, task: TaskRef<'a>) -> Self {
-        TaskEvent { compute, index, start, task }
+        TaskEvent { compute, index, start, task, status: None }
     }
 }
 
@@ -284,8 +294,9 @@ impl TaskHooks for Hooks {
         event.start
     }
 
-    fn posttask(&self, index: usize, start: Instant, task: TaskRef<'_>) {
-        let event = TaskEvent::new(self.compute, index, start, task);
+    fn posttask(&self, index: usize, start: Instant, task: TaskRef<'_>, status: TaskStatus) {
+        let event =
+            TaskEvent { status: Some(status), ..TaskEvent::new(self.compute, index, start, task) };
         let duration = start.elapsed();
         let worker = Worker::current();
         self.list.iter().for_each(|cb| cb.posttask(&event, duration, worker));

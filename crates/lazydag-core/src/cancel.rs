@@ -103,8 +103,10 @@ pub(crate) fn watching<R>(
 ///     }
 ///     n
 /// });
+/// // A task after it: it never starts once the deadline has passed.
+/// let after = spin.map(|n: u64| n + 1);
 /// let control = Control::new().timeout(Duration::from_millis(20));
-/// let err = compute_with_control(&spin, &Threaded::new(1), &control).unwrap_err();
+/// let err = compute_with_control(&after, &Threaded::new(1), &control).unwrap_err();
 /// assert!(matches!(err, Error::TimedOut { .. }));
 /// assert!(!task::is_cancelled()); // not inside a task
 /// ```

@@ -11,7 +11,7 @@
 //! compute has returned, so a scheduler that waited for it would still be waiting (each gate
 //! gives up after [`GIVE_UP`], so a broken scheduler fails the check instead of hanging it).
 //! The latency figures themselves (cancel to `Err`, failure to `Err`) are measured by the
-//! opt-in test `crates/lazydag/tests/cancel_latency.rs`.
+//! opt-in test `crates/lazydag/tests/contract_figures.rs`.
 //!
 //! A scheduler whose tasks run on the calling thread ([`Runs::OnCaller`], like
 //! [`Sequential`](crate::scheduler::Sequential)) cannot return while its own task blocks; for

@@ -141,6 +141,7 @@ pub use crate::error::Error;
 pub use crate::graph::{TaskInfo, graph};
 pub use crate::key::TaskKey;
 pub use crate::outputs::Outputs;
+pub use crate::plan::TaskStatus;
 pub use crate::plan::{Plan, PlanView, TaskRef};
 pub use crate::runtime::runtime;
 pub use crate::schedulers::Scheduler;

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use lazydag_core::{Callback, PlanSummary, TaskEvent, TaskKey, Worker};
+use lazydag_core::{Callback, PlanSummary, TaskEvent, TaskKey, TaskStatus, Worker};
 
 use crate::error::{Error, write};
 
@@ -27,6 +27,8 @@ pub struct TaskRecord {
     pub start: Duration,
     /// When it ended, since the profiler was created.
     pub end: Duration,
+    /// How it ended: succeeded, failed, or cancelled (its compute was stopped while it ran).
+    pub status: TaskStatus,
 }
 
 impl TaskRecord {
@@ -138,7 +140,9 @@ impl Callback for Profiler {
 
     fn posttask(&self, task: &TaskEvent<'_>, duration: Duration, worker: Worker) {
         let start = task.start().saturating_duration_since(self.origin);
-        let record = TaskRecord { key: task.task().key(), worker, start, end: start + duration };
+        let status = task.status().unwrap_or(TaskStatus::Succeeded);
+        let record =
+            TaskRecord { key: task.task().key(), worker, start, end: start + duration, status };
         lock(&self.records).push(record);
     }
 }

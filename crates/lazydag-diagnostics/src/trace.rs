@@ -32,7 +32,11 @@ pub(crate) fn chrome_trace(records: &[TaskRecord]) -> String {
             "tid": tracks[&r.worker],
             "ts": r.start.as_secs_f64() * 1e6,
             "dur": r.duration().as_secs_f64() * 1e6,
-            "args": { "key": r.key.to_string(), "worker": r.worker.to_string() },
+            "args": {
+                "key": r.key.to_string(),
+                "worker": r.worker.to_string(),
+                "status": format!("{:?}", r.status).to_lowercase(),
+            },
         }));
     }
     json!({ "traceEvents": events, "displayTimeUnit": "ms" }).to_string()

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use lazydag_optimize::Optimizer;
 
 use self::collect::Collector;
-pub use self::view::PlanView;
+pub use self::view::{PlanView, TaskStatus};
 pub(crate) use self::view::{Stop, TaskHooks};
 
 use crate::error::Error;

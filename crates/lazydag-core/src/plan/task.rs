@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use super::TaskRef;
 use super::program::{self, Instr, exec};
-use super::view::PlanView;
+use super::view::{PlanView, TaskStatus};
 use crate::cancel;
 use crate::error::Error;
 use crate::key::TaskKey;
@@ -63,7 +63,7 @@ impl<'g> PlanView<'g> {
         {
             let start = hooks.pretask(i, self.task(i));
             let result = worker::in_task(|| self.run_now(i, inputs));
-            hooks.posttask(i, start, self.task(i));
+            hooks.posttask(i, start, self.task(i), self.status(&result));
             return result;
         }
         self.run_now(i, inputs)
@@ -189,11 +189,27 @@ impl<'g> PlanView<'g> {
                 }
             };
             if let Some((hooks, node, index, start)) = report {
-                hooks.posttask(index, start, TaskRef(&node));
+                let status = match &outcome {
+                    Ok(Ok(_)) => TaskStatus::Succeeded,
+                    Ok(Err(Failure::Stopped)) => TaskStatus::Cancelled,
+                    _ => TaskStatus::Failed,
+                };
+                hooks.posttask(index, start, TaskRef(&node), status);
             }
             settle_keyed(key, keep_going, outcome)
         };
         Some(task)
+    }
+
+    /// How a task that ran with `result` ended, for the callbacks.
+    fn status(&self, result: &Result<Value, Error>) -> TaskStatus {
+        match result {
+            Err(Error::Cancelled | Error::TimedOut { .. }) => TaskStatus::Cancelled,
+            Err(_) => TaskStatus::Failed,
+            Ok(value) if value.is::<Poison>() => TaskStatus::Failed,
+            Ok(_) if self.should_stop() => TaskStatus::Cancelled,
+            Ok(_) => TaskStatus::Succeeded,
+        }
     }
 
     /// In keep-going mode, the failure among `inputs` (which it drops), if any.

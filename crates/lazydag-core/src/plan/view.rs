@@ -120,6 +120,19 @@ impl fmt::Debug for Stop {
     }
 }
 
+/// How a task that ran ended, as callbacks see it ([`TaskEvent::status`](crate::TaskEvent::status)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TaskStatus {
+    /// It returned a value, and its compute was still running.
+    Succeeded,
+    /// It returned `Err` or panicked (or, in keep-going mode, was skipped by a failure).
+    Failed,
+    /// Its compute was cancelled or timed out while it ran (it returned after the stop, or
+    /// gave up because of it): its value is dropped.
+    Cancelled,
+}
+
 /// A compute's callbacks as the task boundary calls them, around each task. The callback
 /// layer ([`callback`](crate::callback)) implements it: its events borrow plan types, so it
 /// sits above the plan, and the plan holds its hooks behind this trait.
@@ -127,8 +140,8 @@ pub(crate) trait TaskHooks: Send + Sync {
     /// Reports that task `index` starts now, and returns when that is.
     fn pretask(&self, index: usize, task: TaskRef<'_>) -> Instant;
 
-    /// Reports that task `index`, started at `start`, has finished.
-    fn posttask(&self, index: usize, start: Instant, task: TaskRef<'_>);
+    /// Reports that task `index`, started at `start`, has finished with `status`.
+    fn posttask(&self, index: usize, start: Instant, task: TaskRef<'_>, status: TaskStatus);
 }
 
 impl<'g> PlanView<'g> {

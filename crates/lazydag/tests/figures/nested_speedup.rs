@@ -2,7 +2,7 @@
 //! map of 2 items, each an inner map of 1,000 CPU-bound items (~0.3 ms each), on 2 workers,
 //! against the same work on `Sequential`. Opt-in (CI must not read clocks to decide):
 //!
-//! `LAZYDAG_NESTED=1 cargo test --release -p lazydag --no-default-features --test nested_speedup -- --nocapture`
+//! `LAZYDAG_NESTED=1 cargo test --release -p lazydag --no-default-features --test contract_figures -- --nocapture`
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

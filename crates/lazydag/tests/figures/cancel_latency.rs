@@ -3,7 +3,7 @@
 //! blocked (on a gate the test opens only after the compute returned). Opt-in, since CI must
 //! not read clocks to decide:
 //!
-//! `LAZYDAG_LATENCY=1 cargo test --release -p lazydag --no-default-features --test cancel_latency -- --nocapture`
+//! `LAZYDAG_LATENCY=1 cargo test --release -p lazydag --no-default-features --test contract_figures -- --nocapture`
 //!
 //! prints the median and the maximum per scheduler (docs/schedulers.md keeps the figures).
 
