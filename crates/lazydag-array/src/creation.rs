@@ -10,7 +10,7 @@ use lazydag_core::delayed;
 use ndarray::{ArcArray, ArrayBase, ArrayD, DataOwned, Dimension, IxDyn, SliceInfoElem};
 use num_traits::{One, Zero};
 
-use crate::array::{Array, Block};
+use crate::array::{Array, Block, Region};
 use crate::chunks::{ChunkSpec, Chunks};
 use crate::element::Element;
 use crate::error::Error;
@@ -43,6 +43,17 @@ where
         Ok(c) => c,
         Err(e) => return Array::failed(e),
     };
+    if recompute {
+        // A pure function of position: any box can be generated directly (crate::pushdown).
+        let region = Region::new(name, move |r: &[std::ops::Range<usize>]| {
+            f(&BlockInfo {
+                index: Vec::new(),
+                offset: r.iter().map(|r| r.start).collect(),
+                shape: r.iter().map(|r| r.len()).collect(),
+            })
+        });
+        return Array::from_region(region, chunks);
+    }
     let f = Arc::new(f);
     let blocks = chunks
         .indices()

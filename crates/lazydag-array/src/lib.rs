@@ -36,6 +36,7 @@ mod linalg;
 mod macros;
 mod npy;
 mod ops;
+mod pushdown;
 pub mod random;
 mod rechunk;
 mod reduce;

@@ -333,8 +333,29 @@ impl<T: Element> Reducer<'_, T> {
     }
 
     /// The means over `axes` (all for `None`), in `f64`; an empty reduction gives NaN.
+    ///
+    /// Partials are (count, sums), so a mean costs one pass, like NumPy's (the variance keeps
+    /// Chan's moments).
     pub fn mean_over(&self, axes: Option<&[usize]>) -> Array<f64> {
-        self.stat("mean", axes, |m| if m.n == 0.0 { m.mean.mapv(|_| f64::NAN) } else { m.mean })
+        tree(
+            self.array,
+            "mean",
+            axes,
+            self.split_every,
+            false,
+            |b, c| {
+                view_rows(&b, &c.axes, |r, kept| {
+                    (r.nrows() as f64, shaped(fold_rows(r, 0.0, |&a, &v| a + v.to_f64()), kept))
+                })
+            },
+            |v| {
+                fold_pairs(v, |(n, mut a), (m, b)| {
+                    zip_in_place(&mut a, &b, |x, &y| *x += y);
+                    (n + m, a)
+                })
+            },
+            |(n, s)| if n == 0.0 { s.mapv(|_| f64::NAN) } else { s.mapv(|v| v / n) },
+        )
     }
 
     /// The mean of all elements.
