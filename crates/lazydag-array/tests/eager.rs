@@ -334,3 +334,57 @@ proptest! {
         prop_assert_eq!(x.masked(&cols).compute().unwrap().to_vec(), want);
     }
 }
+
+fn argmax_rows(a: &ndarray::ArrayView2<'_, f64>) -> ArrayD<i64> {
+    a.rows()
+        .into_iter()
+        .map(|r| {
+            let m = r.iter().copied().fold(f64::MIN, f64::max);
+            r.iter().position(|&v| v == m).unwrap() as i64
+        })
+        .collect::<ndarray::Array1<i64>>()
+        .into_dyn()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
+
+    // Projection pushdown and fused reductions (`src/pushdown.rs`): an elementwise chain of
+    // transposes of a random source is sliced and reduced from its region, never from its
+    // chunks; the results are those of ndarray on the computed array.
+    #[test]
+    fn pushdown_and_fused_reductions_match_ndarray(n in 1usize..12, c1 in 1usize..6, c2 in 1usize..6, seed in 0u64..100, lo in 0usize..12, st in 1isize..4, neg in any::<bool>()) {
+        let x = da::random::RandomState::new(seed).random([n, n], [c1, c2]);
+        let a = x.compute().unwrap().into_dimensionality::<ndarray::Ix2>().unwrap();
+        let y = (&x * 2.0 + &x.t()).abs();
+        let b = (&a * 2.0 + &a.t()).mapv(f64::abs);
+        let lo = (lo % n) as isize;
+        let step = if neg { -st } else { st };
+        close_all(&y.slice(s![lo..;step, ..]), &b.clone().into_dyn().slice(s![lo..;step, ..].as_slice()).to_owned());
+        close_all(&y.slice(s![.., lo]), &b.column(lo as usize).to_owned().into_dyn());
+        close_all(&y.sum_axis(0), &b.sum_axis(Axis(0)).into_dyn());
+        close_all(&y.mean_axis(1), &b.mean_axis(Axis(1)).unwrap().into_dyn());
+        close_all(&y.var_axis(0, 0.0), &b.var_axis(Axis(0), 0.0).into_dyn());
+        close_all(&y.mean_axis(0).slice(s![lo..]), &b.mean_axis(Axis(0)).unwrap().into_dyn().slice(s![lo..].as_slice()).to_owned());
+        eq_all(&y.argmax_axis(1).slice(s![lo..]), &argmax_rows(&b.view()).slice(s![lo..].as_slice()).to_owned());
+        prop_assert!((y.sum().compute_scalar().unwrap() - b.sum()).abs() < 1e-9);
+    }
+}
+
+#[test]
+fn fused_reductions_over_tiles_match_ndarray() {
+    // Blocks of 200 x 150 = 30,000 elements: each fused partial folds several tiles.
+    let x = da::random::RandomState::new(5).normal(0.0, 1.0, [300, 300], [200, 150]);
+    let a = x.compute().unwrap().into_dimensionality::<ndarray::Ix2>().unwrap();
+    let y = &x - &x.t();
+    let b = &a - &a.t();
+    close_all(&y.sum_axis(0), &b.sum_axis(Axis(0)).into_dyn());
+    close_all(&y.mean_axis(0), &b.mean_axis(Axis(0)).unwrap().into_dyn());
+    close_all(&y.var_axis(1, 1.0), &b.var_axis(Axis(1), 1.0).into_dyn());
+    close_all(&y.min_axis(0), &b.fold_axis(Axis(0), f64::MAX, |&m, &v| m.min(v)).into_dyn());
+    let flat: Vec<f64> = b.iter().copied().collect();
+    let m = flat.iter().copied().fold(f64::MIN, f64::max);
+    let want = flat.iter().position(|&v| v == m).unwrap() as i64;
+    assert_eq!(y.argmax().compute_scalar().unwrap(), want);
+    assert!((y.mean().compute_scalar().unwrap() - b.mean().unwrap()).abs() < 1e-12);
+}
