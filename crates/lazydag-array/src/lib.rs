@@ -43,6 +43,7 @@ mod reduce;
 mod reshape;
 mod shape;
 mod slice;
+mod take;
 mod task;
 
 pub use crate::array::{Array, Block};

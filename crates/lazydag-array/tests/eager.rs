@@ -388,3 +388,91 @@ fn fused_reductions_over_tiles_match_ndarray() {
     assert_eq!(y.argmax().compute_scalar().unwrap(), want);
     assert!((y.mean().compute_scalar().unwrap() - b.mean().unwrap()).abs() < 1e-12);
 }
+
+fn with_nans(a: &Array2<f64>, salt: u64) -> Array2<f64> {
+    let mut b = a.clone();
+    for ((i, j), v) in b.indexed_iter_mut() {
+        if (i as u64 * 5 + j as u64 * 3 + salt) % 4 == 0 {
+            *v = f64::NAN;
+        }
+    }
+    b
+}
+
+fn nan_fold(a: &Array2<f64>, axis: usize, init: f64, f: impl Fn(f64, f64) -> f64) -> ArrayD<f64> {
+    a.fold_axis(Axis(axis), f64::NAN, |&acc, &v| {
+        if v.is_nan() {
+            acc
+        } else if acc.is_nan() {
+            f(init, v)
+        } else {
+            f(acc, v)
+        }
+    })
+    .into_dyn()
+}
+
+/// NaN-aware closeness: NaN where both are NaN.
+fn close_nan(got: &ArrayD<f64>, want: &ArrayD<f64>) -> bool {
+    got.shape() == want.shape()
+        && got
+            .iter()
+            .zip(want)
+            .all(|(&g, &w)| (g.is_nan() && w.is_nan()) || (g - w).abs() <= 1e-10 * (1.0 + w.abs()))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
+
+    // keepdims, prod, cumprod and the NaN-skipping reductions against ndarray.
+    #[test]
+    fn more_reductions_match_ndarray((r, c, sr, sc) in dims(), salt in 0u64..100) {
+        let a = matrix(r, c, salt);
+        let chunks = vec![chunks_from(r, &sr), chunks_from(c, &sc)];
+        let x = da::from_ndarray(a.clone(), chunks.clone());
+        for s in schedulers() {
+            let kd = x.keepdims().sum_axis(1).compute_with(&*s).unwrap();
+            prop_assert!(close(&kd, &a.sum_axis(Axis(1)).insert_axis(Axis(1)).into_dyn(), 1e-10));
+            let kd = x.split_every(2).keepdims().mean().compute_with(&*s).unwrap();
+            prop_assert_eq!(kd.shape(), &[1, 1]);
+            prop_assert!((kd[[0, 0]] - a.mean().unwrap()).abs() < 1e-10);
+        }
+        let small = a.mapv(|v| 1.0 + v / 50.0);
+        let y = da::from_ndarray(small.clone(), chunks.clone());
+        close_all(&y.prod_axis(0), &small.map_axis(Axis(0), |l| l.product()).into_dyn());
+        prop_assert!((y.prod().compute_scalar().unwrap() - small.product()).abs() < 1e-10 * small.product().abs());
+        let mut cp = small.clone();
+        cp.accumulate_axis_inplace(Axis(1), |&p, v| *v *= p);
+        close_all(&y.cumprod(1), &cp.into_dyn());
+        let n = with_nans(&a, salt);
+        let z = da::from_ndarray(n.clone(), chunks);
+        for axis in 0..2 {
+            for sch in schedulers() {
+                let got = z.nansum_axis(axis).compute_with(&*sch).unwrap();
+                assert!(close_nan(&got, &n.mapv(|v| if v.is_nan() { 0.0 } else { v }).sum_axis(Axis(axis)).into_dyn()));
+                let cnt = n.mapv(|v| if v.is_nan() { 0.0 } else { 1.0 }).sum_axis(Axis(axis));
+                let sum = n.mapv(|v| if v.is_nan() { 0.0 } else { v }).sum_axis(Axis(axis));
+                assert!(close_nan(&z.nanmean_axis(axis).compute_with(&*sch).unwrap(), &(&sum / &cnt).into_dyn()));
+                assert!(close_nan(&z.nanmin_axis(axis).compute_with(&*sch).unwrap(), &nan_fold(&n, axis, f64::MAX, f64::min)));
+                assert!(close_nan(&z.nanmax_axis(axis).compute_with(&*sch).unwrap(), &nan_fold(&n, axis, f64::MIN, f64::max)));
+            }
+        }
+    }
+
+    // reshape with -1 and integer-array indexing against ndarray.
+    #[test]
+    fn reshape_infer_and_take_match_ndarray((r, c, sr, sc) in dims(), salt in 0u64..100, picks in prop::collection::vec(-20isize..20, 0..8), axis in 0usize..2) {
+        let a = matrix(r, c, salt);
+        let x = da::from_ndarray(a.clone(), vec![chunks_from(r, &sr), chunks_from(c, &sc)]);
+        let flat = ArrayD::from_shape_vec(vec![r * c], a.iter().copied().collect()).unwrap();
+        eq_all(&x.reshape_infer(&[-1]), &flat);
+        eq_all(&x.reshape_infer(&[c as isize, -1]), &flat.clone().into_shape_with_order(vec![c, r]).unwrap());
+        let len = a.shape()[axis] as isize;
+        let idx: Vec<isize> = picks.iter().map(|&i| i % len).collect();
+        let pos: Vec<usize> = idx.iter().map(|&i| if i < 0 { (len + i) as usize } else { i as usize }).collect();
+        if !idx.is_empty() {
+            eq_all(&x.take(&idx, axis), &a.select(Axis(axis), &pos).into_dyn());
+        }
+        prop_assert!(x.take(&[len], axis).check().is_err());
+    }
+}

@@ -95,6 +95,14 @@ type PartialFn<T, P> = Arc<dyn Fn(Block<T>, &Ctx) -> P + Send + Sync>;
 type CombineFn<P> = Arc<dyn Fn(Vec<P>) -> P + Send + Sync>;
 type FinishFn<P, U> = Arc<dyn Fn(P) -> ArrayD<U> + Send + Sync>;
 
+/// The shape of a reduction tree: at most `k` inputs per task; with `keepdims`, the reduced
+/// axes stay as axes of length 1.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Fan {
+    pub(crate) k: usize,
+    pub(crate) keepdims: bool,
+}
+
 /// Records the tree: `partial(block, offset)` per block, `combine` per group of at most
 /// `k`, `finish` at each output block.
 ///
@@ -106,7 +114,7 @@ pub(crate) fn tree<T, P, U>(
     x: &Array<T>,
     op: &'static str,
     axes: Option<&[usize]>,
-    k: usize,
+    fan: Fan,
     needs_elements: bool,
     partial: impl Fn(Block<T>, &Ctx) -> P + Send + Sync + 'static,
     combine: impl Fn(Vec<P>) -> P + Send + Sync + 'static,
@@ -122,7 +130,11 @@ where
         Arc::new(combine) as CombineFn<P>,
         Arc::new(finish) as FinishFn<P, U>,
     );
-    tree_dyn(x, op, axes, k, needs_elements, fns)
+    let out = tree_dyn(x, op, axes, fan.k, needs_elements, fns);
+    match (fan.keepdims, resolve(op, x.shape(), axes)) {
+        (true, Ok(reduced)) => reduced.iter().fold(out, |o, &a| o.insert_axis(a)),
+        _ => out,
+    }
 }
 
 fn tree_dyn<T, P, U>(
