@@ -52,8 +52,11 @@ pub(crate) struct Inner<T> {
 /// Computes any box (per-axis ranges) of an array directly, with the name its tasks get.
 pub(crate) struct Region<T> {
     pub(crate) name: &'static str,
-    pub(crate) f: Arc<dyn Fn(&[Range<usize>]) -> Block<T> + Send + Sync>,
+    pub(crate) f: RegionFn<T>,
 }
+
+/// The function of a [`Region`]: the values of a box.
+pub(crate) type RegionFn<T> = Arc<dyn Fn(&[Range<usize>]) -> Block<T> + Send + Sync>;
 
 impl<T> Clone for Region<T> {
     fn clone(&self) -> Self {

@@ -131,12 +131,11 @@ impl<T: Element> Array<T> {
 
     fn try_slice(&self, info: &[SliceInfoElem]) -> Result<Array<T>, Error> {
         let p = self.parts()?;
-        if p.region.is_some() || p.boxer.is_some() {
-            if let Some((bx, rel)) = crate::pushdown::bounding(&p.shape, info) {
-                if !bx.iter().any(|r| r.is_empty()) {
-                    return self.sub_box(&bx).try_slice_plain(&rel);
-                }
-            }
+        if (p.region.is_some() || p.boxer.is_some())
+            && let Some((bx, rel)) = crate::pushdown::bounding(&p.shape, info)
+            && !bx.iter().any(|r| r.is_empty())
+        {
+            return self.sub_box(&bx).try_slice_plain(&rel);
         }
         self.try_slice_plain(info)
     }

@@ -357,7 +357,7 @@ proptest! {
         let x = da::random::RandomState::new(seed).random([n, n], [c1, c2]);
         let a = x.compute().unwrap().into_dimensionality::<ndarray::Ix2>().unwrap();
         let y = (&x * 2.0 + &x.t()).abs();
-        let b = (&a * 2.0 + &a.t()).mapv(f64::abs);
+        let b = (&a * 2.0 + a.t()).mapv(f64::abs);
         let lo = (lo % n) as isize;
         let step = if neg { -st } else { st };
         close_all(&y.slice(s![lo..;step, ..]), &b.clone().into_dyn().slice(s![lo..;step, ..].as_slice()).to_owned());
@@ -392,7 +392,7 @@ fn fused_reductions_over_tiles_match_ndarray() {
 fn with_nans(a: &Array2<f64>, salt: u64) -> Array2<f64> {
     let mut b = a.clone();
     for ((i, j), v) in b.indexed_iter_mut() {
-        if (i as u64 * 5 + j as u64 * 3 + salt) % 4 == 0 {
+        if (i as u64 * 5 + j as u64 * 3 + salt).is_multiple_of(4) {
             *v = f64::NAN;
         }
     }

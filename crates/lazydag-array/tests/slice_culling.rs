@@ -69,7 +69,7 @@ fn z_first_five_runs_only_the_first_block_column_and_row_of_x() {
     // the slice is pushed through the mean, the add and the transpose to plain slices of x's
     // block column 0 and block row 0.
     let vals = da::random::RandomState::new(1).random([200, 200], [200, 200]).compute().unwrap();
-    let x = da::from_fn(&[200, 200], [10, 10], move |b| {
+    let x = da::from_fn([200, 200], [10, 10], move |b| {
         let (r, c) = (b.offset[0], b.offset[1]);
         ndarray::ArrayD::from_shape_fn(b.shape.clone(), |i| vals[[r + i[0], c + i[1]]])
     });

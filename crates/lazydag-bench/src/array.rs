@@ -59,7 +59,7 @@ fn describe(case: &str, n: usize) -> String {
     match case {
         "seed" => format!("seed z[:5], {n}², chunks 1,000"),
         "full" => format!("seed z (all), {n}², chunks 1,000"),
-        "sum" => format!("(a + b).sum(), 2 x {} MB in memory", n * 8 >> 20),
+        "sum" => format!("(a + b).sum(), 2 x {} MB in memory", (n * 8) >> 20),
         _ => format!("dot {n}², chunks {}", n / 4),
     }
 }
