@@ -476,3 +476,29 @@ proptest! {
         prop_assert!(x.take(&[len], axis).check().is_err());
     }
 }
+
+#[test]
+fn pushdown_through_broadcasting_and_mixed_sources() {
+    // A region operand broadcast against a from_fn one (no region): the slice goes through the
+    // boxer of the add to a box of each operand; values as ndarray's.
+    let a = matrix(7, 6, 3);
+    let row = ndarray::Array1::from_shape_fn(6, |j| j as f64 * 0.5);
+    let held = a.clone().into_dyn();
+    let x = da::from_fn([7, 6], [3, 4], move |b| {
+        let (r, c) = (b.offset[0], b.offset[1]);
+        ArrayD::from_shape_fn(b.shape.clone(), |i| held[[r + i[0], c + i[1]]])
+    });
+    let v = da::from_ndarray(row.clone(), 4);
+    let col = da::arange(0.0, 7.0, 1.0, 2).reshape(&[7, 1]);
+    let y = &(&x + &v) * &col;
+    let want = (&a + &row) * ndarray::Array1::from_iter((0..7).map(f64::from)).insert_axis(Axis(1));
+    let want = want.into_dyn();
+    for sel in [s![2..5, 1..], s![-1, ..;2], s![..;-2, 3]] {
+        let w = want.slice(sel.as_slice()).to_owned();
+        close_all(&y.slice(sel), &w);
+    }
+    close_all(
+        &y.sum_axis(1).slice(s![1..4]),
+        &want.sum_axis(Axis(1)).slice(s![1..4].as_slice()).to_owned(),
+    );
+}
