@@ -1,9 +1,11 @@
 //! The seed's array example at full size: a 100,000 x 100,000 random array (80 GB if it were
 //! ever held), `y = x + x.T`, the means of its columns, and only the first five of them.
 //!
-//! Only the chunks that `z[:5]` needs run: the 100 chunks of x in the first block column
-//! (for `x`) and the 100 in the first block row (for `x.T`), the 100 adds, and the reduction.
-//! A callback counts every task that runs (each member of a fused task included), by name.
+//! Only what `z[:5]` needs runs: the slice is pushed down to `y[:, :5]`, and each of the 100
+//! partial means generates its 1,000 x 5 box of `y` (5,000 values of `x`, 5,000 of `x.T`)
+//! tile by tile, with no chunk of `x` ever materialised (docs/array.md, "Pushdown and fused
+//! reductions"). A callback counts every task that runs (each member of a fused task
+//! included), by name: the partials, the combines and gathers of the tree, the aggregate.
 //!
 //! `cargo run --release --example seed_array` (pass `full` to compute all of `z` instead,
 //! and a size such as `20000` to change the shape).

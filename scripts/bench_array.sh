@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${DASK_PY:-python3}
-cargo build --release -q -p lazydag --example seed_array
+cargo build --release -q -p lazydag --no-default-features --features array --example seed_array
 for args in "" "full 20000"; do
   for i in 1 2 3; do
     echo "lazydag $args #$i: $("${CARGO_TARGET_DIR:-target}"/release/examples/seed_array $args | grep -E '^(time|peak)' | tr '\n' ' ')"

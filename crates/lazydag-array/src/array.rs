@@ -6,6 +6,7 @@
 //! `compute` returns it before anything runs.
 
 use std::fmt;
+use std::ops::Range;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use lazydag_core::scheduler::{Scheduler, default_scheduler};
@@ -41,7 +42,45 @@ pub(crate) struct Inner<T> {
     pub(crate) chunks: Chunks,
     pub(crate) shape: Vec<usize>,
     pub(crate) blocks: Vec<Delayed<Block<T>>>,
+    /// Set when every element is a cheap pure function of its position: any box can be
+    /// computed directly (`crate::pushdown`).
+    pub(crate) region: Option<Region<T>>,
+    /// Set when a box of this array can be rebuilt from boxes of its inputs.
+    pub(crate) boxer: Option<Boxer<T>>,
 }
+
+/// Computes any box (per-axis ranges) of an array directly, with the name its tasks get.
+pub(crate) struct Region<T> {
+    pub(crate) name: &'static str,
+    pub(crate) f: RegionFn<T>,
+}
+
+/// The function of a [`Region`]: the values of a box.
+pub(crate) type RegionFn<T> = Arc<dyn Fn(&[Range<usize>]) -> Block<T> + Send + Sync>;
+
+impl<T> Clone for Region<T> {
+    fn clone(&self) -> Self {
+        Region { name: self.name, f: self.f.clone() }
+    }
+}
+
+impl<T> Region<T> {
+    /// A region named `name` computing boxes with `f`.
+    pub(crate) fn new(
+        name: &'static str,
+        f: impl Fn(&[Range<usize>]) -> Block<T> + Send + Sync + 'static,
+    ) -> Region<T> {
+        Region { name, f: Arc::new(f) }
+    }
+
+    /// The values of the box `r`.
+    pub(crate) fn eval(&self, r: &[Range<usize>]) -> Block<T> {
+        (self.f)(r)
+    }
+}
+
+/// Rebuilds a box of an array from boxes of its inputs (projection pushdown).
+pub(crate) type Boxer<T> = Arc<dyn Fn(&[Range<usize>]) -> Array<T> + Send + Sync>;
 
 impl<T> Clone for Array<T> {
     fn clone(&self) -> Self {
@@ -67,7 +106,34 @@ impl<T: Element> Array<T> {
     pub(crate) fn from_parts(chunks: Chunks, blocks: Vec<Delayed<Block<T>>>) -> Array<T> {
         debug_assert_eq!(blocks.len(), chunks.num_blocks());
         let shape = chunks.shape();
-        Array { inner: Ok(Arc::new(Inner { chunks, shape, blocks })) }
+        Array { inner: Ok(Arc::new(Inner { chunks, shape, blocks, region: None, boxer: None })) }
+    }
+
+    /// This array, knowing that its boxes can be computed by `region` (see `crate::pushdown`).
+    pub(crate) fn with_region(self, region: Option<Region<T>>) -> Array<T> {
+        self.with(|i| i.region = region)
+    }
+
+    /// This array, knowing that its boxes can be rebuilt by `boxer`.
+    pub(crate) fn with_boxer(self, boxer: Boxer<T>) -> Array<T> {
+        self.with(|i| i.boxer = Some(boxer))
+    }
+
+    fn with(self, f: impl FnOnce(&mut Inner<T>)) -> Array<T> {
+        match self.inner {
+            Ok(i) => {
+                let mut i = Arc::try_unwrap(i).unwrap_or_else(|a| Inner {
+                    chunks: a.chunks.clone(),
+                    shape: a.shape.clone(),
+                    blocks: a.blocks.clone(),
+                    region: a.region.clone(),
+                    boxer: a.boxer.clone(),
+                });
+                f(&mut i);
+                Array { inner: Ok(Arc::new(i)) }
+            }
+            Err(e) => Array::failed(e),
+        }
     }
 
     pub(crate) fn failed(error: Error) -> Array<T> {

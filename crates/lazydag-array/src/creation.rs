@@ -10,7 +10,7 @@ use lazydag_core::delayed;
 use ndarray::{ArcArray, ArrayBase, ArrayD, DataOwned, Dimension, IxDyn, SliceInfoElem};
 use num_traits::{One, Zero};
 
-use crate::array::{Array, Block};
+use crate::array::{Array, Block, Region};
 use crate::chunks::{ChunkSpec, Chunks};
 use crate::element::Element;
 use crate::error::Error;
@@ -43,6 +43,17 @@ where
         Ok(c) => c,
         Err(e) => return Array::failed(e),
     };
+    if recompute {
+        // A pure function of position: any box can be generated directly (crate::pushdown).
+        let region = Region::new(name, move |r: &[std::ops::Range<usize>]| {
+            f(&BlockInfo {
+                index: Vec::new(),
+                offset: r.iter().map(|r| r.start).collect(),
+                shape: r.iter().map(|r| r.len()).collect(),
+            })
+        });
+        return Array::from_region(region, chunks);
+    }
     let f = Arc::new(f);
     let blocks = chunks
         .indices()
@@ -191,7 +202,8 @@ pub fn eye(n: usize, chunk: usize) -> Array<f64> {
 /// An array whose blocks are views of `a`, like `dask.array.from_array`: `a` is moved into
 /// one `Arc` (without copying its buffer) and every chunk is a view of it. Pass an owned
 /// `Array` or an `ArcArray` (`view.to_owned()` for a view).
-/// Each chunk is a literal of the graph, so it is never recomputed.
+/// Each chunk is a literal of the graph, so it is never recomputed; a slice or a reduction
+/// (through elementwise operations) reads views of the `Arc` directly (`crate::pushdown`).
 ///
 /// ```
 /// use lazydag_array as da;
@@ -227,7 +239,19 @@ where
             delayed(whole.clone().slice_move(region.as_slice())).name("from-ndarray")
         })
         .collect();
-    Array::from_parts(chunks, blocks)
+    // Any box is a view of the same `Arc`: slices and fused reductions read only the box.
+    let region = Region::new("from-ndarray", move |r: &[std::ops::Range<usize>]| {
+        let info: Vec<SliceInfoElem> = r
+            .iter()
+            .map(|r| SliceInfoElem::Slice {
+                start: r.start as isize,
+                end: Some(r.end as isize),
+                step: 1,
+            })
+            .collect();
+        whole.clone().slice_move(info.as_slice())
+    });
+    Array::from_parts(chunks, blocks).with_region(Some(region))
 }
 
 /// An array whose block at each grid position is `f(&info)`, like `dask.array.map_blocks`

@@ -7,12 +7,16 @@
 //! Output block `j` is one task whose inputs are the operands' blocks at `j` (block 0 on a
 //! stretched axis).
 
+use std::ops::Range;
+use std::sync::Arc;
+
 use ndarray::{ArrayD, IxDyn, Zip};
 
-use crate::array::{Array, Block, Inner};
+use crate::array::{Array, Block, Inner, Region};
 use crate::chunks::Chunks;
 use crate::element::Element;
 use crate::error::Error;
+use crate::pushdown::operand_box;
 use crate::rechunk::common_axis;
 use crate::task;
 
@@ -210,7 +214,31 @@ where
             )
         })
         .collect();
-    Array::from_parts(out, blocks)
+    let region = match (&pa.region, &pb.region) {
+        (Some(ra), Some(rb)) => {
+            let (ra, rb, sa, sb) = (ra.clone(), rb.clone(), pa.shape.clone(), pb.shape.clone());
+            let shape = shape.clone();
+            Some(Region::new(name, move |r: &[Range<usize>]| {
+                let sh: Vec<usize> = r.iter().map(|r| r.len()).collect();
+                kernel(
+                    ra.eval(&operand_box(&sa, &shape, r)),
+                    rb.eval(&operand_box(&sb, &shape, r)),
+                    &sh,
+                )
+            }))
+        }
+        _ => None,
+    };
+    let (sa, sb) = (pa.shape.clone(), pb.shape.clone());
+    let boxer = Arc::new(move |r: &[Range<usize>]| {
+        zip_blocks(
+            name,
+            &a.sub_box(&operand_box(&sa, &shape, r)),
+            &b.sub_box(&operand_box(&sb, &shape, r)),
+            kernel,
+        )
+    });
+    Array::from_parts(out, blocks).with_region(region).with_boxer(boxer)
 }
 
 impl<T: Element> Array<T> {
@@ -263,11 +291,19 @@ impl<T: Element> Array<T> {
         F: Send + Sync + 'static,
         K: Fn(Block<T>, &F) -> Block<U> + Copy + Send + Sync + 'static,
     {
+        self.map_each_block_arc(name, Arc::new(f), kernel)
+    }
+
+    fn map_each_block_arc<U, F, K>(&self, name: &'static str, f: Arc<F>, kernel: K) -> Array<U>
+    where
+        U: Element,
+        F: Send + Sync + 'static,
+        K: Fn(Block<T>, &F) -> Block<U> + Copy + Send + Sync + 'static,
+    {
         let p = match self.parts() {
             Ok(p) => p,
             Err(e) => return Array::failed(e),
         };
-        let f = std::sync::Arc::new(f);
         let blocks = p
             .blocks
             .iter()
@@ -276,7 +312,14 @@ impl<T: Element> Array<T> {
                 task::map1(name, d, move |b: Block<T>| kernel(b, &f))
             })
             .collect();
-        Array::from_parts(p.chunks.clone(), blocks)
+        let region = p.region.clone().map(|reg| {
+            let f = f.clone();
+            Region::new(name, move |r: &[Range<usize>]| kernel(reg.eval(r), &f))
+        });
+        let x = self.clone();
+        Array::from_parts(p.chunks.clone(), blocks).with_region(region).with_boxer(Arc::new(
+            move |r: &[Range<usize>]| x.sub_box(r).map_each_block_arc(name, f.clone(), kernel),
+        ))
     }
 
     /// Combines two operands elementwise with `f`, broadcasting; the common kernel of the

@@ -36,12 +36,14 @@ mod linalg;
 mod macros;
 mod npy;
 mod ops;
+mod pushdown;
 pub mod random;
 mod rechunk;
 mod reduce;
 mod reshape;
 mod shape;
 mod slice;
+mod take;
 mod task;
 
 pub use crate::array::{Array, Block};

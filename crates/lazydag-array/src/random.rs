@@ -120,8 +120,10 @@ impl RandomState {
 /// SplitMix64's increment (the golden ratio).
 const GAMMA: u64 = 0x9e37_79b9_7f4a_7c15;
 
+#[inline]
 fn unit(word: u64) -> f64 {
-    (word >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    // Below 2^53, so the signed conversion (one instruction) is exact.
+    ((word >> 11) as i64) as f64 * (1.0 / (1u64 << 53) as f64)
 }
 
 fn generate<T, F>(

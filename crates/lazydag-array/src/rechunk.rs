@@ -132,7 +132,7 @@ impl<T: Element> Array<T> {
                 })
             })
             .collect();
-        Array::from_parts(new.clone(), blocks)
+        Array::from_parts(new.clone(), blocks).with_region(p.region.clone())
     }
 }
 

@@ -76,6 +76,46 @@ impl<T: Element> Array<T> {
         }
     }
 
+    /// [`reshape`](Array::reshape) where one entry may be `-1`, like NumPy's
+    /// `x.reshape(-1, 4)`: that axis takes whatever length the element count leaves. Two
+    /// `-1`s, another negative entry, or a count the other axes do not divide is an
+    /// [`Error::Invalid`].
+    ///
+    /// ```
+    /// use lazydag_array as da;
+    /// let x = da::arange(0i64, 24, 1, 6);
+    /// assert_eq!(x.reshape_infer(&[-1, 4]).shape(), &[6, 4]);
+    /// assert_eq!(x.reshape_infer(&[2, -1, 3]).shape(), &[2, 4, 3]);
+    /// assert!(x.reshape_infer(&[-1, 5]).check().is_err());
+    /// ```
+    pub fn reshape_infer(&self, shape: &[isize]) -> Array<T> {
+        let infer = || -> Result<Vec<usize>, Error> {
+            let bad = |why: String| Error::invalid("reshape", why);
+            let total = self.parts()?.shape.iter().product::<usize>();
+            let holes = shape.iter().filter(|&&d| d == -1).count();
+            if holes > 1 || shape.iter().any(|&d| d < -1) {
+                return Err(bad(format!(
+                    "{shape:?}: lengths must be non-negative, with at most one -1"
+                )));
+            }
+            let known: usize = shape.iter().filter(|&&d| d >= 0).map(|&d| d as usize).product();
+            let fill = if holes == 0 {
+                0
+            } else if known == 0 || total % known != 0 {
+                return Err(bad(format!(
+                    "{shape:?}: {total} elements do not fill whole rows of {known}"
+                )));
+            } else {
+                total / known
+            };
+            Ok(shape.iter().map(|&d| if d == -1 { fill } else { d as usize }).collect())
+        };
+        match infer() {
+            Ok(s) => self.reshape(&s),
+            Err(e) => Array::failed(e),
+        }
+    }
+
     fn try_reshape(&self, to: &[usize]) -> Result<Array<T>, Error> {
         let p = self.parts()?;
         let from = p.shape.clone();

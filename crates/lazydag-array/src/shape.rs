@@ -4,7 +4,7 @@
 //! `permuted_axes` on an `Arc`-shared block is metadata only). `concatenate` records no task
 //! at all: the output's blocks are the inputs' blocks, after aligning the other axes.
 
-use crate::array::{Array, Block};
+use crate::array::{Array, Block, Region};
 use crate::chunks::Chunks;
 use crate::element::Element;
 use crate::error::Error;
@@ -62,7 +62,24 @@ impl<T: Element> Array<T> {
                 })
             })
             .collect();
-        Array::from_parts(out, blocks)
+        // Box `r` of the result is box `r` permuted back of `self`, transposed.
+        let back = move |r: &[std::ops::Range<usize>], perm: &[usize]| {
+            let mut src = vec![0..0; perm.len()];
+            for (i, &a) in perm.iter().enumerate() {
+                src[a] = r[i].clone();
+            }
+            src
+        };
+        let region = p.region.clone().map(|reg| {
+            let perm = perm.clone();
+            Region::new("transpose", move |r: &[std::ops::Range<usize>]| {
+                reg.eval(&back(r, &perm)).permuted_axes(perm.as_slice())
+            })
+        });
+        let x = self.clone();
+        Array::from_parts(out, blocks).with_region(region).with_boxer(std::sync::Arc::new(
+            move |r: &[std::ops::Range<usize>]| x.sub_box(&back(r, &perm)).transpose(&perm),
+        ))
     }
 
     /// A new axis of length 1 at position `axis`, like `numpy.expand_dims`.

@@ -131,6 +131,25 @@ impl<T: Element> Array<T> {
 
     fn try_slice(&self, info: &[SliceInfoElem]) -> Result<Array<T>, Error> {
         let p = self.parts()?;
+        if (p.region.is_some() || p.boxer.is_some())
+            && let Some((bx, rel)) = crate::pushdown::bounding(&p.shape, info)
+            && !bx.iter().any(|r| r.is_empty())
+        {
+            return self.sub_box(&bx).try_slice_plain(&rel);
+        }
+        self.try_slice_plain(info)
+    }
+
+    /// A slice that records `getitem` tasks on this array's blocks, without pushdown.
+    pub(crate) fn slice_plain(&self, info: &[SliceInfoElem]) -> Array<T> {
+        match self.try_slice_plain(info) {
+            Ok(a) => a,
+            Err(e) => Array::failed(e),
+        }
+    }
+
+    fn try_slice_plain(&self, info: &[SliceInfoElem]) -> Result<Array<T>, Error> {
+        let p = self.parts()?;
         let shape = &p.shape;
         let used = info.iter().filter(|e| !matches!(e, SliceInfoElem::NewAxis)).count();
         if used > shape.len() {

@@ -300,3 +300,94 @@ fn reshape() {
         assert_eq!(x.reshape(to).compute().unwrap(), want, "{from:?} -> {to:?}");
     }
 }
+
+// test_reductions.py::test_nan (x with NaNs, chunks (2, 2); nansum, nanmean, nanmin, nanmax
+// over all axes, axis 0 and axis 1).
+#[test]
+fn nan_reductions() {
+    let n = f64::NAN;
+    let a = ndarray::arr2(&[[1.0, n, 3.0, 4.0], [5.0, 6.0, 7.0, n], [9.0, 10.0, 11.0, 12.0]]);
+    let x = da::from_ndarray(a.clone(), [2, 2]);
+    assert_eq!(x.nansum().compute_scalar().unwrap(), 68.0);
+    assert_eq!(x.nanmean().compute_scalar().unwrap(), 6.8);
+    assert_eq!(x.nanmin().compute_scalar().unwrap(), 1.0);
+    assert_eq!(x.nanmax().compute_scalar().unwrap(), 12.0);
+    assert_eq!(x.nansum_axis(0).compute().unwrap().as_slice().unwrap(), &[15.0, 16.0, 21.0, 16.0]);
+    assert_eq!(x.nanmean_axis(1).compute().unwrap().as_slice().unwrap(), &[8.0 / 3.0, 6.0, 10.5]);
+    assert_eq!(x.nanmin_axis(0).compute().unwrap().as_slice().unwrap(), &[1.0, 6.0, 3.0, 4.0]);
+    assert_eq!(x.nanmax_axis(1).compute().unwrap().as_slice().unwrap(), &[4.0, 7.0, 12.0]);
+    // An all-NaN slice gives NaN (NumPy warns, then returns NaN).
+    let all_nan = da::from_ndarray(ndarray::arr1(&[n, n, 1.0]), 2);
+    assert!(all_nan.slice(s![..2]).nanmax().compute_scalar().unwrap().is_nan());
+}
+
+// test_reductions.py::test_reductions_2D (the keepdims=True assertions, and prod).
+#[test]
+fn reductions_2d_keepdims_and_prod() {
+    let a = Array2::from_shape_fn((7, 7), |(i, j)| 1.0 + ((i * 7 + j) % 5) as f64 / 10.0);
+    let x = da::from_ndarray(a.clone(), [3, 3]);
+    let k = x.keepdims().sum_axis(1).compute().unwrap();
+    assert_eq!(k.shape(), &[7, 1]);
+    assert_close(&k, &a.sum_axis(Axis(1)).insert_axis(Axis(1)).into_dyn());
+    assert_eq!(x.keepdims().sum().compute().unwrap().shape(), &[1, 1]);
+    assert_eq!(x.keepdims().max_axis(0).shape(), &[1, 7]);
+    assert_eq!(x.keepdims().argmin_axis(0).shape(), &[1, 7]);
+    assert!((x.prod().compute_scalar().unwrap() - a.product()).abs() < 1e-9 * a.product());
+    assert_close(
+        &x.prod_axis(0).compute().unwrap(),
+        &a.map_axis(Axis(0), |l| l.product()).into_dyn(),
+    );
+}
+
+// test_reductions.py::test_array_cumreduction_axis (cumprod over each axis, chunks 3).
+#[test]
+fn cumreduction_axis_cumprod() {
+    let a = Array2::from_shape_fn((5, 6), |(i, j)| 1 + ((i + 2 * j) % 3) as i64);
+    let x = da::from_ndarray(a.clone(), [3, 3]);
+    for axis in 0..2 {
+        let mut want = a.clone();
+        want.accumulate_axis_inplace(Axis(axis), |&p, v| *v *= p);
+        assert_eq!(x.cumprod(axis).compute().unwrap(), want.into_dyn());
+    }
+}
+
+// test_array_core.py::test_reshape_unknown_dimensions (-1 in the new shape; two -1s raise).
+#[test]
+fn reshape_unknown_dimensions() {
+    for original in [vec![24], vec![2, 12], vec![2, 3, 4]] {
+        for new in [vec![-1isize], vec![2, -1], vec![-1, 3, 4]] {
+            let v: Vec<i64> = (0..24).collect();
+            let x = ArrayD::from_shape_vec(IxDyn(&original), v.clone()).unwrap();
+            let a = da::from_ndarray(x, 24);
+            let want: Vec<usize> = new
+                .iter()
+                .map(|&d| {
+                    if d == -1 {
+                        24 / new.iter().filter(|&&e| e > 0).product::<isize>() as usize
+                    } else {
+                        d as usize
+                    }
+                })
+                .collect();
+            let got = a.reshape_infer(&new).compute().unwrap();
+            assert_eq!(got, ArrayD::from_shape_vec(IxDyn(&want), v).unwrap());
+        }
+    }
+    let a = da::arange(0i64, 24, 1, 24);
+    assert!(a.reshape_infer(&[-1, -1]).check().is_err());
+}
+
+// test_slicing.py::test_take (indices [5, 1, 47, 3] into chunks (20, 20, 20, 20): output
+// chunks (2, 1, 1), each from one input chunk).
+#[test]
+fn take_chunks() {
+    let x = da::arange(0i64, 80, 1, 20);
+    let y = x.take(&[5, 1, 47, 3], 0);
+    assert_eq!(y.chunks().sizes(), &[vec![2, 1, 1]]);
+    assert_eq!(y.compute().unwrap().as_slice().unwrap(), &[5, 1, 47, 3]);
+    assert_eq!(tasks_named(&y, "take"), 3);
+    assert_eq!(tasks_named(&y, "arange"), 2); // chunks 0 and 2 only
+    // test_slicing.py::test_take_sorted: sorted indices give one chunk per chunk touched.
+    let z = da::from_ndarray(Array1::from_iter(0..40i64), 10).take(&[1, 3, 5, 37], 0);
+    assert_eq!(z.chunks().sizes(), &[vec![3, 1]]);
+}

@@ -334,3 +334,171 @@ proptest! {
         prop_assert_eq!(x.masked(&cols).compute().unwrap().to_vec(), want);
     }
 }
+
+fn argmax_rows(a: &ndarray::ArrayView2<'_, f64>) -> ArrayD<i64> {
+    a.rows()
+        .into_iter()
+        .map(|r| {
+            let m = r.iter().copied().fold(f64::MIN, f64::max);
+            r.iter().position(|&v| v == m).unwrap() as i64
+        })
+        .collect::<ndarray::Array1<i64>>()
+        .into_dyn()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
+
+    // Projection pushdown and fused reductions (`src/pushdown.rs`): an elementwise chain of
+    // transposes of a random source is sliced and reduced from its region, never from its
+    // chunks; the results are those of ndarray on the computed array.
+    #[test]
+    fn pushdown_and_fused_reductions_match_ndarray(n in 1usize..12, c1 in 1usize..6, c2 in 1usize..6, seed in 0u64..100, lo in 0usize..12, st in 1isize..4, neg in any::<bool>()) {
+        let x = da::random::RandomState::new(seed).random([n, n], [c1, c2]);
+        let a = x.compute().unwrap().into_dimensionality::<ndarray::Ix2>().unwrap();
+        let y = (&x * 2.0 + &x.t()).abs();
+        let b = (&a * 2.0 + a.t()).mapv(f64::abs);
+        let lo = (lo % n) as isize;
+        let step = if neg { -st } else { st };
+        close_all(&y.slice(s![lo..;step, ..]), &b.clone().into_dyn().slice(s![lo..;step, ..].as_slice()).to_owned());
+        close_all(&y.slice(s![.., lo]), &b.column(lo as usize).to_owned().into_dyn());
+        close_all(&y.sum_axis(0), &b.sum_axis(Axis(0)).into_dyn());
+        close_all(&y.mean_axis(1), &b.mean_axis(Axis(1)).unwrap().into_dyn());
+        close_all(&y.var_axis(0, 0.0), &b.var_axis(Axis(0), 0.0).into_dyn());
+        close_all(&y.mean_axis(0).slice(s![lo..]), &b.mean_axis(Axis(0)).unwrap().into_dyn().slice(s![lo..].as_slice()).to_owned());
+        eq_all(&y.argmax_axis(1).slice(s![lo..]), &argmax_rows(&b.view()).slice(s![lo..].as_slice()).to_owned());
+        prop_assert!((y.sum().compute_scalar().unwrap() - b.sum()).abs() < 1e-9);
+    }
+}
+
+#[test]
+fn fused_reductions_over_tiles_match_ndarray() {
+    // Blocks of 200 x 150 = 30,000 elements: each fused partial folds several tiles.
+    let x = da::random::RandomState::new(5).normal(0.0, 1.0, [300, 300], [200, 150]);
+    let a = x.compute().unwrap().into_dimensionality::<ndarray::Ix2>().unwrap();
+    let y = &x - &x.t();
+    let b = &a - &a.t();
+    close_all(&y.sum_axis(0), &b.sum_axis(Axis(0)).into_dyn());
+    close_all(&y.mean_axis(0), &b.mean_axis(Axis(0)).unwrap().into_dyn());
+    close_all(&y.var_axis(1, 1.0), &b.var_axis(Axis(1), 1.0).into_dyn());
+    close_all(&y.min_axis(0), &b.fold_axis(Axis(0), f64::MAX, |&m, &v| m.min(v)).into_dyn());
+    let flat: Vec<f64> = b.iter().copied().collect();
+    let m = flat.iter().copied().fold(f64::MIN, f64::max);
+    let want = flat.iter().position(|&v| v == m).unwrap() as i64;
+    assert_eq!(y.argmax().compute_scalar().unwrap(), want);
+    assert!((y.mean().compute_scalar().unwrap() - b.mean().unwrap()).abs() < 1e-12);
+}
+
+fn with_nans(a: &Array2<f64>, salt: u64) -> Array2<f64> {
+    let mut b = a.clone();
+    for ((i, j), v) in b.indexed_iter_mut() {
+        if (i as u64 * 5 + j as u64 * 3 + salt).is_multiple_of(4) {
+            *v = f64::NAN;
+        }
+    }
+    b
+}
+
+fn nan_fold(a: &Array2<f64>, axis: usize, init: f64, f: impl Fn(f64, f64) -> f64) -> ArrayD<f64> {
+    a.fold_axis(Axis(axis), f64::NAN, |&acc, &v| {
+        if v.is_nan() {
+            acc
+        } else if acc.is_nan() {
+            f(init, v)
+        } else {
+            f(acc, v)
+        }
+    })
+    .into_dyn()
+}
+
+/// NaN-aware closeness: NaN where both are NaN.
+fn close_nan(got: &ArrayD<f64>, want: &ArrayD<f64>) -> bool {
+    got.shape() == want.shape()
+        && got
+            .iter()
+            .zip(want)
+            .all(|(&g, &w)| (g.is_nan() && w.is_nan()) || (g - w).abs() <= 1e-10 * (1.0 + w.abs()))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
+
+    // keepdims, prod, cumprod and the NaN-skipping reductions against ndarray.
+    #[test]
+    fn more_reductions_match_ndarray((r, c, sr, sc) in dims(), salt in 0u64..100) {
+        let a = matrix(r, c, salt);
+        let chunks = vec![chunks_from(r, &sr), chunks_from(c, &sc)];
+        let x = da::from_ndarray(a.clone(), chunks.clone());
+        for s in schedulers() {
+            let kd = x.keepdims().sum_axis(1).compute_with(&*s).unwrap();
+            prop_assert!(close(&kd, &a.sum_axis(Axis(1)).insert_axis(Axis(1)).into_dyn(), 1e-10));
+            let kd = x.split_every(2).keepdims().mean().compute_with(&*s).unwrap();
+            prop_assert_eq!(kd.shape(), &[1, 1]);
+            prop_assert!((kd[[0, 0]] - a.mean().unwrap()).abs() < 1e-10);
+        }
+        let small = a.mapv(|v| 1.0 + v / 50.0);
+        let y = da::from_ndarray(small.clone(), chunks.clone());
+        close_all(&y.prod_axis(0), &small.map_axis(Axis(0), |l| l.product()).into_dyn());
+        prop_assert!((y.prod().compute_scalar().unwrap() - small.product()).abs() < 1e-10 * small.product().abs());
+        let mut cp = small.clone();
+        cp.accumulate_axis_inplace(Axis(1), |&p, v| *v *= p);
+        close_all(&y.cumprod(1), &cp.into_dyn());
+        let n = with_nans(&a, salt);
+        let z = da::from_ndarray(n.clone(), chunks);
+        for axis in 0..2 {
+            for sch in schedulers() {
+                let got = z.nansum_axis(axis).compute_with(&*sch).unwrap();
+                assert!(close_nan(&got, &n.mapv(|v| if v.is_nan() { 0.0 } else { v }).sum_axis(Axis(axis)).into_dyn()));
+                let cnt = n.mapv(|v| if v.is_nan() { 0.0 } else { 1.0 }).sum_axis(Axis(axis));
+                let sum = n.mapv(|v| if v.is_nan() { 0.0 } else { v }).sum_axis(Axis(axis));
+                assert!(close_nan(&z.nanmean_axis(axis).compute_with(&*sch).unwrap(), &(&sum / &cnt).into_dyn()));
+                assert!(close_nan(&z.nanmin_axis(axis).compute_with(&*sch).unwrap(), &nan_fold(&n, axis, f64::MAX, f64::min)));
+                assert!(close_nan(&z.nanmax_axis(axis).compute_with(&*sch).unwrap(), &nan_fold(&n, axis, f64::MIN, f64::max)));
+            }
+        }
+    }
+
+    // reshape with -1 and integer-array indexing against ndarray.
+    #[test]
+    fn reshape_infer_and_take_match_ndarray((r, c, sr, sc) in dims(), salt in 0u64..100, picks in prop::collection::vec(-20isize..20, 0..8), axis in 0usize..2) {
+        let a = matrix(r, c, salt);
+        let x = da::from_ndarray(a.clone(), vec![chunks_from(r, &sr), chunks_from(c, &sc)]);
+        let flat = ArrayD::from_shape_vec(vec![r * c], a.iter().copied().collect()).unwrap();
+        eq_all(&x.reshape_infer(&[-1]), &flat);
+        eq_all(&x.reshape_infer(&[c as isize, -1]), &flat.clone().into_shape_with_order(vec![c, r]).unwrap());
+        let len = a.shape()[axis] as isize;
+        let idx: Vec<isize> = picks.iter().map(|&i| i % len).collect();
+        let pos: Vec<usize> = idx.iter().map(|&i| if i < 0 { (len + i) as usize } else { i as usize }).collect();
+        if !idx.is_empty() {
+            eq_all(&x.take(&idx, axis), &a.select(Axis(axis), &pos).into_dyn());
+        }
+        prop_assert!(x.take(&[len], axis).check().is_err());
+    }
+}
+
+#[test]
+fn pushdown_through_broadcasting_and_mixed_sources() {
+    // A region operand broadcast against a from_fn one (no region): the slice goes through the
+    // boxer of the add to a box of each operand; values as ndarray's.
+    let a = matrix(7, 6, 3);
+    let row = ndarray::Array1::from_shape_fn(6, |j| j as f64 * 0.5);
+    let held = a.clone().into_dyn();
+    let x = da::from_fn([7, 6], [3, 4], move |b| {
+        let (r, c) = (b.offset[0], b.offset[1]);
+        ArrayD::from_shape_fn(b.shape.clone(), |i| held[[r + i[0], c + i[1]]])
+    });
+    let v = da::from_ndarray(row.clone(), 4);
+    let col = da::arange(0.0, 7.0, 1.0, 2).reshape(&[7, 1]);
+    let y = &(&x + &v) * &col;
+    let want = (&a + &row) * ndarray::Array1::from_iter((0..7).map(f64::from)).insert_axis(Axis(1));
+    let want = want.into_dyn();
+    for sel in [s![2..5, 1..], s![-1, ..;2], s![..;-2, 3]] {
+        let w = want.slice(sel.as_slice()).to_owned();
+        close_all(&y.slice(sel), &w);
+    }
+    close_all(
+        &y.sum_axis(1).slice(s![1..4]),
+        &want.sum_axis(Axis(1)).slice(s![1..4].as_slice()).to_owned(),
+    );
+}

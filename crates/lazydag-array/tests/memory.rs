@@ -25,3 +25,22 @@ fn full_seed_compute_holds_a_few_chunks_not_the_array() {
     let peak = peak_rss_mb();
     assert!(peak < 200, "peak RSS {peak} MB: chunks were held");
 }
+
+#[test]
+#[ignore = "release only: cargo test --release -p lazydag-array --test memory -- --ignored"]
+fn full_compute_without_a_region_holds_a_few_chunks() {
+    // A `from_fn_pure` source has no region: no fused reduction, so this is the memory rule's
+    // other path (each chunk recomputed inside each add that needs it, then freed).
+    let x = da::from_fn_pure([8_000, 8_000], [1_000, 1_000], |b| {
+        let (r, c) = (b.offset[0], b.offset[1]);
+        ndarray::ArrayD::from_shape_fn(b.shape.clone(), |i| {
+            (((r + i[0]) * 31 + (c + i[1]) * 17) % 97) as f64 / 48.0
+        })
+    });
+    let y = &x + &x.t();
+    let z = y.mean_axis(0).compute().unwrap();
+    assert_eq!(z.len(), 8_000);
+    assert!(z.iter().all(|&m| (1.9..2.1).contains(&m)), "{:?}", &z.as_slice().unwrap()[..4]);
+    let peak = peak_rss_mb();
+    assert!(peak < 200, "peak RSS {peak} MB: chunks were held");
+}

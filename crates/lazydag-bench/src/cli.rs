@@ -28,10 +28,13 @@ pub(crate) enum Part {
     Stream,
     /// Column means of a wide table: sequential, parallel map, graph.
     Practical,
+    /// lazydag-array against dask.array: the seed example, a bandwidth sum, a dot.
+    Array,
 }
 
 impl Part {
-    pub(crate) const ALL: [Part; 4] = [Part::Overhead, Part::Rss, Part::Stream, Part::Practical];
+    pub(crate) const ALL: [Part; 5] =
+        [Part::Overhead, Part::Rss, Part::Stream, Part::Practical, Part::Array];
 
     fn parse(name: &str) -> Option<Part> {
         Self::ALL.into_iter().find(|p| p.name() == name)
@@ -43,6 +46,7 @@ impl Part {
             Part::Rss => "rss",
             Part::Stream => "stream",
             Part::Practical => "practical",
+            Part::Array => "array",
         }
     }
 }
@@ -83,7 +87,8 @@ OPTIONS:
                       comparison in pandas / joblib / dask, in a venv that
                       benches/dask/setup.sh creates under target/
   --update-docs FILE  replace the generated section of FILE (docs/benchmarks.md) with the tables
-  --skip LIST         leave out parts: overhead, rss, stream, practical
+  --skip LIST         leave out parts: overhead, rss, stream, practical, array (the
+                      array part runs dask.array too whenever target/dask-venv exists)
   --shapes LIST       only these shapes: chain, binary-tree, wavefront, independent,
                       random-dag, map-reduce, cpu-bound (default: all)
   --taskflow DIR      per-task cost part: also build the C++ driver (taskflow/driver.cpp) with
@@ -139,7 +144,10 @@ pub(crate) fn parse(args: &[String]) -> Result<Options, String> {
             "--skip" => {
                 for name in value("--skip")?.split(',') {
                     let part = Part::parse(name.trim()).ok_or_else(|| {
-                        format!("--skip {name}: valid parts are overhead, rss, stream, practical")
+                        format!(
+                            "--skip {name}: valid parts are overhead, rss, stream, practical, \
+                             array"
+                        )
                     })?;
                     skip.push(part);
                 }
@@ -206,7 +214,7 @@ mod tests {
         let o = parse(&args(&["--workers", "2,4,8,16", "--quick"])).unwrap();
         assert_eq!((o.workers, o.profile, o.repeats), (vec![2, 4, 8, 16], Profile::Quick, 3));
         let o = parse(&args(&["--skip", "rss,practical", "--repeats", "5"])).unwrap();
-        assert_eq!(o.parts, vec![Part::Overhead, Part::Stream]);
+        assert_eq!(o.parts, vec![Part::Overhead, Part::Stream, Part::Array]);
         assert_eq!(o.repeats, 5);
         let o = parse(&args(&["--shapes", "map-reduce,cpu-bound"])).unwrap();
         assert_eq!(o.shapes, vec![crate::shape::Shape::MapReduce, crate::shape::Shape::CpuBound]);

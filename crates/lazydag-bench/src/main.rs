@@ -1,6 +1,7 @@
 //! lazydag-bench: C++ Taskflow's micro-benchmark shapes on every lazydag scheduler, the same
 //! shapes hand-written with rayon, and (with `--with-dask`) the same shapes in Dask, side by
-//! side; plus a streaming-memory benchmark and a practical column-means comparison.
+//! side; plus a streaming-memory benchmark, a practical column-means comparison and the
+//! chunked-array figures against dask.array (`array.rs`).
 //!
 //! `cargo run --release -p lazydag-bench -- --help`. What the figures mean is in
 //! `docs/benchmarks.md`, which `--update-docs docs/benchmarks.md` regenerates.
@@ -10,6 +11,7 @@
 
 #![deny(missing_docs)]
 
+mod array;
 mod baseline;
 mod chart;
 mod cli;
@@ -34,6 +36,7 @@ fn main() -> ExitCode {
         Some(rss::CASE) => rss::case_child(&args[1..]),
         Some(stream::STREAM) => stream::child(&args[1..]),
         Some(cost::COST) => cost::child(&args[1..]),
+        Some(array::ARRAY) => array::child(&args[1..]),
         _ => match cli::parse(&args) {
             Ok(options) => run::run(&options, &args),
             Err(msg) if msg.is_empty() => {

@@ -128,6 +128,11 @@ pub(crate) fn run(options: &Options, args: &[String]) -> Result<(), String> {
         practical_rows = practical::measure(options.profile, &options.workers, options.repeats)?;
     }
 
+    if parts.contains(&Part::Array) {
+        eprintln!("arrays (lazydag-array against dask.array)");
+        crate::array::measure(options.profile, options.repeats, &options.out)?;
+    }
+
     let dask = options.with_dask.then(|| run_dask(options, &cases));
 
     machine.finish();

@@ -1,5 +1,5 @@
-//! `cumsum`: per-block cumulative sums, then a chain along the axis that adds the previous
-//! block's last slice.
+//! `cumsum` and `cumprod`: per-block cumulative results, then a chain along the axis that
+//! combines each block with the previous block's last slice.
 
 use lazydag_core::Delayed;
 use ndarray::{Axis, Zip};
@@ -7,6 +7,20 @@ use ndarray::{Axis, Zip};
 use crate::array::{Array, Block};
 use crate::element::Element;
 use crate::task;
+
+impl<T: Element + std::ops::Mul<Output = T>> Array<T> {
+    /// The cumulative products along `axis`, like `numpy.cumprod(x, axis)` (the same chain
+    /// as [`cumsum`](Array::cumsum)).
+    ///
+    /// ```
+    /// use lazydag_array as da;
+    /// let x = da::arange(1i64, 6, 1, 2).cumprod(0);
+    /// assert_eq!(x.compute().unwrap().as_slice().unwrap(), &[1, 2, 6, 24, 120]);
+    /// ```
+    pub fn cumprod(&self, axis: usize) -> Array<T> {
+        self.cumulative("cumprod", axis, |a, b| a * b)
+    }
+}
 
 impl<T: Element + std::ops::Add<Output = T>> Array<T> {
     /// The cumulative sums along `axis`, like `numpy.cumsum(x, axis)`: each block's own
@@ -19,11 +33,23 @@ impl<T: Element + std::ops::Add<Output = T>> Array<T> {
     /// assert_eq!(x.compute().unwrap().as_slice().unwrap(), &[1, 3, 6, 10, 15]);
     /// ```
     pub fn cumsum(&self, axis: usize) -> Array<T> {
+        self.cumulative("cumsum", axis, |a, b| a + b)
+    }
+}
+
+impl<T: Element> Array<T> {
+    /// The cumulative fold with `f` (associative) along `axis`.
+    fn cumulative(
+        &self,
+        name: &'static str,
+        axis: usize,
+        f: impl Fn(T, T) -> T + Copy + Send + Sync + 'static,
+    ) -> Array<T> {
         let p = match self.parts() {
             Ok(p) => p,
             Err(e) => return Array::failed(e),
         };
-        if let Err(e) = crate::rechunk::check_axis("cumsum", &p.shape, axis) {
+        if let Err(e) = crate::rechunk::check_axis(name, &p.shape, axis) {
             return Array::failed(e);
         }
         let ax = Axis(axis);
@@ -31,9 +57,9 @@ impl<T: Element + std::ops::Add<Output = T>> Array<T> {
             .blocks
             .iter()
             .map(|d| {
-                task::map1("cumsum", d, move |b: Block<T>| {
+                task::map1(name, d, move |b: Block<T>| {
                     let mut o = b.to_owned();
-                    o.accumulate_axis_inplace(ax, |&prev, cur| *cur = *cur + prev);
+                    o.accumulate_axis_inplace(ax, |&prev, cur| *cur = f(prev, *cur));
                     o.into_shared()
                 })
             })
@@ -47,17 +73,13 @@ impl<T: Element + std::ops::Add<Output = T>> Array<T> {
             prev[axis] -= 1;
             let lin = p.chunks.linear(&j);
             let before = blocks[p.chunks.linear(&prev)].clone();
-            blocks[lin] = task::map2(
-                "cumsum-carry",
-                &local[lin],
-                &before,
-                move |b: Block<T>, pb: Block<T>| {
+            blocks[lin] =
+                task::map2("carry", &local[lin], &before, move |b: Block<T>, pb: Block<T>| {
                     let last = pb.index_axis(ax, pb.len_of(ax) - 1).insert_axis(ax);
                     let mut o = b.to_owned();
-                    Zip::from(&mut o).and_broadcast(&last).for_each(|v, &c| *v = *v + c);
+                    Zip::from(&mut o).and_broadcast(&last).for_each(|v, &c| *v = f(c, *v));
                     o.into_shared()
-                },
-            );
+                });
         }
         Array::from_parts(p.chunks.clone(), blocks)
     }

@@ -14,7 +14,7 @@ use num_traits::Zero;
 
 use crate::array::{Array, Block};
 use crate::element::Element;
-use tree::{fold_pairs, fold_rows, shaped, tree, view_rows, zip_in_place};
+use tree::{Fan, fold_pairs, fold_rows, shaped, tree, view_rows, zip_in_place};
 
 /// The default `split_every`, as in dask (`array.split-every`... 16 inputs per task).
 pub(crate) const SPLIT_EVERY: usize = 16;
@@ -31,12 +31,37 @@ pub(crate) const SPLIT_EVERY: usize = 16;
 pub struct Reducer<'a, T> {
     array: &'a Array<T>,
     split_every: usize,
+    keepdims: bool,
+}
+
+impl<T> Reducer<'_, T> {
+    /// Keep each reduced axis as an axis of length 1, like NumPy's `keepdims=True`.
+    ///
+    /// ```
+    /// use lazydag_array as da;
+    /// let x = da::ones::<f64>(&[4, 3], 2);
+    /// assert_eq!(x.split_every(4).keepdims().sum_axis(0).shape(), &[1, 3]);
+    /// assert_eq!(x.keepdims().mean().shape(), &[1, 1]);
+    /// ```
+    pub fn keepdims(self) -> Self {
+        Reducer { keepdims: true, ..self }
+    }
+
+    fn fan(&self) -> Fan {
+        Fan { k: self.split_every, keepdims: self.keepdims }
+    }
 }
 
 impl<T: Element> Array<T> {
     /// Reductions with at most `k` inputs per task (dask's `split_every`; the default is 16).
     pub fn split_every(&self, k: usize) -> Reducer<'_, T> {
-        Reducer { array: self, split_every: k }
+        Reducer { array: self, split_every: k, keepdims: false }
+    }
+
+    /// Reductions that keep the reduced axes with length 1 (NumPy's `keepdims=True`):
+    /// `x.keepdims().sum_axis(0)`.
+    pub fn keepdims(&self) -> Reducer<'_, T> {
+        self.reducer().keepdims()
     }
 
     fn reducer(&self) -> Reducer<'_, T> {
@@ -149,6 +174,61 @@ delegate!(
     argmax_axis(axis: usize) -> Array<i64> where Copy
 );
 
+delegate!(
+    /// The product of all elements, like `x.prod()`.
+    ///
+    /// ```
+    /// use lazydag_array as da;
+    /// let x = da::arange(1i64, 6, 1, 2);
+    /// assert_eq!(x.prod().compute_scalar().unwrap(), 120);
+    /// ```
+    prod() -> Array<T> where std::ops::Mul<Output = T> + num_traits::One
+);
+delegate!(
+    /// The products along `axis`.
+    prod_axis(axis: usize) -> Array<T> where std::ops::Mul<Output = T> + num_traits::One
+);
+delegate!(
+    /// The sum of all elements, NaN counted as zero, like `numpy.nansum`.
+    ///
+    /// ```
+    /// use lazydag_array as da;
+    /// let x = da::from_ndarray(ndarray::arr1(&[1.0, f64::NAN, 2.0]), 2);
+    /// assert_eq!(x.nansum().compute_scalar().unwrap(), 3.0);
+    /// assert_eq!(x.nanmean().compute_scalar().unwrap(), 1.5);
+    /// assert_eq!(x.nanmax().compute_scalar().unwrap(), 2.0);
+    /// ```
+    nansum() -> Array<T> where std::ops::Add<Output = T> + Zero
+);
+delegate!(
+    /// The sums along `axis`, NaN counted as zero.
+    nansum_axis(axis: usize) -> Array<T> where std::ops::Add<Output = T> + Zero
+);
+delegate!(
+    /// The mean of the elements that are not NaN.
+    nanmean() -> Array<f64> where Copy
+);
+delegate!(
+    /// The means along `axis` of the elements that are not NaN.
+    nanmean_axis(axis: usize) -> Array<f64> where Copy
+);
+delegate!(
+    /// The smallest element ignoring NaN.
+    nanmin() -> Array<T> where Copy
+);
+delegate!(
+    /// The smallest elements along `axis` ignoring NaN.
+    nanmin_axis(axis: usize) -> Array<T> where Copy
+);
+delegate!(
+    /// The largest element ignoring NaN.
+    nanmax() -> Array<T> where Copy
+);
+delegate!(
+    /// The largest elements along `axis` ignoring NaN.
+    nanmax_axis(axis: usize) -> Array<T> where Copy
+);
+
 impl Array<bool> {
     /// Whether any element is true.
     ///
@@ -195,7 +275,7 @@ impl Reducer<'_, bool> {
             self.array,
             op,
             axes,
-            self.split_every,
+            self.fan(),
             false,
             move |b, c| {
                 view_rows(&b, &c.axes, |r, kept| shaped(fold_rows(r, all, |&a, &v| f(a, v)), kept))
@@ -273,7 +353,7 @@ impl<T: Element> Reducer<'_, T> {
             self.array,
             "sum",
             axes,
-            self.split_every,
+            self.fan(),
             false,
             |b, c| {
                 view_rows(&b, &c.axes, |r, kept| {
@@ -288,6 +368,68 @@ impl<T: Element> Reducer<'_, T> {
             },
             |a| a,
         )
+    }
+
+    /// The product of all elements.
+    pub fn prod(&self) -> Array<T>
+    where
+        T: std::ops::Mul<Output = T> + num_traits::One,
+    {
+        self.prod_over(None)
+    }
+
+    /// The products along `axis`.
+    pub fn prod_axis(&self, axis: usize) -> Array<T>
+    where
+        T: std::ops::Mul<Output = T> + num_traits::One,
+    {
+        self.prod_over(Some(&[axis]))
+    }
+
+    /// The sum of all elements, NaN as zero.
+    pub fn nansum(&self) -> Array<T>
+    where
+        T: std::ops::Add<Output = T> + Zero,
+    {
+        self.nansum_over(None)
+    }
+
+    /// The sums along `axis`, NaN as zero.
+    pub fn nansum_axis(&self, axis: usize) -> Array<T>
+    where
+        T: std::ops::Add<Output = T> + Zero,
+    {
+        self.nansum_over(Some(&[axis]))
+    }
+
+    /// The mean of the elements that are not NaN.
+    pub fn nanmean(&self) -> Array<f64> {
+        self.nanmean_over(None)
+    }
+
+    /// The means along `axis` of the elements that are not NaN.
+    pub fn nanmean_axis(&self, axis: usize) -> Array<f64> {
+        self.nanmean_over(Some(&[axis]))
+    }
+
+    /// The smallest element ignoring NaN.
+    pub fn nanmin(&self) -> Array<T> {
+        self.nanmin_over(None)
+    }
+
+    /// The smallest elements along `axis` ignoring NaN.
+    pub fn nanmin_axis(&self, axis: usize) -> Array<T> {
+        self.nanmin_over(Some(&[axis]))
+    }
+
+    /// The largest element ignoring NaN.
+    pub fn nanmax(&self) -> Array<T> {
+        self.nanmax_over(None)
+    }
+
+    /// The largest elements along `axis` ignoring NaN.
+    pub fn nanmax_axis(&self, axis: usize) -> Array<T> {
+        self.nanmax_over(Some(&[axis]))
     }
 
     /// The sum of all elements.
@@ -314,6 +456,68 @@ impl<T: Element> Reducer<'_, T> {
         self.sum_over(Some(axes))
     }
 
+    /// The products over `axes` (all axes for `None`), like `x.prod(axis=...)`.
+    pub fn prod_over(&self, axes: Option<&[usize]>) -> Array<T>
+    where
+        T: std::ops::Mul<Output = T> + num_traits::One,
+    {
+        tree(
+            self.array,
+            "prod",
+            axes,
+            self.fan(),
+            false,
+            |b, c| {
+                view_rows(&b, &c.axes, |r, kept| {
+                    shaped(fold_rows(r, T::one(), |&a, &v| a * v), kept)
+                })
+            },
+            |v| {
+                fold_pairs(v, |mut a, b| {
+                    zip_in_place(&mut a, &b, |x, &y| *x = *x * y);
+                    a
+                })
+            },
+            |a| a,
+        )
+    }
+
+    /// The same reductions on another array (the NaN-skipping ones reduce a cleaned copy).
+    fn on<'b, U>(&self, array: &'b Array<U>) -> Reducer<'b, U> {
+        Reducer { array, split_every: self.split_every, keepdims: self.keepdims }
+    }
+
+    /// The sums over `axes` treating NaN as zero, like `numpy.nansum`.
+    #[allow(clippy::eq_op)]
+    pub fn nansum_over(&self, axes: Option<&[usize]>) -> Array<T>
+    where
+        T: std::ops::Add<Output = T> + Zero,
+    {
+        let clean = self.array.map_named("nan-to-zero", |v: T| if v != v { T::zero() } else { v });
+        self.on(&clean).sum_over(axes)
+    }
+
+    /// The means over `axes` of the values that are not NaN, in `f64`, like
+    /// `numpy.nanmean` (NaN where every value is NaN).
+    #[allow(clippy::eq_op)]
+    pub fn nanmean_over(&self, axes: Option<&[usize]>) -> Array<f64> {
+        let clean =
+            self.array.map_named("nan-to-zero", |v: T| if v != v { 0.0 } else { v.to_f64() });
+        let count = self.array.map_named("not-nan", |v: T| if v != v { 0.0 } else { 1.0 });
+        &self.on(&clean).sum_over(axes) / &self.on(&count).sum_over(axes)
+    }
+
+    /// The smallest values over `axes` ignoring NaN, like `numpy.nanmin` (NaN where every
+    /// value is NaN).
+    pub fn nanmin_over(&self, axes: Option<&[usize]>) -> Array<T> {
+        self.extreme_of("nanmin", axes, false, true)
+    }
+
+    /// The largest values over `axes` ignoring NaN, like `numpy.nanmax`.
+    pub fn nanmax_over(&self, axes: Option<&[usize]>) -> Array<T> {
+        self.extreme_of("nanmax", axes, true, true)
+    }
+
     fn stat(
         &self,
         op: &'static str,
@@ -324,7 +528,7 @@ impl<T: Element> Reducer<'_, T> {
             self.array,
             op,
             axes,
-            self.split_every,
+            self.fan(),
             false,
             |b, c| moments(&b, &c.axes),
             |v| fold_pairs(v, chan),
@@ -333,8 +537,29 @@ impl<T: Element> Reducer<'_, T> {
     }
 
     /// The means over `axes` (all for `None`), in `f64`; an empty reduction gives NaN.
+    ///
+    /// Partials are (count, sums), so a mean costs one pass, like NumPy's (the variance keeps
+    /// Chan's moments).
     pub fn mean_over(&self, axes: Option<&[usize]>) -> Array<f64> {
-        self.stat("mean", axes, |m| if m.n == 0.0 { m.mean.mapv(|_| f64::NAN) } else { m.mean })
+        tree(
+            self.array,
+            "mean",
+            axes,
+            self.fan(),
+            false,
+            |b, c| {
+                view_rows(&b, &c.axes, |r, kept| {
+                    (r.nrows() as f64, shaped(fold_rows(r, 0.0, |&a, &v| a + v.to_f64()), kept))
+                })
+            },
+            |v| {
+                fold_pairs(v, |(n, mut a), (m, b)| {
+                    zip_in_place(&mut a, &b, |x, &y| *x += y);
+                    (n + m, a)
+                })
+            },
+            |(n, s)| if n == 0.0 { s.mapv(|_| f64::NAN) } else { s.mapv(|v| v / n) },
+        )
     }
 
     /// The mean of all elements.
@@ -376,12 +601,33 @@ impl<T: Element> Reducer<'_, T> {
     }
 
     fn extreme(&self, op: &'static str, axes: Option<&[usize]>, max: bool) -> Array<T> {
-        let better = move |a: T, b: T| if max { b > a } else { b < a };
+        self.extreme_of(op, axes, max, false)
+    }
+
+    /// `skip_nan`: a NaN never wins, and anything beats a NaN (so only an all-NaN group
+    /// gives NaN), like `numpy.nanmin`.
+    #[allow(clippy::eq_op)] // `v != v` is the NaN test for every element type
+    fn extreme_of(
+        &self,
+        op: &'static str,
+        axes: Option<&[usize]>,
+        max: bool,
+        skip_nan: bool,
+    ) -> Array<T> {
+        let better = move |a: T, b: T| {
+            if skip_nan {
+                b == b && (a != a || if max { b > a } else { b < a })
+            } else if max {
+                b > a
+            } else {
+                b < a
+            }
+        };
         tree(
             self.array,
             op,
             axes,
-            self.split_every,
+            self.fan(),
             true,
             move |b, c| {
                 view_rows(&b, &c.axes, |r, kept| {
@@ -441,7 +687,7 @@ impl<T: Element> Reducer<'_, T> {
             self.array,
             op,
             axes.as_deref(),
-            self.split_every,
+            self.fan(),
             true,
             move |b, c| {
                 let shape = b.shape().to_vec();

@@ -3,15 +3,17 @@
 //! Invariant: every combine and aggregate task takes at most `split_every` inputs, and the
 //! inputs of a group are in row-major order over the reduced axes.
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use lazydag_core::Delayed;
 use ndarray::{Array2, ArrayD, ArrayView2, IxDyn, Zip};
 
-use crate::array::{Array, Block};
+use crate::array::{Array, Block, Region};
 use crate::chunks::{Chunks, GridIter};
 use crate::element::Element;
 use crate::error::Error;
+use crate::pushdown::{TILE, ranges};
 use crate::task;
 
 /// The reduced axes, sorted; `None` means all.
@@ -79,6 +81,7 @@ pub(crate) fn zip_in_place<A: Clone, B: Clone>(
 }
 
 /// Where a partial's block lies: what it needs besides the block.
+#[derive(Clone)]
 pub(crate) struct Ctx {
     /// The global index of the block's first element.
     pub(crate) offset: Vec<usize>,
@@ -88,18 +91,59 @@ pub(crate) struct Ctx {
     pub(crate) axes: Arc<Vec<usize>>,
 }
 
+type PartialFn<T, P> = Arc<dyn Fn(Block<T>, &Ctx) -> P + Send + Sync>;
+type CombineFn<P> = Arc<dyn Fn(Vec<P>) -> P + Send + Sync>;
+type FinishFn<P, U> = Arc<dyn Fn(P) -> ArrayD<U> + Send + Sync>;
+
+/// The shape of a reduction tree: at most `k` inputs per task; with `keepdims`, the reduced
+/// axes stay as axes of length 1.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Fan {
+    pub(crate) k: usize,
+    pub(crate) keepdims: bool,
+}
+
 /// Records the tree: `partial(block, offset)` per block, `combine` per group of at most
 /// `k`, `finish` at each output block.
+///
+/// When `x` has a region (`crate::pushdown`), a partial reads no block: it evaluates its
+/// block's region tile by tile along the first reduced axis and combines the tiles' partials,
+/// so the chunk is never materialised (a fused kernel, like numexpr's).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn tree<T, P, U>(
     x: &Array<T>,
     op: &'static str,
     axes: Option<&[usize]>,
-    k: usize,
+    fan: Fan,
     needs_elements: bool,
     partial: impl Fn(Block<T>, &Ctx) -> P + Send + Sync + 'static,
     combine: impl Fn(Vec<P>) -> P + Send + Sync + 'static,
     finish: impl Fn(P) -> ArrayD<U> + Send + Sync + 'static,
+) -> Array<U>
+where
+    T: Element,
+    P: Clone + Send + Sync + 'static,
+    U: Element,
+{
+    let fns = (
+        Arc::new(partial) as PartialFn<T, P>,
+        Arc::new(combine) as CombineFn<P>,
+        Arc::new(finish) as FinishFn<P, U>,
+    );
+    let out = tree_dyn(x, op, axes, fan.k, needs_elements, fns);
+    match (fan.keepdims, resolve(op, x.shape(), axes)) {
+        (true, Ok(reduced)) => reduced.iter().fold(out, |o, &a| o.insert_axis(a)),
+        _ => out,
+    }
+}
+
+fn tree_dyn<T, P, U>(
+    x: &Array<T>,
+    op: &'static str,
+    axes: Option<&[usize]>,
+    k: usize,
+    needs_elements: bool,
+    fns: (PartialFn<T, P>, CombineFn<P>, FinishFn<P, U>),
 ) -> Array<U>
 where
     T: Element,
@@ -126,13 +170,11 @@ where
             format!("zero-size array (shape {:?}) to a reduction that has no identity", p.shape),
         ));
     }
+    let (partial, combine, finish) = fns.clone();
     let nd = p.shape.len();
     let kept: Vec<usize> = (0..nd).filter(|a| !axes.contains(a)).collect();
     let out = Chunks::from_sizes(kept.iter().map(|&a| p.chunks.sizes()[a].clone()).collect());
     let red_grid: Vec<usize> = axes.iter().map(|&a| p.chunks.grid()[a]).collect();
-    let partial = Arc::new(partial);
-    let combine = Arc::new(combine);
-    let finish = Arc::new(finish);
     let global = Arc::new(p.shape.clone());
     let axes = Arc::new(axes);
     let blocks = out
@@ -152,8 +194,21 @@ where
                         global: global.clone(),
                         axes: axes.clone(),
                     };
-                    let partial = partial.clone();
-                    x.block(p, &idx).map(move |b: Block<T>| partial(b, &ctx)).name(op).shared()
+                    let (partial, combine) = (partial.clone(), combine.clone());
+                    match &p.region {
+                        Some(reg) => {
+                            let reg = reg.clone();
+                            let shape = p.chunks.block_shape(&idx);
+                            let fused =
+                                move || fused_partial(&reg, &ctx, &shape, &*partial, &*combine);
+                            lazydag_core::delayed!((fused)()).name(op).shared()
+                        }
+                        None => x
+                            .block(p, &idx)
+                            .map(move |b: Block<T>| partial(b, &ctx))
+                            .name(op)
+                            .shared(),
+                    }
                 })
                 .collect();
             while level.len() > k {
@@ -172,7 +227,55 @@ where
             })
         })
         .collect();
-    Array::from_parts(out, blocks)
+    // A box of the kept axes is the reduction of the input's box spanning the reduced axes.
+    let x = x.clone();
+    let full: Vec<Range<usize>> = p.shape.iter().map(|&n| 0..n).collect();
+    let boxer = Arc::new(move |r: &[Range<usize>]| {
+        let mut inbox = full.clone();
+        for (i, &a) in kept.iter().enumerate() {
+            inbox[a] = r[i].clone();
+        }
+        tree_dyn(&x.sub_box(&inbox), op, Some(&axes), k, needs_elements, fns.clone())
+    });
+    Array::from_parts(out, blocks).with_boxer(boxer)
+}
+
+/// The partial of the block at `ctx.offset` (of `shape`) evaluated from the region in tiles
+/// of about [`TILE`] elements along the first reduced axis, folded in order.
+fn fused_partial<T, P>(
+    reg: &Region<T>,
+    ctx: &Ctx,
+    shape: &[usize],
+    partial: &(dyn Fn(Block<T>, &Ctx) -> P + Send + Sync),
+    combine: &(dyn Fn(Vec<P>) -> P + Send + Sync),
+) -> P {
+    let whole = ranges(&ctx.offset, shape);
+    let Some(&a) = ctx.axes.first() else { return partial(reg.eval(&whole), ctx) };
+    let across: usize =
+        shape.iter().enumerate().filter(|&(i, _)| i != a).map(|(_, &n)| n).product();
+    let t = (TILE / across.max(1)).max(1);
+    if t >= shape[a] {
+        return partial(reg.eval(&whole), ctx);
+    }
+    let mut acc: Option<P> = None;
+    let mut s = whole[a].start;
+    while s < whole[a].end {
+        let e = (s + t).min(whole[a].end);
+        let mut r = whole.clone();
+        r[a] = s..e;
+        let tile_ctx = Ctx {
+            offset: r.iter().map(|r| r.start).collect(),
+            global: ctx.global.clone(),
+            axes: ctx.axes.clone(),
+        };
+        let q = partial(reg.eval(&r), &tile_ctx);
+        acc = Some(match acc {
+            None => q,
+            Some(prev) => combine(vec![prev, q]),
+        });
+        s = e;
+    }
+    acc.expect("a non-empty axis has a tile")
 }
 
 pub(crate) fn fold_pairs<P>(v: Vec<P>, f: impl Fn(P, P) -> P) -> P {
