@@ -114,9 +114,9 @@ pub async fn compute_async_with_control<O: Outputs>(
     outputs.roots(&mut roots);
     let plan = Planned::new(&roots, control)?;
     let span = tracing::debug_span!("compute", scheduler = "async", tasks = plan.len());
-    let run = plan.start("async");
-    let values = scheduler.run(run.plan().clone()).instrument(span).await;
-    let values = run.finish(values, &scheduler)?;
+    let started = plan.start("async");
+    let values = scheduler.execute_async(started.plan().clone()).instrument(span).await;
+    let values = started.finish(values, &scheduler)?;
     unpack(&outputs, values, &scheduler)
 }
 
@@ -129,11 +129,11 @@ pub(crate) fn execute(
     let plan = Planned::new(roots, control)?;
     let _span =
         tracing::debug_span!("compute", scheduler = scheduler.name(), tasks = plan.len()).entered();
-    let run = plan.start(scheduler.name());
+    let started = plan.start(scheduler.name());
     // A panicking (user) scheduler still ends the compute: the callbacks told it started are
     // told it finished, and the caller gets an error instead of an unwinding panic.
-    let values = caught(run.plan(), scheduler);
-    run.finish(values, scheduler)
+    let values = caught(started.plan(), scheduler);
+    started.finish(values, scheduler)
 }
 
 /// Runs `plan` on `scheduler`, a panic of the scheduler's own caught as [`Error::Scheduler`].

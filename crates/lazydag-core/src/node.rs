@@ -48,7 +48,7 @@ pub(crate) trait Op: Send + Sync + 'static {
     /// Runs the operation. `inputs[from..]` holds one value per dependency, in order, and is
     /// drained (values before `from` are left alone: a fused program keeps its stack there).
     /// A literal ignores `inputs` and produces its value, cloning it with `cloner` when it can.
-    fn run(
+    fn call(
         &self,
         inputs: &mut Vec<Value>,
         from: usize,
@@ -68,8 +68,8 @@ pub(crate) trait Op: Send + Sync + 'static {
 
     /// Runs on the carried input and leaves the output in `carry`, reusing its allocation when
     /// the input and output types are the same (only called when [`carries`](Op::carries)).
-    fn run_carried(&self, _carry: &mut Carrier) -> Result<(), Failure> {
-        unreachable!("run_carried on an op that does not carry")
+    fn call_carried(&self, _carry: &mut Carrier) -> Result<(), Failure> {
+        unreachable!("call_carried on an op that does not carry")
     }
 
     /// Unwraps this op's carried output (only called when [`carries`](Op::carries)).
@@ -263,7 +263,7 @@ impl<T: Send + 'static> Op for Literal<T> {
         true
     }
 
-    fn run(&self, _: &mut Vec<Value>, _: usize, cloner: Option<Cloner>) -> Result<Value, Failure> {
+    fn call(&self, _: &mut Vec<Value>, _: usize, cloner: Option<Cloner>) -> Result<Value, Failure> {
         let mut slot = lock_std(&self.value);
         match (cloner, slot.as_ref()) {
             (Some(clone), Some(value)) => Ok(clone(value)),
@@ -299,7 +299,7 @@ impl<T: Send + 'static> Op for Gather<T> {
         false
     }
 
-    fn run(
+    fn call(
         &self,
         inputs: &mut Vec<Value>,
         from: usize,
@@ -468,7 +468,7 @@ macro_rules! task_arity {
                 Box::new(Some(input.take::<$arg>()))
             }
 
-            fn run_carried(&self, carry: &mut Carrier) -> Result<(), Failure> {
+            fn call_carried(&self, carry: &mut Carrier) -> Result<(), Failure> {
                 let slot = carried_slot::<$arg>(carry);
                 let input = slot.take().expect("a carried value is present");
                 if let Some(boxed) = Mode::settle_carried((self.f)(input), slot)? {
@@ -494,7 +494,7 @@ macro_rules! task_arity {
             }
 
             #[allow(non_snake_case)]
-            fn run(
+            fn call(
                 &self,
                 inputs: &mut Vec<Value>,
                 from: usize,
@@ -530,7 +530,7 @@ macro_rules! task_arity {
                 true
             }
 
-            fn run(
+            fn call(
                 &self,
                 inputs: &mut Vec<Value>,
                 from: usize,

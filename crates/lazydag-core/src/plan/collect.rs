@@ -217,7 +217,7 @@ impl<'g> Collector<'g> {
     }
 
     /// Walks from `roots`.
-    pub(super) fn run(mut self, roots: &[TaskRef<'g>]) -> Collected<'g> {
+    pub(super) fn collect(mut self, roots: &[TaskRef<'g>]) -> Collected<'g> {
         let mut stack: Vec<Frame<'g>> = Vec::new();
         for root in roots {
             if let Some(index) = self.seen.finished_or_start(root.0) {

@@ -134,7 +134,7 @@ impl Plan {
         let owner: Vec<Arc<Node>> = outputs.iter().map(|task| Arc::clone(task.0)).collect();
         Plan(Arc::new(PlanCell::new(owner, |roots| {
             let roots: Vec<TaskRef<'_>> = roots.iter().map(TaskRef).collect();
-            Collector::new(false, None).run(&roots).plan.with_stop(Stop::default())
+            Collector::new(false, None).collect(&roots).plan.with_stop(Stop::default())
         })))
     }
 
@@ -180,7 +180,7 @@ impl Plan {
             let fuse = optimizer.is_enabled() && optimizer.fuses();
             let collector =
                 Collector::new(optimizer.is_enabled(), fuse.then(|| optimizer.chain_limit()));
-            let collected = collector.run(&roots);
+            let collected = collector.collect(&roots);
             collected.plan.check()?;
             let plan = match collected.facts {
                 Some(facts) => {

@@ -184,7 +184,7 @@ fn rebuild<'g>(old: &PlanView<'g>, graph: &Graph<'_>, report: OptimizeReport) ->
                 match old.program(task) {
                     // A chain fused while collecting: its inputs all come first, then its runs.
                     Some(inner) => program.extend(inner.iter().filter(|s| s.node().is_some())),
-                    None => program.push(Instr::Run(old.handles[task])),
+                    None => program.push(Instr::Call(old.handles[task])),
                 }
                 stack.pop();
             }
@@ -281,7 +281,7 @@ mod tests {
                 Optimizer::default()
             };
             let report = |may_skip: bool| {
-                let collected = Collector::new(true, Some(optimizer.chain_limit())).run(&roots);
+                let collected = Collector::new(true, Some(optimizer.chain_limit())).collect(&roots);
                 let facts = collected.facts.expect("an optimizing collect records facts");
                 let (plan, _) =
                     optimize_with(collected.plan, facts, &optimizer, collected.prefused, may_skip);

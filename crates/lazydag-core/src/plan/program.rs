@@ -3,7 +3,7 @@
 //!
 //! A program is the post-order of the tasks fused into a root (and of the literals and cheap
 //! tasks inlined into them): [`Instr::Input`] pushes the task's next scheduled input, and
-//! [`Instr::Run`] runs a recorded task on the top `deps.len()` values of the stack and pushes
+//! [`Instr::Call`] runs a recorded task on the top `deps.len()` values of the stack and pushes
 //! its value. Runs of two or more one-input functions in a row are *carried*
 //! ([`Instr::CarryStart`] … [`Instr::CarryEnd`]): the value passes from one to the next inside
 //! one box that each step reuses when the types match, instead of a new box per step.
@@ -25,7 +25,7 @@ pub(crate) enum Instr<'g> {
     /// Push the task's next scheduled input.
     Input,
     /// Run a recorded task on the top of the stack; push its value.
-    Run(&'g Arc<Node>),
+    Call(&'g Arc<Node>),
     /// Start a carried run: wrap the top of the stack, run the task on it.
     CarryStart(&'g Arc<Node>),
     /// Run the task on the carried value.
@@ -39,7 +39,7 @@ impl<'g> Instr<'g> {
     pub(crate) fn node(self) -> Option<&'g Arc<Node>> {
         match self {
             Instr::Input => None,
-            Instr::Run(n) | Instr::CarryStart(n) | Instr::Carry(n) | Instr::CarryEnd(n) => Some(n),
+            Instr::Call(n) | Instr::CarryStart(n) | Instr::Carry(n) | Instr::CarryEnd(n) => Some(n),
         }
     }
 }
@@ -48,7 +48,7 @@ impl fmt::Debug for Instr<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Instr::Input => f.write_str("Input"),
-            Instr::Run(n) => write!(f, "Run({})", n.key()),
+            Instr::Call(n) => write!(f, "Call({})", n.key()),
             Instr::CarryStart(n) => write!(f, "CarryStart({})", n.key()),
             Instr::Carry(n) => write!(f, "Carry({})", n.key()),
             Instr::CarryEnd(n) => write!(f, "CarryEnd({})", n.key()),
@@ -69,7 +69,7 @@ pub(crate) fn carried<'g>(
         Some(match (carries, in_run, next_carries) {
             (false, ..) => {
                 in_run = false;
-                Instr::Run(node)
+                Instr::Call(node)
             }
             (true, false, true) => {
                 in_run = true;
@@ -80,7 +80,7 @@ pub(crate) fn carried<'g>(
                 in_run = false;
                 Instr::CarryEnd(node)
             }
-            (true, false, false) => Instr::Run(node),
+            (true, false, false) => Instr::Call(node),
         })
     })
 }
@@ -89,7 +89,7 @@ pub(crate) fn carried<'g>(
 /// rule of [`carried`]. (In post-order, a one-input task always takes the value the step
 /// before it pushed.) Steps already carried, and inputs, are left as they are.
 pub(crate) fn mark_carried(program: &mut [Instr<'_>]) {
-    let is_run = |instr: &Instr<'_>| matches!(instr, Instr::Run(_));
+    let is_run = |instr: &Instr<'_>| matches!(instr, Instr::Call(_));
     let mut i = 0;
     while i < program.len() {
         let start = i;
@@ -134,28 +134,28 @@ pub(crate) fn exec<'g>(
             Instr::Input => {
                 stack.push(next_input.next().expect("one scheduled input per Input step"));
             }
-            Instr::Run(node) => {
+            Instr::Call(node) => {
                 *current = Some(node);
                 let from = stack.len() - node.deps.len();
                 let cloner = if node.kind.literal { node.cloner() } else { None };
-                let value = node.op.run(&mut stack, from, cloner)?;
+                let value = node.op.call(&mut stack, from, cloner)?;
                 stack.push(value);
             }
             Instr::CarryStart(node) => {
                 *current = Some(node);
                 let input = stack.pop().expect("a carried run starts on a value");
                 let mut boxed = node.op.carry_in(input);
-                node.op.run_carried(&mut boxed)?;
+                node.op.call_carried(&mut boxed)?;
                 carry = Some(boxed);
             }
             Instr::Carry(node) => {
                 *current = Some(node);
-                node.op.run_carried(carry.as_mut().expect("inside a carried run"))?;
+                node.op.call_carried(carry.as_mut().expect("inside a carried run"))?;
             }
             Instr::CarryEnd(node) => {
                 *current = Some(node);
                 let mut boxed = carry.take().expect("inside a carried run");
-                node.op.run_carried(&mut boxed)?;
+                node.op.call_carried(&mut boxed)?;
                 stack.push(node.op.carry_out(boxed));
             }
         }

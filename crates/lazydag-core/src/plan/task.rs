@@ -80,7 +80,7 @@ impl<'g> PlanView<'g> {
         let _span = self.stop.trace.then(|| {
             tracing::trace_span!("task", key = %node.key(), worker = %Worker::current()).entered()
         });
-        let outcome = panic::catch(|| node.op.run(inputs, 0, cloner));
+        let outcome = panic::catch(|| node.op.call(inputs, 0, cloner));
         inputs.clear();
         self.settle(node, outcome)
     }

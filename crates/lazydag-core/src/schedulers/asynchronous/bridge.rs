@@ -1,6 +1,6 @@
 //! How the driver reaches a tokio runtime, from async and from synchronous callers.
 //!
-//! - [`run`] (a future): inside a tokio runtime the driver is awaited inline, so its tasks
+//! - [`execute`] (a future): inside a tokio runtime the driver is awaited inline, so its tasks
 //!   are spawned on the caller's runtime and nothing blocks. Under any other executor it is
 //!   spawned on lazydag's shared runtime and awaited through a [`JoinSet`], which aborts it if
 //!   the caller drops the future.
@@ -28,7 +28,7 @@ use crate::value::Value;
 
 /// Drives `plan` to completion on the current tokio runtime, or on the shared one when the
 /// caller is not inside tokio.
-pub(super) async fn run(plan: Plan, workers: usize) -> Result<Vec<Value>, Error> {
+pub(super) async fn execute(plan: Plan, workers: usize) -> Result<Vec<Value>, Error> {
     if Handle::try_current().is_ok() {
         return driver::drive(plan, workers).await;
     }

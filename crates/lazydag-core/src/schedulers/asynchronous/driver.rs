@@ -25,7 +25,7 @@ type Report = (u32, Result<Value, Error>);
 /// Runs `plan` with at most `workers` CPU tasks at once and returns its outputs' values.
 /// Must be polled inside a tokio runtime (tasks are spawned on the current one).
 pub(super) async fn drive(plan: Plan, workers: usize) -> Result<Vec<Value>, Error> {
-    let mut run = Run::new(&plan, workers);
+    let mut run = Execution::new(&plan, workers);
     let result = run.execute().await;
     if result.is_err() {
         // Cancels async tasks (dropped at their next `.await`) and CPU tasks not yet started.
@@ -42,7 +42,7 @@ pub(super) async fn drive(plan: Plan, workers: usize) -> Result<Vec<Value>, Erro
 }
 
 /// The state of one run, owned by the driver future.
-struct Run<'p> {
+struct Execution<'p> {
     plan: &'p Plan,
     view: &'p PlanView<'p>,
     workers: usize,
@@ -60,10 +60,10 @@ struct Run<'p> {
     running: JoinSet<Report>,
 }
 
-impl<'p> Run<'p> {
+impl<'p> Execution<'p> {
     fn new(plan: &'p Plan, workers: usize) -> Self {
         let view = plan.view();
-        let mut run = Run {
+        let mut run = Execution {
             plan,
             view,
             workers,

@@ -129,18 +129,18 @@ impl Async {
     /// use lazydag_core::{delayed, scheduler::Async, Plan};
     /// fn add(a: i32, b: i32) -> i32 { a + b }
     /// let plan = Plan::new(&[delayed!(add(2, 3)).task()]);
-    /// let values = futures::executor::block_on(Async::new(1).run(plan)).unwrap();
+    /// let values = futures::executor::block_on(Async::new(1).execute_async(plan)).unwrap();
     /// assert_eq!(values.into_iter().next().unwrap().downcast::<i32>().ok(), Some(5));
     /// ```
     ///
     /// # Errors
     /// As [`Scheduler::execute`]: the first task error, or the plan's
     /// [`stop_error`](PlanView::stop_error) once it is cancelled or timed out.
-    pub fn run(
+    pub fn execute_async(
         &self,
         plan: Plan,
     ) -> impl Future<Output = Result<Vec<Value>, Error>> + Send + 'static + use<> {
-        bridge::run(plan, self.workers)
+        bridge::execute(plan, self.workers)
     }
 }
 

@@ -17,7 +17,7 @@
 //!   pushes the others, so branches are finished depth-first, as the plan's order intends.
 //! - **Counting.** Each task has an atomic count of task inputs not yet done; the worker that
 //!   brings it to zero makes it runnable. A `remaining` counter reaching zero completes the
-//!   compute. See `run.rs` for the memory ordering.
+//!   compute. See `execution.rs` for the memory ordering.
 //! - **Memory release.** Each value sits in a slot that counts its uses left; the last use
 //!   moves it out, earlier ones clone it. Nothing outlives its last consumer.
 //! - **Sleep and wake.** A worker with nothing to do announces itself on an event count,
@@ -44,7 +44,7 @@
 //! - **Async tasks** are run to completion on the worker (it blocks on the future).
 
 mod pool;
-mod run;
+mod execution;
 mod sleep;
 
 use crate::error::Error;

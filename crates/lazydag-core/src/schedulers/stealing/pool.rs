@@ -1,7 +1,7 @@
 //! The pool: long-lived worker threads, their deques, and the registry of running computes.
 //!
 //! Jobs are `(run id, task index)` pairs, eight bytes, `Copy`: queueing a task costs no
-//! allocation and no reference count. A worker keeps the `Run` of its last job and looks a run
+//! allocation and no reference count. A worker keeps the `Execution` of its last job and looks a run
 //! up in the registry (a short mutex) only when a job belongs to another compute; a job whose
 //! run is gone or stopped is dropped. So several computes can share the pool at once.
 //!
@@ -20,7 +20,7 @@ use std::thread::{self, JoinHandle};
 
 use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 
-use super::run::{Next, Run};
+use super::execution::{Next, Execution};
 use super::sleep::Sleep;
 use crate::panic::drop_quietly;
 use crate::sync::lock_std as lock;
@@ -57,7 +57,7 @@ pub(super) struct Shared {
     /// workers than cores cannot run at once; further workers are woken one per successful
     /// steal that leaves work behind).
     wake_at_submit: usize,
-    runs: Mutex<Vec<Arc<Run>>>,
+    runs: Mutex<Vec<Arc<Execution>>>,
     next_run: AtomicU32,
     shutdown: AtomicBool,
 }
@@ -112,9 +112,9 @@ impl Pool {
     /// task, but no more than the machine has cores: a woken worker that takes work and leaves
     /// more behind wakes the next, so the pool ramps up as far as there is work, and a compute
     /// of a few tiny tasks on a large pool does not wake (and context-switch) a crowd.
-    pub(super) fn submit(&self, plan: crate::plan::Plan) -> Arc<Run> {
+    pub(super) fn submit(&self, plan: crate::plan::Plan) -> Arc<Execution> {
         let id = self.shared.next_run.fetch_add(1, Ordering::Relaxed);
-        let run = Arc::new(Run::new(plan, id));
+        let run = Arc::new(Execution::new(plan, id));
         lock(&self.shared.runs).push(Arc::clone(&run));
         let mut jobs = 0;
         for task in run.initial() {
@@ -126,7 +126,7 @@ impl Pool {
     }
 
     /// Forgets a finished run; jobs of it still queued are dropped when popped.
-    pub(super) fn retire(&self, run: &Arc<Run>) {
+    pub(super) fn retire(&self, run: &Arc<Execution>) {
         lock(&self.shared.runs).retain(|r| !Arc::ptr_eq(r, run));
     }
 }
@@ -154,7 +154,7 @@ impl Shared {
     }
 
     /// The live run with this id.
-    fn lookup(&self, id: u32) -> Option<Arc<Run>> {
+    fn lookup(&self, id: u32) -> Option<Arc<Execution>> {
         lock(&self.runs).iter().find(|r| r.id == id).cloned()
     }
 
@@ -294,7 +294,7 @@ impl Shared {
 fn work(shared: &Shared, index: usize, deque: &Worker<Job>) {
     WORKER_OF.with(|w| w.set(shared.addr()));
     crate::worker::set_worker("ws", index);
-    let mut current: Option<Arc<Run>> = None;
+    let mut current: Option<Arc<Execution>> = None;
     let mut inputs = Vec::new();
     // Seeds this worker's victim choice (never 0, which xorshift would keep).
     let mut rng = (index as u32).wrapping_mul(0x9E37_79B9) | 1;
@@ -352,7 +352,7 @@ fn work(shared: &Shared, index: usize, deque: &Worker<Job>) {
 /// Replaces the worker's current run. The old handle may be the last one of a failed run,
 /// whose slots still hold values: they are dropped with panics caught, so that a panicking
 /// `Drop` cannot kill the worker (which nothing would replace, hanging the pool).
-fn release(current: &mut Option<Arc<Run>>, next: Option<Arc<Run>>) {
+fn release(current: &mut Option<Arc<Execution>>, next: Option<Arc<Execution>>) {
     let old = std::mem::replace(current, next);
     if old.is_some() {
         drop_quietly(old);

@@ -2,12 +2,12 @@
 //! queue, like Dask's threaded scheduler.
 //!
 //! - [`pool`]: the worker threads and the ready queue (`Mutex<BinaryHeap>` + `Condvar`).
-//! - [`run`]: the shared state of one compute, and the steps of running one task.
+//! - [`execution`]: the shared state of one compute, and the steps of running one task.
 //! - [`latch`]: the one-shot flag the computing thread blocks on.
 //!
 //! # Protocol
 //!
-//! A compute builds an `Arc`'d [`run::Run`]: per task a value slot with its remaining
+//! A compute builds an `Arc`'d [`execution::Execution`]: per task a value slot with its remaining
 //! uses, an atomic count of inputs still awaited (from `all_waiting`), and for the compute an
 //! atomic `active` count of queued plus running jobs, a `stopped` flag, the first error and a
 //! latch. The caller queues the tasks that await nothing, with `active` set to their number,
@@ -60,10 +60,10 @@
 
 mod latch;
 mod pool;
-mod run;
+mod execution;
 
 use self::pool::Pool;
-use self::run::Run;
+use self::execution::Execution;
 use crate::error::Error;
 use crate::plan::Plan;
 #[cfg(doc)]
@@ -145,6 +145,6 @@ impl Scheduler for Threaded {
     /// computing a nested graph), the waiting worker runs ready jobs of its own pool meanwhile,
     /// so nested computes use the whole pool and cannot deadlock it.
     fn execute(&self, plan: &Plan) -> Result<Vec<Value>, Error> {
-        Run::compute(plan, self.pool.shared())
+        Execution::compute(plan, self.pool.shared())
     }
 }

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 
-use super::run::{Run, Scratch};
+use super::execution::{Execution, Scratch};
 use crate::panic::drop_quietly;
 use crate::sync::{lock_std, wait_std};
 
@@ -26,7 +26,7 @@ static NEXT_POOL: AtomicU64 = AtomicU64::new(1);
 /// One ready task of one compute.
 pub(super) struct Job {
     index: u32,
-    run: Arc<Run>,
+    run: Arc<Execution>,
 }
 
 impl Job {
@@ -92,7 +92,7 @@ impl Shared {
     /// Queues tasks `ready` of `run` and wakes sleeping workers for them. A worker pushing
     /// passes `pusher_works = true`: it takes one job itself on its next pop, so it wakes one
     /// worker fewer. One lock for the whole batch.
-    pub(super) fn push(&self, run: &Arc<Run>, ready: &[u32], pusher_works: bool) {
+    pub(super) fn push(&self, run: &Arc<Execution>, ready: &[u32], pusher_works: bool) {
         if ready.is_empty() {
             return;
         }
@@ -109,7 +109,7 @@ impl Shared {
 
     /// Removes every queued job of `run` and returns how many there were. Taking the lock
     /// also orders the caller's earlier writes (its `stopped` flag) before any later pop.
-    pub(super) fn purge(&self, run: &Arc<Run>) -> usize {
+    pub(super) fn purge(&self, run: &Arc<Execution>) -> usize {
         let removed = {
             let mut queue = self.lock();
             if !queue.heap.iter().any(|Reverse(job)| Arc::ptr_eq(&job.run, run)) {
@@ -152,7 +152,7 @@ impl Shared {
     }
 }
 
-/// A worker's life: pop, run, repeat until shutdown. Never unwinds: `Run::run_job` catches
+/// A worker's life: pop, run, repeat until shutdown. Never unwinds: `Execution::run_job` catches
 /// panics, and a job (possibly the last handle to a plan) is dropped with `drop_quietly`.
 fn work(shared: &Arc<Shared>) {
     let helper = Arc::clone(shared);

@@ -1,4 +1,4 @@
-//! [`Run`]: the shared state of one compute on the pool, and the steps of running one task.
+//! [`Execution`]: the shared state of one compute on the pool, and the steps of running one task.
 //!
 //! Invariants (see the module above for the whole protocol):
 //! - `active` counts this compute's queued plus running jobs. A finishing task adds its newly
@@ -44,7 +44,7 @@ pub(super) struct Scratch {
 }
 
 /// The shared state of one compute.
-pub(super) struct Run {
+pub(super) struct Execution {
     plan: Plan,
     /// Start order among this pool's computes, the tie-break of job priorities.
     number: u64,
@@ -62,13 +62,13 @@ pub(super) struct Run {
     done: Latch,
 }
 
-impl Run {
+impl Execution {
     /// Runs `plan` on the pool behind `shared` and returns its outputs' values: queues the
     /// tasks that wait for nothing, blocks until the compute is done, then collects.
     pub(super) fn compute(plan: &Plan, shared: &Arc<Shared>) -> Result<Vec<Value>, Error> {
         let view = plan.view();
         let ready: Vec<u32> = ready_at_start(view).collect();
-        let run = Arc::new(Run {
+        let run = Arc::new(Execution {
             plan: plan.clone(),
             number: shared.next_compute(),
             slots: SharedSlots::new(view),

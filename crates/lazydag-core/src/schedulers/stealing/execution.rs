@@ -58,7 +58,7 @@ pub(super) struct Next {
 
 /// The state of one compute on the pool.
 #[derive(Debug)]
-pub(super) struct Run {
+pub(super) struct Execution {
     pub(super) id: u32,
     plan: Plan,
     slots: SharedSlots,
@@ -70,7 +70,7 @@ pub(super) struct Run {
     done: Condvar,
 }
 
-impl Run {
+impl Execution {
     pub(super) fn new(plan: Plan, id: u32) -> Self {
         let view = plan.view();
         let waiting = Countdown::new(view);
@@ -79,7 +79,7 @@ impl Run {
         outputs.sort_unstable();
         outputs.dedup();
         let outputs_left = outputs.len();
-        Run {
+        Execution {
             id,
             slots: SharedSlots::new(view),
             waiting,
