@@ -7,9 +7,10 @@
 
 use std::fmt;
 use std::ops::Range;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use lazydag_core::scheduler::{Scheduler, default_scheduler};
+use lazydag_core::sync::std_locks::lock;
 use lazydag_core::{Control, Delayed, compute_with_control, delayed};
 use ndarray::{ArcArray, ArrayD, Dimension, IxDyn, SliceInfoElem};
 
@@ -292,7 +293,7 @@ impl<T: Element> Array<T> {
             .map(|(idx, d)| {
                 let region = region(&p.chunks, &idx);
                 let write = move |buf: Out<T>, b: Block<T>| {
-                    let mut guard = buf.lock().unwrap_or_else(PoisonError::into_inner);
+                    let mut guard = lock(&buf);
                     if let Some(o) = guard.as_mut() {
                         o.slice_mut(region.as_slice()).assign(&b);
                     }
@@ -300,9 +301,7 @@ impl<T: Element> Array<T> {
                 delayed!((write)(&out, d)).name("store")
             })
             .collect();
-        let take = |buf: Out<T>, _: Vec<()>| {
-            buf.lock().unwrap_or_else(PoisonError::into_inner).take().unwrap_or_default()
-        };
+        let take = |buf: Out<T>, _: Vec<()>| lock(&buf).take().unwrap_or_default();
         Ok(delayed!((take)(&out, writes)).name("assemble").shared())
     }
 

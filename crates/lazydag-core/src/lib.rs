@@ -56,7 +56,7 @@ mod error;
 
 pub mod panic;
 
-mod sync;
+pub mod sync;
 
 mod worker;
 

@@ -30,30 +30,9 @@ pub(crate) fn lock<T: ?Sized>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Locks a std mutex (a `static` one, which loom cannot model), recovering from poison.
-#[inline]
-pub(crate) fn lock_std<T: ?Sized>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Waits on a std condition variable, recovering the guard from poison.
-#[inline]
-pub(crate) fn wait_std<'a, T>(
-    cond: &std::sync::Condvar,
-    guard: std::sync::MutexGuard<'a, T>,
-) -> std::sync::MutexGuard<'a, T> {
-    cond.wait(guard).unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Waits on a std condition variable for at most `timeout`, recovering the guard from poison.
-#[inline]
-pub(crate) fn wait_timeout_std<'a, T>(
-    cond: &std::sync::Condvar,
-    guard: std::sync::MutexGuard<'a, T>,
-    timeout: Duration,
-) -> std::sync::MutexGuard<'a, T> {
-    cond.wait_timeout(guard, timeout).unwrap_or_else(PoisonError::into_inner).0
-}
+pub(crate) use self::std_locks::{
+    lock as lock_std, wait as wait_std, wait_timeout as wait_timeout_std,
+};
 
 /// Waits on `cond`, recovering the guard from poison.
 #[inline]
@@ -69,4 +48,75 @@ pub(crate) fn wait_timeout<'a, T>(
     timeout: Duration,
 ) -> MutexGuard<'a, T> {
     cond.wait_timeout(guard, timeout).unwrap_or_else(PoisonError::into_inner).0
+}
+
+/// The same rule for std's own primitives, public for the crates built on the core
+/// (`lazydag-parallel`, `lazydag-diagnostics`, the collections): one home for every poison
+/// recovery in the workspace. The core uses it for `static` locks, which loom cannot model.
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use lazydag_core::sync::std_locks::lock;
+/// let m = Arc::new(Mutex::new(1));
+/// let poisoner = Arc::clone(&m);
+/// let _ = std::thread::spawn(move || {
+///     let _guard = poisoner.lock().unwrap();
+///     panic!("poisons the mutex");
+/// })
+/// .join();
+/// assert!(m.is_poisoned());
+/// *lock(&m) += 1; // no panic: the guard is recovered
+/// assert_eq!(*lock(&m), 2);
+/// ```
+pub mod std_locks {
+    use std::sync::{
+        Condvar, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard,
+    };
+    use std::time::Duration;
+
+    /// Locks `mutex`, recovering the guard if a panic poisoned it.
+    #[inline]
+    pub fn lock<T: ?Sized>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+        mutex.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Waits on `cond`, recovering the guard from poison.
+    #[inline]
+    pub fn wait<'a, T>(cond: &Condvar, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
+        cond.wait(guard).unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Waits on `cond` for at most `timeout`, recovering the guard from poison.
+    #[inline]
+    pub fn wait_timeout<'a, T>(
+        cond: &Condvar,
+        guard: MutexGuard<'a, T>,
+        timeout: Duration,
+    ) -> MutexGuard<'a, T> {
+        cond.wait_timeout(guard, timeout).unwrap_or_else(PoisonError::into_inner).0
+    }
+
+    /// Waits on `cond` while `condition` holds, for at most `timeout`, recovering the guard
+    /// from poison (std's `wait_timeout_while`, without the timed-out flag).
+    #[inline]
+    pub fn wait_timeout_while<'a, T, F: FnMut(&mut T) -> bool>(
+        cond: &Condvar,
+        guard: MutexGuard<'a, T>,
+        timeout: Duration,
+        condition: F,
+    ) -> MutexGuard<'a, T> {
+        cond.wait_timeout_while(guard, timeout, condition).unwrap_or_else(PoisonError::into_inner).0
+    }
+
+    /// Takes a read guard of `lock`, recovering it from poison.
+    #[inline]
+    pub fn read<T: ?Sized>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+        lock.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Takes the write guard of `lock`, recovering it from poison.
+    #[inline]
+    pub fn write<T: ?Sized>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+        lock.write().unwrap_or_else(PoisonError::into_inner)
+    }
 }

@@ -8,9 +8,10 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use lazydag_core::sync::std_locks::lock;
 use lazydag_core::{Callback, PlanSummary, TaskEvent, TaskKey, TaskStatus, Worker};
 
 use crate::error::{Error, write};
@@ -60,10 +61,6 @@ impl TaskRecord {
 pub struct Profiler {
     origin: Instant,
     records: Mutex<Vec<TaskRecord>>,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Default for Profiler {

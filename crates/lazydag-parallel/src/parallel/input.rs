@@ -11,14 +11,9 @@
 //! remembers that itself rather than wrapping the iterator in `Fuse`, one adapter fewer in the
 //! loop that runs items in place, so that it still vectorizes).
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
-
 use lazydag_core::panic;
-
-/// Locks a mutex whose data stays consistent even if a holder panicked.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
+/// Locks a mutex whose data stays consistent even if a holder panicked (the core's rule).
+pub(crate) use lazydag_core::sync::std_locks::lock;
 
 /// The input and the numbering of batches.
 pub(crate) struct Source<I> {

@@ -52,9 +52,10 @@
 
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use lazydag_core::sync::std_locks;
 use lazydag_core::{Delayed, compute_with, delayed_once};
 
 use super::Settings;
@@ -105,10 +106,7 @@ impl Idle {
         let mut state = lock(&self.state);
         state.0 += 1;
         self.any.store(true, Ordering::Relaxed);
-        let (mut state, _) = self
-            .wake
-            .wait_timeout_while(state, timeout, |s| s.1 == seen)
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut state = std_locks::wait_timeout_while(&self.wake, state, timeout, |s| s.1 == seen);
         state.0 -= 1;
         if state.0 == 0 {
             self.any.store(false, Ordering::Relaxed);

@@ -35,10 +35,11 @@ use std::iter::Peekable;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 
 use lazydag_core::Scheduler;
+use lazydag_core::sync::std_locks;
 
 use super::Settings;
 use super::batch::{Apply, Failure, InBatch, Outcome};
@@ -117,7 +118,7 @@ where
     fn acquire(&self) -> bool {
         let mut free = lock(&self.permits);
         while *free == 0 && !self.stopped() {
-            free = self.room.wait(free).unwrap_or_else(PoisonError::into_inner);
+            free = std_locks::wait(&self.room, free);
         }
         if self.stopped() {
             return false;

@@ -43,8 +43,8 @@
 //!   inner compute inline with the synchronous scheduler instead of waiting on its own pool.
 //! - **Async tasks** are run to completion on the worker (it blocks on the future).
 
-mod pool;
 mod execution;
+mod pool;
 mod sleep;
 
 use crate::error::Error;

@@ -20,7 +20,7 @@ use std::thread::{self, JoinHandle};
 
 use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 
-use super::execution::{Next, Execution};
+use super::execution::{Execution, Next};
 use super::sleep::Sleep;
 use crate::panic::drop_quietly;
 use crate::sync::lock_std as lock;

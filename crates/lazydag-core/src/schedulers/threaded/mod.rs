@@ -58,12 +58,12 @@
 //!   pops after the purge sees it.
 //! - the compute and pool counters are `Relaxed`: numbers that publish nothing.
 
+mod execution;
 mod latch;
 mod pool;
-mod execution;
 
-use self::pool::Pool;
 use self::execution::Execution;
+use self::pool::Pool;
 use crate::error::Error;
 use crate::plan::Plan;
 #[cfg(doc)]
