@@ -32,6 +32,7 @@ mod merge;
 mod ops;
 #[cfg(feature = "parquet")]
 mod parquet;
+mod quantile;
 mod reduce;
 mod sort;
 
