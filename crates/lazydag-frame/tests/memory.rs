@@ -177,7 +177,7 @@ fn groupby_over_a_csv_larger_than_its_memory_limit() {
         data as f64 / per_block as f64,
     );
     assert!(size > LIMIT_BYTES * 4 / 3, "the file ({size} B) must be well over the limit");
-    assert!(blocks as u64 >= size / BLOCKSIZE, "one partition per block");
+    assert!(blocks >= size / BLOCKSIZE, "one partition per block");
     // The bound: what the group-by adds to the process is under 8 x workers x blocksize
     // (measured: about 5x; the margin keeps the test from flaking).
     assert!(data < 8 * per_block, "the group-by added {data} B, over 8 x workers x blocksize");
