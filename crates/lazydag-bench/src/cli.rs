@@ -28,10 +28,13 @@ pub(crate) enum Part {
     Stream,
     /// Column means of a wide table: sequential, parallel map, graph.
     Practical,
+    /// CSV group-bys with lazydag-frame and Polars (pandas and Dask with `--with-dask`).
+    Frame,
 }
 
 impl Part {
-    pub(crate) const ALL: [Part; 4] = [Part::Overhead, Part::Rss, Part::Stream, Part::Practical];
+    pub(crate) const ALL: [Part; 5] =
+        [Part::Overhead, Part::Rss, Part::Stream, Part::Practical, Part::Frame];
 
     fn parse(name: &str) -> Option<Part> {
         Self::ALL.into_iter().find(|p| p.name() == name)
@@ -43,6 +46,7 @@ impl Part {
             Part::Rss => "rss",
             Part::Stream => "stream",
             Part::Practical => "practical",
+            Part::Frame => "frame",
         }
     }
 }
@@ -76,10 +80,12 @@ OPTIONS:
   --repeats N         runs per case; figures are medians (default 7, quick 3, smoke 1)
   --out DIR           where results.json, results.md and overhead.svg go (default target/bench)
   --with-dask         also run the shapes in Dask (sync and threads) and the column-means
-                      comparison in pandas / joblib / dask, in a venv that
+                      comparison in pandas / joblib / dask and the frame group-bys in pandas
+                      and dask.dataframe, in a venv that
                       benches/dask/setup.sh creates under target/
   --update-docs FILE  replace the generated section of FILE (docs/benchmarks.md) with the tables
-  --skip LIST         leave out parts: overhead, rss, stream, practical
+  --skip LIST         leave out parts: overhead, rss, stream, practical, frame (the frame
+                      part writes a 2.1 GB CSV under target/ at full size)
   --shapes LIST       only these shapes: chain, binary-tree, wavefront, independent,
                       random-dag, map-reduce, cpu-bound (default: all)
   --render FILE       measure nothing: rewrite the tables, chart and docs from a saved

@@ -1,6 +1,7 @@
 //! lazydag-bench: C++ Taskflow's micro-benchmark shapes on every lazydag scheduler, the same
 //! shapes hand-written with rayon, and (with `--with-dask`) the same shapes in Dask, side by
-//! side; plus a streaming-memory benchmark and a practical column-means comparison.
+//! side; plus a streaming-memory benchmark, a practical column-means comparison and a
+//! dataframe group-by against Polars, pandas and Dask.
 //!
 //! `cargo run --release -p lazydag-bench -- --help`. What the figures mean is in
 //! `docs/benchmarks.md`, which `--update-docs docs/benchmarks.md` regenerates.
@@ -14,6 +15,7 @@ mod baseline;
 mod chart;
 mod cli;
 mod dask;
+mod frame;
 mod goal;
 mod machine;
 mod paths;
@@ -32,6 +34,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some(rss::CASE) => rss::case_child(&args[1..]),
         Some(stream::STREAM) => stream::child(&args[1..]),
+        Some(frame::FRAME) => frame::child(&args[1..]),
         _ => match cli::parse(&args) {
             Ok(options) => run::run(&options, &args),
             Err(msg) if msg.is_empty() => {
