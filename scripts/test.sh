@@ -34,6 +34,11 @@ echo "$seed" | tail -n 3 | head -n 1 | grep -Eq '^z\[:5\] = \[(-?[0-9.]+, ){4}-?
 # box of y, and their tree: 117 tasks; without the culling it would be over 10,000)
 echo "$seed" | tail -n 2 | head -n 1 | awk '/^chunk tasks run: [0-9]+$/ && $4 < 1000 { ok = 1 } END { exit !ok }'
 echo "$seed" | tail -n 1 | grep -Eq '^peak RSS: [0-9]+ MB$'
+# Frames: the memory goal (a group-by over a CSV twice the size of the cgroup memory limit its
+# child process runs under), in the dev profile like the rest of the frame suite (CI never
+# builds Polars in release). (The Parquet tests run in the workspace suite: lazydag-frame's
+# dev-dependencies turn its `parquet` feature on.)
+cargo test -p lazydag-frame --test memory -- --ignored --nocapture
 LOOM_MAX_PREEMPTIONS=4 RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/loom" \
     cargo test --release -p lazydag-core --lib sleep
 # Dask distributed (#16): a venv with the pinned dask[distributed] and bokeh (pip), then the

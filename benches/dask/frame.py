@@ -1,9 +1,11 @@
 """The frame comparison in Python: read a CSV and group by its int key, with pandas and Dask.
 
-Usage: python benches/dask/frame.py CSV WORKERS REPEATS
-CSV is the file `cargo run --release --example seed_frame` generates (user_id, timestamp,
-value, f1..f7). Each case runs REPEATS times in a fresh process (so peak RSS is its own);
-prints one line per case: name, median seconds, peak RSS in MiB, number of groups.
+Usage: python benches/dask/frame.py CSV WORKERS REPEATS [BLOCKSIZE]
+CSV is the file `cargo run --release --example seed_frame` (or the harness's frame section)
+generates (user_id, timestamp, value, f1..f7). Each case runs REPEATS times in a fresh
+process (so peak RSS is its own); prints one line per case on stderr (name, median seconds,
+peak RSS in MiB, number of groups), then one JSON line on stdout for the harness. Dask reads
+blocks of BLOCKSIZE bytes (default 64 MB).
 """
 import json
 import resource
@@ -15,7 +17,7 @@ import time
 FLOATS = ["value", "f1", "f2", "f3", "f4", "f5", "f6", "f7"]
 
 
-def run_case(case, csv, workers):
+def run_case(case, csv, workers, blocksize):
     import dask
     import dask.dataframe as dd
     import pandas as pd
@@ -27,7 +29,7 @@ def run_case(case, csv, workers):
     elif case == "pandas_agg":
         n = len(pd.read_csv(csv).groupby("user_id").agg(aggs))
     else:
-        df = dd.read_csv(csv, blocksize="64MB")
+        df = dd.read_csv(csv, blocksize=blocksize)
         with dask.config.set(scheduler="threads", num_workers=workers):
             if case == "dask_mean":
                 n = len(df.groupby("user_id")[FLOATS].mean().compute())
@@ -38,22 +40,34 @@ def run_case(case, csv, workers):
     print(json.dumps({"secs": secs, "rss_mib": rss, "groups": n}))
 
 
+TOOLS = {"pandas": "pandas", "dask": "Dask (threads)"}
+
+
 def main():
     if sys.argv[1] == "--case":
-        run_case(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+        run_case(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
         return
     csv, workers, repeats = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    blocksize = int(sys.argv[4]) if len(sys.argv) > 4 else 64_000_000
+    cases = []
     for case in ["pandas_mean", "dask_mean", "pandas_agg", "dask_agg"]:
         runs = []
         for _ in range(repeats):
             out = subprocess.run(
-                [sys.executable, __file__, "--case", case, csv, str(workers)],
+                [sys.executable, __file__, "--case", case, csv, str(workers), str(blocksize)],
                 check=True, capture_output=True, text=True,
             ).stdout
             runs.append(json.loads(out.strip().splitlines()[-1]))
         secs = statistics.median(r["secs"] for r in runs)
         rss = max(r["rss_mib"] for r in runs)
-        print(f"{case}: median {secs:.3f} s of {repeats}, peak RSS {rss:.0f} MiB, {runs[0]['groups']} groups")
+        print(f"{case}: median {secs:.3f} s of {repeats}, peak RSS {rss:.0f} MiB, "
+              f"{runs[0]['groups']} groups", file=sys.stderr)
+        tool, what = case.split("_")
+        cases.append({"tool": TOOLS[tool], "case": what, "times_s": [r["secs"] for r in runs],
+                      "peak_kib": int(rss * 1024), "groups": runs[0]["groups"]})
+    import dask
+    import pandas as pd
+    print(json.dumps({"dask": dask.__version__, "pandas": pd.__version__, "cases": cases}))
 
 
 if __name__ == "__main__":

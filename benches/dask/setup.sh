@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Creates the Python venv the benchmark harness runs Dask, pandas and joblib in:
+# Creates the Python venv the benchmark harness runs Dask, pandas and joblib in (and pyarrow,
+# which dask.dataframe needs):
 # target/dask-venv (ignored by git). Does nothing when the venv already imports all three.
 # Usage: bash benches/dask/setup.sh   (the harness runs it for --with-dask)
 set -euo pipefail
@@ -7,10 +8,10 @@ cd "$(dirname "$0")/../.."
 
 venv=target/dask-venv
 python=${PYTHON:-python3}
-if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import dask, pandas, joblib" 2>/dev/null; then
+if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import dask, dask.dataframe, pandas, joblib" 2>/dev/null; then
     exit 0
 fi
 mkdir -p target
 "$python" -m venv "$venv"
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check dask pandas joblib
-"$venv/bin/python" -c "import dask, pandas, joblib; print('dask', dask.__version__)"
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check dask pandas joblib pyarrow
+"$venv/bin/python" -c "import dask, dask.dataframe, pandas, joblib; print('dask', dask.__version__)"

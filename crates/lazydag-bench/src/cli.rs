@@ -30,11 +30,13 @@ pub(crate) enum Part {
     Practical,
     /// lazydag-array against dask.array: the seed example, a bandwidth sum, a dot.
     Array,
+    /// CSV group-bys with lazydag-frame and Polars (pandas and Dask with `--with-dask`).
+    Frame,
 }
 
 impl Part {
-    pub(crate) const ALL: [Part; 5] =
-        [Part::Overhead, Part::Rss, Part::Stream, Part::Practical, Part::Array];
+    pub(crate) const ALL: [Part; 6] =
+        [Part::Overhead, Part::Rss, Part::Stream, Part::Practical, Part::Array, Part::Frame];
 
     fn parse(name: &str) -> Option<Part> {
         Self::ALL.into_iter().find(|p| p.name() == name)
@@ -47,6 +49,7 @@ impl Part {
             Part::Stream => "stream",
             Part::Practical => "practical",
             Part::Array => "array",
+            Part::Frame => "frame",
         }
     }
 }
@@ -84,11 +87,13 @@ OPTIONS:
   --repeats N         runs per case; figures are medians (default 7, quick 3, smoke 1)
   --out DIR           where results.json, results.md and overhead.svg go (default target/bench)
   --with-dask         also run the shapes in Dask (sync and threads) and the column-means
-                      comparison in pandas / joblib / dask, in a venv that
+                      comparison in pandas / joblib / dask and the frame group-bys in pandas
+                      and dask.dataframe, in a venv that
                       benches/dask/setup.sh creates under target/
   --update-docs FILE  replace the generated section of FILE (docs/benchmarks.md) with the tables
-  --skip LIST         leave out parts: overhead, rss, stream, practical, array (the
-                      array part runs dask.array too whenever target/dask-venv exists)
+  --skip LIST         leave out parts: overhead, rss, stream, practical, array, frame (the
+                      array part runs dask.array too whenever target/dask-venv exists; the
+                      frame part writes a 2.1 GB CSV under target/ at full size)
   --shapes LIST       only these shapes: chain, binary-tree, wavefront, independent,
                       random-dag, map-reduce, cpu-bound (default: all)
   --taskflow DIR      per-task cost part: also build the C++ driver (taskflow/driver.cpp) with

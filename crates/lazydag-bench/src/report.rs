@@ -35,6 +35,9 @@ pub(crate) struct Report {
     pub(crate) rss: Vec<CaseRss>,
     pub(crate) stream: Vec<StreamRss>,
     pub(crate) practical: Vec<PracticalRow>,
+    /// The dataframe group-bys (absent in reports saved before the section existed).
+    #[serde(default)]
+    pub(crate) frame: Option<crate::frame::FrameResults>,
     pub(crate) dask: Option<DaskResults>,
     pub(crate) goals: Vec<Goal>,
 }
@@ -128,6 +131,9 @@ impl Report {
         self.rss_md(&mut md);
         self.stream_md(&mut md);
         self.practical_md(&mut md);
+        if let Some(f) = &self.frame {
+            f.markdown(&mut md);
+        }
         if !self.rows.is_empty() {
             let _ =
                 writeln!(md, "\n![Per-task overhead by shape and runner, log scale]({chart})\n");

@@ -12,7 +12,7 @@ use crate::machine::Machine;
 use crate::report::{self, Report};
 use crate::runner::{Measure, Pools, Runner};
 use crate::shape::Shape;
-use crate::{chart, goal, practical, rss, stream};
+use crate::{chart, frame, goal, practical, rss, stream};
 
 /// Runs every part `options` asks for and writes the results.
 ///
@@ -133,6 +133,15 @@ pub(crate) fn run(options: &Options, args: &[String]) -> Result<(), String> {
         crate::array::measure(options.profile, options.repeats, &options.out)?;
     }
 
+    let mut frames = None;
+    if parts.contains(&Part::Frame) {
+        let w = options.workers.iter().copied().max().unwrap_or(1);
+        eprintln!("frame: CSV group-bys, lazydag-frame and Polars scan_csv, {w} workers");
+        let mut f = frame::measure(options.profile, w, options.repeats.min(5))?;
+        f.python = frame_python(options, w, &mut f);
+        frames = Some(f);
+    }
+
     let dask = options.with_dask.then(|| run_dask(options, &cases));
 
     machine.finish();
@@ -154,10 +163,34 @@ pub(crate) fn run(options: &Options, args: &[String]) -> Result<(), String> {
         rss: rss_cases,
         stream: streams,
         practical: practical_rows,
+        frame: frames,
         dask,
         goals,
     };
     write(options, &report)
+}
+
+/// pandas and Dask on the frame section's file when asked and available; returns the status
+/// line the report prints (empty when they ran).
+fn frame_python(options: &Options, workers: usize, f: &mut frame::FrameResults) -> String {
+    if !options.with_dask {
+        eprintln!("frame: pandas and Dask skipped (pass --with-dask)");
+        return "not run (pass `--with-dask`)".into();
+    }
+    let py = crate::paths::venv().join("bin/python");
+    if !py.exists() {
+        let why = format!("skipped: no venv at {} (bash benches/dask/setup.sh)", py.display());
+        eprintln!("frame: pandas and Dask {why}");
+        return why;
+    }
+    eprintln!("frame: pandas and dask.dataframe (threads) on the same file");
+    match frame::python(&py, options.profile, workers, options.repeats.min(3), f) {
+        Ok(()) => String::new(),
+        Err(e) => {
+            eprintln!("frame: pandas and Dask failed: {e}");
+            format!("failed: {e}")
+        }
+    }
 }
 
 /// The Dask side; never an error (see the module docs).

@@ -1,5 +1,5 @@
 //! The harness end to end at tiny sizes: every shape on every scheduler and rayon, peak memory
-//! in child processes, the streaming reduction and the column means. The binary checks every
+//! in child processes, the streaming reduction, the column means and the frame group-bys. The binary checks every
 //! result itself (closed forms, or a direct evaluation) and exits non-zero on a wrong one;
 //! this test checks that it succeeded and that the files say what ran.
 
@@ -50,11 +50,17 @@ fn smoke_run_covers_every_shape_and_runner() {
     let stream = json["stream"].as_array().unwrap();
     assert_eq!(stream.len(), 2 * (1 + 4 * 2)); // each with the default allocator and mmapped
     assert!(stream.iter().all(|s| !s["capped"].as_bool().unwrap()));
-    assert_eq!(json["practical"].as_array().unwrap().len(), 1 + 3 * 2);
+    // sequential; Parallel, rayon, graph and lazydag-frame for 1 and 2 workers
+    assert_eq!(json["practical"].as_array().unwrap().len(), 1 + 4 * 2);
+    // lazydag-frame and Polars on both group-bys; pandas and Dask not asked for
+    let frame = json["frame"]["results"].as_array().unwrap();
+    assert_eq!(frame.len(), 2 * 2, "{frame:?}");
+    assert!(frame.iter().all(|r| r["time"]["median_s"].as_f64().unwrap() > 0.0));
 
     let md = std::fs::read_to_string(out.join("results.md")).unwrap();
     assert!(md.contains("#### Per-task overhead, 2 workers") && md.contains("| map-reduce |"));
     assert!(md.contains("#### The optimizer, 2 workers"), "{md}");
+    assert!(md.contains("#### Dataframe group-by over a"), "{md}");
     assert!(md.contains("optimizer on: cost per original task within 3x of rayon (chain"), "{md}");
     let svg = std::fs::read_to_string(out.join("overhead.svg")).unwrap();
     assert!(
@@ -74,7 +80,7 @@ fn render_rewrites_the_same_report_from_saved_results() {
         assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
     };
     let (out_s, again_s) = (out.to_str().unwrap(), again.to_str().unwrap());
-    run(&["--smoke", "--skip", "rss,stream,practical,array", "--out", out_s]);
+    run(&["--smoke", "--skip", "rss,stream,practical,array,frame", "--out", out_s]);
     let saved = out.join("results.json");
     run(&["--render", saved.to_str().unwrap(), "--out", again_s]);
     for file in ["results.json", "results.md", "overhead.svg"] {

@@ -92,6 +92,16 @@ pub enum Error {
         source: Arc<PolarsError>,
     },
 
+    /// A file could not be read or written as Parquet (not a Parquet file, a corrupt one).
+    #[error("`{}`: not readable as Parquet: {source}", path.display())]
+    Parquet {
+        /// The file.
+        path: PathBuf,
+        /// Polars' error.
+        #[source]
+        source: Arc<PolarsError>,
+    },
+
     /// A quoted field contains a newline where a block is cut.
     #[error(
         "`{}` byte {byte}: a quoted field contains a newline where a block would be cut; byte \

@@ -16,9 +16,11 @@
 //! ```
 //!
 //! Read CSV files in byte blocks with [`read_csv`], wrap an in-memory frame with
-//! [`from_polars`], or lazy partitions with [`from_delayed`]. Operations record tasks (one per
-//! partition, or a tree for reductions and group-bys) and run nothing; `compute()` runs the
-//! graph on any lazydag scheduler. See `docs/frame.md`.
+//! [`from_polars`], or lazy partitions with [`from_delayed`]; with the `parquet` feature,
+//! read Parquet files one partition per row group with `read_parquet` and write them with
+//! `DataFrame::to_parquet`. Operations record tasks (one per partition, or a tree for
+//! reductions and group-bys) and run nothing; `compute()` runs the graph on any lazydag
+//! scheduler. See `docs/frame.md`.
 
 #![deny(missing_docs)]
 
@@ -28,6 +30,9 @@ mod frame;
 mod groupby;
 mod merge;
 mod ops;
+#[cfg(feature = "parquet")]
+mod parquet;
+mod quantile;
 mod reduce;
 mod sort;
 
@@ -36,4 +41,6 @@ pub use crate::error::{Error, Result};
 pub use crate::frame::{DataFrame, concat, from_delayed, from_polars};
 pub use crate::groupby::GroupBy;
 pub use crate::ops::PolarsFrameExt;
+#[cfg(feature = "parquet")]
+pub use crate::parquet::{ReadParquet, read_parquet};
 pub use polars;

@@ -441,10 +441,10 @@ impl ReadCsv {
     }
 }
 
-/// Expands globs and checks that every path exists.
-fn expand(sources: &[String]) -> Result<Vec<PathBuf>> {
+/// Expands globs and checks that every path exists (shared with `read_parquet`).
+pub(crate) fn expand(sources: &[String]) -> Result<Vec<PathBuf>> {
     if sources.is_empty() {
-        return Err(Error::InvalidArgument("read_csv: no path given".into()));
+        return Err(Error::InvalidArgument("no path given".into()));
     }
     let mut files = Vec::new();
     for s in sources {
