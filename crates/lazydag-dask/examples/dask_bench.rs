@@ -161,7 +161,9 @@ fn cpu_bound(rounds: usize) {
             let t = Instant::now();
             compute_with(&cpu, c).unwrap();
             secs[w].push(t.elapsed().as_secs_f64());
-            println!("  round: {} worker(s) {:.2} s", w + 1, secs[w].last().unwrap());
+            let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+            let load = load.split(' ').next().unwrap_or("?").to_owned();
+            println!("  round: {} worker(s) {:.2} s (load {load})", w + 1, secs[w].last().unwrap());
         }
     }
     drop(clusters);
