@@ -225,7 +225,7 @@ pub(crate) fn scheduler_from(
     externals: &external::Externals,
 ) -> Result<Arc<dyn Scheduler>, Error> {
     let var = |name: &str| env(name).filter(|value| !value.trim().is_empty());
-    match resolve_with(&var, cwd, &externals.names())? {
+    match resolve_with(var, cwd, &externals.names())? {
         (SchedulerKind::External(name), _) => {
             let address = match var(ENV_DASK_ADDRESS) {
                 Some(address) => Some(address.trim().to_owned()),
