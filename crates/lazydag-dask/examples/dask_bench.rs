@@ -156,12 +156,35 @@ fn cpu_bound(rounds: usize) {
         let _ = compute_with(&delayed!(spin(0, 1)), c).unwrap();
     }
     let mut secs = [Vec::new(), Vec::new()];
+    let mut ceiling = Vec::new();
     for _ in 0..rounds {
+        // The machine's own ceiling in the same round: the same 20 spins on 1 thread, then on 2
+        // plain Rust threads (no Dask, no Python). Under foreign load this bounds what 2
+        // workers can show.
+        let t = Instant::now();
+        (0..20).for_each(|i| {
+            std::hint::black_box(spin(i, iters));
+        });
+        let one = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        std::thread::scope(|s| {
+            for half in 0..2u64 {
+                s.spawn(move || {
+                    (0..10).for_each(|i| {
+                        std::hint::black_box(spin(half * 10 + i, iters));
+                    })
+                });
+            }
+        });
+        ceiling.push(one / t.elapsed().as_secs_f64());
+        println!("  round: plain Rust threads, 2 vs 1: {:.2}x", ceiling.last().unwrap());
         for (w, c) in clusters.iter().enumerate() {
             let t = Instant::now();
             compute_with(&cpu, c).unwrap();
             secs[w].push(t.elapsed().as_secs_f64());
-            println!("  round: {} worker(s) {:.2} s", w + 1, secs[w].last().unwrap());
+            let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+            let load = load.split(' ').next().unwrap_or("?").to_owned();
+            println!("  round: {} worker(s) {:.2} s (load {load})", w + 1, secs[w].last().unwrap());
         }
     }
     drop(clusters);
@@ -174,6 +197,11 @@ fn cpu_bound(rounds: usize) {
         spread(&secs[1]),
         median(&mut speedup.clone()),
         spread(&speedup)
+    );
+    println!(
+        "the same spins on plain Rust threads, same rounds: 2 vs 1 thread {:.2}x median ({})",
+        median(&mut ceiling.clone()),
+        spread(&ceiling)
     );
 }
 

@@ -152,7 +152,7 @@ fn unknown_scheduler_in_env_lists_all_valid_values() {
     assert_eq!(
         child(&dir.0, &[(ENV_SCHEDULER, "thread")]),
         "error \"invalid lazydag configuration: unknown scheduler `thread` in LAZYDAG_SCHEDULER; \
-         valid values: sync, threads, work-stealing, async\""
+         valid values: sync, threads, work-stealing, async, dask\""
     );
 }
 
@@ -276,7 +276,7 @@ fn parse_errors_name_the_value_and_list_valid_values() {
     let err = "threaded".parse::<SchedulerKind>().unwrap_err();
     assert!(matches!(err, Error::Config { .. }));
     assert!(err.to_string().ends_with(
-        "unknown scheduler `threaded`; valid values: sync, threads, work-stealing, async"
+        "unknown scheduler `threaded`; valid values: sync, threads, work-stealing, async, dask"
     ));
     let err = Config::from_toml_str("scheduler = \"threads\"\nextra = 1").unwrap_err();
     assert!(err.to_string().contains("unknown field `extra`"), "{err}");

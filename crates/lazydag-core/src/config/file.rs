@@ -31,8 +31,9 @@ use crate::worker::{MAX_WORKERS, too_many_workers};
 /// allowed.
 ///
 /// ```toml
-/// scheduler = "threads"   # sync | threads | work-stealing | async
+/// scheduler = "threads"   # sync | threads | work-stealing | async | dask (external)
 /// num-workers = 4         # a positive integer
+/// # dask-address = "tcp://head:8786"  # the cluster `scheduler = "dask"` connects to
 /// optimize = true         # false runs plans as collected (no fusion, no inlining)
 /// max-fused-chain = 1000  # a positive integer: cut fused chains this long
 /// fuse-reductions = 32    # a positive integer: fuse reduction trees of up to this many tasks
@@ -54,6 +55,7 @@ pub struct Config {
     optimize: Option<bool>,
     max_fused_chain: Option<i64>,
     fuse_reductions: Option<i64>,
+    dask_address: Option<String>,
 }
 
 impl Config {
@@ -160,6 +162,18 @@ impl Config {
     /// ```
     pub fn optimize(&self) -> Option<bool> {
         self.optimize
+    }
+
+    /// The `dask-address` key, if set: the address the external `dask` scheduler connects to.
+    ///
+    /// ```
+    /// use lazydag_core::config::{Config, SchedulerKind};
+    /// let config = Config::from_toml_str("scheduler = \"dask\"\ndask-address = \"tcp://127.0.0.1:8786\"").unwrap();
+    /// assert_eq!(config.scheduler(), Some(SchedulerKind::External("dask")));
+    /// assert_eq!(config.dask_address(), Some("tcp://127.0.0.1:8786"));
+    /// ```
+    pub fn dask_address(&self) -> Option<&str> {
+        self.dask_address.as_deref()
     }
 
     /// The `max-fused-chain` key, if set; never `Some(0)`.

@@ -9,10 +9,12 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer};
 
+use super::external;
 use crate::error::Error;
 use crate::worker::{MAX_WORKERS, too_many_workers};
 
-/// A built-in scheduler, as named in `LAZYDAG_SCHEDULER` and in the config file.
+/// A scheduler, as named in `LAZYDAG_SCHEDULER` and in the config file: a built-in one, or
+/// an [`External`](SchedulerKind::External) one registered by another crate.
 ///
 /// Parsing ([`FromStr`]) is case-insensitive, ignores surrounding whitespace and accepts `_`
 /// for `-`, and Dask's names too: `synchronous` and `single-threaded` for `sync`, `threading`
@@ -40,10 +42,21 @@ pub enum SchedulerKind {
     WorkStealing,
     /// `async`: [`scheduler::Async`](crate::scheduler::Async), on tokio.
     Async,
+    /// A scheduler outside the core, by its registered name: `dask` (from `lazydag-dask`), or
+    /// any name given to [`register_external`](super::register_external). It has no local pool
+    /// and ignores the worker count; see [`config`](super) for how its address is set.
+    ///
+    /// ```
+    /// use lazydag_core::config::SchedulerKind;
+    /// // `dask` parses before anything registers it; computing on it then says what to add.
+    /// assert_eq!("dask".parse::<SchedulerKind>().unwrap(), SchedulerKind::External("dask"));
+    /// assert_eq!(SchedulerKind::External("dask").name(), "dask");
+    /// ```
+    External(&'static str),
 }
 
 impl SchedulerKind {
-    /// Every kind, in the order error messages list them.
+    /// Every built-in kind, in the order error messages list them (before the external names).
     ///
     /// ```
     /// use lazydag_core::config::SchedulerKind;
@@ -70,11 +83,22 @@ impl SchedulerKind {
             SchedulerKind::Threads => "threads",
             SchedulerKind::WorkStealing => "work-stealing",
             SchedulerKind::Async => "async",
+            SchedulerKind::External(name) => name,
         }
     }
 
-    /// Parses `value`, naming `setting` (`LAZYDAG_SCHEDULER`) in the error, if any.
+    /// Parses `value`, naming `setting` (`LAZYDAG_SCHEDULER`) in the error, if any, with the
+    /// externals registered in the process.
     pub(crate) fn parse_setting(value: &str, setting: Option<&str>) -> Result<Self, Error> {
+        Self::parse_with(value, setting, &external::global().names())
+    }
+
+    /// [`parse_setting`](Self::parse_setting) with `registered` as the registered externals.
+    pub(crate) fn parse_with(
+        value: &str,
+        setting: Option<&str>,
+        registered: &[&'static str],
+    ) -> Result<Self, Error> {
         let wanted = value.trim().to_ascii_lowercase().replace('_', "-");
         if let Some(kind) = Self::ALL.into_iter().find(|kind| kind.name() == wanted) {
             return Ok(kind);
@@ -82,7 +106,11 @@ impl SchedulerKind {
         if let Some(&(_, kind)) = ALIASES.iter().find(|(alias, _)| *alias == wanted) {
             return Ok(kind);
         }
-        let valid: Vec<_> = Self::ALL.iter().map(|kind| kind.name()).collect();
+        if let Some(kind) = external::parse(&wanted, registered) {
+            return Ok(kind);
+        }
+        let mut valid: Vec<_> = Self::ALL.iter().map(|kind| kind.name()).collect();
+        valid.extend(external::valid_names(registered));
         let setting = setting.map(|s| format!(" in {s}")).unwrap_or_default();
         let why = if wanted == "processes" || wanted == "multiprocessing" {
             " (Dask's process pool has no lazydag equivalent: tasks share one address space)"

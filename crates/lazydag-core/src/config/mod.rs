@@ -13,8 +13,13 @@
 //! | 4 | the config file: `LAZYDAG_CONFIG`, else `./lazydag.toml` | `scheduler` | `num-workers` |
 //! | 5 | the default | `work-stealing` | one per core |
 //!
-//! Scheduler names are `sync`, `threads`, `work-stealing` and `async` (see [`SchedulerKind`]);
-//! the config file format is described on [`Config`].
+//! Scheduler names are `sync`, `threads`, `work-stealing` and `async` (see [`SchedulerKind`]),
+//! and external ones registered by other crates ([`register_external`]): `dask`, registered by
+//! `lazydag_dask::register()` or `lazydag_dask::main_hook()`, connects to the cluster at
+//! `LAZYDAG_DASK_ADDRESS` ([`ENV_DASK_ADDRESS`]), else the file's `dask-address`. The core
+//! depends on no cluster: configuring `dask` without registering it fails the compute with an
+//! [`Error::Config`] that names the crate to add. The config file format is described on
+//! [`Config`].
 //!
 //! ```
 //! use lazydag_core::{delayed, config::{self, SchedulerKind}, scheduler::Sequential};
@@ -51,6 +56,7 @@
 //! - **Overrides are per thread** (see [`set`]): parallel tests and libraries cannot change
 //!   each other's scheduler, and a spawned thread does not inherit its parent's override.
 
+mod external;
 mod file;
 #[cfg(test)]
 mod hostile;
@@ -60,6 +66,7 @@ mod scope;
 #[cfg(test)]
 mod tests;
 
+pub use self::external::{ExternalFactory, register_external, registered_externals};
 pub use self::file::{Config, MAX_FILE_BYTES};
 pub use self::kind::SchedulerKind;
 pub use self::scope::{ConfigGuard, set};
@@ -88,6 +95,14 @@ pub const ENV_SCHEDULER: &str = "LAZYDAG_SCHEDULER";
 /// assert_eq!(lazydag_core::config::ENV_NUM_WORKERS, "LAZYDAG_NUM_WORKERS");
 /// ```
 pub const ENV_NUM_WORKERS: &str = "LAZYDAG_NUM_WORKERS";
+
+/// The environment variable that holds the address of the Dask scheduler the external `dask`
+/// scheduler connects to (beats the config file's `dask-address`).
+///
+/// ```
+/// assert_eq!(lazydag_core::config::ENV_DASK_ADDRESS, "LAZYDAG_DASK_ADDRESS");
+/// ```
+pub const ENV_DASK_ADDRESS: &str = "LAZYDAG_DASK_ADDRESS";
 
 /// The environment variable that names the config file to read instead of
 /// [`FILE_NAME`] in the working directory; relative paths are relative to the working directory.
@@ -191,10 +206,36 @@ pub(crate) fn optimizer_from(
 ///
 /// # Errors
 /// [`Error::Config`] when the environment or the config file names an unknown scheduler or
-/// a bad worker count.
+/// a bad worker count, or an external one that no crate registered; an external scheduler's
+/// own error when it cannot be built (a cluster that cannot be reached).
 pub fn default_scheduler() -> Result<Arc<dyn Scheduler>, Error> {
-    let (kind, workers) = current()?;
-    pools::get(kind, workers)
+    let cwd = std::env::current_dir().unwrap_or_default();
+    scheduler_from(
+        |name| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned()),
+        &cwd,
+        external::global(),
+    )
+}
+
+/// [`default_scheduler`] with `env`, `cwd` and `externals` as the environment, the working
+/// directory and the registry of external schedulers.
+pub(crate) fn scheduler_from(
+    env: impl Fn(&str) -> Option<String>,
+    cwd: &Path,
+    externals: &external::Externals,
+) -> Result<Arc<dyn Scheduler>, Error> {
+    let var = |name: &str| env(name).filter(|value| !value.trim().is_empty());
+    match resolve_with(var, cwd, &externals.names())? {
+        (SchedulerKind::External(name), _) => {
+            let address = match var(ENV_DASK_ADDRESS) {
+                Some(address) => Some(address.trim().to_owned()),
+                None => file::find(var(ENV_CONFIG), cwd)?
+                    .and_then(|config| config.dask_address().map(str::to_owned)),
+            };
+            externals.get(name, address.as_deref())
+        }
+        (kind, workers) => pools::get(kind, workers),
+    }
 }
 
 /// The process's one scheduler of `kind` with `workers` workers (`sync` has one), built on
@@ -224,6 +265,15 @@ pub(crate) fn resolve_from(
     env: impl Fn(&str) -> Option<String>,
     cwd: &Path,
 ) -> Result<(SchedulerKind, usize), Error> {
+    resolve_with(env, cwd, &external::global().names())
+}
+
+/// [`resolve_from`] with `registered` as the registered external names.
+fn resolve_with(
+    env: impl Fn(&str) -> Option<String>,
+    cwd: &Path,
+    registered: &[&'static str],
+) -> Result<(SchedulerKind, usize), Error> {
     let var = |name: &str| env(name).filter(|value| !value.trim().is_empty());
     let scoped = scope::current();
     let mut kind = scoped.map(|(kind, _)| kind);
@@ -231,7 +281,7 @@ pub(crate) fn resolve_from(
     if kind.is_none()
         && let Some(value) = var(ENV_SCHEDULER)
     {
-        kind = Some(SchedulerKind::parse_setting(&value, Some(ENV_SCHEDULER))?);
+        kind = Some(SchedulerKind::parse_with(&value, Some(ENV_SCHEDULER), registered)?);
     }
     if workers.is_none()
         && let Some(value) = var(ENV_NUM_WORKERS)

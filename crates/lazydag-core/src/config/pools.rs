@@ -43,5 +43,13 @@ fn build(kind: SchedulerKind, workers: usize) -> Result<Arc<dyn Scheduler>, Erro
         SchedulerKind::Threads => Arc::new(Threaded::try_new(workers)?),
         SchedulerKind::WorkStealing => Arc::new(WorkStealing::try_new(workers)?),
         SchedulerKind::Async => Arc::new(Async::new(workers)),
+        SchedulerKind::External(name) => {
+            return Err(Error::Config {
+                message: format!(
+                    "scheduler `{name}` is external: it has no local pool of workers (the pools \
+                     are sync, threads, work-stealing and async)"
+                ),
+            });
+        }
     })
 }

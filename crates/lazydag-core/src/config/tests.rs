@@ -167,7 +167,7 @@ fn unknown_scheduler_lists_all_valid_values() {
     assert_eq!(
         message(resolve_from(env(&[(ENV_SCHEDULER, "thread")]), dir.path())),
         "unknown scheduler `thread` in LAZYDAG_SCHEDULER; valid values: sync, threads, \
-         work-stealing, async"
+         work-stealing, async, dask"
     );
 }
 
@@ -281,7 +281,7 @@ fn dask_scheduler_names_are_aliases() {
         message(resolve_from(env(&[(ENV_SCHEDULER, "processes")]), dir.path())),
         "unknown scheduler `processes` in LAZYDAG_SCHEDULER (Dask's process pool has no lazydag \
          equivalent: tasks share one address space); valid values: sync, threads, \
-         work-stealing, async"
+         work-stealing, async, dask"
     );
 }
 
@@ -296,7 +296,7 @@ fn kinds_parse_and_display_canonically() {
     assert_eq!(
         err.to_string(),
         "invalid lazydag configuration: unknown scheduler ``; valid values: sync, threads, \
-         work-stealing, async"
+         work-stealing, async, dask"
     );
 }
 
@@ -315,4 +315,96 @@ fn optimizer_follows_env_then_file() {
     let message = bad.unwrap_err().to_string();
     assert!(message.contains("LAZYDAG_OPTIMIZE must be on or off, got `maybe`"), "{message}");
     assert!(message.contains("valid values: on, off"), "{message}");
+}
+
+/// External schedulers through a registry of the test's own (the process's one is untouched).
+mod externals {
+    use super::*;
+    use crate::config::external::Externals;
+    use crate::schedulers::Sequential;
+
+    /// A fake external scheduler: runs locally, whatever the address.
+    fn here(_address: Option<&str>) -> Result<Arc<dyn Scheduler>, Error> {
+        Ok(Arc::new(Sequential))
+    }
+
+    /// A fake cluster that cannot be reached: its error says which address it was given.
+    fn unreachable(address: Option<&str>) -> Result<Arc<dyn Scheduler>, Error> {
+        Err(Error::Config { message: format!("fake cluster at {address:?}") })
+    }
+
+    fn failure(result: Result<Arc<dyn Scheduler>, Error>) -> String {
+        match result {
+            Err(Error::Config { message }) => message,
+            Err(other) => panic!("expected a config error, got {other}"),
+            Ok(scheduler) => panic!("expected a config error, got {}", scheduler.name()),
+        }
+    }
+
+    #[test]
+    fn env_selects_a_registered_external_scheduler_once_per_address() {
+        let dir = Scratch::new();
+        let externals = Externals::default();
+        externals.register("dask", here);
+        let vars = env(&[(ENV_SCHEDULER, "Dask"), (ENV_DASK_ADDRESS, "tcp://127.0.0.1:1")]);
+        let first = scheduler_from(&vars, dir.path(), &externals).unwrap();
+        let again = scheduler_from(&vars, dir.path(), &externals).unwrap();
+        assert!(Arc::ptr_eq(&first, &again), "one scheduler per (name, address)");
+        let other = env(&[(ENV_SCHEDULER, "dask"), (ENV_DASK_ADDRESS, "tcp://127.0.0.1:2")]);
+        assert!(!Arc::ptr_eq(&first, &scheduler_from(other, dir.path(), &externals).unwrap()));
+    }
+
+    #[test]
+    fn the_address_comes_from_the_env_then_the_file() {
+        let dir = Scratch::new();
+        let externals = Externals::default();
+        externals.register("dask", unreachable);
+        dir.write(FILE_NAME, "scheduler = \"dask\"\ndask-address = \"tcp://file:1\"\n");
+        let from_file = failure(scheduler_from(env(&[]), dir.path(), &externals));
+        assert_eq!(from_file, "fake cluster at Some(\"tcp://file:1\")");
+        let vars = env(&[(ENV_DASK_ADDRESS, " tcp://env:2 ")]);
+        let from_env = failure(scheduler_from(vars, dir.path(), &externals));
+        assert_eq!(from_env, "fake cluster at Some(\"tcp://env:2\")");
+        dir.write(FILE_NAME, "scheduler = \"dask\"\n");
+        let none = failure(scheduler_from(env(&[]), dir.path(), &externals));
+        assert_eq!(none, "fake cluster at None");
+    }
+
+    #[test]
+    fn dask_configured_but_not_registered_names_the_crate() {
+        let dir = Scratch::new();
+        let externals = Externals::default();
+        let vars = env(&[(ENV_SCHEDULER, "dask"), (ENV_DASK_ADDRESS, "tcp://127.0.0.1:1")]);
+        let message = failure(scheduler_from(vars, dir.path(), &externals));
+        assert!(
+            message.starts_with("scheduler `dask` is configured but not available"),
+            "{message}"
+        );
+        assert!(message.contains("`lazydag-dask`") && message.contains("lazydag_dask::register()"));
+        dir.write(FILE_NAME, "scheduler = \"dask\"\n");
+        let message = failure(scheduler_from(env(&[]), dir.path(), &externals));
+        assert!(message.contains("`lazydag-dask`"), "{message}");
+    }
+
+    #[test]
+    fn unknown_names_list_the_registered_externals() {
+        let dir = Scratch::new();
+        let externals = Externals::default();
+        externals.register("fake-cluster", here);
+        let vars = env(&[(ENV_SCHEDULER, "dusk")]);
+        let message = failure(scheduler_from(vars, dir.path(), &externals));
+        assert!(
+            message
+                .ends_with("valid values: sync, threads, work-stealing, async, dask, fake-cluster"),
+            "{message}"
+        );
+        let vars = env(&[(ENV_SCHEDULER, "Fake_Cluster")]);
+        assert_eq!(scheduler_from(vars, dir.path(), &externals).unwrap().name(), "sync");
+    }
+
+    #[test]
+    fn external_kinds_have_no_local_pool() {
+        let err = failure(pool(SchedulerKind::External("dask"), 2));
+        assert!(err.contains("scheduler `dask` is external: it has no local pool"), "{err}");
+    }
 }

@@ -25,6 +25,7 @@ Dask's own command lines run inside this binary, so task code is the client's.";
 /// The first three exec `<venv>/bin/<my-app>-python` (a symlink to this binary, made on
 /// demand) with `-m distributed.cli.dask_scheduler` / `dask_worker`, so the PID stays the same.
 pub fn main_hook() {
+    register();
     let args: Vec<OsString> = std::env::args_os().collect();
     let Some(argv0) = args.first() else { return };
     let exe_name = std::path::Path::new(argv0)
@@ -61,4 +62,44 @@ pub fn main_hook() {
     let err = cmd.args(&args[3..]).exec();
     eprintln!("lazydag: cannot exec `{}`: {err}", link.display());
     std::process::exit(2);
+}
+
+/// Registers the external scheduler `dask` with lazydag's config
+/// ([`register_external`](lazydag_core::config::register_external)), so that
+/// `LAZYDAG_SCHEDULER=dask` with `LAZYDAG_DASK_ADDRESS=tcp://head:8786`, or `scheduler =
+/// "dask"` with `dask-address = "tcp://head:8786"` in `lazydag.toml`, runs every
+/// `compute()` on that cluster with no code change. [`main_hook`] calls it; call it yourself
+/// only in a program that does not call `main_hook`. Calling it again is harmless.
+///
+/// The cluster is connected to (30 s timeout) on the first compute that selects it and reused
+/// by later ones with the same address.
+///
+/// ```no_run
+/// lazydag_dask::register();
+/// // LAZYDAG_SCHEDULER=dask LAZYDAG_DASK_ADDRESS=tcp://127.0.0.1:8786 ./my-app
+/// ```
+pub fn register() {
+    lazydag_core::config::register_external("dask", connect_configured);
+}
+
+/// The factory [`register`] registers: [`DaskCluster::connect`] to the configured address.
+fn connect_configured(
+    address: Option<&str>,
+) -> Result<std::sync::Arc<dyn lazydag_core::Scheduler>, lazydag_core::Error> {
+    let Some(address) = address else {
+        return Err(lazydag_core::Error::Config {
+            message: format!(
+                "scheduler `dask` needs the cluster's address: set {} (or `dask-address` in \
+                 lazydag.toml), e.g. tcp://127.0.0.1:8786",
+                lazydag_core::config::ENV_DASK_ADDRESS
+            ),
+        });
+    };
+    match crate::python::DaskCluster::connect(address) {
+        Ok(cluster) => Ok(std::sync::Arc::new(cluster)),
+        Err(err) => Err(lazydag_core::Error::Scheduler {
+            scheduler: "dask".into(),
+            message: err.to_string(),
+        }),
+    }
 }

@@ -5,7 +5,8 @@
 //!   and workers can run them with the GIL released;
 //! - [`interp`]: finding the venv, starting the embedded interpreter (client side), and the
 //!   binary as CPython's own command line (scheduler and worker side);
-//! - [`hook`]: [`main_hook`], the dispatch at the top of `main`;
+//! - [`hook`]: [`main_hook`], the dispatch at the top of `main`, and [`register`], the
+//!   `dask` scheduler for `LAZYDAG_SCHEDULER` and `lazydag.toml`;
 //! - [`cluster`]: [`DaskCluster`], the `Scheduler` that submits plans to Dask;
 //! - [`bench`](mod@bench): the bridge alone and plain-Python Dask, for the `distributed` figures.
 
@@ -20,4 +21,4 @@ mod interp;
 mod native;
 
 pub use self::cluster::DaskCluster;
-pub use self::hook::main_hook;
+pub use self::hook::{main_hook, register};
