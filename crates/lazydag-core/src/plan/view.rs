@@ -6,6 +6,7 @@
 //! non-literal entries of `deps(i)`. Nothing here runs a task: that is the task boundary's
 //! job ([`task`](super::task)), which sits above this module.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -142,6 +143,40 @@ pub(crate) trait TaskHooks: Send + Sync {
 
     /// Reports that task `index`, started at `start`, has finished with `status`.
     fn posttask(&self, index: usize, start: Instant, task: TaskRef<'_>, status: TaskStatus);
+
+    /// Reports that a running task of this compute did `units` more units of its work
+    /// ([`callback::advance`](crate::callback::advance)).
+    fn advance(&self, units: u64);
+
+    /// The hooks themselves, so the callback layer can find the callbacks of the compute
+    /// whose task starts a nested compute ([`current_hooks`]).
+    fn as_any(&self) -> &dyn std::any::Any;
+}
+
+thread_local! {
+    /// The hooks of the compute whose task runs on this thread right now, if it has callbacks
+    /// (the innermost one, for nested computes).
+    static CURRENT: RefCell<Option<Arc<dyn TaskHooks>>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` (a task of the compute with `hooks`) with `hooks` as this thread's current hooks,
+/// restoring the previous ones afterwards, on unwind too.
+pub(crate) fn with_current_hooks<R>(hooks: &Arc<dyn TaskHooks>, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<Arc<dyn TaskHooks>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let previous = self.0.take();
+            let _ = CURRENT.try_with(|current| *current.borrow_mut() = previous);
+        }
+    }
+    let previous = CURRENT.with(|current| current.replace(Some(Arc::clone(hooks))));
+    let _restore = Restore(previous);
+    f()
+}
+
+/// The hooks of the compute whose task runs on this thread, if it has callbacks.
+pub(crate) fn current_hooks() -> Option<Arc<dyn TaskHooks>> {
+    CURRENT.with(|current| current.borrow().clone())
 }
 
 impl<'g> PlanView<'g> {
