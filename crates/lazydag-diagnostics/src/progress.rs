@@ -88,7 +88,10 @@ struct Out {
 
 impl Out {
     fn write(&self, text: &str) {
-        let mut out = lock(&self.out);
+        Out::write_to(&mut lock(&self.out), text);
+    }
+
+    fn write_to(out: &mut Option<Box<dyn Write + Send>>, text: &str) {
         // Best effort: progress must never fail a compute.
         let _ = match out.as_mut() {
             Some(out) => writeln!(out, "{text}").and_then(|()| out.flush()),
@@ -118,36 +121,31 @@ impl Slot {
         if self.units.load(Ordering::Relaxed) { "items" } else { "tasks" }
     }
 
-    /// Counts `n` more tasks or units, and writes a line if one is due.
+    /// Counts `n` more tasks or units, and writes a line if one is due. The line is decided
+    /// and written under the writer's lock, so lines come out in count order even when
+    /// workers cross steps at once.
     fn advance(&self, n: u64, out: &Out) {
         if let Some(bar) = self.bar.read().unwrap_or_else(PoisonError::into_inner).as_ref() {
             bar.inc(n);
             let lines = &*self.lines;
-            if lines.on.load(Ordering::Acquire) {
+            if lines.on.load(Ordering::Acquire)
+                && bar.position() >= lines.next.load(Ordering::Relaxed)
+            {
+                let mut writer = lock(&out.out);
                 let done = bar.position();
                 let total = bar.length().unwrap_or(0);
-                let due = lines.next.load(Ordering::Relaxed);
                 let step = lines.step.load(Ordering::Relaxed);
-                if done >= due
-                    && done < total
-                    && lines
-                        .next
-                        .compare_exchange(
-                            due,
-                            (done / step + 1) * step,
-                            Ordering::AcqRel,
-                            Ordering::Relaxed,
-                        )
-                        .is_ok()
-                {
-                    out.write(&format!(
-                        "{}{done}/{total} {} ({}%) | {} | ETA {:.0?}",
+                if done >= lines.next.load(Ordering::Relaxed) && done < total {
+                    lines.next.store((done / step + 1) * step, Ordering::Relaxed);
+                    let unit = self.unit();
+                    let line = format!(
+                        "{}{done}/{total} {unit} ({}%) | {} | ETA {:.0?}",
                         self.prefix,
-                        self.unit(),
                         done * 100 / total.max(1),
-                        rate_text(bar.per_sec(), self.unit()),
+                        rate_text(bar.per_sec(), unit),
                         bar.eta()
-                    ));
+                    );
+                    Out::write_to(&mut writer, &line);
                 }
             }
         }
