@@ -26,7 +26,15 @@
 //!   callbacks"): a progress bar counts the tasks of the compute it was started for, and an
 //!   inner compute would push it past its total. Technically: while a task of a compute with
 //!   callbacks runs, its thread is marked as inside a task, and a compute planned there skips
-//!   the global registry.
+//!   the global registry. The exception: outer callbacks whose [`Callback::nested`] says
+//!   `true` (a progress bar drawing nested bars) also hear it, told apart by
+//!   [`PlanSummary::is_nested`].
+//! - **Units.** A compute may declare that its work is `n` units
+//!   ([`Control::progress_units`](crate::Control::progress_units), [`PlanSummary::units`]):
+//!   its tasks report them with [`advance`] (to [`Callback::progress`]), which finds the
+//!   compute through the thread's current task hooks, set around each task of a compute with
+//!   callbacks. This is how a `Parallel` map's lanes report items without the core knowing
+//!   of `Parallel`.
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -325,7 +333,8 @@ impl Hooks {
             && let Some(outer) = outer.as_any().downcast_ref::<Hooks>()
         {
             for cb in outer.list.iter().filter(|cb| cb.nested()) {
-                let same = |own: &Arc<dyn Callback>| std::ptr::addr_eq(Arc::as_ptr(own), Arc::as_ptr(cb));
+                let same =
+                    |own: &Arc<dyn Callback>| std::ptr::addr_eq(Arc::as_ptr(own), Arc::as_ptr(cb));
                 if !list.iter().any(same) {
                     list.push(Arc::clone(cb));
                 }

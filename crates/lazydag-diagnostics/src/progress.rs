@@ -9,7 +9,14 @@
 //! [`ProgressBar::lines_to`]) the bar writes plain lines instead, like Dask's bar in a log,
 //! `[lazydag] 1024/2047 tasks (50%) | 12.3k tasks/s | ETA 0s`, one each time the count
 //! passes another tenth of the compute's tasks (rate-limited by count, not by the clock), and
-//! a last line with the summary.
+//! a last line with the summary. A line is decided and written under the writer's lock, so
+//! lines come out in count order.
+//!
+//! A compute that declares units ([`PlanSummary::units`]: a `Parallel` map's items) is
+//! counted in those, from [`Callback::progress`], not in tasks. A second slot follows one
+//! compute started inside a task of the followed one ([`Callback::nested`] is `true`): its
+//! bar draws below the outer one through a shared `MultiProgress` and is cleared when it
+//! ends; its plain-text lines start `[lazydag] (nested) `.
 
 use std::io::{IsTerminal as _, Write};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -26,8 +33,10 @@ const IDLE: u64 = u64::MAX;
 /// `dask.diagnostics.ProgressBar`. Shown only once a compute has lasted
 /// [`minimum`](ProgressBar::minimum) (1 s by default). When stderr is not a terminal (a CI
 /// log, `| tee`), it writes plain-text lines instead (`[lazydag] 512/2047 tasks (25%) | …`,
-/// at each tenth of the tasks, and the summary at the end). After a compute,
-/// [`summary`](ProgressBar::summary) gives a plain-text line.
+/// at each tenth of the tasks, and the summary at the end). A `Parallel` map is counted in
+/// items; a compute started inside a task gets a nested bar (`[lazydag] (nested) …` in
+/// plain text) until it ends. After a compute, [`summary`](ProgressBar::summary) gives a
+/// plain-text line.
 ///
 /// Use it as a [`Callback`]: for one compute with
 /// [`Control::callback`](lazydag_core::Control::callback), or for every compute on this thread:
@@ -254,7 +263,8 @@ impl Callback for ProgressBar {
         }
         let total = plan.units().unwrap_or(plan.tasks() as u64);
         slot.units.store(plan.units().is_some(), Ordering::Relaxed);
-        let bar = indicatif::ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
+        let bar =
+            indicatif::ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
         let unit = slot.unit();
         let template = format!(
             "{}{{elapsed_precise}} [{{bar:40.cyan/blue}}] {{pos}}/{{len}} {unit}  {{rate}}  ETA {{eta}}",
@@ -273,7 +283,8 @@ impl Callback for ProgressBar {
         slot.lines.step.store(step, Ordering::Relaxed);
         slot.lines.next.store(step, Ordering::Relaxed);
         let (wake, shown, minimum) = (Arc::clone(&slot.wake), bar.clone(), self.minimum);
-        let (lines, out, multi) = (Arc::clone(&slot.lines), Arc::clone(&self.out), self.multi.clone());
+        let (lines, out, multi) =
+            (Arc::clone(&slot.lines), Arc::clone(&self.out), self.multi.clone());
         let show = move |shown: &indicatif::ProgressBar| {
             if !out.given && std::io::stderr().is_terminal() {
                 // On a terminal both slots draw through one MultiProgress: a nested bar

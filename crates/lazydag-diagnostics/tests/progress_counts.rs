@@ -6,9 +6,9 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use lazydag::config::SchedulerKind;
 use lazydag::parallel::Parallel;
 use lazydag::scheduler::Sequential;
-use lazydag::config::SchedulerKind;
 use lazydag::{Control, Optimizer, callback, compute_with, compute_with_control};
 use lazydag::{delayed, delayed_once};
 use lazydag_diagnostics::ProgressBar;
