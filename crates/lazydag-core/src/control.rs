@@ -108,7 +108,9 @@ impl Control {
     pub(crate) fn resolve(&self) -> (Option<Arc<Hooks>>, Stop) {
         let hooks = Hooks::resolve(&self.callbacks, self.units);
         let observer = hooks.clone().map(|h| h as Arc<dyn TaskHooks>);
-        let stop = Stop::new(self.cancel.clone(), self.timeout, self.keep_going, observer);
+        let track = hooks.as_ref().is_some_and(|hooks| hooks.tracks());
+        let stop =
+            Stop::new(self.cancel.clone(), self.timeout, self.keep_going, observer).tracking(track);
         (hooks, stop)
     }
 }

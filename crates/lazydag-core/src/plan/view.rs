@@ -79,6 +79,10 @@ pub(crate) struct Stop {
     pub(super) keep_going: bool,
     /// The callbacks this compute reports to; `None` (the usual case) costs one test per task.
     pub(super) hooks: Option<Arc<dyn TaskHooks>>,
+    /// Whether each task runs with its hooks as the thread's current ones
+    /// ([`current_hooks`]): only when a task may report units or start a nested compute
+    /// that a callback follows, so other callbacks (a profiler) do not pay for it.
+    pub(super) track: bool,
     /// Whether a `tracing` subscriber wants the per-task `task` spans: asked once, when the
     /// plan is finished, instead of at every task (see [`traced`]).
     pub(super) trace: bool,
@@ -99,7 +103,14 @@ impl Stop {
         keep_going: bool,
         hooks: Option<Arc<dyn TaskHooks>>,
     ) -> Stop {
-        Stop { cancel, timeout, deadline: None, keep_going, hooks, trace: false }
+        Stop { cancel, timeout, deadline: None, keep_going, hooks, track: false, trace: false }
+    }
+
+    /// Runs each task with its hooks as the thread's current ones when `track` (see
+    /// [`current_hooks`]).
+    pub(crate) fn tracking(mut self, track: bool) -> Stop {
+        self.track = track;
+        self
     }
 
     /// Whether anything can stop the compute (a cancel token or a deadline): only then does
