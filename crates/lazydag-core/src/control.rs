@@ -38,6 +38,7 @@ pub struct Control {
     pub(crate) keep_going: bool,
     pub(crate) callbacks: Callbacks,
     pub(crate) optimizer: Option<Optimizer>,
+    pub(crate) units: Option<u64>,
 }
 
 impl Control {
@@ -92,12 +93,24 @@ impl Control {
         self
     }
 
+    /// Says that this compute's work is `total` units (the items of a `Parallel` map, say)
+    /// that its tasks report as they go, with
+    /// [`callback::advance`](crate::callback::advance): progress callbacks then count units,
+    /// not tasks ([`PlanSummary::units`](crate::PlanSummary::units)).
+    #[must_use]
+    pub fn progress_units(mut self, total: u64) -> Self {
+        self.units = Some(total);
+        self
+    }
+
     /// Resolves these options for one compute: its callbacks (those given here, then this
     /// thread's global ones), and the stop conditions its plan checks, which report to them.
     pub(crate) fn resolve(&self) -> (Option<Arc<Hooks>>, Stop) {
-        let hooks = Hooks::resolve(&self.callbacks);
+        let hooks = Hooks::resolve(&self.callbacks, self.units);
         let observer = hooks.clone().map(|h| h as Arc<dyn TaskHooks>);
-        let stop = Stop::new(self.cancel.clone(), self.timeout, self.keep_going, observer);
+        let track = hooks.as_ref().is_some_and(|hooks| hooks.tracks());
+        let stop =
+            Stop::new(self.cancel.clone(), self.timeout, self.keep_going, observer).tracking(track);
         (hooks, stop)
     }
 }

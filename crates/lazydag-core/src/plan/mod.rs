@@ -23,7 +23,7 @@ use lazydag_optimize::Optimizer;
 
 use self::collect::Collector;
 pub use self::view::{PlanView, TaskStatus};
-pub(crate) use self::view::{Stop, TaskHooks};
+pub(crate) use self::view::{Stop, TaskHooks, current_hooks};
 
 use crate::error::Error;
 use crate::key::TaskKey;

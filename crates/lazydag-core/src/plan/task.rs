@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use super::TaskRef;
 use super::program::{self, Instr, exec};
-use super::view::{PlanView, TaskStatus};
+use super::view::{PlanView, TaskStatus, with_current_hooks};
 use crate::cancel;
 use crate::error::Error;
 use crate::key::TaskKey;
@@ -62,7 +62,11 @@ impl<'g> PlanView<'g> {
             && !self.literal[i]
         {
             let start = hooks.pretask(i, self.task(i));
-            let result = worker::in_task(|| self.run_now(i, inputs));
+            let result = if self.stop.track {
+                with_current_hooks(hooks, || worker::in_task(|| self.run_now(i, inputs)))
+            } else {
+                worker::in_task(|| self.run_now(i, inputs))
+            };
             hooks.posttask(i, start, self.task(i), self.status(&result));
             return result;
         }

@@ -6,6 +6,7 @@
 //! non-literal entries of `deps(i)`. Nothing here runs a task: that is the task boundary's
 //! job ([`task`](super::task)), which sits above this module.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -78,6 +79,10 @@ pub(crate) struct Stop {
     pub(super) keep_going: bool,
     /// The callbacks this compute reports to; `None` (the usual case) costs one test per task.
     pub(super) hooks: Option<Arc<dyn TaskHooks>>,
+    /// Whether each task runs with its hooks as the thread's current ones
+    /// ([`current_hooks`]): only when a task may report units or start a nested compute
+    /// that a callback follows, so other callbacks (a profiler) do not pay for it.
+    pub(super) track: bool,
     /// Whether a `tracing` subscriber wants the per-task `task` spans: asked once, when the
     /// plan is finished, instead of at every task (see [`traced`]).
     pub(super) trace: bool,
@@ -98,7 +103,14 @@ impl Stop {
         keep_going: bool,
         hooks: Option<Arc<dyn TaskHooks>>,
     ) -> Stop {
-        Stop { cancel, timeout, deadline: None, keep_going, hooks, trace: false }
+        Stop { cancel, timeout, deadline: None, keep_going, hooks, track: false, trace: false }
+    }
+
+    /// Runs each task with its hooks as the thread's current ones when `track` (see
+    /// [`current_hooks`]).
+    pub(crate) fn tracking(mut self, track: bool) -> Stop {
+        self.track = track;
+        self
     }
 
     /// Whether anything can stop the compute (a cancel token or a deadline): only then does
@@ -142,6 +154,40 @@ pub(crate) trait TaskHooks: Send + Sync {
 
     /// Reports that task `index`, started at `start`, has finished with `status`.
     fn posttask(&self, index: usize, start: Instant, task: TaskRef<'_>, status: TaskStatus);
+
+    /// Reports that a running task of this compute did `units` more units of its work
+    /// ([`callback::advance`](crate::callback::advance)).
+    fn advance(&self, units: u64);
+
+    /// The hooks themselves, so the callback layer can find the callbacks of the compute
+    /// whose task starts a nested compute ([`current_hooks`]).
+    fn as_any(&self) -> &dyn std::any::Any;
+}
+
+thread_local! {
+    /// The hooks of the compute whose task runs on this thread right now, if it has callbacks
+    /// (the innermost one, for nested computes).
+    static CURRENT: RefCell<Option<Arc<dyn TaskHooks>>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` (a task of the compute with `hooks`) with `hooks` as this thread's current hooks,
+/// restoring the previous ones afterwards, on unwind too.
+pub(crate) fn with_current_hooks<R>(hooks: &Arc<dyn TaskHooks>, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<Arc<dyn TaskHooks>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let previous = self.0.take();
+            let _ = CURRENT.try_with(|current| *current.borrow_mut() = previous);
+        }
+    }
+    let previous = CURRENT.with(|current| current.replace(Some(Arc::clone(hooks))));
+    let _restore = Restore(previous);
+    f()
+}
+
+/// The hooks of the compute whose task runs on this thread, if it has callbacks.
+pub(crate) fn current_hooks() -> Option<Arc<dyn TaskHooks>> {
+    CURRENT.with(|current| current.borrow().clone())
 }
 
 impl<'g> PlanView<'g> {

@@ -56,7 +56,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use lazydag_core::sync::std_locks;
-use lazydag_core::{Delayed, compute_with, delayed_once};
+use lazydag_core::{Control, Delayed, compute_with_control, delayed_once};
 
 use super::Settings;
 use super::assembly::{Assembly, Claim};
@@ -181,6 +181,12 @@ where
     G: Apply<I::Item, R>,
     M: Output<R>,
 {
+    // A known item count is the compute's progress total: the lanes report items as their
+    // batches finish (`Counted`), so a progress bar counts items, not lanes.
+    let control = match input.size_hint() {
+        (low, Some(high)) if low == high => Control::new().progress_units(low as u64),
+        _ => Control::new(),
+    };
     let widest = size_of::<I::Item>().max(size_of::<M::Slot>()).max(1);
     let sizer = Sizer::new(settings.batch, settings.workers).capped(BATCH_BYTES / widest);
     let job = Arc::new(Job::<I, G, R, M> {
@@ -205,7 +211,7 @@ where
                 delayed_once(()).map(move |()| job.lane()).name("parallel-lane")
             })
             .collect();
-        if let Err(err) = compute_with(&lanes, &*settings.scheduler) {
+        if let Err(err) = compute_with_control(&lanes, &*settings.scheduler, &control) {
             // Lanes may still run in the background (the compute returned at the first
             // error): stop them before their next batch.
             job.stop.store(true, Ordering::Relaxed);

@@ -385,7 +385,9 @@ impl Parallel {
         };
         let progress =
             (self.verbose > 0).then(|| Progress::new(self.verbose, settings.workers, total));
-        (iter, Counted { g, progress })
+        // Inline (one lane on the caller, or a map inside another map's function) there is no
+        // compute of this map for the items to reach: an outer compute counts its own work.
+        (iter, Counted { g, progress, report: !settings.inline })
     }
 
     /// Checks the settings and picks the scheduler.

@@ -169,10 +169,25 @@ impl Drop for Progress {
     }
 }
 
-/// A map's function, counting the items of each batch it runs into `progress`.
+/// A map's function, counting the items of each batch it runs into `progress` (`verbose`)
+/// and, when `report`, into the lanes' compute's callbacks
+/// ([`lazydag_core::callback::advance`]: a progress bar counts items).
 pub(crate) struct Counted<G> {
     pub(crate) g: G,
     pub(crate) progress: Option<Arc<Progress>>,
+    /// Whether the map runs as a compute of lanes, which declared its items as units.
+    pub(crate) report: bool,
+}
+
+impl<G> Counted<G> {
+    fn count(&self, items: u64) {
+        if let Some(progress) = &self.progress {
+            progress.advance(items);
+        }
+        if self.report {
+            lazydag_core::callback::advance(items);
+        }
+    }
 }
 
 impl<T, R, G: Apply<T, R>> Apply<T, R> for Counted<G> {
@@ -185,9 +200,7 @@ impl<T, R, G: Apply<T, R>> Apply<T, R> for Counted<G> {
         chunk: usize,
     ) -> Outcome<R> {
         let outcome = self.g.batch(items, base, stop, stop_on_error, chunk);
-        if let Some(progress) = &self.progress {
-            progress.advance((outcome.values.len() + outcome.errors.len()) as u64);
-        }
+        self.count((outcome.values.len() + outcome.errors.len()) as u64);
         outcome
     }
 
@@ -201,9 +214,7 @@ impl<T, R, G: Apply<T, R>> Apply<T, R> for Counted<G> {
         out: &mut Vec<M::Slot>,
     ) -> Filled {
         let filled = self.g.fill::<M>(items, n, base, stop, chunk, out);
-        if let Some(progress) = &self.progress {
-            progress.advance(filled.ran as u64);
-        }
+        self.count(filled.ran as u64);
         filled
     }
 }
