@@ -19,7 +19,7 @@
 //! instead, and the first-error check needs no second running task.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::cancel::{self, CancelToken};
@@ -28,6 +28,7 @@ use crate::control::Control;
 use crate::delayed::{Delayed, delayed};
 use crate::error::Error;
 use crate::schedulers::Scheduler;
+use crate::sync::std_locks::{lock, wait_timeout};
 
 /// How long a gate or a wait inside a check holds before giving up: a bound that only a
 /// broken scheduler reaches, never a timing assertion.
@@ -71,24 +72,24 @@ struct Gate(Arc<(Mutex<bool>, Condvar)>);
 
 impl Gate {
     fn open(&self) {
-        *self.0.0.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        *lock(&self.0.0) = true;
         self.0.1.notify_all();
     }
 
     fn is_open(&self) -> bool {
-        *self.0.0.lock().unwrap_or_else(PoisonError::into_inner)
+        *lock(&self.0.0)
     }
 
     /// Waits until the gate is open, at most [`GIVE_UP`]; whether it opened.
     fn wait(&self) -> bool {
         let give_up = Instant::now() + GIVE_UP;
-        let mut open = self.0.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut open = lock(&self.0.0);
         while !*open {
             let left = give_up.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return false;
             }
-            open = self.0.1.wait_timeout(open, left).unwrap_or_else(PoisonError::into_inner).0;
+            open = wait_timeout(&self.0.1, open, left);
         }
         true
     }
@@ -294,7 +295,7 @@ impl Held {
                         }
                     }
                 }
-                *saw.lock().unwrap_or_else(PoisonError::into_inner) = Some(cancel::is_cancelled());
+                *lock(&saw) = Some(cancel::is_cancelled());
                 x
             })
             .shared();
@@ -313,8 +314,7 @@ impl Held {
     /// and checks what it saw.
     fn verify(&self, scheduler: &dyn Scheduler, runs: Runs, check: &str, err: &Error) {
         let name = scheduler.name();
-        let returned_first = runs == Runs::OnCaller
-            || self.saw_stop.lock().unwrap_or_else(PoisonError::into_inner).is_none();
+        let returned_first = runs == Runs::OnCaller || lock(&self.saw_stop).is_none();
         self.release.open();
         assert!(
             returned_first,
@@ -328,7 +328,7 @@ impl Held {
         }
         let give_up = Instant::now() + GIVE_UP;
         let saw = loop {
-            if let Some(saw) = *self.saw_stop.lock().unwrap_or_else(PoisonError::into_inner) {
+            if let Some(saw) = *lock(&self.saw_stop) {
                 break saw;
             }
             assert!(Instant::now() < give_up, "{check}: {name}'s held task never ended");

@@ -20,11 +20,12 @@
 
 use std::io::{IsTerminal as _, Write};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use indicatif::{ProgressDrawTarget, ProgressState, ProgressStyle};
+use lazydag_core::sync::std_locks::{lock, read, wait_timeout_while, write};
 use lazydag_core::{Callback, Outcome, PlanSummary, TaskEvent, Worker};
 
 const IDLE: u64 = u64::MAX;
@@ -134,7 +135,7 @@ impl Slot {
     /// and written under the writer's lock, so lines come out in count order even when
     /// workers cross steps at once.
     fn advance(&self, n: u64, out: &Out) {
-        if let Some(bar) = self.bar.read().unwrap_or_else(PoisonError::into_inner).as_ref() {
+        if let Some(bar) = read(&self.bar).as_ref() {
             bar.inc(n);
             let lines = &*self.lines;
             if lines.on.load(Ordering::Acquire)
@@ -159,10 +160,6 @@ impl Slot {
             }
         }
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Default for ProgressBar {
@@ -230,13 +227,7 @@ impl ProgressBar {
     /// Whether the bar is drawn right now (false when stderr is not a terminal, before
     /// `minimum` has passed, and between computes).
     pub fn is_visible(&self) -> bool {
-        self.slots.iter().any(|slot| {
-            slot.bar
-                .read()
-                .unwrap_or_else(PoisonError::into_inner)
-                .as_ref()
-                .is_some_and(|bar| !bar.is_hidden())
-        })
+        self.slots.iter().any(|slot| read(&slot.bar).as_ref().is_some_and(|bar| !bar.is_hidden()))
     }
 
     /// The last finished compute (not a nested one) as plain text:
@@ -305,16 +296,14 @@ impl Callback for ProgressBar {
                 .spawn(move || {
                     let (done, cv) = &*wake;
                     let guard = lock(done);
-                    let (guard, _) = cv
-                        .wait_timeout_while(guard, minimum, |done| !*done)
-                        .unwrap_or_else(PoisonError::into_inner);
+                    let guard = wait_timeout_while(cv, guard, minimum, |done| !*done);
                     if !*guard {
                         show(&shown);
                     }
                 })
                 .ok()
         };
-        *slot.bar.write().unwrap_or_else(PoisonError::into_inner) = Some(bar);
+        *write(&slot.bar) = Some(bar);
         *lock(&slot.shower) = shower;
     }
 
@@ -350,7 +339,7 @@ impl Callback for ProgressBar {
             cv.notify_all();
         }
         let shower = lock(&slot.shower).take();
-        let bar = slot.bar.write().unwrap_or_else(PoisonError::into_inner).take();
+        let bar = write(&slot.bar).take();
         if let Some(shower) = shower {
             let _ = shower.join();
         }

@@ -14,10 +14,11 @@
 
 use std::io::{IsTerminal as _, Write};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::batch::{Apply, Filled, Outcome, Output};
+use super::input::lock;
 
 /// Where the lines go and what time it is: stderr and the real clock, or a test's.
 pub(crate) struct Sink {
@@ -108,7 +109,7 @@ impl Progress {
         if done < self.next.load(Ordering::Relaxed) {
             return;
         }
-        let mut sink = self.sink.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut sink = lock(&self.sink);
         let next = self.next.load(Ordering::Relaxed);
         if done < next || self.total == Some(done) {
             return; // another batch printed it, or the final line will
@@ -133,7 +134,7 @@ impl Progress {
             return;
         }
         let done = self.done.load(Ordering::Relaxed);
-        if let Some(sink) = self.sink.lock().unwrap_or_else(PoisonError::into_inner).as_mut() {
+        if let Some(sink) = lock(&self.sink).as_mut() {
             self.line(sink, done, true);
         }
     }
