@@ -2,10 +2,11 @@
 //!
 //! - **Poison-free locking.** lazydag never runs user code while it holds one of its locks
 //!   (tasks, `Clone` and `Drop` of values run outside them), so a poisoned lock only means a
-//!   panic elsewhere was caught, and the data behind it is consistent. [`lock`], [`wait`] (and their
-//!   `_std` twins for std's own types) therefore recover the guard from a poisoned lock instead of panicking:
-//!   one rule, here, instead of a recovery written out at every call.
-//! - **The loom shim** (the tokio `loom` module pattern): [`Mutex`], [`Condvar`] and the
+//!   panic elsewhere was caught, and the data behind it is consistent. The crate's `lock` and
+//!   `wait` (for the loom-shimmed types) and [`std_locks`] (for std's own types, public for the
+//!   crates built on the core) therefore recover the guard from a poisoned lock instead of
+//!   panicking: one rule, here, instead of a recovery written out at every call.
+//! - **The loom shim** (the tokio `loom` module pattern): the crate's `Mutex`, `Condvar` and
 //!   atomics are std's, or loom's under `--cfg loom`, so the concurrency protocols built on
 //!   them (the work-stealing sleep protocol, the threaded completion latch) can be
 //!   model-checked with `RUSTFLAGS="--cfg loom"`. Statics and `OnceLock`s stay std's: loom
