@@ -204,8 +204,24 @@ impl DataFrame {
     /// The frame's recorded error, [`Error::Io`] for a directory that cannot be created or a
     /// file that cannot be written, or the first task that fails.
     pub fn to_csv(&self, dir: impl AsRef<Path>) -> Result<Vec<PathBuf>> {
+        self.write_partitions(dir.as_ref(), "csv", "to_csv", |df, _, file| {
+            CsvWriter::new(file).include_header(true).finish(df)?;
+            Ok(())
+        })
+    }
+
+    /// Writes each partition to `dir/part-NNNNN.{ext}` with `write`, by its own task named
+    /// `task`, so the whole frame is never held; returns the paths in partition order. The
+    /// one home of the per-partition writers ([`to_csv`](DataFrame::to_csv), `to_parquet`).
+    pub(crate) fn write_partitions(
+        &self,
+        dir: &Path,
+        ext: &'static str,
+        task: &'static str,
+        write: fn(&mut PlFrame, &Path, &mut std::fs::File) -> Result<()>,
+    ) -> Result<Vec<PathBuf>> {
         self.schema()?;
-        let dir = dir.as_ref().to_owned();
+        let dir = dir.to_owned();
         std::fs::create_dir_all(&dir)
             .map_err(|e| Error::Io { path: dir.clone(), source: Arc::new(e) })?;
         let writes: Vec<Delayed<PathBuf>> = self
@@ -213,14 +229,14 @@ impl DataFrame {
             .iter()
             .enumerate()
             .map(|(i, p)| {
-                let path = dir.join(format!("part-{i:05}.csv"));
+                let path = dir.join(format!("part-{i:05}.{ext}"));
                 p.try_map(move |mut df: PlFrame| -> Result<PathBuf> {
-                    let io = |e| Error::Io { path: path.clone(), source: Arc::new(e) };
-                    let mut file = std::fs::File::create(&path).map_err(io)?;
-                    CsvWriter::new(&mut file).include_header(true).finish(&mut df)?;
+                    let mut file = std::fs::File::create(&path)
+                        .map_err(|e| Error::Io { path: path.clone(), source: Arc::new(e) })?;
+                    write(&mut df, &path, &mut file)?;
                     Ok(path.clone())
                 })
-                .name("to_csv")
+                .name(task)
             })
             .collect();
         Ok(lazydag_core::compute_all(writes)?)

@@ -210,28 +210,12 @@ impl DataFrame {
     /// The frame's recorded error, [`Error::Io`] when `dir` cannot be created or a file
     /// written, or the first task that fails.
     pub fn to_parquet(&self, dir: impl AsRef<Path>) -> Result<Vec<PathBuf>> {
-        self.schema()?;
-        let dir = dir.as_ref().to_owned();
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| Error::Io { path: dir.clone(), source: Arc::new(e) })?;
-        let writes: Vec<Delayed<PathBuf>> = self
-            .parts
-            .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                let path = dir.join(format!("part-{i:05}.parquet"));
-                p.try_map(move |mut df: PlFrame| -> Result<PathBuf> {
-                    let mut file = File::create(&path)
-                        .map_err(|e| Error::Io { path: path.clone(), source: Arc::new(e) })?;
-                    ParquetWriter::new(&mut file)
-                        .set_parallel(false)
-                        .finish(&mut df)
-                        .map_err(|e| parquet_error(&path, e))?;
-                    Ok(path.clone())
-                })
-                .name("to_parquet")
-            })
-            .collect();
-        Ok(lazydag_core::compute_all(writes)?)
+        self.write_partitions(dir.as_ref(), "parquet", "to_parquet", |df, path, file| {
+            ParquetWriter::new(file)
+                .set_parallel(false)
+                .finish(df)
+                .map_err(|e| parquet_error(path, e))?;
+            Ok(())
+        })
     }
 }

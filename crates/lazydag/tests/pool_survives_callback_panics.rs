@@ -38,8 +38,13 @@ impl Drop for Grenade {
     }
 }
 
-fn threads() -> Option<usize> {
-    Some(std::fs::read_dir("/proc/self/task").ok()?.count())
+/// The number of threads of this process whose name starts with `prefix` (a pool's worker
+/// threads are named `lazydag-ws-N` and `lazydag-threads-N`, cut to 15 bytes), or `None` where
+/// /proc is missing.
+fn threads(prefix: &str) -> Option<usize> {
+    let tasks = std::fs::read_dir("/proc/self/task").ok()?;
+    let names = tasks.filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok());
+    Some(names.filter(|name| name.starts_with(prefix)).count())
 }
 
 /// Runs `f` on a helper thread, failing instead of hanging if it never returns.
@@ -51,8 +56,17 @@ fn returns<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     value
 }
 
-fn survive(scheduler: Arc<dyn Scheduler>) {
-    let before = threads();
+/// Panics in callbacks and captures on `scheduler`, a pool of `workers` threads named
+/// `prefix…`; then every one of them must still be alive.
+fn survive(scheduler: Arc<dyn Scheduler>, prefix: &str, workers: usize) {
+    // Count only this pool's workers, once they are all there: a new thread takes its name
+    // from inside itself, just after it starts, and an earlier pool's workers may still be
+    // exiting.
+    let give_up = std::time::Instant::now() + Duration::from_secs(120);
+    while threads(prefix) != Some(workers) {
+        assert!(std::time::Instant::now() < give_up, "the pool's workers never all started");
+        std::thread::sleep(Duration::from_millis(1));
+    }
     for in_pretask in [true, false] {
         let control = Control::new().callback(Arc::new(Broken { in_pretask }));
         let parts: Vec<_> = (0..8u32).map(|i| delayed(i).map(|x: u32| x + 1)).collect();
@@ -76,15 +90,15 @@ fn survive(scheduler: Arc<dyn Scheduler>) {
     let pool = Arc::clone(&scheduler);
     let value = returns(move || delayed(20).map(|x: u32| x * 2 + 2).compute_with(&*pool));
     assert_eq!(value.unwrap(), 42);
-    assert_eq!(threads(), before, "{}: a worker thread died", scheduler.name());
+    assert_eq!(threads(prefix), Some(workers), "{}: a worker thread died", scheduler.name());
 }
 
 #[test]
 fn pools_keep_every_worker_when_a_callback_or_capture_panics() {
-    if threads().is_none() {
+    if threads("").is_none() {
         eprintln!("skipped: no /proc/self/task to count threads in");
         return;
     }
-    survive(Arc::new(WorkStealing::new(2)));
-    survive(Arc::new(Threaded::new(2)));
+    survive(Arc::new(WorkStealing::new(2)), "lazydag-ws-", 2);
+    survive(Arc::new(Threaded::new(2)), "lazydag-threads", 2);
 }

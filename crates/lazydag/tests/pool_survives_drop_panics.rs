@@ -46,9 +46,22 @@ fn both(_: Bomb, n: u32) -> u32 {
     n
 }
 
-/// The number of threads of this process, or `None` where /proc is missing.
-fn threads() -> Option<usize> {
-    Some(std::fs::read_dir("/proc/self/task").ok()?.count())
+/// The number of threads of this process whose name starts with `prefix` (a pool's worker
+/// threads are named `lazydag-ws-N` and `lazydag-threads-N`, cut to 15 bytes), or `None` where /proc is
+/// missing.
+fn threads(prefix: &str) -> Option<usize> {
+    let tasks = std::fs::read_dir("/proc/self/task").ok()?;
+    let names = tasks.filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok());
+    Some(names.filter(|name| name.starts_with(prefix)).count())
+}
+
+/// Waits until `ready` holds, failing (instead of hanging) after two minutes.
+fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
+    let give_up = std::time::Instant::now() + Duration::from_secs(120);
+    while !ready() {
+        assert!(std::time::Instant::now() < give_up, "{what}");
+        std::thread::sleep(Duration::from_millis(1));
+    }
 }
 
 /// Runs `f` on a helper thread and waits for it, failing (instead of hanging) if it never
@@ -61,8 +74,14 @@ fn returns<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     value
 }
 
-fn survive(scheduler: Arc<dyn Scheduler>) {
-    let before = threads();
+/// Fails computes whose leftover value panics in `Drop` on `scheduler`, a pool of `workers`
+/// threads named `prefix…`; then every one of them must still be alive.
+fn survive(scheduler: Arc<dyn Scheduler>, prefix: &str, workers: usize) {
+    // Count only this pool's workers, once they are all there: a new thread takes its name
+    // from inside itself, just after it starts, and the workers of an earlier pool of the same
+    // kind may still be exiting (a pool whose last handle drops on its own worker does not
+    // join that thread).
+    wait_until("the pool's workers never all started", || threads(prefix) == Some(workers));
     let unfused = Control::new().optimize(Optimizer::off());
     let drops = Arc::new(AtomicUsize::new(0));
     let rounds = 50;
@@ -79,22 +98,18 @@ fn survive(scheduler: Arc<dyn Scheduler>) {
         returns(move || delayed(20).map(|x: u32| x + 1).map(|x: u32| x * 2).compute_with(&*pool));
     assert_eq!(value.unwrap(), 42);
     // A worker may still hold the last failed run until it idles: wait (hang guard only).
-    let give_up = std::time::Instant::now() + Duration::from_secs(120);
-    while drops.load(Ordering::SeqCst) < rounds {
-        assert!(std::time::Instant::now() < give_up, "a leftover bomb was never dropped");
-        std::thread::sleep(Duration::from_millis(1));
-    }
+    wait_until("a leftover bomb was never dropped", || drops.load(Ordering::SeqCst) >= rounds);
     assert_eq!(drops.load(Ordering::SeqCst), rounds, "every leftover bomb was dropped once");
-    assert_eq!(threads(), before, "{}: a worker thread died", scheduler.name());
+    assert_eq!(threads(prefix), Some(workers), "{}: a worker thread died", scheduler.name());
 }
 
 #[test]
 fn pools_keep_every_worker_when_a_leftover_drop_panics() {
-    if threads().is_none() {
+    if threads("").is_none() {
         eprintln!("skipped: no /proc/self/task to count threads in");
         return;
     }
-    survive(Arc::new(WorkStealing::new(1)));
-    survive(Arc::new(WorkStealing::new(3)));
-    survive(Arc::new(Threaded::new(2)));
+    survive(Arc::new(WorkStealing::new(1)), "lazydag-ws-", 1);
+    survive(Arc::new(WorkStealing::new(3)), "lazydag-ws-", 3);
+    survive(Arc::new(Threaded::new(2)), "lazydag-threads", 2);
 }
