@@ -164,7 +164,8 @@ where
         .map(|sk| ArrayD::zeros(IxDyn(&sk.iter().map(|&b| shape[b]).collect::<Vec<_>>())))
         .collect();
     let across: usize = shape[1..].iter().product();
-    let step = (TILE / across.max(1)).max(1);
+    // Half a tile: the block and its converted copy stay under malloc's mmap threshold.
+    let step = (TILE / 2 / across.max(1)).max(1);
     let mut s = whole[0].start;
     while s < whole[0].end {
         let e = (s + step).min(whole[0].end);
