@@ -54,6 +54,21 @@ pub(crate) struct Inner<T> {
 pub(crate) struct Region<T> {
     pub(crate) name: &'static str,
     pub(crate) f: RegionFn<T>,
+    /// Set when the region is a sum of axis permutations of one source region
+    /// (`x + x.T`): a sum or mean over it generates each source block once
+    /// (`reduce::linear`).
+    pub(crate) linear: Option<Arc<Linear<T>>>,
+}
+
+/// A region written as `Σ_t base.transpose(perms[t])`: element `o` is the sum over the terms
+/// of `base` at `o` permuted (axis `i` of term `t` is axis `perms[t][i]` of `base`).
+pub(crate) struct Linear<T> {
+    /// The source region every term reads (compared by identity: `Arc::ptr_eq`).
+    pub(crate) base: Region<T>,
+    /// The source's shape.
+    pub(crate) base_shape: Vec<usize>,
+    /// One axis permutation per term.
+    pub(crate) perms: Vec<Vec<usize>>,
 }
 
 /// The function of a [`Region`]: the values of a box.
@@ -61,7 +76,7 @@ pub(crate) type RegionFn<T> = Arc<dyn Fn(&[Range<usize>]) -> Block<T> + Send + S
 
 impl<T> Clone for Region<T> {
     fn clone(&self) -> Self {
-        Region { name: self.name, f: self.f.clone() }
+        Region { name: self.name, f: self.f.clone(), linear: self.linear.clone() }
     }
 }
 
@@ -71,7 +86,17 @@ impl<T> Region<T> {
         name: &'static str,
         f: impl Fn(&[Range<usize>]) -> Block<T> + Send + Sync + 'static,
     ) -> Region<T> {
-        Region { name, f: Arc::new(f) }
+        Region { name, f: Arc::new(f), linear: None }
+    }
+
+    /// This region as the single term of a [`Linear`] sum over itself, a source of `shape`.
+    pub(crate) fn into_source(self, shape: &[usize]) -> Region<T> {
+        let base = Region { linear: None, ..self.clone() };
+        let perms = vec![(0..shape.len()).collect()];
+        Region {
+            linear: Some(Arc::new(Linear { base, base_shape: shape.to_vec(), perms })),
+            ..self
+        }
     }
 
     /// The values of the box `r`.

@@ -52,7 +52,7 @@ where
                 shape: r.iter().map(|r| r.len()).collect(),
             })
         });
-        return Array::from_region(region, chunks);
+        return Array::from_region(region.into_source(shape), chunks);
     }
     let f = Arc::new(f);
     let blocks = chunks

@@ -17,25 +17,25 @@ macro_rules! binary_op {
         impl<T: Element + $Trait<Output = T>> $Trait<&Array<T>> for &Array<T> {
             type Output = Array<T>;
             fn $method(self, rhs: &Array<T>) -> Array<T> {
-                crate::elementwise::zip_same($name, &self, &rhs, |a, b| a.$method(b))
+                binary($name, &self, &rhs, |a, b| a.$method(b))
             }
         }
         impl<T: Element + $Trait<Output = T>> $Trait<Array<T>> for &Array<T> {
             type Output = Array<T>;
             fn $method(self, rhs: Array<T>) -> Array<T> {
-                crate::elementwise::zip_same($name, &self, &rhs, |a, b| a.$method(b))
+                binary($name, &self, &rhs, |a, b| a.$method(b))
             }
         }
         impl<T: Element + $Trait<Output = T>> $Trait<&Array<T>> for Array<T> {
             type Output = Array<T>;
             fn $method(self, rhs: &Array<T>) -> Array<T> {
-                crate::elementwise::zip_same($name, &self, &rhs, |a, b| a.$method(b))
+                binary($name, &self, &rhs, |a, b| a.$method(b))
             }
         }
         impl<T: Element + $Trait<Output = T>> $Trait<Array<T>> for Array<T> {
             type Output = Array<T>;
             fn $method(self, rhs: Array<T>) -> Array<T> {
-                crate::elementwise::zip_same($name, &self, &rhs, |a, b| a.$method(b))
+                binary($name, &self, &rhs, |a, b| a.$method(b))
             }
         }
         impl<T: Element + $Trait<Output = T>> $Trait<T> for &Array<T> {
@@ -51,6 +51,17 @@ macro_rules! binary_op {
             }
         }
     };
+}
+
+/// `a op b` blockwise; a sum of permuted views of one source is also known as such
+/// (`crate::pushdown::linear_add`), so reductions over it generate the source once.
+fn binary<T, F>(name: &'static str, a: &Array<T>, b: &Array<T>, f: F) -> Array<T>
+where
+    T: Element,
+    F: Fn(T, T) -> T + Copy + Send + Sync + 'static,
+{
+    let out = crate::elementwise::zip_same(name, a, b, f);
+    if name == "add" { crate::pushdown::linear_add(out, a, b) } else { out }
 }
 
 binary_op!(Add, add, "add");

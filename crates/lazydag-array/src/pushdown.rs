@@ -22,7 +22,9 @@ use std::ops::Range;
 
 use ndarray::SliceInfoElem;
 
-use crate::array::{Array, Region};
+use std::sync::Arc;
+
+use crate::array::{Array, Linear, Region};
 use crate::chunks::Chunks;
 use crate::element::Element;
 use crate::task;
@@ -165,4 +167,30 @@ pub(crate) fn bounding(
     }
     let whole = bx.iter().zip(shape).all(|(r, &n)| r.start == 0 && r.end == n);
     (!whole).then_some((bx, rel))
+}
+
+/// The [`Linear`] form of `x.transpose(perm)` when `x`'s region has one.
+pub(crate) fn linear_transpose<T>(
+    lin: Option<&Arc<Linear<T>>>,
+    perm: &[usize],
+) -> Option<Arc<Linear<T>>> {
+    let l = lin?;
+    let perms = l.perms.iter().map(|p| perm.iter().map(|&i| p[i]).collect()).collect();
+    Some(Arc::new(Linear { base: l.base.clone(), base_shape: l.base_shape.clone(), perms }))
+}
+
+/// `out = a + b`, knowing it is one [`Linear`] sum when `a` and `b` are sums of permutations
+/// of the same source with the same shape (no broadcasting).
+pub(crate) fn linear_add<T: Element>(out: Array<T>, a: &Array<T>, b: &Array<T>) -> Array<T> {
+    let (Ok(po), Ok(pa), Ok(pb)) = (out.parts(), a.parts(), b.parts()) else { return out };
+    let la = pa.region.as_ref().and_then(|r| r.linear.as_ref());
+    let lb = pb.region.as_ref().and_then(|r| r.linear.as_ref());
+    let (Some(ro), Some(la), Some(lb)) = (po.region.as_ref(), la, lb) else { return out };
+    if pa.shape != pb.shape || !Arc::ptr_eq(&la.base.f, &lb.base.f) {
+        return out;
+    }
+    let perms = la.perms.iter().chain(&lb.perms).cloned().collect();
+    let lin = Linear { base: la.base.clone(), base_shape: la.base_shape.clone(), perms };
+    let region = Region { linear: Some(Arc::new(lin)), ..ro.clone() };
+    out.with_region(Some(region))
 }

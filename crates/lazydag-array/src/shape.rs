@@ -71,10 +71,12 @@ impl<T: Element> Array<T> {
             src
         };
         let region = p.region.clone().map(|reg| {
+            let linear = crate::pushdown::linear_transpose(reg.linear.as_ref(), &perm);
             let perm = perm.clone();
-            Region::new("transpose", move |r: &[std::ops::Range<usize>]| {
+            let r = Region::new("transpose", move |r: &[std::ops::Range<usize>]| {
                 reg.eval(&back(r, &perm)).permuted_axes(perm.as_slice())
-            })
+            });
+            Region { linear, ..r }
         });
         let x = self.clone();
         Array::from_parts(out, blocks).with_region(region).with_boxer(std::sync::Arc::new(

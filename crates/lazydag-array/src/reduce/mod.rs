@@ -7,6 +7,7 @@
 //! (count, mean, M2) with Chan et al.'s pairwise formula, which is numerically stable.
 
 mod cumsum;
+mod linear;
 mod tree;
 
 use ndarray::{ArrayD, Zip};
@@ -15,6 +16,9 @@ use num_traits::Zero;
 use crate::array::{Array, Block};
 use crate::element::Element;
 use tree::{Fan, fold_pairs, fold_rows, shaped, tree, view_rows, zip_in_place};
+
+/// A reduction recorded as a plain tree (`tree::tree`).
+type PlainFn<T, A> = fn(&Array<T>, Option<&[usize]>, Fan) -> Array<A>;
 
 /// The default `split_every`, as in dask (`array.split-every`... 16 inputs per task).
 pub(crate) const SPLIT_EVERY: usize = 16;
@@ -349,25 +353,28 @@ impl<T: Element> Reducer<'_, T> {
     where
         T: std::ops::Add<Output = T> + Zero,
     {
-        tree(
-            self.array,
-            "sum",
-            axes,
-            self.fan(),
-            false,
-            |b, c| {
-                view_rows(&b, &c.axes, |r, kept| {
-                    shaped(fold_rows(r, T::zero(), |&a, &v| a + v), kept)
-                })
-            },
-            |v| {
-                fold_pairs(v, |mut a, b| {
-                    zip_in_place(&mut a, &b, |x, &y| *x = *x + y);
-                    a
-                })
-            },
-            |a| a,
-        )
+        let plain = |x: &Array<T>, axes: Option<&[usize]>, fan: Fan| {
+            tree(
+                x,
+                "sum",
+                axes,
+                fan,
+                false,
+                |b, c| {
+                    view_rows(&b, &c.axes, |r, kept| {
+                        shaped(fold_rows(r, T::zero(), |&a, &v| a + v), kept)
+                    })
+                },
+                |v| {
+                    fold_pairs(v, |mut a, b| {
+                        zip_in_place(&mut a, &b, |x, &y| *x = *x + y);
+                        a
+                    })
+                },
+                |a| a,
+            )
+        };
+        self.linear_or("sum", axes, |b| b.into_owned(), |s, _| s, plain)
     }
 
     /// The product of all elements.
@@ -541,25 +548,59 @@ impl<T: Element> Reducer<'_, T> {
     /// Partials are (count, sums), so a mean costs one pass, like NumPy's (the variance keeps
     /// Chan's moments).
     pub fn mean_over(&self, axes: Option<&[usize]>) -> Array<f64> {
-        tree(
-            self.array,
-            "mean",
-            axes,
-            self.fan(),
-            false,
-            |b, c| {
-                view_rows(&b, &c.axes, |r, kept| {
-                    (r.nrows() as f64, shaped(fold_rows(r, 0.0, |&a, &v| a + v.to_f64()), kept))
-                })
-            },
-            |v| {
-                fold_pairs(v, |(n, mut a), (m, b)| {
-                    zip_in_place(&mut a, &b, |x, &y| *x += y);
-                    (n + m, a)
-                })
-            },
-            |(n, s)| if n == 0.0 { s.mapv(|_| f64::NAN) } else { s.mapv(|v| v / n) },
-        )
+        let plain = |x: &Array<T>, axes: Option<&[usize]>, fan: Fan| {
+            tree(
+                x,
+                "mean",
+                axes,
+                fan,
+                false,
+                |b, c| {
+                    view_rows(&b, &c.axes, |r, kept| {
+                        let sums = fold_rows(r, 0.0, |&a, &v| a + v.to_f64());
+                        (r.nrows() as f64, shaped(sums, kept))
+                    })
+                },
+                |v| {
+                    fold_pairs(v, |(n, mut a), (m, b)| {
+                        zip_in_place(&mut a, &b, |x, &y| *x += y);
+                        (n + m, a)
+                    })
+                },
+                |(n, s)| if n == 0.0 { s.mapv(|_| f64::NAN) } else { s.mapv(|v| v / n) },
+            )
+        };
+        self.linear_or("mean", axes, |b| b.mapv(|v| v.to_f64()), |s, n| s.mapv(|v| v / n), plain)
+    }
+
+    /// `plain(x, axes, fan)` (a reduction that is a sum of its elements, then `finish`), or,
+    /// when `x` is a sum of permuted views of one source (`x + x.T`), the same through
+    /// `linear::reduce`, which generates each source block once; its boxer (slices of the
+    /// result) is the plain tree's.
+    fn linear_or<A>(
+        &self,
+        op: &'static str,
+        axes: Option<&[usize]>,
+        conv: fn(Block<T>) -> ArrayD<A>,
+        finish: fn(ArrayD<A>, f64) -> ArrayD<A>,
+        plain: PlainFn<T, A>,
+    ) -> Array<A>
+    where
+        A: Element + std::ops::Add<Output = A> + Zero,
+    {
+        let fan = self.fan();
+        let Ok(reduced) = tree::resolve(op, self.array.shape(), axes) else {
+            return plain(self.array, axes, fan);
+        };
+        let Some(fast) = linear::reduce(self.array, op, &reduced, fan.k, conv, finish) else {
+            return plain(self.array, axes, fan);
+        };
+        let (x, red) = (self.array.clone(), reduced.clone());
+        let flat = Fan { keepdims: false, ..fan };
+        let out = fast.with_boxer(std::sync::Arc::new(move |r: &[std::ops::Range<usize>]| {
+            plain(&x, Some(&red), flat).sub_box(r)
+        }));
+        if fan.keepdims { reduced.iter().fold(out, |o, &a| o.insert_axis(a)) } else { out }
     }
 
     /// The mean of all elements.
