@@ -219,7 +219,7 @@ mod tests {
         let o = parse(&args(&["--workers", "2,4,8,16", "--quick"])).unwrap();
         assert_eq!((o.workers, o.profile, o.repeats), (vec![2, 4, 8, 16], Profile::Quick, 3));
         let o = parse(&args(&["--skip", "rss,practical", "--repeats", "5"])).unwrap();
-        assert_eq!(o.parts, vec![Part::Overhead, Part::Stream, Part::Array]);
+        assert_eq!(o.parts, vec![Part::Overhead, Part::Stream, Part::Array, Part::Frame]);
         assert_eq!(o.repeats, 5);
         let o = parse(&args(&["--shapes", "map-reduce,cpu-bound"])).unwrap();
         assert_eq!(o.shapes, vec![crate::shape::Shape::MapReduce, crate::shape::Shape::CpuBound]);
