@@ -434,14 +434,20 @@ impl<T: Element> Array<T> {
 }
 
 /// Where the block at grid position `idx` lies in the whole array.
-fn region(chunks: &Chunks, idx: &[usize]) -> Vec<SliceInfoElem> {
-    chunks
-        .block_offset(idx)
+pub(crate) fn region(chunks: &Chunks, idx: &[usize]) -> Vec<SliceInfoElem> {
+    let offsets = chunks.block_offset(idx);
+    let ranges: Vec<Range<usize>> =
+        offsets.iter().zip(chunks.block_shape(idx)).map(|(&o, n)| o..o + n).collect();
+    slice_info(&ranges)
+}
+
+/// The ndarray slice of the box `ranges` (one range per axis, step 1).
+pub(crate) fn slice_info(ranges: &[Range<usize>]) -> Vec<SliceInfoElem> {
+    ranges
         .iter()
-        .zip(chunks.block_shape(idx))
-        .map(|(&o, n)| SliceInfoElem::Slice {
-            start: o as isize,
-            end: Some((o + n) as isize),
+        .map(|r| SliceInfoElem::Slice {
+            start: r.start as isize,
+            end: Some(r.end as isize),
             step: 1,
         })
         .collect()

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use lazydag_core::delayed;
-use ndarray::{ArcArray, ArrayBase, ArrayD, DataOwned, Dimension, IxDyn, SliceInfoElem};
+use ndarray::{ArcArray, ArrayBase, ArrayD, DataOwned, Dimension, IxDyn};
 use num_traits::{One, Zero};
 
 use crate::array::{Array, Block, Region};
@@ -226,30 +226,13 @@ where
     let blocks = chunks
         .indices()
         .map(|idx| {
-            let region: Vec<SliceInfoElem> = chunks
-                .block_offset(&idx)
-                .iter()
-                .zip(chunks.block_shape(&idx))
-                .map(|(&o, n)| SliceInfoElem::Slice {
-                    start: o as isize,
-                    end: Some((o + n) as isize),
-                    step: 1,
-                })
-                .collect();
+            let region = crate::array::region(&chunks, &idx);
             delayed(whole.clone().slice_move(region.as_slice())).name("from-ndarray")
         })
         .collect();
     // Any box is a view of the same `Arc`: slices and fused reductions read only the box.
     let region = Region::new("from-ndarray", move |r: &[std::ops::Range<usize>]| {
-        let info: Vec<SliceInfoElem> = r
-            .iter()
-            .map(|r| SliceInfoElem::Slice {
-                start: r.start as isize,
-                end: Some(r.end as isize),
-                step: 1,
-            })
-            .collect();
-        whole.clone().slice_move(info.as_slice())
+        whole.clone().slice_move(crate::array::slice_info(r).as_slice())
     });
     Array::from_parts(chunks, blocks).with_region(Some(region))
 }

@@ -73,15 +73,7 @@ impl<T: Element> Array<T> {
                 return b(r);
             }
         }
-        let info: Vec<SliceInfoElem> = r
-            .iter()
-            .map(|r| SliceInfoElem::Slice {
-                start: r.start as isize,
-                end: Some(r.end as isize),
-                step: 1,
-            })
-            .collect();
-        self.slice_plain(&info)
+        self.slice_plain(&crate::array::slice_info(r))
     }
 }
 
