@@ -132,6 +132,55 @@ impl<T: Send + 'static> Delayed<T> {
         compute_with(self, scheduler)
     }
 
+    /// Computes this value with the default scheduler and returns a handle to the value, held
+    /// in the graph: graphs built on the new handle use the value and do not run this task or
+    /// anything before it again (`x.persist()` in Dask). The held value lives until the last
+    /// handle, and the last task recorded on it, drop. For several outputs at once, see
+    /// [`persist`](crate::persist()).
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use lazydag_core::delayed;
+    /// static RUNS: AtomicUsize = AtomicUsize::new(0);
+    /// fn slow(x: u64) -> u64 { RUNS.fetch_add(1, Ordering::Relaxed); x * 10 }
+    /// fn inc(x: u64) -> u64 { x + 1 }
+    /// let x = delayed!(slow(4)).persist().unwrap();
+    /// assert_eq!(delayed!(inc(&x)).compute().unwrap(), 41);
+    /// assert_eq!(delayed!(inc(&x)).compute().unwrap(), 41);
+    /// assert_eq!(RUNS.load(Ordering::Relaxed), 1);
+    /// ```
+    ///
+    /// # Errors
+    /// The first task that fails or panics, named in the [`Error`]; then nothing is held.
+    pub fn persist(&self) -> Result<Delayed<T>, Error>
+    where
+        T: Clone,
+    {
+        self.persist_with(&*default_scheduler()?)
+    }
+
+    /// [`persist`](Delayed::persist) on the given scheduler.
+    ///
+    /// # Errors
+    /// As [`persist`](Delayed::persist).
+    pub fn persist_with(&self, scheduler: &dyn Scheduler) -> Result<Delayed<T>, Error>
+    where
+        T: Clone,
+    {
+        Ok(self.held(compute_with(self, scheduler)?))
+    }
+
+    /// A new handle holding `value`, this task's computed value: a literal node with no
+    /// dependencies and this task's name, cloned for every consumer.
+    pub(crate) fn held(&self, value: T) -> Delayed<T>
+    where
+        T: Clone,
+    {
+        let node = Node::new(self.node.name(), smallvec![], Literal::held(value));
+        node.set_cloner(cloner::<T>());
+        Delayed::from_node(node)
+    }
+
     /// Plans this value once, to compute it many times without walking the graph again:
     /// `let plan = z.plan()?;` then `plan.run()?` as often as needed (see [`Compiled`]).
     ///

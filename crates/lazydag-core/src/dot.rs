@@ -1,7 +1,8 @@
 //! Graphviz DOT output.
 //!
 //! One DOT node per task (`n0`, `n1`, … in plan order) labelled with the task's name, literals
-//! as boxes (labelled with their value when it is `Debug`), functions as ellipses, requested
+//! as boxes (labelled with their value when it is `Debug`), held values (made by
+//! [`persist`](crate::persist())) as dashed boxes labelled `name (held)`, functions as ellipses, requested
 //! outputs drawn with a double border, and edges from dependency to dependent. Labels are
 //! escaped, so any task name yields valid DOT. Built from a [`Plan`], without recursion.
 
@@ -136,6 +137,8 @@ fn plan_to_dot_with(plan: &PlanView<'_>, style: &DotStyle<'_>) -> String {
         let members = plan.members(i);
         let (label, shape) = if members.len() > 1 {
             (plan.chain_name(i), "box3d")
+        } else if task.is_held() {
+            (format!("{} (held)", key.name()), "box")
         } else if task.is_literal() {
             (task.describe().unwrap_or_else(|| key.name().to_owned()), "box")
         } else {
@@ -144,8 +147,12 @@ fn plan_to_dot_with(plan: &PlanView<'_>, style: &DotStyle<'_>) -> String {
         let peripheries = if output { ", peripheries=2" } else { "" };
         let n = plan.len();
         let fill = match style.fill.as_ref().and_then(|fill| fill(i, n, task)) {
+            Some(colour) if task.is_held() => {
+                format!(", style=\"dashed,filled\", fillcolor=\"{}\"", escape(&colour))
+            }
             Some(colour) => format!(", style=filled, fillcolor=\"{}\"", escape(&colour)),
             None if members.len() > 1 => ", style=filled, fillcolor=\"#dce6f7\"".to_owned(),
+            None if task.is_held() => ", style=dashed".to_owned(),
             None => String::new(),
         };
         let mut tooltip = format!("{key}: {}", task.output_type());

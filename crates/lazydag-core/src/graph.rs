@@ -13,6 +13,9 @@ pub struct TaskInfo {
     pub key: TaskKey,
     /// Whether the task is a literal rather than a function call.
     pub literal: bool,
+    /// Whether the literal is a held value, made by [`persist`](crate::persist()) from a
+    /// computed task (whose name it keeps).
+    pub held: bool,
     /// The Rust type of the task's output.
     pub output_type: &'static str,
     /// A literal's value rendered with `Debug`, when known.
@@ -40,6 +43,7 @@ pub fn graph<O: Outputs>(outputs: O) -> DiGraph<TaskInfo, ()> {
         graph.add_node(TaskInfo {
             key: task.key(),
             literal: task.is_literal(),
+            held: task.is_held(),
             output_type: task.output_type(),
             value: task.describe(),
         });

@@ -41,7 +41,8 @@
 //! 9. `compute`: the entry points (plan → start callbacks → scheduler → finish → unpack),
 //!    then `compiled`: outputs planned once and run many times;
 //! 10. `delayed`: the typed handle, its methods and `impl Outputs`, and the many-output
-//!     helpers; then `probe` and `macros` (`delayed!` and friends);
+//!     helpers; `persist`: many outputs computed into held values; then `probe` and `macros`
+//!     (`delayed!` and friends);
 //! 11. `conformance`: the suite that checks a [`Scheduler`] against its contract, on top.
 
 #![deny(missing_docs)]
@@ -89,6 +90,8 @@ mod compute;
 mod compiled;
 
 mod delayed;
+
+mod persist;
 
 mod probe;
 
@@ -141,6 +144,7 @@ pub use crate::error::Error;
 pub use crate::graph::{TaskInfo, graph};
 pub use crate::key::TaskKey;
 pub use crate::outputs::Outputs;
+pub use crate::persist::{Persist, persist, persist_with};
 pub use crate::plan::TaskStatus;
 pub use crate::plan::{Plan, PlanView, TaskRef};
 pub use crate::runtime::runtime;

@@ -101,6 +101,12 @@ pub(crate) trait Op: Send + Sync + 'static {
     fn function_path(&self) -> Option<&'static str> {
         None
     }
+
+    /// Whether this node is a held (persisted) value: a literal that stands for a computed
+    /// task (see `persist`).
+    fn is_held(&self) -> bool {
+        false
+    }
 }
 
 /// A value on its way through a fused chain: a box holding `Option<T>`, so that the next op
@@ -250,11 +256,18 @@ impl fmt::Debug for Node {
 pub(crate) struct Literal<T> {
     value: Mutex<Option<Value>>,
     describe: Option<fn(&T) -> String>,
+    /// A persisted task's value rather than a value the program gave.
+    held: bool,
 }
 
 impl<T: Send + 'static> Literal<T> {
     pub(crate) fn new(value: T, describe: Option<fn(&T) -> String>) -> Self {
-        Literal { value: Mutex::new(Some(Value::new(value))), describe }
+        Literal { value: Mutex::new(Some(Value::new(value))), describe, held: false }
+    }
+
+    /// A computed value held for later graphs (`persist`).
+    pub(crate) fn held(value: T) -> Self {
+        Literal { held: true, ..Literal::new(value, None) }
     }
 }
 
@@ -282,6 +295,10 @@ impl<T: Send + 'static> Op for Literal<T> {
         let render = self.describe?;
         let slot = lock_std(&self.value);
         slot.as_ref().and_then(Value::downcast_ref::<T>).map(render)
+    }
+
+    fn is_held(&self) -> bool {
+        self.held
     }
 }
 

@@ -33,11 +33,11 @@
 
 pub use lazydag_core::{
     Callback, CallbackGuard, CancelToken, Compiled, Control, Delayed, DotStyle, Error, Outcome,
-    Outputs, Plan, PlanSummary, PlanView, Scheduler, TaskEvent, TaskInfo, TaskKey, TaskRef,
-    TaskStatus, Value, Worker, compile, compile_with, compute, compute_all, compute_async,
-    compute_async_with_control, compute_settled, compute_with, compute_with_control, delayed,
-    delayed_async, delayed_once, graph, runtime, to_dot, to_dot_optimized, to_dot_with,
-    try_delayed, try_delayed_async,
+    Outputs, Persist, Plan, PlanSummary, PlanView, Scheduler, TaskEvent, TaskInfo, TaskKey,
+    TaskRef, TaskStatus, Value, Worker, compile, compile_with, compute, compute_all,
+    compute_async, compute_async_with_control, compute_settled, compute_with,
+    compute_with_control, delayed, delayed_async, delayed_once, graph, persist, persist_with,
+    runtime, to_dot, to_dot_optimized, to_dot_with, try_delayed, try_delayed_async,
 };
 pub use lazydag_optimize::{OptimizeReport, Optimizer};
 
@@ -121,6 +121,6 @@ pub mod prelude {
     //! The names most programs need: `use lazydag::prelude::*;`.
     pub use lazydag_core::{
         Delayed, compute, compute_all, compute_async, delayed, delayed_async, delayed_once,
-        try_delayed, try_delayed_async,
+        persist, try_delayed, try_delayed_async,
     };
 }

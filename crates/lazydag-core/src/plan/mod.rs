@@ -48,6 +48,20 @@ impl<'g> TaskRef<'g> {
         self.0.kind.literal
     }
 
+    /// Whether the task is a held value: a literal made by [`persist`](crate::persist()) from a
+    /// computed task, whose name it keeps.
+    ///
+    /// ```
+    /// use lazydag_core::delayed;
+    /// fn inc(x: i32) -> i32 { x + 1 }
+    /// let y = delayed!(inc(1));
+    /// assert!(!y.task().is_held());
+    /// assert!(y.persist().unwrap().task().is_held());
+    /// ```
+    pub fn is_held(self) -> bool {
+        self.0.op.is_held()
+    }
+
     /// The Rust type of the task's output.
     pub fn output_type(self) -> &'static str {
         self.0.op.output_type()
