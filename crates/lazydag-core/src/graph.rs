@@ -111,3 +111,91 @@ pub fn peak_live(graph: &DiGraph<TaskInfo, ()>) -> usize {
     }
     peak
 }
+
+/// The critical path of `graph`: the longest chain of function tasks, each a dependency of the
+/// next, from a first task to a last one. However many workers run the graph, its tasks run one
+/// after another, so its length bounds the compute's depth (Dask's "critical path" of a
+/// graph). Literals and held values do not run and are not on it; among chains of equal length
+/// the one ending at the smallest node index is returned, and it is empty when no task runs.
+///
+/// Costs O(nodes + edges), with no recursion.
+///
+/// ```
+/// use lazydag_core::{critical_path, delayed, graph};
+/// fn inc(x: i64) -> i64 { x + 1 }
+/// fn add(a: i64, b: i64) -> i64 { a + b }
+/// let long = delayed!(inc(delayed!(inc(delayed!(inc(0)))))).name("long");
+/// let short = delayed!(inc(1)).name("short");
+/// let g = graph(delayed!(add(&short, &long)));
+/// let path: Vec<_> = critical_path(&g).into_iter().map(|n| g[n].key.name().to_owned()).collect();
+/// assert_eq!(path, ["inc", "inc", "long", "add"]);
+/// ```
+///
+/// # Panics
+/// If `graph` has a cycle (a graph from [`graph`] never has one).
+pub fn critical_path(graph: &DiGraph<TaskInfo, ()>) -> Vec<NodeIndex> {
+    let order = petgraph::algo::toposort(graph, None)
+        .unwrap_or_else(|cycle| panic!("critical_path: the graph has a cycle at {cycle:?}"));
+    // `length[v]`: the most function tasks on a chain ending at `v`; `from[v]`: the previous
+    // task on that chain.
+    let mut length = vec![0usize; graph.node_count()];
+    let mut from: Vec<Option<NodeIndex>> = vec![None; graph.node_count()];
+    for &node in &order {
+        let best = graph
+            .neighbors_directed(node, Direction::Incoming)
+            .filter(|d| length[d.index()] > 0)
+            .min_by_key(|d| (std::cmp::Reverse(length[d.index()]), d.index()));
+        let runs = usize::from(!graph[node].literal);
+        length[node.index()] = best.map_or(0, |d| length[d.index()]) + runs;
+        from[node.index()] = best;
+    }
+    let Some(end) = graph
+        .node_indices()
+        .filter(|n| length[n.index()] > 0)
+        .min_by_key(|n| (std::cmp::Reverse(length[n.index()]), n.index()))
+    else {
+        return Vec::new();
+    };
+    let mut path = vec![end];
+    while let Some(previous) = from[path[path.len() - 1].index()] {
+        path.push(previous);
+    }
+    path.reverse();
+    path.retain(|n| !graph[*n].literal);
+    path
+}
+
+#[cfg(test)]
+mod tests {
+    use petgraph::graph::DiGraph;
+
+    use super::{TaskInfo, critical_path};
+    use crate::key::{Name, TaskKey};
+
+    fn task(name: &'static str, id: u64, literal: bool) -> TaskInfo {
+        let key = TaskKey::from_name(Name::Static(name), id);
+        TaskInfo { key, literal, held: false, output_type: "u8", value: None }
+    }
+
+    #[test]
+    fn a_graph_without_tasks_has_an_empty_critical_path() {
+        let mut g = DiGraph::new();
+        g.add_node(task("lit", 1, true));
+        assert!(critical_path(&g).is_empty());
+        assert!(critical_path(&DiGraph::new()).is_empty());
+    }
+
+    #[test]
+    fn node_order_need_not_be_topological() {
+        // Edges c -> b -> a, added so that the indices run against the order.
+        let mut g = DiGraph::new();
+        let a = g.add_node(task("a", 1, false));
+        let b = g.add_node(task("b", 2, false));
+        let c = g.add_node(task("c", 3, false));
+        let lit = g.add_node(task("lit", 4, true));
+        g.add_edge(c, b, ());
+        g.add_edge(b, a, ());
+        g.add_edge(lit, c, ());
+        assert_eq!(critical_path(&g), vec![c, b, a]);
+    }
+}

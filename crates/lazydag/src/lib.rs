@@ -39,7 +39,7 @@ pub use lazydag_core::{
     delayed_async, delayed_once, graph, peak_live, runtime, to_dot, to_dot_optimized, to_dot_with,
     try_delayed, try_delayed_async,
 };
-pub use lazydag_core::{Persist, persist, persist_with};
+pub use lazydag_core::{Persist, critical_path, persist, persist_with};
 pub use lazydag_optimize::{OptimizeReport, Optimizer};
 
 pub mod optimize {
