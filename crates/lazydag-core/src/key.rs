@@ -67,6 +67,18 @@ impl TaskKey {
         TaskKey { name, id }
     }
 
+    /// The key `name-id` of a task described outside this process's graph (a graph read back
+    /// from a file, a task on another machine), so that errors name it as its own process did.
+    ///
+    /// ```
+    /// use lazydag_core::TaskKey;
+    /// let key = TaskKey::new("load-csv", 17);
+    /// assert_eq!((key.name(), key.id(), key.to_string().as_str()), ("load-csv", 17, "load-csv-17"));
+    /// ```
+    pub fn new(name: &str, id: u64) -> Self {
+        TaskKey { name: KeyName::Owned(name.into()), id }
+    }
+
     /// The task's readable name (`inc`, `load-csv`).
     pub fn name(&self) -> &str {
         match &self.name {

@@ -34,6 +34,13 @@ pub enum DaskError {
     /// The embedded Python or Dask failed (not installed, wrong version, an exception).
     #[error("Dask: {0}")]
     Python(String),
+    /// A graph file (JSON, [`RemoteGraph::from_json`](crate::RemoteGraph::from_json)) cannot
+    /// be written or read back in this binary; nothing ran.
+    #[error("graph file: {why}")]
+    GraphFile {
+        /// What is wrong (naming the task when one is at fault) and what to do.
+        why: String,
+    },
     /// Starting a local cluster failed.
     #[error("could not start the local Dask cluster: {0}")]
     Start(String),

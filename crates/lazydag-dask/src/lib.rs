@@ -33,6 +33,9 @@
 //! # }
 //! ```
 //!
+//! A graph also goes to and from JSON ([`RemoteGraph::to_json`], [`RemoteGraph::from_json`]),
+//! for inspection and replay; `lazydag-cli` builds its `graph dump|run|report` commands on it.
+//!
 //! With the `python` feature, `DaskCluster` is a lazydag `Scheduler` that submits the graph
 //! to a Dask scheduler, and `main_hook` lets the binary run as `my-app lazydag scheduler` and
 //! `my-app lazydag worker ADDR`. See `docs/distributed.md` for the picture and deployment.
@@ -48,6 +51,8 @@ mod registry;
 mod program;
 
 mod graph;
+
+mod json;
 
 // pyo3's macros expand to unsafe code, and the binary as CPython's command line is one FFI
 // call (`Py_BytesMain`, with its SAFETY comment): the only unsafe code of the crate.
