@@ -121,8 +121,7 @@ fn run_graph(graph: RemoteGraph, out: &mut dyn Write) -> Result<(), CliError> {
 ///
 /// It prints errors to stderr as `lazydag: …` and exits with [`CliError::exit_code`].
 pub fn main_hook() {
-    let args: Vec<String> =
-        std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
+    let args: Vec<String> = std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
     if args.get(1).map(String::as_str) != Some("lazydag")
         || args.get(2).map(String::as_str) != Some("graph")
     {

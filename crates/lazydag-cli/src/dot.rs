@@ -9,7 +9,8 @@ use petgraph::graph::DiGraph;
 
 /// Graphviz DOT text for `graph`.
 pub(crate) fn to_dot(graph: &DiGraph<TaskInfo, ()>) -> String {
-    let mut out = String::from("digraph lazydag {\n  rankdir=BT;\n  node [fontname=\"Helvetica\"];\n");
+    let mut out =
+        String::from("digraph lazydag {\n  rankdir=BT;\n  node [fontname=\"Helvetica\"];\n");
     for node in graph.node_indices() {
         let task = &graph[node];
         let (label, shape) = match (&task.value, task.literal) {

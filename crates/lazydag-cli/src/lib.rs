@@ -21,7 +21,7 @@
 //!
 //! let graph = RemoteGraph::from_json(&json).unwrap();
 //! let report = lazydag_cli::Report::of(&graph);
-//! assert_eq!((report.tasks, report.critical_path.len(), report.peak_live), (3, 2, 2));
+//! assert_eq!((report.tasks, report.critical_path.len(), report.peak_live), (3, 2, 3));
 //! let values = graph.run_here().unwrap();
 //! assert_eq!(values[0].downcast_ref::<u64>(), Some(&25));
 //! # }

@@ -20,7 +20,7 @@ use crate::error::CliError;
 /// #[remote]
 /// fn add(a: u64, b: u64) -> u64 { a + b }
 /// # fn main() {
-/// let pair = |s| delayed!(add(delayed!(leaf(s)), delayed!(leaf(s + 1))));
+/// let pair = |s: u64| delayed!(add(delayed!(leaf(s)), delayed!(leaf(s + 1))));
 /// let total = delayed!(add(pair(0), pair(2)));
 /// let graph = RemoteGraph::from_json(&lazydag_cli::dump(&total).unwrap()).unwrap();
 /// let report = lazydag_cli::Report::of(&graph);

@@ -117,9 +117,7 @@ impl RemoteGraph {
                 .map(|(k, arg)| match arg {
                     Arg::Task(n) => FileInput::Task(*n),
                     Arg::Literal(bytes) => FileInput::Literal(FileLiteral {
-                        type_name: input_codec(&spec, k)
-                            .map_or("?", |c| c.type_name())
-                            .to_owned(),
+                        type_name: input_codec(&spec, k).map_or("?", |c| c.type_name()).to_owned(),
                         msgpack: hex(bytes),
                         value: rmp_serde::from_slice(bytes).ok(),
                     }),
