@@ -113,10 +113,9 @@ fn run_graph(graph: RemoteGraph, out: &mut dyn Write) -> Result<(), CliError> {
 /// `lazydag` words), in the binary that registers the graph's functions:
 ///
 /// ```no_run
-/// fn main() {
-///     lazydag_cli::main_hook(); // `my-app lazydag graph run g.json` ends here
-///     // ... the program as usual
-/// }
+/// // First in `main`: `my-app lazydag graph run g.json` ends here.
+/// lazydag_cli::main_hook();
+/// // ... the program as usual
 /// ```
 ///
 /// It prints errors to stderr as `lazydag: …` and exits with [`CliError::exit_code`].
