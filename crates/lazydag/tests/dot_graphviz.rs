@@ -64,3 +64,17 @@ fn many_outputs_render_with_outputs_marked() {
     assert_eq!(dot.matches("peripheries=2").count(), 5);
     render(&dot);
 }
+
+#[test]
+fn a_held_value_renders_as_a_dashed_box() {
+    let held = delayed!(square(5)).persist().unwrap();
+    let z = delayed!(add(&held, delayed!(square(2))));
+    let dot = z.to_dot();
+    assert_eq!(dot.matches("(held)\", shape=box, style=dashed").count(), 1, "{dot}");
+    let style = lazydag::DotStyle::new().fill(|_, _, _| Some("#ffeeaa".into()));
+    let filled = lazydag::to_dot_with(&z, &style);
+    assert!(filled.contains("style=\"dashed,filled\""), "{filled}");
+    for text in [dot, filled] {
+        assert!(render(&text).contains("<svg"));
+    }
+}
