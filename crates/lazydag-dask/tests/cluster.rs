@@ -256,6 +256,22 @@ fn main() {
         assert_eq!(bits(&remote.unwrap()), bits(&here));
     });
 
+    check("an_array_mean_and_a_sum_of_x_plus_x_t_are_bit_identical_to_local", || {
+        // The seed's `x.mean()` and `(x + x.T).sum()`, small: 64 chunks of 50 × 50.
+        let x = lazydag_array::random::RandomState::new(16).random(&[400, 400], [50, 50]);
+        for y in [x.mean(), (&x + &x.t()).sum(), (&x + &x.t()).mean()] {
+            let here = y.compute_with(&Sequential).unwrap();
+            let there = y.compute_with(&cluster).unwrap();
+            let bits = |a: &lazydag_array::ndarray::ArrayD<f64>| {
+                a.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+            };
+            assert_eq!(bits(&there), bits(&here));
+        }
+        // An operation that is a closure is refused before submission, naming its task.
+        let err = x.map(|v| v * 2.0).sum().compute_with(&cluster).unwrap_err();
+        assert!(err.to_string().contains("is a closure"), "{err}");
+    });
+
     check("an_err_comes_back_naming_the_task", || {
         let bad = try_delayed!(checked(13));
         let err = compute_with(&bad, &cluster).unwrap_err();
