@@ -120,6 +120,13 @@ impl RemoteGraph {
         self.tasks.iter().map(|t| t.spec.len()).sum()
     }
 
+    /// The literal bytes sent with the tasks (a literal feeding several tasks counts once per
+    /// task): the parameters a closure would have held, such as an array recipe.
+    pub fn literal_bytes(&self) -> usize {
+        let literal = |a: &Arg| if let Arg::Literal(b) = a { b.len() } else { 0 };
+        self.tasks.iter().flat_map(|t| &t.args).map(literal).sum()
+    }
+
     /// Runs the shipped tasks in this process, exactly as workers would (bytes in, bytes
     /// out, through the registry), and returns the outputs' values: a check of the
     /// translation and codecs that needs no cluster.
