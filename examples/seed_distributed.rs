@@ -38,9 +38,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let there = z.compute_with(&cluster)?.into_iter().next().expect("a 0-d array");
         let remote = t.elapsed();
         assert_eq!(here.to_bits(), there.to_bits(), "the cluster computed other bits");
-        println!(
-            "{what} = {there} (local {local:.2?}, cluster {remote:.2?}; bit-identical)",
-        );
+        println!("{what} = {there} (local {local:.2?}, cluster {remote:.2?}; bit-identical)",);
     }
     Ok(())
 }

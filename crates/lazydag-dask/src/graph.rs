@@ -285,9 +285,10 @@ fn is_gather(task: TaskRef<'_>) -> bool {
     task.function_path().is_none()
         && !task.is_literal()
         && task.key().name() == "gather"
-        && out.strip_prefix("alloc::vec::Vec<").and_then(|r| r.strip_suffix('>')).is_some_and(
-            |elem| task.deps().all(|d| d.output_type() == elem),
-        )
+        && out
+            .strip_prefix("alloc::vec::Vec<")
+            .and_then(|r| r.strip_suffix('>'))
+            .is_some_and(|elem| task.deps().all(|d| d.output_type() == elem))
 }
 
 /// What a step of `task` runs: its registered function's path, or [`GATHER`].

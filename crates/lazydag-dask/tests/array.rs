@@ -4,9 +4,9 @@
 //! (`RemoteGraph::run_here`). Operations that are still closures are refused, naming the task.
 //! No Python needed.
 
+use lazydag_array::Array;
 use lazydag_array::ndarray::ArrayD;
 use lazydag_array::random::RandomState;
-use lazydag_array::Array;
 use lazydag_core::{Error, Plan};
 use lazydag_dask::RemoteGraph;
 use lazydag_optimize::Optimizer;

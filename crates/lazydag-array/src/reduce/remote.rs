@@ -112,7 +112,8 @@ fn sum_combine(parts: Vec<ArrayD<f64>>) -> ArrayD<f64> {
 
 #[cfg_attr(feature = "remote", lazydag_dask::remote)]
 fn sum_aggregate(parts: Vec<ArrayD<f64>>) -> Block<f64> {
-    let s = if parts.len() == 1 { parts.into_iter().next().expect("one") } else { sum_combine(parts) };
+    let s =
+        if parts.len() == 1 { parts.into_iter().next().expect("one") } else { sum_combine(parts) };
     s.into_shared()
 }
 
@@ -197,7 +198,8 @@ where
                 })
                 .collect();
             while level.len() > k {
-                level = level.chunks(k).map(|g| task::map_n("combine", g.to_vec(), combine)).collect();
+                level =
+                    level.chunks(k).map(|g| task::map_n("combine", g.to_vec(), combine)).collect();
             }
             task::map_n("aggregate", level, aggregate)
         })
