@@ -22,7 +22,7 @@ use lazydag::dask::{DaskCluster, main_hook};
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     main_hook(); // `seed_distributed lazydag worker …` runs a Dask worker and never returns
 
-    let x = da::random::random(&[10_000, 10_000], [1_000, 1_000]);
+    let x = da::random::random([10_000, 10_000], [1_000, 1_000]);
     let y = &x + &x.t();
 
     let cluster = match std::env::var("LAZYDAG_DASK_ADDRESS") {

@@ -121,7 +121,7 @@ pub(crate) fn cast<A: 'static, B: 'static>(value: A) -> Option<B> {
 mod tests {
     #[test]
     fn tasks_are_named_functions_of_this_module() {
-        let x = crate::random::RandomState::new(1).random(&[4, 4], 2);
+        let x = crate::random::RandomState::new(1).random([4, 4], 2);
         let p = x.parts().unwrap();
         let path = p.blocks[0].task().function_path().unwrap();
         assert_eq!(path, "lazydag_array::remote::source_block");

@@ -23,8 +23,8 @@ fn main() {
     main_hook();
     let rounds: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(3);
     let cluster = DaskCluster::local(2).expect("a loopback cluster of 2 workers");
-    let table = RandomState::new(1).random(&[10_000_000, 10], [1_000_000, 10]);
-    let x = RandomState::new(2).random(&[11_585, 11_585], [1_000, 1_000]);
+    let table = RandomState::new(1).random([10_000_000, 10], [1_000_000, 10]);
+    let x = RandomState::new(2).random([11_585, 11_585], [1_000, 1_000]);
     let cases: Vec<(&str, Array<f64>)> = vec![
         ("column means, 10M x 10 f64 (800 MB), 10 chunks", table.mean_axis(0)),
         ("x.sum(), 11585^2 f64 (1.07 GB), 144 chunks", x.sum()),

@@ -30,9 +30,9 @@ fn bits(a: &ArrayD<f64>) -> Vec<u64> {
 #[test]
 fn the_seed_reductions_ship_and_give_the_local_bits() {
     // Results of one block (several are assembled through closures, see below).
-    let x = RandomState::new(3).random(&[300, 300], [40, 70]);
-    let tall = RandomState::new(4).random(&[300, 60], [40, 60]);
-    let n = RandomState::new(5).normal(1.0, 2.0, &[90, 60, 5], [20, 60, 5]);
+    let x = RandomState::new(3).random([300, 300], [40, 70]);
+    let tall = RandomState::new(4).random([300, 60], [40, 60]);
+    let n = RandomState::new(5).normal(1.0, 2.0, [90, 60, 5], [20, 60, 5]);
     let cases = [
         x.mean(),
         x.sum(),
@@ -59,7 +59,7 @@ fn the_seed_reductions_ship_and_give_the_local_bits() {
 
 #[test]
 fn operations_that_are_closures_are_refused_naming_the_task() {
-    let x = RandomState::new(5).random(&[100, 100], 50);
+    let x = RandomState::new(5).random([100, 100], 50);
     let refused = |a: &Array<f64>| shipped(a, true).unwrap_err().to_string();
     let msg = refused(&x.map(|v| v * 2.0).sum());
     assert!(msg.contains("is a closure"), "{msg}");

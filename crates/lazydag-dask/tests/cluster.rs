@@ -260,7 +260,7 @@ fn main() {
 
     check("an_array_mean_and_a_sum_of_x_plus_x_t_are_bit_identical_to_local", || {
         // The seed's `x.mean()` and `(x + x.T).sum()`, small: 64 chunks of 50 × 50.
-        let x = lazydag_array::random::RandomState::new(16).random(&[400, 400], [50, 50]);
+        let x = lazydag_array::random::RandomState::new(16).random([400, 400], [50, 50]);
         for y in [x.mean(), (&x + &x.t()).sum(), (&x + &x.t()).mean()] {
             let here = y.compute_with(&Sequential).unwrap();
             let there = y.compute_with(&cluster).unwrap();

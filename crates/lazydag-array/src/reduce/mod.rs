@@ -354,10 +354,8 @@ impl<T: Element> Reducer<'_, T> {
     where
         T: std::ops::Add<Output = T> + Zero,
     {
-        if let Some(named) = self.named(remote::Op::Sum, axes) {
-            if let Some(named) = crate::remote::cast(named) {
-                return named;
-            }
+        if let Some(named) = self.named(remote::Op::Sum, axes).and_then(crate::remote::cast) {
+            return named;
         }
         let plain = |x: &Array<T>, axes: Option<&[usize]>, fan: Fan| {
             tree(

@@ -284,6 +284,9 @@ fn linear_aggregate(finish: Finish, parts: Vec<ArrayD<f64>>) -> Block<f64> {
     if finish.mean { s.mapv(|v| v / finish.n) } else { s }.into_shared()
 }
 
+/// A source block's sums task, the term, and where its sums go in an output block.
+type Piece = (Delayed<Vec<ArrayD<f64>>>, usize, Vec<usize>);
+
 /// `linear::reduce` with named tasks: each source block generated once, its sums placed in
 /// every output block a term maps it to.
 fn linear(
@@ -300,8 +303,7 @@ fn linear(
     let out = Chunks::from_sizes(kept.iter().map(|&a| p.chunks.sizes()[a].clone()).collect());
     let grid = super::linear::source_grid(lin, &p.chunks, nd);
     let n: f64 = axes.iter().map(|&a| p.shape[a] as f64).product();
-    let mut into: Vec<Vec<(Delayed<Vec<ArrayD<f64>>>, usize, Vec<usize>)>> =
-        vec![Vec::new(); out.num_blocks()];
+    let mut into: Vec<Vec<Piece>> = vec![Vec::new(); out.num_blocks()];
     for idx in grid.indices() {
         let (off, shape) = (grid.block_offset(&idx), grid.block_shape(&idx));
         let spec = SumsSpec {
