@@ -1,5 +1,5 @@
 //! Sums and means of an `f64` array whose region has a [`Recipe`] (a random source, or
-//! `x + x.T` of one): the same trees as [`tree`](super::tree) and [`linear`](super::linear),
+//! `x + x.T` of one): the same trees as [`tree`](mod@super::tree) and [`linear`](mod@super::linear),
 //! recorded as named functions with serde parameters (`crate::remote`), so that a cluster
 //! can run them. Each function runs the code the closure of the other trees runs, in the
 //! same order, so the bits are the same as theirs.
