@@ -130,4 +130,23 @@ mod tests {
         assert!(p.region.as_ref().unwrap().recipe.is_some());
         assert!(x.t().parts().unwrap().region.as_ref().unwrap().recipe.is_none());
     }
+
+    #[test]
+    fn the_named_trees_give_the_closure_trees_bits() {
+        let x = crate::random::RandomState::new(9).random([300, 200], [70, 50]);
+        let same = x.map(|v| v); // the same values in a region without a recipe: closures
+        let bits = |a: &crate::Array<f64>| {
+            a.compute().unwrap().iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        };
+        let pairs = [
+            (x.mean(), same.mean()),
+            (x.sum(), same.sum()),
+            (x.sum_axis(0), same.sum_axis(0)),
+            (x.split_every(3).mean_axis(1), same.split_every(3).mean_axis(1)),
+            (x.mean_axis(0).slice(crate::s![3..9]), same.mean_axis(0).slice(crate::s![3..9])),
+        ];
+        for (i, (named, closures)) in pairs.iter().enumerate() {
+            assert_eq!(bits(named), bits(closures), "pair {i}");
+        }
+    }
 }
