@@ -58,6 +58,11 @@ pub(crate) struct Region<T> {
     /// (`x + x.T`): a sum or mean over it generates each source block once
     /// (`reduce::linear`).
     pub(crate) linear: Option<Arc<Linear<T>>>,
+    /// Set when the region's values are described as data (a seeded random source): then
+    /// reductions over it record named tasks that a cluster can run (`crate::remote`).
+    /// Only an `f64` region has one, and only the region built from it: a new region
+    /// (a transpose, a sum, a shifted box) starts without.
+    pub(crate) recipe: Option<Arc<crate::remote::Recipe>>,
 }
 
 /// A region written as `Σ_t base.transpose(perms[t])`: element `o` is the sum over the terms
@@ -76,7 +81,12 @@ pub(crate) type RegionFn<T> = Arc<dyn Fn(&[Range<usize>]) -> Block<T> + Send + S
 
 impl<T> Clone for Region<T> {
     fn clone(&self) -> Self {
-        Region { name: self.name, f: self.f.clone(), linear: self.linear.clone() }
+        Region {
+            name: self.name,
+            f: self.f.clone(),
+            linear: self.linear.clone(),
+            recipe: self.recipe.clone(),
+        }
     }
 }
 
@@ -86,7 +96,7 @@ impl<T> Region<T> {
         name: &'static str,
         f: impl Fn(&[Range<usize>]) -> Block<T> + Send + Sync + 'static,
     ) -> Region<T> {
-        Region { name, f: Arc::new(f), linear: None }
+        Region { name, f: Arc::new(f), linear: None, recipe: None }
     }
 
     /// This region as the single term of a [`Linear`] sum over itself, a source of `shape`.
@@ -301,6 +311,9 @@ impl<T: Element> Array<T> {
     pub fn to_delayed_array(&self) -> Result<Delayed<ArrayD<T>>, Error> {
         let p = self.parts()?;
         if p.blocks.len() == 1 {
+            if let Some(named) = crate::remote::assemble_one(&p.blocks[0]) {
+                return Ok(named);
+            }
             return Ok(p.blocks[0].map(|b: Block<T>| b.into_owned()).name("assemble").shared());
         }
         type Out<T> = Arc<Mutex<Option<ArrayD<T>>>>;

@@ -40,6 +40,7 @@ mod pushdown;
 pub mod random;
 mod rechunk;
 mod reduce;
+mod remote;
 mod reshape;
 mod shape;
 mod slice;

@@ -20,7 +20,9 @@
 //! - `randint`: uniform on `[low, high)` by the widening multiply `(word · range) >> 64`
 //!   (bias below `range / 2^64`).
 //!
-//! Random chunks are recomputable sources (marked `.inline()`): see `docs/array.md`.
+//! Random chunks are recomputable sources (marked `.inline()`): see `docs/array.md`. The
+//! `f64` arrays (`random`, `normal`) are described as data (a `remote::Recipe`), so their reductions
+//! can run on a cluster (`crate::remote`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -29,10 +31,11 @@ use ndarray::{ArcArray, IxDyn};
 use rand_xoshiro::SplitMix64;
 use rand_xoshiro::rand_core::{Rng, SeedableRng};
 
-use crate::array::{Array, Block};
+use crate::array::{Array, Block, Region};
 use crate::chunks::ChunkSpec;
 use crate::creation::{BlockInfo, sources};
 use crate::error::Error;
+use crate::remote::{self, Draw, Recipe};
 
 /// A seeded source of random arrays, like `dask.array.random.RandomState(seed)`: the `k`-th
 /// array it draws is always the same for the same seed.
@@ -64,9 +67,9 @@ impl RandomState {
 
     /// Uniform values on `[0, 1)`, like `RandomState.random_sample`.
     pub fn random(&self, shape: impl AsRef<[usize]>, chunks: impl Into<ChunkSpec>) -> Array<f64> {
-        let shape = shape.as_ref();
+        let global = shape.as_ref().to_vec();
         let (seed, stream) = self.draw();
-        generate("random", shape, chunks, seed, stream, 1, |w| unit(w[0]))
+        remote::source(Recipe::Random { global, seed, stream, draw: Draw::Uniform }, chunks)
     }
 
     /// Normal values with mean `loc` and standard deviation `scale`, like
@@ -86,11 +89,8 @@ impl RandomState {
             ));
         }
         let (seed, stream) = self.draw();
-        generate("normal", shape, chunks, seed, stream, 2, move |w| {
-            let u1 = 1.0 - unit(w[0]);
-            let u2 = unit(w[1]);
-            loc + scale * (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-        })
+        let draw = Draw::Normal { loc, scale };
+        remote::source(Recipe::Random { global: shape.to_vec(), seed, stream, draw }, chunks)
     }
 
     /// Integers uniform on `[low, high)`, like `RandomState.randint`.
@@ -143,6 +143,42 @@ where
     let value = Arc::new(value);
     sources(name, shape, chunks, true, move |b: &BlockInfo| {
         fill_block(&global, b, seed, stream, words, &*value)
+    })
+}
+
+/// The region of a random `f64` array ([`Recipe::Random`]): what `random` and `normal`
+/// generate, on the client and on a cluster's workers alike.
+pub(crate) fn region(global: &[usize], seed: u64, stream: u64, draw: Draw) -> Region<f64> {
+    match draw {
+        Draw::Uniform => region_of("random", global, seed, stream, 1, |w| unit(w[0])),
+        Draw::Normal { loc, scale } => region_of("normal", global, seed, stream, 2, move |w| {
+            let u1 = 1.0 - unit(w[0]);
+            let u2 = unit(w[1]);
+            loc + scale * (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+        }),
+    }
+}
+
+fn region_of<T, F>(
+    name: &'static str,
+    global: &[usize],
+    seed: u64,
+    stream: u64,
+    words: usize,
+    value: F,
+) -> Region<T>
+where
+    T: crate::Element,
+    F: Fn(&[u64]) -> T + Send + Sync + 'static,
+{
+    let global = global.to_vec();
+    Region::new(name, move |r: &[std::ops::Range<usize>]| {
+        let b = BlockInfo {
+            index: Vec::new(),
+            offset: r.iter().map(|r| r.start).collect(),
+            shape: r.iter().map(|r| r.len()).collect(),
+        };
+        fill_block(&global, &b, seed, stream, words, &value)
     })
 }
 

@@ -1,6 +1,8 @@
 //! [`RemoteGraph`]: a lazydag plan checked and translated for a cluster, before anything is
 //! sent. Every scheduled task becomes one shipped task (a fused chain included); every
-//! literal input is encoded with the codec of the argument it feeds.
+//! literal input is encoded with the codec of the argument it feeds. A gathering task (a
+//! `Vec` of handles passed to a registered function) ships as a [`GATHER`] step that
+//! concatenates its inputs' bytes.
 //!
 //! Invariants: a `RemoteGraph` exists only if every function task of the plan is a registered
 //! `#[remote]` function whose registered value type is the task's, and every literal it ships
@@ -14,7 +16,7 @@ use lazydag_core::{Error, PlanView, TaskKey, TaskRef, Value};
 
 use crate::codec::Codec;
 use crate::error::DaskError;
-use crate::program::{Spec, Src, Step, TaskFailure, run_task};
+use crate::program::{GATHER, Spec, Src, Step, TaskFailure, run_task};
 use crate::registry::{build_id, lookup, registered};
 
 /// An input of a shipped task.
@@ -34,8 +36,8 @@ pub(crate) struct RemoteTask {
     /// The encoded [`Spec`].
     pub(crate) spec: Vec<u8>,
     pub(crate) args: Vec<Arg>,
-    /// How its bytes decode on the client.
-    pub(crate) output: Codec,
+    /// How its bytes decode on the client (`None` for a gather, which is never an output).
+    pub(crate) output: Option<Codec>,
 }
 
 /// A requested output: a shipped task's bytes, or a literal's value taken on the client.
@@ -65,7 +67,8 @@ impl RemoteGraph {
     /// # Errors
     /// [`Error::Failed`] naming the first task that cannot run on a cluster, with a
     /// [`DaskError::Refused`] source saying why and what to do: a closure (`.map`), a function
-    /// without `#[remote]`, an async or gathering task, a `Result` function recorded with
+    /// without `#[remote]`, an async task, a gather requested as an output or fed a literal, a
+    /// `Result` function recorded with
     /// `delayed!` instead of `try_delayed!`, a literal whose `Serialize` fails. A literal
     /// already moved is [`Error::LiteralMoved`], as locally.
     pub fn from_plan(plan: &PlanView<'_>) -> Result<RemoteGraph, Error> {
@@ -86,6 +89,14 @@ impl RemoteGraph {
             let o = o as usize;
             outputs.push(if plan.is_literal(o) {
                 Output::Literal(plan.run(o, &mut Vec::new())?)
+            } else if tasks[shipped[o]].output.is_none() {
+                return Err(refuse(
+                    plan.task(o),
+                    "it is a gathering task requested as an output (a `Vec` of handles \
+                     collected into one); request the elements as outputs instead, or pass \
+                     the Vec to a #[remote] fn"
+                        .to_owned(),
+                ));
             } else {
                 Output::Task(shipped[o])
             });
@@ -107,6 +118,13 @@ impl RemoteGraph {
     /// paths, key, build id), summed over all shipped tasks.
     pub fn spec_bytes(&self) -> usize {
         self.tasks.iter().map(|t| t.spec.len()).sum()
+    }
+
+    /// The literal bytes sent with the tasks (a literal feeding several tasks counts once per
+    /// task): the parameters a closure would have held, such as an array recipe.
+    pub fn literal_bytes(&self) -> usize {
+        let literal = |a: &Arg| if let Arg::Literal(b) = a { b.len() } else { 0 };
+        self.tasks.iter().flat_map(|t| &t.args).map(literal).sum()
     }
 
     /// Runs the shipped tasks in this process, exactly as workers would (bytes in, bytes
@@ -146,7 +164,8 @@ impl RemoteGraph {
                         scheduler: "dask".into(),
                         message: format!("no result came back for task `{}`", task.key),
                     })?;
-                    task.output.decode(data).map_err(|m| Error::Failed {
+                    let output = task.output.expect("outputs were checked not to be gathers");
+                    output.decode(data).map_err(|m| Error::Failed {
                         task: task.key.clone(),
                         source: Arc::new(DaskError::Remote { message: m }),
                     })?
@@ -233,7 +252,7 @@ fn translate(plan: &PlanView<'_>, i: usize, shipped: &[usize]) -> Result<RemoteT
             top.args.push(Src::Input(k as u32));
         } else {
             let frame = stack.pop().expect("the loop saw a top frame");
-            let path = frame.node.function_path().expect("members were checked");
+            let path = step_path(frame.node).expect("members were checked");
             steps.push(Step { path: path.to_owned(), args: frame.args });
             let j = (steps.len() - 1) as u32;
             if let Some(parent) = stack.last_mut() {
@@ -245,10 +264,10 @@ fn translate(plan: &PlanView<'_>, i: usize, shipped: &[usize]) -> Result<RemoteT
         return Err(mismatch(root, "fewer inputs than scheduled dependencies"));
     }
     let key = root.key();
-    let f = lookup(root.function_path().expect("checked")).expect("checked");
+    let output = root.function_path().map(|p| lookup(p).expect("checked").output());
     let spec = Spec { index: i as u32, key: key.to_string(), build: build_id(), steps };
     let spec = rmp_serde::to_vec(&spec).expect("a spec of strings and integers serializes");
-    Ok(RemoteTask { key, spec, args, output: f.output() })
+    Ok(RemoteTask { key, spec, args, output })
 }
 
 fn mismatch(task: TaskRef<'_>, what: &str) -> Error {
@@ -258,14 +277,36 @@ fn mismatch(task: TaskRef<'_>, what: &str) -> Error {
     }
 }
 
+/// Whether `task` is a gathering task: the core's `gather` (a `Vec` of handles collected into
+/// one, as `delayed!(f(vec))` records it), known by its name and by its value being the `Vec`
+/// of its inputs' type. A gather renamed with `.name()` is not recognised, and is refused.
+fn is_gather(task: TaskRef<'_>) -> bool {
+    let out = task.output_type();
+    task.function_path().is_none()
+        && !task.is_literal()
+        && task.key().name() == "gather"
+        && out
+            .strip_prefix("alloc::vec::Vec<")
+            .and_then(|r| r.strip_suffix('>'))
+            .is_some_and(|elem| task.deps().all(|d| d.output_type() == elem))
+}
+
+/// What a step of `task` runs: its registered function's path, or [`GATHER`].
+fn step_path(task: TaskRef<'_>) -> Option<&'static str> {
+    if is_gather(task) { Some(GATHER) } else { task.function_path() }
+}
+
 /// Checks that a member task can run on a worker.
 fn check_member(task: TaskRef<'_>) -> Result<(), Error> {
     const WHAT_TO_DO: &str = "only #[lazydag::remote] functions run on a cluster";
+    if is_gather(task) {
+        return Ok(());
+    }
     let Some(path) = task.function_path() else {
         return Err(refuse(
             task,
             format!(
-                "it is an async or gathering task (a `{}`); {WHAT_TO_DO}: record a \
+                "it is an async task or a renamed gather (a `{}`); {WHAT_TO_DO}: record a \
                  #[remote] function that takes the inputs instead",
                 task.output_type()
             ),
@@ -313,6 +354,17 @@ fn check_member(task: TaskRef<'_>) -> Result<(), Error> {
 
 /// Encodes literal `d`, argument `pos` of `consumer`, with that argument's codec.
 fn literal(plan: &PlanView<'_>, d: usize, consumer: TaskRef<'_>, pos: usize) -> Result<Arg, Error> {
+    if is_gather(consumer) {
+        return Err(refuse(
+            plan.task(d),
+            format!(
+                "it is element {pos} of the gathered `{}`, a literal, whose encoding is not \
+                 known there; compute it with a #[remote] fn, or pass it to the function as \
+                 its own argument",
+                consumer.key()
+            ),
+        ));
+    }
     let f = lookup(consumer.function_path().expect("checked")).expect("checked");
     let value = plan.run(d, &mut Vec::new())?;
     f.arg(pos).encode(&value).map(Arg::Literal).map_err(|why| {

@@ -5,11 +5,18 @@
 //! one to the next in memory, encoded only at the end. Invariants: steps are in run order and
 //! the last one is the task's value; a step's [`Src::Step`] names an earlier step whose value
 //! nothing else uses; every input is used by exactly one step argument.
+//!
+//! A step whose path is [`GATHER`] is a gathering task (`delayed!(f(vec_of_handles))`): it
+//! calls nothing and makes the MessagePack array of its arguments' bytes, which is the
+//! encoding of the `Vec` the next function takes; the elements' bytes are not decoded.
 
 use lazydag_core::Value;
 use serde::{Deserialize, Serialize};
 
 use crate::registry::{CallError, build_id, lookup};
+
+/// The path of a gathering step: not a Rust path, so no registered function has it.
+pub(crate) const GATHER: &str = "<gather>";
 
 /// Where a step's argument comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,6 +94,13 @@ pub fn run_task(spec: &[u8], inputs: &[&[u8]]) -> Result<Vec<u8>, String> {
     })
 }
 
+/// A step's value: typed (with the function that made it, for its codec) or, for a gather,
+/// already bytes.
+enum Slot {
+    Typed(Value, &'static crate::registry::RemoteFn),
+    Bytes(Vec<u8>),
+}
+
 fn run_spec(spec: &Spec, inputs: &[&[u8]]) -> Result<Vec<u8>, (bool, String)> {
     let failed = |m: String| (false, m);
     if spec.build != build_id() {
@@ -97,9 +111,34 @@ fn run_spec(spec: &Spec, inputs: &[&[u8]]) -> Result<Vec<u8>, (bool, String)> {
             spec.build
         )));
     }
-    let mut values: Vec<Option<Value>> = Vec::with_capacity(spec.steps.len());
-    let mut last = None;
+    let mut values: Vec<Option<Slot>> = Vec::with_capacity(spec.steps.len());
+    let input = |k: u32| {
+        inputs
+            .get(k as usize)
+            .copied()
+            .ok_or_else(|| failed(format!("input {k} missing ({} given)", inputs.len())))
+    };
     for step in &spec.steps {
+        let mut take = |j: u32| {
+            values
+                .get_mut(j as usize)
+                .and_then(Option::take)
+                .ok_or_else(|| failed(format!("step {j} has no value left")))
+        };
+        if step.path == GATHER {
+            let mut bytes = array_header(step.args.len());
+            for src in &step.args {
+                match *src {
+                    Src::Input(k) => bytes.extend_from_slice(input(k)?),
+                    Src::Step(j) => match take(j)? {
+                        Slot::Bytes(b) => bytes.extend_from_slice(&b),
+                        Slot::Typed(v, f) => bytes.extend(f.output().encode(&v).map_err(failed)?),
+                    },
+                }
+            }
+            values.push(Some(Slot::Bytes(bytes)));
+            continue;
+        }
         let f = lookup(&step.path).ok_or_else(|| {
             failed(format!("no #[remote] function `{}` in this worker's binary", step.path))
         })?;
@@ -114,29 +153,44 @@ fn run_spec(spec: &Spec, inputs: &[&[u8]]) -> Result<Vec<u8>, (bool, String)> {
         let mut args = Vec::with_capacity(step.args.len());
         for (pos, src) in step.args.iter().enumerate() {
             let codec = f.arg(pos);
+            let decode =
+                |b: &[u8]| codec.decode(b).map_err(|e| failed(format!("argument {pos}: {e}")));
             args.push(match *src {
-                Src::Input(k) => {
-                    let bytes = inputs.get(k as usize).ok_or_else(|| {
-                        failed(format!("input {k} missing ({} given)", inputs.len()))
-                    })?;
-                    codec.decode(bytes).map_err(|e| failed(format!("argument {pos}: {e}")))?
-                }
-                Src::Step(j) => values
-                    .get_mut(j as usize)
-                    .and_then(Option::take)
-                    .ok_or_else(|| failed(format!("step {j} has no value left")))?,
+                Src::Input(k) => decode(input(k)?)?,
+                Src::Step(j) => match take(j)? {
+                    Slot::Typed(v, _) => v,
+                    Slot::Bytes(b) => decode(&b)?,
+                },
             });
         }
         let value = f.call(args).map_err(|e| match e {
             CallError::Failed(m) => (false, m),
             CallError::Panicked(m) => (true, m),
         })?;
-        values.push(Some(value));
-        last = Some(f);
+        values.push(Some(Slot::Typed(value, f)));
     }
-    let f = last.ok_or_else(|| failed("a task spec with no steps".to_owned()))?;
-    let value = values.pop().flatten().ok_or_else(|| failed("no value".to_owned()))?;
-    f.output().encode(&value).map_err(failed)
+    match values.pop().flatten() {
+        Some(Slot::Typed(v, f)) => f.output().encode(&v).map_err(failed),
+        Some(Slot::Bytes(b)) => Ok(b),
+        None => Err(failed("a task spec with no steps".to_owned())),
+    }
+}
+
+/// The MessagePack header of an array of `n` elements.
+fn array_header(n: usize) -> Vec<u8> {
+    match n {
+        0..=15 => vec![0x90 | n as u8],
+        16..=0xFFFF => {
+            let mut v = vec![0xdc];
+            v.extend_from_slice(&(n as u16).to_be_bytes());
+            v
+        }
+        _ => {
+            let mut v = vec![0xdd];
+            v.extend_from_slice(&(n as u32).to_be_bytes());
+            v
+        }
+    }
 }
 
 #[cfg(test)]
@@ -154,6 +208,19 @@ mod tests {
         let wrapped = format!("RuntimeError('{}')", f.render());
         assert_eq!(TaskFailure::parse(&wrapped), Some(f));
         assert_eq!(TaskFailure::parse("KilledWorker: x"), None);
+    }
+
+    #[test]
+    fn a_gather_is_the_encoding_of_the_vec() {
+        for n in [0usize, 3, 15, 16, 70_000] {
+            let parts: Vec<Vec<u8>> =
+                (0..n as u64).map(|i| rmp_serde::to_vec(&(i, i as f64)).unwrap()).collect();
+            let mut bytes = array_header(n);
+            parts.iter().for_each(|p| bytes.extend_from_slice(p));
+            let back: Vec<(u64, f64)> = rmp_serde::from_slice(&bytes).unwrap();
+            assert_eq!(back.len(), n);
+            assert!(back.iter().enumerate().all(|(i, &(a, b))| a == i as u64 && b == i as f64));
+        }
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! Checks, in order: a map + tree-reduce of 1,025 tasks is bit-identical to the Sequential
 //! scheduler; both workers run tasks; the dashboard answers HTTP 200; a worker killed by SIGKILL mid-run is survived
 //! (Dask recomputes) and the result is still identical; a task's `Err` and panic come back
-//! naming the task; a closure is refused before submission; a timeout through `Control`
+//! naming the task; a closure is refused before submission; `lazydag::array` reductions on
+//! the seed's path (`x.mean()`, `(x + x.T).sum()`) are bit-identical too; a timeout through `Control`
 //! cancels the Dask futures; an unreachable scheduler is an error naming its address; dropping
 //! the cluster stops every process it started, by PID. No timing is asserted: every wait has
 //! a generous limit, and a watchdog kills what we started and fails the run after 15 minutes.
@@ -165,8 +166,9 @@ fn http_status(url: &str) -> String {
 
 fn check(name: &str, f: impl FnOnce()) {
     eprintln!("check {name} ...");
+    let t = std::time::Instant::now();
     f();
-    eprintln!("check {name} ... ok");
+    eprintln!("check {name} ... ok ({:.1} s)", t.elapsed().as_secs_f64());
 }
 
 fn main() {
@@ -254,6 +256,22 @@ fn main() {
             })
         };
         assert_eq!(bits(&remote.unwrap()), bits(&here));
+    });
+
+    check("an_array_mean_and_a_sum_of_x_plus_x_t_are_bit_identical_to_local", || {
+        // The seed's `x.mean()` and `(x + x.T).sum()`, small: 64 chunks of 50 × 50.
+        let x = lazydag_array::random::RandomState::new(16).random([400, 400], [50, 50]);
+        for y in [x.mean(), (&x + &x.t()).sum(), (&x + &x.t()).mean()] {
+            let here = y.compute_with(&Sequential).unwrap();
+            let there = y.compute_with(&cluster).unwrap();
+            let bits = |a: &lazydag_array::ndarray::ArrayD<f64>| {
+                a.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+            };
+            assert_eq!(bits(&there), bits(&here));
+        }
+        // An operation that is a closure is refused before submission, naming its task.
+        let err = x.map(|v| v * 2.0).sum().compute_with(&cluster).unwrap_err();
+        assert!(err.to_string().contains("is a closure"), "{err}");
     });
 
     check("an_err_comes_back_naming_the_task", || {

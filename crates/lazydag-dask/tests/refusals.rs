@@ -79,10 +79,27 @@ fn a_result_function_recorded_with_plain_delayed_is_refused() {
     assert!(RemoteGraph::from_plan(Plan::new(&[ok.task()]).view()).is_ok());
 }
 
+#[remote]
+fn total(xs: Vec<u64>) -> u64 {
+    xs.iter().sum()
+}
+
 #[test]
-fn a_gathering_task_is_refused() {
+fn a_gathering_task_as_an_output_is_refused() {
     let parts: Vec<_> = (0..3).map(|i| delayed!(inc(i))).collect();
     let all: Delayed<Vec<u64>> = parts.into_iter().collect();
     let (_, msg) = refusal(&all);
-    assert!(msg.contains("async or gathering task"), "{msg}");
+    assert!(msg.contains("gathering task requested as an output"), "{msg}");
+}
+
+#[test]
+fn a_gather_of_a_literal_or_a_renamed_gather_is_refused() {
+    let (task, msg) = refusal(&delayed!(total(vec![delayed!(inc(1)), lazydag_core::delayed(7)])));
+    assert!(task.starts_with("literal-"), "{task}");
+    assert!(msg.contains("element 1 of the gathered `gather-"), "{msg}");
+    let parts: Vec<_> = (0..3).map(|i| delayed!(inc(i))).collect();
+    let renamed: Delayed<Vec<u64>> = parts.into_iter().collect::<Delayed<_>>().name("parts");
+    let (task, msg) = refusal(&delayed!(total(renamed)));
+    assert!(task.starts_with("parts-"), "{task}");
+    assert!(msg.contains("renamed gather"), "{msg}");
 }

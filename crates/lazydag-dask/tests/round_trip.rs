@@ -156,3 +156,25 @@ fn a_panic_comes_back_naming_the_task_inside_a_fused_chain() {
     assert_eq!(task, &out.key()); // the fused task's root
     assert!(message.contains("n = 500 is too big"), "{message}");
 }
+
+#[remote]
+fn merge_all(parts: Vec<Stats>) -> Stats {
+    let mut it = parts.into_iter();
+    let first = it.next().expect("at least one part");
+    it.fold(first, merge)
+}
+
+#[test]
+fn a_gather_into_a_remote_fn_ships_fused_or_not() {
+    // A `Vec` of handles passed to a registered function: 40 chains gathered by fours, then
+    // the groups gathered again (a gather inside a fused task and as its own task).
+    let parts: Vec<Delayed<Stats>> =
+        (0..40).map(|s| delayed!(stats(delayed!(chunk(s, 50))))).collect();
+    let groups: Vec<Delayed<Stats>> =
+        parts.chunks(4).map(|g| delayed!(merge_all(g.to_vec()))).collect();
+    let total = delayed!(merge_all(groups));
+    let here = compute_with(&total, &Sequential).unwrap();
+    for optimize in [false, true] {
+        assert_eq!(bits(&shipped(&total, optimize).unwrap()), bits(&here), "optimize={optimize}");
+    }
+}

@@ -50,25 +50,7 @@ where
     let nd = p.shape.len();
     let kept: Vec<usize> = (0..nd).filter(|a| !axes.contains(a)).collect();
     let out = Chunks::from_sizes(kept.iter().map(|&a| p.chunks.sizes()[a].clone()).collect());
-    // The source's grid: on each axis, every cut of an output axis any term maps onto it, so
-    // a source block lies inside one block of `x` for every term.
-    let base = Chunks::from_sizes(
-        (0..nd)
-            .map(|b| {
-                let mut cuts: Vec<usize> = lin
-                    .perms
-                    .iter()
-                    .flat_map(|perm| {
-                        let i = perm.iter().position(|&q| q == b).expect("a permutation");
-                        p.chunks.offsets(i).iter().copied()
-                    })
-                    .collect();
-                cuts.sort_unstable();
-                cuts.dedup();
-                cuts.windows(2).map(|w| w[1] - w[0]).collect()
-            })
-            .collect(),
-    );
+    let base = source_grid(&lin, &p.chunks, nd);
     let n: f64 = axes.iter().map(|&a| p.shape[a] as f64).product();
     // Per output block: (source block's task, term, offset of its sums in the output block).
     let mut into: Vec<Vec<Piece<A>>> = vec![Vec::new(); out.num_blocks()];
@@ -80,14 +62,7 @@ where
         let sums = move || Arc::new(block_sums(&l, &kp, &o2, &s2, conv));
         let d: Delayed<Sums<A>> = lazydag_core::delayed!((sums)()).name(op).shared();
         for (t, perm) in lin.perms.iter().enumerate() {
-            let (mut block, mut inner) = (Vec::new(), Vec::new());
-            for &i in kept.iter() {
-                let g = off[perm[i]];
-                let offs = p.chunks.offsets(i);
-                let c = offs.partition_point(|&s| s <= g) - 1;
-                block.push(c);
-                inner.push(g - offs[c]);
-            }
+            let (block, inner) = place(&p.chunks, &kept, perm, &off);
             into[out.linear(&block)].push((d.clone(), t, inner));
         }
     }
@@ -132,7 +107,48 @@ where
     Some(Array::from_parts(out, blocks))
 }
 
-fn add_all<A: Element + Add<Output = A>>(v: Vec<ArrayD<A>>) -> ArrayD<A> {
+/// The source's grid: on each axis, every cut of an output axis any term maps onto it, so
+/// a source block lies inside one block of `x` (chunked `chunks`) for every term.
+pub(crate) fn source_grid<T>(lin: &Linear<T>, chunks: &Chunks, nd: usize) -> Chunks {
+    Chunks::from_sizes(
+        (0..nd)
+            .map(|b| {
+                let mut cuts: Vec<usize> = lin
+                    .perms
+                    .iter()
+                    .flat_map(|perm| {
+                        let i = perm.iter().position(|&q| q == b).expect("a permutation");
+                        chunks.offsets(i).iter().copied()
+                    })
+                    .collect();
+                cuts.sort_unstable();
+                cuts.dedup();
+                cuts.windows(2).map(|w| w[1] - w[0]).collect()
+            })
+            .collect(),
+    )
+}
+
+/// Where the sums of the source block at `off` go for the term `perm`: the output block (its
+/// grid index over the kept axes) and the offset inside it.
+pub(crate) fn place(
+    chunks: &Chunks,
+    kept: &[usize],
+    perm: &[usize],
+    off: &[usize],
+) -> (Vec<usize>, Vec<usize>) {
+    let (mut block, mut inner) = (Vec::new(), Vec::new());
+    for &i in kept {
+        let g = off[perm[i]];
+        let offs = chunks.offsets(i);
+        let c = offs.partition_point(|&s| s <= g) - 1;
+        block.push(c);
+        inner.push(g - offs[c]);
+    }
+    (block, inner)
+}
+
+pub(crate) fn add_all<A: Element + Add<Output = A>>(v: Vec<ArrayD<A>>) -> ArrayD<A> {
     let mut it = v.into_iter();
     let mut acc = it.next().expect("a combine has inputs");
     for b in it {
@@ -144,7 +160,7 @@ fn add_all<A: Element + Add<Output = A>>(v: Vec<ArrayD<A>>) -> ArrayD<A> {
 /// The source block at `off` (of `shape`) generated in tiles of about [`TILE`] elements along
 /// its first axis; each tile is summed, for every term, over the source axes that term
 /// reduces, and added at its place in that term's sums (kept axes in the output's order).
-fn block_sums<T, A>(
+pub(crate) fn block_sums<T, A>(
     lin: &Linear<T>,
     kept: &[usize],
     off: &[usize],

@@ -8,6 +8,7 @@
 
 mod cumsum;
 mod linear;
+mod remote;
 mod tree;
 
 use ndarray::{ArrayD, Zip};
@@ -353,6 +354,9 @@ impl<T: Element> Reducer<'_, T> {
     where
         T: std::ops::Add<Output = T> + Zero,
     {
+        if let Some(named) = self.named(remote::Op::Sum, axes).and_then(crate::remote::cast) {
+            return named;
+        }
         let plain = |x: &Array<T>, axes: Option<&[usize]>, fan: Fan| {
             tree(
                 x,
@@ -548,6 +552,9 @@ impl<T: Element> Reducer<'_, T> {
     /// Partials are (count, sums), so a mean costs one pass, like NumPy's (the variance keeps
     /// Chan's moments).
     pub fn mean_over(&self, axes: Option<&[usize]>) -> Array<f64> {
+        if let Some(named) = self.named(remote::Op::Mean, axes) {
+            return named;
+        }
         let plain = |x: &Array<T>, axes: Option<&[usize]>, fan: Fan| {
             tree(
                 x,
@@ -573,6 +580,17 @@ impl<T: Element> Reducer<'_, T> {
         self.linear_or("mean", axes, |b| b.mapv(|v| v.to_f64()), |s, n| s.mapv(|v| v / n), plain)
     }
 
+    /// The reduction through named tasks (`remote`), when the array is an `f64` array whose
+    /// region has a recipe: a cluster can run those.
+    fn named(&self, op: remote::Op, axes: Option<&[usize]>) -> Option<Array<f64>> {
+        let x = (self.array as &dyn std::any::Any).downcast_ref::<Array<f64>>()?;
+        let fan = self.fan();
+        let name = if op == remote::Op::Sum { "sum" } else { "mean" };
+        let reduced = tree::resolve(name, x.shape(), axes).ok()?;
+        let out = remote::reduce(x, op, &reduced, fan.k)?;
+        Some(if fan.keepdims { reduced.iter().fold(out, |o, &a| o.insert_axis(a)) } else { out })
+    }
+
     /// `plain(x, axes, fan)` (a reduction that is a sum of its elements, then `finish`), or,
     /// when `x` is a sum of permuted views of one source (`x + x.T`), the same through
     /// `linear::reduce`, which generates each source block once; its boxer (slices of the
@@ -592,7 +610,15 @@ impl<T: Element> Reducer<'_, T> {
         let Ok(reduced) = tree::resolve(op, self.array.shape(), axes) else {
             return plain(self.array, axes, fan);
         };
-        let Some(fast) = linear::reduce(self.array, op, &reduced, fan.k, conv, finish) else {
+        let named = (self.array as &dyn std::any::Any)
+            .downcast_ref::<Array<f64>>()
+            .and_then(|x| {
+                let named = if op == "sum" { remote::Op::Sum } else { remote::Op::Mean };
+                remote::reduce_linear(x, named, &reduced, fan.k)
+            })
+            .and_then(crate::remote::cast::<Array<f64>, Array<A>>);
+        let fast = named.or_else(|| linear::reduce(self.array, op, &reduced, fan.k, conv, finish));
+        let Some(fast) = fast else {
             return plain(self.array, axes, fan);
         };
         let (x, red) = (self.array.clone(), reduced.clone());

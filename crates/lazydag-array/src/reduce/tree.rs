@@ -242,7 +242,7 @@ where
 
 /// The partial of the block at `ctx.offset` (of `shape`) evaluated from the region in tiles
 /// of about [`TILE`] elements along the first reduced axis, folded in order.
-fn fused_partial<T, P>(
+pub(crate) fn fused_partial<T, P>(
     reg: &Region<T>,
     ctx: &Ctx,
     shape: &[usize],
