@@ -138,10 +138,17 @@ impl RemoteGraph {
                         .collect(),
                 })
                 .collect();
+            let Some(output) = task.output else {
+                return Err(file_error(format!(
+                    "task `{}` gathers a `Vec` of handles into one value; graph files do not hold \
+                     gathering tasks yet: pass the elements to a `#[remote]` function instead",
+                    task.key
+                )));
+            };
             tasks.push(FileTask {
                 key: task.key.to_string(),
                 index: spec.index,
-                output: task.output.type_name().to_owned(),
+                output: output.type_name().to_owned(),
                 calls,
                 inputs,
             });
@@ -236,7 +243,7 @@ impl RemoteGraph {
                 key: task.key.clone(),
                 literal: false,
                 held: false,
-                output_type: task.output.type_name(),
+                output_type: task.output.map_or("gather", |c| c.type_name()),
                 value: None,
             });
             for input in inputs {
@@ -266,7 +273,10 @@ impl RemoteGraph {
         self.outputs
             .iter()
             .map(|o| match o {
-                Output::Task(n) => Some((self.tasks[*n].key.clone(), self.tasks[*n].output)),
+                Output::Task(n) => {
+                    let task = &self.tasks[*n];
+                    task.output.map(|codec| (task.key.clone(), codec))
+                }
                 Output::Literal(_) => None,
             })
             .collect()
@@ -385,7 +395,9 @@ fn read_task(
                 let from = before.get(m).ok_or_else(|| {
                     bad(format!("input {k} is task {m}, which does not come before it"))
                 })?;
-                same_type(from.output, codec).map_err(&bad)?;
+                let from =
+                    from.output.ok_or_else(|| bad(format!("input {k} is a gathering task")))?;
+                same_type(from, codec).map_err(&bad)?;
                 Arg::Task(m)
             }
             FileInput::Literal(literal) => {
@@ -405,7 +417,7 @@ fn read_task(
     }
     let spec = Spec { index: task.index, key: key.to_string(), build: build_id(), steps };
     let spec = rmp_serde::to_vec(&spec).expect("a spec of strings and integers serializes");
-    Ok((RemoteTask { key, spec, args, output }, task.index as usize))
+    Ok((RemoteTask { key, spec, args, output: Some(output) }, task.index as usize))
 }
 
 /// Checks that a value of `from`'s type can be `to`'s argument.
