@@ -122,6 +122,31 @@ pub trait Scheduler: Send + std::marker::Sync {
     fn execute(&self, plan: &Plan) -> Result<Vec<Value>, Error>;
 }
 
+thread_local! {
+    /// The scheduler of the pool this thread works for, if it is a pool worker.
+    static HERE: std::cell::RefCell<Option<std::sync::Arc<dyn Scheduler>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Makes `scheduler` (a handle on the calling worker's own pool) what [`here`] returns on this
+/// thread; a pool calls it as each worker starts.
+pub(crate) fn set_here(scheduler: std::sync::Arc<dyn Scheduler>) {
+    HERE.with(|h| *h.borrow_mut() = Some(scheduler));
+}
+
+/// Forgets the calling worker's pool handle (as the worker ends).
+pub(crate) fn clear_here() {
+    HERE.with(|h| h.borrow_mut().take());
+}
+
+/// The scheduler a task computes a nested graph on when it names none: the pool of the
+/// worker thread it runs on ([`WorkStealing`] or [`Threaded`]), whose waiting worker helps,
+/// else [`Sequential`] on the calling thread (the caller of a `Sequential` compute, an async
+/// scheduler's blocking thread).
+pub(crate) fn here() -> std::sync::Arc<dyn Scheduler> {
+    HERE.with(|h| h.borrow().clone()).unwrap_or_else(|| std::sync::Arc::new(Sequential))
+}
+
 /// Checks a pool constructor's worker count: at least one, at most
 /// [`MAX_WORKERS`](crate::config::MAX_WORKERS).
 pub(crate) fn check_workers(constructor: &str, workers: usize) -> Result<(), Error> {

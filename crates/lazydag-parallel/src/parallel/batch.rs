@@ -43,9 +43,9 @@ impl Drop for InBatch {
     }
 }
 
-/// Whether the calling thread is running a batch of a map. A map started there runs inline
-/// on the calling thread: its batches must not wait for pool workers that may all be busy
-/// running the outer map's batches (joblib runs nested maps sequentially too).
+/// Whether the calling thread is running a batch of a map. A stream started there runs inline
+/// on the calling thread (it would start dispatcher threads of its own); a collecting map
+/// there is a nested compute, which the waiting worker helps run.
 pub(crate) fn nested() -> bool {
     IN_BATCH.with(std::cell::Cell::get)
 }

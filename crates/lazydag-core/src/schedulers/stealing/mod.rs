@@ -124,22 +124,48 @@ impl Scheduler for WorkStealing {
     }
 
     fn execute(&self, plan: &Plan) -> Result<Vec<Value>, Error> {
-        if self.pool.is_worker() {
-            return Sequential.execute(plan);
-        }
-        let run = self.pool.submit(plan.clone());
-        let outcome = run.wait();
-        self.pool.retire(&run);
-        let result = outcome.and_then(|()| run.outputs());
-        if result.is_ok() {
-            // Every task is done; a worker may still hold the run for the few instructions
-            // after its last task. Wait for it to let go, so that this thread (not a worker)
-            // frees the plan and the graph when the caller drops them.
-            sole_owner(&run);
-        }
-        // The caller may hold the last handle: values a failed run left in its slots are
-        // dropped here, and a panicking `Drop` among them must not replace the run's error.
-        panic::drop_quietly(run);
-        result
+        execute_on(self.pool.shared(), plan)
     }
+}
+
+/// The pool a worker thread belongs to, as a scheduler: what a task running on it computes a
+/// nested graph on when it does not name a scheduler ([`Delayed::flatten`]). It does not keep
+/// the threads alive: once the [`WorkStealing`] is dropped, a compute on it runs its jobs on
+/// the waiting thread alone.
+///
+/// [`Delayed::flatten`]: crate::Delayed::flatten
+#[derive(Debug)]
+pub(super) struct Here(std::sync::Arc<pool::Shared>);
+
+impl Scheduler for Here {
+    fn name(&self) -> &str {
+        "work-stealing"
+    }
+
+    fn execute(&self, plan: &Plan) -> Result<Vec<Value>, Error> {
+        execute_on(&self.0, plan)
+    }
+}
+
+/// Runs `plan` on the pool behind `shared` and waits for it; a worker of that pool (a task
+/// computing a nested graph) helps while it waits, or runs the compute inline once it is
+/// [`MAX_HELP_DEPTH`](crate::worker::MAX_HELP_DEPTH) helping jobs deep.
+fn execute_on(shared: &std::sync::Arc<pool::Shared>, plan: &Plan) -> Result<Vec<Value>, Error> {
+    if shared.is_worker() && crate::worker::must_inline() {
+        return Sequential.execute(plan);
+    }
+    let run = shared.submit(plan.clone());
+    let outcome = run.wait();
+    shared.retire(&run);
+    let result = outcome.and_then(|()| run.outputs());
+    if result.is_ok() {
+        // Every task is done; a worker may still hold the run for the few instructions
+        // after its last task. Wait for it to let go, so that this thread (not a worker)
+        // frees the plan and the graph when the caller drops them.
+        sole_owner(&run);
+    }
+    // The caller may hold the last handle: values a failed run left in its slots are
+    // dropped here, and a panicking `Drop` among them must not replace the run's error.
+    panic::drop_quietly(run);
+    result
 }

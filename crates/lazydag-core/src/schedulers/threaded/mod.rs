@@ -145,6 +145,30 @@ impl Scheduler for Threaded {
     /// computing a nested graph), the waiting worker runs ready jobs of its own pool meanwhile,
     /// so nested computes use the whole pool and cannot deadlock it.
     fn execute(&self, plan: &Plan) -> Result<Vec<Value>, Error> {
-        Execution::compute(plan, self.pool.shared())
+        execute_on(self.pool.shared(), plan)
     }
+}
+
+/// The pool a worker thread belongs to, as a scheduler (see `schedulers::here`). It does not
+/// keep the threads alive.
+pub(super) struct Here(std::sync::Arc<pool::Shared>);
+
+impl Scheduler for Here {
+    fn name(&self) -> &str {
+        "threads"
+    }
+
+    fn execute(&self, plan: &Plan) -> Result<Vec<Value>, Error> {
+        execute_on(&self.0, plan)
+    }
+}
+
+/// Runs `plan` on the pool behind `shared`, or inline on a thread already
+/// [`MAX_HELP_DEPTH`](crate::worker::MAX_HELP_DEPTH) helping jobs deep (its stack stays
+/// bounded, and an inline compute needs no other thread).
+fn execute_on(shared: &std::sync::Arc<pool::Shared>, plan: &Plan) -> Result<Vec<Value>, Error> {
+    if crate::worker::must_inline() {
+        return crate::schedulers::Sequential.execute(plan);
+    }
+    Execution::compute(plan, shared)
 }
