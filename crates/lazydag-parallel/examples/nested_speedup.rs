@@ -95,10 +95,11 @@ fn main() {
     let seq_pool: Arc<dyn Scheduler> = Arc::new(Sequential);
     let outer_map = Parallel::new().n_jobs(2).scheduler(Arc::clone(&ws));
     let nested_maps = || {
+        let inner_pool = Arc::clone(&ws);
         let sums = outer_map
-            .map(0..OUTER, |_| {
-                let inner = Parallel::new().n_jobs(2).scheduler(Arc::clone(&ws));
-                inner.map(0..INNER, |i| spin(i, rounds)).expect("inner").iter().sum::<u64>()
+            .map(0..OUTER, move |_| {
+                let inner = Parallel::new().n_jobs(2).scheduler(Arc::clone(&inner_pool));
+                inner.map(0..INNER, move |i| spin(i, rounds)).expect("inner").iter().sum::<u64>()
             })
             .expect("outer");
         black_box(sums);

@@ -323,3 +323,22 @@ fn a_cancel_and_a_timeout_reach_the_inner_graph() {
         });
     }
 }
+
+#[test]
+fn tiny_maps_inside_a_map_do_not_deadlock() {
+    // Items this short run in place, holding the outer map's input lock: a map inside one
+    // must not wait on the pool, whose helping worker could pick up the outer map's other
+    // lane and wait for that lock on the same thread.
+    no_hang("tiny nested maps", || {
+        let pool: Arc<dyn Scheduler> = Arc::new(WorkStealing::new(2));
+        let inner_pool = Arc::clone(&pool);
+        let outer = Parallel::new().n_jobs(2).scheduler(Arc::clone(&pool));
+        let got = outer
+            .map(0..3_000_u64, move |i| {
+                let inner = Parallel::new().n_jobs(2).scheduler(Arc::clone(&inner_pool));
+                inner.map(0..3_u64, move |j| i + j).unwrap().iter().sum::<u64>()
+            })
+            .unwrap();
+        assert_eq!(got.iter().sum::<u64>(), (0..3_000_u64).map(|i| 3 * i + 3).sum::<u64>());
+    });
+}

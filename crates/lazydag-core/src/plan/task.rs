@@ -238,11 +238,23 @@ impl<'g> PlanView<'g> {
     ) -> Result<Value, Error> {
         match outcome {
             Ok(Ok(value)) => Ok(value),
-            other if self.stopped_inside(&other) => {
-                Err(self.stop_error().unwrap_or(Error::Cancelled))
-            }
-            other => settle_keyed(node.key(), self.stop.keep_going, other),
+            other => self.settle_failed(node, other),
         }
+    }
+
+    /// [`settle`](PlanView::settle) for a task that did not succeed: out of line, so that
+    /// the success path stays small enough to inline into the schedulers' loops.
+    #[cold]
+    #[inline(never)]
+    fn settle_failed(
+        &self,
+        node: &Node,
+        outcome: Result<Result<Value, Failure>, panic::Caught>,
+    ) -> Result<Value, Error> {
+        if self.stopped_inside(&outcome) {
+            return Err(self.stop_error().unwrap_or(Error::Cancelled));
+        }
+        settle_keyed(node.key(), self.stop.keep_going, outcome)
     }
 
     /// Whether a task failed only because a compute it started was stopped while its own

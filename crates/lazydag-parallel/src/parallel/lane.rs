@@ -324,10 +324,12 @@ where
     ) -> bool {
         let base = source.taken();
         let start = Instant::now();
+        let locked = InBatch::in_place();
         let filled = match source.lend() {
             Some(input) => self.g.fill::<M>(input, n, base, &self.stop, chunk, &mut out),
             None => Filled { ran: 0, end: End::Done },
         };
+        drop(locked);
         let broken = matches!(filled.end, End::InputPanicked(_));
         let left = match filled.end {
             End::InputPanicked(_) => Left::Broken,

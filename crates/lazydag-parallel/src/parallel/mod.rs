@@ -413,10 +413,11 @@ impl Parallel {
             Backend::Given(scheduler) => (Arc::clone(scheduler), false),
         };
         // A stream inside another map's function runs inline: each would start its own
-        // dispatcher threads. A collecting map there is a compute like any other, on the same
+        // dispatcher threads; so does a map inside a batch that runs in place (it holds the
+        // outer input's lock). A collecting map there is a compute like any other, on the same
         // pool: its waiting worker helps run it (nested computes neither deadlock nor
         // serialise, see lazydag-core's work-stealing docs).
-        if streaming && batch::nested() {
+        if batch::nested() && (streaming || batch::holding_input()) {
             let scheduler: Arc<dyn Scheduler> = Arc::new(lazydag_core::scheduler::Sequential);
             return Ok(Settings {
                 scheduler,

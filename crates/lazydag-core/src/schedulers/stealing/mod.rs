@@ -73,12 +73,18 @@
 //! and a helped job may wait in turn (500 outer tasks that each compute a small graph would
 //! stack 500 deep). So helping is bounded: a thread counts the jobs it runs from inside
 //! waits, one inside another (`worker::help_depth`), and at
-//! [`MAX_HELP_DEPTH`](crate::worker::MAX_HELP_DEPTH) (16) a compute it starts runs inline
-//! with the `Sequential` algorithm instead, on either pool kind. Inline needs no other
-//! thread, so it cannot deadlock, and it adds only the user's own recursion to the stack;
-//! helping below the bound adds at most 16 task frames. A helped job may belong to another
-//! compute and outlast the inner one: the wait returns after it (rayon has the same
-//! latency).
+//! [`MAX_HELP_DEPTH`](crate::worker::MAX_HELP_DEPTH) (16) a compute it starts, on this pool or
+//! another `WorkStealing` or `Threaded` one, runs inline with the `Sequential` algorithm
+//! instead. Inline needs no other thread, so it cannot deadlock, and it adds only the user's
+//! own recursion to the stack; helping below the bound adds at most 16 task frames. A helped
+//! job may belong to another compute and outlast the inner one: the wait returns after it
+//! (rayon has the same latency).
+//!
+//! **Locks.** Because a waiting worker may run any job of its pool on top of the waiting
+//! task, a task must not hold a lock that other tasks take while it waits for a nested
+//! compute (rayon's `join` has the same rule): the helped task would wait for the lock on the
+//! thread that holds it. `Parallel` keeps the rule itself: a map inside a batch that runs in
+//! place, holding its input's lock, runs inline.
 //!
 //! **Stops and panics.** The inner compute is a compute like any other: its own cancel token
 //! and timeout stop it (a flattened graph inherits the outer compute's), a panic in its tasks
@@ -190,11 +196,12 @@ impl Scheduler for Here {
     }
 }
 
-/// Runs `plan` on the pool behind `shared` and waits for it; a worker of that pool (a task
-/// computing a nested graph) helps while it waits, or runs the compute inline once it is
-/// [`MAX_HELP_DEPTH`](crate::worker::MAX_HELP_DEPTH) helping jobs deep.
+/// Runs `plan` on the pool behind `shared` and waits for it; a pool worker (a task computing
+/// a nested graph) helps its own pool while it waits, and a thread already
+/// [`MAX_HELP_DEPTH`](crate::worker::MAX_HELP_DEPTH) helping jobs deep runs the compute
+/// inline instead.
 fn execute_on(shared: &std::sync::Arc<pool::Shared>, plan: &Plan) -> Result<Vec<Value>, Error> {
-    if shared.is_worker() && crate::worker::must_inline() {
+    if crate::worker::must_inline() {
         return Sequential.execute(plan);
     }
     let run = shared.submit(plan.clone());
