@@ -40,7 +40,10 @@
 //! So a nested compute on the same pool runs on every worker (not inline on one), and a
 //! cycle of pools (A's task computes on B, whose task computes on A) cannot deadlock: the
 //! worker A waits with runs the jobs B's task waits for. The helper is a thread-local set
-//! as each worker starts (`worker::set_helper`); the work-stealing caller's wait helps too.
+//! as each worker starts (`worker::set_helper`); a work-stealing worker's wait helps its own
+//! pool the same way. Helping is bounded: a thread already `worker::MAX_HELP_DEPTH` (16)
+//! helping jobs deep runs a compute it starts inline (see the work-stealing module's
+//! "Nesting" section for the protocol and why).
 //! An async task is run with [`run`](crate::PlanView::run), which blocks its worker until the
 //! future completes.
 //!
