@@ -9,7 +9,7 @@ use lazydag_core::{Delayed, delayed};
 
 /// A node's "size" and how many children it has, known only once it is computed.
 fn visit(id: u64) -> (u64, u64) {
-    (id % 7 + 1, if id < 200 { id % 4 } else { 0 })
+    (id % 7 + 1, if id < 100 { id % 3 + 1 } else { 0 })
 }
 
 fn total(sizes: Vec<u64>) -> u64 {
