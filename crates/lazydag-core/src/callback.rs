@@ -26,9 +26,11 @@
 //!   callbacks"): a progress bar counts the tasks of the compute it was started for, and an
 //!   inner compute would push it past its total. Technically: while a task of a compute with
 //!   callbacks runs, its thread is marked as inside a task, and a compute planned there skips
-//!   the global registry. The exception: outer callbacks whose [`Callback::nested`] says
-//!   `true` (a progress bar drawing nested bars) also hear it, told apart by
-//!   [`PlanSummary::is_nested`].
+//!   the global callbacks registered before the task started. Two exceptions: callbacks the
+//!   task registered itself ([`register`] inside the task body) hear the computes it starts,
+//!   as in Dask, where only the outer scope's callbacks are hidden; and outer callbacks whose
+//!   [`Callback::nested`] says `true` (a progress bar drawing nested bars) also hear them,
+//!   told apart by [`PlanSummary::is_nested`].
 //! - **Units.** A compute may declare that its work is `n` units
 //!   ([`Control::progress_units`](crate::Control::progress_units), [`PlanSummary::units`]):
 //!   its tasks report them with [`advance`] (to [`Callback::progress`]), which finds the
@@ -217,11 +219,13 @@ impl<'a> Outcome<'a> {
 }
 
 thread_local! {
-    /// This thread's global callbacks, oldest first, with their guard ids.
-    static GLOBAL: Scoped<Arc<dyn Callback>> = const { Scoped::new() };
+    /// This thread's global callbacks, oldest first, with their guard ids and their
+    /// registration numbers (`worker::registered`: which task, if any, registered them).
+    static GLOBAL: Scoped<(u64, Arc<dyn Callback>)> = const { Scoped::new() };
 }
 
-/// Reports every compute started on this thread (outside a task) to `callback`, until the
+/// Reports every compute started on this thread (outside a task, or inside the task that
+/// registers it) to `callback`, until the
 /// guard is dropped, like `with ProgressBar():` in Dask. See the [module docs](self) for
 /// nested computes.
 ///
@@ -243,7 +247,7 @@ thread_local! {
 /// assert_eq!(starts.0.load(Ordering::Relaxed), 1);
 /// ```
 pub fn register(callback: Arc<dyn Callback>) -> CallbackGuard {
-    let id = GLOBAL.with(|global| global.push(callback));
+    let id = GLOBAL.with(|global| global.push((crate::worker::registered(), callback)));
     CallbackGuard { id, _not_send: PhantomData }
 }
 
@@ -332,9 +336,16 @@ impl Hooks {
     pub(crate) fn resolve(own: &Callbacks, units: Option<u64>) -> Option<Arc<Hooks>> {
         let mut list = own.0.clone();
         let nested = crate::worker::is_in_task();
-        if !nested {
-            GLOBAL.with(|global| global.with(|cbs| list.extend(cbs.map(Arc::clone))));
-        } else if let Some(outer) = crate::plan::current_hooks()
+        // Outside a task every global callback; inside one only those the running task
+        // registered itself (Dask hides only the outer scope's callbacks).
+        let since = if nested { crate::worker::task_mark() } else { 0 };
+        GLOBAL.with(|global| {
+            global.with(|cbs| {
+                list.extend(cbs.filter(|(at, _)| *at >= since).map(|(_, cb)| Arc::clone(cb)))
+            })
+        });
+        if nested
+            && let Some(outer) = crate::plan::current_hooks()
             && let Some(outer) = outer.as_any().downcast_ref::<Hooks>()
         {
             for cb in outer.list.iter().filter(|cb| cb.nested()) {

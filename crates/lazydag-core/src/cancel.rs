@@ -80,6 +80,14 @@ pub(crate) fn watching<R>(
     f()
 }
 
+/// The cancel token and deadline of the compute whose task runs on this thread, if it can be
+/// stopped: what a compute the task starts on its behalf ([`Delayed::flatten`]) inherits.
+///
+/// [`Delayed::flatten`]: crate::Delayed::flatten
+pub(crate) fn watched() -> (Option<CancelToken>, Option<Instant>) {
+    WATCH.with(|w| w.borrow().as_ref().map(|w| (w.token.clone(), w.deadline)).unwrap_or_default())
+}
+
 /// Whether the compute running the calling task was cancelled or has timed out: a long task
 /// polls it and returns early (any value or error will do: the compute has already returned
 /// [`Error::Cancelled`](crate::Error::Cancelled) or

@@ -155,7 +155,22 @@ pub(crate) fn scheduled(plan: &Plan, scheduler: &dyn Scheduler) -> Result<Vec<Va
     let _span =
         tracing::debug_span!("compute", scheduler = scheduler.name(), tasks = plan.view().len())
             .entered();
-    counted(caught(plan, scheduler)?, plan.view().outputs().len(), scheduler)
+    let values = settled_stop(plan, caught(plan, scheduler));
+    counted(values?, plan.view().outputs().len(), scheduler)
+}
+
+/// A scheduler's result, or the compute's stop error if a cancel or the deadline came before
+/// the compute returned, even during its last task (contract rule 5, in one place for every
+/// scheduler: one that runs tasks on the caller can only see a stop between tasks). The
+/// values of a stopped compute are dropped (quietly: a panicking `Drop` is not the error).
+fn settled_stop(plan: &Plan, values: Result<Vec<Value>, Error>) -> Result<Vec<Value>, Error> {
+    match (values, plan.view().stop_error()) {
+        (Ok(values), Some(stop)) => {
+            crate::panic::drop_quietly(values);
+            Err(stop)
+        }
+        (values, _) => values,
+    }
 }
 
 /// A compute's plan, with the callbacks it reports to: the one path every entry point takes,
@@ -216,6 +231,7 @@ impl Started<'_> {
         values: Result<Vec<Value>, Error>,
         scheduler: &dyn Scheduler,
     ) -> Result<Vec<Value>, Error> {
+        let values = settled_stop(&self.planned.plan, values);
         let plan = self.planned.plan.view();
         if let Some(hooks) = &self.planned.hooks {
             let summary = hooks.summary(self.scheduler, plan);

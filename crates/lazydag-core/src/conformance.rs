@@ -63,6 +63,7 @@ pub fn check(scheduler: Arc<dyn Scheduler>, runs: Runs) {
     first_error_wins(&*scheduler, runs);
     cancel_returns_while_a_task_runs(&*scheduler, runs);
     timeout_returns_while_a_task_runs(&*scheduler, runs);
+    cancel_during_the_last_task_is_an_error(&*scheduler);
     nested_computes_work(scheduler);
 }
 
@@ -385,6 +386,28 @@ pub fn timeout_returns_while_a_task_runs(scheduler: &dyn Scheduler, runs: Runs) 
     );
 }
 
+/// A cancel that lands while the last task runs (the task cancels its own compute) still
+/// returns [`Error::Cancelled`], not the values: rule 5 holds until the compute returns.
+///
+/// # Panics
+/// If the compute succeeds, or the scheduler is not usable afterwards.
+pub fn cancel_during_the_last_task_is_an_error(scheduler: &dyn Scheduler) {
+    let token = CancelToken::new();
+    let canceller = token.clone();
+    let last = delayed(1_u64).map(move |x: u64| {
+        canceller.cancel();
+        x
+    });
+    let control = Control::new().cancel_token(token);
+    let result = compute_with_control(&last, scheduler, &control);
+    assert!(
+        matches!(result, Err(Error::Cancelled)),
+        "cancel during the last task: {} returned {result:?}",
+        scheduler.name()
+    );
+    usable_after(scheduler, "cancel during the last task");
+}
+
 /// A task may compute on the scheduler that runs it, ten levels deep, two such chains at
 /// once, without deadlock.
 ///
@@ -443,6 +466,10 @@ macro_rules! scheduler_conformance {
         #[test]
         fn timeout_returns_while_a_task_runs() {
             $crate::conformance::timeout_returns_while_a_task_runs(&$make, $runs);
+        }
+        #[test]
+        fn cancel_during_the_last_task_is_an_error() {
+            $crate::conformance::cancel_during_the_last_task_is_an_error(&$make);
         }
         #[test]
         fn nested_computes_work() {

@@ -271,6 +271,56 @@ impl<T: Send + 'static> Delayed<T> {
     }
 }
 
+impl<T: Send + 'static> Delayed<Delayed<T>> {
+    /// The value of the graph this task returns: "tasks from tasks" (Dask's `get_client` inside
+    /// a task, Taskflow's subflows), for graphs whose shape depends on computed values.
+    ///
+    /// The returned task waits for this one, which records a new graph and returns its handle,
+    /// then computes that graph and yields its value. On a pool the inner graph runs on the
+    /// pool of the worker that runs the task, whose waiting worker helps run it (the nested
+    /// compute protocol, see the [`scheduler`](crate::scheduler) docs); elsewhere (the
+    /// `Sequential` scheduler, an async scheduler's blocking thread) it runs on the task's own
+    /// thread. The inner compute inherits the outer compute's cancel token and what is left of
+    /// its timeout, so a cancel or a deadline stops the inner graph too and the outer compute
+    /// returns [`Error::Cancelled`] or [`Error::TimedOut`]. An inner failure fails this task
+    /// with [`Error::Failed`], whose source is the inner error (naming the inner task). The
+    /// inner compute reports to no callback of the outer one (see
+    /// [`callback`](crate::callback)'s nested computes) and uses the configured optimizer.
+    ///
+    /// A fan-out whose width a task computes:
+    ///
+    /// ```
+    /// use lazydag_core::{delayed, Delayed};
+    /// fn square(x: u64) -> u64 { x * x }
+    /// fn sum(parts: Vec<u64>) -> u64 { parts.iter().sum() }
+    /// /// One task per item: how many is known only when this runs.
+    /// fn fan_out(n: u64) -> Delayed<u64> {
+    ///     let parts: Vec<Delayed<u64>> = (0..n).map(|i| delayed!(square(i))).collect();
+    ///     delayed!(sum(parts))
+    /// }
+    /// let n = delayed(3_u64).map(|x: u64| x + 1); // 4, once computed
+    /// let total = delayed!(fan_out(n)).flatten();
+    /// assert_eq!(total.compute().unwrap(), 0 + 1 + 4 + 9);
+    /// ```
+    pub fn flatten(&self) -> Delayed<T> {
+        self.try_map(|inner: Delayed<T>| compute_inner(&inner)).name("flatten")
+    }
+}
+
+/// Computes a graph a task returned ([`Delayed::flatten`]) on the pool the task runs on, with
+/// the outer compute's stop conditions.
+fn compute_inner<T: Send + 'static>(inner: &Delayed<T>) -> Result<T, Error> {
+    let (token, deadline) = crate::cancel::watched();
+    let mut control = Control::new();
+    if let Some(token) = token {
+        control = control.cancel_token(token);
+    }
+    if let Some(at) = deadline {
+        control = control.timeout(at.saturating_duration_since(std::time::Instant::now()));
+    }
+    crate::compute::compute_with_control(inner, &*crate::schedulers::here(), &control)
+}
+
 impl<T> Delayed<T> {
     /// Sets the task's readable name, shown in errors, DOT and traces.
     ///

@@ -61,13 +61,23 @@ impl fmt::Display for Worker {
 /// Runs one ready job of the calling worker's pool, if there is one; whether it ran one.
 pub(crate) type Help = Rc<dyn Fn() -> bool>;
 
+/// How many jobs a thread may be running for waits at once, one inside another's wait, before
+/// a compute it starts runs inline ([`must_inline`]): the bound on how deep helping stacks
+/// tasks on one thread (see the `stealing` scheduler's "Nesting" docs).
+pub(crate) const MAX_HELP_DEPTH: u32 = 16;
+
 thread_local! {
     /// How this thread, a pool worker, helps its pool while it waits for a nested compute.
     static HELP: RefCell<Option<Help>> = const { RefCell::new(None) };
     /// The worker identity of this thread, set by pools when a worker starts.
     static WORKER: Cell<Option<Worker>> = const { Cell::new(None) };
-    /// How many tasks of computes with callbacks run on this thread right now (nesting).
-    static IN_TASK: Cell<u32> = const { Cell::new(0) };
+    /// How many tasks of computes with callbacks run on this thread right now (nesting), and
+    /// the registration count ([`registered`]) when the innermost of them started.
+    static IN_TASK: Cell<(u32, u64)> = const { Cell::new((0, 0)) };
+    /// Callbacks registered on this thread so far (a count that only grows).
+    static REGISTERED: Cell<u64> = const { Cell::new(0) };
+    /// How many jobs this thread runs right now from inside a wait (helping), nested.
+    static HELP_DEPTH: Cell<u32> = const { Cell::new(0) };
 }
 
 /// Names the calling thread as worker `index` of `pool` (called once as a pool thread starts).
@@ -82,6 +92,11 @@ pub(crate) fn set_helper(help: Help) {
     HELP.with(|h| *h.borrow_mut() = Some(help));
 }
 
+/// Removes the calling thread's helper (a pool worker, as it ends).
+pub(crate) fn clear_helper() {
+    HELP.with(|h| h.borrow_mut().take());
+}
+
 /// Whether the calling thread can help a pool while it waits (it is a worker of one that set
 /// a helper).
 pub(crate) fn can_help() -> bool {
@@ -93,28 +108,73 @@ pub(crate) fn can_help() -> bool {
 /// so that the jobs its waiting holds up (its own pool's, or those another pool's tasks wait
 /// for in turn) still run: this is what keeps nested computes, and pools computing on each
 /// other, from deadlocking.
+///
+/// Past [`MAX_HELP_DEPTH`] helping jobs deep on this thread it runs none (the caller then
+/// just waits): the thread's stack stays bounded.
 pub(crate) fn help() -> bool {
+    if help_depth() >= MAX_HELP_DEPTH {
+        return false;
+    }
     let help = HELP.with(|h| h.borrow().clone());
-    help.is_some_and(|help| help())
+    help.is_some_and(|help| helping(|| help()))
+}
+
+/// Runs `f`, a job run from inside a wait, with this thread's help depth one higher (restored
+/// on unwind too).
+pub(crate) fn helping<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore;
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            HELP_DEPTH.with(|d| d.set(d.get() - 1));
+        }
+    }
+    HELP_DEPTH.with(|d| d.set(d.get() + 1));
+    let _restore = Restore;
+    f()
+}
+
+/// How many jobs this thread runs right now from inside waits, one inside another.
+pub(crate) fn help_depth() -> u32 {
+    HELP_DEPTH.with(Cell::get)
+}
+
+/// Whether a compute started on this thread must run inline on it (with `Sequential`) instead
+/// of on a pool: the thread already runs [`MAX_HELP_DEPTH`] helping jobs, one inside another's
+/// wait. Inline, the compute needs no other thread (it cannot deadlock) and adds only its own
+/// tasks' frames to the stack, as plain recursion would.
+pub(crate) fn must_inline() -> bool {
+    help_depth() >= MAX_HELP_DEPTH
 }
 
 /// Runs `f` with this thread marked as inside a task, so computes it starts skip the global
 /// callbacks. Unmarks on unwind too (`f` catches task panics, but be safe).
 pub(crate) fn in_task<R>(f: impl FnOnce() -> R) -> R {
-    struct Unmark;
+    struct Unmark((u32, u64));
     impl Drop for Unmark {
         fn drop(&mut self) {
-            IN_TASK.with(|n| n.set(n.get() - 1));
+            IN_TASK.with(|n| n.set(self.0));
         }
     }
-    IN_TASK.with(|n| n.set(n.get() + 1));
-    let _unmark = Unmark;
+    let outer = IN_TASK.with(|n| n.replace((n.get().0 + 1, REGISTERED.with(Cell::get))));
+    let _unmark = Unmark(outer);
     f()
 }
 
 /// Whether the calling thread is running a task of a compute with callbacks.
 pub(crate) fn is_in_task() -> bool {
-    IN_TASK.with(Cell::get) > 0
+    IN_TASK.with(Cell::get).0 > 0
+}
+
+/// Counts one callback registration on this thread and returns its number: registrations made
+/// while a task runs have numbers at or above [`task_mark`].
+pub(crate) fn registered() -> u64 {
+    REGISTERED.with(|n| n.replace(n.get() + 1))
+}
+
+/// The registration number the innermost task running on this thread started at: callbacks
+/// registered from that number on were registered inside the task.
+pub(crate) fn task_mark() -> u64 {
+    IN_TASK.with(Cell::get).1
 }
 
 /// The number of cores this process may use, asked once per process: asking the system

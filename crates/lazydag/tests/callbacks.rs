@@ -9,7 +9,8 @@ use std::time::Duration;
 use lazydag::prelude::*;
 use lazydag::scheduler::{Async, Scheduler, Sequential, Threaded, WorkStealing};
 use lazydag::{
-    Callback, Control, Outcome, PlanSummary, TaskEvent, Worker, callback, compute_with_control,
+    Callback, Control, Outcome, PlanSummary, TaskEvent, Worker, callback, compute_with,
+    compute_with_control,
 };
 
 #[derive(Default)]
@@ -174,4 +175,28 @@ fn plans_built_outside_a_compute_do_not_report() {
     assert_eq!(Sequential.execute(&plan).unwrap().len(), 1);
     assert_eq!(rec.starts.load(Ordering::SeqCst), 0);
     assert!(rec.post.lock().unwrap().is_empty());
+}
+
+/// A callback the task registers itself (inside its body) hears the computes that task
+/// starts, while the global callbacks registered outside still do not (Dask hides only the
+/// outer scope's callbacks: dask/diagnostics tests of nested schedulers).
+#[test]
+fn a_callback_registered_inside_a_task_sees_the_computes_it_starts() {
+    for scheduler in [&Sequential as &dyn Scheduler, &WorkStealing::new(2), &Threaded::new(2)] {
+        let global = Arc::new(Recorder::default());
+        let inside = Arc::new(Recorder::default());
+        let _guard = callback::register(global.clone());
+        let inside_cb = inside.clone();
+        let nesting = delayed(3_u64).map(move |x: u64| {
+            let _inner_guard = callback::register(inside_cb.clone());
+            let (g, _) = graph(x);
+            compute_with(&g, &Sequential).unwrap()
+        });
+        assert_eq!(compute_with(&nesting, scheduler).unwrap(), 6, "{}", scheduler.name());
+        assert_eq!(global.starts.load(Ordering::SeqCst), 1, "global sees the outer compute only");
+        assert_eq!(global.post.lock().unwrap().len(), 1);
+        assert_eq!(inside.starts.load(Ordering::SeqCst), 1, "inside sees the inner compute");
+        assert_eq!(inside.post.lock().unwrap().len(), 6);
+        assert_eq!(inside.finishes.load(Ordering::SeqCst), 1);
+    }
 }

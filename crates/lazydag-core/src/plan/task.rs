@@ -123,6 +123,9 @@ impl<'g> PlanView<'g> {
         match outcome {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(Failure::Stopped)) => Err(self.stop_error().unwrap_or(Error::Cancelled)),
+            other if self.stopped_inside(&other) => {
+                Err(self.stop_error().unwrap_or(Error::Cancelled))
+            }
             other => {
                 let key = current.map_or_else(|| node.key(), |member| member.key());
                 settle_keyed(key, self.stop.keep_going, other)
@@ -235,8 +238,34 @@ impl<'g> PlanView<'g> {
     ) -> Result<Value, Error> {
         match outcome {
             Ok(Ok(value)) => Ok(value),
-            other => settle_keyed(node.key(), self.stop.keep_going, other),
+            other => self.settle_failed(node, other),
         }
+    }
+
+    /// [`settle`](PlanView::settle) for a task that did not succeed: out of line, so that
+    /// the success path stays small enough to inline into the schedulers' loops.
+    #[cold]
+    #[inline(never)]
+    fn settle_failed(
+        &self,
+        node: &Node,
+        outcome: Result<Result<Value, Failure>, panic::Caught>,
+    ) -> Result<Value, Error> {
+        if self.stopped_inside(&outcome) {
+            return Err(self.stop_error().unwrap_or(Error::Cancelled));
+        }
+        settle_keyed(node.key(), self.stop.keep_going, outcome)
+    }
+
+    /// Whether a task failed only because a compute it started was stopped while its own
+    /// compute stops too (a flattened graph inherits its outer compute's cancel token and
+    /// deadline): then the error is the compute's stop, not a failure of the task.
+    fn stopped_inside(&self, outcome: &Result<Result<Value, Failure>, panic::Caught>) -> bool {
+        matches!(outcome, Ok(Err(Failure::Err(source)))
+        if matches!(
+            source.downcast_ref::<Error>(),
+            Some(Error::Cancelled | Error::TimedOut { .. })
+        )) && self.should_stop()
     }
 
     /// Takes a requested output's value apart: the value, or in keep-going mode the failure it

@@ -48,7 +48,9 @@ use crate::value::Value;
 /// 5. **Stops are seen at once.** Before starting each task, and while waiting for running
 ///    ones, check [`PlanView::should_stop`]; once it is true, start no new task and return
 ///    [`PlanView::stop_error`] ([`Error::Cancelled`] or [`Error::TimedOut`]) without waiting
-///    for running tasks.
+///    for running tasks. A stop that lands before the compute returns wins even if every
+///    task finished (the compute checks once more after `execute` returns, for every
+///    scheduler: a cancel during the last task is [`Error::Cancelled`]).
 /// 6. **Running tasks are not killed.** A thread cannot be interrupted: a task still running
 ///    when its compute returned an error finishes in the background; its value is dropped, its
 ///    dependents never start, and no later compute waits for it (it holds its worker until it
@@ -56,7 +58,10 @@ use crate::value::Value;
 ///    return early; an async task is also dropped at its next `.await` by [`Async`].
 /// 7. **Usable afterwards.** After any error the scheduler runs the next compute normally.
 /// 8. **Nesting works.** A task may compute on the scheduler that runs it (or on another
-///    that computes back on it) without deadlock.
+///    that computes back on it) without deadlock. The pools do better: a waiting worker helps
+///    run the nested compute, so it uses the whole pool (the protocol is in the work-stealing
+///    module docs, "Nesting"), and [`Delayed::flatten`](crate::Delayed::flatten) splices a
+///    graph a task returns into the running compute.
 /// 9. **Async tasks** ([`PlanView::is_async`]) may be run to completion with
 ///    [`PlanView::run`], which blocks the calling thread, or awaited through
 ///    [`PlanView::start_async`].
@@ -120,6 +125,31 @@ pub trait Scheduler: Send + std::marker::Sync {
     /// # Errors
     /// The first task error, as returned by [`PlanView::run`] or [`PlanView::share`].
     fn execute(&self, plan: &Plan) -> Result<Vec<Value>, Error>;
+}
+
+thread_local! {
+    /// The scheduler of the pool this thread works for, if it is a pool worker.
+    static HERE: std::cell::RefCell<Option<std::sync::Arc<dyn Scheduler>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Makes `scheduler` (a handle on the calling worker's own pool) what [`here`] returns on this
+/// thread; a pool calls it as each worker starts.
+pub(crate) fn set_here(scheduler: std::sync::Arc<dyn Scheduler>) {
+    HERE.with(|h| *h.borrow_mut() = Some(scheduler));
+}
+
+/// Forgets the calling worker's pool handle (as the worker ends).
+pub(crate) fn clear_here() {
+    HERE.with(|h| h.borrow_mut().take());
+}
+
+/// The scheduler a task computes a nested graph on when it names none: the pool of the
+/// worker thread it runs on ([`WorkStealing`] or [`Threaded`]), whose waiting worker helps,
+/// else [`Sequential`] on the calling thread (the caller of a `Sequential` compute, an async
+/// scheduler's blocking thread).
+pub(crate) fn here() -> std::sync::Arc<dyn Scheduler> {
+    HERE.with(|h| h.borrow().clone()).unwrap_or_else(|| std::sync::Arc::new(Sequential))
 }
 
 /// Checks a pool constructor's worker count: at least one, at most

@@ -24,16 +24,24 @@ use lazydag_core::panic;
 pub(crate) type Failure = Arc<dyn std::error::Error + Send + Sync>;
 
 thread_local! {
-    /// Whether this thread is running a batch (so a map started here is nested).
-    static IN_BATCH: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Whether this thread is running a batch (so a map started here is nested): 0 no, 1 yes,
+    /// 2 yes and in place, holding the input's lock.
+    static IN_BATCH: std::cell::Cell<u8> = const { std::cell::Cell::new(0) };
 }
 
 /// Marks the current thread as running batches until dropped.
-pub(crate) struct InBatch(bool);
+pub(crate) struct InBatch(u8);
 
 impl InBatch {
     pub(crate) fn enter() -> Self {
-        InBatch(IN_BATCH.with(|flag| flag.replace(true)))
+        InBatch(IN_BATCH.with(|flag| flag.replace(1)))
+    }
+
+    /// Marks a batch that runs in place, holding its map's input lock: a map started inside
+    /// it runs inline, since a worker that helped while waiting for it could pick up another
+    /// lane of the same map, which would wait for that lock on the same thread.
+    pub(crate) fn in_place() -> Self {
+        InBatch(IN_BATCH.with(|flag| flag.replace(2)))
     }
 }
 
@@ -43,11 +51,17 @@ impl Drop for InBatch {
     }
 }
 
-/// Whether the calling thread is running a batch of a map. A map started there runs inline
-/// on the calling thread: its batches must not wait for pool workers that may all be busy
-/// running the outer map's batches (joblib runs nested maps sequentially too).
+/// Whether the calling thread is running a batch of a map. A stream started there runs inline
+/// on the calling thread (it would start dispatcher threads of its own); a collecting map
+/// there is a nested compute, which the waiting worker helps run.
 pub(crate) fn nested() -> bool {
-    IN_BATCH.with(std::cell::Cell::get)
+    IN_BATCH.with(std::cell::Cell::get) > 0
+}
+
+/// Whether the calling thread runs a batch in place, holding its map's input lock: a map
+/// started there runs inline (see [`InBatch::in_place`]).
+pub(crate) fn holding_input() -> bool {
+    IN_BATCH.with(std::cell::Cell::get) == 2
 }
 
 /// What a collecting map keeps of each item: its value only (stop at the first failure), or a

@@ -4,8 +4,9 @@
 //! # Protocol
 //! - **Lanes.** A map is one lazydag compute of `workers` independent tasks, the lanes, on
 //!   the chosen scheduler: no thread of its own, one compute per map, and the calling thread
-//!   waits in it like any compute. With one job, the `sync` backend, or inside another map's
-//!   function, the calling thread runs a single lane itself, with no compute at all.
+//!   waits in it like any compute. With one job or the `sync` backend the calling thread
+//!   runs a single lane itself, with no compute at all. Inside another map's function a map is
+//!   a nested compute on the same pool: the worker waiting for it helps run its lanes.
 //! - **Batches.** A lane takes the next batch from the shared input ([`Source`], under its
 //!   lock: sequence number, index of the first item, items moved into the lane's own buffer,
 //!   which is reused from batch to batch), lets go of the lock, and runs the batch. The sizer
@@ -323,10 +324,12 @@ where
     ) -> bool {
         let base = source.taken();
         let start = Instant::now();
+        let locked = InBatch::in_place();
         let filled = match source.lend() {
             Some(input) => self.g.fill::<M>(input, n, base, &self.stop, chunk, &mut out),
             None => Filled { ran: 0, end: End::Done },
         };
+        drop(locked);
         let broken = matches!(filled.end, End::InputPanicked(_));
         let left = match filled.end {
             End::InputPanicked(_) => Left::Broken,

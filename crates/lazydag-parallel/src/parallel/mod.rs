@@ -148,8 +148,10 @@ impl Parallel {
     /// every core, `-2` for every core but one, down to minus the number of cores (one job).
     /// Invalid values (`0`, or fewer than minus the core count) make the map fail with
     /// [`Error::Config`], naming the valid values. With one job, batches run on the calling
-    /// thread, one after the other; so does a map started inside another map's function
-    /// (nested parallelism runs sequentially, as in joblib, so it cannot deadlock the pool).
+    /// thread, one after the other. A collecting map started inside another map's function
+    /// runs on the pool too (unlike joblib, which runs it sequentially): the worker that waits
+    /// for it helps run its batches, so nesting neither deadlocks nor serialises; a stream
+    /// (`map_iter`) started there runs on the calling thread.
     ///
     /// ```
     /// use lazydag_parallel::{Error, Parallel};
@@ -410,7 +412,12 @@ impl Parallel {
             }
             Backend::Given(scheduler) => (Arc::clone(scheduler), false),
         };
-        if batch::nested() {
+        // A stream inside another map's function runs inline: each would start its own
+        // dispatcher threads; so does a map inside a batch that runs in place (it holds the
+        // outer input's lock). A collecting map there is a compute like any other, on the same
+        // pool: its waiting worker helps run it (nested computes neither deadlock nor
+        // serialise, see lazydag-core's work-stealing docs).
+        if batch::nested() && (streaming || batch::holding_input()) {
             let scheduler: Arc<dyn Scheduler> = Arc::new(lazydag_core::scheduler::Sequential);
             return Ok(Settings {
                 scheduler,

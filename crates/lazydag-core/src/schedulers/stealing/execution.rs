@@ -101,7 +101,9 @@ impl Execution {
     /// `carry` is the value of one of `i`'s inputs handed over directly by the task that ran
     /// before on this thread (see [`Next`]). Never unwinds: tasks' panics are caught by the
     /// plan, and a panic from a value's `Drop` outside a task fails the compute here instead of
-    /// killing the worker.
+    /// killing the worker. Inlined (with the task step) into its one caller, the worker's
+    /// `run_chain`, where every task passes.
+    #[inline(always)]
     pub(super) fn execute(
         &self,
         i: u32,
@@ -121,6 +123,7 @@ impl Execution {
         }
     }
 
+    #[inline(always)]
     fn execute_task(
         &self,
         i: u32,

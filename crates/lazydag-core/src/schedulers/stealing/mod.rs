@@ -39,9 +39,58 @@
 //!   at once; a task still running in the background then holds the run, and its worker drops
 //!   it when the task ends.
 //! - **Shutdown.** Dropping the scheduler stops and joins its threads.
-//! - **Nesting.** A task that computes on the same pool (from a worker thread) runs that
-//!   inner compute inline with the synchronous scheduler instead of waiting on its own pool.
+//! - **Nesting** (see the section below).
 //! - **Async tasks** are run to completion on the worker (it blocks on the future).
+//!
+//! # Nesting: the waiting worker helps
+//!
+//! A task may compute a graph on the pool that runs it (a `compute_with`, a `Parallel` map,
+//! a [`Delayed::flatten`](crate::Delayed::flatten)), or on another pool that computes back on
+//! this one. Its worker then waits like rayon's `join` (`WorkerThread::wait_until`), not like
+//! Dask (which secedes the thread from the pool and starts another):
+//!
+//! ```text
+//! submit(inner): initial jobs pushed on top of this worker's own deque (reverse priority,
+//!                so the first pops first) + a steal ticket, so idle workers take the rest
+//! wait(inner):   loop {
+//!                    outcome set?            -> return it
+//!                    cancel / deadline?      -> return the stop error
+//!                    help: one job from own deque, tickets, injector, other deques
+//!                          (any compute's: LIFO puts the inner compute's on top)
+//!                    nothing found           -> sleep on the run's condvar, at most 1 ms
+//!                }
+//! ```
+//!
+//! So the inner compute runs on every worker, and nothing waits for a thread that is itself
+//! waiting: every queued job is reachable by every waiting worker, the waits form a tree
+//! (a compute waits for its tasks, a task for the computes it started), and the innermost
+//! compute's jobs are always runnable, so some worker always makes progress. The same help
+//! hook (`worker::set_helper`) runs while a worker waits for a compute on *another* pool
+//! ([`Threaded`](crate::scheduler::Threaded), a second `WorkStealing`), which is what keeps
+//! pools computing on each other from deadlocking.
+//!
+//! **Stack depth.** A helping worker runs jobs on its own stack, above the frame that waits,
+//! and a helped job may wait in turn (500 outer tasks that each compute a small graph would
+//! stack 500 deep). So helping is bounded: a thread counts the jobs it runs from inside
+//! waits, one inside another (`worker::help_depth`), and at
+//! [`MAX_HELP_DEPTH`](crate::worker::MAX_HELP_DEPTH) (16) a compute it starts, on this pool or
+//! another `WorkStealing` or `Threaded` one, runs inline with the `Sequential` algorithm
+//! instead. Inline needs no other thread, so it cannot deadlock, and it adds only the user's
+//! own recursion to the stack; helping below the bound adds at most 16 task frames. A helped
+//! job may belong to another compute and outlast the inner one: the wait returns after it
+//! (rayon has the same latency).
+//!
+//! **Locks.** Because a waiting worker may run any job of its pool on top of the waiting
+//! task, a task must not hold a lock that other tasks take while it waits for a nested
+//! compute (rayon's `join` has the same rule): the helped task would wait for the lock on the
+//! thread that holds it. `Parallel` keeps the rule itself: a map inside a batch that runs in
+//! place, holding its input's lock, runs inline.
+//!
+//! **Stops and panics.** The inner compute is a compute like any other: its own cancel token
+//! and timeout stop it (a flattened graph inherits the outer compute's), a panic in its tasks
+//! is caught at their task boundary and is its error, and the helped jobs of other computes
+//! report to their own computes; the waiting worker only runs them. A task that ignores a
+//! stop still holds its worker (contract rule 6).
 
 mod execution;
 mod pool;
@@ -124,22 +173,49 @@ impl Scheduler for WorkStealing {
     }
 
     fn execute(&self, plan: &Plan) -> Result<Vec<Value>, Error> {
-        if self.pool.is_worker() {
-            return Sequential.execute(plan);
-        }
-        let run = self.pool.submit(plan.clone());
-        let outcome = run.wait();
-        self.pool.retire(&run);
-        let result = outcome.and_then(|()| run.outputs());
-        if result.is_ok() {
-            // Every task is done; a worker may still hold the run for the few instructions
-            // after its last task. Wait for it to let go, so that this thread (not a worker)
-            // frees the plan and the graph when the caller drops them.
-            sole_owner(&run);
-        }
-        // The caller may hold the last handle: values a failed run left in its slots are
-        // dropped here, and a panicking `Drop` among them must not replace the run's error.
-        panic::drop_quietly(run);
-        result
+        execute_on(self.pool.shared(), plan)
     }
+}
+
+/// The pool a worker thread belongs to, as a scheduler: what a task running on it computes a
+/// nested graph on when it does not name a scheduler ([`Delayed::flatten`]). It does not keep
+/// the threads alive: once the [`WorkStealing`] is dropped, a compute on it runs its jobs on
+/// the waiting thread alone.
+///
+/// [`Delayed::flatten`]: crate::Delayed::flatten
+#[derive(Debug)]
+pub(super) struct Here(std::sync::Arc<pool::Shared>);
+
+impl Scheduler for Here {
+    fn name(&self) -> &str {
+        "work-stealing"
+    }
+
+    fn execute(&self, plan: &Plan) -> Result<Vec<Value>, Error> {
+        execute_on(&self.0, plan)
+    }
+}
+
+/// Runs `plan` on the pool behind `shared` and waits for it; a pool worker (a task computing
+/// a nested graph) helps its own pool while it waits, and a thread already
+/// [`MAX_HELP_DEPTH`](crate::worker::MAX_HELP_DEPTH) helping jobs deep runs the compute
+/// inline instead.
+fn execute_on(shared: &std::sync::Arc<pool::Shared>, plan: &Plan) -> Result<Vec<Value>, Error> {
+    if crate::worker::must_inline() {
+        return Sequential.execute(plan);
+    }
+    let run = shared.submit(plan.clone());
+    let outcome = run.wait();
+    shared.retire(&run);
+    let result = outcome.and_then(|()| run.outputs());
+    if result.is_ok() {
+        // Every task is done; a worker may still hold the run for the few instructions
+        // after its last task. Wait for it to let go, so that this thread (not a worker)
+        // frees the plan and the graph when the caller drops them.
+        sole_owner(&run);
+    }
+    // The caller may hold the last handle: values a failed run left in its slots are
+    // dropped here, and a panicking `Drop` among them must not replace the run's error.
+    panic::drop_quietly(run);
+    result
 }

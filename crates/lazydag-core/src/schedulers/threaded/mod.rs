@@ -40,7 +40,10 @@
 //! So a nested compute on the same pool runs on every worker (not inline on one), and a
 //! cycle of pools (A's task computes on B, whose task computes on A) cannot deadlock: the
 //! worker A waits with runs the jobs B's task waits for. The helper is a thread-local set
-//! as each worker starts (`worker::set_helper`); the work-stealing caller's wait helps too.
+//! as each worker starts (`worker::set_helper`); a work-stealing worker's wait helps its own
+//! pool the same way. Helping is bounded: a thread already `worker::MAX_HELP_DEPTH` (16)
+//! helping jobs deep runs a compute it starts inline (see the work-stealing module's
+//! "Nesting" section for the protocol and why).
 //! An async task is run with [`run`](crate::PlanView::run), which blocks its worker until the
 //! future completes.
 //!
@@ -145,6 +148,30 @@ impl Scheduler for Threaded {
     /// computing a nested graph), the waiting worker runs ready jobs of its own pool meanwhile,
     /// so nested computes use the whole pool and cannot deadlock it.
     fn execute(&self, plan: &Plan) -> Result<Vec<Value>, Error> {
-        Execution::compute(plan, self.pool.shared())
+        execute_on(self.pool.shared(), plan)
     }
+}
+
+/// The pool a worker thread belongs to, as a scheduler (see `schedulers::here`). It does not
+/// keep the threads alive.
+pub(super) struct Here(std::sync::Arc<pool::Shared>);
+
+impl Scheduler for Here {
+    fn name(&self) -> &str {
+        "threads"
+    }
+
+    fn execute(&self, plan: &Plan) -> Result<Vec<Value>, Error> {
+        execute_on(&self.0, plan)
+    }
+}
+
+/// Runs `plan` on the pool behind `shared`, or inline on a thread already
+/// [`MAX_HELP_DEPTH`](crate::worker::MAX_HELP_DEPTH) helping jobs deep (its stack stays
+/// bounded, and an inline compute needs no other thread).
+fn execute_on(shared: &std::sync::Arc<pool::Shared>, plan: &Plan) -> Result<Vec<Value>, Error> {
+    if crate::worker::must_inline() {
+        return crate::schedulers::Sequential.execute(plan);
+    }
+    Execution::compute(plan, shared)
 }

@@ -157,11 +157,15 @@ impl Shared {
 fn work(shared: &Arc<Shared>) {
     let helper = Arc::clone(shared);
     crate::worker::set_helper(std::rc::Rc::new(move || help(&helper)));
+    crate::schedulers::set_here(Arc::new(super::Here(Arc::clone(shared))));
     let mut scratch = Scratch::default();
     while let Some(job) = shared.pop() {
         job.run.run_job(job.index as usize, &mut scratch, shared);
         drop_quietly(job);
     }
+    // The helper and the handle name this pool: let them go before the thread ends.
+    crate::worker::clear_helper();
+    crate::schedulers::clear_here();
 }
 
 /// Runs one ready job, if any, on a worker that waits for a nested compute; whether it did.
