@@ -138,7 +138,7 @@ pub use crate::control::Control;
 pub use crate::delayed::{Delayed, compute_all, compute_settled, delayed, delayed_once};
 pub use crate::dot::{DotStyle, to_dot, to_dot_optimized, to_dot_with};
 pub use crate::error::Error;
-pub use crate::graph::{TaskInfo, graph};
+pub use crate::graph::{TaskInfo, graph, peak_live};
 pub use crate::key::TaskKey;
 pub use crate::outputs::Outputs;
 pub use crate::plan::TaskStatus;

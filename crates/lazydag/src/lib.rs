@@ -36,7 +36,7 @@ pub use lazydag_core::{
     Outputs, Plan, PlanSummary, PlanView, Scheduler, TaskEvent, TaskInfo, TaskKey, TaskRef,
     TaskStatus, Value, Worker, compile, compile_with, compute, compute_all, compute_async,
     compute_async_with_control, compute_settled, compute_with, compute_with_control, delayed,
-    delayed_async, delayed_once, graph, runtime, to_dot, to_dot_optimized, to_dot_with,
+    delayed_async, delayed_once, graph, peak_live, runtime, to_dot, to_dot_optimized, to_dot_with,
     try_delayed, try_delayed_async,
 };
 pub use lazydag_optimize::{OptimizeReport, Optimizer};
