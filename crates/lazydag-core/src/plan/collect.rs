@@ -1,7 +1,8 @@
 //! Collecting: the depth-first walk from the outputs that builds a [`PlanView`] in one pass.
 //!
 //! The walk uses an explicit stack (never recursion), visits only what the outputs need, and
-//! numbers tasks in post-order: the index is topological and the memory-friendly priority.
+//! numbers tasks in post-order: the index is topological; [`order`](super::order) then makes
+//! it the memory-friendly priority.
 
 use std::collections::hash_map::Entry;
 use std::sync::atomic::Ordering;
@@ -252,6 +253,7 @@ impl<'g> Collector<'g> {
         for &out in &self.plan.outputs {
             self.plan.uses[out as usize] += 1;
         }
+        super::order::order(&mut self.plan, self.facts.as_mut());
         if self.prefused == 0 {
             // No program at all: `run` need not look for one.
             self.plan.program_start = Vec::new();
