@@ -4,9 +4,12 @@ from dask/tests/test_order.py, for the table in docs/order.md.
 Run with the harness's venv (benches/dask/setup.sh):
     target/dask-venv/bin/python benches/dask/order_cases.py
 
-For each case it prints dask's pressure (max of `dask.order.diagnostics`' memory over time)
-and lazydag's `peak_live` figure measured on dask's order: values alive at once, the running
-task's own value included, sinks kept to the end, data keys not counted.
+For each case it prints dask's pressure (max of `dask.order.diagnostics`' memory over time),
+lazydag's `peak_live` figure measured on dask's order (values alive at once, the running
+task's own value included, sinks kept to the end, data keys not counted), and the same figure
+for lazydag's plain post-order (what the collector gave before the ordering pass: a
+depth-first walk from the outputs in request order, inputs in argument order), with the
+outputs requested in the order the Rust port requests them.
 """
 
 from dask.core import get_deps, istask
@@ -34,10 +37,49 @@ def peak_live(dsk, o):
     return peak
 
 
-def report(name, dsk):
+def post_order(dsk, outputs):
+    deps, _ = get_deps(dsk)
+    o = {}
+    for out in outputs:
+        stack = [(out, iter(args(dsk[out])))]
+        if out in o:
+            continue
+        seen = {out}
+        while stack:
+            key, it = stack[-1]
+            dep = next(it, None)
+            if dep is None:
+                stack.pop()
+                o[key] = len(o)
+            elif dep not in o and dep not in seen:
+                seen.add(dep)
+                stack.append((dep, iter(args(dsk[dep]))))
+    return o
+
+
+def args(task):
+    """A task's dependency keys in argument order (data keys have none)."""
+    if not istask(task):
+        return []
+    return [a for a in task[1:] if isinstance(a, (str, tuple)) and a in KEYS]
+
+
+KEYS = set()
+
+
+def sinks(dsk):
+    _, dependents = get_deps(dsk)
+    return [k for k in dsk if not dependents[k]]
+
+
+def report(name, dsk, outputs=None):
+    KEYS.clear()
+    KEYS.update(dsk)
     o = order(dsk)
     pressure = max(diagnostics(dsk, o=o)[1])
-    print(f"{name}: dask_pressure {pressure} peak_live_on_dask_order {peak_live(dsk, o)}")
+    post = peak_live(dsk, post_order(dsk, outputs or sinks(dsk)))
+    print(f"{name}: dask_pressure {pressure} peak_live_on_dask_order {peak_live(dsk, o)} "
+          f"peak_live_post_order {post}")
 
 
 def cases():
@@ -159,6 +201,16 @@ def cases():
     yield "xarray_like_reduction", dsk
 
 
+# The Rust ports' request orders, where they differ from the sinks in dict order.
+REQUESTS = {
+    "avoid_upwards_branching": [("a", 1), ("d", 1)],
+    "avoid_upwards_branching_complex": [("a", 1), ("d", 2), ("d", 3), ("e", 2)],
+    "favor_longest_critical_path": ["a", "d", "e"],
+    "run_smaller_sections": ["b", "aa", "dd"],
+    "prefer_deep": ["c", "e"],
+}
+
+
 if __name__ == "__main__":
     for name, dsk in cases():
-        report(name, dsk)
+        report(name, dsk, REQUESTS.get(name))

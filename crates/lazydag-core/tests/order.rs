@@ -426,6 +426,9 @@ fn map_overlap() {
     dsk.task("c5", &["d5"]);
     dsk.task("b5", &["c4", "c5"]);
     let (o, live) = planned("map_overlap", &dsk.outputs(&["b1", "b3", "b5"]));
+    let mut run: Vec<(&usize, &String)> = o.iter().map(|(k, v)| (v, k)).collect();
+    run.sort();
+    eprintln!("RUN map_overlap {run:?}"); // for docs/order.md's picture
     assert!(o["b1"] < o["e5"] || o["b5"] < o["e1"], "{o:?}");
     assert!(live <= 6, "peak {live}, dask's order: 6");
 }

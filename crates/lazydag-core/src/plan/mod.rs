@@ -2,8 +2,8 @@
 //!
 //! Collecting walks back from the requested outputs with an explicit stack (never recursion),
 //! so only tasks an output needs are planned (culling for free) and a 1,000,000-deep chain is
-//! fine. The walk numbers tasks in post-order; then `order` renumbers plans in which a value
-//! has several consumers (a tree keeps its post-order). Every task's index is
+//! fine. The walk numbers tasks in post-order; then `order` renumbers every plan but a tree
+//! whose inputs already come deepest first, which keeps its post-order. Every task's index is
 //!
 //! - **topological**: a task's dependencies have smaller indices, and
 //! - **memory-friendly**: after `dask.order`'s ideas (outputs in request order, critical path
