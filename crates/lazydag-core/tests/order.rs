@@ -283,7 +283,7 @@ fn break_ties_by_argument_order() {
     // the gathered values run in the order they are listed, then the gather.
     let xs: Vec<Delayed<u64>> = (0..10).map(|i| delayed!(f1(i)).name(format!("x{i}"))).collect();
     let y: Delayed<Vec<u64>> = xs.iter().collect();
-    let g = graph(&y.name("y"));
+    let g = graph(y.name("y"));
     let o = positions(&g);
     let order: Vec<usize> = (0..10).map(|i| o[&format!("x{i}")]).collect();
     assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");

@@ -35,9 +35,8 @@ const UNPLACED: u32 = u32::MAX;
 /// docs; a plan in which no value has more than one consumer keeps its post-order.
 pub(super) fn order(plan: &mut PlanView<'_>, facts: Option<&mut Facts>) {
     let n = plan.tasks.len();
-    let height = heights(plan);
-    let tree = (0..n).all(|i| plan.uses[i] <= 1 || plan.literal[i]);
-    if tree && deepest_first(plan, &height) {
+    let (height, keep) = heights(plan);
+    if keep {
         return;
     }
     let order = Walk::new(plan, &height).run(plan);
@@ -48,37 +47,33 @@ pub(super) fn order(plan: &mut PlanView<'_>, facts: Option<&mut Facts>) {
 /// Each task's depth key, larger runs first: the longest chain of non-literal tasks ending
 /// in it (itself included; 0 for a literal) in the high half, and, to break ties, the number
 /// of tasks below it in the low half (counted through every path, like dask's
-/// `total_dependencies`, so shared tasks count more than once; saturating).
-fn heights(plan: &PlanView<'_>) -> Vec<u64> {
+/// `total_dependencies`, so shared tasks count more than once; saturating). Also whether the
+/// post-order can stay: the plan is a tree (no value with two consumers) and every task lists
+/// its non-literal inputs deepest first. One pass: this is all a tree pays.
+fn heights(plan: &PlanView<'_>) -> (Vec<u64>, bool) {
     let n = plan.tasks.len();
     let mut key = vec![0u64; n];
+    let mut keep = true;
     for i in 0..n {
-        if !plan.literal[i] {
-            let (mut height, mut below) = (0u64, 0u64);
-            for &d in plan.deps(i) {
-                let k = key[d as usize];
-                height = height.max(k >> 32);
-                below = below.saturating_add(k & 0xffff_ffff);
-            }
-            key[i] = ((height + 1) << 32) | (below + 1).min(0xffff_ffff);
+        if plan.literal[i] {
+            continue;
         }
+        keep &= plan.uses[i] <= 1;
+        let (mut height, mut below, mut last) = (0u64, 0u64, u64::MAX);
+        let (start, end) = (plan.dep_start[i] as usize, plan.dep_start[i + 1] as usize);
+        for &d in &plan.dep_list[start..end] {
+            let k = key[d as usize];
+            if k != 0 {
+                // Literals (key 0) are never scheduled: they do not count.
+                keep &= k <= last;
+                last = k;
+            }
+            height = height.max(k >> 32);
+            below = below.saturating_add(k & 0xffff_ffff);
+        }
+        key[i] = ((height + 1) << 32) | (below + 1).min(0xffff_ffff);
     }
-    key
-}
-
-/// Whether every task's inputs already come deepest first (so that the post-order of a tree
-/// is what the walk would give).
-fn deepest_first(plan: &PlanView<'_>, height: &[u64]) -> bool {
-    (0..plan.tasks.len()).all(|i| {
-        let mut last = u64::MAX;
-        plan.deps(i).iter().all(|&d| {
-            let h = height[d as usize];
-            // Literals (height 0) are never scheduled: they do not count.
-            let ok = h == 0 || h <= last;
-            last = if h == 0 { last } else { h };
-            ok
-        })
-    })
+    (key, keep)
 }
 
 /// The state of one ordering walk, indexed by the collected (post-order) index.
