@@ -35,45 +35,64 @@ const UNPLACED: u32 = u32::MAX;
 /// docs; a plan in which no value has more than one consumer keeps its post-order.
 pub(super) fn order(plan: &mut PlanView<'_>, facts: Option<&mut Facts>) {
     let n = plan.tasks.len();
-    let (height, keep) = heights(plan);
-    if keep {
+    if keeps_post_order(plan) {
         return;
     }
-    let order = Walk::new(plan, &height).run(plan);
+    let order = Walk::new(plan, &heights(plan)).run(plan);
     debug_assert_eq!(order.len(), n);
     permute(plan, facts, &order);
+}
+
+/// Whether the post-order can stay: the plan is a tree (no value with two consumers) and
+/// every task lists its non-literal inputs deepest first (by the longest chain below each).
+/// One pass over the plan, with nothing but heights: this is all a tree pays.
+fn keeps_post_order(plan: &PlanView<'_>) -> bool {
+    let mut height = vec![0u32; plan.tasks.len()];
+    let tasks = plan.dep_start.windows(2).zip(plan.literal.iter().zip(&plan.uses));
+    for (i, (range, (&literal, &uses))) in tasks.enumerate() {
+        if literal {
+            continue;
+        }
+        if uses > 1 {
+            return false;
+        }
+        let (mut top, mut last) = (0u32, u32::MAX);
+        for &d in &plan.dep_list[range[0] as usize..range[1] as usize] {
+            let h = height[d as usize];
+            // Literals (height 0) are never scheduled: they do not count.
+            if h > last {
+                return false;
+            }
+            if h != 0 {
+                last = h;
+            }
+            top = top.max(h);
+        }
+        height[i] = top + 1;
+    }
+    true
 }
 
 /// Each task's depth key, larger runs first: the longest chain of non-literal tasks ending
 /// in it (itself included; 0 for a literal) in the high half, and, to break ties, the number
 /// of tasks below it in the low half (counted through every path, like dask's
-/// `total_dependencies`, so shared tasks count more than once; saturating). Also whether the
-/// post-order can stay: the plan is a tree (no value with two consumers) and every task lists
-/// its non-literal inputs deepest first. One pass: this is all a tree pays.
-fn heights(plan: &PlanView<'_>) -> (Vec<u64>, bool) {
+/// `total_dependencies`, so shared tasks count more than once; saturating).
+fn heights(plan: &PlanView<'_>) -> Vec<u64> {
     let n = plan.tasks.len();
     let mut key = vec![0u64; n];
-    let mut keep = true;
     for i in 0..n {
         if plan.literal[i] {
             continue;
         }
-        keep &= plan.uses[i] <= 1;
-        let (mut height, mut below, mut last) = (0u64, 0u64, u64::MAX);
-        let (start, end) = (plan.dep_start[i] as usize, plan.dep_start[i + 1] as usize);
-        for &d in &plan.dep_list[start..end] {
+        let (mut height, mut below) = (0u64, 0u64);
+        for &d in plan.deps(i) {
             let k = key[d as usize];
-            if k != 0 {
-                // Literals (key 0) are never scheduled: they do not count.
-                keep &= k <= last;
-                last = k;
-            }
             height = height.max(k >> 32);
             below = below.saturating_add(k & 0xffff_ffff);
         }
         key[i] = ((height + 1) << 32) | (below + 1).min(0xffff_ffff);
     }
-    (key, keep)
+    key
 }
 
 /// The state of one ordering walk, indexed by the collected (post-order) index.
