@@ -687,3 +687,30 @@ fn outputs_requested_in_reverse_finish_in_that_order() {
     let (o, _) = planned("outputs_in_order", &dsk.outputs(&["c", "e"]));
     assert!(o["c"] < o["d"], "{o:?}");
 }
+
+#[test]
+fn trees_keep_their_post_order() {
+    // Not a dask case: the streaming reduction of the benchmark harness
+    // (`acc_i = merge(acc_{i-1}, summarize(produce(i)))`) and a map-reduce are trees whose
+    // inputs come deepest first, so the ordering pass leaves them in post-order: the harness's
+    // "blocks held" cannot change. Each block is produced, summarized and merged in turn.
+    let block = |i: u64| delayed!(f1(delayed!(f1(i)).name(format!("p{i}")))).name(format!("s{i}"));
+    let mut total = block(0);
+    for i in 1..6 {
+        total = delayed!(f2(total, block(i))).name(format!("m{i}"));
+    }
+    let g = graph(&total);
+    let o = positions(&g);
+    for i in 1..6 {
+        // Literal i, then produce, summarize, merge.
+        assert_eq!(o[&format!("s{i}")], o[&format!("p{i}")] + 1);
+        assert_eq!(o[&format!("m{i}")], o[&format!("s{i}")] + 1);
+    }
+    assert_eq!(peak_live(&g), 3);
+    let leaves: Vec<Delayed<u64>> = (0..8).map(|i| delayed!(f1(i))).collect();
+    let mut level = leaves;
+    while level.len() > 1 {
+        level = level.chunks(2).map(|p| delayed!(f2(&p[0], &p[1]))).collect();
+    }
+    assert_eq!(peak_live(&graph(&level[0])), 5); // a value per open level, plus the new one
+}
