@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, TryLockError};
 use lazydag_optimize::{Kind, is_chain_link};
 use rustc_hash::FxHashMap;
 
+use super::order::Depth;
 use super::program::{Instr, carried};
 use super::{PlanView, Stop, TaskRef};
 use crate::node::Node;
@@ -110,6 +111,8 @@ pub(super) struct Collector<'g> {
     /// What the optimizer needs to know of each task, read while the node is at hand; only
     /// recorded for a plan that will be optimized.
     facts: Option<Facts>,
+    /// Whether the ordering pass may keep the post-order.
+    depth: Depth,
 }
 
 /// Per-task facts for the optimizer, in plan order, and counts that tell when the passes
@@ -196,6 +199,7 @@ impl<'g> Collector<'g> {
             chain: Vec::new(),
             prefused: 0,
             facts: optimizing.then(Facts::default),
+            depth: Depth::new(),
         }
     }
 
@@ -253,7 +257,7 @@ impl<'g> Collector<'g> {
         for &out in &self.plan.outputs {
             self.plan.uses[out as usize] += 1;
         }
-        super::order::order(&mut self.plan, self.facts.as_mut());
+        super::order::order(&mut self.plan, self.facts.as_mut(), self.depth);
         if self.prefused == 0 {
             // No program at all: `run` need not look for one.
             self.plan.program_start = Vec::new();
@@ -272,6 +276,7 @@ impl<'g> Collector<'g> {
             plan.uses[dep as usize] += 1;
             waiting += u32::from(!plan.literal[dep as usize]);
         }
+        self.depth.push(node.kind.literal, &self.pending[pending_start..], &plan.uses);
         plan.dep_list.extend_from_slice(&self.pending[pending_start..]);
         self.pending.truncate(pending_start);
         if self.chain.len() > chain_start {

@@ -4,8 +4,9 @@
 //! The collector numbers tasks in post-order, which is already a good order on a tree (each
 //! value has at most one consumer): finishing one argument's sub-tree before opening the next
 //! holds one value per open level. A tree whose every task lists its deepest inputs first
-//! (rule 2) is left as it is, after one pass over the plan: map-reduces, chains and streaming
-//! reductions pay only that pass. Any other plan is renumbered:
+//! (rule 2) is left as it is. The collector checks that as it plans each task ([`Depth`]):
+//! map-reduces, chains and streaming reductions pay only that check. Any other plan is
+//! renumbered:
 //!
 //! 1. **Outputs in request order.** Each output is pulled in turn, so outputs requested first
 //!    are finished first (unless a later one is finished on the way, see 3).
@@ -32,45 +33,54 @@ use super::collect::Facts;
 const UNPLACED: u32 = u32::MAX;
 
 /// Renumbers `plan` (and `facts`' per-task kinds) in the memory-friendly order of the module
-/// docs; a plan in which no value has more than one consumer keeps its post-order.
-pub(super) fn order(plan: &mut PlanView<'_>, facts: Option<&mut Facts>) {
-    let n = plan.tasks.len();
-    if keeps_post_order(plan) {
+/// docs, unless `depth`, gathered while collecting, says the post-order can stay.
+pub(super) fn order(plan: &mut PlanView<'_>, facts: Option<&mut Facts>, depth: Depth) {
+    let requested_once = || plan.outputs.iter().all(|&o| plan.uses[o as usize] <= 1);
+    if depth.keeps && requested_once() {
         return;
     }
     let order = Walk::new(plan, &heights(plan)).run(plan);
-    debug_assert_eq!(order.len(), n);
+    debug_assert_eq!(order.len(), plan.tasks.len());
     permute(plan, facts, &order);
 }
 
-/// Whether the post-order can stay: the plan is a tree (no value with two consumers) and
-/// every task lists its non-literal inputs deepest first (by the longest chain below each).
-/// One pass over the plan, with nothing but heights: this is all a tree pays.
-fn keeps_post_order(plan: &PlanView<'_>) -> bool {
-    let mut height = vec![0u32; plan.tasks.len()];
-    let tasks = plan.dep_start.windows(2).zip(plan.literal.iter().zip(&plan.uses));
-    for (i, (range, (&literal, &uses))) in tasks.enumerate() {
+/// What the collector learns, task by task while it plans them, about whether the post-order
+/// can stay: the plan is a tree (no value with two consumers; outputs are checked at the
+/// end) and every task lists its non-literal inputs deepest first (by the longest chain of
+/// tasks below each). Gathered in `finish`, where the inputs are at hand: this is all a tree
+/// pays.
+#[derive(Debug)]
+pub(super) struct Depth {
+    /// The longest chain of non-literal tasks ending in each planned task; 0 for a literal.
+    height: Vec<u32>,
+    keeps: bool,
+}
+
+impl Depth {
+    pub(super) fn new() -> Depth {
+        Depth { height: Vec::new(), keeps: true }
+    }
+
+    /// Records the next planned task, a literal or not, with its inputs `deps` (whose `uses`
+    /// already count this task).
+    #[inline]
+    pub(super) fn push(&mut self, literal: bool, deps: &[u32], uses: &[u32]) {
         if literal {
-            continue;
-        }
-        if uses > 1 {
-            return false;
+            self.height.push(0);
+            return;
         }
         let (mut top, mut last) = (0u32, u32::MAX);
-        for &d in &plan.dep_list[range[0] as usize..range[1] as usize] {
-            let h = height[d as usize];
+        for &d in deps {
+            let h = self.height[d as usize];
             // Literals (height 0) are never scheduled: they do not count.
-            if h > last {
-                return false;
-            }
             if h != 0 {
+                self.keeps &= h <= last && uses[d as usize] <= 1;
                 last = h;
+                top = top.max(h);
             }
-            top = top.max(h);
         }
-        height[i] = top + 1;
+        self.height.push(top + 1);
     }
-    true
 }
 
 /// Each task's depth key, larger runs first: the longest chain of non-literal tasks ending
