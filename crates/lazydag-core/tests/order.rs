@@ -527,6 +527,14 @@ fn order_empty_and_single() {
     let none: Vec<Delayed<u64>> = Vec::new();
     assert_eq!(peak_live(&graph(&none)), 0);
     assert_eq!(peak_live(&graph(delayed!(f0()))), 1);
+    // A requested literal in a plan that is renumbered (a value with two consumers).
+    let one = lazydag_core::delayed(1_u64);
+    let x = delayed!(f0());
+    let y = delayed!(f2(&x, &one));
+    let z = delayed!(f2(&x, &y));
+    let g = graph((&one, &z, &y));
+    assert_eq!(g.node_count(), 4);
+    assert_eq!(lazydag_core::compute((one, z, y)).unwrap(), (1, 3, 2));
 }
 
 #[test]

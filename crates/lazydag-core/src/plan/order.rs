@@ -215,6 +215,12 @@ impl Walk {
     /// Gives ready task `task` the next index (its unplaced literal inputs just before it),
     /// and queues the consumers rule 3 wants next.
     fn place(&mut self, plan: &PlanView<'_>, task: usize) {
+        if plan.literal[task] {
+            // A requested literal: never scheduled, so no count of a dependent waits for it.
+            self.placed[task] = self.order.len() as u32;
+            self.order.push(task as u32);
+            return;
+        }
         for &d in plan.deps(task) {
             let d = d as usize;
             if plan.literal[d] && self.placed[d] == UNPLACED {
