@@ -1,7 +1,8 @@
 //! Collecting: the depth-first walk from the outputs that builds a [`PlanView`] in one pass.
 //!
 //! The walk uses an explicit stack (never recursion), visits only what the outputs need, and
-//! numbers tasks in post-order: the index is topological and the memory-friendly priority.
+//! numbers tasks in post-order: the index is topological; [`order`](super::order) then makes
+//! it the memory-friendly priority.
 
 use std::collections::hash_map::Entry;
 use std::sync::atomic::Ordering;
@@ -10,6 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, TryLockError};
 use lazydag_optimize::{Kind, is_chain_link};
 use rustc_hash::FxHashMap;
 
+use super::order::Depth;
 use super::program::{Instr, carried};
 use super::{PlanView, Stop, TaskRef};
 use crate::node::Node;
@@ -109,6 +111,8 @@ pub(super) struct Collector<'g> {
     /// What the optimizer needs to know of each task, read while the node is at hand; only
     /// recorded for a plan that will be optimized.
     facts: Option<Facts>,
+    /// Whether the ordering pass may keep the post-order.
+    depth: Depth,
 }
 
 /// Per-task facts for the optimizer, in plan order, and counts that tell when the passes
@@ -195,6 +199,7 @@ impl<'g> Collector<'g> {
             chain: Vec::new(),
             prefused: 0,
             facts: optimizing.then(Facts::default),
+            depth: Depth::new(),
         }
     }
 
@@ -252,6 +257,7 @@ impl<'g> Collector<'g> {
         for &out in &self.plan.outputs {
             self.plan.uses[out as usize] += 1;
         }
+        super::order::order(&mut self.plan, self.facts.as_mut(), self.depth);
         if self.prefused == 0 {
             // No program at all: `run` need not look for one.
             self.plan.program_start = Vec::new();
@@ -270,6 +276,7 @@ impl<'g> Collector<'g> {
             plan.uses[dep as usize] += 1;
             waiting += u32::from(!plan.literal[dep as usize]);
         }
+        self.depth.push(node.kind.literal, &self.pending[pending_start..], &plan.uses);
         plan.dep_list.extend_from_slice(&self.pending[pending_start..]);
         self.pending.truncate(pending_start);
         if self.chain.len() > chain_start {

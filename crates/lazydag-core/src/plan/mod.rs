@@ -2,16 +2,19 @@
 //!
 //! Collecting walks back from the requested outputs with an explicit stack (never recursion),
 //! so only tasks an output needs are planned (culling for free) and a 1,000,000-deep chain is
-//! fine. The walk is a depth-first post-order, which gives every task an index that is
+//! fine. The walk numbers tasks in post-order; then `order` renumbers every plan but a tree
+//! whose inputs already come deepest first, which keeps its post-order. Every task's index is
 //!
 //! - **topological**: a task's dependencies have smaller indices, and
-//! - **memory-friendly**: like `dask.order`, it finishes one branch before opening the next,
-//!   so running tasks in index order keeps few intermediate values alive.
+//! - **memory-friendly**: after `dask.order`'s ideas (outputs in request order, critical path
+//!   first, finish the dependents that free their parents), running tasks in index order
+//!   keeps few intermediate values alive (see docs/order.md).
 //!
 //! Schedulers use the index as the task's static priority (smaller runs first).
 
 mod collect;
 mod optimize;
+mod order;
 mod program;
 mod task;
 mod view;

@@ -1,6 +1,6 @@
 //! The synchronous scheduler: every task on the calling thread, in plan order.
 //!
-//! Plan order is a depth-first post-order, so this finishes a branch before opening the next.
+//! Plan order is memory-friendly (docs/order.md): this finishes a branch before the next.
 //! Each value lives in a slot until its last use takes it (earlier uses get clones), so an
 //! intermediate value is freed as soon as its last consumer has run. No locks, no atomics
 //! beyond those inside literals; one scratch vector for inputs reused across tasks.
