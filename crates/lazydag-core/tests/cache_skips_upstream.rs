@@ -12,10 +12,13 @@ use lazydag_core::{
     try_delayed,
 };
 
+/// Stored entries: the task's name and its bytes.
+type Entries = Arc<Mutex<HashMap<ContentKey, (String, Vec<u8>)>>>;
+
 /// An in-memory store that counts what it is asked.
 #[derive(Clone, Default)]
 struct InMemory {
-    entries: Arc<Mutex<HashMap<ContentKey, (String, Vec<u8>)>>>,
+    entries: Entries,
     loads: Arc<AtomicUsize>,
     stores: Arc<AtomicUsize>,
     /// Every store fails, and every load returns these bytes, when set.
@@ -76,8 +79,11 @@ impl Runs {
 // in parallel do not see each other's runs.
 macro_rules! steps {
     ($runs:ident) => {
-        static $runs: Runs =
-            Runs { load: AtomicUsize::new(0), clean: AtomicUsize::new(0), fit: AtomicUsize::new(0) };
+        static $runs: Runs = Runs {
+            load: AtomicUsize::new(0),
+            clean: AtomicUsize::new(0),
+            fit: AtomicUsize::new(0),
+        };
 
         fn load(n: u64) -> Vec<u64> {
             $runs.load.fetch_add(1, Ordering::SeqCst);
