@@ -371,11 +371,11 @@ impl<T> Delayed<T> {
     /// ```
     #[must_use]
     pub fn pure_v(self, version: u32) -> Self {
-        if self.node.content.get().is_none()
+        if self.node.content_key().is_none()
             && !self.node.kind.literal
             && let Some(key) = task_key(&self.node, version)
         {
-            let _ = self.node.content.set(key);
+            self.node.set_content_key(key);
         }
         self
     }
@@ -445,7 +445,7 @@ where
             Node::new(self.node.name(), smallvec![self.node.clone()], Cached::<T>::new(store));
         node.set_cloner(cloner::<T>());
         if let Some(key) = self.node.content_key() {
-            let _ = node.content.set(key);
+            node.set_content_key(key);
         }
         Delayed::from_node(node)
     }
