@@ -20,11 +20,11 @@ use crate::error::Error;
 use crate::graph::TaskInfo;
 use crate::identity::{ContentKey, TaskStore};
 use crate::key::{Name, TaskKey};
-use crate::node::{Fallible, Gather, Literal, Node, Plain, Task};
+use crate::node::{Fallible, Gather, Literal, Node, OpsOf, Plain, Task};
 use crate::outputs::Outputs;
 use crate::plan::{PlanView, TaskRef};
 use crate::schedulers::Scheduler;
-use crate::value::{Value, cloner};
+use crate::value::Value;
 
 /// A lazily computed value of type `T`: a handle to a task recorded in the graph.
 ///
@@ -95,8 +95,8 @@ pub fn delayed_once<T: Send + 'static>(value: T) -> Delayed<T> {
 /// assert!(delayed(Arc::new(vec![7u8])).map(size).pure().content_key().is_none());
 /// ```
 pub fn delayed_pure<T: crate::identity::Tokenize + Clone + Send + 'static>(value: T) -> Delayed<T> {
-    let literal = delayed(value);
-    literal.node.set_cloner_tokenizer(None, crate::identity::tokenizer::<T>());
+    let literal = delayed_once(value);
+    literal.node.set_ops(&OpsOf::<T>::BOTH);
     literal
 }
 
@@ -285,7 +285,7 @@ impl<T> Delayed<T> {
     where
         T: Clone + Send + 'static,
     {
-        self.node.set_cloner(cloner::<T>());
+        self.node.set_ops(&OpsOf::<T>::CLONE);
         self
     }
 
@@ -443,7 +443,7 @@ where
         let store: Arc<dyn TaskStore> = Arc::new(store.clone());
         let node =
             Node::new(self.node.name(), smallvec![self.node.clone()], Cached::<T>::new(store));
-        node.set_cloner(cloner::<T>());
+        node.set_ops(&OpsOf::<T>::CLONE);
         if let Some(key) = self.node.content_key() {
             node.set_content_key(key);
         }

@@ -460,9 +460,9 @@ pub(crate) fn literal_key<T: Tokenize>(value: &T) -> ContentKey {
 /// pure task first needs the literal's key. `None` when the value is not a `T` (or is gone).
 pub(crate) type Tokenizer = fn(&Value) -> Option<ContentKey>;
 
-/// The [`Tokenizer`] of `T`.
-pub(crate) fn tokenizer<T: Tokenize + 'static>() -> Tokenizer {
-    |value| value.downcast_ref::<T>().map(literal_key::<T>)
+/// Hashes a `T` held in a value: the [`Tokenizer`] of `T`.
+pub(crate) fn tokenize_value<T: Tokenize + 'static>(value: &Value) -> Option<ContentKey> {
+    value.downcast_ref::<T>().map(literal_key::<T>)
 }
 
 /// Where the graph-aware cache keeps task results: implemented by

@@ -190,12 +190,47 @@ pub(crate) struct Node<O: ?Sized = dyn Op> {
 #[derive(Debug)]
 struct Meta {
     name: Name,
-    /// How to clone the node's value, recorded when its type is known to be `Clone`; never
-    /// replaced once set.
-    cloner: Option<Cloner>,
-    /// How to hash the node's value when it is a literal whose type is `Tokenize`: recorded
-    /// with the cloner, used only when a pure task needs the literal's key.
-    tokenizer: Option<Tokenizer>,
+    /// How to clone the node's value (recorded when its type is known to be `Clone`) and how
+    /// to hash it (when it is `Tokenize`: used only when a pure task needs a literal's key).
+    /// One pointer to a static pair, so that the node is no larger than with a cloner alone;
+    /// replaced only by a pair that knows more.
+    ops: Option<&'static ValueOps>,
+}
+
+/// What a node knows about its value's type: how to clone it and how to hash it.
+#[derive(Debug)]
+pub(crate) struct ValueOps {
+    pub(crate) cloner: Option<Cloner>,
+    pub(crate) tokenizer: Option<Tokenizer>,
+}
+
+impl ValueOps {
+    fn known(&self) -> usize {
+        usize::from(self.cloner.is_some()) + usize::from(self.tokenizer.is_some())
+    }
+}
+
+/// The static [`ValueOps`] of each type.
+pub(crate) struct OpsOf<T>(PhantomData<fn() -> T>);
+
+impl<T: Clone + Send + 'static> OpsOf<T> {
+    /// A `Clone` type.
+    pub(crate) const CLONE: ValueOps =
+        ValueOps { cloner: Some(crate::value::clone_value::<T>), tokenizer: None };
+}
+
+impl<T: Clone + crate::identity::Tokenize + Send + 'static> OpsOf<T> {
+    /// A `Clone` and `Tokenize` type.
+    pub(crate) const BOTH: ValueOps = ValueOps {
+        cloner: Some(crate::value::clone_value::<T>),
+        tokenizer: Some(crate::identity::tokenize_value::<T>),
+    };
+}
+
+impl<T: crate::identity::Tokenize + Send + 'static> OpsOf<T> {
+    /// A `Tokenize` type that is not known to be `Clone`.
+    pub(crate) const TOKEN: ValueOps =
+        ValueOps { cloner: None, tokenizer: Some(crate::identity::tokenize_value::<T>) };
 }
 
 /// The facts about a node's op that planning and fusion read on every task.
@@ -235,7 +270,7 @@ impl<O: Op> Node<O> {
         Arc::new(Node {
             id,
             kind,
-            meta: Mutex::new(Meta { name, cloner: None, tokenizer: None }),
+            meta: Mutex::new(Meta { name, ops: None }),
             deps,
             inline: AtomicBool::new(false),
             visit: Visit::default(),
@@ -260,27 +295,21 @@ impl Node {
     }
 
     pub(crate) fn cloner(&self) -> Option<Cloner> {
-        lock_std(&self.meta).cloner
+        lock_std(&self.meta).ops.and_then(|ops| ops.cloner)
     }
 
-    /// Records that this node's output type is `Clone`, so it can feed several consumers.
-    pub(crate) fn set_cloner(&self, cloner: Cloner) {
-        lock_std(&self.meta).cloner.get_or_insert(cloner);
-    }
-
-    /// Records the cloner and (for a `Tokenize` type) the tokenizer, under one lock: what
-    /// `delayed!` learns about every handle it sees.
-    pub(crate) fn set_cloner_tokenizer(&self, cloner: Option<Cloner>, tokenizer: Tokenizer) {
+    /// Records what is known about the node's value type (see [`ValueOps`]): a pair that knows
+    /// more replaces one that knows less; otherwise the first stays.
+    pub(crate) fn set_ops(&self, ops: &'static ValueOps) {
         let mut meta = lock_std(&self.meta);
-        if let Some(cloner) = cloner {
-            meta.cloner.get_or_insert(cloner);
+        if meta.ops.is_none_or(|old| old.known() < ops.known()) {
+            meta.ops = Some(ops);
         }
-        meta.tokenizer.get_or_insert(tokenizer);
     }
 
     /// The tokenizer recorded by `delayed!`, if the value's type is `Tokenize`.
     pub(crate) fn tokenizer(&self) -> Option<Tokenizer> {
-        lock_std(&self.meta).tokenizer
+        lock_std(&self.meta).ops.and_then(|ops| ops.tokenizer)
     }
 
     /// The node's content key, if it has one (it is pure, or a hashed literal).

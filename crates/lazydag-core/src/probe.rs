@@ -26,9 +26,9 @@
 //! `(&&&CloneProbe(&handle)).__lazydag_clone()`. It does this for every argument's handle
 //! (dependencies included) and for the new task's own output. `CloneTokenKnown` (both),
 //! `CloneKnown`, `TokenKnown` and `CloneUnknown` (neither) each need one auto-deref more than
-//! the one before, so the first whose bounds hold wins; it records `cloner::<T>()` and/or
-//! `tokenizer::<T>()` in the node under one lock (a pointer each: nothing is hashed until a
-//! pure task needs a literal's key). No `Clone` bound is ever required. The probe sees the types at
+//! the one before, so the first whose bounds hold wins; it records the type's static
+//! `ValueOps` (its cloner and/or tokenizer) in the node: one pointer, under one lock, and
+//! nothing is hashed until a pure task needs a literal's key. No `Clone` bound is ever required. The probe sees the types at
 //! the macro call site, so inside generic code a type parameter counts as `Debug` or `Clone`
 //! only if the bounds in scope say so. `try_delayed!` works the same way for functions that
 //! return `Result<T, E>`.
@@ -49,10 +49,9 @@ use std::cell::Cell;
 use std::fmt::{Debug, Write as _};
 
 use crate::delayed::Delayed;
-use crate::identity::{Tokenize, tokenizer};
+use crate::identity::Tokenize;
 use crate::key::Name;
-use crate::node::{Literal, Node};
-use crate::value::cloner;
+use crate::node::{Literal, Node, OpsOf};
 
 use smallvec::smallvec;
 
@@ -183,7 +182,7 @@ pub trait CloneTokenKnown {
 
 impl<T: Clone + Tokenize + Send + 'static> CloneTokenKnown for &&CloneProbe<'_, T> {
     fn __lazydag_clone(&self) {
-        self.0.node.set_cloner_tokenizer(Some(cloner::<T>()), tokenizer::<T>());
+        self.0.node.set_ops(&OpsOf::<T>::BOTH);
     }
 }
 
@@ -195,7 +194,7 @@ pub trait CloneKnown {
 
 impl<T: Clone + Send + 'static> CloneKnown for &CloneProbe<'_, T> {
     fn __lazydag_clone(&self) {
-        self.0.node.set_cloner(cloner::<T>());
+        self.0.node.set_ops(&OpsOf::<T>::CLONE);
     }
 }
 
@@ -207,7 +206,7 @@ pub trait TokenKnown {
 
 impl<T: Tokenize + Send + 'static> TokenKnown for CloneProbe<'_, T> {
     fn __lazydag_clone(&self) {
-        self.0.node.set_cloner_tokenizer(None, tokenizer::<T>());
+        self.0.node.set_ops(&OpsOf::<T>::TOKEN);
     }
 }
 
