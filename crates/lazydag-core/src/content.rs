@@ -32,12 +32,17 @@ use crate::value::{Cloner, Value};
 /// Whether a function with this `type_name` can have a content key: a named fn item, not a
 /// closure, a function pointer (`fn(i64) -> i64` names every such function) or a trait object.
 fn nameable(path: &str) -> bool {
-    !(path.contains("{{closure}}")
-        || path.contains("dyn ")
-        || path.starts_with("fn(")
-        || path.starts_with("unsafe ")
-        || path.starts_with("extern ")
-        || path.starts_with('&'))
+    // A closure's path ends in `{{closure}}`; a trait object hides in generics (`Box<dyn ..>`)
+    // or behind `&`; a function pointer's "path" is its signature. Checked from the ends, so
+    // a named function costs a few byte comparisons.
+    let closure = path.ends_with("}}");
+    let object = path.ends_with('>') && path.contains("dyn ");
+    let pointer = matches!(path.as_bytes().first(), Some(b'f' | b'u' | b'e' | b'&'))
+        && (path.starts_with("fn(")
+            || path.starts_with("unsafe ")
+            || path.starts_with("extern ")
+            || path.starts_with('&'));
+    !(closure || object || pointer)
 }
 
 /// Feeds what `Hash` writes into a key.
@@ -201,5 +206,9 @@ mod tests {
         assert!(!nameable("fn(i64) -> i64"));
         assert!(!nameable("alloc::boxed::Box<dyn core::ops::function::Fn(i64) -> i64>"));
         assert!(!nameable("&dyn core::ops::function::Fn(i64) -> i64"));
+        assert!(!nameable("unsafe fn(i64) -> i64"));
+        assert!(!nameable("my_app::f<T>::{{closure}}"));
+        assert!(nameable("extent::fit"));
+        assert!(nameable("full::fit<alloc::vec::Vec<u8>>"));
     }
 }
