@@ -22,10 +22,13 @@
 //! 3. Any other `T`: `PlainArg`, which is implemented for `&ArgProbe<T>` and so needs one more
 //!    autoref, matches. The argument becomes a literal node that DOT labels `literal`.
 //!
-//! The macro probes for `Clone` the same way: `(&CloneProbe(&handle)).__lazydag_clone()`. It
-//! does this for every argument's handle (dependencies included) and for the new task's own
-//! output. If the type is `Clone`, `CloneKnown` records `cloner::<T>()` in the node; otherwise
-//! `CloneUnknown` does nothing. No `Clone` bound is ever required. The probe sees the types at
+//! The macro probes for `Clone` and `Tokenize` the same way, in one call:
+//! `(&&&CloneProbe(&handle)).__lazydag_clone()`. It does this for every argument's handle
+//! (dependencies included) and for the new task's own output. `CloneTokenKnown` (both),
+//! `CloneKnown`, `TokenKnown` and `CloneUnknown` (neither) each need one auto-deref more than
+//! the one before, so the first whose bounds hold wins; it records the type's static
+//! `ValueOps` (its cloner and/or tokenizer) in the node: one pointer, under one lock, and
+//! nothing is hashed until a pure task needs a literal's key. No `Clone` bound is ever required. The probe sees the types at
 //! the macro call site, so inside generic code a type parameter counts as `Debug` or `Clone`
 //! only if the bounds in scope say so. `try_delayed!` works the same way for functions that
 //! return `Result<T, E>`.
@@ -46,9 +49,9 @@ use std::cell::Cell;
 use std::fmt::{Debug, Write as _};
 
 use crate::delayed::Delayed;
+use crate::identity::Tokenize;
 use crate::key::Name;
-use crate::node::{Literal, Node};
-use crate::value::cloner;
+use crate::node::{Literal, Node, OpsOf};
 
 use smallvec::smallvec;
 
@@ -157,30 +160,64 @@ fn render<T: Debug>(value: &T) -> String {
     text
 }
 
-/// Looks at a recorded handle to learn whether its type is `Clone`.
+/// Looks at a recorded handle to learn whether its type is `Clone` and whether it is
+/// `Tokenize`: the macro calls `(&&&CloneProbe(&handle)).__lazydag_clone()`, and the first
+/// impl below whose bounds hold wins (each needs one `&` fewer than the one before).
 #[derive(Debug)]
 pub struct CloneProbe<'a, T>(pub &'a Delayed<T>);
 
-/// The output type is `Clone`: record how to clone it.
+impl<T> Clone for CloneProbe<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for CloneProbe<'_, T> {}
+
+/// The type is `Clone` and `Tokenize`: record the cloner and the tokenizer (one lock).
+pub trait CloneTokenKnown {
+    /// Records the cloner and the tokenizer.
+    fn __lazydag_clone(&self);
+}
+
+impl<T: Clone + Tokenize + Send + 'static> CloneTokenKnown for &&CloneProbe<'_, T> {
+    fn __lazydag_clone(&self) {
+        self.0.node.set_ops(&OpsOf::<T>::BOTH);
+    }
+}
+
+/// The type is `Clone`: record how to clone it.
 pub trait CloneKnown {
     /// Records the cloner.
     fn __lazydag_clone(&self);
 }
 
-impl<T: Clone + Send + 'static> CloneKnown for CloneProbe<'_, T> {
+impl<T: Clone + Send + 'static> CloneKnown for &CloneProbe<'_, T> {
     fn __lazydag_clone(&self) {
-        self.0.node.set_cloner(cloner::<T>());
+        self.0.node.set_ops(&OpsOf::<T>::CLONE);
     }
 }
 
-/// The output type is not known to be `Clone`: nothing to record.
-pub trait CloneUnknown {
-    /// Does nothing.
+/// The type is `Tokenize` but not `Clone`: record the tokenizer.
+pub trait TokenKnown {
+    /// Records the tokenizer.
     fn __lazydag_clone(&self);
 }
 
-impl<T> CloneUnknown for &CloneProbe<'_, T> {
-    fn __lazydag_clone(&self) {}
+impl<T: Tokenize + Send + 'static> TokenKnown for CloneProbe<'_, T> {
+    fn __lazydag_clone(&self) {
+        self.0.node.set_ops(&OpsOf::<T>::TOKEN);
+    }
+}
+
+/// Neither: nothing to record.
+pub trait CloneUnknown {
+    /// Does nothing.
+    fn __lazydag_clone(self);
+}
+
+impl<T> CloneUnknown for CloneProbe<'_, T> {
+    fn __lazydag_clone(self) {}
 }
 
 /// The value type of a converted argument, for the argument checks: taken from the handle

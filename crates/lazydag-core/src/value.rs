@@ -168,9 +168,9 @@ impl fmt::Debug for Value {
 /// Clones a value whose type is known to be `Clone`; recorded per task when its output type is.
 pub(crate) type Cloner = fn(&Value) -> Value;
 
-/// The [`Cloner`] for `T`.
-pub(crate) fn cloner<T: Clone + Send + 'static>() -> Cloner {
-    |value| Value::new(value.downcast_ref::<T>().expect("value type matches its task").clone())
+/// Clones a `T` held in a value: the [`Cloner`] of `T`.
+pub(crate) fn clone_value<T: Clone + Send + 'static>(value: &Value) -> Value {
+    Value::new(value.downcast_ref::<T>().expect("value type matches its task").clone())
 }
 
 #[cfg(test)]
@@ -196,9 +196,9 @@ mod tests {
 
     #[test]
     fn cloners_clone_inline_and_boxed_values() {
-        let inline = cloner::<f64>()(&Value::new(2.5_f64));
+        let inline = clone_value::<f64>(&Value::new(2.5_f64));
         assert_eq!(inline.downcast::<f64>().ok(), Some(2.5));
-        let boxed = cloner::<Vec<u8>>()(&Value::new(vec![1_u8, 2]));
+        let boxed = clone_value::<Vec<u8>>(&Value::new(vec![1_u8, 2]));
         assert_eq!(boxed.downcast::<Vec<u8>>().ok(), Some(vec![1, 2]));
     }
 }
