@@ -202,7 +202,12 @@ impl<T: Send + 'static> Delayed<T> {
         T: Clone,
     {
         let node = Node::new(self.node.name(), smallvec![], Literal::held(value));
-        node.set_cloner(cloner::<T>());
+        node.set_ops(&OpsOf::<T>::CLONE);
+        // A pure task's held value keeps its content key (Dask: `x.persist().key == x.key`),
+        // so pure tasks built later from it dedupe and cache as they would from `self`.
+        if let Some(key) = self.node.content_key() {
+            node.set_content_key(key);
+        }
         Delayed::from_node(node)
     }
 

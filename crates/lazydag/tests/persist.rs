@@ -255,3 +255,18 @@ fn compute_with_a_held_output_returns_a_clone_each_time() {
         assert_eq!(compute_with((&held, &held), &*scheduler).unwrap(), (3, 3));
     }
 }
+
+// dask/tests/test_base.py::test_persist_delayed_custom_key checks the key survives persist;
+// for a pure task the content key does (the readable name does for every task).
+#[test]
+fn a_pure_task_keeps_its_content_key_when_persisted() {
+    let x = delayed!(inc(1)).pure();
+    let key = x.content_key();
+    assert!(key.is_some(), "inc of a literal is pure");
+    let held = x.persist().unwrap();
+    assert_eq!(held.content_key(), key);
+    let on_x = delayed!(add(&x, 10)).pure();
+    let on_held = delayed!(add(&held, 10)).pure();
+    assert_eq!(on_x.content_key(), on_held.content_key());
+    assert_eq!(on_held.compute().unwrap(), 12);
+}
