@@ -9,7 +9,7 @@ use lazydag::delayed;
 use lazydag_parallel::Memory;
 
 /// A cached function that counts its runs.
-fn counted() -> (Arc<AtomicUsize>, impl Fn(u64) -> String) {
+fn counted() -> (Arc<AtomicUsize>, impl Fn(u64) -> String + Clone + Send + Sync + 'static) {
     let runs = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&runs);
     (runs, move |x: u64| {
@@ -23,16 +23,16 @@ fn hit_miss_and_different_arguments() {
     let dir = tempfile::tempdir().unwrap();
     let memory = Memory::new(dir.path().join("cache"));
     let (runs, f) = counted();
-    let cached = memory.cache("f", f);
+    let cached = memory.cache("f", f.clone());
     assert_eq!(cached.call(1).unwrap(), "value 1");
     assert_eq!(cached.call(1).unwrap(), "value 1");
     assert_eq!(runs.load(Ordering::Relaxed), 1, "second call is a hit");
     assert_eq!(cached.call(2).unwrap(), "value 2");
     assert_eq!(runs.load(Ordering::Relaxed), 2, "new arguments recompute");
-    // Another Memory on the same folder (e.g. another run) sees the entries.
-    let again =
-        Memory::new(dir.path().join("cache")).cache("f", |_: u64| -> String { panic!("must hit") });
+    // Another Memory on the same folder (e.g. another run) sees the same function's entries.
+    let again = Memory::new(dir.path().join("cache")).cache("f", f);
     assert_eq!(again.call(2).unwrap(), "value 2");
+    assert_eq!(runs.load(Ordering::Relaxed), 2, "a hit");
 }
 
 #[test]
@@ -66,7 +66,9 @@ fn a_truncated_or_garbled_entry_is_recomputed() {
     fs::write(&path, &bytes[..bytes.len() - 5]).unwrap(); // truncated
     assert_eq!(cached.call(9).unwrap(), "value 9");
     assert_eq!(runs.load(Ordering::Relaxed), 2);
-    assert_eq!(fs::read(&path).unwrap(), bytes, "rewritten whole");
+    let rewritten = fs::read(&path).unwrap();
+    assert_eq!(rewritten.len(), bytes.len(), "rewritten whole");
+    assert_eq!(rewritten[..7], bytes[..7]); // `"value 9"`: the same payload, a new timestamp
 
     let mut garbled = bytes.clone();
     garbled[3] ^= 0x20; // same length, wrong checksum
@@ -145,7 +147,7 @@ fn threads_share_one_cache() {
     let dir = tempfile::tempdir().unwrap();
     let memory = Memory::new(dir.path()).size_limit(1 << 20);
     let (runs, f) = counted();
-    let cached = memory.cache("f", f);
+    let cached = memory.cache("f", f.clone());
     std::thread::scope(|s| {
         for t in 0..8u64 {
             let cached = cached.clone();
@@ -157,12 +159,14 @@ fn threads_share_one_cache() {
             });
         }
     });
-    let runs = runs.load(Ordering::Relaxed);
-    assert!((20..=8 * 40).contains(&runs), "{runs}");
-    let check = memory.cache("f", |_: u64| -> String { panic!("every entry must be valid") });
+    // Per-key locking: each of the 20 keys computed once, however the threads interleave.
+    assert_eq!(runs.load(Ordering::Relaxed), 20);
+    let check = memory.cache("f", f);
     for x in 0..20u64 {
+        assert!(check.check_call_in_cache(&x).unwrap(), "every entry must be valid");
         assert_eq!(check.call(x).unwrap(), format!("value {x}"));
     }
+    assert_eq!(runs.load(Ordering::Relaxed), 20);
 }
 
 #[test]
@@ -170,9 +174,13 @@ fn functions_of_zero_to_eight_arguments_are_cached() {
     let dir = tempfile::tempdir().unwrap();
     let memory = Memory::new(dir.path());
     let runs = Arc::new(AtomicUsize::new(0));
-    let count = || runs.fetch_add(1, Ordering::Relaxed);
+    let counter = |runs: &Arc<AtomicUsize>| {
+        let runs = Arc::clone(runs);
+        move || runs.fetch_add(1, Ordering::Relaxed)
+    };
 
-    let none = memory.cache("none", || {
+    let count = counter(&runs);
+    let none = memory.cache("none", move || {
         count();
         7_u8
     });
@@ -182,8 +190,10 @@ fn functions_of_zero_to_eight_arguments_are_cached() {
     }
     let two = memory.cache("two", join);
     assert_eq!(two.call(("ab".to_string(), "cd")).unwrap(), "abcd");
-    let eight =
-        memory.cache("eight", |a: u8, b: u16, c: u32, d: u64, e: i8, f: i16, g: i32, h: i64| {
+    let count = counter(&runs);
+    let eight = memory.cache(
+        "eight",
+        move |a: u8, b: u16, c: u32, d: u64, e: i8, f: i16, g: i32, h: i64| {
             count();
             i64::from(a)
                 + i64::from(b)
@@ -193,7 +203,8 @@ fn functions_of_zero_to_eight_arguments_are_cached() {
                 + i64::from(f)
                 + i64::from(g)
                 + h
-        });
+        },
+    );
     assert_eq!(eight.call((1, 2, 3, 4, 5, 6, 7, 8)).unwrap(), 36);
     assert_eq!(eight.call((1, 2, 3, 4, 5, 6, 7, 8)).unwrap(), 36); // a hit
     assert_eq!(eight.call((1, 2, 3, 4, 5, 6, 7, 9)).unwrap(), 37); // other arguments
