@@ -14,9 +14,11 @@ use smallvec::smallvec;
 use crate::compiled::{Compiled, compile};
 use crate::compute::{blame, compute, compute_with, execute};
 use crate::config::default_scheduler;
+use crate::content::{Cached, task_key};
 use crate::control::Control;
 use crate::error::Error;
 use crate::graph::TaskInfo;
+use crate::identity::{ContentKey, TaskStore};
 use crate::key::{Name, TaskKey};
 use crate::node::{Fallible, Gather, Literal, Node, Plain, Task};
 use crate::outputs::Outputs;
@@ -73,6 +75,27 @@ pub fn delayed<T: Clone + Send + 'static>(value: T) -> Delayed<T> {
 /// ```
 pub fn delayed_once<T: Send + 'static>(value: T) -> Delayed<T> {
     Delayed::from_node(Node::new(Name::Static("literal"), smallvec![], Literal::new(value, None)))
+}
+
+/// Makes a literal node holding `value`, like [`delayed`], whose type is
+/// [`Tokenize`](crate::Tokenize): a pure task that takes it gets a content key. The value is
+/// hashed once, when a pure task first needs its key (not here), and the key is kept in the
+/// node: put a large buffer in one `delayed_pure(Arc::new(..))` and pass that handle to many
+/// tasks.
+///
+/// ```
+/// use std::sync::Arc;
+/// use lazydag_core::{delayed, delayed_pure};
+/// fn size(data: Arc<Vec<u8>>) -> usize { data.len() }
+/// let data = delayed_pure(Arc::new(vec![7u8; 1 << 20]));
+/// let a = delayed!(size(&data)).pure();
+/// assert!(a.content_key().is_some() && data.content_key().is_some()); // hashed once, here
+/// assert!(delayed!(size(delayed(Arc::new(vec![7u8])))).pure().content_key().is_none());
+/// ```
+pub fn delayed_pure<T: crate::identity::Tokenize + Clone + Send + 'static>(value: T) -> Delayed<T> {
+    let literal = delayed(value);
+    literal.node.set_cloner_tokenizer(None, crate::identity::tokenizer::<T>());
+    literal
 }
 
 impl<T: Send + 'static> Delayed<T> {
@@ -301,9 +324,128 @@ impl<T> Delayed<T> {
         self.node.key()
     }
 
+    /// Makes the task **pure**: gives it a [`ContentKey`] computed from its function and its
+    /// inputs, like `dask.delayed(f, pure=True)`. Two pure tasks recorded apart with the same
+    /// function and inputs are then one task in a compute (it runs once), and the key is the
+    /// same in every run of the same binary, so a [`cache`](Delayed::cache) can find it again.
+    /// Same as [`pure_v(0)`](Delayed::pure_v).
+    ///
+    /// The key covers the function's path, its crate's build identity (name, version, Cargo
+    /// metadata, toolchain: see `docs/identity.md`), the version, and each input's key: a pure
+    /// task's, or a literal's (its type and value, hashed with [`Tokenize`](crate::Tokenize)).
+    /// An edit of the function's code does not change the key: bump the version with
+    /// [`pure_v`](Delayed::pure_v) when the function computes something new.
+    ///
+    /// The task stays impure (no key, [`content_key`](Delayed::content_key) is `None`) when it
+    /// cannot be keyed soundly: its function is a closure, a function pointer or a trait
+    /// object, or an input is an impure task or a literal whose type is not `Tokenize`. A key
+    /// is set once: calling this again (or with another version) keeps the first key.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use lazydag_core::{compute, delayed};
+    /// static RUNS: AtomicUsize = AtomicUsize::new(0);
+    /// fn load(n: u64) -> u64 { RUNS.fetch_add(1, Ordering::Relaxed); n * 10 }
+    /// let a = delayed!(load(4)).pure();
+    /// let b = delayed!(load(4)).pure();          // recorded apart, same identity
+    /// assert_eq!(compute((a, b)).unwrap(), (40, 40));
+    /// assert_eq!(RUNS.load(Ordering::Relaxed), 1);
+    /// assert!(delayed!((|n: u64| n)(4)).pure().content_key().is_none()); // a closure
+    /// ```
+    #[must_use]
+    pub fn pure(self) -> Self {
+        self.pure_v(0)
+    }
+
+    /// [`pure`](Delayed::pure) at a version of your choosing: bump it when the function's code
+    /// changes what it computes, so that cached values of the old code are not used.
+    ///
+    /// ```
+    /// use lazydag_core::delayed;
+    /// fn step(x: i32) -> i32 { x + 1 }
+    /// let v1 = delayed!(step(1)).pure_v(1).content_key();
+    /// let v2 = delayed!(step(1)).pure_v(2).content_key();
+    /// assert!(v1.is_some() && v1 != v2);
+    /// ```
+    #[must_use]
+    pub fn pure_v(self, version: u32) -> Self {
+        if self.node.content.get().is_none()
+            && !self.node.kind.literal
+            && let Some(key) = task_key(&self.node, version)
+        {
+            let _ = self.node.content.set(key);
+        }
+        self
+    }
+
+    /// The task's identity by content, if it is pure (see [`pure`](Delayed::pure)); `None`
+    /// for an impure task. A literal gets its key when a pure task first uses it.
+    pub fn content_key(&self) -> Option<ContentKey> {
+        self.node.content_key()
+    }
+
     /// A reference to the recorded task, for inspection.
     pub fn task(&self) -> TaskRef<'_> {
         TaskRef::new(&self.node)
+    }
+}
+
+impl<T> Delayed<T>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + Clone + Send + 'static,
+{
+    /// A handle to this task's value that is kept in `store` under the task's
+    /// [`ContentKey`]: the graph-aware cache.
+    ///
+    /// When a compute is planned, the key is looked up in the store. On a hit the stored value
+    /// is decoded and used, and **the tasks upstream of this one are not planned at all**, so
+    /// they do not run. On a miss the task runs and its `Ok` value is stored on the way through
+    /// (a failure is never stored). Changing a literal input or a function's
+    /// [version](Delayed::pure_v) changes the key, so exactly the entries that depend on it
+    /// miss. Values are encoded as MessagePack (`rmp-serde`); an entry that does not decode is
+    /// a miss (and a `tracing` warning), never a wrong value. A value once loaded is kept by
+    /// the returned handle's node for later computes.
+    ///
+    /// The task must be pure: call [`pure`](Delayed::pure) first. Caching an impure task fails
+    /// the compute with [`Error::NotPure`] naming it. The returned handle has the same content
+    /// key, so pure tasks built on it key the same with or without the cache.
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::{Arc, Mutex};
+    /// use lazydag_core::{delayed, ContentKey, TaskStore};
+    ///
+    /// #[derive(Clone, Default)]
+    /// struct InMemory(Arc<Mutex<HashMap<ContentKey, Vec<u8>>>>);
+    /// impl TaskStore for InMemory {
+    ///     fn load(&self, key: &ContentKey, _: &str) -> Option<Vec<u8>> {
+    ///         self.0.lock().unwrap().get(key).cloned()
+    ///     }
+    ///     fn store(&self, key: &ContentKey, _: &str, bytes: &[u8]) -> Result<(), String> {
+    ///         self.0.lock().unwrap().insert(*key, bytes.to_vec());
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// static RUNS: AtomicUsize = AtomicUsize::new(0);
+    /// fn slow_square(x: u64) -> u64 { RUNS.fetch_add(1, Ordering::Relaxed); x * x }
+    /// let store = InMemory::default();
+    /// let first = delayed!(slow_square(12)).pure().cache(&store);
+    /// assert_eq!(first.compute().unwrap(), 144);
+    /// let again = delayed!(slow_square(12)).pure().cache(&store); // a new graph
+    /// assert_eq!(again.compute().unwrap(), 144);
+    /// assert_eq!(RUNS.load(Ordering::Relaxed), 1);                 // loaded, not run
+    /// ```
+    pub fn cache<S: TaskStore + Clone>(&self, store: &S) -> Delayed<T> {
+        let store: Arc<dyn TaskStore> = Arc::new(store.clone());
+        let node =
+            Node::new(self.node.name(), smallvec![self.node.clone()], Cached::<T>::new(store));
+        node.set_cloner(cloner::<T>());
+        if let Some(key) = self.node.content_key() {
+            let _ = node.content.set(key);
+        }
+        Delayed::from_node(node)
     }
 }
 

@@ -60,6 +60,19 @@ pub enum Error {
         type_name: &'static str,
     },
 
+    /// A task marked [`.cache(..)`](crate::Delayed::cache) has no content key to store its
+    /// value under: it was not made pure, or it cannot be (a closure, or an input that is not
+    /// pure).
+    #[error(
+        "task `{task}` is cached but has no content key: call `.pure()` on it before \
+         `.cache(..)` (it must be a named function, and its inputs pure tasks or `Tokenize` \
+         literals)"
+    )]
+    NotPure {
+        /// The task that is cached.
+        task: TaskKey,
+    },
+
     /// The compute was cancelled through its [`CancelToken`](crate::CancelToken). Tasks that
     /// were running finished; no task started after the cancellation was seen.
     #[error("the compute was cancelled")]
@@ -105,7 +118,8 @@ impl Error {
             Error::Failed { task, .. }
             | Error::Panicked { task, .. }
             | Error::NotClone { task, .. }
-            | Error::LiteralMoved { task, .. } => Some(task),
+            | Error::LiteralMoved { task, .. }
+            | Error::NotPure { task } => Some(task),
             Error::Cancelled
             | Error::TimedOut { .. }
             | Error::Config { .. }

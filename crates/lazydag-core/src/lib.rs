@@ -52,6 +52,8 @@ mod key;
 
 mod value;
 
+mod identity;
+
 mod error;
 
 pub mod panic;
@@ -67,6 +69,8 @@ mod runtime;
 mod cancel;
 
 mod node;
+
+mod content;
 
 mod plan;
 
@@ -135,10 +139,13 @@ pub use crate::compute::{
     compute, compute_async, compute_async_with_control, compute_with, compute_with_control,
 };
 pub use crate::control::Control;
-pub use crate::delayed::{Delayed, compute_all, compute_settled, delayed, delayed_once};
+pub use crate::delayed::{
+    Delayed, compute_all, compute_settled, delayed, delayed_once, delayed_pure,
+};
 pub use crate::dot::{DotStyle, to_dot, to_dot_optimized, to_dot_with};
 pub use crate::error::Error;
 pub use crate::graph::{TaskInfo, graph};
+pub use crate::identity::{ContentKey, KeyHasher, ParseKeyError, TaskStore, Tokenize};
 pub use crate::key::TaskKey;
 pub use crate::outputs::Outputs;
 pub use crate::plan::TaskStatus;

@@ -1,4 +1,4 @@
-//! The recording macros: `delayed!` and `try_delayed!`.
+//! The recording macros: `delayed!`, `delayed_pure!`, `try_delayed!` and the async ones.
 
 /// Records a call as a task, like `dask.delayed(f)(a, b)`: nothing runs until it is computed.
 ///
@@ -53,6 +53,42 @@
 macro_rules! delayed {
     ($($call:tt)+) => {
         $crate::__delayed_split!(plain [] $($call)+)
+    };
+}
+
+/// Records a call as a **pure** task: `delayed_pure!(f(a, b))` is
+/// `delayed!(f(a, b)).pure()` (see [`Delayed::pure`](crate::Delayed::pure)), and
+/// `delayed_pure!(f(a, b); version = 2)` is `delayed!(f(a, b)).pure_v(2)`.
+///
+/// ```
+/// use lazydag_core::{delayed_pure, compute};
+/// fn add(x: i64, y: i64) -> i64 { x + y }
+/// let a = delayed_pure!(add(1, 2));
+/// let b = delayed_pure!(add(1, 2));
+/// assert!(a.content_key().is_some());
+/// assert_eq!(a.content_key(), b.content_key());
+/// assert_ne!(delayed_pure!(add(1, 2); version = 2).content_key(), a.content_key());
+/// assert_eq!(compute((a, b)).unwrap(), (3, 3));
+/// ```
+#[macro_export]
+macro_rules! delayed_pure {
+    ($($call:tt)+) => {
+        $crate::__delayed_pure!([] $($call)+)
+    };
+}
+
+/// Splits `f(args); version = n` at the `;`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __delayed_pure {
+    ([$($call:tt)+] ; version = $version:expr) => {
+        $crate::__delayed_split!(plain [] $($call)+).pure_v($version)
+    };
+    ([$($call:tt)+]) => {
+        $crate::__delayed_split!(plain [] $($call)+).pure()
+    };
+    ([$($call:tt)*] $next:tt $($rest:tt)*) => {
+        $crate::__delayed_pure!([$($call)* $next] $($rest)*)
     };
 }
 
@@ -193,12 +229,13 @@ macro_rules! __delayed_emit {
     ($mode:ident $arity:ident [$($f:tt)+] $($arg:expr => $name:ident),*) => {{
         #[allow(unused_imports)]
         use $crate::__private::{
-            CloneKnown as _, CloneUnknown as _, DebugArg as _, PlainArg as _,
+            CloneKnown as _, CloneTokenKnown as _, CloneUnknown as _, DebugArg as _,
+            PlainArg as _, TokenKnown as _,
         };
         $(
             let $name = {
                 let __lazydag_arg = (&$crate::__private::ArgProbe::new($arg)).__lazydag_arg();
-                (&$crate::__private::CloneProbe(&__lazydag_arg)).__lazydag_clone();
+                (&&&$crate::__private::CloneProbe(&__lazydag_arg)).__lazydag_clone();
                 __lazydag_arg
             };
         )*
@@ -208,7 +245,7 @@ macro_rules! __delayed_emit {
             ($($crate::__private::value_type(&$name),)*),
             $($name),*
         );
-        (&$crate::__private::CloneProbe(&__lazydag_task)).__lazydag_clone();
+        (&&&$crate::__private::CloneProbe(&__lazydag_task)).__lazydag_clone();
         __lazydag_task
     }};
 }

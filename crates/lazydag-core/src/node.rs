@@ -8,17 +8,18 @@
 //! - Dropping a node never recurses over graph depth: [`Drop`] unlinks uniquely owned
 //!   dependencies onto an explicit stack, so a 1,000,000-long chain drops in constant stack.
 
-use std::any::{Any, type_name};
+use std::any::{Any, TypeId, type_name};
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::mem;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use smallvec::SmallVec;
 
+use crate::identity::{ContentKey, Tokenizer};
 use crate::key::{Name, TaskKey};
 use crate::sync::lock_std;
 use crate::value::{Cloner, Value};
@@ -85,6 +86,12 @@ pub(crate) trait Op: Send + Sync + 'static {
         None
     }
 
+    /// Whether the op is a cached task (`Delayed::cache`): planning asks it to
+    /// [`probe`](Op::probe) its store.
+    fn is_cached(&self) -> bool {
+        false
+    }
+
     /// Whether the task is async: [`start`](Op::start) returns its future.
     fn is_async(&self) -> bool {
         false
@@ -101,6 +108,48 @@ pub(crate) trait Op: Send + Sync + 'static {
     fn function_path(&self) -> Option<&'static str> {
         None
     }
+
+    /// What a content key says about the op's function: its `type_name`, its `TypeId` (which
+    /// fingerprints the build of the function's crate) and how it settles; `None` for a
+    /// literal. See `content`.
+    fn identity(&self) -> Option<Identity> {
+        None
+    }
+
+    /// A literal's content key, from its value and `tokenizer`; `None` for other ops, or when
+    /// the value was moved out (a spent non-`Clone` literal).
+    fn literal_key(&self, _tokenizer: Tokenizer) -> Option<ContentKey> {
+        None
+    }
+
+    /// For a cached task (`Delayed::cache`), looks its key up in its store while planning;
+    /// `None` for other ops.
+    fn probe(&self, _deps: &[Arc<Node>]) -> Option<Probe> {
+        None
+    }
+}
+
+/// A function's identity, as a content key sees it (see [`Op::identity`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Identity {
+    /// `type_name` of the function: its path for a fn item.
+    pub(crate) path: &'static str,
+    /// `TypeId` of the function: also covers the build of the function's crate.
+    pub(crate) type_id: TypeId,
+    /// How the task settles and runs (plain, fallible, async, gather), so that the same
+    /// function recorded two ways keeps two identities.
+    pub(crate) mode: &'static str,
+}
+
+/// What planning found for a cached task (see [`Op::probe`]).
+#[derive(Debug)]
+pub(crate) enum Probe {
+    /// The store held a value that decoded: plan the task as a literal, and nothing above it.
+    Hit,
+    /// Not stored (or unreadable): run the task and its inputs, then store the result.
+    Miss,
+    /// The task has no content key (it is not pure): the compute fails, naming it.
+    NoKey,
 }
 
 /// A value on its way through a fused chain: a box holding `Option<T>`, so that the next op
@@ -129,6 +178,9 @@ pub(crate) struct Node<O: ?Sized = dyn Op> {
     /// The name and cloner, under one lock: recording sets the cloner right after creating
     /// the node, and an uncontended lock costs a fraction of initialising a `OnceLock`.
     meta: Mutex<Meta>,
+    /// The node's content key, set at most once (by `Delayed::pure`, or when a pure task
+    /// first needs a literal input's key); empty for impure tasks. See `content`.
+    pub(crate) content: OnceLock<ContentKey>,
     pub(crate) op: O,
 }
 
@@ -139,6 +191,9 @@ struct Meta {
     /// How to clone the node's value, recorded when its type is known to be `Clone`; never
     /// replaced once set.
     cloner: Option<Cloner>,
+    /// How to hash the node's value when it is a literal whose type is `Tokenize`: recorded
+    /// with the cloner, used only when a pure task needs the literal's key.
+    tokenizer: Option<Tokenizer>,
 }
 
 /// The facts about a node's op that planning and fusion read on every task.
@@ -150,6 +205,8 @@ pub(crate) struct OpKind {
     pub(crate) is_async: bool,
     /// A one-input function that can run carried (see [`Op::carries`]).
     pub(crate) carries: bool,
+    /// A cached task, looked up in its store while planning (see [`Op::probe`]).
+    pub(crate) cached: bool,
 }
 
 /// A node's visit mark: the epoch of the last collect that saw it, and its number there.
@@ -167,15 +224,20 @@ impl<O: Op> Node<O> {
         // Relaxed: ids need only be unique and increase along each thread's program order,
         // which a single atomic counter gives under any ordering.
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        let kind =
-            OpKind { literal: op.is_literal(), is_async: op.is_async(), carries: op.carries() };
+        let kind = OpKind {
+            literal: op.is_literal(),
+            is_async: op.is_async(),
+            carries: op.carries(),
+            cached: op.is_cached(),
+        };
         Arc::new(Node {
             id,
             kind,
-            meta: Mutex::new(Meta { name, cloner: None }),
+            meta: Mutex::new(Meta { name, cloner: None, tokenizer: None }),
             deps,
             inline: AtomicBool::new(false),
             visit: Visit::default(),
+            content: OnceLock::new(),
             op,
         })
     }
@@ -202,6 +264,27 @@ impl Node {
     /// Records that this node's output type is `Clone`, so it can feed several consumers.
     pub(crate) fn set_cloner(&self, cloner: Cloner) {
         lock_std(&self.meta).cloner.get_or_insert(cloner);
+    }
+
+    /// Records the cloner and (for a `Tokenize` type) the tokenizer, under one lock: what
+    /// `delayed!` learns about every handle it sees.
+    pub(crate) fn set_cloner_tokenizer(&self, cloner: Option<Cloner>, tokenizer: Tokenizer) {
+        let mut meta = lock_std(&self.meta);
+        if let Some(cloner) = cloner {
+            meta.cloner.get_or_insert(cloner);
+        }
+        meta.tokenizer.get_or_insert(tokenizer);
+    }
+
+    /// The tokenizer recorded by `delayed!`, if the value's type is `Tokenize`.
+    pub(crate) fn tokenizer(&self) -> Option<Tokenizer> {
+        lock_std(&self.meta).tokenizer
+    }
+
+    /// The node's content key, if it has one (it is pure, or a hashed literal).
+    #[inline]
+    pub(crate) fn content_key(&self) -> Option<ContentKey> {
+        self.content.get().copied()
     }
 
     /// Marks the node cheap: the optimizer may evaluate it inside each consumer.
@@ -283,6 +366,10 @@ impl<T: Send + 'static> Op for Literal<T> {
         let slot = lock_std(&self.value);
         slot.as_ref().and_then(Value::downcast_ref::<T>).map(render)
     }
+
+    fn literal_key(&self, tokenizer: Tokenizer) -> Option<ContentKey> {
+        lock_std(&self.value).as_ref().and_then(tokenizer)
+    }
 }
 
 /// Gathers any number of same-typed inputs into one `Vec`, in dependency order.
@@ -311,6 +398,10 @@ impl<T: Send + 'static> Op for Gather<T> {
     fn output_type(&self) -> &'static str {
         type_name::<Vec<T>>()
     }
+
+    fn identity(&self) -> Option<Identity> {
+        Some(Identity { path: "lazydag::gather", type_id: TypeId::of::<T>(), mode: "gather" })
+    }
 }
 
 /// Marks a task whose function returns a plain value (`delayed!`).
@@ -323,6 +414,10 @@ pub(crate) enum Fallible {}
 
 /// How what a task's function returns becomes the task's result.
 pub(crate) trait Settle<R>: 'static {
+    /// The mode's name in a content key (`plain`, `fallible`).
+    const MODE: &'static str;
+    /// The mode's name in the content key of an async task.
+    const ASYNC_MODE: &'static str;
     /// The task's result.
     fn settle(returned: R) -> Result<Value, Failure>;
     /// The Rust type of the task's value.
@@ -371,6 +466,9 @@ fn take_carried<T: Send + 'static>(carry: &mut Carrier) -> T {
 }
 
 impl<R: Send + 'static> Settle<R> for Plain {
+    const MODE: &'static str = "plain";
+    const ASYNC_MODE: &'static str = "async";
+
     fn settle(returned: R) -> Result<Value, Failure> {
         Ok(Value::new(returned))
     }
@@ -396,6 +494,9 @@ where
     T: Send + 'static,
     E: std::error::Error + Send + Sync + 'static,
 {
+    const MODE: &'static str = "fallible";
+    const ASYNC_MODE: &'static str = "fallible-async";
+
     fn settle(returned: Result<T, E>) -> Result<Value, Failure> {
         returned.map(Value::new).map_err(|err| Failure::Err(Box::new(err)))
     }
@@ -512,6 +613,10 @@ macro_rules! task_arity {
                 Some(type_name::<Fun>())
             }
 
+            fn identity(&self) -> Option<Identity> {
+                Some(Identity { path: type_name::<Fun>(), type_id: TypeId::of::<Fun>(), mode: Mode::MODE })
+            }
+
             $($carry)*
         }
 
@@ -549,6 +654,10 @@ macro_rules! task_arity {
 
             fn output_type(&self) -> &'static str {
                 Mode::output_type()
+            }
+
+            fn identity(&self) -> Option<Identity> {
+                Some(Identity { path: type_name::<Fun>(), type_id: TypeId::of::<Fun>(), mode: Mode::ASYNC_MODE })
             }
         }
     };

@@ -46,6 +46,7 @@ use std::cell::Cell;
 use std::fmt::{Debug, Write as _};
 
 use crate::delayed::Delayed;
+use crate::identity::{Tokenize, tokenizer};
 use crate::key::Name;
 use crate::node::{Literal, Node};
 use crate::value::cloner;
@@ -157,30 +158,64 @@ fn render<T: Debug>(value: &T) -> String {
     text
 }
 
-/// Looks at a recorded handle to learn whether its type is `Clone`.
+/// Looks at a recorded handle to learn whether its type is `Clone` and whether it is
+/// `Tokenize`: the macro calls `(&&&CloneProbe(&handle)).__lazydag_clone()`, and the first
+/// impl below whose bounds hold wins (each needs one `&` fewer than the one before).
 #[derive(Debug)]
 pub struct CloneProbe<'a, T>(pub &'a Delayed<T>);
 
-/// The output type is `Clone`: record how to clone it.
+impl<T> Clone for CloneProbe<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for CloneProbe<'_, T> {}
+
+/// The type is `Clone` and `Tokenize`: record the cloner and the tokenizer (one lock).
+pub trait CloneTokenKnown {
+    /// Records the cloner and the tokenizer.
+    fn __lazydag_clone(&self);
+}
+
+impl<T: Clone + Tokenize + Send + 'static> CloneTokenKnown for &&CloneProbe<'_, T> {
+    fn __lazydag_clone(&self) {
+        self.0.node.set_cloner_tokenizer(Some(cloner::<T>()), tokenizer::<T>());
+    }
+}
+
+/// The type is `Clone`: record how to clone it.
 pub trait CloneKnown {
     /// Records the cloner.
     fn __lazydag_clone(&self);
 }
 
-impl<T: Clone + Send + 'static> CloneKnown for CloneProbe<'_, T> {
+impl<T: Clone + Send + 'static> CloneKnown for &CloneProbe<'_, T> {
     fn __lazydag_clone(&self) {
         self.0.node.set_cloner(cloner::<T>());
     }
 }
 
-/// The output type is not known to be `Clone`: nothing to record.
-pub trait CloneUnknown {
-    /// Does nothing.
+/// The type is `Tokenize` but not `Clone`: record the tokenizer.
+pub trait TokenKnown {
+    /// Records the tokenizer.
     fn __lazydag_clone(&self);
 }
 
-impl<T> CloneUnknown for &CloneProbe<'_, T> {
-    fn __lazydag_clone(&self) {}
+impl<T: Tokenize + Send + 'static> TokenKnown for CloneProbe<'_, T> {
+    fn __lazydag_clone(&self) {
+        self.0.node.set_cloner_tokenizer(None, tokenizer::<T>());
+    }
+}
+
+/// Neither: nothing to record.
+pub trait CloneUnknown {
+    /// Does nothing.
+    fn __lazydag_clone(self);
+}
+
+impl<T> CloneUnknown for CloneProbe<'_, T> {
+    fn __lazydag_clone(self) {}
 }
 
 /// The value type of a converted argument, for the argument checks: taken from the handle

@@ -32,12 +32,12 @@
 #![deny(missing_docs)]
 
 pub use lazydag_core::{
-    Callback, CallbackGuard, CancelToken, Compiled, Control, Delayed, DotStyle, Error, Outcome,
-    Outputs, Plan, PlanSummary, PlanView, Scheduler, TaskEvent, TaskInfo, TaskKey, TaskRef,
-    TaskStatus, Value, Worker, compile, compile_with, compute, compute_all, compute_async,
-    compute_async_with_control, compute_settled, compute_with, compute_with_control, delayed,
-    delayed_async, delayed_once, graph, runtime, to_dot, to_dot_optimized, to_dot_with,
-    try_delayed, try_delayed_async,
+    Callback, CallbackGuard, CancelToken, Compiled, ContentKey, Control, Delayed, DotStyle, Error,
+    KeyHasher, Outcome, Outputs, ParseKeyError, Plan, PlanSummary, PlanView, Scheduler, TaskEvent,
+    TaskInfo, TaskKey, TaskRef, TaskStatus, TaskStore, Tokenize, Value, Worker, compile,
+    compile_with, compute, compute_all, compute_async, compute_async_with_control, compute_settled,
+    compute_with, compute_with_control, delayed, delayed_async, delayed_once, delayed_pure, graph,
+    runtime, to_dot, to_dot_optimized, to_dot_with, tokenize_serde, try_delayed, try_delayed_async,
 };
 pub use lazydag_optimize::{OptimizeReport, Optimizer};
 
@@ -121,6 +121,6 @@ pub mod prelude {
     //! The names most programs need: `use lazydag::prelude::*;`.
     pub use lazydag_core::{
         Delayed, compute, compute_all, compute_async, delayed, delayed_async, delayed_once,
-        try_delayed, try_delayed_async,
+        delayed_pure, try_delayed, try_delayed_async,
     };
 }

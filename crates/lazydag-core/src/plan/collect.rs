@@ -12,7 +12,9 @@ use rustc_hash::FxHashMap;
 
 use super::program::{Instr, carried};
 use super::{PlanView, Stop, TaskRef};
-use crate::node::Node;
+use crate::error::Error;
+use crate::identity::ContentKey;
+use crate::node::{Node, Probe};
 
 /// How a collect remembers which nodes it has seen.
 ///
@@ -109,6 +111,11 @@ pub(super) struct Collector<'g> {
     /// What the optimizer needs to know of each task, read while the node is at hand; only
     /// recorded for a plan that will be optimized.
     facts: Option<Facts>,
+    /// The plan index of each content key planned so far (with whether the task is a cached
+    /// one): a pure task met again under another node is planned once (see [`Collector::seen`]).
+    keyed: FxHashMap<(ContentKey, bool), u32>,
+    /// The first cached task that turned out to have no key.
+    error: Option<Error>,
 }
 
 /// Per-task facts for the optimizer, in plan order, and counts that tell when the passes
@@ -131,6 +138,8 @@ pub(super) struct Collected<'g> {
     pub(super) prefused: usize,
     /// Present when the collect was for an optimized plan.
     pub(super) facts: Option<Facts>,
+    /// A cached task without a content key: the compute fails with it.
+    pub(super) error: Option<Error>,
 }
 
 struct Frame<'g> {
@@ -142,6 +151,9 @@ struct Frame<'g> {
     pending_start: u32,
     /// Where the frame's chain members start in `Collector::chain`.
     chain_start: u32,
+    /// A cached task whose value was found in its store: planned as a literal, its inputs
+    /// not walked.
+    hit: bool,
 }
 
 /// The optimizer's kind of `node`.
@@ -165,6 +177,11 @@ fn joins_chain(dep: &Arc<Node>, node: &Node) -> bool {
     let (input, consumer) = (kind(dep), kind(node));
     input != Kind::Cheap
         && consumer != Kind::Cheap
+        // A keyed input stays a task of its own, so that another node with its key can share
+        // it; a cached task is probed when its frame opens.
+        && !dep.kind.cached
+        && !node.kind.cached
+        && dep.content.get().is_none()
         && is_chain_link(input, Arc::strong_count(dep) == 1, consumer, 1)
 }
 
@@ -195,13 +212,43 @@ impl<'g> Collector<'g> {
             chain: Vec::new(),
             prefused: 0,
             facts: optimizing.then(Facts::default),
+            keyed: FxHashMap::default(),
+            error: None,
         }
+    }
+
+    /// The plan index of `node` if it was planned already: this very node (its visit
+    /// mark), or, for a keyed node, another node with its content key (then this node is
+    /// marked with that index too). Otherwise marks it in progress and returns `None`.
+    fn seen(&mut self, node: &Node) -> Option<u32> {
+        if let Some(index) = self.seen.finished_or_start(node) {
+            return Some(index);
+        }
+        if self.keyed.is_empty() {
+            return None;
+        }
+        let key = node.content_key()?;
+        let index = *self.keyed.get(&(key, node.kind.cached))?;
+        self.seen.finish(node, index);
+        Some(index)
     }
 
     /// Opens a frame on `top`, taking in the chain below it.
     fn open(&mut self, top: &'g Arc<Node>) -> Frame<'g> {
         let chain_start = self.chain.len() as u32;
         let mut node = top;
+        let pending_start = self.pending.len() as u32;
+        if top.kind.cached {
+            let hit = match top.op.probe(&top.deps) {
+                Some(Probe::Hit) => true,
+                Some(Probe::Miss) | None => false,
+                Some(Probe::NoKey) => {
+                    self.error.get_or_insert_with(|| Error::NotPure { task: top.key() });
+                    false
+                }
+            };
+            return Frame { node, top, cursor: 0, pending_start, chain_start, hit };
+        }
         if let Some(limit) = self.chain_limit {
             let mut len = 1;
             while len < limit
@@ -213,23 +260,25 @@ impl<'g> Collector<'g> {
                 len += 1;
             }
         }
-        Frame { node, top, cursor: 0, pending_start: self.pending.len() as u32, chain_start }
+        Frame { node, top, cursor: 0, pending_start, chain_start, hit: false }
     }
 
     /// Walks from `roots`.
     pub(super) fn collect(mut self, roots: &[TaskRef<'g>]) -> Collected<'g> {
         let mut stack: Vec<Frame<'g>> = Vec::new();
         for root in roots {
-            if let Some(index) = self.seen.finished_or_start(root.0) {
+            if let Some(index) = self.seen(root.0) {
                 self.plan.outputs.push(index);
                 continue;
             }
             let frame = self.open(root.0);
             stack.push(frame);
             while let Some(frame) = stack.last_mut() {
-                if let Some(dep) = frame.node.deps.get(frame.cursor as usize) {
+                let next =
+                    if frame.hit { None } else { frame.node.deps.get(frame.cursor as usize) };
+                if let Some(dep) = next {
                     frame.cursor += 1;
-                    match self.seen.finished_or_start(dep) {
+                    match self.seen(dep) {
                         Some(index) => self.pending.push(index),
                         None => {
                             let frame = self.open(dep);
@@ -237,10 +286,14 @@ impl<'g> Collector<'g> {
                         }
                     }
                 } else {
-                    let (top, pending_start, chain_start) =
-                        (frame.top, frame.pending_start as usize, frame.chain_start as usize);
+                    let (top, pending_start, chain_start, hit) = (
+                        frame.top,
+                        frame.pending_start as usize,
+                        frame.chain_start as usize,
+                        frame.hit,
+                    );
                     stack.pop();
-                    let index = self.finish(top, pending_start, chain_start);
+                    let index = self.finish(top, pending_start, chain_start, hit);
                     if stack.is_empty() {
                         self.plan.outputs.push(index);
                     } else {
@@ -256,12 +309,19 @@ impl<'g> Collector<'g> {
             // No program at all: `run` need not look for one.
             self.plan.program_start = Vec::new();
         }
-        Collected { plan: self.plan, prefused: self.prefused, facts: self.facts }
+        Collected { plan: self.plan, prefused: self.prefused, facts: self.facts, error: self.error }
     }
 
     /// Gives `node` the next plan index; its dependencies are `pending[pending_start..]`, and
-    /// `chain[chain_start..]` runs inside it, lowest last.
-    fn finish(&mut self, node: &'g Arc<Node>, pending_start: usize, chain_start: usize) -> u32 {
+    /// `chain[chain_start..]` runs inside it, lowest last. A cache `hit` is planned as a
+    /// literal.
+    fn finish(
+        &mut self,
+        node: &'g Arc<Node>,
+        pending_start: usize,
+        chain_start: usize,
+        hit: bool,
+    ) -> u32 {
         let plan = &mut self.plan;
         let index = u32::try_from(plan.tasks.len()).expect("a plan holds fewer than 2^32 tasks");
         let mut waiting = 0;
@@ -286,12 +346,15 @@ impl<'g> Collector<'g> {
         }
         plan.tasks.push(node);
         plan.handles.push(node);
-        plan.literal.push(node.kind.literal);
+        plan.literal.push(node.kind.literal || hit);
         plan.dep_start.push(plan.dep_list.len() as u32);
         plan.uses.push(0);
         plan.waiting.push(waiting);
+        if let Some(key) = node.content_key() {
+            self.keyed.insert((key, node.kind.cached), index);
+        }
         if let Some(facts) = &mut self.facts {
-            let kind = kind(node);
+            let kind = if hit { Kind::Literal } else { kind(node) };
             facts.linear += usize::from(waiting == 1);
             facts.cheap += usize::from(kind == Kind::Cheap);
             facts.literals += usize::from(kind == Kind::Literal);

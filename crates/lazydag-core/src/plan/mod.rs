@@ -181,6 +181,9 @@ impl Plan {
             let collector =
                 Collector::new(optimizer.is_enabled(), fuse.then(|| optimizer.chain_limit()));
             let collected = collector.collect(&roots);
+            if let Some(err) = collected.error {
+                return Err(err);
+            }
             collected.plan.check()?;
             let plan = match collected.facts {
                 Some(facts) => {
