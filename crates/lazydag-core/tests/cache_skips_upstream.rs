@@ -76,8 +76,11 @@ impl Runs {
 // in parallel do not see each other's runs.
 macro_rules! steps {
     ($runs:ident) => {
-        static $runs: Runs =
-            Runs { load: AtomicUsize::new(0), clean: AtomicUsize::new(0), fit: AtomicUsize::new(0) };
+        static $runs: Runs = Runs {
+            load: AtomicUsize::new(0),
+            clean: AtomicUsize::new(0),
+            fit: AtomicUsize::new(0),
+        };
 
         fn load(n: u64) -> Vec<u64> {
             $runs.load.fetch_add(1, Ordering::SeqCst);

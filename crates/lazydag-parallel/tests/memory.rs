@@ -222,3 +222,38 @@ fn functions_of_zero_to_eight_arguments_are_cached() {
     let area = memory.cache("area", |w: u32, h: u32| w * h);
     assert_eq!(area.delayed(&pair).compute().unwrap(), 12);
 }
+
+static GRAPH_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+/// A pure step for the graph-task tests.
+fn graph_step(x: u64) -> Vec<u64> {
+    GRAPH_RUNS.fetch_add(1, Ordering::Relaxed);
+    vec![x; 100]
+}
+
+#[test]
+fn graph_task_entries_are_checked_counted_and_trimmed_like_the_others() {
+    use lazydag_parallel::Limits;
+    let dir = tempfile::tempdir().unwrap();
+    let memory = Memory::new(dir.path());
+    let task = || lazydag::delayed!(graph_step(7)).pure().cache(&memory);
+    assert_eq!(task().compute().unwrap(), vec![7; 100]);
+    assert_eq!(task().compute().unwrap(), vec![7; 100]);
+    assert_eq!(GRAPH_RUNS.load(Ordering::Relaxed), 1, "the second compute loaded it");
+    let entries: Vec<_> = fs::read_dir(dir.path().join("tasks")).unwrap().collect();
+    assert_eq!(entries.len(), 1);
+    let path = entries.into_iter().next().unwrap().unwrap().path();
+    assert_eq!(memory.size().unwrap(), fs::metadata(&path).unwrap().len());
+    // A damaged entry is a miss: the task runs again and rewrites it.
+    let mut bytes = fs::read(&path).unwrap();
+    bytes[0] ^= 0xff;
+    fs::write(&path, &bytes).unwrap();
+    assert_eq!(task().compute().unwrap(), vec![7; 100]);
+    assert_eq!(GRAPH_RUNS.load(Ordering::Relaxed), 2);
+    // reduce_size counts it as an item.
+    assert_eq!(memory.reduce_size(Limits::default().items(0)).unwrap(), 1);
+    assert_eq!(task().compute().unwrap(), vec![7; 100]);
+    assert_eq!(GRAPH_RUNS.load(Ordering::Relaxed), 3);
+    memory.clear().unwrap();
+    assert_eq!(memory.size().unwrap(), 0);
+}

@@ -13,7 +13,8 @@
 //! - `lock`: per-key locking, so that threads that miss one key compute it once;
 //! - `entry`: the entry format, atomic writes, checked reads;
 //! - `info`: [`EntryInfo`] (what a validation callback sees) and [`Limits`];
-//! - `evict`: size, trimming to limits (least recently used first), clear.
+//! - `evict`: size, trimming to limits (least recently used first), clear;
+//! - `store`: `Memory` as the core's `TaskStore` (graph tasks' entries, under `tasks/`).
 //!
 //! Invariants: the cache is only an accelerator. A call returns the function's result
 //! whatever state the folder is in; failing to write an entry is logged (`warn`), not
@@ -33,6 +34,7 @@ mod info;
 mod key;
 mod lock;
 mod outcome;
+mod store;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -213,21 +215,24 @@ impl Memory {
         let _ = std::fs::remove_file(path);
     }
 
-    /// Writes an entry with `write`, then evicts down to the size limit.
-    fn store(&self, path: &Path, write: impl FnOnce() -> std::io::Result<u64>) {
+    /// Writes an entry with `write` (logging a failure), then evicts down to the size limit.
+    /// Returns the entry's size.
+    fn store(
+        &self,
+        path: &Path,
+        write: impl FnOnce() -> std::io::Result<u64>,
+    ) -> std::io::Result<u64> {
         self.root();
-        match write() {
-            Ok(bytes) => tracing::debug!(path = %path.display(), bytes, "memory store"),
-            Err(err) => {
-                tracing::warn!(path = %path.display(), error = %err, "cannot write cache entry");
-                return;
-            }
-        }
+        let bytes = write().inspect_err(|err| {
+            tracing::warn!(path = %path.display(), error = %err, "cannot write cache entry");
+        })?;
+        tracing::debug!(path = %path.display(), bytes, "memory store");
         if let Some(limit) = self.limit
             && let Err(err) = evict::reduce(&self.dir, &Limits::default().bytes(limit))
         {
             tracing::warn!(dir = %self.dir.display(), error = %err, "cannot evict cache entries");
         }
+        Ok(bytes)
     }
 }
 
@@ -476,7 +481,8 @@ impl<F> Cached<F> {
         if outcome::is_err(&value) {
             tracing::debug!(function = %self.name, "memory: an Err result is not stored");
         } else {
-            self.memory.store(&path, || entry::write(&path, &value, timing));
+            // A failed write was logged; the call still returns the value.
+            let _ = self.memory.store(&path, || entry::write(&path, &value, timing));
         }
         Ok(value)
     }
