@@ -113,13 +113,17 @@ fn the_size_limit_evicts_the_least_recently_used() {
     let memory = Memory::new(dir.path().join("lru")).size_limit(2 * entry + entry / 2);
     let (runs, f) = counted();
     let cached = memory.cache("f", f);
-    let pause = || std::thread::sleep(Duration::from_millis(20)); // distinct mtimes
+    // Distinct last-use times, set on the files (no sleeping): 1 used 3 h ago, 2 used 2 h ago.
+    let age = |x: u64, hours: u64| {
+        let path = cached.entry_path(&x).unwrap();
+        let when = std::time::SystemTime::now() - Duration::from_secs(3600 * hours);
+        fs::File::options().write(true).open(path).unwrap().set_modified(when).unwrap();
+    };
     cached.call(1).unwrap();
-    pause();
     cached.call(2).unwrap();
-    pause();
+    age(1, 3);
+    age(2, 2);
     cached.call(1).unwrap(); // a hit makes 1 the most recently used
-    pause();
     cached.call(3).unwrap(); // over the limit: evicts 2, the least recently used
     assert_eq!(runs.load(Ordering::Relaxed), 3);
     assert!(memory.size().unwrap() <= 2 * entry + entry / 2);

@@ -35,6 +35,10 @@ const MAGIC: &[u8; 8] = b"LZDGMEM3";
 /// The trailer's length: start, duration, checksum, payload length, magic.
 const TRAILER: usize = 8 + 8 + 32 + 8 + 8;
 
+/// How stale an entry's last-use time may get before a hit sets it again: the resolution
+/// of least-recently-used eviction.
+pub(crate) const TOUCH_EVERY: Duration = Duration::from_secs(1);
+
 /// The suffix of entry files.
 pub(crate) const ENTRY_SUFFIX: &str = ".entry";
 
@@ -207,14 +211,22 @@ pub(crate) fn read(path: &Path, touch: bool) -> Result<(Vec<u8>, EntryInfo), Inv
         Err(err) if err.kind() == io::ErrorKind::NotFound => return Err(Invalid::Missing),
         Err(err) => return Err(Invalid::Io(err)),
     };
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes).map_err(Invalid::Io)?;
+    // One `statx` for the size and the last use; an entry is never written in place (writes
+    // rename a new file over it), so the size is the content's. A shorter read than the size
+    // fails the trailer checks below.
+    let meta = file.metadata().map_err(Invalid::Io)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    (&mut file).take(meta.len()).read_to_end(&mut bytes).map_err(Invalid::Io)?;
     let size = bytes.len() as u64;
     let (payload, timing) = check(path, bytes)?;
     let info = EntryInfo { started: timing.started, duration: timing.duration, bytes: size };
-    if touch {
+    let now = SystemTime::now();
+    let last_use = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+    // Least-recently-used order at a resolution of `TOUCH_EVERY`: a hit within that time of
+    // the last write or touch skips the `futimens`.
+    if touch && now.duration_since(last_use).is_ok_and(|since| since >= TOUCH_EVERY) {
         // Best effort: a read-only cache still serves hits, only its LRU order goes stale.
-        let _ = file.set_modified(SystemTime::now());
+        let _ = file.set_modified(now);
     }
     Ok((payload, info))
 }

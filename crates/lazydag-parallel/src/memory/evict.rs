@@ -8,7 +8,7 @@
 //! that holds other files deletes none of them.
 //!
 //! Invariants: "recently used" is the file's modification time, set when the entry is written
-//! and again on each hit. Trimming first removes entries unused for the age limit or longer,
+//! and again on a hit (unless it was set less than a second before: `entry::TOUCH_EVERY`). Trimming first removes entries unused for the age limit or longer,
 //! then the oldest until at most the item limit remain, then the oldest until the total size
 //! (entries and the temporary files still there) is within the byte limit; the survivors are
 //! always the most recently used. Temporary files older than [`STALE`] belong to dead writers
