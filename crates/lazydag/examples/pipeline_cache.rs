@@ -11,7 +11,7 @@
 //!
 //! Arguments: `[TOP] [CACHE_DIR]`: how many of the largest values `summarise` averages
 //! (default 10), and the cache folder (default `lazydag-pipeline-cache` in the temporary
-//! folder). `crates/lazydag-parallel/tests/pipeline_cache.rs` runs this twice in child
+//! folder). `crates/lazydag-parallel/tests/memory.rs` runs this twice in child
 //! processes and checks the `ran:` lines.
 
 use std::path::{Path, PathBuf};
