@@ -90,7 +90,7 @@ pub(crate) fn input_key(dep: &Node) -> Option<ContentKey> {
     } else {
         return None;
     };
-    Some(*dep.content.get_or_init(|| key))
+    Some(dep.set_content_key(key))
 }
 
 /// A cached task (`Delayed::cache`): one input, the task whose value it stores under that

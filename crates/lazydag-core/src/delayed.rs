@@ -77,20 +77,22 @@ pub fn delayed_once<T: Send + 'static>(value: T) -> Delayed<T> {
     Delayed::from_node(Node::new(Name::Static("literal"), smallvec![], Literal::new(value, None)))
 }
 
-/// Makes a literal node holding `value`, like [`delayed`], whose type is
-/// [`Tokenize`](crate::Tokenize): a pure task that takes it gets a content key. The value is
-/// hashed once, when a pure task first needs its key (not here), and the key is kept in the
-/// node: put a large buffer in one `delayed_pure(Arc::new(..))` and pass that handle to many
-/// tasks.
+/// Makes a literal node holding `value`, like [`delayed`], and records that its type is
+/// [`Tokenize`](crate::Tokenize), so that a pure task taking it gets a content key.
+/// (`delayed!` records that on its own for every argument it sees; this is for literals that
+/// only [`map`](Delayed::map) consumes.) The value is hashed once, when a pure task first
+/// needs its key (not here), and the key is kept in the node: put a large buffer in one
+/// `delayed_pure(Arc::new(..))` and pass that handle to many tasks.
 ///
 /// ```
 /// use std::sync::Arc;
 /// use lazydag_core::{delayed, delayed_pure};
 /// fn size(data: Arc<Vec<u8>>) -> usize { data.len() }
 /// let data = delayed_pure(Arc::new(vec![7u8; 1 << 20]));
-/// let a = delayed!(size(&data)).pure();
+/// assert!(data.content_key().is_none());                 // not hashed yet
+/// let a = data.map(size).pure();
 /// assert!(a.content_key().is_some() && data.content_key().is_some()); // hashed once, here
-/// assert!(delayed!(size(delayed(Arc::new(vec![7u8])))).pure().content_key().is_none());
+/// assert!(delayed(Arc::new(vec![7u8])).map(size).pure().content_key().is_none());
 /// ```
 pub fn delayed_pure<T: crate::identity::Tokenize + Clone + Send + 'static>(value: T) -> Delayed<T> {
     let literal = delayed(value);
@@ -369,11 +371,11 @@ impl<T> Delayed<T> {
     /// ```
     #[must_use]
     pub fn pure_v(self, version: u32) -> Self {
-        if self.node.content.get().is_none()
+        if self.node.content_key().is_none()
             && !self.node.kind.literal
             && let Some(key) = task_key(&self.node, version)
         {
-            let _ = self.node.content.set(key);
+            self.node.set_content_key(key);
         }
         self
     }
@@ -443,7 +445,7 @@ where
             Node::new(self.node.name(), smallvec![self.node.clone()], Cached::<T>::new(store));
         node.set_cloner(cloner::<T>());
         if let Some(key) = self.node.content_key() {
-            let _ = node.content.set(key);
+            node.set_content_key(key);
         }
         Delayed::from_node(node)
     }

@@ -94,8 +94,19 @@ impl std::str::FromStr for ContentKey {
 /// What [`Tokenize`] writes to: a blake3 hasher with typed, length-prefixed helpers.
 ///
 /// Integers are written little-endian at their own width, so a key does not depend on the
-/// machine's byte order.
-pub struct KeyHasher(blake3::Hasher);
+/// machine's byte order. Small writes are gathered in a buffer on the stack and hashed in one
+/// call at the end (a key of a few hundred bytes never builds blake3's incremental hasher);
+/// a large buffer goes to the incremental hasher in one block. The digest depends only on the
+/// bytes written, not on how they were split.
+pub struct KeyHasher {
+    buffer: [u8; BUFFER],
+    len: usize,
+    /// Created once the bytes outgrow the buffer.
+    large: Option<Box<blake3::Hasher>>,
+}
+
+/// The stack buffer of a [`KeyHasher`]: a task key over 8 inputs fits.
+const BUFFER: usize = 512;
 
 impl fmt::Debug for KeyHasher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -105,19 +116,40 @@ impl fmt::Debug for KeyHasher {
 
 impl KeyHasher {
     fn new(tag: &str) -> Self {
-        let mut hasher = KeyHasher(blake3::Hasher::new());
+        let mut hasher = KeyHasher { buffer: [0; BUFFER], len: 0, large: None };
         hasher.write_str(tag);
         hasher
     }
 
     fn finish(&self) -> ContentKey {
-        ContentKey(*self.0.finalize().as_bytes())
+        let tail = &self.buffer[..self.len];
+        match &self.large {
+            None => ContentKey(*blake3::hash(tail).as_bytes()),
+            Some(large) => {
+                let mut large = large.clone();
+                large.update(tail);
+                ContentKey(*large.finalize().as_bytes())
+            }
+        }
     }
 
     /// Writes raw bytes, with no length: for fixed-size data, or after writing a length.
     /// Large buffers go straight to blake3 (several GB/s).
     pub fn write_raw(&mut self, bytes: &[u8]) {
-        self.0.update(bytes);
+        if self.len + bytes.len() <= BUFFER {
+            self.buffer[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+            self.len += bytes.len();
+            return;
+        }
+        let large = self.large.get_or_insert_with(|| Box::new(blake3::Hasher::new()));
+        large.update(&self.buffer[..self.len]);
+        self.len = 0;
+        if bytes.len() >= BUFFER {
+            large.update(bytes);
+        } else {
+            self.buffer[..bytes.len()].copy_from_slice(bytes);
+            self.len = bytes.len();
+        }
     }
 
     /// Writes a length or count (as a `u64`).
@@ -147,10 +179,24 @@ impl KeyHasher {
     /// refuses the value) writes the error's text instead, so the key still differs from
     /// every value that encodes.
     pub fn write_serde<T: serde::Serialize + ?Sized>(&mut self, value: &T) {
-        if let Err(err) = rmp_serde::encode::write(&mut self.0, value) {
+        if let Err(err) = rmp_serde::encode::write(&mut Writer(self), value) {
             self.write_str("lazydag: serde encoding failed: ");
             self.write_str(&err.to_string());
         }
+    }
+}
+
+/// `KeyHasher` as an `io::Write`, for serde encoders.
+struct Writer<'a>(&'a mut KeyHasher);
+
+impl std::io::Write for Writer<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.write_raw(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -490,6 +536,23 @@ mod tests {
         let mut by_hand = KeyHasher::new("t");
         by_hand.write_bytes(&bytes);
         assert_eq!(one.finish(), by_hand.finish());
+    }
+
+    #[test]
+    fn the_digest_does_not_depend_on_how_bytes_are_split() {
+        let bytes: Vec<u8> = (0..5000u32).map(|i| (i * 7) as u8).collect();
+        let mut whole = KeyHasher::new("t");
+        whole.write_raw(&bytes);
+        for step in [1, 3, 100, 511, 512, 513, 4096] {
+            let mut split = KeyHasher::new("t");
+            bytes.chunks(step).for_each(|chunk| split.write_raw(chunk));
+            assert_eq!(split.finish(), whole.finish(), "chunks of {step}");
+        }
+        let mut small = KeyHasher::new("t");
+        small.write_raw(b"abc");
+        let mut by_hand = blake3::Hasher::new();
+        by_hand.update(&[1, 0, 0, 0, 0, 0, 0, 0]).update(b"t").update(b"abc");
+        assert_eq!(small.finish().as_bytes(), by_hand.finalize().as_bytes());
     }
 
     #[test]

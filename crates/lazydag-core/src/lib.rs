@@ -25,12 +25,13 @@
 //! it; `scripts/check-layers.sh` (run by CI) fails on an import that points up the list.
 //! From the bottom:
 //!
-//! 1. `key`, `value`, `error`, `panic`, `sync`: names, type-erased values, the error type,
-//!    catching panics (and the hook that keeps caught ones quiet), poison-free locks (and the
-//!    loom shim);
+//! 1. `key`, `value`, `identity`, `error`, `panic`, `sync`: names, type-erased values,
+//!    content keys (`ContentKey`, `Tokenize`, the `TaskStore` hook), the error type, catching
+//!    panics (and the hook that keeps caught ones quiet), poison-free locks (and the loom shim);
 //! 2. `worker`, `scoped`, `runtime`, `cancel`: per-thread state (which worker, inside a task?),
 //!    thread-local scoped settings, the shared tokio runtime, the cancel flag;
-//! 3. `node`: the recorded graph (immutable nodes and their operations);
+//! 3. `node`, then `content`: the recorded graph (immutable nodes and their operations), and
+//!    the content keys of nodes (pure tasks, literals) and the cached-task op;
 //! 4. `plan`: the plan's data (`plan::view`, `collect`, `optimize`, `program`), then the task
 //!    boundary (`plan::task`: running one task, catching its panic, keep-going poison);
 //! 5. `callback`, then `control`: hooks around a compute and its tasks, and the caller's

@@ -22,10 +22,13 @@
 //! 3. Any other `T`: `PlainArg`, which is implemented for `&ArgProbe<T>` and so needs one more
 //!    autoref, matches. The argument becomes a literal node that DOT labels `literal`.
 //!
-//! The macro probes for `Clone` the same way: `(&CloneProbe(&handle)).__lazydag_clone()`. It
-//! does this for every argument's handle (dependencies included) and for the new task's own
-//! output. If the type is `Clone`, `CloneKnown` records `cloner::<T>()` in the node; otherwise
-//! `CloneUnknown` does nothing. No `Clone` bound is ever required. The probe sees the types at
+//! The macro probes for `Clone` and `Tokenize` the same way, in one call:
+//! `(&&&CloneProbe(&handle)).__lazydag_clone()`. It does this for every argument's handle
+//! (dependencies included) and for the new task's own output. `CloneTokenKnown` (both),
+//! `CloneKnown`, `TokenKnown` and `CloneUnknown` (neither) each need one auto-deref more than
+//! the one before, so the first whose bounds hold wins; it records `cloner::<T>()` and/or
+//! `tokenizer::<T>()` in the node under one lock (a pointer each: nothing is hashed until a
+//! pure task needs a literal's key). No `Clone` bound is ever required. The probe sees the types at
 //! the macro call site, so inside generic code a type parameter counts as `Debug` or `Clone`
 //! only if the bounds in scope say so. `try_delayed!` works the same way for functions that
 //! return `Result<T, E>`.

@@ -12,10 +12,13 @@ use lazydag_core::{
     try_delayed,
 };
 
+/// Stored entries: the task's name and its bytes.
+type Entries = Arc<Mutex<HashMap<ContentKey, (String, Vec<u8>)>>>;
+
 /// An in-memory store that counts what it is asked.
 #[derive(Clone, Default)]
 struct InMemory {
-    entries: Arc<Mutex<HashMap<ContentKey, (String, Vec<u8>)>>>,
+    entries: Entries,
     loads: Arc<AtomicUsize>,
     stores: Arc<AtomicUsize>,
     /// Every store fails, and every load returns these bytes, when set.

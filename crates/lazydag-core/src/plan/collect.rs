@@ -181,7 +181,7 @@ fn joins_chain(dep: &Arc<Node>, node: &Node) -> bool {
         // it; a cached task is probed when its frame opens.
         && !dep.kind.cached
         && !node.kind.cached
-        && dep.content.get().is_none()
+        && dep.content_key().is_none()
         && is_chain_link(input, Arc::strong_count(dep) == 1, consumer, 1)
 }
 
