@@ -35,6 +35,16 @@ fn map_1m(c: &mut Criterion) {
     group.finish();
 }
 
+/// The upstream step of the graph-cache bench (never runs once cached).
+fn upstream_1kb(n: usize) -> String {
+    "b".repeat(n)
+}
+
+/// The cached step of the graph-cache bench: a 1 KB value.
+fn step_1kb(s: String) -> String {
+    s.replace('b', "a")
+}
+
 fn memory(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let memory = Memory::new(dir.path());
@@ -43,6 +53,23 @@ fn memory(c: &mut Criterion) {
     let small = memory.cache("small", |x: u64| x + 1);
     small.call(1).unwrap();
     group.bench_function("hit_small", |b| b.iter(|| small.call(1).unwrap()));
+
+    // Issue 15's figure: a hit of a 1 KB value (a 1,000-character string, 1,002 bytes of
+    // JSON), beside joblib's (benches/joblib/memory_hit.py, the same function).
+    let one_kb = memory.cache("one_kb", |_: u64| "a".repeat(1000));
+    one_kb.call(7).unwrap();
+    group.bench_function("hit_1kb", |b| b.iter(|| one_kb.call(7).unwrap()));
+    // The graph-aware cache: record `upstream -> step`, both pure and cached, and compute;
+    // `step` is a hit, so `upstream` is not even planned. Recording, keying, planning, the
+    // load and the decode are all in the figure.
+    let graph = || {
+        let up = lazydag::delayed!(upstream_1kb(1000)).pure().cache(&memory);
+        lazydag::delayed!(step_1kb(up)).pure().cache(&memory)
+    };
+    assert_eq!(graph().compute().unwrap().len(), 1000);
+    group.bench_function("task_hit_1kb_upstream_skip", |b| {
+        b.iter(|| graph().compute().unwrap());
+    });
 
     let values: Vec<f64> = (0..1_000_000).map(|i| f64::from(i) * 0.731).collect();
     let large = memory.cache("large", move |n: usize| values[..n].to_vec());

@@ -36,5 +36,5 @@ mod memory;
 mod parallel;
 
 pub use crate::error::{Error, ItemError};
-pub use crate::memory::{Cached, CachedFn, Memory};
+pub use crate::memory::{Cached, CachedFn, EntryInfo, Limits, Memory};
 pub use crate::parallel::{BatchSize, CollectErrors, MapIter, Parallel, SettledIter, cpu_count};

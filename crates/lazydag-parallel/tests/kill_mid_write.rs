@@ -6,7 +6,7 @@
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use lazydag_parallel::Memory;
@@ -33,14 +33,17 @@ impl Serialize for Slow {
     }
 }
 
-/// The cached function both sides use: the key depends on the name and the argument only.
+/// When set, [`slow`]'s function returns a one-number value (same function, same key).
+static SMALL: AtomicBool = AtomicBool::new(false);
+
+/// The cached function both sides use: one closure type, so one identity in every process.
 fn slow(
     memory: &Memory,
     runs: &'static AtomicUsize,
-) -> lazydag_parallel::Cached<impl Fn(u64) -> Slow> {
+) -> lazydag_parallel::Cached<impl Fn(u64) -> Slow + 'static> {
     memory.cache("slow", move |n: u64| {
         runs.fetch_add(1, Ordering::Relaxed);
-        Slow((0..n).collect())
+        if SMALL.load(Ordering::Relaxed) { Slow(vec![n]) } else { Slow((0..n).collect()) }
     })
 }
 
@@ -98,22 +101,24 @@ fn a_writer_killed_mid_write_leaves_no_valid_entry() {
     let cached = slow(&memory, &RUNS);
     assert!(!cached.entry_path(&2_000_000u64).unwrap().exists());
     // The same key is a miss: computed (with a small value, to keep the test short).
-    let small = memory.cache("slow", |n: u64| {
-        RUNS.fetch_add(1, Ordering::Relaxed);
-        Slow(vec![n])
-    });
-    assert_eq!(small.call(2_000_000).unwrap(), Slow(vec![2_000_000]));
-    assert_eq!(small.call(2_000_000).unwrap(), Slow(vec![2_000_000]));
+    SMALL.store(true, Ordering::Relaxed);
+    assert_eq!(cached.call(2_000_000).unwrap(), Slow(vec![2_000_000]));
+    assert_eq!(cached.call(2_000_000).unwrap(), Slow(vec![2_000_000]));
     assert_eq!(RUNS.load(Ordering::Relaxed), 1);
     memory.clear().unwrap();
     assert!(files(dir.path()).is_empty(), "clear sweeps the dead writer's temporary file");
+}
+
+/// The function the multi-process test caches (a `fn` item: one identity in every process).
+fn hammer(x: u64) -> Vec<u64> {
+    vec![x; 100]
 }
 
 /// The child side of the multi-process test: many calls on overlapping keys.
 #[test]
 fn child_hammer() {
     let Some(dir) = std::env::var_os(HAMMER_DIR) else { return };
-    let cached = Memory::new(dir).size_limit(1 << 20).cache("hammer", |x: u64| vec![x; 100]);
+    let cached = Memory::new(dir).size_limit(1 << 20).cache("hammer", hammer);
     for i in 0..200u64 {
         let x = (i * 13 + u64::from(std::process::id())) % 30;
         assert_eq!(cached.call(x).unwrap(), vec![x; 100]);
@@ -127,12 +132,15 @@ fn processes_share_one_cache() {
     for mut c in children {
         assert!(c.wait().unwrap().success());
     }
-    let check = Memory::new(dir.path())
-        .cache("hammer", |x: u64| -> Vec<u64> { panic!("entry {x} should be a valid hit") });
+    let check = Memory::new(dir.path()).cache("hammer", hammer);
+    let mut found = 0;
     for x in 0..30u64 {
         if check.entry_path(&x).unwrap().exists() {
+            assert!(check.check_call_in_cache(&x).unwrap(), "entry {x} should be a valid hit");
             assert_eq!(check.call(x).unwrap(), vec![x; 100]);
+            found += 1;
         }
     }
+    assert!(found > 0, "the children stored entries this process can read");
     assert!(files(dir.path()).iter().all(|(name, _)| name.ends_with(".entry")));
 }

@@ -1,6 +1,13 @@
-//! `Memory`: hits, misses, versions, corruption, clear, the size limit, graph tasks.
+//! `Memory`: hits, misses, versions, corruption, clear, the size limit, graph tasks, and the
+//! facade's `pipeline_cache` example run twice in child processes on one cache folder (the
+//! second run, with another parameter for the last step, runs only the last step; a third
+//! with the same parameter runs nothing). The example's code is compiled into this test
+//! (`#[path]`); the test re-runs its own binary as the child, selected with `--exact` and an
+//! environment variable, and reads the `ran:` lines the steps print.
 
 use std::fs;
+use std::path::Path;
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -9,7 +16,7 @@ use lazydag::delayed;
 use lazydag_parallel::Memory;
 
 /// A cached function that counts its runs.
-fn counted() -> (Arc<AtomicUsize>, impl Fn(u64) -> String) {
+fn counted() -> (Arc<AtomicUsize>, impl Fn(u64) -> String + Clone + Send + Sync + 'static) {
     let runs = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&runs);
     (runs, move |x: u64| {
@@ -23,16 +30,16 @@ fn hit_miss_and_different_arguments() {
     let dir = tempfile::tempdir().unwrap();
     let memory = Memory::new(dir.path().join("cache"));
     let (runs, f) = counted();
-    let cached = memory.cache("f", f);
+    let cached = memory.cache("f", f.clone());
     assert_eq!(cached.call(1).unwrap(), "value 1");
     assert_eq!(cached.call(1).unwrap(), "value 1");
     assert_eq!(runs.load(Ordering::Relaxed), 1, "second call is a hit");
     assert_eq!(cached.call(2).unwrap(), "value 2");
     assert_eq!(runs.load(Ordering::Relaxed), 2, "new arguments recompute");
-    // Another Memory on the same folder (e.g. another run) sees the entries.
-    let again =
-        Memory::new(dir.path().join("cache")).cache("f", |_: u64| -> String { panic!("must hit") });
+    // Another Memory on the same folder (e.g. another run) sees the same function's entries.
+    let again = Memory::new(dir.path().join("cache")).cache("f", f);
     assert_eq!(again.call(2).unwrap(), "value 2");
+    assert_eq!(runs.load(Ordering::Relaxed), 2, "a hit");
 }
 
 #[test]
@@ -66,7 +73,9 @@ fn a_truncated_or_garbled_entry_is_recomputed() {
     fs::write(&path, &bytes[..bytes.len() - 5]).unwrap(); // truncated
     assert_eq!(cached.call(9).unwrap(), "value 9");
     assert_eq!(runs.load(Ordering::Relaxed), 2);
-    assert_eq!(fs::read(&path).unwrap(), bytes, "rewritten whole");
+    let rewritten = fs::read(&path).unwrap();
+    assert_eq!(rewritten.len(), bytes.len(), "rewritten whole");
+    assert_eq!(rewritten[..7], bytes[..7]); // `"value 9"`: the same payload, a new timestamp
 
     let mut garbled = bytes.clone();
     garbled[3] ^= 0x20; // same length, wrong checksum
@@ -111,13 +120,17 @@ fn the_size_limit_evicts_the_least_recently_used() {
     let memory = Memory::new(dir.path().join("lru")).size_limit(2 * entry + entry / 2);
     let (runs, f) = counted();
     let cached = memory.cache("f", f);
-    let pause = || std::thread::sleep(Duration::from_millis(20)); // distinct mtimes
+    // Distinct last-use times, set on the files (no sleeping): 1 used 3 h ago, 2 used 2 h ago.
+    let age = |x: u64, hours: u64| {
+        let path = cached.entry_path(&x).unwrap();
+        let when = std::time::SystemTime::now() - Duration::from_secs(3600 * hours);
+        fs::File::options().write(true).open(path).unwrap().set_modified(when).unwrap();
+    };
     cached.call(1).unwrap();
-    pause();
     cached.call(2).unwrap();
-    pause();
+    age(1, 3);
+    age(2, 2);
     cached.call(1).unwrap(); // a hit makes 1 the most recently used
-    pause();
     cached.call(3).unwrap(); // over the limit: evicts 2, the least recently used
     assert_eq!(runs.load(Ordering::Relaxed), 3);
     assert!(memory.size().unwrap() <= 2 * entry + entry / 2);
@@ -145,7 +158,7 @@ fn threads_share_one_cache() {
     let dir = tempfile::tempdir().unwrap();
     let memory = Memory::new(dir.path()).size_limit(1 << 20);
     let (runs, f) = counted();
-    let cached = memory.cache("f", f);
+    let cached = memory.cache("f", f.clone());
     std::thread::scope(|s| {
         for t in 0..8u64 {
             let cached = cached.clone();
@@ -157,12 +170,14 @@ fn threads_share_one_cache() {
             });
         }
     });
-    let runs = runs.load(Ordering::Relaxed);
-    assert!((20..=8 * 40).contains(&runs), "{runs}");
-    let check = memory.cache("f", |_: u64| -> String { panic!("every entry must be valid") });
+    // Per-key locking: each of the 20 keys computed once, however the threads interleave.
+    assert_eq!(runs.load(Ordering::Relaxed), 20);
+    let check = memory.cache("f", f);
     for x in 0..20u64 {
+        assert!(check.check_call_in_cache(&x).unwrap(), "every entry must be valid");
         assert_eq!(check.call(x).unwrap(), format!("value {x}"));
     }
+    assert_eq!(runs.load(Ordering::Relaxed), 20);
 }
 
 #[test]
@@ -170,9 +185,13 @@ fn functions_of_zero_to_eight_arguments_are_cached() {
     let dir = tempfile::tempdir().unwrap();
     let memory = Memory::new(dir.path());
     let runs = Arc::new(AtomicUsize::new(0));
-    let count = || runs.fetch_add(1, Ordering::Relaxed);
+    let counter = |runs: &Arc<AtomicUsize>| {
+        let runs = Arc::clone(runs);
+        move || runs.fetch_add(1, Ordering::Relaxed)
+    };
 
-    let none = memory.cache("none", || {
+    let count = counter(&runs);
+    let none = memory.cache("none", move || {
         count();
         7_u8
     });
@@ -182,8 +201,10 @@ fn functions_of_zero_to_eight_arguments_are_cached() {
     }
     let two = memory.cache("two", join);
     assert_eq!(two.call(("ab".to_string(), "cd")).unwrap(), "abcd");
-    let eight =
-        memory.cache("eight", |a: u8, b: u16, c: u32, d: u64, e: i8, f: i16, g: i32, h: i64| {
+    let count = counter(&runs);
+    let eight = memory.cache(
+        "eight",
+        move |a: u8, b: u16, c: u32, d: u64, e: i8, f: i16, g: i32, h: i64| {
             count();
             i64::from(a)
                 + i64::from(b)
@@ -193,7 +214,8 @@ fn functions_of_zero_to_eight_arguments_are_cached() {
                 + i64::from(f)
                 + i64::from(g)
                 + h
-        });
+        },
+    );
     assert_eq!(eight.call((1, 2, 3, 4, 5, 6, 7, 8)).unwrap(), 36);
     assert_eq!(eight.call((1, 2, 3, 4, 5, 6, 7, 8)).unwrap(), 36); // a hit
     assert_eq!(eight.call((1, 2, 3, 4, 5, 6, 7, 9)).unwrap(), 37); // other arguments
@@ -210,4 +232,85 @@ fn functions_of_zero_to_eight_arguments_are_cached() {
     let pair = delayed((3_u32, 4_u32));
     let area = memory.cache("area", |w: u32, h: u32| w * h);
     assert_eq!(area.delayed(&pair).compute().unwrap(), 12);
+}
+
+static GRAPH_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+/// A pure step for the graph-task tests.
+fn graph_step(x: u64) -> Vec<u64> {
+    GRAPH_RUNS.fetch_add(1, Ordering::Relaxed);
+    vec![x; 100]
+}
+
+#[test]
+fn graph_task_entries_are_checked_counted_and_trimmed_like_the_others() {
+    use lazydag_parallel::Limits;
+    let dir = tempfile::tempdir().unwrap();
+    let memory = Memory::new(dir.path());
+    let task = || lazydag::delayed!(graph_step(7)).pure().cache(&memory);
+    assert_eq!(task().compute().unwrap(), vec![7; 100]);
+    assert_eq!(task().compute().unwrap(), vec![7; 100]);
+    assert_eq!(GRAPH_RUNS.load(Ordering::Relaxed), 1, "the second compute loaded it");
+    let entries: Vec<_> = fs::read_dir(dir.path().join("tasks")).unwrap().collect();
+    assert_eq!(entries.len(), 1);
+    let path = entries.into_iter().next().unwrap().unwrap().path();
+    assert_eq!(memory.size().unwrap(), fs::metadata(&path).unwrap().len());
+    // A damaged entry is a miss: the task runs again and rewrites it.
+    let mut bytes = fs::read(&path).unwrap();
+    bytes[0] ^= 0xff;
+    fs::write(&path, &bytes).unwrap();
+    assert_eq!(task().compute().unwrap(), vec![7; 100]);
+    assert_eq!(GRAPH_RUNS.load(Ordering::Relaxed), 2);
+    // reduce_size counts it as an item.
+    assert_eq!(memory.reduce_size(Limits::default().items(0)).unwrap(), 1);
+    assert_eq!(task().compute().unwrap(), vec![7; 100]);
+    assert_eq!(GRAPH_RUNS.load(Ordering::Relaxed), 3);
+    memory.clear().unwrap();
+    assert_eq!(memory.size().unwrap(), 0);
+}
+
+#[allow(dead_code, reason = "the example's `main` is not called here")]
+#[path = "../../lazydag/examples/pipeline_cache.rs"]
+mod example;
+
+/// The cache folder and parameter for the child, `<top> <folder>`.
+const CHILD: &str = "LAZYDAG_PARALLEL_TEST_PIPELINE";
+
+/// The child side: runs the example's pipeline once.
+#[test]
+fn child_runs_the_pipeline() {
+    let Some(spec) = std::env::var_os(CHILD) else { return };
+    let spec = spec.into_string().unwrap();
+    let (top, dir) = spec.split_once(' ').unwrap();
+    let summary = example::run(Path::new(dir), top.parse().unwrap()).unwrap();
+    println!("summary: {summary}");
+}
+
+/// Runs the pipeline in a child process; returns its `ran:` lines and its summary.
+fn run_child(dir: &Path, top: u64) -> (Vec<String>, String) {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "child_runs_the_pipeline", "--nocapture", "--test-threads", "1"])
+        .env(CHILD, format!("{top} {}", dir.display()))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    // A line may start with the harness's `test … ... ` before the first step's output.
+    let ran = stdout.lines().filter_map(|l| l.find("ran: ").map(|at| l[at..].to_owned())).collect();
+    let summary = stdout.lines().find_map(|l| Some(l[l.find("summary: ")? + 9..].to_owned()));
+    (ran, summary.expect("the child printed its summary"))
+}
+
+#[test]
+fn a_second_run_with_a_new_last_parameter_runs_only_the_last_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let (first, summary10) = run_child(dir.path(), 10);
+    assert_eq!(first, ["ran: load", "ran: clean", "ran: summarise"]);
+    let (second, summary3) = run_child(dir.path(), 3);
+    assert_eq!(second, ["ran: summarise"], "load and clean were loaded from the cache");
+    assert_ne!(summary3, summary10);
+    let (third, again) = run_child(dir.path(), 3);
+    assert!(third.is_empty(), "everything from the cache: {third:?}");
+    assert_eq!(again, summary3);
+    assert!(dir.path().join("tasks").is_dir());
 }

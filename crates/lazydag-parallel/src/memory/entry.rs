@@ -1,11 +1,14 @@
 //! The on-disk format of one cache entry, and how it is written and read.
 //!
-//! An entry is `payload ‖ checksum (32 bytes) ‖ payload length (u64, little endian)
-//! ‖ MAGIC (8 bytes)`. The payload is the value in JSON, streamed straight into the file while
-//! the checksum is computed; the trailer is written last. The checksum is blake3 over the
-//! entry's identity (its function folder and file name, that is, its key) and then the
-//! payload: an entry carries its key, so an intact entry copied or renamed under another key's
-//! name reads as corrupt there, never as that key's value.
+//! An entry is `payload ‖ started (u64) ‖ duration (u64) ‖ checksum (32 bytes) ‖ payload
+//! length (u64) ‖ MAGIC (8 bytes)`, the numbers little endian. The payload is the value in
+//! JSON (or, for a graph task, the bytes the core encoded), streamed straight into the file
+//! while the checksum is computed; the trailer is written last. `started` is when the
+//! computation began (nanoseconds since the Unix epoch) and `duration` how long it ran
+//! (nanoseconds): the [`EntryInfo`] a validation callback sees. The checksum is blake3 over
+//! the entry's identity (its folder and file name, that is, its key), the payload and those
+//! two numbers: an entry carries its key, so an intact entry copied or renamed under another
+//! key's name reads as corrupt there, never as that key's value.
 //!
 //! Invariants:
 //! - **Atomic.** An entry is written to a temporary file in the same folder (a name no reader
@@ -21,13 +24,20 @@ use std::fs::{self, File};
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
 
-/// The last 8 bytes of every entry (format version 2: the checksum covers the key; entries of
-/// version 1 read as corrupt and are recomputed).
-const MAGIC: &[u8; 8] = b"LZDGMEM2";
+use super::info::EntryInfo;
 
-/// The trailer's length: checksum, payload length, magic.
-const TRAILER: usize = 32 + 8 + 8;
+/// The last 8 bytes of every entry (format version 3: the trailer holds the computation's
+/// start and duration; entries of versions 1 and 2 read as corrupt and are recomputed).
+const MAGIC: &[u8; 8] = b"LZDGMEM3";
+
+/// The trailer's length: start, duration, checksum, payload length, magic.
+const TRAILER: usize = 8 + 8 + 32 + 8 + 8;
+
+/// How stale an entry's last-use time may get before a hit sets it again: the resolution
+/// of least-recently-used eviction.
+pub(crate) const TOUCH_EVERY: Duration = Duration::from_secs(1);
 
 /// The suffix of entry files.
 pub(crate) const ENTRY_SUFFIX: &str = ".entry";
@@ -73,7 +83,7 @@ fn keyed_hasher(path: &Path) -> blake3::Hasher {
         p.and_then(Path::file_name).map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
     };
     let mut hasher = blake3::Hasher::new();
-    hasher.update(b"lazydag-parallel memory entry v2\0");
+    hasher.update(b"lazydag-parallel memory entry v3\0");
     for part in [name(path.parent()), name(Some(path))] {
         hasher.update(&(part.len() as u64).to_le_bytes());
         hasher.update(part.as_bytes());
@@ -89,8 +99,62 @@ fn temp_path(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.{}.{n}{TEMP_SUFFIX}", std::process::id()))
 }
 
-/// Writes `value` as the entry at `path`, atomically. Returns the entry's size in bytes.
-pub(crate) fn write<T: serde::Serialize>(path: &Path, value: &T) -> io::Result<u64> {
+/// When and for how long an entry's value was computed: the two numbers of its trailer.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Timing {
+    /// When the computation began.
+    pub(crate) started: SystemTime,
+    /// How long it ran.
+    pub(crate) duration: Duration,
+}
+
+impl Timing {
+    /// The trailer's 16 bytes.
+    fn encode(self) -> [u8; 16] {
+        let nanos = |d: Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        let started =
+            nanos(self.started.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default());
+        let mut out = [0u8; 16];
+        out[..8].copy_from_slice(&started.to_le_bytes());
+        out[8..].copy_from_slice(&nanos(self.duration).to_le_bytes());
+        out
+    }
+
+    /// The inverse of [`encode`](Timing::encode).
+    fn decode(bytes: &[u8]) -> Self {
+        let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
+        Timing {
+            started: SystemTime::UNIX_EPOCH + Duration::from_nanos(word(0)),
+            duration: Duration::from_nanos(word(8)),
+        }
+    }
+}
+
+/// Writes `value` as JSON, the entry at `path`, atomically. Returns the entry's size in bytes.
+pub(crate) fn write<T: serde::Serialize>(
+    path: &Path,
+    value: &T,
+    timing: Timing,
+) -> io::Result<u64> {
+    write_with(path, timing, |out| serde_json::to_writer(out, value).map_err(io::Error::other))
+}
+
+/// Writes `payload` as the entry at `path`, atomically. Returns the entry's size in bytes.
+#[allow(
+    dead_code,
+    reason = "the TaskStore (graph tasks) writes raw bytes; until it lands only the tests do"
+)]
+pub(crate) fn write_bytes(path: &Path, payload: &[u8], timing: Timing) -> io::Result<u64> {
+    write_with(path, timing, |out| out.write_all(payload))
+}
+
+/// Writes the entry at `path` whose payload `payload` streams out, atomically: into a
+/// temporary file, trailer last, then renamed over `path`. Returns the entry's size in bytes.
+fn write_with(
+    path: &Path,
+    timing: Timing,
+    payload: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<u64> {
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir)?;
     }
@@ -102,8 +166,11 @@ pub(crate) fn write<T: serde::Serialize>(path: &Path, value: &T) -> io::Result<u
             hasher: keyed_hasher(path),
             len: 0,
         };
-        serde_json::to_writer(&mut out, value).map_err(io::Error::other)?;
-        let Hashing { mut inner, hasher, len } = out;
+        payload(&mut out)?;
+        let Hashing { mut inner, mut hasher, len } = out;
+        let timing = timing.encode();
+        hasher.update(&timing);
+        inner.write_all(&timing)?;
         inner.write_all(hasher.finalize().as_bytes())?;
         inner.write_all(&len.to_le_bytes())?;
         inner.write_all(MAGIC)?;
@@ -118,9 +185,10 @@ pub(crate) fn write<T: serde::Serialize>(path: &Path, value: &T) -> io::Result<u
     written
 }
 
-/// Reads the entry at `path` and returns its checked payload. With `touch`, a hit also sets
-/// the file's modification time to now, which is what least-recently-used eviction sorts by.
-pub(crate) fn read(path: &Path, touch: bool) -> Result<Vec<u8>, Invalid> {
+/// Reads the entry at `path` and returns its checked payload and what its trailer says. With
+/// `touch`, a hit also sets the file's modification time to now, which is what
+/// least-recently-used eviction sorts by.
+pub(crate) fn read(path: &Path, touch: bool) -> Result<(Vec<u8>, EntryInfo), Invalid> {
     let opened = if touch {
         // Opened for writing only to set its time; where that is refused (no permission, a
         // read-only file system), read it anyway: a read-only cache still serves hits.
@@ -143,35 +211,48 @@ pub(crate) fn read(path: &Path, touch: bool) -> Result<Vec<u8>, Invalid> {
         Err(err) if err.kind() == io::ErrorKind::NotFound => return Err(Invalid::Missing),
         Err(err) => return Err(Invalid::Io(err)),
     };
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes).map_err(Invalid::Io)?;
-    let payload = check(path, bytes)?;
-    if touch {
+    // One `statx` for the size and the last use; an entry is never written in place (writes
+    // rename a new file over it), so the size is the content's. A shorter read than the size
+    // fails the trailer checks below.
+    let meta = file.metadata().map_err(Invalid::Io)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    (&mut file).take(meta.len()).read_to_end(&mut bytes).map_err(Invalid::Io)?;
+    let size = bytes.len() as u64;
+    let (payload, timing) = check(path, bytes)?;
+    let info = EntryInfo { started: timing.started, duration: timing.duration, bytes: size };
+    let now = SystemTime::now();
+    let last_use = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+    // Least-recently-used order at a resolution of `TOUCH_EVERY`: a hit within that time of
+    // the last write or touch skips the `futimens`.
+    if touch && now.duration_since(last_use).is_ok_and(|since| since >= TOUCH_EVERY) {
         // Best effort: a read-only cache still serves hits, only its LRU order goes stale.
-        let _ = file.set_modified(std::time::SystemTime::now());
+        let _ = file.set_modified(now);
     }
-    Ok(payload)
+    Ok((payload, info))
 }
 
-/// Checks the trailer of the bytes of the entry at `path` and returns the payload.
-fn check(path: &Path, mut bytes: Vec<u8>) -> Result<Vec<u8>, Invalid> {
+/// Checks the trailer of the bytes of the entry at `path` and returns the payload and timing.
+fn check(path: &Path, mut bytes: Vec<u8>) -> Result<(Vec<u8>, Timing), Invalid> {
     if bytes.len() < TRAILER {
         return Err(Invalid::Corrupt("shorter than the trailer"));
     }
     let at = bytes.len() - TRAILER;
     let trailer = &bytes[at..];
-    if &trailer[40..] != MAGIC {
+    if &trailer[56..] != MAGIC {
         return Err(Invalid::Corrupt("no end marker (truncated or not an entry)"));
     }
-    let len = u64::from_le_bytes(trailer[32..40].try_into().expect("8 bytes"));
+    let len = u64::from_le_bytes(trailer[48..56].try_into().expect("8 bytes"));
     if len != at as u64 {
         return Err(Invalid::Corrupt("length mismatch"));
     }
-    if keyed_hasher(path).update(&bytes[..at]).finalize().as_bytes() != &trailer[..32] {
+    let mut hasher = keyed_hasher(path);
+    hasher.update(&bytes[..at]).update(&trailer[..16]);
+    if hasher.finalize().as_bytes() != &trailer[16..48] {
         return Err(Invalid::Corrupt("checksum mismatch (damaged, or another key's entry)"));
     }
+    let timing = Timing::decode(&trailer[..16]);
     bytes.truncate(at);
-    Ok(bytes)
+    Ok((bytes, timing))
 }
 
 #[cfg(test)]
@@ -182,20 +263,28 @@ mod tests {
     fn round_trip_and_every_truncation_is_caught() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f").join("k.entry");
-        let size = write(&path, &vec![1.5f64, 2.25]).unwrap();
+        let timing = Timing { started: SystemTime::now(), duration: Duration::from_millis(7) };
+        let size = write(&path, &vec![1.5f64, 2.25], timing).unwrap();
         assert_eq!(fs::metadata(&path).unwrap().len(), size);
-        let payload = read(&path, true).unwrap();
+        let (payload, info) = read(&path, true).unwrap();
+        assert_eq!(info.duration, Duration::from_millis(7));
+        assert_eq!(info.bytes, size);
+        let since = |t: SystemTime| t.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_nanos();
+        assert_eq!(since(info.started), since(timing.started));
         assert_eq!(serde_json::from_slice::<Vec<f64>>(&payload).unwrap(), vec![1.5, 2.25]);
         let bytes = fs::read(&path).unwrap();
         for cut in 0..bytes.len() {
             let cut = check(&path, bytes[..cut].to_vec());
             assert!(matches!(cut, Err(Invalid::Corrupt(_))), "{cut:?}");
         }
-        let mut flipped = bytes.clone();
-        flipped[1] ^= 1;
-        assert!(
-            matches!(check(&path, flipped), Err(Invalid::Corrupt(why)) if why.starts_with("checksum mismatch"))
-        );
+        // A flipped bit in the payload or in the timing fails the checksum.
+        for at in [1, bytes.len() - TRAILER + 3] {
+            let mut flipped = bytes.clone();
+            flipped[at] ^= 1;
+            assert!(
+                matches!(check(&path, flipped), Err(Invalid::Corrupt(why)) if why.starts_with("checksum mismatch"))
+            );
+        }
         assert!(matches!(read(&dir.path().join("none"), false), Err(Invalid::Missing)));
     }
 
@@ -205,11 +294,12 @@ mod tests {
         let mine = dir.path().join("f").join("aaaa.entry");
         let other = dir.path().join("f").join("bbbb.entry");
         let elsewhere = dir.path().join("g").join("aaaa.entry");
-        write(&mine, &7u32).unwrap();
+        let timing = Timing { started: SystemTime::now(), duration: Duration::ZERO };
+        write_bytes(&mine, b"7", timing).unwrap();
         fs::create_dir_all(elsewhere.parent().unwrap()).unwrap();
         fs::copy(&mine, &other).unwrap();
         fs::copy(&mine, &elsewhere).unwrap();
-        assert_eq!(read(&mine, false).unwrap(), b"7");
+        assert_eq!(read(&mine, false).unwrap().0, b"7");
         for copied in [&other, &elsewhere] {
             let read = read(copied, false);
             assert!(matches!(read, Err(Invalid::Corrupt(why)) if why.contains("another key")));

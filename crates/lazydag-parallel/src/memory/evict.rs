@@ -1,13 +1,18 @@
-//! Sweeping the cache folder: its size, least-recently-used eviction, and `clear`.
+//! Sweeping the cache folder: its size, trimming it to [`Limits`] (least recently used first),
+//! and `clear`.
 //!
-//! The folder holds one sub-folder per cached function, each holding `<key>.entry` files and,
+//! The folder holds one sub-folder per cached function (and `tasks/` for graph tasks, see
+//! `store`), each holding `<key>.entry` files and,
 //! while writes are in flight (or after a writer was killed), hidden `.<key>.entry.*.tmp`
 //! files. Only files with those suffixes are ever removed, so pointing a [`Memory`] at a folder
 //! that holds other files deletes none of them.
 //!
 //! Invariants: "recently used" is the file's modification time, set when the entry is written
-//! and again on each hit; eviction removes entries oldest first until the total size (entries
-//! and the temporary files still there) is within the limit. Temporary files older than [`STALE`] belong to dead writers and are removed. All
+//! and again on a hit (unless it was set less than a second before: `entry::TOUCH_EVERY`). Trimming first removes entries unused for the age limit or longer,
+//! then the oldest until at most the item limit remain, then the oldest until the total size
+//! (entries and the temporary files still there) is within the byte limit; the survivors are
+//! always the most recently used. Temporary files older than [`STALE`] belong to dead writers
+//! and are removed. All
 //! of this races benignly with other threads and processes: a file removed under a reader is a
 //! miss (recomputed), and a failure to remove a file is logged, not returned.
 //!
@@ -19,6 +24,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use super::entry::{ENTRY_SUFFIX, TEMP_SUFFIX};
+use super::info::Limits;
 
 /// How old a temporary file must be before a sweep takes its writer for dead.
 pub(crate) const STALE: Duration = Duration::from_secs(600);
@@ -78,12 +84,12 @@ pub(crate) fn size(dir: &Path) -> io::Result<u64> {
     Ok(files(dir)?.iter().map(|f| f.len).sum())
 }
 
-/// Removes stale temporary files, then the least recently used entries until the entries
-/// take at most `limit` bytes. Returns how many entries were evicted.
-pub(crate) fn evict(dir: &Path, limit: u64) -> io::Result<usize> {
+/// Removes stale temporary files, then entries until `limits` hold (least recently used
+/// first). Returns how many entries were removed.
+pub(crate) fn reduce(dir: &Path, limits: &Limits) -> io::Result<usize> {
     let now = SystemTime::now();
     let (temps, mut entries): (Vec<_>, Vec<_>) = files(dir)?.into_iter().partition(|f| f.temp);
-    // Temporary files count toward the limit: stale ones (dead writers) are removed, the
+    // Temporary files count toward the byte limit: stale ones (dead writers) are removed, the
     // others (writes in flight) stay and leave that much less room for entries.
     let mut total: u64 = 0;
     for temp in temps {
@@ -93,22 +99,27 @@ pub(crate) fn evict(dir: &Path, limit: u64) -> io::Result<usize> {
         total += temp.len;
     }
     total += entries.iter().map(|f| f.len).sum::<u64>();
-    if total <= limit {
-        return Ok(0);
-    }
-    entries.sort_by_key(|f| f.modified);
-    let mut evicted = 0;
+    // Oldest first; ties (coarse file-system clocks) in path order, so runs agree.
+    entries.sort_by(|a, b| a.modified.cmp(&b.modified).then_with(|| a.path.cmp(&b.path)));
+    let mut left = entries.len();
+    let mut removed = 0;
     for entry in entries {
-        if total <= limit {
+        let unused = now.duration_since(entry.modified).unwrap_or_default();
+        let too_old = limits.age_limit().is_some_and(|age| unused >= age);
+        let too_many = limits.items_limit().is_some_and(|items| left > items);
+        let too_big = limits.bytes_limit().is_some_and(|bytes| total > bytes);
+        if !(too_old || too_many || too_big) {
+            // Sorted oldest first: every later entry is younger, and nothing else changes.
             break;
         }
         if remove(&entry.path) {
             tracing::debug!(path = %entry.path.display(), bytes = entry.len, "memory evict");
-            evicted += 1;
+            removed += 1;
         }
+        left -= 1;
         total -= entry.len;
     }
-    Ok(evicted)
+    Ok(removed)
 }
 
 /// Removes every entry and temporary file under `dir`, and the function folders left empty.

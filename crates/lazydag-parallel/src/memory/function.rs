@@ -43,6 +43,9 @@ pub trait CachedFn<Marker> {
     type Args;
     /// What the function returns.
     type Output;
+    /// How many arguments the function takes (0 to 8): the positions
+    /// [`Cached::ignore`](super::Cached::ignore) may name are `0..ARITY`.
+    const ARITY: usize;
     /// Calls the function with `args` spread into its arguments.
     fn call_with(&self, args: Self::Args) -> Self::Output;
 }
@@ -50,6 +53,7 @@ pub trait CachedFn<Marker> {
 impl<F: Fn() -> R, R> CachedFn<fn() -> R> for F {
     type Args = ();
     type Output = R;
+    const ARITY: usize = 0;
     fn call_with(&self, (): ()) -> R {
         self()
     }
@@ -58,6 +62,7 @@ impl<F: Fn() -> R, R> CachedFn<fn() -> R> for F {
 impl<F: Fn(A) -> R, A, R> CachedFn<fn(A) -> R> for F {
     type Args = A;
     type Output = R;
+    const ARITY: usize = 1;
     fn call_with(&self, a: A) -> R {
         self(a)
     }
@@ -69,6 +74,7 @@ macro_rules! cached_fn {
         impl<F: Fn($($arg),+) -> R, $($arg,)+ R> CachedFn<fn($($arg),+) -> R> for F {
             type Args = ($($arg,)+);
             type Output = R;
+            const ARITY: usize = [$(stringify!($arg)),+].len();
             #[allow(non_snake_case)]
             fn call_with(&self, ($($arg,)+): Self::Args) -> R {
                 self($($arg),+)

@@ -1,48 +1,68 @@
 //! [`Memory`]: joblib's `Memory(location).cache`, on-disk memoization with serde.
 //!
-//! A call of a [`Cached`] function hashes (blake3) the function's name, its version and its
-//! arguments serialized as JSON into a key; the entry `location/<name>/<key>.entry` holds the
-//! result, as JSON with a checksum (see `entry`). A valid entry is a hit: it is returned
-//! without running the function. A missing, corrupt or unreadable entry is a miss: the
-//! function runs and its result is written atomically. Files:
+//! A call of a [`Cached`] function hashes (blake3) the function's identity (its Rust type),
+//! its name, its version and its arguments serialized as JSON (less the
+//! [ignored](Cached::ignore) ones) into a key; the entry `location/<name>/<key>.entry` holds
+//! the result, as JSON with a checksum (see `entry`). A valid entry that the
+//! [validation callback](Cached::validate), if any, accepts is a hit: it is returned without
+//! running the function. Anything else is a miss: the function runs and its result, unless it
+//! is a `Result`'s `Err`, is written atomically. Files:
 //! - `function`: [`CachedFn`], the functions of 0 to 8 arguments that can be cached;
+//! - `key`: function identity, keys, ignored arguments, the name-collision warning;
+//! - `outcome`: which results are stored (not an `Err`);
+//! - `lock`: per-key locking, so that threads that miss one key compute it once;
 //! - `entry`: the entry format, atomic writes, checked reads;
-//! - `evict`: size, least-recently-used eviction, clear.
+//! - `info`: [`EntryInfo`] (what a validation callback sees) and [`Limits`];
+//! - `evict`: size, trimming to limits (least recently used first), clear;
+//! - `store`: `Memory` as the core's `TaskStore` (graph tasks' entries, under `tasks/`).
 //!
 //! Invariants: the cache is only an accelerator. A call returns the function's result
 //! whatever state the folder is in; failing to write an entry is logged (`warn`), not
-//! returned. Threads and processes share a folder without locks (see `entry`); two that miss
-//! the same key at once both compute it, and the last write wins.
-//! Keys are stable across runs and processes as long as the arguments serialize to the same
-//! JSON: prefer `BTreeMap` to `HashMap` in arguments, whose iteration order varies.
+//! returned. Two functions cached under one name never share an entry (their types differ;
+//! a warning names the collision). Within a process, concurrent callers of one key compute it
+//! once (`lock`). Across processes there is no lock: a reader never sees a half-written entry
+//! (atomic rename), two processes that miss one key may both compute it, and the last write
+//! wins (both are complete, valid entries). Keys are stable across runs and processes of one
+//! binary as long as the arguments serialize to the same JSON: prefer `BTreeMap` to `HashMap`
+//! in arguments, whose iteration order varies. The root folder gets a `.gitignore` (`*`) on
+//! the first write, as joblib's does.
 
 mod entry;
 mod evict;
 mod function;
+mod info;
+mod key;
+mod lock;
+mod outcome;
+mod store;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant, SystemTime};
 
 use lazydag_core::Delayed;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use self::entry::Invalid;
+use self::entry::{Invalid, Timing};
 pub use self::function::CachedFn;
+pub use self::info::{EntryInfo, Limits};
 use crate::error::Error;
 
 /// An on-disk cache folder for memoized functions.
 ///
 /// ```
-/// use lazydag_parallel::Memory;
+/// use lazydag_parallel::{Limits, Memory};
 /// # fn main() -> Result<(), lazydag_parallel::Error> {
 /// let dir = tempfile::tempdir().unwrap();
 /// let memory = Memory::new(dir.path()).size_limit(10 << 20); // at most 10 MiB of entries
 /// let area = memory.cache("area", |(w, h): (u32, u32)| w * h).version("1");
 /// assert_eq!(area.call((3, 4))?, 12);
 /// assert!(memory.size()? > 0);
-/// memory.clear()?;
+/// assert_eq!(std::fs::read_to_string(dir.path().join(".gitignore")).unwrap(), "*\n");
+/// assert_eq!(memory.reduce_size(Limits::default().items(0))?, 1); // joblib's items_limit=0
 /// assert_eq!(memory.size()?, 0);
 /// # Ok(())
 /// # }
@@ -51,17 +71,23 @@ use crate::error::Error;
 pub struct Memory {
     dir: Arc<Path>,
     limit: Option<u64>,
+    /// Whether the root folder and its `.gitignore` were made (once per `Memory` and clones).
+    rooted: Arc<AtomicBool>,
 }
+
+/// A validation callback ([`Cached::validate`]).
+type Validate = Arc<dyn Fn(&EntryInfo) -> bool + Send + Sync>;
 
 impl Memory {
     /// A cache in the folder `location`, created on the first write. No size limit.
     pub fn new(location: impl AsRef<Path>) -> Self {
-        Memory { dir: location.as_ref().into(), limit: None }
+        Memory { dir: location.as_ref().into(), limit: None, rooted: Arc::default() }
     }
 
     /// Keeps the entries' total size at most `bytes`: after each write, the least recently
     /// used entries (by the time of their last write or hit) are removed until it fits. Each
-    /// eviction pass lists the folder, so it costs O(entries) per write.
+    /// eviction pass lists the folder, so it costs O(entries) per write. For limits on the
+    /// number or the age of entries, call [`reduce_size`](Memory::reduce_size).
     #[must_use]
     pub fn size_limit(mut self, bytes: u64) -> Self {
         self.limit = Some(bytes);
@@ -74,21 +100,32 @@ impl Memory {
     }
 
     /// Memoizes `f` under `name`: the returned [`Cached`] computes `f(args)` once per distinct
-    /// `args` (and [`version`](Cached::version)), then loads the stored result. Two functions
-    /// given the same name share entries, so give each function its own name. `f` takes 0 to
+    /// `args` (and [`version`](Cached::version)), then loads the stored result. `f` takes 0 to
     /// 8 arguments ([`CachedFn`]); [`Cached::call`] takes them as one value (`x`, `(a, b)`,
     /// `()`).
-    pub fn cache<F>(&self, name: impl AsRef<str>, f: F) -> Cached<F> {
+    ///
+    /// The key includes `f`'s type, so two functions cached under one name never share
+    /// entries; caching a second function under a name this process already used in this
+    /// folder logs a `warn` (joblib's `JobLibCollisionWarning`). Function pointers and trait
+    /// objects share one type per signature: caching one logs a `warn` that they are told
+    /// apart by name and version only (joblib's "cannot detect" warning).
+    pub fn cache<F: 'static>(&self, name: impl AsRef<str>, f: F) -> Cached<F> {
+        let name: Arc<str> = name.as_ref().into();
+        let identity: Arc<str> = key::identity::<F>().into();
+        key::register(&self.dir, &name, &identity, std::any::type_name::<F>());
         Cached {
             memory: self.clone(),
-            name: name.as_ref().into(),
+            name,
             version: "".into(),
+            identity,
+            ignore: Arc::new([]),
+            validate: None,
             f: Arc::new(f),
         }
     }
 
     /// Removes every entry (and stray temporary file) of every function in this folder;
-    /// other files are left alone.
+    /// other files (and the `.gitignore`) are left alone.
     ///
     /// # Errors
     /// [`Error::Io`] if the folder exists but cannot be listed.
@@ -106,13 +143,60 @@ impl Memory {
         evict::size(&self.dir).map_err(|err| Error::io(&*self.dir, err))
     }
 
-    /// The stored value at `path`, if there is a valid one.
-    fn load<R: DeserializeOwned>(&self, path: &Path) -> Option<R> {
-        let why = match entry::read(path, true) {
-            Ok(payload) => match serde_json::from_slice(&payload) {
-                Ok(value) => return Some(value),
-                Err(_) => "the value does not deserialize as the result type",
-            },
+    /// Removes entries until every one of `limits` holds: joblib's
+    /// `reduce_size(bytes_limit, items_limit, age_limit)`. Entries unused (neither written
+    /// nor hit) for the age limit or longer go; then the least recently used go until at most
+    /// the item limit remain and the total size is within the byte limit. Temporary files of
+    /// writers dead for 10 minutes go too. Returns how many entries were removed. It lists
+    /// the folder: O(entries). Graph-task entries (`tasks/`) are counted like the others.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lazydag_parallel::{Limits, Memory};
+    /// # fn main() -> Result<(), lazydag_parallel::Error> {
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let memory = Memory::new(dir.path());
+    /// let square = memory.cache("square", |x: u64| x * x);
+    /// for x in 0..5 { square.call(x)?; }
+    /// assert_eq!(memory.reduce_size(Limits::default().age(Duration::from_secs(3600)))?, 0);
+    /// assert_eq!(memory.reduce_size(Limits::default().items(2))?, 3);
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Io`] if the folder exists but cannot be listed.
+    pub fn reduce_size(&self, limits: Limits) -> Result<usize, Error> {
+        evict::reduce(&self.dir, &limits).map_err(|err| Error::io(&*self.dir, err))
+    }
+
+    /// Makes the root folder and its `.gitignore` (content `*`, so that a cache inside a
+    /// repository is never committed), once. Best effort: a failure is retried next time.
+    fn root(&self) {
+        if self.rooted.load(Ordering::Relaxed) {
+            return;
+        }
+        let made =
+            std::fs::create_dir_all(&self.dir).and_then(|()| {
+                match std::fs::File::create_new(self.dir.join(".gitignore")) {
+                    Ok(mut file) => std::io::Write::write_all(&mut file, b"*\n"),
+                    Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+                    Err(err) => Err(err),
+                }
+            });
+        match made {
+            Ok(()) => self.rooted.store(true, Ordering::Relaxed),
+            Err(err) => {
+                tracing::debug!(dir = %self.dir.display(), error = %err, "cannot write .gitignore");
+            }
+        }
+    }
+
+    /// The checked payload and facts of the entry at `path`, if there is a valid one (a
+    /// corrupt entry is removed). With `touch`, a hit counts as a use for eviction.
+    fn read(&self, path: &Path, touch: bool) -> Option<(Vec<u8>, EntryInfo)> {
+        let why = match entry::read(path, touch) {
+            Ok(found) => return Some(found),
             Err(Invalid::Missing) => return None,
             Err(Invalid::Corrupt(why)) => why,
             Err(Invalid::Io(err)) => {
@@ -120,26 +204,35 @@ impl Memory {
                 return None;
             }
         };
-        tracing::debug!(path = %path.display(), why, "memory corrupt entry, recomputing");
-        // Best effort: the rewrite that follows replaces it anyway.
-        let _ = std::fs::remove_file(path);
+        self.discard(path, why);
         None
     }
 
-    /// Stores `value` at `path`, then evicts down to the size limit.
-    fn store<R: Serialize>(&self, path: &Path, value: &R) {
-        match entry::write(path, value) {
-            Ok(bytes) => tracing::debug!(path = %path.display(), bytes, "memory store"),
-            Err(err) => {
-                tracing::warn!(path = %path.display(), error = %err, "cannot write cache entry");
-                return;
-            }
-        }
+    /// Removes the entry at `path`, which is corrupt or invalid for the reason `why`.
+    fn discard(&self, path: &Path, why: &str) {
+        tracing::debug!(path = %path.display(), why, "memory bad entry, recomputing");
+        // Best effort: the rewrite that follows replaces it anyway.
+        let _ = std::fs::remove_file(path);
+    }
+
+    /// Writes an entry with `write` (logging a failure), then evicts down to the size limit.
+    /// Returns the entry's size.
+    fn store(
+        &self,
+        path: &Path,
+        write: impl FnOnce() -> std::io::Result<u64>,
+    ) -> std::io::Result<u64> {
+        self.root();
+        let bytes = write().inspect_err(|err| {
+            tracing::warn!(path = %path.display(), error = %err, "cannot write cache entry");
+        })?;
+        tracing::debug!(path = %path.display(), bytes, "memory store");
         if let Some(limit) = self.limit
-            && let Err(err) = evict::evict(&self.dir, limit)
+            && let Err(err) = evict::reduce(&self.dir, &Limits::default().bytes(limit))
         {
             tracing::warn!(dir = %self.dir.display(), error = %err, "cannot evict cache entries");
         }
+        Ok(bytes)
     }
 }
 
@@ -165,6 +258,9 @@ pub struct Cached<F> {
     memory: Memory,
     name: Arc<str>,
     version: Arc<str>,
+    identity: Arc<str>,
+    ignore: Arc<[usize]>,
+    validate: Option<Validate>,
     f: Arc<F>,
 }
 
@@ -174,6 +270,9 @@ impl<F> Clone for Cached<F> {
             memory: self.memory.clone(),
             name: Arc::clone(&self.name),
             version: Arc::clone(&self.version),
+            identity: Arc::clone(&self.identity),
+            ignore: Arc::clone(&self.ignore),
+            validate: self.validate.clone(),
             f: Arc::clone(&self.f),
         }
     }
@@ -184,6 +283,9 @@ impl<F> fmt::Debug for Cached<F> {
         f.debug_struct("Cached")
             .field("name", &self.name)
             .field("version", &self.version)
+            .field("function", &self.identity)
+            .field("ignore", &self.ignore)
+            .field("validated", &self.validate.is_some())
             .field("location", &self.memory.dir)
             .finish_non_exhaustive()
     }
@@ -198,34 +300,147 @@ impl<F> Cached<F> {
         self
     }
 
+    /// Leaves the arguments at these positions (counting from 0) out of the key: joblib's
+    /// `ignore=["verbose"]`, by position since Rust arguments have no names at run time.
+    /// Calls that differ only in ignored arguments share one entry. A position the function
+    /// does not have is an [`Error::Config`] at the call.
+    ///
+    /// ```
+    /// use lazydag_parallel::Memory;
+    /// # fn main() -> Result<(), lazydag_parallel::Error> {
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let fit = Memory::new(dir.path())
+    ///     .cache("fit", |data: Vec<f64>, verbose: bool| data.iter().sum::<f64>())
+    ///     .ignore([1]);
+    /// assert_eq!(fit.call((vec![1.0, 2.0], false))?, 3.0);
+    /// assert!(fit.check_call_in_cache(&(vec![1.0, 2.0], true))?); // `verbose` is not in the key
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn ignore(mut self, positions: impl IntoIterator<Item = usize>) -> Self {
+        let mut positions: Vec<usize> = positions.into_iter().collect();
+        positions.sort_unstable();
+        positions.dedup();
+        self.ignore = positions.into();
+        self
+    }
+
+    /// Accepts a stored entry only when `valid` returns true for it: joblib's
+    /// `cache_validation_callback`. It is asked on every lookup (calls, graph tasks,
+    /// [`check_call_in_cache`](Cached::check_call_in_cache)); an entry it rejects is removed
+    /// and the value recomputed (and stored again, to be judged at the next lookup).
+    #[must_use]
+    pub fn validate(mut self, valid: impl Fn(&EntryInfo) -> bool + Send + Sync + 'static) -> Self {
+        self.validate = Some(Arc::new(valid));
+        self
+    }
+
+    /// Results expire `ttl` after their computation began: joblib's
+    /// `cache_validation_callback=expires_after(seconds=…)`. Replaces any
+    /// [`validate`](Cached::validate) callback.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lazydag_parallel::Memory;
+    /// # fn main() -> Result<(), lazydag_parallel::Error> {
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let memory = Memory::new(dir.path());
+    /// let fresh = memory.cache("quote", |s: String| s.len()).expires_after(Duration::from_secs(3600));
+    /// fresh.call("abc".into())?;
+    /// assert!(fresh.check_call_in_cache(&"abc".to_string())?);
+    /// let stale = fresh.clone().expires_after(Duration::ZERO); // everything has expired
+    /// assert!(!stale.check_call_in_cache(&"abc".to_string())?);
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn expires_after(self, ttl: Duration) -> Self {
+        self.validate(move |info| info.age() < ttl)
+    }
+
     /// The file that holds (or would hold) the result for `args`.
     ///
     /// # Errors
-    /// [`Error::Arguments`] if `args` cannot be serialized.
-    pub fn entry_path<A: Serialize>(&self, args: &A) -> Result<PathBuf, Error> {
-        let json = serde_json::to_vec(args).map_err(|err| Error::Arguments {
-            function: self.name.to_string(),
-            message: err.to_string(),
-        })?;
-        let mut hasher = blake3::Hasher::new();
-        hasher.update(b"lazydag-parallel memory key v1\0");
-        for part in [self.name.as_bytes(), self.version.as_bytes(), &json] {
-            hasher.update(&(part.len() as u64).to_le_bytes());
-            hasher.update(part);
-        }
-        let key = hasher.finalize().to_hex();
-        let folder: String = self
-            .name
-            .chars()
-            .take(64)
-            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
-            .collect();
-        Ok(self.memory.dir.join(folder).join(format!("{key}{}", entry::ENTRY_SUFFIX)))
+    /// [`Error::Arguments`] if `args` cannot be serialized; [`Error::Config`] if an
+    /// [ignored](Cached::ignore) position is not one of the function's.
+    pub fn entry_path<M>(&self, args: &F::Args) -> Result<PathBuf, Error>
+    where
+        F: CachedFn<M>,
+        F::Args: Serialize,
+    {
+        let parts = key::KeyParts {
+            identity: &self.identity,
+            name: &self.name,
+            version: &self.version,
+            ignore: &self.ignore,
+            arity: F::ARITY,
+        };
+        key::entry_path(&self.memory.dir, &parts, args).map_err(|message| {
+            if message.starts_with("`ignore`") {
+                Error::Config { message: format!("cached function `{}`: {message}", self.name) }
+            } else {
+                Error::Arguments { function: self.name.to_string(), message }
+            }
+        })
     }
 
-    /// Returns `f(args)`: loaded from the cache on a hit, else computed and stored. `args` is
-    /// the argument for a function of one argument, a tuple `(a, b, …)` for two to eight, and
-    /// `()` for none ([`CachedFn`]).
+    /// Whether a call with `args` would be a hit: joblib's `check_call_in_cache`. It reads
+    /// and checks the entry (and asks the [validation callback](Cached::validate)), but does
+    /// not run the function, store anything, or count as a use for eviction.
+    ///
+    /// ```
+    /// use lazydag_parallel::Memory;
+    /// # fn main() -> Result<(), lazydag_parallel::Error> {
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let f = Memory::new(dir.path()).cache("f", |x: i64| x * x + 1);
+    /// assert!(!f.check_call_in_cache(&2)?);
+    /// assert_eq!(f.call(2)?, 5);
+    /// assert!(f.check_call_in_cache(&2)?);
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`entry_path`](Cached::entry_path).
+    pub fn check_call_in_cache<M>(&self, args: &F::Args) -> Result<bool, Error>
+    where
+        F: CachedFn<M>,
+        F::Args: Serialize,
+    {
+        let path = self.entry_path(args)?;
+        Ok(self.lookup(&path, false).is_some())
+    }
+
+    /// The valid payload at `path`: checked, accepted by the validation callback.
+    fn lookup(&self, path: &Path, touch: bool) -> Option<Vec<u8>> {
+        let (payload, info) = self.memory.read(path, touch)?;
+        if let Some(valid) = &self.validate
+            && !valid(&info)
+        {
+            self.memory.discard(path, "rejected by the validation callback");
+            return None;
+        }
+        Some(payload)
+    }
+
+    /// The value stored at `path`, if there is a valid one.
+    fn load<R: DeserializeOwned>(&self, path: &Path) -> Option<R> {
+        let payload = self.lookup(path, true)?;
+        match serde_json::from_slice(&payload) {
+            Ok(value) => Some(value),
+            Err(_) => {
+                self.memory.discard(path, "the value does not deserialize as the result type");
+                None
+            }
+        }
+    }
+
+    /// Returns `f(args)`: loaded from the cache on a hit, else computed and stored (unless it
+    /// is a `Result`'s `Err`: failures are never stored, so the next call runs `f` again).
+    /// `args` is the argument for a function of one argument, a tuple `(a, b, …)` for two to
+    /// eight, and `()` for none ([`CachedFn`]). Threads of this process that miss the same
+    /// key at once wait for the first, which computes it once.
     ///
     /// ```
     /// use lazydag_parallel::Memory;
@@ -238,8 +453,9 @@ impl<F> Cached<F> {
     /// ```
     ///
     /// # Errors
-    /// [`Error::Arguments`] if `args` cannot be serialized. Cache I/O problems are not
-    /// errors: a bad entry is recomputed, a failed write is logged.
+    /// [`Error::Arguments`] if `args` cannot be serialized; [`Error::Config`] if an ignored
+    /// position is not one of the function's. Cache I/O problems are not errors: a bad entry
+    /// is recomputed, a failed write is logged.
     pub fn call<M>(&self, args: F::Args) -> Result<F::Output, Error>
     where
         F: CachedFn<M>,
@@ -247,13 +463,27 @@ impl<F> Cached<F> {
         F::Output: Serialize + DeserializeOwned,
     {
         let path = self.entry_path(&args)?;
-        if let Some(value) = self.memory.load(&path) {
+        if let Some(value) = self.load(&path) {
             tracing::debug!(function = %self.name, path = %path.display(), "memory hit");
             return Ok(value);
         }
+        let _held = lock::acquire(&path);
+        // Another thread may have stored it while this one waited.
+        if let Some(value) = self.load(&path) {
+            tracing::debug!(function = %self.name, path = %path.display(), "memory hit after wait");
+            return Ok(value);
+        }
         tracing::debug!(function = %self.name, path = %path.display(), "memory miss");
+        let started = SystemTime::now();
+        let clock = Instant::now();
         let value = self.f.call_with(args);
-        self.memory.store(&path, &value);
+        let timing = Timing { started, duration: clock.elapsed() };
+        if outcome::is_err(&value) {
+            tracing::debug!(function = %self.name, "memory: an Err result is not stored");
+        } else {
+            // A failed write was logged; the call still returns the value.
+            let _ = self.memory.store(&path, || entry::write(&path, &value, timing));
+        }
         Ok(value)
     }
 

@@ -1,0 +1,188 @@
+//! Keys: which file holds the result of a call, from the function's identity, its name, its
+//! version and its arguments (less the ignored ones).
+//!
+//! A function's **identity** is its Rust type: `std::any::type_name` (for people) and
+//! `TypeId` (128 bits, unique per type in a build, the same in every run and process of one
+//! binary). Every closure and every `fn` item has a type of its own, so two functions cached
+//! under one name hash to different keys and never share entries. Function pointers
+//! (`fn(u64) -> u64`) and trait objects (`Box<dyn Fn…>`) share one type per signature: they
+//! are told apart by name and version only, and [`register`] warns when one is cached (what
+//! joblib warns as "cannot detect" collisions).
+//!
+//! Invariants: the key is blake3 over length-framed parts (a domain tag, identity, name,
+//! version, the ignored positions, the arguments' JSON), so no two different sets of parts
+//! hash alike by concatenation. A function's folder is its name, sanitized: entries of two
+//! functions under one name share a folder but not a file.
+
+use std::any::{TypeId, type_name};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use lazydag_core::sync::std_locks::lock;
+use serde::Serialize;
+
+/// A function's identity: its type's name and its `TypeId`.
+pub(crate) fn identity<F: 'static>() -> String {
+    format!("{}#{:?}", type_name::<F>(), TypeId::of::<F>())
+}
+
+/// Whether values of type `F` are opaque: one type for many functions (function pointers,
+/// trait objects), so that the type cannot tell them apart.
+fn opaque(type_name: &str) -> bool {
+    type_name.starts_with("fn(")
+        || type_name.starts_with("unsafe fn(")
+        || type_name.starts_with("extern ")
+        || type_name.contains("dyn ")
+}
+
+/// The functions cached so far in this process, by folder and name: to warn once when two
+/// functions are cached under one name.
+static CACHED: Mutex<BTreeMap<(PathBuf, String), String>> = Mutex::new(BTreeMap::new());
+
+/// Records that the function of type `F` (identity `identity`) is cached as `name` in
+/// `location`, and warns when that name already holds another function in this process, or
+/// when `F`'s type cannot tell functions apart. Returns whether it warned.
+pub(crate) fn register(location: &Path, name: &str, identity: &str, type_name: &str) -> bool {
+    let mut warned = false;
+    if opaque(type_name) {
+        tracing::warn!(
+            function = name,
+            r#type = type_name,
+            "memory cannot detect collisions between functions of type `{type_name}` cached \
+             as `{name}`: every function of that type has one identity, so give each its own \
+             name or version (closures and `fn` items do not need this)"
+        );
+        warned = true;
+    }
+    let mut cached = lock(&CACHED);
+    let before = cached.insert((location.to_path_buf(), name.to_owned()), identity.to_owned());
+    if let Some(before) = before.filter(|before| before != identity) {
+        tracing::warn!(
+            function = name,
+            before = before.as_str(),
+            now = identity,
+            "memory name collision: `{name}` in {} was cached for another function before; \
+             their entries are kept apart (the key includes the function's type), but give \
+             each function its own name",
+            location.display()
+        );
+        warned = true;
+    }
+    warned
+}
+
+/// The parts a key hashes, besides the arguments.
+pub(crate) struct KeyParts<'a> {
+    /// The function's identity ([`identity`]).
+    pub(crate) identity: &'a str,
+    /// Its name (also its folder).
+    pub(crate) name: &'a str,
+    /// Its version.
+    pub(crate) version: &'a str,
+    /// The positions of the arguments left out of the key, sorted, no duplicates.
+    pub(crate) ignore: &'a [usize],
+    /// How many arguments the function takes.
+    pub(crate) arity: usize,
+}
+
+/// The JSON of `args` less the arguments at the `ignore` positions: `args` itself when
+/// nothing is ignored; otherwise the remaining arguments as a JSON array.
+fn arguments_json<A: Serialize>(
+    args: &A,
+    arity: usize,
+    ignore: &[usize],
+) -> Result<Vec<u8>, String> {
+    if let Some(&bad) = ignore.iter().find(|&&i| i >= arity) {
+        return Err(format!(
+            "`ignore` names argument {bad}, but the function takes {arity} (positions 0 to {})",
+            arity.saturating_sub(1)
+        ));
+    }
+    if ignore.is_empty() {
+        return serde_json::to_vec(args).map_err(|err| err.to_string());
+    }
+    let kept: Vec<serde_json::Value> = if arity == 1 {
+        Vec::new() // the only argument is ignored
+    } else {
+        // Two to eight arguments serialize as a tuple: a JSON array of `arity` values.
+        match serde_json::to_value(args).map_err(|err| err.to_string())? {
+            serde_json::Value::Array(values) => values
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| !ignore.contains(i))
+                .map(|(_, v)| v)
+                .collect(),
+            other => vec![other],
+        }
+    };
+    serde_json::to_vec(&kept).map_err(|err| err.to_string())
+}
+
+/// The entry file for `args` under `location`.
+pub(crate) fn entry_path<A: Serialize>(
+    location: &Path,
+    parts: &KeyParts<'_>,
+    args: &A,
+) -> Result<PathBuf, String> {
+    let json = arguments_json(args, parts.arity, parts.ignore)?;
+    let ignored: Vec<u8> = parts.ignore.iter().flat_map(|&i| (i as u64).to_le_bytes()).collect();
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(b"lazydag-parallel memory key v2\0");
+    for part in [
+        parts.identity.as_bytes(),
+        parts.name.as_bytes(),
+        parts.version.as_bytes(),
+        &ignored,
+        &json,
+    ] {
+        hasher.update(&(part.len() as u64).to_le_bytes());
+        hasher.update(part);
+    }
+    let key = hasher.finalize().to_hex();
+    Ok(location.join(folder(parts.name)).join(format!("{key}{}", super::entry::ENTRY_SUFFIX)))
+}
+
+/// A function's folder: its name, with characters outside `[A-Za-z0-9_-]` replaced by `_`,
+/// at most 64 of them.
+pub(crate) fn folder(name: &str) -> String {
+    name.chars()
+        .take(64)
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn function_pointers_and_trait_objects_are_opaque_closures_are_not() {
+        fn item(x: u64) -> u64 {
+            x
+        }
+        let closure = |x: u64| x;
+        fn name_of<T>(_: &T) -> &'static str {
+            type_name::<T>()
+        }
+        assert!(!opaque(name_of(&item)));
+        assert!(!opaque(name_of(&closure)));
+        assert!(opaque(name_of(&(item as fn(u64) -> u64))));
+        let boxed: Box<dyn Fn(u64) -> u64> = Box::new(closure);
+        assert!(opaque(name_of(&boxed)));
+    }
+
+    #[test]
+    fn ignored_arguments_leave_the_key() {
+        let parts = |ignore| KeyParts { identity: "f", name: "f", version: "", ignore, arity: 3 };
+        let dir = Path::new("c");
+        let key = |ignore, args: (u8, u8, u8)| entry_path(dir, &parts(ignore), &args).unwrap();
+        assert_eq!(key(&[1], (1, 2, 3)), key(&[1], (1, 9, 3)));
+        assert_ne!(key(&[1], (1, 2, 3)), key(&[1], (1, 2, 4)));
+        assert_ne!(key(&[], (1, 2, 3)), key(&[], (1, 9, 3)));
+        // Ignoring another position is another key, even for the same remaining values.
+        assert_ne!(key(&[0], (5, 5, 5)), key(&[1], (5, 5, 5)));
+        let err = entry_path(dir, &parts(&[3]), &(1u8, 2u8, 3u8)).unwrap_err();
+        assert!(err.contains("argument 3, but the function takes 3"), "{err}");
+    }
+}
