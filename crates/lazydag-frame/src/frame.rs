@@ -46,7 +46,10 @@ pub struct DataFrame {
 /// those: Dask's (and Polars') projection pushdown into the reader. A CSV block then parses
 /// only the columns asked for.
 #[derive(Clone)]
-pub(crate) struct Projector(Arc<dyn Fn(&[String]) -> DataFrame + Send + Sync>);
+pub(crate) struct Projector(Arc<Reread>);
+
+/// The function behind a [`Projector`]: the columns wanted, the frame of them.
+type Reread = dyn Fn(&[String]) -> DataFrame + Send + Sync;
 
 impl Projector {
     pub(crate) fn new(f: impl Fn(&[String]) -> DataFrame + Send + Sync + 'static) -> Projector {

@@ -61,7 +61,18 @@ pub(crate) fn child(args: &[String]) -> Result<(), String> {
         _ => return Err(format!("unknown frame tool/case {tool}/{case}")),
     };
     let secs = start.elapsed().as_secs_f64();
-    let run = Run { secs, peak_kib: crate::rss::own_kib("VmHWM:"), groups };
+    let run = Run { secs, cpu_s: own_cpu_s(), peak_kib: crate::rss::own_kib("VmHWM:"), groups };
     println!("{}", serde_json::to_string(&run).map_err(|e| e.to_string())?);
     Ok(())
+}
+
+/// User + system CPU seconds of this process, all threads (`/proc/self/stat`, 100 ticks a
+/// second); 0 when it cannot be read.
+fn own_cpu_s() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The fields after the command name's `)`: state is the first, utime the 12th.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let ticks: Vec<f64> =
+        rest.split_whitespace().skip(11).take(2).filter_map(|t| t.parse().ok()).collect();
+    ticks.iter().sum::<f64>() / 100.0
 }

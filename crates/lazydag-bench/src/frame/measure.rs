@@ -26,6 +26,8 @@ pub(crate) fn params(profile: Profile) -> (u64, u64, u64) {
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct Run {
     pub(crate) secs: f64,
+    /// User + system CPU seconds, every thread.
+    pub(crate) cpu_s: f64,
     pub(crate) peak_kib: u64,
     pub(crate) groups: usize,
 }
@@ -34,6 +36,7 @@ pub(crate) struct Run {
 #[derive(Debug, Deserialize)]
 struct PyRun {
     secs: f64,
+    cpu_s: f64,
     rss_mib: f64,
     groups: usize,
 }
@@ -141,6 +144,7 @@ pub(crate) fn measure(
                             .map_err(|e| format!("frame.py --case {which}: no JSON ({e})"))?;
                         Run {
                             secs: r.secs,
+                            cpu_s: r.cpu_s,
                             peak_kib: (r.rss_mib * 1024.0) as u64,
                             groups: r.groups,
                         }
@@ -154,8 +158,9 @@ pub(crate) fn measure(
                     ));
                 }
                 eprintln!(
-                    "  frame {case:4} {name:16} {:7.3} s, peak {} MiB",
+                    "  frame {case:4} {name:16} {:7.3} s, {:7.2} CPU s, peak {} MiB",
                     run.secs,
+                    run.cpu_s,
                     run.peak_kib >> 10
                 );
                 runs[c * tools.len() + t].push(run);
@@ -172,6 +177,7 @@ pub(crate) fn measure(
                 workers,
                 peak_kib: rs.iter().map(|r| r.peak_kib).max().unwrap_or(0),
                 time: Stats::of(rs.iter().map(|r| r.secs).collect()),
+                cpu: Some(Stats::of(rs.iter().map(|r| r.cpu_s).collect())),
             });
         }
     }

@@ -28,6 +28,7 @@ pub(crate) use measure::measure;
 pub(crate) const FRAME: &str = "__frame";
 
 /// Why the frame part did not run: the binary was built without the `frame` feature.
+#[cfg(not(feature = "frame"))]
 pub(crate) const WITHOUT_FEATURE: &str = "the frame part needs the harness's `frame` feature \
      (it builds Polars): cargo run --release -p lazydag-bench --features frame -- ...";
 
@@ -40,6 +41,9 @@ pub(crate) struct FrameRow {
     pub(crate) case: String,
     pub(crate) workers: usize,
     pub(crate) time: Stats,
+    /// User + system CPU seconds of each run (absent in results saved before it was kept).
+    #[serde(default)]
+    pub(crate) cpu: Option<Stats>,
     /// The largest peak RSS of its runs.
     pub(crate) peak_kib: u64,
 }
@@ -63,8 +67,8 @@ impl FrameResults {
         self.results.iter().find(|r| r.tool == tool && r.case == case)
     }
 
-    /// The markdown table: per case, each tool's median (min–max) and peak RSS, and the
-    /// same-run ratios to lazydag-frame.
+    /// The markdown table: per case, each tool's median (min–max), CPU time and peak RSS, and
+    /// the same-run ratios of time to lazydag-frame's and of peak RSS to Dask's.
     pub(crate) fn markdown(&self, md: &mut String) {
         use std::fmt::Write as _;
         let Some(first) = self.results.first() else { return };
@@ -82,10 +86,12 @@ impl FrameResults {
         }
         let _ = writeln!(
             md,
-            "| case | tool | median (min–max) | peak RSS | time / lazydag-frame's |\n|---|---|--:|--:|--:|"
+            "| case | tool | median (min–max) | CPU s, median | peak RSS | time / lazydag-frame's \
+             | peak RSS / Dask's |\n|---|---|--:|--:|--:|--:|--:|"
         );
         for case in ["mean", "agg"] {
             let base = self.find("lazydag-frame", case).map(|r| r.time.median_s);
+            let dask = self.find("Dask (threads)", case).map(|r| r.peak_kib as f64);
             let label = if case == "mean" {
                 "`read_csv` + `groupby(user_id).mean()`"
             } else {
@@ -94,13 +100,15 @@ impl FrameResults {
             for r in self.results.iter().filter(|r| r.case == case) {
                 let _ = writeln!(
                     md,
-                    "| {label} | {} | {:.2} s ({:.2}–{:.2}) | {} MiB | {} |",
+                    "| {label} | {} | {:.2} s ({:.2}–{:.2}) | {} | {} MiB | {} | {} |",
                     r.tool,
                     r.time.median_s,
                     r.time.min_s,
                     r.time.max_s,
+                    r.cpu.map_or("–".into(), |c| format!("{:.1}", c.median_s)),
                     r.peak_kib >> 10,
-                    base.map_or("–".into(), |b| format!("{:.2}", r.time.median_s / b))
+                    base.map_or("–".into(), |b| format!("{:.2}", r.time.median_s / b)),
+                    dask.map_or("–".into(), |d| format!("{:.2}", r.peak_kib as f64 / d))
                 );
             }
         }
