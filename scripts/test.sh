@@ -18,7 +18,9 @@ if ! command -v dot >/dev/null 2>&1; then
     fi
 fi
 
-cargo test --workspace
+# `lazydag-bench/frame`: the harness's frame part (off by default, it builds Polars) is in its
+# smoke run; the dev-profile Polars is built for lazydag-frame's tests anyway.
+cargo test --workspace --features lazydag-bench/frame
 # Every criterion bench once, in test mode (no timing): they compile and their graphs compute.
 cargo test -p lazydag-benches --benches
 # Without the collections: the stress tests need only the engine, and a release Polars build

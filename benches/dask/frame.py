@@ -1,6 +1,8 @@
 """The frame comparison in Python: read a CSV and group by its int key, with pandas and Dask.
 
 Usage: python benches/dask/frame.py CSV WORKERS REPEATS [BLOCKSIZE]
+       python benches/dask/frame.py --case {pandas,dask}_{mean,agg} CSV WORKERS BLOCKSIZE
+(the second runs one case and prints its JSON line: what the harness does, round by round)
 CSV is the file `cargo run --release --example seed_frame` (or the harness's frame section)
 generates (user_id, timestamp, value, f1..f7). Each case runs REPEATS times in a fresh
 process (so peak RSS is its own); prints one line per case on stderr (name, median seconds,
@@ -36,8 +38,10 @@ def run_case(case, csv, workers, blocksize):
             else:
                 n = len(df.groupby("user_id").agg(aggs).compute())
     secs = time.perf_counter() - t
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"secs": secs, "rss_mib": rss, "groups": n}))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    rss = usage.ru_maxrss / 1024
+    cpu = usage.ru_utime + usage.ru_stime
+    print(json.dumps({"secs": secs, "cpu_s": cpu, "rss_mib": rss, "groups": n}))
 
 
 TOOLS = {"pandas": "pandas", "dask": "Dask (threads)"}

@@ -78,6 +78,13 @@ pub(crate) const HELP: &str = "\
 lazydag-bench: Taskflow's graph shapes on every lazydag scheduler, rayon and Dask side by side.
 
 USAGE: cargo run --release -p lazydag-bench -- [OPTIONS]
+       cargo run --release -p lazydag-bench --features frame -- [OPTIONS]
+
+FEATURES:
+  frame               the frame part (CSV group-bys with lazydag-frame and Polars' scan_csv)
+                      and the column means' lazydag-frame row; off by default, since it builds
+                      Polars (about 30 min of CPU in release on 2 cores). Without it the frame
+                      part prints that it was skipped.
 
 OPTIONS:
   --workers LIST      worker counts for the parallel schedulers and rayon, e.g. 2 or 2,4,8,16
@@ -93,7 +100,8 @@ OPTIONS:
   --update-docs FILE  replace the generated section of FILE (docs/benchmarks.md) with the tables
   --skip LIST         leave out parts: overhead, rss, stream, practical, array, frame (the
                       array part runs dask.array too whenever target/dask-venv exists; the
-                      frame part writes a 2.1 GB CSV under target/ at full size)
+                      frame part needs the `frame` feature and writes a 2.1 GB CSV under
+                      target/ at full size, which it keeps for the next run)
   --shapes LIST       only these shapes: chain, binary-tree, wavefront, independent,
                       random-dag, map-reduce, cpu-bound (default: all)
   --taskflow DIR      per-task cost part: also build the C++ driver (taskflow/driver.cpp) with
@@ -151,7 +159,7 @@ pub(crate) fn parse(args: &[String]) -> Result<Options, String> {
                     let part = Part::parse(name.trim()).ok_or_else(|| {
                         format!(
                             "--skip {name}: valid parts are overhead, rss, stream, practical, \
-                             array"
+                             array, frame"
                         )
                     })?;
                     skip.push(part);

@@ -1,8 +1,8 @@
 //! lazydag-bench: C++ Taskflow's micro-benchmark shapes on every lazydag scheduler, the same
 //! shapes hand-written with rayon, and (with `--with-dask`) the same shapes in Dask, side by
 //! side; plus a streaming-memory benchmark, a practical column-means comparison, the
-//! chunked-array figures against dask.array (`array.rs`) and a dataframe group-by against
-//! Polars, pandas and Dask (`frame.rs`).
+//! chunked-array figures against dask.array (`array.rs`) and (with the `frame` feature, which
+//! builds Polars) a dataframe group-by against Polars, pandas and Dask (`frame/`).
 //!
 //! `cargo run --release -p lazydag-bench -- --help`. What the figures mean is in
 //! `docs/benchmarks.md`, which `--update-docs docs/benchmarks.md` regenerates.
@@ -39,7 +39,10 @@ fn main() -> ExitCode {
         Some(stream::STREAM) => stream::child(&args[1..]),
         Some(cost::COST) => cost::child(&args[1..]),
         Some(array::ARRAY) => array::child(&args[1..]),
+        #[cfg(feature = "frame")]
         Some(frame::FRAME) => frame::child(&args[1..]),
+        #[cfg(not(feature = "frame"))]
+        Some(frame::FRAME) => Err(frame::WITHOUT_FEATURE.into()),
         _ => match cli::parse(&args) {
             Ok(options) => run::run(&options, &args),
             Err(msg) if msg.is_empty() => {

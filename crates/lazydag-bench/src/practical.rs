@@ -1,7 +1,7 @@
 //! The practical comparison: the column means of a wide `f64` table (10M rows x 10 columns,
-//! 800 MB, at full size), sequentially, as a parallel map, as a lazydag graph, and as the
-//! seed's `dd::from_polars(df, 4).mean()` (lazydag-frame); pandas, joblib and Dask do the same
-//! in `benches/dask/practical.py`.
+//! 800 MB, at full size), sequentially, as a parallel map, as a lazydag graph, and (with the
+//! harness's `frame` feature) as the seed's `dd::from_polars(df, 4).mean()` (lazydag-frame);
+//! pandas, joblib and Dask do the same in `benches/dask/practical.py`.
 //!
 //! Invariant: cell `(r, c)` holds `(r mod 1000) + c`, so column `c`'s mean is exactly
 //! `499.5 + c` (rows are a multiple of 1,000; every partial sum is an exact integer); every
@@ -60,6 +60,34 @@ pub(crate) struct PracticalRow {
     pub(crate) time: Stats,
 }
 
+/// One implementation: its name, style, workers, and a run returning the column means.
+type Job<'a> = (String, &'static str, usize, Box<dyn Fn() -> Result<Vec<f64>, String> + 'a>);
+
+/// The seed's `dd::from_polars(df, 4).mean()` on `w` workers (the harness's `frame` feature).
+#[cfg(feature = "frame")]
+fn frame_job(
+    polars: &lazydag_frame::polars::prelude::DataFrame,
+    cols: usize,
+    w: usize,
+) -> Result<Job<'static>, String> {
+    let scheduler = WorkStealing::new(w);
+    let df = lazydag_frame::from_polars(polars.clone(), 4).map_err(|e| e.to_string())?;
+    Ok((
+        "lazydag-frame dd::from_polars(df, 4).mean()".into(),
+        "graph",
+        w,
+        Box::new(move || {
+            let m = df.mean().compute_with(&scheduler).map_err(|e| e.to_string())?;
+            (0..cols)
+                .map(|c| {
+                    let v = m.column(&format!("c{c}")).and_then(|s| s.f64().map(|a| a.get(0)));
+                    v.ok().flatten().ok_or_else(|| format!("no mean of c{c}"))
+                })
+                .collect()
+        }),
+    ))
+}
+
 /// Times every Rust implementation, `repeats` rounds, each worker count.
 ///
 /// # Errors
@@ -73,9 +101,9 @@ pub(crate) fn measure(
     let table = Arc::new(Table(
         (0..cols).map(|c| (0..rows).map(|r| ((r % 1000) + c) as f64).collect()).collect(),
     ));
-    type Job<'a> = (String, &'static str, usize, Box<dyn Fn() -> Result<Vec<f64>, String> + 'a>);
     let mut jobs: Vec<Job<'_>> = Vec::new();
     // The same table as a Polars frame (a copy: Polars owns its buffers).
+    #[cfg(feature = "frame")]
     let polars = lazydag_frame::polars::prelude::DataFrame::new(
         rows,
         table
@@ -128,22 +156,8 @@ pub(crate) fn measure(
                 lazydag::compute_with(&means, &scheduler).map_err(|e| e.to_string())
             }),
         ));
-        let scheduler = WorkStealing::new(w);
-        let df = lazydag_frame::from_polars(polars.clone(), 4).map_err(|e| e.to_string())?;
-        jobs.push((
-            "lazydag-frame dd::from_polars(df, 4).mean()".into(),
-            "graph",
-            w,
-            Box::new(move || {
-                let m = df.mean().compute_with(&scheduler).map_err(|e| e.to_string())?;
-                (0..cols)
-                    .map(|c| {
-                        let v = m.column(&format!("c{c}")).and_then(|s| s.f64().map(|a| a.get(0)));
-                        v.ok().flatten().ok_or_else(|| format!("no mean of c{c}"))
-                    })
-                    .collect()
-            }),
-        ));
+        #[cfg(feature = "frame")]
+        jobs.push(frame_job(&polars, cols, w)?);
     }
     let mut times: Vec<Vec<f64>> = vec![Vec::new(); jobs.len()];
     for round in 0..=repeats {

@@ -133,14 +133,7 @@ pub(crate) fn run(options: &Options, args: &[String]) -> Result<(), String> {
         crate::array::measure(options.profile, options.repeats, &options.out)?;
     }
 
-    let mut frames = None;
-    if parts.contains(&Part::Frame) {
-        let w = options.workers.iter().copied().max().unwrap_or(1);
-        eprintln!("frame: CSV group-bys, lazydag-frame and Polars scan_csv, {w} workers");
-        let mut f = frame::measure(options.profile, w, options.repeats.min(5))?;
-        f.python = frame_python(options, w, &mut f);
-        frames = Some(f);
-    }
+    let frames = if parts.contains(&Part::Frame) { frame_part(options)? } else { None };
 
     let dask = options.with_dask.then(|| run_dask(options, &cases));
 
@@ -170,27 +163,42 @@ pub(crate) fn run(options: &Options, args: &[String]) -> Result<(), String> {
     write(options, &report)
 }
 
-/// pandas and Dask on the frame section's file when asked and available; returns the status
-/// line the report prints (empty when they ran).
-fn frame_python(options: &Options, workers: usize, f: &mut frame::FrameResults) -> String {
+/// The frame part: rounds of every tool on the frame's CSV.
+#[cfg(feature = "frame")]
+fn frame_part(options: &Options) -> Result<Option<frame::FrameResults>, String> {
+    let w = options.workers.iter().copied().max().unwrap_or(1);
+    let (py, status) = frame_python(options);
+    eprintln!(
+        "frame: CSV group-bys, lazydag-frame and Polars scan_csv{}, {w} workers",
+        if py.is_some() { ", pandas and dask.dataframe (threads)" } else { "" }
+    );
+    let mut f = frame::measure(options.profile, w, options.repeats.min(5), py.as_deref())?;
+    f.python = status;
+    Ok(Some(f))
+}
+
+/// Without the `frame` feature the part says why it is skipped.
+#[cfg(not(feature = "frame"))]
+fn frame_part(_: &Options) -> Result<Option<frame::FrameResults>, String> {
+    eprintln!("frame: skipped: {}", frame::WITHOUT_FEATURE);
+    Ok(None)
+}
+
+/// The venv's Python for pandas and Dask in the frame part, when asked for and there, and the
+/// status line the report prints (empty when they run).
+#[cfg(feature = "frame")]
+fn frame_python(options: &Options) -> (Option<std::path::PathBuf>, String) {
     if !options.with_dask {
         eprintln!("frame: pandas and Dask skipped (pass --with-dask)");
-        return "not run (pass `--with-dask`)".into();
+        return (None, "not run (pass `--with-dask`)".into());
     }
     let py = crate::paths::venv().join("bin/python");
     if !py.exists() {
         let why = format!("skipped: no venv at {} (bash benches/dask/setup.sh)", py.display());
         eprintln!("frame: pandas and Dask {why}");
-        return why;
+        return (None, why);
     }
-    eprintln!("frame: pandas and dask.dataframe (threads) on the same file");
-    match frame::python(&py, options.profile, workers, options.repeats.min(3), f) {
-        Ok(()) => String::new(),
-        Err(e) => {
-            eprintln!("frame: pandas and Dask failed: {e}");
-            format!("failed: {e}")
-        }
-    }
+    (Some(py), String::new())
 }
 
 /// The Dask side; never an error (see the module docs).

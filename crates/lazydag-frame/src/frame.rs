@@ -37,6 +37,24 @@ use crate::error::{Error, Result};
 pub struct DataFrame {
     pub(crate) parts: Vec<Delayed<PlFrame>>,
     pub(crate) meta: Meta,
+    /// How to read the same input with fewer columns, for a frame straight from a reader.
+    pub(crate) source: Option<Projector>,
+}
+
+/// Re-reads a frame's input with only the given columns (of its schema), so that an
+/// operation needing fewer columns than the frame has (a group-by, `select`) reads only
+/// those: Dask's (and Polars') projection pushdown into the reader. A CSV block then parses
+/// only the columns asked for.
+#[derive(Clone)]
+pub(crate) struct Projector(Arc<Reread>);
+
+/// The function behind a [`Projector`]: the columns wanted, the frame of them.
+type Reread = dyn Fn(&[String]) -> DataFrame + Send + Sync;
+
+impl Projector {
+    pub(crate) fn new(f: impl Fn(&[String]) -> DataFrame + Send + Sync + 'static) -> Projector {
+        Projector(Arc::new(f))
+    }
 }
 
 /// What is known about a frame's schema without computing it.
@@ -90,7 +108,7 @@ pub fn from_polars(df: PlFrame, npartitions: usize) -> Result<DataFrame> {
         let slice = df.slice(offset as i64, len);
         parts.push(delayed(slice).name("from_polars"));
     }
-    Ok(DataFrame { parts, meta: Meta::Known(schema) })
+    Ok(DataFrame { parts, meta: Meta::Known(schema), source: None })
 }
 
 /// Makes a frame from lazy partitions, like `dask.dataframe.from_delayed`. The schema is that
@@ -125,7 +143,7 @@ pub fn from_delayed(parts: Vec<Delayed<PlFrame>>, schema: Option<SchemaRef>) -> 
             p.try_map(move |df: PlFrame| check_schema(df, &expect, i)).name("from_delayed").shared()
         })
         .collect();
-    Ok(DataFrame { parts, meta: Meta::Known(schema) })
+    Ok(DataFrame { parts, meta: Meta::Known(schema), source: None })
 }
 
 fn check_schema(df: PlFrame, expect: &Schema, i: usize) -> Result<PlFrame> {
@@ -201,16 +219,35 @@ pub fn concat(frames: impl IntoIterator<Item = DataFrame>) -> DataFrame {
             .shared()
         }));
     }
-    DataFrame { parts, meta: Meta::Known(schema) }
+    DataFrame { parts, meta: Meta::Known(schema), source: None }
 }
 
 impl DataFrame {
     pub(crate) fn failed(e: Error) -> DataFrame {
-        DataFrame { parts: Vec::new(), meta: Meta::Failed(e) }
+        DataFrame { parts: Vec::new(), meta: Meta::Failed(e), source: None }
     }
 
     pub(crate) fn known(parts: Vec<Delayed<PlFrame>>, schema: SchemaRef) -> DataFrame {
-        DataFrame { parts, meta: Meta::Known(schema) }
+        DataFrame { parts, meta: Meta::Known(schema), source: None }
+    }
+
+    /// A frame read by `source`, which can re-read it with fewer columns.
+    pub(crate) fn with_source(mut self, source: Projector) -> DataFrame {
+        self.source = Some(source);
+        self
+    }
+
+    /// The same rows with only `columns` (in that order), read with only those columns when
+    /// this frame comes straight from a reader; `None` when it does not, or when `columns`
+    /// are not fewer columns of its schema.
+    pub(crate) fn projected(&self, columns: &[String]) -> Option<DataFrame> {
+        let source = self.source.as_ref()?;
+        let schema = self.schema().ok()?;
+        let fewer = !columns.is_empty()
+            && columns.len() < schema.len()
+            && columns.iter().all(|c| schema.contains(c))
+            && columns.iter().enumerate().all(|(i, c)| !columns[..i].contains(c));
+        fewer.then(|| (source.0)(columns))
     }
 
     /// The number of partitions, like Dask's `npartitions`.

@@ -54,6 +54,9 @@ impl DataFrame {
         if let Some(f) = self.checked(&cols) {
             return f;
         }
+        if let Some(f) = self.projected(&cols) {
+            return f;
+        }
         self.map_parts("select", move |df| Ok(df.select(cols.iter().map(String::as_str))?))
     }
 

@@ -266,3 +266,25 @@ fn usecols_parses_only_those_columns_and_reports_their_errors() {
     let ok = dd::read_csv(&path).usecols(["a"]).dtypes([("junk", DataType::Int64)]).open().unwrap();
     assert_eq!(ok.compute().unwrap().column("a").unwrap().i64().unwrap().sum(), Some(9));
 }
+
+#[test]
+fn a_group_by_or_select_reads_only_the_columns_it_needs() {
+    // `junk` would not parse as an int: reading the whole frame fails, but a group-by or a
+    // `select` that does not need it pushes the projection into the read, like Dask's and
+    // Polars' readers, and never parses it. Rows are still checked whole.
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "p.csv", "k,junk,v\n1,x,2.0\n2,y,3.0\n1,z,4.0\n");
+    let df = dd::read_csv(&path).dtypes([("junk", DataType::Int64)]).blocksize(9).open().unwrap();
+    assert!(df.compute().unwrap_err().root().to_string().contains("column `junk`"));
+    let g = df.groupby(["k"]).agg([col("v").sum(), col("v").mean()]).compute().unwrap();
+    assert_eq!(g.column("v_sum").unwrap().f64().unwrap().get(0), Some(6.0));
+    let means = df.select(["k", "v"]).groupby(["k"]).mean().compute().unwrap();
+    assert_eq!(means.get_column_names(), ["k", "v"]);
+    assert_eq!(means.column("v").unwrap().f64().unwrap().get(0), Some(3.0));
+    let sizes = df.groupby(["k"]).size().compute().unwrap();
+    assert_eq!(sizes.column("size").unwrap().u32().unwrap().get(0), Some(2));
+    // The select reads only `v`, and still finds a malformed row.
+    let bad = write(dir.path(), "bad.csv", "k,junk,v\n1,x,2.0\n2,y\n");
+    let e = dd::read_csv(&bad).open().unwrap().select(["v"]).compute().unwrap_err();
+    assert!(e.root().to_string().contains("line 3"), "{e}");
+}

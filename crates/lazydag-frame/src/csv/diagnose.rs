@@ -99,6 +99,11 @@ fn line_of(spec: &FileSpec, offset: u64) -> u64 {
 /// field (a cut there: [`Error::QuotedNewline`]), and that Polars read one row per line.
 pub(crate) fn check_rows(spec: &FileSpec, from: u64, bytes: &[u8], height: usize) -> Result<()> {
     let expected = spec.file_schema.len();
+    if let Some(rows) = unquoted_rows(bytes, spec.separator, spec.quote, expected)
+        && rows == height
+    {
+        return Ok(());
+    }
     let mut bad = None;
     let mut rows = 0;
     let open_quote = scan_rows(bytes, spec.separator, spec.quote, |row, at, fields| {
@@ -132,6 +137,38 @@ pub(crate) fn check_rows(spec: &FileSpec, from: u64, bytes: &[u8], height: usize
         )));
     }
     Ok(())
+}
+
+/// The fast path of [`check_rows`] for a block without quote characters (most files): the
+/// rows are the lines, and a row's fields are one more than its separators, counted a line at
+/// a time (a vectorized count). The row count when every row has `expected` fields (as
+/// [`scan_rows`] counts them), `None` when the block has a quote character or a bad row, for
+/// the full scan to decide and locate.
+fn unquoted_rows(bytes: &[u8], sep: u8, quote: Option<u8>, expected: usize) -> Option<usize> {
+    if quote.is_some_and(|q| memchr::memchr(q, bytes).is_some()) {
+        return None;
+    }
+    let fields = |line: &[u8]| 1 + line.iter().filter(|&&b| b == sep).count();
+    let ok = |line: &[u8], blank: bool| {
+        if blank { expected == 1 } else { fields(line) == expected }
+    };
+    let (mut rows, mut start) = (0, 0);
+    for end in memchr::memchr_iter(b'\n', bytes) {
+        let line = &bytes[start..end];
+        if !ok(line, line.is_empty() || line == b"\r") {
+            return None;
+        }
+        rows += 1;
+        start = end + 1;
+    }
+    if start < bytes.len() {
+        let line = &bytes[start..];
+        if !ok(line, line.iter().all(|b| *b == b'\r')) {
+            return None;
+        }
+        rows += 1;
+    }
+    Some(rows)
 }
 
 /// Turns Polars' error on a block into one naming the line and the column: re-reads the block
@@ -203,5 +240,38 @@ mod tests {
         // A quote inside an unquoted field is a character; `""` inside quotes is a quote.
         assert_eq!(counts("5\",6\n\"a\"\"b,c\",d\n"), [(0, 2), (5, 2)]);
         assert!(scan_rows(b"1,\"open\n", b',', Some(b'"'), |_, _, _| true));
+    }
+
+    #[test]
+    fn the_unquoted_fast_path_agrees_with_the_full_scan() {
+        // Every string of up to 7 bytes over `a , \n \r`, for 1 to 3 expected fields.
+        let alphabet = *b"a,\n\r";
+        let mut checked = 0;
+        for len in 0..=7u32 {
+            for mut code in 0..4usize.pow(len) {
+                let bytes: Vec<u8> = (0..len)
+                    .map(|_| {
+                        let b = alphabet[code % 4];
+                        code /= 4;
+                        b
+                    })
+                    .collect();
+                for expected in 1..=3 {
+                    let (mut rows, mut all_ok) = (0, true);
+                    scan_rows(&bytes, b',', Some(b'"'), |_, _, f| {
+                        rows += 1;
+                        all_ok &= f == expected || (f == 0 && expected == 1);
+                        true
+                    });
+                    let fast = unquoted_rows(&bytes, b',', Some(b'"'), expected);
+                    assert_eq!(fast, all_ok.then_some(rows), "{bytes:?}, {expected} fields");
+                    checked += 1;
+                }
+            }
+        }
+        assert_eq!(checked, 3 * (0..=7).map(|l| 4usize.pow(l)).sum::<usize>());
+        // A quote anywhere leaves it to the full scan.
+        assert_eq!(unquoted_rows(b"a,b\n\"c\",d\n", b',', Some(b'"'), 2), None);
+        assert_eq!(unquoted_rows(b"a,b\n\"c\",d\n", b',', None, 2), Some(2));
     }
 }

@@ -17,7 +17,7 @@ use lazydag_core::delayed;
 use polars::prelude::{CsvReadOptions, DataType, Schema, SerReader};
 
 use crate::error::{Error, Result};
-use crate::frame::DataFrame;
+use crate::frame::{DataFrame, Projector};
 use block::{FileSpec, read_block};
 
 /// Dask's default block size, 64 MB.
@@ -277,11 +277,13 @@ impl ReadCsv {
                 });
             }
         }
-        let out_schema: Schema = columns
-            .iter()
-            .map(|c| (c.as_str().into(), schema.get(c).cloned().unwrap_or(DataType::String)))
-            .collect();
-        let mut parts = Vec::new();
+        let mut opened = Opened {
+            files: Vec::with_capacity(files.len()),
+            schema,
+            blocksize: self.blocksize,
+            separator: self.separator,
+            quote: self.quote,
+        };
         for (f, path) in files.iter().enumerate() {
             let size = std::fs::metadata(path)
                 .map_err(|e| Error::Io { path: path.clone(), source: Arc::new(e) })?
@@ -313,45 +315,14 @@ impl ReadCsv {
                     first.display()
                 )));
             }
-            let file_schema: Schema = file_names
-                .iter()
-                .map(|c| (c.as_str().into(), schema.get(c).cloned().unwrap_or(DataType::String)))
-                .collect();
-            let spec = Arc::new(FileSpec {
+            opened.files.push(OpenedFile {
                 path: path.clone(),
                 data_start,
                 size,
-                file_schema: Arc::new(file_schema),
-                columns: columns.clone(),
-                projection: self.usecols.as_ref().map(|_| {
-                    let mut idx: Vec<usize> = columns
-                        .iter()
-                        .filter_map(|c| file_names.iter().position(|n| n == c))
-                        .collect();
-                    idx.sort_unstable();
-                    idx.dedup();
-                    Arc::new(idx)
-                }),
-                separator: self.separator,
-                quote: self.quote,
+                names: file_names,
             });
-            let block = self.blocksize.unwrap_or(u64::MAX).max(1);
-            let mut start = data_start;
-            loop {
-                let end = start.saturating_add(block).min(size);
-                let spec = spec.clone();
-                let task = delayed((start, end))
-                    .try_map(move |(s, e): (u64, u64)| read_block(&spec, s, e))
-                    .name("read_csv")
-                    .shared();
-                parts.push(task);
-                if end >= size {
-                    break;
-                }
-                start = end;
-            }
         }
-        Ok(DataFrame::known(parts, Arc::new(out_schema)))
+        Ok(Opened::open(Arc::new(opened), &columns))
     }
 
     /// The first `sample` bytes of a file, or more when the header line is longer.
@@ -438,6 +409,80 @@ impl ReadCsv {
             }
         }
         Ok(schema)
+    }
+}
+
+/// What [`ReadCsv::open`] learned: the files and the schema. Records the read tasks of any
+/// subset of the columns without reading anything again (the frame's [`Projector`]).
+struct Opened {
+    files: Vec<OpenedFile>,
+    /// Every column of the first file with the dtype to parse it as.
+    schema: Schema,
+    blocksize: Option<u64>,
+    separator: u8,
+    quote: Option<u8>,
+}
+
+/// One file of a read: where its data starts, its size, its columns in its order.
+struct OpenedFile {
+    path: PathBuf,
+    data_start: u64,
+    size: u64,
+    names: Vec<String>,
+}
+
+impl Opened {
+    /// The frame of `columns`, able to re-read itself with fewer.
+    fn open(this: Arc<Opened>, columns: &[String]) -> DataFrame {
+        let df = this.frame(columns);
+        df.with_source(Projector::new(move |fewer| Opened::open(this.clone(), fewer)))
+    }
+
+    /// One read task per block of every file, each yielding `columns` (known columns of the
+    /// schema) in that order; a block parses only those unless they are all the columns.
+    fn frame(&self, columns: &[String]) -> DataFrame {
+        let dtype = |c: &str| self.schema.get(c).cloned().unwrap_or(DataType::String);
+        let out_schema: Schema = columns.iter().map(|c| (c.as_str().into(), dtype(c))).collect();
+        let mut parts = Vec::new();
+        for file in &self.files {
+            let file_schema: Schema =
+                file.names.iter().map(|c| (c.as_str().into(), dtype(c))).collect();
+            let every = columns.len() == file.names.len();
+            let spec = Arc::new(FileSpec {
+                path: file.path.clone(),
+                data_start: file.data_start,
+                size: file.size,
+                file_schema: Arc::new(file_schema),
+                columns: columns.to_vec(),
+                projection: (!every).then(|| {
+                    let mut idx: Vec<usize> = columns
+                        .iter()
+                        .filter_map(|c| file.names.iter().position(|n| n == c))
+                        .collect();
+                    idx.sort_unstable();
+                    idx.dedup();
+                    Arc::new(idx)
+                }),
+                separator: self.separator,
+                quote: self.quote,
+            });
+            let block = self.blocksize.unwrap_or(u64::MAX).max(1);
+            let mut start = file.data_start;
+            loop {
+                let end = start.saturating_add(block).min(file.size);
+                let spec = spec.clone();
+                let task = delayed((start, end))
+                    .try_map(move |(s, e): (u64, u64)| read_block(&spec, s, e))
+                    .name("read_csv")
+                    .shared();
+                parts.push(task);
+                if end >= file.size {
+                    break;
+                }
+                start = end;
+            }
+        }
+        DataFrame::known(parts, Arc::new(out_schema))
     }
 }
 

@@ -218,8 +218,16 @@ impl GroupBy {
             self.sort,
         ));
         let split_out = self.split_out;
-        let partials: Vec<_> = self
+        // Read only the key and aggregated columns when the frame comes from a reader.
+        let needed: Vec<String> = self
             .frame
+            .columns()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|n| self.keys.contains(n) || specs.iter().any(|s| s.column.as_ref() == Some(n)))
+            .collect();
+        let frame = self.frame.projected(&needed).unwrap_or_else(|| self.frame.clone());
+        let partials: Vec<_> = frame
             .parts
             .iter()
             .map(|p| {
@@ -277,6 +285,18 @@ pub(crate) fn bucketize(df: &PlFrame, keys: &[String], n: usize) -> Result<Vec<P
         .collect()
 }
 
+/// The expressions with distinct output names, the first of each: specs sharing a partial
+/// column give the same expression for it (see [`spec`]'s invariant).
+fn distinct(exprs: impl Iterator<Item = Expr>) -> Vec<Expr> {
+    let mut seen = std::collections::HashSet::new();
+    exprs
+        .filter(|e| match e {
+            Expr::Alias(_, name) => seen.insert(name.clone()),
+            _ => true,
+        })
+        .collect()
+}
+
 /// The partial, combine and finish expressions of one group-by.
 struct Stages {
     keys: Vec<Expr>,
@@ -297,10 +317,10 @@ impl Stages {
         sort: bool,
     ) -> Stages {
         let mut finish: Vec<Expr> = keys.clone();
-        finish.extend(specs.iter().enumerate().map(|(i, s)| s.finish(i)));
+        finish.extend(specs.iter().map(Spec::finish));
         Stages {
-            partial: specs.iter().enumerate().flat_map(|(i, s)| s.partial(i)).collect(),
-            combine: specs.iter().enumerate().flat_map(|(i, s)| s.combine(i)).collect(),
+            partial: distinct(specs.iter().flat_map(Spec::partial)),
+            combine: distinct(specs.iter().flat_map(Spec::combine)),
             keys,
             key_names,
             finish,
@@ -315,7 +335,9 @@ impl Stages {
 
     fn combine(&self, dfs: Vec<PlFrame>) -> Result<PlFrame> {
         let all = crate::frame::concat_frames(dfs, &Arc::new(Default::default()))?;
-        Ok(all.lazy().group_by_stable(self.keys.clone()).agg(self.combine.clone()).collect()?)
+        // Group order does not matter here (`finish` sorts); `first`/`last` follow row order
+        // within a group either way.
+        Ok(all.lazy().group_by(self.keys.clone()).agg(self.combine.clone()).collect()?)
     }
 
     fn finish(&self, df: PlFrame) -> Result<PlFrame> {

@@ -1,9 +1,12 @@
 //! One aggregation of a group-by, read from a Polars expression, and its three stages:
 //! the partial aggregate of one partition, the combine of several partials, the final value.
 //!
-//! Invariant: partial columns of spec `i` are named `__ld{i}_{a,b,c}`, so specs never clash
-//! with each other or with user columns; combine reads and writes the same columns, so it can
-//! be applied any number of times in a tree.
+//! Invariant: a partial column is named after what it holds, `__ld_<what>_<column>` (e.g.
+//! `__ld_count_v`, the non-null count of `v`), and the same name always holds the same partial
+//! with the same combine: so specs that need the same partial share one column (a `mean` and a
+//! `count` of `v` carry one count, a `std` and a `var` one set of moments), and none clash
+//! with user columns; combine reads and writes the same columns, so it can be applied any
+//! number of times in a tree.
 
 use polars::prelude::{AggExpr, DataType, ExplodeOptions, Expr, Null, col, len, lit, when};
 
@@ -121,13 +124,29 @@ impl Spec {
         e.alias(self.out.as_str())
     }
 
-    fn names(i: usize) -> [String; 3] {
-        [format!("__ld{i}_a"), format!("__ld{i}_b"), format!("__ld{i}_c")]
+    /// The name of the partial `what` of this spec's column.
+    fn name(&self, what: &str) -> String {
+        match &self.column {
+            Some(c) => format!("__ld_{what}_{c}"),
+            None => format!("__ld_{what}"),
+        }
     }
 
-    /// The partial aggregates of one partition.
-    pub(crate) fn partial(&self, i: usize) -> Vec<Expr> {
-        let [a, b, c3] = Self::names(i);
+    /// The partial columns this spec reads in `finish`: (count, f64 sum, mean, M2) are shared
+    /// between specs of one column; the others are its own kind's.
+    fn names(&self) -> [String; 3] {
+        match self.kind {
+            Kind::Mean => [self.name("fsum"), self.name("count"), String::new()],
+            Kind::Std(_) | Kind::Var(_) => [self.name("count"), self.name("mean"), self.name("m2")],
+            Kind::Count(false) => [self.name("count"), String::new(), String::new()],
+            Kind::NUnique => [self.name("uniq"), String::new(), String::new()],
+            k => [self.name(k.suffix()), String::new(), String::new()],
+        }
+    }
+
+    /// The partial aggregates of one partition, each aliased to its column's name.
+    pub(crate) fn partial(&self) -> Vec<Expr> {
+        let [a, b, c3] = self.names();
         let c = || col(self.column.as_deref().unwrap_or_default());
         let f = || c().cast(DataType::Float64);
         match self.kind {
@@ -150,8 +169,8 @@ impl Spec {
     }
 
     /// Combines partials (already concatenated) into one partial per group.
-    pub(crate) fn combine(&self, i: usize) -> Vec<Expr> {
-        let [a, b, c3] = Self::names(i);
+    pub(crate) fn combine(&self) -> Vec<Expr> {
+        let [a, b, c3] = self.names();
         let ca = || col(a.as_str());
         match self.kind {
             Kind::Sum | Kind::Count(_) | Kind::Size => vec![ca().sum().alias(a.as_str())],
@@ -186,8 +205,8 @@ impl Spec {
     }
 
     /// The final value from a combined partial, named `out`.
-    pub(crate) fn finish(&self, i: usize) -> Expr {
-        let [a, b, c3] = Self::names(i);
+    pub(crate) fn finish(&self) -> Expr {
+        let [a, b, c3] = self.names();
         let null = || lit(Null {});
         let e = match self.kind {
             Kind::Mean => when(col(b.as_str()).gt(lit(0)))
