@@ -15,9 +15,11 @@ use lazydag_core::{Delayed, delayed};
 use ndarray::{ArrayD, IxDyn, Slice};
 
 use super::linear::{add_all, block_sums};
-use super::tree::{Ctx, fold_pairs, fold_rows, fused_partial, shaped, view_rows, zip_in_place};
+use super::tree::{
+    Ctx, Grid, fold_pairs, fold_rows, fused_partial, shaped, view_rows, zip_in_place,
+};
 use crate::array::{Array, Block, Linear};
-use crate::chunks::{Chunks, GridIter};
+use crate::chunks::Chunks;
 use crate::remote::Recipe;
 use crate::task;
 
@@ -172,22 +174,14 @@ where
     FA: Fn(Vec<P>) -> Block<f64> + Copy + Send + Sync + 'static,
 {
     let p = x.parts().expect("the caller checked");
-    let nd = p.shape.len();
-    let kept: Vec<usize> = (0..nd).filter(|a| !axes.contains(a)).collect();
-    let out = Chunks::from_sizes(kept.iter().map(|&a| p.chunks.sizes()[a].clone()).collect());
-    let red_grid: Vec<usize> = axes.iter().map(|&a| p.chunks.grid()[a]).collect();
+    let grid = Grid::new(&p.chunks, axes);
+    let (kept, out) = (grid.kept.clone(), grid.out.clone());
     let blocks = out
         .indices()
         .map(|o| {
-            let mut level: Vec<Delayed<P>> = GridIter::new(red_grid.clone())
-                .map(|r| {
-                    let mut idx = vec![0; nd];
-                    for (i, &a) in kept.iter().enumerate() {
-                        idx[a] = o[i];
-                    }
-                    for (i, &a) in axes.iter().enumerate() {
-                        idx[a] = r[i];
-                    }
+            let mut level: Vec<Delayed<P>> = grid
+                .inputs(&o)
+                .map(|idx| {
                     let spec = PartialSpec {
                         recipe: recipe.clone(),
                         offset: p.chunks.block_offset(&idx),

@@ -171,24 +171,16 @@ where
         ));
     }
     let (partial, combine, finish) = fns.clone();
-    let nd = p.shape.len();
-    let kept: Vec<usize> = (0..nd).filter(|a| !axes.contains(a)).collect();
-    let out = Chunks::from_sizes(kept.iter().map(|&a| p.chunks.sizes()[a].clone()).collect());
-    let red_grid: Vec<usize> = axes.iter().map(|&a| p.chunks.grid()[a]).collect();
+    let grid = Grid::new(&p.chunks, &axes);
+    let (kept, out) = (grid.kept.clone(), grid.out.clone());
     let global = Arc::new(p.shape.clone());
     let axes = Arc::new(axes);
     let blocks = out
         .indices()
         .map(|o| {
-            let mut level: Vec<Delayed<P>> = GridIter::new(red_grid.clone())
-                .map(|r| {
-                    let mut idx = vec![0; nd];
-                    for (i, &a) in kept.iter().enumerate() {
-                        idx[a] = o[i];
-                    }
-                    for (i, &a) in axes.iter().enumerate() {
-                        idx[a] = r[i];
-                    }
+            let mut level: Vec<Delayed<P>> = grid
+                .inputs(&o)
+                .map(|idx| {
                     let ctx = Ctx {
                         offset: p.chunks.block_offset(&idx),
                         global: global.clone(),
@@ -238,6 +230,44 @@ where
         tree_dyn(&x.sub_box(&inbox), op, Some(&axes), k, needs_elements, fns.clone())
     });
     Array::from_parts(out, blocks).with_boxer(boxer)
+}
+
+/// The block grid of a reduction over `axes`: the output's chunks (those of the kept axes)
+/// and, for each output block, the indices of the input blocks it reduces. One home for the
+/// walk both the closure trees (`tree`) and the registered ones (`remote`) record.
+pub(crate) struct Grid {
+    /// The axes not reduced, in order.
+    pub(crate) kept: Vec<usize>,
+    /// The output's chunks: the input's along `kept`.
+    pub(crate) out: Chunks,
+    axes: Vec<usize>,
+    /// The number of blocks along each reduced axis.
+    reduced: Vec<usize>,
+    nd: usize,
+}
+
+impl Grid {
+    pub(crate) fn new(chunks: &Chunks, axes: &[usize]) -> Grid {
+        let nd = chunks.grid().len();
+        let kept: Vec<usize> = (0..nd).filter(|a| !axes.contains(a)).collect();
+        let out = Chunks::from_sizes(kept.iter().map(|&a| chunks.sizes()[a].clone()).collect());
+        let reduced = axes.iter().map(|&a| chunks.grid()[a]).collect();
+        Grid { kept, out, axes: axes.to_vec(), reduced, nd }
+    }
+
+    /// The indices of the input blocks reduced into output block `o`, in grid order.
+    pub(crate) fn inputs<'a>(&'a self, o: &'a [usize]) -> impl Iterator<Item = Vec<usize>> + 'a {
+        GridIter::new(self.reduced.clone()).map(move |r| {
+            let mut idx = vec![0; self.nd];
+            for (i, &a) in self.kept.iter().enumerate() {
+                idx[a] = o[i];
+            }
+            for (i, &a) in self.axes.iter().enumerate() {
+                idx[a] = r[i];
+            }
+            idx
+        })
+    }
 }
 
 /// The partial of the block at `ctx.offset` (of `shape`) evaluated from the region in tiles
