@@ -80,6 +80,17 @@ pub enum Error {
         message: String,
     },
 
+    /// A function given to [`Memory::cache`](crate::Memory::cache) cannot be cached: its type
+    /// (a trait object, say) cannot tell it from another function of its signature, so its
+    /// entries could be another's. The message says what to cache instead.
+    #[error("cannot cache function `{function}`: {message}")]
+    Function {
+        /// The name it was cached under.
+        function: String,
+        /// Why, and what to do instead.
+        message: String,
+    },
+
     /// A cache file or folder could not be read, written or removed.
     #[error("cache I/O failed on `{}`: {source}", path.display())]
     Io {

@@ -119,22 +119,90 @@ fn lambda_collisions_return_their_own_values() {
     assert_eq!(a.call(1).unwrap(), 1);
 }
 
-// Port of `test_memory_warning_collision_detection`: where collisions cannot be detected
-// (joblib: functions made by `eval`; here: function pointers, one type per signature), a
-// warning says so.
+// Port of `test_memory_warning_collision_detection`: functions whose collisions joblib cannot
+// detect (made by `eval`, all named `<lambda>`; joblib warns "cannot detect" and may mix their
+// values up). Their Rust counterparts are function pointers, one type per signature: here
+// each pointer is keyed by the function it points to, so two pointers under one name return
+// their own values (in any order), and only the ordinary collision warning is logged.
 #[test]
-fn undetectable_collisions_warn() {
-    fn one(x: i64) -> i64 {
-        x
+fn function_pointers_under_one_name_never_share_entries() {
+    fn double(x: i64) -> i64 {
+        2 * x
+    }
+    fn negate(x: i64) -> i64 {
+        -x
     }
     let dir = tempfile::tempdir().unwrap();
     let memory = Memory::new(dir.path());
-    let (pointer, warned) = warnings(|| memory.cache("pointer", one as fn(i64) -> i64));
+    let pointers: [fn(i64) -> i64; 2] = [double, negate];
+    let ((a, b), warned) =
+        warnings(|| (memory.cache("pointer", pointers[0]), memory.cache("pointer", pointers[1])));
     assert_eq!(warned.len(), 1, "{warned:?}");
-    assert!(warned[0].to_lowercase().contains("cannot detect"), "{warned:?}");
-    assert_eq!(pointer.call(3).unwrap(), 3);
-    let ((), item) = warnings(|| drop(memory.cache("item", one)));
-    assert!(item.is_empty(), "a `fn` item has a type of its own: {item:?}");
+    assert!(warned[0].contains("collision"), "{warned:?}");
+    assert_ne!(a.entry_path(&3).unwrap(), b.entry_path(&3).unwrap());
+    for x in [3, 4, 3] {
+        assert_eq!(a.call(x).unwrap(), 2 * x);
+        assert_eq!(b.call(x).unwrap(), -x, "b's own value, not a's entry");
+    }
+    // A pointer cached again (another `Cached`, same function) finds its entries.
+    let again = memory.cache("pointer", pointers[0]);
+    assert_eq!(again.entry_path(&3).unwrap(), a.entry_path(&3).unwrap());
+    assert!(again.check_call_in_cache(&3).unwrap());
+    // The same function as a `fn` item has another type, so other entries: never a wrong one.
+    assert!(!memory.cache("pointer", double).check_call_in_cache(&3).unwrap());
+}
+
+/// The function the parent and the child process below both cache, through a pointer.
+fn triple(x: i64) -> i64 {
+    3 * x
+}
+
+// The child of `a_function_pointers_entries_are_found_by_another_run` (does nothing unless
+// that test runs it, with the cache folder in its environment).
+#[test]
+fn child_finds_the_function_pointers_entry() {
+    let Some(dir) = std::env::var_os("LAZYDAG_TEST_POINTER_CACHE") else { return };
+    let memory = Memory::new(dir);
+    let pointer: fn(i64) -> i64 = triple;
+    assert!(memory.cache("triple", pointer).check_call_in_cache(&5).unwrap());
+}
+
+// A pointer's key holds across runs of one executable (address randomization moves the code
+// at every start): a child process, a new run of this test binary, finds the parent's entry.
+#[test]
+fn a_function_pointers_entries_are_found_by_another_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let pointer: fn(i64) -> i64 = triple;
+    assert_eq!(Memory::new(dir.path()).cache("triple", pointer).call(5).unwrap(), 15);
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "child_finds_the_function_pointers_entry", "--nocapture"])
+        .env("LAZYDAG_TEST_POINTER_CACHE", dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success(), "the child did not find the entry: {status}");
+}
+
+// A trait object's type is shared by every function of its signature and does not say which
+// one it holds: it is refused at every call with a message that says what to cache instead,
+// so no two of them can ever share entries.
+#[test]
+fn trait_objects_are_refused_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let memory = Memory::new(dir.path());
+    let boxed: Box<dyn Fn(i64) -> i64 + Send + Sync> = Box::new(|x| x + 1);
+    let cached = memory.cache("boxed", boxed);
+    let err = cached.call(1).unwrap_err();
+    assert!(
+        matches!(err, lazydag_parallel::Error::Function { ref function, .. } if function == "boxed")
+    );
+    let message = err.to_string();
+    assert!(message.contains("cannot be cached"), "{message}");
+    assert!(message.contains("closure or a `fn` item"), "{message}");
+    assert!(cached.check_call_in_cache(&1).is_err());
+    assert!(cached.entry_path(&1).is_err());
+    assert_eq!(memory.size().unwrap(), 0, "nothing was stored");
+    let borrowed: &'static (dyn Fn(i64) -> i64 + Send + Sync) = &|x| x;
+    assert!(memory.cache("borrowed", borrowed).call(1).is_err());
 }
 
 // Port of `test_memory_exception`: a failure is never cached; every call with a failing

@@ -3,8 +3,10 @@
 //!
 //! Invariant: one argument is passed as itself (its key is the JSON of that value, as before
 //! this trait existed: stored entries stay valid), none as `()`, and two to eight as a tuple.
-//! The `Marker` parameter (the function's `fn` pointer type) only tells the impls apart, so
-//! that a closure's arity picks its impl with nothing to annotate.
+//! The `Marker` parameter (the function's `fn` pointer type) tells the impls apart, so that a
+//! closure's arity picks its impl with nothing to annotate; it is also the type of a `fn`
+//! pointer to such a function, which is how `Memory::cache` recognizes one (and takes its
+//! address, [`CachedFn::address`]) without `unsafe`.
 
 /// A function [`Memory::cache`](super::Memory::cache) can memoize: any `Fn` of 0 to 8
 /// arguments. [`Cached::call`](super::Cached::call) takes the arguments as one value: `()`
@@ -48,6 +50,11 @@ pub trait CachedFn<Marker> {
     const ARITY: usize;
     /// Calls the function with `args` spread into its arguments.
     fn call_with(&self, args: Self::Args) -> Self::Output;
+    /// The address of a function pointer of the marker's type: how
+    /// [`Memory::cache`](super::Memory::cache) tells two `fn` pointers of one signature apart
+    /// (they share a type). Not for calling directly.
+    #[doc(hidden)]
+    fn address(pointer: &Marker) -> usize;
 }
 
 impl<F: Fn() -> R, R> CachedFn<fn() -> R> for F {
@@ -57,6 +64,9 @@ impl<F: Fn() -> R, R> CachedFn<fn() -> R> for F {
     fn call_with(&self, (): ()) -> R {
         self()
     }
+    fn address(pointer: &fn() -> R) -> usize {
+        *pointer as usize
+    }
 }
 
 impl<F: Fn(A) -> R, A, R> CachedFn<fn(A) -> R> for F {
@@ -65,6 +75,9 @@ impl<F: Fn(A) -> R, A, R> CachedFn<fn(A) -> R> for F {
     const ARITY: usize = 1;
     fn call_with(&self, a: A) -> R {
         self(a)
+    }
+    fn address(pointer: &fn(A) -> R) -> usize {
+        *pointer as usize
     }
 }
 
@@ -78,6 +91,9 @@ macro_rules! cached_fn {
             #[allow(non_snake_case)]
             fn call_with(&self, ($($arg,)+): Self::Args) -> R {
                 self($($arg),+)
+            }
+            fn address(pointer: &fn($($arg),+) -> R) -> usize {
+                *pointer as usize
             }
         }
     };

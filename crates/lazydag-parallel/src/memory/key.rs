@@ -5,16 +5,18 @@
 //! `TypeId` (128 bits, unique per type in a build, the same in every run and process of one
 //! binary). Every closure and every `fn` item has a type of its own, so two functions cached
 //! under one name hash to different keys and never share entries. Function pointers
-//! (`fn(u64) -> u64`) and trait objects (`Box<dyn Fn…>`) share one type per signature: they
-//! are told apart by name and version only, and [`register`] warns when one is cached (what
-//! joblib warns as "cannot detect" collisions).
+//! (`fn(u64) -> u64`) share one type per signature: a pointer's identity adds which function
+//! of which build it points to (`pointer`: the executable's hash and the offset), so two
+//! pointers never share entries either. Trait objects (`Box<dyn Fn…>`) share one type and
+//! hide their function: they are refused ([`identity`] returns why), since nothing could keep
+//! two of them under one name apart.
 //!
 //! Invariants: the key is blake3 over length-framed parts (a domain tag, identity, name,
 //! version, the ignored positions, the arguments' JSON), so no two different sets of parts
 //! hash alike by concatenation. A function's folder is its name, sanitized: entries of two
 //! functions under one name share a folder but not a file.
 
-use std::any::{TypeId, type_name};
+use std::any::{Any, TypeId, type_name};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -22,9 +24,38 @@ use std::sync::Mutex;
 use lazydag_core::sync::std_locks::lock;
 use serde::Serialize;
 
-/// A function's identity: its type's name and its `TypeId`.
-pub(crate) fn identity<F: 'static>() -> String {
-    format!("{}#{:?}", type_name::<F>(), TypeId::of::<F>())
+use super::function::CachedFn;
+
+/// A function's identity: its type's name and its `TypeId`, and for a `fn` pointer which
+/// function it points to.
+///
+/// # Errors
+/// A message for people (what to cache instead) when `f`'s type is one type for many
+/// functions that `f` cannot be told apart from: a trait object, a `fn` pointer of another
+/// ABI, or a `fn` pointer that `pointer` cannot name.
+pub(crate) fn identity<M: 'static, F: CachedFn<M> + 'static>(f: &F) -> Result<String, String> {
+    let typed = format!("{}#{:?}", type_name::<F>(), TypeId::of::<F>());
+    if let Some(pointer) = (f as &dyn Any).downcast_ref::<M>() {
+        // `F` is the marker type itself: a `fn` pointer of `F`'s signature.
+        let place =
+            super::pointer::locate(F::address(pointer)).map_err(|why| refusal::<F>(&why))?;
+        return Ok(format!("{typed}@{place}"));
+    }
+    if opaque(type_name::<F>()) {
+        return Err(refusal::<F>("one type for many functions, and it does not say which"));
+    }
+    Ok(typed)
+}
+
+/// Why a function of type `F` cannot be cached (`why`), and what to do instead.
+fn refusal<F>(why: &str) -> String {
+    format!(
+        "`{}` cannot be cached: {why}, so two of them under one name could return each \
+         other's values. Cache a closure or a `fn` item instead (each has a type of its own); \
+         for a function chosen at run time, cache one function that takes the choice as an \
+         argument (an enum, say), so that it is part of the key",
+        type_name::<F>()
+    )
 }
 
 /// Whether values of type `F` are opaque: one type for many functions (function pointers,
@@ -40,36 +71,23 @@ fn opaque(type_name: &str) -> bool {
 /// functions are cached under one name.
 static CACHED: Mutex<BTreeMap<(PathBuf, String), String>> = Mutex::new(BTreeMap::new());
 
-/// Records that the function of type `F` (identity `identity`) is cached as `name` in
-/// `location`, and warns when that name already holds another function in this process, or
-/// when `F`'s type cannot tell functions apart. Returns whether it warned.
-pub(crate) fn register(location: &Path, name: &str, identity: &str, type_name: &str) -> bool {
-    let mut warned = false;
-    if opaque(type_name) {
-        tracing::warn!(
-            function = name,
-            r#type = type_name,
-            "memory cannot detect collisions between functions of type `{type_name}` cached \
-             as `{name}`: every function of that type has one identity, so give each its own \
-             name or version (closures and `fn` items do not need this)"
-        );
-        warned = true;
-    }
+/// Records that the function of identity `identity` is cached as `name` in `location`, and
+/// warns when that name already holds another function in this process (joblib's
+/// `JobLibCollisionWarning`; the entries stay apart anyway). Returns whether it warned.
+pub(crate) fn register(location: &Path, name: &str, identity: &str) -> bool {
     let mut cached = lock(&CACHED);
     let before = cached.insert((location.to_path_buf(), name.to_owned()), identity.to_owned());
-    if let Some(before) = before.filter(|before| before != identity) {
-        tracing::warn!(
-            function = name,
-            before = before.as_str(),
-            now = identity,
-            "memory name collision: `{name}` in {} was cached for another function before; \
-             their entries are kept apart (the key includes the function's type), but give \
-             each function its own name",
-            location.display()
-        );
-        warned = true;
-    }
-    warned
+    let Some(before) = before.filter(|before| before != identity) else { return false };
+    tracing::warn!(
+        function = name,
+        before = before.as_str(),
+        now = identity,
+        "memory name collision: `{name}` in {} was cached for another function before; \
+         their entries are kept apart (the key includes the function's identity), but give \
+         each function its own name",
+        location.display()
+    );
+    true
 }
 
 /// The parts a key hashes, besides the arguments.

@@ -9,6 +9,7 @@
 //! is a `Result`'s `Err`, is written atomically. Files:
 //! - `function`: [`CachedFn`], the functions of 0 to 8 arguments that can be cached;
 //! - `key`: function identity, keys, ignored arguments, the name-collision warning;
+//! - `pointer`: which function of which build a `fn` pointer points to;
 //! - `outcome`: which results are stored (not an `Err`);
 //! - `lock`: per-key locking, so that threads that miss one key compute it once;
 //! - `entry`: the entry format, atomic writes, checked reads;
@@ -18,8 +19,9 @@
 //!
 //! Invariants: the cache is only an accelerator. A call returns the function's result
 //! whatever state the folder is in; failing to write an entry is logged (`warn`), not
-//! returned. Two functions cached under one name never share an entry (their types differ;
-//! a warning names the collision). Within a process, concurrent callers of one key compute it
+//! returned. Two functions cached under one name never share an entry (their types differ,
+//! or for `fn` pointers their targets; a warning names the collision; a trait object, whose
+//! type cannot say which function it is, is refused). Within a process, concurrent callers of one key compute it
 //! once (`lock`). Across processes there is no lock: a reader never sees a half-written entry
 //! (atomic rename), two processes that miss one key may both compute it, and the last write
 //! wins (both are complete, valid entries). Keys are stable across runs and processes of one
@@ -34,6 +36,7 @@ mod info;
 mod key;
 mod lock;
 mod outcome;
+mod pointer;
 mod store;
 
 use std::fmt;
@@ -104,15 +107,46 @@ impl Memory {
     /// 8 arguments ([`CachedFn`]); [`Cached::call`] takes them as one value (`x`, `(a, b)`,
     /// `()`).
     ///
-    /// The key includes `f`'s type, so two functions cached under one name never share
+    /// The key includes `f`'s identity, so two functions cached under one name never share
     /// entries; caching a second function under a name this process already used in this
-    /// folder logs a `warn` (joblib's `JobLibCollisionWarning`). Function pointers and trait
-    /// objects share one type per signature: caching one logs a `warn` that they are told
-    /// apart by name and version only (joblib's "cannot detect" warning).
-    pub fn cache<F: 'static>(&self, name: impl AsRef<str>, f: F) -> Cached<F> {
+    /// folder logs a `warn` (joblib's `JobLibCollisionWarning`). A closure or a `fn` item is
+    /// identified by its type (each has its own); a `fn` pointer, whose type is shared by
+    /// every function of its signature, by the function it points to in this executable
+    /// (the file's hash and the offset: the same in every run of that file, new after a
+    /// rebuild). A trait object (`Box<dyn Fn…>`) cannot say which function it is, so every
+    /// call of its `Cached` fails with [`Error::Function`] (as does a `fn` pointer outside the
+    /// executable, or anywhere but on Linux).
+    ///
+    /// Values a closure captures are not part of the key (they have no `Serialize`): a
+    /// closure that captures a parameter must get a new [`version`](Cached::version) when the
+    /// parameter changes, or take it as an argument.
+    ///
+    /// ```
+    /// use lazydag_parallel::Memory;
+    /// # fn main() -> Result<(), lazydag_parallel::Error> {
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let memory = Memory::new(dir.path());
+    /// fn double(x: i64) -> i64 { 2 * x }
+    /// fn negate(x: i64) -> i64 { -x }
+    /// let (a, b): (fn(i64) -> i64, fn(i64) -> i64) = (double, negate);
+    /// assert_eq!(memory.cache("f", a).call(3)?, 6);
+    /// assert_eq!(memory.cache("f", b).call(3)?, -3); // its own entry, not `a`'s
+    /// let boxed: Box<dyn Fn(i64) -> i64 + Send + Sync> = Box::new(double);
+    /// let err = memory.cache("g", boxed).call(3).unwrap_err();
+    /// assert!(err.to_string().contains("cannot be cached"));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn cache<M: 'static, F: CachedFn<M> + 'static>(
+        &self,
+        name: impl AsRef<str>,
+        f: F,
+    ) -> Cached<F> {
         let name: Arc<str> = name.as_ref().into();
-        let identity: Arc<str> = key::identity::<F>().into();
-        key::register(&self.dir, &name, &identity, std::any::type_name::<F>());
+        let identity = key::identity(&f).map(Arc::<str>::from).map_err(Arc::<str>::from);
+        if let Ok(identity) = &identity {
+            key::register(&self.dir, &name, identity);
+        }
         Cached {
             memory: self.clone(),
             name,
@@ -258,7 +292,8 @@ pub struct Cached<F> {
     memory: Memory,
     name: Arc<str>,
     version: Arc<str>,
-    identity: Arc<str>,
+    /// The function's identity, or why it has none (every call fails with it).
+    identity: Result<Arc<str>, Arc<str>>,
     ignore: Arc<[usize]>,
     validate: Option<Validate>,
     f: Arc<F>,
@@ -270,7 +305,7 @@ impl<F> Clone for Cached<F> {
             memory: self.memory.clone(),
             name: Arc::clone(&self.name),
             version: Arc::clone(&self.version),
-            identity: Arc::clone(&self.identity),
+            identity: self.identity.clone(),
             ignore: Arc::clone(&self.ignore),
             validate: self.validate.clone(),
             f: Arc::clone(&self.f),
@@ -362,6 +397,7 @@ impl<F> Cached<F> {
     /// The file that holds (or would hold) the result for `args`.
     ///
     /// # Errors
+    /// [`Error::Function`] if the function cannot be cached (see [`Memory::cache`]);
     /// [`Error::Arguments`] if `args` cannot be serialized; [`Error::Config`] if an
     /// [ignored](Cached::ignore) position is not one of the function's.
     pub fn entry_path<M>(&self, args: &F::Args) -> Result<PathBuf, Error>
@@ -369,8 +405,12 @@ impl<F> Cached<F> {
         F: CachedFn<M>,
         F::Args: Serialize,
     {
+        let identity = self.identity.as_ref().map_err(|message| Error::Function {
+            function: self.name.to_string(),
+            message: message.to_string(),
+        })?;
         let parts = key::KeyParts {
-            identity: &self.identity,
+            identity,
             name: &self.name,
             version: &self.version,
             ignore: &self.ignore,
@@ -453,6 +493,7 @@ impl<F> Cached<F> {
     /// ```
     ///
     /// # Errors
+    /// [`Error::Function`] if the function cannot be cached (see [`Memory::cache`]);
     /// [`Error::Arguments`] if `args` cannot be serialized; [`Error::Config`] if an ignored
     /// position is not one of the function's. Cache I/O problems are not errors: a bad entry
     /// is recomputed, a failed write is logged.
