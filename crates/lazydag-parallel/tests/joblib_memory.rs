@@ -304,7 +304,7 @@ fn left(paths: &[PathBuf]) -> Vec<&PathBuf> {
 fn reduce_size_bytes_limit() {
     let dir = tempfile::tempdir().unwrap();
     let (memory, _, paths) = toy_cache(dir.path());
-    assert_eq!(memory.size().unwrap(), 10 * 1066);
+    assert_eq!(memory.size().unwrap(), 10 * 1050); // 1,002 bytes of JSON + a 48-byte trailer
     assert_eq!(memory.reduce_size(Limits::default()).unwrap(), 0, "no limit: a no-op");
     assert_eq!(memory.reduce_size(Limits::default().bytes(1 << 20)).unwrap(), 0);
     assert_eq!(memory.reduce_size(Limits::default().bytes(3 << 10)).unwrap(), 8);
@@ -530,10 +530,10 @@ fn a_reader_never_sees_a_half_written_entry() {
         while !done.load(Ordering::Acquire) || seen == 0 {
             // The writer may have removed the entry it rejected; any file there is whole.
             let Ok(bytes) = fs::read(&path) else { continue };
-            assert!(bytes.ends_with(b"LZDGMEM3"), "a torn entry of {} bytes", bytes.len());
+            assert!(bytes.ends_with(b"LZDGMEM4"), "a torn entry of {} bytes", bytes.len());
             let at = bytes.len() - 16;
             let len = u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap());
-            assert_eq!(len as usize, bytes.len() - 64, "payload length matches the file");
+            assert_eq!(len as usize, bytes.len() - 48, "payload length matches the file");
             seen += 1;
         }
     });

@@ -90,7 +90,7 @@ pub(crate) fn register(location: &Path, name: &str, identity: &str) -> bool {
     true
 }
 
-/// The parts a key hashes, besides the arguments.
+/// The parts a key hashes before the arguments: the same for every call of one `Cached`.
 pub(crate) struct KeyParts<'a> {
     /// The function's identity ([`identity`]).
     pub(crate) identity: &'a str,
@@ -100,8 +100,21 @@ pub(crate) struct KeyParts<'a> {
     pub(crate) version: &'a str,
     /// The positions of the arguments left out of the key, sorted, no duplicates.
     pub(crate) ignore: &'a [usize],
-    /// How many arguments the function takes.
-    pub(crate) arity: usize,
+}
+
+/// The key hasher fed with everything but the arguments: hashed once per `Cached` (and per
+/// change of its version or ignored positions), cloned for each call.
+pub(crate) fn prefix(parts: &KeyParts<'_>) -> blake3::Hasher {
+    let ignored: Vec<u8> = parts.ignore.iter().flat_map(|&i| (i as u64).to_le_bytes()).collect();
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(b"lazydag-parallel memory key v2\0");
+    for part in
+        [parts.identity.as_bytes(), parts.name.as_bytes(), parts.version.as_bytes(), &ignored]
+    {
+        hasher.update(&(part.len() as u64).to_le_bytes());
+        hasher.update(part);
+    }
+    hasher
 }
 
 /// The JSON of `args` less the arguments at the `ignore` positions: `args` itself when
@@ -137,28 +150,20 @@ fn arguments_json<A: Serialize>(
     serde_json::to_vec(&kept).map_err(|err| err.to_string())
 }
 
-/// The entry file for `args` under `location`.
+/// The entry file for `args` in the function's folder `folder` (`location/<folder(name)>`),
+/// whose key hasher holds its [`prefix`], for a function of `arity` arguments of which those
+/// at `ignore` are left out.
 pub(crate) fn entry_path<A: Serialize>(
-    location: &Path,
-    parts: &KeyParts<'_>,
+    folder: &Path,
+    prefix: &blake3::Hasher,
+    (arity, ignore): (usize, &[usize]),
     args: &A,
 ) -> Result<PathBuf, String> {
-    let json = arguments_json(args, parts.arity, parts.ignore)?;
-    let ignored: Vec<u8> = parts.ignore.iter().flat_map(|&i| (i as u64).to_le_bytes()).collect();
-    let mut hasher = blake3::Hasher::new();
-    hasher.update(b"lazydag-parallel memory key v2\0");
-    for part in [
-        parts.identity.as_bytes(),
-        parts.name.as_bytes(),
-        parts.version.as_bytes(),
-        &ignored,
-        &json,
-    ] {
-        hasher.update(&(part.len() as u64).to_le_bytes());
-        hasher.update(part);
-    }
-    let key = hasher.finalize().to_hex();
-    Ok(location.join(folder(parts.name)).join(format!("{key}{}", super::entry::ENTRY_SUFFIX)))
+    let json = arguments_json(args, arity, ignore)?;
+    let mut hasher = prefix.clone();
+    hasher.update(&(json.len() as u64).to_le_bytes());
+    hasher.update(&json);
+    Ok(super::entry::file_in(folder, hasher.finalize().to_hex().as_str()))
 }
 
 /// A function's folder: its name, with characters outside `[A-Za-z0-9_-]` replaced by `_`,
@@ -192,15 +197,17 @@ mod tests {
 
     #[test]
     fn ignored_arguments_leave_the_key() {
-        let parts = |ignore| KeyParts { identity: "f", name: "f", version: "", ignore, arity: 3 };
-        let dir = Path::new("c");
-        let key = |ignore, args: (u8, u8, u8)| entry_path(dir, &parts(ignore), &args).unwrap();
+        let prefix = |ignore| prefix(&KeyParts { identity: "f", name: "f", version: "", ignore });
+        let dir = Path::new("c/f");
+        let path =
+            |ignore, args: &(u8, u8, u8)| entry_path(dir, &prefix(ignore), (3, ignore), args);
+        let key = |ignore, args: (u8, u8, u8)| path(ignore, &args).unwrap();
         assert_eq!(key(&[1], (1, 2, 3)), key(&[1], (1, 9, 3)));
         assert_ne!(key(&[1], (1, 2, 3)), key(&[1], (1, 2, 4)));
         assert_ne!(key(&[], (1, 2, 3)), key(&[], (1, 9, 3)));
         // Ignoring another position is another key, even for the same remaining values.
         assert_ne!(key(&[0], (5, 5, 5)), key(&[1], (5, 5, 5)));
-        let err = entry_path(dir, &parts(&[3]), &(1u8, 2u8, 3u8)).unwrap_err();
+        let err = path(&[3], &(1, 2, 3)).unwrap_err();
         assert!(err.contains("argument 3, but the function takes 3"), "{err}");
     }
 }

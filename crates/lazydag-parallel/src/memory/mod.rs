@@ -73,6 +73,8 @@ use crate::error::Error;
 #[derive(Clone, Debug)]
 pub struct Memory {
     dir: Arc<Path>,
+    /// `dir/tasks`: the folder of graph tasks' entries (`store`).
+    tasks: Arc<Path>,
     limit: Option<u64>,
     /// Whether the root folder and its `.gitignore` were made (once per `Memory` and clones).
     rooted: Arc<AtomicBool>,
@@ -84,7 +86,9 @@ type Validate = Arc<dyn Fn(&EntryInfo) -> bool + Send + Sync>;
 impl Memory {
     /// A cache in the folder `location`, created on the first write. No size limit.
     pub fn new(location: impl AsRef<Path>) -> Self {
-        Memory { dir: location.as_ref().into(), limit: None, rooted: Arc::default() }
+        let dir: Arc<Path> = location.as_ref().into();
+        let tasks = dir.join(store::TASKS).into();
+        Memory { dir, tasks, limit: None, rooted: Arc::default() }
     }
 
     /// Keeps the entries' total size at most `bytes`: after each write, the least recently
@@ -143,6 +147,7 @@ impl Memory {
         f: F,
     ) -> Cached<F> {
         let name: Arc<str> = name.as_ref().into();
+        let folder = self.dir.join(key::folder(&name)).into();
         let identity = key::identity(&f).map(Arc::<str>::from).map_err(Arc::<str>::from);
         if let Ok(identity) = &identity {
             key::register(&self.dir, &name, identity);
@@ -150,12 +155,15 @@ impl Memory {
         Cached {
             memory: self.clone(),
             name,
+            folder,
             version: "".into(),
             identity,
             ignore: Arc::new([]),
+            prefix: Arc::new(blake3::Hasher::new()),
             validate: None,
             f: Arc::new(f),
         }
+        .rekeyed()
     }
 
     /// Removes every entry (and stray temporary file) of every function in this folder;
@@ -291,10 +299,14 @@ impl Memory {
 pub struct Cached<F> {
     memory: Memory,
     name: Arc<str>,
+    /// `location/<name, sanitized>`: where its entries are.
+    folder: Arc<Path>,
     version: Arc<str>,
     /// The function's identity, or why it has none (every call fails with it).
     identity: Result<Arc<str>, Arc<str>>,
     ignore: Arc<[usize]>,
+    /// The key hasher fed with the parts above (`key::prefix`), cloned for each call.
+    prefix: Arc<blake3::Hasher>,
     validate: Option<Validate>,
     f: Arc<F>,
 }
@@ -304,9 +316,11 @@ impl<F> Clone for Cached<F> {
         Cached {
             memory: self.memory.clone(),
             name: Arc::clone(&self.name),
+            folder: Arc::clone(&self.folder),
             version: Arc::clone(&self.version),
             identity: self.identity.clone(),
             ignore: Arc::clone(&self.ignore),
+            prefix: Arc::clone(&self.prefix),
             validate: self.validate.clone(),
             f: Arc::clone(&self.f),
         }
@@ -332,7 +346,7 @@ impl<F> Cached<F> {
     #[must_use]
     pub fn version(mut self, version: impl AsRef<str>) -> Self {
         self.version = version.as_ref().into();
-        self
+        self.rekeyed()
     }
 
     /// Leaves the arguments at these positions (counting from 0) out of the key: joblib's
@@ -358,6 +372,18 @@ impl<F> Cached<F> {
         positions.sort_unstable();
         positions.dedup();
         self.ignore = positions.into();
+        self.rekeyed()
+    }
+
+    /// Hashes the key's [prefix](key::prefix) again, after a change of its parts.
+    fn rekeyed(mut self) -> Self {
+        let parts = key::KeyParts {
+            identity: self.identity.as_deref().unwrap_or_default(),
+            name: &self.name,
+            version: &self.version,
+            ignore: &self.ignore,
+        };
+        self.prefix = Arc::new(key::prefix(&parts));
         self
     }
 
@@ -405,24 +431,22 @@ impl<F> Cached<F> {
         F: CachedFn<M>,
         F::Args: Serialize,
     {
-        let identity = self.identity.as_ref().map_err(|message| Error::Function {
-            function: self.name.to_string(),
-            message: message.to_string(),
-        })?;
-        let parts = key::KeyParts {
-            identity,
-            name: &self.name,
-            version: &self.version,
-            ignore: &self.ignore,
-            arity: F::ARITY,
-        };
-        key::entry_path(&self.memory.dir, &parts, args).map_err(|message| {
-            if message.starts_with("`ignore`") {
-                Error::Config { message: format!("cached function `{}`: {message}", self.name) }
-            } else {
-                Error::Arguments { function: self.name.to_string(), message }
-            }
-        })
+        if let Err(message) = &self.identity {
+            return Err(Error::Function {
+                function: self.name.to_string(),
+                message: message.to_string(),
+            });
+        }
+        // The prefix holds the identity, name, version and ignored positions.
+        key::entry_path(&self.folder, &self.prefix, (F::ARITY, &self.ignore), args).map_err(
+            |message| {
+                if message.starts_with("`ignore`") {
+                    Error::Config { message: format!("cached function `{}`: {message}", self.name) }
+                } else {
+                    Error::Arguments { function: self.name.to_string(), message }
+                }
+            },
+        )
     }
 
     /// Whether a call with `args` would be a hit: joblib's `check_call_in_cache`. It reads

@@ -28,7 +28,11 @@ pub(crate) const TASKS: &str = "tasks";
 impl Memory {
     /// The entry file of the graph task with content key `key`.
     fn task_path(&self, key: &ContentKey) -> std::path::PathBuf {
-        self.dir.join(TASKS).join(format!("{key}{}", entry::ENTRY_SUFFIX))
+        use std::fmt::Write;
+        let mut hex = String::with_capacity(64);
+        // Writing to a `String` cannot fail.
+        let _ = write!(hex, "{key}");
+        entry::file_in(&self.tasks, &hex)
     }
 }
 
