@@ -5,9 +5,9 @@
 //! JSON (or, for a graph task, the bytes the core encoded), streamed straight into the file
 //! while the checksum is computed; the trailer is written last. `started` is when the
 //! computation began (nanoseconds since the Unix epoch) and `duration` how long it ran
-//! (nanoseconds): the [`EntryInfo`] a validation callback sees. The checksum is xxh3-128 over
-//! the entry's identity (its folder and file name, that is, its key), the payload and those
-//! two numbers: an entry carries its key, so an intact entry copied or renamed under another
+//! (nanoseconds): the [`EntryInfo`] a validation callback sees. The checksum is xxh3-128,
+//! seeded with a hash of the entry's identity (its folder and file name, that is, its key),
+//! over the payload and those two numbers: an entry carries its key, so an intact entry copied or renamed under another
 //! key's name reads as corrupt there, never as that key's value.
 //!
 //! Invariants:
@@ -32,7 +32,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
-use xxhash_rust::xxh3::Xxh3;
+use xxhash_rust::xxh3::{Xxh3, xxh3_64, xxh3_128_with_seed};
 
 use super::info::EntryInfo;
 
@@ -101,21 +101,24 @@ impl<W: Write> Write for Hashing<W> {
     }
 }
 
-/// A checksum hasher primed with the identity of the entry at `path`: the names of its
+/// The checksum's seed for the entry at `path`: a hash of its identity, the names of its
 /// function folder and of its file, which is its key (the path's last two components, as
-/// bytes: entry paths are built by `file_in`, so no `.` or `..` is among them).
-fn keyed_hasher(path: &Path) -> Xxh3 {
+/// bytes: entry paths are built by `file_in`, so no `.` or `..` is among them). Seeding
+/// rather than prefixing lets a read checksum the payload and timing in one pass over the
+/// bytes as read (xxh3 streamed with a seed equals xxh3 of the whole with that seed).
+fn seed(path: &Path) -> u64 {
     let bytes = path.as_os_str().as_encoded_bytes();
     let mut names = bytes.rsplit(|&b| std::path::is_separator(char::from(b)));
     let file = names.next().unwrap_or_default();
     let folder = names.next().unwrap_or_default();
-    let mut hasher = Xxh3::new();
-    hasher.update(b"lazydag-parallel memory entry v4\0");
+    const DOMAIN: &[u8] = b"lazydag-parallel memory entry v4\0";
+    let mut framed = Vec::with_capacity(DOMAIN.len() + 16 + folder.len() + file.len());
+    framed.extend_from_slice(DOMAIN);
     for part in [folder, file] {
-        hasher.update(&(part.len() as u64).to_le_bytes());
-        hasher.update(part);
+        framed.extend_from_slice(&(part.len() as u64).to_le_bytes());
+        framed.extend_from_slice(part);
     }
-    hasher
+    xxh3_64(&framed)
 }
 
 /// A temporary name next to `path`, unique in this process and across processes.
@@ -190,7 +193,7 @@ fn write_with(
         let file = File::create_new(&temp)?;
         let mut out = Hashing {
             inner: BufWriter::with_capacity(1 << 16, file),
-            hasher: keyed_hasher(path),
+            hasher: Xxh3::with_seed(seed(path)),
             len: 0,
         };
         payload(&mut out)?;
@@ -259,10 +262,8 @@ fn check(path: &Path, mut bytes: Vec<u8>) -> Result<(Vec<u8>, Timing), Invalid> 
     if u64::from_le_bytes(len.try_into().expect("8 bytes")) != at as u64 {
         return Err(Invalid::Corrupt("length mismatch"));
     }
-    let mut hasher = keyed_hasher(path);
-    hasher.update(&bytes[..at]);
-    hasher.update(timing);
-    if hasher.digest128().to_le_bytes() != checksum {
+    // The payload and the timing are contiguous: one pass, as the writer streamed them.
+    if xxh3_128_with_seed(&bytes[..at + 16], seed(path)).to_le_bytes() != checksum {
         return Err(Invalid::Corrupt("checksum mismatch (damaged, or another key's entry)"));
     }
     let timing = Timing::decode(timing);
