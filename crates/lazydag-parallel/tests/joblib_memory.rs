@@ -539,3 +539,16 @@ fn a_reader_never_sees_a_half_written_entry() {
     });
     assert_eq!(writes.load(Ordering::Relaxed), 101);
 }
+
+// `Memory::cache` needs the function's marker type to be `'static` (to recognize a `fn`
+// pointer): a closure over borrowed arguments is still cached, and called with borrows of
+// locals, since each call picks its own lifetime.
+#[test]
+fn borrowed_arguments_are_still_cached() {
+    let dir = tempfile::tempdir().unwrap();
+    let memory = Memory::new(dir.path());
+    let len = memory.cache("len", |s: &str| s.len());
+    let local = String::from("abcd");
+    assert_eq!(len.call(&local).unwrap(), 4);
+    assert!(len.check_call_in_cache(&local.as_str()).unwrap());
+}
