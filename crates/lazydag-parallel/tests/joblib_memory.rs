@@ -152,6 +152,32 @@ fn function_pointers_under_one_name_never_share_entries() {
     assert!(!memory.cache("pointer", double).check_call_in_cache(&3).unwrap());
 }
 
+// Port of `test_memory_in_memory_function_code_change`: joblib swaps the code of the function
+// cached under one name (`_function_to_cache.__code__ = _sum.__code__`, then `_product`'s)
+// and expects the new code's values, with a collision warning. In Rust the function behind a
+// name changes at run time through a `fn` pointer: here one variable holds `sum`, then
+// `product`, each cached under the same name.
+#[test]
+fn a_pointer_swapped_to_another_function_gets_its_own_values() {
+    fn sum(a: i64, b: i64) -> i64 {
+        a + b
+    }
+    fn product(a: i64, b: i64) -> i64 {
+        a * b
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let memory = Memory::new(dir.path());
+    let mut function_to_cache: fn(i64, i64) -> i64 = sum;
+    let f = memory.cache("_function_to_cache", function_to_cache);
+    assert_eq!(f.call((1, 2)).unwrap(), 3);
+    assert_eq!(f.call((1, 2)).unwrap(), 3);
+    function_to_cache = product;
+    let (f, warned) = warnings(|| memory.cache("_function_to_cache", function_to_cache));
+    assert!(warned.iter().any(|w| w.contains("collision")), "{warned:?}");
+    assert_eq!(f.call((1, 2)).unwrap(), 2);
+    assert_eq!(f.call((1, 2)).unwrap(), 2);
+}
+
 /// The function the parent and the child process below both cache, through a pointer.
 fn triple(x: i64) -> i64 {
     3 * x
