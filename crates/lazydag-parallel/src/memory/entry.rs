@@ -5,10 +5,11 @@
 //! JSON (or, for a graph task, the bytes the core encoded), streamed straight into the file
 //! while the checksum is computed; the trailer is written last. `started` is when the
 //! computation began (nanoseconds since the Unix epoch) and `duration` how long it ran
-//! (nanoseconds): the [`EntryInfo`] a validation callback sees. The checksum is xxh3-128,
-//! seeded with a hash of the entry's identity (its folder and file name, that is, its key),
-//! over the payload and those two numbers: an entry carries its key, so an intact entry copied or renamed under another
-//! key's name reads as corrupt there, never as that key's value.
+//! (nanoseconds): the [`EntryInfo`] a validation callback sees. The checksum is xxh3-128 over
+//! the payload and those two numbers, keyed by the entry's identity (its folder and file
+//! name, that is, its key; see `identity`): an entry carries its key, so an intact entry
+//! copied or renamed under another key's name reads as corrupt there, never as that key's
+//! value.
 //!
 //! Invariants:
 //! - **Atomic.** An entry is written to a temporary file in the same folder (a name no reader
@@ -22,8 +23,9 @@
 //! - **Why xxh3, not blake3.** The checksum guards against damage and misplacement, not
 //!   against an attacker: it has no secret key, so anyone who can write the folder can write
 //!   a valid entry whatever the hash. Against accidents a 128-bit xxh3 misses a random
-//!   alteration with odds of 2^-128, as a cryptographic hash would, at a tenth of blake3's
-//!   cost on a 1 KB entry (blake3 was half of a hit's instructions). Keys, which must not
+//!   alteration, or passes an entry under another key's name, as rarely as a cryptographic
+//!   hash would (odds of about 2^-128), at a tenth of blake3's cost on a 1 KB entry (blake3
+//!   was half of a hit's instructions). Keys, which must not
 //!   collide for distinct calls, stay blake3 (`key`).
 
 use std::fs::{self, File};
@@ -32,7 +34,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
-use xxhash_rust::xxh3::{Xxh3, xxh3_64, xxh3_128_with_seed};
+use xxhash_rust::xxh3::{Xxh3, xxh3_64, xxh3_128, xxh3_128_with_seed};
 
 use super::info::EntryInfo;
 
@@ -101,12 +103,15 @@ impl<W: Write> Write for Hashing<W> {
     }
 }
 
-/// The checksum's seed for the entry at `path`: a hash of its identity, the names of its
-/// function folder and of its file, which is its key (the path's last two components, as
-/// bytes: entry paths are built by `file_in`, so no `.` or `..` is among them). Seeding
-/// rather than prefixing lets a read checksum the payload and timing in one pass over the
-/// bytes as read (xxh3 streamed with a seed equals xxh3 of the whole with that seed).
-fn seed(path: &Path) -> u64 {
+/// The identity of the entry at `path`, as the checksum uses it: a 64-bit seed and a 128-bit
+/// mask, both hashes of the names of its function folder and of its file, which is its key
+/// (the path's last two components, as bytes: entry paths are built by `file_in`, so no `.`
+/// or `..` is among them). The checksum is xxh3-128 of the payload and timing with that seed,
+/// XORed with the mask: seeding rather than prefixing lets a read checksum them in one pass
+/// over the bytes as read (xxh3 streamed with a seed equals xxh3 of the whole with that
+/// seed), and the mask makes an entry under another key's name fail with 128-bit odds even
+/// if the two seeds collided.
+fn identity(path: &Path) -> (u64, u128) {
     let bytes = path.as_os_str().as_encoded_bytes();
     let mut names = bytes.rsplit(|&b| std::path::is_separator(char::from(b)));
     let file = names.next().unwrap_or_default();
@@ -118,7 +123,7 @@ fn seed(path: &Path) -> u64 {
         framed.extend_from_slice(&(part.len() as u64).to_le_bytes());
         framed.extend_from_slice(part);
     }
-    xxh3_64(&framed)
+    (xxh3_64(&framed), xxh3_128(&framed))
 }
 
 /// A temporary name next to `path`, unique in this process and across processes.
@@ -189,11 +194,12 @@ fn write_with(
         fs::create_dir_all(dir)?;
     }
     let temp = temp_path(path);
+    let (seed, mask) = identity(path);
     let written = (|| {
         let file = File::create_new(&temp)?;
         let mut out = Hashing {
             inner: BufWriter::with_capacity(1 << 16, file),
-            hasher: Xxh3::with_seed(seed(path)),
+            hasher: Xxh3::with_seed(seed),
             len: 0,
         };
         payload(&mut out)?;
@@ -201,7 +207,7 @@ fn write_with(
         let timing = timing.encode();
         hasher.update(&timing);
         inner.write_all(&timing)?;
-        inner.write_all(&hasher.digest128().to_le_bytes())?;
+        inner.write_all(&(hasher.digest128() ^ mask).to_le_bytes())?;
         inner.write_all(&len.to_le_bytes())?;
         inner.write_all(MAGIC)?;
         inner.into_inner().map_err(io::IntoInnerError::into_error)?;
@@ -263,7 +269,8 @@ fn check(path: &Path, mut bytes: Vec<u8>) -> Result<(Vec<u8>, Timing), Invalid> 
         return Err(Invalid::Corrupt("length mismatch"));
     }
     // The payload and the timing are contiguous: one pass, as the writer streamed them.
-    if xxh3_128_with_seed(&bytes[..at + 16], seed(path)).to_le_bytes() != checksum {
+    let (seed, mask) = identity(path);
+    if (xxh3_128_with_seed(&bytes[..at + 16], seed) ^ mask).to_le_bytes() != checksum {
         return Err(Invalid::Corrupt("checksum mismatch (damaged, or another key's entry)"));
     }
     let timing = Timing::decode(timing);
