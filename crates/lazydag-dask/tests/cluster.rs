@@ -14,7 +14,7 @@
 //! the cluster stops every process it started, by PID. No timing is asserted: every wait has
 //! a generous limit, and a watchdog kills what we started and fails the run after 15 minutes.
 //!
-//! Run: `eval "$(bash scripts/dask-env.sh)" && cargo test -p lazydag-dask --features python
+//! Run: `export "$(bash scripts/dask-env.sh)" && cargo test -p lazydag-dask --features python
 //! --test cluster` (what scripts/test.sh does; it skips, saying so, when pip is unreachable).
 
 use std::io::{Read, Write};
