@@ -76,6 +76,7 @@ fn keepdims_slices_and_results_of_several_blocks_ship_and_give_the_local_bits() 
         x.mean_axis(0).slice(s![..1]),
         n.mean_axis(1).slice(s![5..50, 2..29;3]),
         x.slice(s![10..150, 3..40]).mean(),
+        x.slice(s![10..150, 3..40]).slice(s![5..120, 1..]).sum_axis(0), // a box of a box
         x.slice(s![10..150, -30..]),
         x.slice(s![..;-3, 7]),
         x.keepdims().mean_axis(0).slice(s![.., 40..140]),
