@@ -8,7 +8,7 @@
 //! cluster, bit-identical: `x.mean()`, then `(x + x.T).sum()`.
 //!
 //! ```sh
-//! eval "$(bash scripts/dask-env.sh)"      # the venv with Dask; sets PYO3_PYTHON
+//! export "$(bash scripts/dask-env.sh)"      # the venv with Dask; sets PYO3_PYTHON
 //! cargo run --release -p lazydag --no-default-features --features dask,array --example seed_distributed
 //! # on a cluster started with `seed_distributed lazydag scheduler` / `... lazydag worker ADDR`:
 //! LAZYDAG_DASK_ADDRESS=tcp://head:8786 target/release/examples/seed_distributed

@@ -307,7 +307,10 @@ impl<T: Element> Array<T> {
     ///
     /// Each chunk is copied into the output by its own task as soon as it is ready (under a
     /// lock), so chunks run in parallel and are freed one by one: the compute holds the output
-    /// and the chunks in flight, not the output and every chunk.
+    /// and the chunks in flight, not the output and every chunk. Except for an `f64` array of
+    /// at most 2^22 elements whose blocks are all named functions' tasks (a reduction's
+    /// result, a slice of a random source): one named task assembles it from a gather of the
+    /// blocks, so that a cluster can run it too (`crate::remote`).
     pub fn to_delayed_array(&self) -> Result<Delayed<ArrayD<T>>, Error> {
         let p = self.parts()?;
         if p.blocks.len() == 1 {
@@ -315,6 +318,9 @@ impl<T: Element> Array<T> {
                 return Ok(named);
             }
             return Ok(p.blocks[0].map(|b: Block<T>| b.into_owned()).name("assemble").shared());
+        }
+        if let Some(named) = crate::remote::assemble_many(p) {
+            return Ok(named);
         }
         type Out<T> = Arc<Mutex<Option<ArrayD<T>>>>;
         let shape = p.shape.clone();

@@ -60,14 +60,16 @@ impl<T: Element> Array<T> {
         }
         if !r.iter().any(|r| r.is_empty()) {
             if let Some(reg) = &p.region {
+                if let Some(recipe) = &reg.recipe {
+                    // A box of a source described as data: a source of that box, whose
+                    // tasks and reductions are named functions too (`crate::remote`).
+                    let boxed = crate::remote::source(recipe.window(r), box_chunks(&p.chunks, r));
+                    if let Some(boxed) = crate::remote::cast(boxed) {
+                        return boxed;
+                    }
+                }
                 let origin: Vec<usize> = r.iter().map(|r| r.start).collect();
-                let inner = reg.clone();
-                let shifted = Region::new(reg.name, move |q: &[Range<usize>]| {
-                    let g: Vec<Range<usize>> =
-                        q.iter().zip(&origin).map(|(q, &o)| q.start + o..q.end + o).collect();
-                    inner.eval(&g)
-                });
-                return Array::from_region(shifted, box_chunks(&p.chunks, r));
+                return Array::from_region(shifted(reg, origin), box_chunks(&p.chunks, r));
             }
             if let Some(b) = &p.boxer {
                 return b(r);
@@ -75,6 +77,16 @@ impl<T: Element> Array<T> {
         }
         self.slice_plain(&crate::array::slice_info(r))
     }
+}
+
+/// The region whose box `q` is `reg`'s box `q` moved by `origin`: a box of `reg` as a region.
+pub(crate) fn shifted<T: 'static>(reg: &Region<T>, origin: Vec<usize>) -> Region<T> {
+    let inner = reg.clone();
+    Region::new(reg.name, move |q: &[Range<usize>]| {
+        let g: Vec<Range<usize>> =
+            q.iter().zip(&origin).map(|(q, &o)| q.start + o..q.end + o).collect();
+        inner.eval(&g)
+    })
 }
 
 /// One range per axis from a block's offset and shape.

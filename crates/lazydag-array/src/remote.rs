@@ -1,6 +1,8 @@
 //! Array tasks recorded as named functions with data parameters, so that a cluster can run
-//! them (`lazydag-dask`): the seed's path, a seeded random source, its blocks, the sum and
-//! mean trees over it (`reduce::remote`) and the assembly of a one-block result.
+//! them (`lazydag-dask`): the seed's path, a seeded random source and any box of it, its
+//! blocks, the sum and mean trees over it (`reduce::remote`), and for `f64` blocks the
+//! selection inside a block (`getitem`), a new axis of length 1 (`keepdims`) and the assembly
+//! of a result of one block or of several.
 //!
 //! Elsewhere an array task is a closure holding its parameters, which cannot cross a process
 //! boundary. Here the parameters are a serde value (a [`Recipe`], a block's offset and
@@ -10,18 +12,18 @@
 //! (`#[lazydag_dask::remote]`); without it the graphs are the same, nothing is registered.
 //!
 //! Invariant: a [`Recipe`] is attached only to the region it describes
-//! ([`source`]); every operation that makes a new region leaves it out, so a recipe never
-//! describes other values than its region's.
+//! ([`source`]; a box of it is a [`Recipe::Window`] of it); every other operation that makes
+//! a new region leaves it out, so a recipe never describes other values than its region's.
 
 use std::any::Any;
 use std::sync::Arc;
 
 use lazydag_core::{Delayed, delayed};
-use ndarray::ArrayD;
+use ndarray::{ArrayD, IxDyn, SliceInfoElem};
 
-use crate::array::{Array, Block, Region};
+use crate::array::{Array, Block, Inner, Region};
 use crate::chunks::{ChunkSpec, Chunks};
-use crate::pushdown::ranges;
+use crate::pushdown::{ranges, shifted};
 
 /// What a source region's values are, as data: enough to rebuild the region anywhere.
 #[derive(Clone, Debug, PartialEq)]
@@ -29,6 +31,8 @@ use crate::pushdown::ranges;
 pub(crate) enum Recipe {
     /// A seeded random array (`crate::random`): its shape, seed, stream and distribution.
     Random { global: Vec<usize>, seed: u64, stream: u64, draw: Draw },
+    /// The box of `base` of shape `shape` at `origin` (a slice of a source, pushed down).
+    Window { base: Box<Recipe>, origin: Vec<usize>, shape: Vec<usize> },
 }
 
 /// The distribution of a random [`Recipe`].
@@ -46,6 +50,24 @@ impl Recipe {
     pub(crate) fn shape(&self) -> &[usize] {
         match self {
             Recipe::Random { global, .. } => global,
+            Recipe::Window { shape, .. } => shape,
+        }
+    }
+
+    /// The box `r` of this recipe's values, as a recipe (a window of a window is one window
+    /// of the base).
+    pub(crate) fn window(&self, r: &[std::ops::Range<usize>]) -> Recipe {
+        let shape = r.iter().map(|r| r.len()).collect();
+        match self {
+            Recipe::Window { base, origin, .. } => {
+                let origin = origin.iter().zip(r).map(|(o, r)| o + r.start).collect();
+                Recipe::Window { base: base.clone(), origin, shape }
+            }
+            _ => Recipe::Window {
+                base: Box::new(self.clone()),
+                origin: r.iter().map(|r| r.start).collect(),
+                shape,
+            },
         }
     }
 
@@ -55,6 +77,7 @@ impl Recipe {
             Recipe::Random { global, seed, stream, draw } => {
                 crate::random::region(global, *seed, *stream, *draw)
             }
+            Recipe::Window { base, origin, .. } => shifted(&base.region(), origin.clone()),
         }
     }
 }
@@ -103,6 +126,107 @@ fn source_block(spec: BlockSpec) -> Block<f64> {
 #[cfg_attr(feature = "remote", lazydag_dask::remote)]
 fn assemble(block: Block<f64>) -> ArrayD<f64> {
     block.into_owned()
+}
+
+/// Where the blocks of a result of several blocks go: the array's shape and each block's
+/// offset, in block order.
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "remote", derive(serde::Serialize, serde::Deserialize))]
+struct Layout {
+    shape: Vec<usize>,
+    offsets: Vec<Vec<usize>>,
+}
+
+/// A result of several blocks as the computed array: each block copied into its place.
+#[cfg_attr(feature = "remote", lazydag_dask::remote)]
+fn assemble_blocks(layout: Layout, blocks: Vec<Block<f64>>) -> ArrayD<f64> {
+    let mut out = ArrayD::from_elem(IxDyn(&layout.shape), 0.0);
+    for (offset, b) in layout.offsets.iter().zip(&blocks) {
+        let r = ranges(offset, b.shape());
+        out.slice_each_axis_mut(|ax| ndarray::Slice::from(r[ax.axis.index()].clone())).assign(b);
+    }
+    out
+}
+
+/// The most elements a result of several blocks may have to be assembled by one named
+/// [`assemble_blocks`] task (32 MB of `f64`): that task holds every block and the output at
+/// once, where the chunk-by-chunk assembly holds the output and the blocks in flight.
+const ASSEMBLE_ONE_TASK: usize = 1 << 22;
+
+/// The `assemble` task of an `f64` array of several blocks that are all named functions'
+/// (none a closure or a literal), when it has at most [`ASSEMBLE_ONE_TASK`] elements: one
+/// [`assemble_blocks`] task over a gather of the blocks. Else `None` (the caller records
+/// the chunk-by-chunk assembly).
+pub(crate) fn assemble_many<T: 'static>(p: &Inner<T>) -> Option<Delayed<ArrayD<T>>> {
+    let blocks = (&p.blocks as &dyn Any).downcast_ref::<Vec<Delayed<Block<f64>>>>()?;
+    let named = |d: &Delayed<Block<f64>>| {
+        d.task().function_path().is_some_and(|path| !path.ends_with("{{closure}}"))
+    };
+    if p.shape.iter().product::<usize>() > ASSEMBLE_ONE_TASK || !blocks.iter().all(named) {
+        return None;
+    }
+    let layout = Layout {
+        shape: p.shape.clone(),
+        offsets: p.chunks.indices().map(|idx| p.chunks.block_offset(&idx)).collect(),
+    };
+    let all: Delayed<Vec<Block<f64>>> = blocks.iter().collect();
+    cast(delayed!(assemble_blocks(layout, all)).name("assemble").shared())
+}
+
+/// One axis's selection, as data (`ndarray::SliceInfoElem`).
+#[derive(Clone, Copy, Debug)]
+#[cfg_attr(feature = "remote", derive(serde::Serialize, serde::Deserialize))]
+enum Sel {
+    Slice { start: isize, end: Option<isize>, step: isize },
+    Index(isize),
+    NewAxis,
+}
+
+/// The selection `sel` inside one block (a slice's `getitem`).
+#[cfg_attr(feature = "remote", lazydag_dask::remote)]
+fn getitem(sel: Vec<Sel>, block: Block<f64>) -> Block<f64> {
+    let info: Vec<SliceInfoElem> = sel
+        .iter()
+        .map(|s| match *s {
+            Sel::Slice { start, end, step } => SliceInfoElem::Slice { start, end, step },
+            Sel::Index(i) => SliceInfoElem::Index(i),
+            Sel::NewAxis => SliceInfoElem::NewAxis,
+        })
+        .collect();
+    block.slice_move(info.as_slice())
+}
+
+/// The named [`getitem`] task of an `f64` block, else `None` (the caller records its closure).
+pub(crate) fn getitem_one<T: 'static>(
+    block: &Delayed<Block<T>>,
+    info: &[SliceInfoElem],
+) -> Option<Delayed<Block<T>>> {
+    let block = (block as &dyn Any).downcast_ref::<Delayed<Block<f64>>>()?;
+    let sel: Vec<Sel> = info
+        .iter()
+        .map(|e| match *e {
+            SliceInfoElem::Slice { start, end, step } => Sel::Slice { start, end, step },
+            SliceInfoElem::Index(i) => Sel::Index(i),
+            SliceInfoElem::NewAxis => Sel::NewAxis,
+        })
+        .collect();
+    cast(delayed!(getitem(sel, block)).name("getitem").shared())
+}
+
+/// A block with a new axis of length 1 at `axis` (`insert_axis`, `keepdims`).
+#[cfg_attr(feature = "remote", lazydag_dask::remote)]
+fn insert_axis(axis: usize, block: Block<f64>) -> Block<f64> {
+    block.insert_axis(ndarray::Axis(axis))
+}
+
+/// The named [`insert_axis`] task of an `f64` block, else `None` (the caller records its
+/// closure).
+pub(crate) fn insert_axis_one<T: 'static>(
+    block: &Delayed<Block<T>>,
+    axis: usize,
+) -> Option<Delayed<Block<T>>> {
+    let block = (block as &dyn Any).downcast_ref::<Delayed<Block<f64>>>()?;
+    cast(delayed!(insert_axis(axis, block)).name("insert-axis").shared())
 }
 
 /// The `assemble` task of a one-block array: the named [`assemble`] for `f64`, else `None`

@@ -135,7 +135,14 @@ impl<T: Element> Array<T> {
             && let Some((bx, rel)) = crate::pushdown::bounding(&p.shape, info)
             && !bx.iter().any(|r| r.is_empty())
         {
-            return self.sub_box(&bx).try_slice_plain(&rel);
+            let boxed = self.sub_box(&bx);
+            // A selection that is the whole box (step 1 on every axis, no index or new axis)
+            // is the box itself, which keeps its region (and recipe) for later reductions.
+            let all = |e: &SliceInfoElem| matches!(e, SliceInfoElem::Slice { step: 1, .. });
+            if rel.iter().all(all) {
+                return Ok(boxed);
+            }
+            return boxed.try_slice_plain(&rel);
         }
         self.try_slice_plain(info)
     }
@@ -250,8 +257,8 @@ impl<T: Element> Array<T> {
             if whole {
                 blocks.push(d);
             } else {
-                blocks.push(task::map1("getitem", &d, move |b: Block<T>| {
-                    b.slice_move(with_new.as_slice())
+                blocks.push(crate::remote::getitem_one(&d, &with_new).unwrap_or_else(|| {
+                    task::map1("getitem", &d, move |b: Block<T>| b.slice_move(with_new.as_slice()))
                 }));
             }
         }

@@ -4,7 +4,7 @@
 //! on this machine's cores) and on a loopback cluster of 2 one-thread workers, and the bytes
 //! each shipped task carries besides its input values (spec and literal parameters).
 //!
-//! `eval "$(bash scripts/dask-env.sh)" && cargo run --release -p lazydag-dask --features
+//! `export "$(bash scripts/dask-env.sh)" && cargo run --release -p lazydag-dask --features
 //! python --example array_figures -- [ROUNDS]` (3 by default; medians and spread printed).
 
 use std::time::Instant;

@@ -2,7 +2,7 @@
 //! plain-Python Dask on the same loopback cluster and graph shape, the bridge per call, and
 //! 2 workers against 1 on CPU-bound tasks of ~100 ms.
 //!
-//! `eval "$(bash scripts/dask-env.sh)" && cargo run --release -p lazydag-dask --features
+//! `export "$(bash scripts/dask-env.sh)" && cargo run --release -p lazydag-dask --features
 //! python --example dask_bench -- [ROUNDS] [cpu|pertask]` (3 rounds by default; `cpu` or
 //! `pertask`: only that section; medians and spread printed).
 
@@ -104,6 +104,26 @@ fn calibrate() -> u64 {
     (0.1 / per) as u64
 }
 
+/// The CPU seconds (user + system) used so far by the cluster's processes: the scheduler,
+/// the nannies and their workers (every descendant of `cluster.pids()`), from `/proc`. Less
+/// sensitive to the machine's load than wall time.
+fn cluster_cpu_s(cluster: &DaskCluster) -> f64 {
+    let mut todo = cluster.pids();
+    let mut ticks = 0u64;
+    while let Some(p) = todo.pop() {
+        let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default();
+        let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+        // After the command: state is field 3, utime 14 and stime 15 (1-based, man 5 proc).
+        ticks += fields.get(11).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+        ticks += fields.get(12).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+        for task in std::fs::read_dir(format!("/proc/{p}/task")).into_iter().flatten().flatten() {
+            let list = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+            todo.extend(list.split_whitespace().filter_map(|c| c.parse::<u32>().ok()));
+        }
+    }
+    ticks as f64 / 100.0 // USER_HZ
+}
+
 fn per_task(rounds: usize, load: &dyn Fn() -> String) {
     // Per task: 1,025 tiny tasks, not fused (the same shape as the Python graph), both on the
     // same 2-worker cluster, interleaved.
@@ -113,18 +133,24 @@ fn per_task(rounds: usize, load: &dyn Fn() -> String) {
     let _ = compute_with_control(&total, &cluster, &unfused).unwrap(); // warm-up
     let _ = bench::python_map_reduce(&cluster, 342, 100).unwrap();
     let (mut ours, mut theirs, mut fused) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut ours_cpu, mut theirs_cpu) = (Vec::new(), Vec::new());
     for _ in 0..rounds {
-        let t = Instant::now();
+        let (t, cpu) = (Instant::now(), cluster_cpu_s(&cluster));
         compute_with_control(&total, &cluster, &unfused).unwrap();
         ours.push(t.elapsed().as_secs_f64() * 1e3 / 1025.0);
+        ours_cpu.push((cluster_cpu_s(&cluster) - cpu) * 1e3 / 1025.0);
+        let cpu = cluster_cpu_s(&cluster);
         theirs.push(bench::python_map_reduce(&cluster, 342, 100).unwrap() * 1e3 / 1025.0);
+        theirs_cpu.push((cluster_cpu_s(&cluster) - cpu) * 1e3 / 1025.0);
         let t = Instant::now();
         compute_with(&total, &cluster).unwrap();
         fused.push(t.elapsed().as_secs_f64() * 1e3 / 1025.0);
         println!(
-            "  round: lazydag {:.3} ms/task, plain-Python Dask {:.3}, lazydag fused {:.3} (load {})",
+            "  round: lazydag {:.3} ms/task (cluster CPU {:.3}), plain-Python Dask {:.3} (CPU {:.3}), lazydag fused {:.3} (load {})",
             ours.last().unwrap(),
+            ours_cpu.last().unwrap(),
             theirs.last().unwrap(),
+            theirs_cpu.last().unwrap(),
             fused.last().unwrap(),
             load().split(' ').next().unwrap_or("?")
         );
@@ -143,6 +169,13 @@ fn per_task(rounds: usize, load: &dyn Fn() -> String) {
         median(&mut fused.clone()),
         spread(&fused),
         g.spec_bytes() / g.len()
+    );
+    println!(
+        "cluster CPU per task (scheduler + nannies + workers, user + system): lazydag {:.3} ms median ({}), plain-Python Dask {:.3} ms ({})",
+        median(&mut ours_cpu.clone()),
+        spread(&ours_cpu),
+        median(&mut theirs_cpu.clone()),
+        spread(&theirs_cpu)
     );
 }
 

@@ -277,37 +277,23 @@ fn mismatch(task: TaskRef<'_>, what: &str) -> Error {
     }
 }
 
-/// Whether `task` is a gathering task: the core's `gather` (a `Vec` of handles collected into
-/// one, as `delayed!(f(vec))` records it), known by its name and by its value being the `Vec`
-/// of its inputs' type. A gather renamed with `.name()` is not recognised, and is refused.
-fn is_gather(task: TaskRef<'_>) -> bool {
-    let out = task.output_type();
-    task.function_path().is_none()
-        && !task.is_literal()
-        && task.key().name() == "gather"
-        && out
-            .strip_prefix("alloc::vec::Vec<")
-            .and_then(|r| r.strip_suffix('>'))
-            .is_some_and(|elem| task.deps().all(|d| d.output_type() == elem))
-}
-
 /// What a step of `task` runs: its registered function's path, or [`GATHER`].
 fn step_path(task: TaskRef<'_>) -> Option<&'static str> {
-    if is_gather(task) { Some(GATHER) } else { task.function_path() }
+    if task.is_gather() { Some(GATHER) } else { task.function_path() }
 }
 
 /// Checks that a member task can run on a worker.
 fn check_member(task: TaskRef<'_>) -> Result<(), Error> {
     const WHAT_TO_DO: &str = "only #[lazydag::remote] functions run on a cluster";
-    if is_gather(task) {
+    if task.is_gather() {
         return Ok(());
     }
     let Some(path) = task.function_path() else {
         return Err(refuse(
             task,
             format!(
-                "it is an async task or a renamed gather (a `{}`); {WHAT_TO_DO}: record a \
-                 #[remote] function that takes the inputs instead",
+                "it is an async task (a `{}`); {WHAT_TO_DO}: record a #[remote] function \
+                 that takes the inputs instead",
                 task.output_type()
             ),
         ));
@@ -354,7 +340,7 @@ fn check_member(task: TaskRef<'_>) -> Result<(), Error> {
 
 /// Encodes literal `d`, argument `pos` of `consumer`, with that argument's codec.
 fn literal(plan: &PlanView<'_>, d: usize, consumer: TaskRef<'_>, pos: usize) -> Result<Arg, Error> {
-    if is_gather(consumer) {
+    if consumer.is_gather() {
         return Err(refuse(
             plan.task(d),
             format!(

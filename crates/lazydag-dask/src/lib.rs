@@ -74,6 +74,6 @@ pub use crate::error::DaskError;
 pub use crate::graph::RemoteGraph;
 pub use crate::program::run_task;
 #[cfg(feature = "python")]
-pub use crate::python::{DaskCluster, bench, main_hook, register};
+pub use crate::python::{DaskCluster, Security, bench, main_hook, register};
 pub use crate::registry::{CallError, RemoteFn, build_id, lookup, registered};
 pub use lazydag_macros::remote;

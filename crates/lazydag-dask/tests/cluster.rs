@@ -5,12 +5,16 @@
 //! scheduler; both workers run tasks; the dashboard answers HTTP 200; a worker killed by SIGKILL mid-run is survived
 //! (Dask recomputes) and the result is still identical; a task's `Err` and panic come back
 //! naming the task; a closure is refused before submission; `lazydag::array` reductions on
-//! the seed's path (`x.mean()`, `(x + x.T).sum()`) are bit-identical too; a timeout through `Control`
-//! cancels the Dask futures; an unreachable scheduler is an error naming its address; dropping
+//! the seed's path (`x.mean()`, `(x + x.T).sum()`, with `keepdims`, sliced, results of several
+//! blocks) are bit-identical too; a timeout through `Control`
+//! cancels the Dask futures; `lazydag.toml` picks the cluster; a second cluster over TLS (a
+//! throwaway CA made with `openssl`, skipped saying so without it; started in the background
+//! while the other checks run) computes the same bits and refuses clients without its
+//! certificates; an unreachable scheduler is an error naming its address; dropping
 //! the cluster stops every process it started, by PID. No timing is asserted: every wait has
 //! a generous limit, and a watchdog kills what we started and fails the run after 15 minutes.
 //!
-//! Run: `eval "$(bash scripts/dask-env.sh)" && cargo test -p lazydag-dask --features python
+//! Run: `export "$(bash scripts/dask-env.sh)" && cargo test -p lazydag-dask --features python
 //! --test cluster` (what scripts/test.sh does; it skips, saying so, when pip is unreachable).
 
 use std::io::{Read, Write};
@@ -21,7 +25,7 @@ use lazydag_core::scheduler::Sequential;
 use lazydag_core::{
     Control, Delayed, Error, compute_with, compute_with_control, delayed, try_delayed,
 };
-use lazydag_dask::{DaskCluster, DaskError, main_hook, remote};
+use lazydag_dask::{DaskCluster, DaskError, Security, main_hook, remote};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -112,7 +116,12 @@ fn whoami(i: u64, ms: u64) -> u32 {
 
 /// 342 chunks → stats, then a pairwise tree of merges: 3 × 342 − 1 = 1,025 tasks.
 fn graph(sleep_ms: u64, trace: &str) -> Delayed<Stats> {
-    let mut level: Vec<Delayed<Stats>> = (0..342)
+    tree(342, sleep_ms, trace)
+}
+
+/// `n` chunks → stats, then a pairwise tree of merges: 3n − 1 tasks.
+fn tree(n: u64, sleep_ms: u64, trace: &str) -> Delayed<Stats> {
+    let mut level: Vec<Delayed<Stats>> = (0..n)
         .map(|s| delayed!(stats(delayed!(chunk(s, 1000, sleep_ms, trace.to_string())))))
         .collect();
     while level.len() > 1 {
@@ -164,6 +173,49 @@ fn http_status(url: &str) -> String {
     String::from_utf8_lossy(&head).into_owned()
 }
 
+/// A throwaway CA and one certificate signed by it for 127.0.0.1 (EC P-256, valid 2 days),
+/// made with the `openssl` command in `dir`; `None` when there is no `openssl`.
+fn throwaway_tls(dir: &std::path::Path) -> Option<Security> {
+    let openssl = |args: &[&str]| {
+        let out = std::process::Command::new("openssl").args(args).current_dir(dir).output();
+        match out {
+            Ok(out) if out.status.success() => Some(()),
+            Ok(out) => panic!("openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr)),
+            Err(_) => None, // no openssl command
+        }
+    };
+    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    let ca = [&ec[..], &["-x509", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2"]].concat();
+    openssl(&[&["req"], &ca[..], &["-subj", "/CN=lazydag-test-ca"]].concat())?;
+    let node = [&ec[..], &["-keyout", "node.key", "-out", "node.csr"]].concat();
+    openssl(&[&["req"], &node[..], &["-subj", "/CN=127.0.0.1"]].concat())?;
+    std::fs::write(
+        dir.join("node.ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n\
+         keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\n\
+         subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "node.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "node.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "node.ext",
+    ])?;
+    Some(Security::new(dir.join("ca.pem"), dir.join("node.pem"), dir.join("node.key")))
+}
+
 fn check(name: &str, f: impl FnOnce()) {
     eprintln!("check {name} ...");
     let t = std::time::Instant::now();
@@ -188,168 +240,250 @@ fn main() {
 
     let trace_dir = std::env::temp_dir().join(format!("lazydag-dask-test-{}", std::process::id()));
     std::fs::create_dir_all(&trace_dir).unwrap();
-    let cluster = DaskCluster::local(2).expect("a loopback cluster of 2 workers");
-    pids.lock().unwrap().extend(cluster.pids());
-    let started: Vec<u32> =
-        cluster.pids().into_iter().flat_map(|p| children(p).into_iter().chain([p])).collect();
-    eprintln!("cluster at {} (pids {started:?}, logs {:?})", cluster.address(), cluster.log_dir());
-
-    check("map_tree_reduce_is_bit_identical_to_local", || {
-        let total = graph(0, "");
-        let here = compute_with(&total, &Sequential).unwrap();
-        let there = compute_with(&total, &cluster).unwrap();
-        assert_eq!(bits(&there), bits(&here));
-        assert_eq!(there.n, 342_000);
-    });
-
-    check("both_workers_run_tasks", || {
-        let pids: Vec<Delayed<u32>> = (0..40).map(|i| delayed!(whoami(i, 100))).collect();
-        let mut ran: Vec<u32> = compute_with(&pids, &cluster).unwrap();
-        ran.sort_unstable();
-        ran.dedup();
-        assert_eq!(ran.len(), 2, "40 tasks of 100 ms ran in processes {ran:?}");
-        assert!(!ran.contains(&std::process::id()));
-    });
-
-    check("dashboard_answers_http_200", || {
-        let link = cluster.dashboard_link().expect("a dashboard link");
-        assert!(link.starts_with("http://127.0.0.1:"), "{link}");
-        let status = http_status(link);
-        assert!(status.ends_with(" 200"), "{link}: {status}");
-    });
-
-    check("a_killed_worker_is_survived", || {
-        let trace = trace_dir.join("runs.txt");
-        let total = graph(10, &trace.display().to_string());
-        let here = compute_with(&total, &Sequential).unwrap();
-        std::fs::write(&trace, "").unwrap();
-        let remote = {
-            let total = total.clone();
-            let cluster = &cluster;
-            std::thread::scope(|s| {
-                let run = s.spawn(move || compute_with(&total, cluster));
-                let runs = |t: &std::path::Path| std::fs::read_to_string(t).unwrap_or_default();
-                let victim = loop {
-                    let lines = runs(&trace);
-                    if lines.lines().count() >= 100 {
-                        break lines.lines().next().unwrap().parse::<u32>().unwrap();
-                    }
-                    assert!(!run.is_finished(), "the compute finished before 100 chunk runs");
-                    std::thread::sleep(Duration::from_millis(20));
-                };
-                assert_ne!(victim, std::process::id());
-                let status = std::process::Command::new("kill")
-                    .args(["-KILL", &victim.to_string()])
-                    .status()
-                    .unwrap();
-                assert!(status.success());
-                eprintln!(
-                    "killed worker pid {victim} after {} chunk runs",
-                    runs(&trace).lines().count()
-                );
-                let out = run.join().unwrap();
-                eprintln!(
-                    "chunk runs in the killed run: {} for 342 chunks",
-                    runs(&trace).lines().count()
-                );
-                out
-            })
-        };
-        assert_eq!(bits(&remote.unwrap()), bits(&here));
-    });
-
-    check("an_array_mean_and_a_sum_of_x_plus_x_t_are_bit_identical_to_local", || {
-        // The seed's `x.mean()` and `(x + x.T).sum()`, small: 64 chunks of 50 × 50.
-        let x = lazydag_array::random::RandomState::new(16).random([400, 400], [50, 50]);
-        for y in [x.mean(), (&x + &x.t()).sum(), (&x + &x.t()).mean()] {
-            let here = y.compute_with(&Sequential).unwrap();
-            let there = y.compute_with(&cluster).unwrap();
-            let bits = |a: &lazydag_array::ndarray::ArrayD<f64>| {
-                a.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
-            };
-            assert_eq!(bits(&there), bits(&here));
-        }
-        // An operation that is a closure is refused before submission, naming its task.
-        let err = x.map(|v| v * 2.0).sum().compute_with(&cluster).unwrap_err();
-        assert!(err.to_string().contains("is a closure"), "{err}");
-    });
-
-    check("an_err_comes_back_naming_the_task", || {
-        let bad = try_delayed!(checked(13));
-        let err = compute_with(&bad, &cluster).unwrap_err();
-        let Error::Failed { task, source } = &err else { panic!("{err}") };
-        assert_eq!(task, &bad.key());
-        assert!(matches!(source.downcast_ref::<DaskError>(), Some(DaskError::Remote { .. })));
-        assert!(err.to_string().contains("13 is unlucky"), "{err}");
-        assert_eq!(compute_with(&try_delayed!(checked(12)), &cluster).unwrap(), 12);
-    });
-
-    check("a_panic_comes_back_naming_the_task", || {
-        let out = delayed!(explode(500));
-        let err = compute_with(&out, &cluster).unwrap_err();
-        let Error::Panicked { task, message, .. } = &err else { panic!("{err}") };
-        assert_eq!(task, &out.key());
-        assert!(message.contains("n = 500 is too big"), "{message}");
-    });
-
-    check("a_closure_is_refused_before_submission", || {
-        let y = delayed!(nap(0)).map(|v| v + 1).name("plus_one");
-        let err = compute_with(&y, &cluster).unwrap_err();
-        assert_eq!(err.task().unwrap().name(), "plus_one");
-        assert!(err.to_string().contains("is a closure"), "{err}");
-    });
-
-    check("a_timeout_cancels_the_dask_futures", || {
-        let naps: Vec<Delayed<u64>> = (0..40).map(|i| delayed!(nap(500 + i))).collect();
-        let control = Control::new().timeout(Duration::from_millis(300));
-        let err = compute_with_control(&naps, &cluster, &control).unwrap_err();
-        assert!(matches!(err, Error::TimedOut { .. }), "{err}");
-        // The cluster is still usable afterwards.
-        assert_eq!(compute_with(&delayed!(nap(1)), &cluster).unwrap(), 1);
-    });
-
-    check("lazydag_toml_scheduler_dask_runs_compute_on_the_cluster", || {
-        // The config file route (the environment route is the same precedence, covered by the
-        // config unit tests): `compute()`, no scheduler in code. A scratch working directory
-        // holds the file, so nothing is written into the repository; this binary's only other
-        // threads do not read the working directory.
-        let dir = trace_dir.join("config");
-        std::fs::create_dir_all(&dir).unwrap();
-        let toml = format!("scheduler = \"dask\"\ndask-address = \"{}\"\n", cluster.address());
-        std::fs::write(dir.join("lazydag.toml"), toml).unwrap();
-        let home = std::env::current_dir().unwrap();
-        std::env::set_current_dir(&dir).unwrap();
-        let ran = delayed!(whoami(0, 0)).compute();
-        let total = graph(0, "").compute();
-        std::env::set_current_dir(home).unwrap();
-        let ran = ran.expect("compute() on the configured cluster");
-        assert_ne!(ran, std::process::id(), "the task ran in this process, not on a worker");
-        let here = compute_with(&graph(0, ""), &Sequential).unwrap();
-        assert_eq!(bits(&total.unwrap()), bits(&here));
-    });
-
-    check("an_unreachable_scheduler_is_an_error_naming_it", || {
-        let err =
-            DaskCluster::connect_timeout("tcp://127.0.0.1:9", Duration::from_secs(3)).unwrap_err();
-        assert!(matches!(err, DaskError::Unreachable { .. }), "{err}");
-        assert!(err.to_string().contains("tcp://127.0.0.1:9"), "{err}");
-    });
-
-    check("dropping_the_cluster_stops_every_process_by_pid", || {
-        let now: Vec<u32> =
+    // The TLS cluster of the TLS check starts while the other checks run (they mostly wait on
+    // the workers), in a scoped thread: it is joined, and its cluster dropped (its processes
+    // stopped), even when a check panics.
+    std::thread::scope(|s| {
+        let tls_dir = trace_dir.join("tls");
+        let tls_pids = Arc::clone(&pids);
+        let secure_start = s.spawn(move || {
+            std::fs::create_dir_all(&tls_dir).unwrap();
+            let tls = throwaway_tls(&tls_dir)?;
+            let secure = DaskCluster::local_secure(1, &tls).expect("a loopback TLS cluster");
+            tls_pids.lock().unwrap().extend(secure.pids());
+            Some((tls, secure))
+        });
+        let cluster = DaskCluster::local(2).expect("a loopback cluster of 2 workers");
+        pids.lock().unwrap().extend(cluster.pids());
+        let started: Vec<u32> =
             cluster.pids().into_iter().flat_map(|p| children(p).into_iter().chain([p])).collect();
-        drop(cluster);
-        // A process sent SIGKILL by the drop may take a moment to go: wait (bounded), but
-        // assert only that it went.
-        let survivors =
-            || -> Vec<u32> { started.iter().chain(&now).copied().filter(|&p| alive(p)).collect() };
-        for _ in 0..600 {
-            if survivors().is_empty() {
-                break;
+        eprintln!(
+            "cluster at {} (pids {started:?}, logs {:?})",
+            cluster.address(),
+            cluster.log_dir()
+        );
+
+        check("map_tree_reduce_is_bit_identical_to_local", || {
+            let total = graph(0, "");
+            let here = compute_with(&total, &Sequential).unwrap();
+            let there = compute_with(&total, &cluster).unwrap();
+            assert_eq!(bits(&there), bits(&here));
+            assert_eq!(there.n, 342_000);
+        });
+
+        check("both_workers_run_tasks", || {
+            let pids: Vec<Delayed<u32>> = (0..40).map(|i| delayed!(whoami(i, 100))).collect();
+            let mut ran: Vec<u32> = compute_with(&pids, &cluster).unwrap();
+            ran.sort_unstable();
+            ran.dedup();
+            assert_eq!(ran.len(), 2, "40 tasks of 100 ms ran in processes {ran:?}");
+            assert!(!ran.contains(&std::process::id()));
+        });
+
+        check("dashboard_answers_http_200", || {
+            let link = cluster.dashboard_link().expect("a dashboard link");
+            assert!(link.starts_with("http://127.0.0.1:"), "{link}");
+            let status = http_status(link);
+            assert!(status.ends_with(" 200"), "{link}: {status}");
+        });
+
+        check("a_killed_worker_is_survived", || {
+            let trace = trace_dir.join("runs.txt");
+            let total = graph(10, &trace.display().to_string());
+            let here = compute_with(&total, &Sequential).unwrap();
+            std::fs::write(&trace, "").unwrap();
+            let remote = {
+                let total = total.clone();
+                let cluster = &cluster;
+                std::thread::scope(|s| {
+                    let run = s.spawn(move || compute_with(&total, cluster));
+                    let runs = |t: &std::path::Path| std::fs::read_to_string(t).unwrap_or_default();
+                    let victim = loop {
+                        let lines = runs(&trace);
+                        if lines.lines().count() >= 100 {
+                            break lines.lines().next().unwrap().parse::<u32>().unwrap();
+                        }
+                        assert!(!run.is_finished(), "the compute finished before 100 chunk runs");
+                        std::thread::sleep(Duration::from_millis(20));
+                    };
+                    assert_ne!(victim, std::process::id());
+                    let status = std::process::Command::new("kill")
+                        .args(["-KILL", &victim.to_string()])
+                        .status()
+                        .unwrap();
+                    assert!(status.success());
+                    eprintln!(
+                        "killed worker pid {victim} after {} chunk runs",
+                        runs(&trace).lines().count()
+                    );
+                    let out = run.join().unwrap();
+                    eprintln!(
+                        "chunk runs in the killed run: {} for 342 chunks",
+                        runs(&trace).lines().count()
+                    );
+                    out
+                })
+            };
+            assert_eq!(bits(&remote.unwrap()), bits(&here));
+        });
+
+        check(
+            "array_reductions_keepdims_slices_and_several_block_results_are_bit_identical",
+            || {
+                // The seed's `x.mean()` and `(x + x.T).sum()`, small: 64 chunks of 50 × 50.
+                let x = lazydag_array::random::RandomState::new(16).random([400, 400], [50, 50]);
+                let bits = |a: &lazydag_array::ndarray::ArrayD<f64>| {
+                    a.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+                };
+                for y in [x.mean(), (&x + &x.t()).sum(), (&x + &x.t()).mean()] {
+                    let here = y.compute_with(&Sequential).unwrap();
+                    let there = y.compute_with(&cluster).unwrap();
+                    assert_eq!(bits(&there), bits(&here));
+                }
+                // keepdims, results of several blocks, slices of results and of the source:
+                // one graph of four outputs, 16 chunks of 50 × 50.
+                let y = lazydag_array::random::RandomState::new(17).random([200, 200], [50, 50]);
+                let more: Vec<Delayed<lazydag_array::ndarray::ArrayD<f64>>> = [
+                    y.keepdims().mean_axis(1),
+                    y.mean_axis(0),
+                    y.sum_axis(1).slice(lazydag_array::s![30..170;3]),
+                    y.slice(lazydag_array::s![15..190, 7..133]).mean(),
+                ]
+                .iter()
+                .map(|a| a.to_delayed_array().unwrap())
+                .collect();
+                let here = compute_with(&more, &Sequential).unwrap();
+                let there = compute_with(&more, &cluster).unwrap();
+                assert_eq!(
+                    there.iter().map(bits).collect::<Vec<_>>(),
+                    here.iter().map(bits).collect::<Vec<_>>()
+                );
+                // An operation that is a closure is refused before submission, naming its task.
+                let err = x.map(|v| v * 2.0).sum().compute_with(&cluster).unwrap_err();
+                assert!(err.to_string().contains("is a closure"), "{err}");
+            },
+        );
+
+        check("an_err_comes_back_naming_the_task", || {
+            let bad = try_delayed!(checked(13));
+            let err = compute_with(&bad, &cluster).unwrap_err();
+            let Error::Failed { task, source } = &err else { panic!("{err}") };
+            assert_eq!(task, &bad.key());
+            assert!(matches!(source.downcast_ref::<DaskError>(), Some(DaskError::Remote { .. })));
+            assert!(err.to_string().contains("13 is unlucky"), "{err}");
+            assert_eq!(compute_with(&try_delayed!(checked(12)), &cluster).unwrap(), 12);
+        });
+
+        check("a_panic_comes_back_naming_the_task", || {
+            let out = delayed!(explode(500));
+            let err = compute_with(&out, &cluster).unwrap_err();
+            let Error::Panicked { task, message, .. } = &err else { panic!("{err}") };
+            assert_eq!(task, &out.key());
+            assert!(message.contains("n = 500 is too big"), "{message}");
+        });
+
+        check("a_closure_is_refused_before_submission", || {
+            let y = delayed!(nap(0)).map(|v| v + 1).name("plus_one");
+            let err = compute_with(&y, &cluster).unwrap_err();
+            assert_eq!(err.task().unwrap().name(), "plus_one");
+            assert!(err.to_string().contains("is a closure"), "{err}");
+        });
+
+        check("a_timeout_cancels_the_dask_futures", || {
+            let naps: Vec<Delayed<u64>> = (0..40).map(|i| delayed!(nap(500 + i))).collect();
+            let control = Control::new().timeout(Duration::from_millis(300));
+            let err = compute_with_control(&naps, &cluster, &control).unwrap_err();
+            assert!(matches!(err, Error::TimedOut { .. }), "{err}");
+            // The cluster is still usable afterwards.
+            assert_eq!(compute_with(&delayed!(nap(1)), &cluster).unwrap(), 1);
+        });
+
+        check("lazydag_toml_scheduler_dask_runs_compute_on_the_cluster", || {
+            // The config file route (the environment route is the same precedence, covered by the
+            // config unit tests): `compute()`, no scheduler in code. A scratch working directory
+            // holds the file, so nothing is written into the repository; this binary's only other
+            // threads do not read the working directory.
+            let dir = trace_dir.join("config");
+            std::fs::create_dir_all(&dir).unwrap();
+            let toml = format!("scheduler = \"dask\"\ndask-address = \"{}\"\n", cluster.address());
+            std::fs::write(dir.join("lazydag.toml"), toml).unwrap();
+            let home = std::env::current_dir().unwrap();
+            std::env::set_current_dir(&dir).unwrap();
+            let ran = delayed!(whoami(0, 0)).compute();
+            let total = tree(16, 0, "").compute();
+            std::env::set_current_dir(home).unwrap();
+            let ran = ran.expect("compute() on the configured cluster");
+            assert_ne!(ran, std::process::id(), "the task ran in this process, not on a worker");
+            let here = compute_with(&tree(16, 0, ""), &Sequential).unwrap();
+            assert_eq!(bits(&total.unwrap()), bits(&here));
+        });
+
+        check("a_tls_cluster_runs_the_graph_and_refuses_plain_clients", || {
+            let Some((tls, secure)) = secure_start.join().expect("the TLS cluster started") else {
+                eprintln!("SKIPPED: the TLS check: no `openssl` command to make a throwaway CA");
+                return;
+            };
+            let mine: Vec<u32> = secure
+                .pids()
+                .into_iter()
+                .flat_map(|p| children(p).into_iter().chain([p]))
+                .collect();
+            let address = secure.address().to_owned();
+            assert!(address.starts_with("tls://127.0.0.1:"), "{address}");
+            let small = delayed!(merge(
+                delayed!(stats(delayed!(chunk(1, 1000, 0, String::new())))),
+                delayed!(stats(delayed!(chunk(2, 1000, 0, String::new())))),
+            ));
+            let here = compute_with(&small, &Sequential).unwrap();
+            assert_eq!(bits(&compute_with(&small, &secure).unwrap()), bits(&here));
+            // A second client with the certificate gets in; one without it, or one asked to
+            // talk in the clear, does not (both refused at once by Dask, no timeout to wait).
+            let again = DaskCluster::connect_secure(&address, &tls).expect("a TLS client");
+            assert_eq!(bits(&compute_with(&small, &again).unwrap()), bits(&here));
+            drop(again);
+            let err = DaskCluster::connect_timeout(&address, Duration::from_secs(5)).unwrap_err();
+            assert!(err.to_string().contains(&address), "{err}");
+            let plain = address.replacen("tls://", "tcp://", 1);
+            let err = DaskCluster::connect_secure(&plain, &tls).unwrap_err();
+            assert!(err.to_string().contains(&plain), "{err}");
+            drop(secure);
+            let survivors = || -> Vec<u32> { mine.iter().copied().filter(|&p| alive(p)).collect() };
+            for _ in 0..600 {
+                if survivors().is_empty() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
             }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        assert!(survivors().is_empty(), "still running: {:?}", survivors());
+            assert!(survivors().is_empty(), "still running: {:?}", survivors());
+        });
+
+        check("an_unreachable_scheduler_is_an_error_naming_it", || {
+            let err = DaskCluster::connect_timeout("tcp://127.0.0.1:9", Duration::from_secs(1))
+                .unwrap_err();
+            assert!(matches!(err, DaskError::Unreachable { .. }), "{err}");
+            assert!(err.to_string().contains("tcp://127.0.0.1:9"), "{err}");
+        });
+
+        check("dropping_the_cluster_stops_every_process_by_pid", || {
+            let now: Vec<u32> = cluster
+                .pids()
+                .into_iter()
+                .flat_map(|p| children(p).into_iter().chain([p]))
+                .collect();
+            drop(cluster);
+            // A process sent SIGKILL by the drop may take a moment to go: wait (bounded), but
+            // assert only that it went.
+            let survivors = || -> Vec<u32> {
+                started.iter().chain(&now).copied().filter(|&p| alive(p)).collect()
+            };
+            for _ in 0..600 {
+                if survivors().is_empty() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            assert!(survivors().is_empty(), "still running: {:?}", survivors());
+        });
     });
     let _ = std::fs::remove_dir_all(&trace_dir);
     eprintln!("cluster test: all checks passed");

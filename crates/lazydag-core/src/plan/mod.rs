@@ -65,6 +65,20 @@ impl<'g> TaskRef<'g> {
         self.0.op.is_held()
     }
 
+    /// Whether the task gathers its inputs, in order, into one `Vec` (a `Vec` of handles
+    /// collected into a `Delayed<Vec<T>>`), whatever its name.
+    ///
+    /// ```
+    /// use lazydag_core::{delayed, Delayed};
+    /// fn inc(x: i32) -> i32 { x + 1 }
+    /// let all: Delayed<Vec<i32>> = (0..3).map(|i| delayed!(inc(i))).collect();
+    /// assert!(all.clone().name("parts").task().is_gather());
+    /// assert!(!delayed!(inc(1)).task().is_gather());
+    /// ```
+    pub fn is_gather(self) -> bool {
+        self.0.op.identity().is_some_and(|id| id.mode == "gather")
+    }
+
     /// The Rust type of the task's output.
     pub fn output_type(self) -> &'static str {
         self.0.op.output_type()

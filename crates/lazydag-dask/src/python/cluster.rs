@@ -21,6 +21,7 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
 use crate::error::DaskError;
 use crate::graph::{Arg, Output, RemoteGraph};
+use crate::python::security::Security;
 use crate::python::{interp, native};
 
 /// A connection to a Dask scheduler (a `distributed.Client` in this process), usable as a
@@ -56,12 +57,35 @@ impl DaskCluster {
     /// # Errors
     /// As [`connect`](DaskCluster::connect).
     pub fn connect_timeout(address: &str, timeout: Duration) -> Result<DaskCluster, DaskError> {
+        DaskCluster::open(address, None, timeout)
+    }
+
+    /// Connects over TLS to the Dask scheduler at `address` (`tls://head:8786`) with
+    /// `security`'s CA, certificate and key, waiting up to 30 s. Encryption is required: a
+    /// `tcp://` address is refused.
+    ///
+    /// # Errors
+    /// [`DaskError::Unreachable`] naming the address when no scheduler answers in time (a
+    /// certificate the scheduler does not trust fails this way too, with Dask's message);
+    /// [`DaskError::Python`] when the venv or Dask cannot be loaded.
+    pub fn connect_secure(address: &str, security: &Security) -> Result<DaskCluster, DaskError> {
+        DaskCluster::open(address, Some(security), CONNECT_TIMEOUT)
+    }
+
+    fn open(
+        address: &str,
+        security: Option<&Security>,
+        timeout: Duration,
+    ) -> Result<DaskCluster, DaskError> {
         interp::init()?;
         let secs = timeout.as_secs_f64();
         let client = Python::attach(|py| -> PyResult<Py<PyAny>> {
             let kwargs = PyDict::new(py);
             kwargs.set_item("timeout", format!("{secs}s"))?;
             kwargs.set_item("set_as_default", false)?;
+            if let Some(security) = security {
+                kwargs.set_item("security", security.to_python(py)?)?;
+            }
             let client =
                 py.import("distributed")?.getattr("Client")?.call((address,), Some(&kwargs))?;
             Ok(client.unbind())
@@ -102,6 +126,24 @@ impl DaskCluster {
     /// # Errors
     /// As [`local`](DaskCluster::local).
     pub fn local_with(n_workers: usize, threads: usize) -> Result<DaskCluster, DaskError> {
+        DaskCluster::start(n_workers, threads, None)
+    }
+
+    /// [`local`](DaskCluster::local) over TLS: the scheduler, the workers (and their nannies)
+    /// and this client all use `security`'s CA, certificate and key (one certificate for all,
+    /// which must be valid for 127.0.0.1), and listen on `tls://127.0.0.1`.
+    ///
+    /// # Errors
+    /// As [`local`](DaskCluster::local).
+    pub fn local_secure(n_workers: usize, security: &Security) -> Result<DaskCluster, DaskError> {
+        DaskCluster::start(n_workers, 1, Some(security))
+    }
+
+    fn start(
+        n_workers: usize,
+        threads: usize,
+        security: Option<&Security>,
+    ) -> Result<DaskCluster, DaskError> {
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let dir = std::env::temp_dir().join(format!(
             "lazydag-dask-{}-{}",
@@ -112,6 +154,14 @@ impl DaskCluster {
         let exe = std::env::current_exe().map_err(|e| DaskError::Start(e.to_string()))?;
         let file = dir.join("scheduler.json");
         let mut started = Vec::new();
+        let tls: Vec<std::ffi::OsString> = match security {
+            Some(security) => {
+                let mut args: Vec<std::ffi::OsString> = vec!["--protocol".into(), "tls".into()];
+                args.extend(security.cli_args());
+                args
+            }
+            None => Vec::new(),
+        };
         let mut spawn = |name: &str, args: &[&str]| -> Result<(), DaskError> {
             let log = std::fs::File::create(dir.join(format!("{name}.log")))
                 .map_err(|e| DaskError::Start(e.to_string()))?;
@@ -119,6 +169,7 @@ impl DaskCluster {
             let child = Command::new(&exe)
                 .arg("lazydag")
                 .args(args)
+                .args(&tls)
                 .stdin(Stdio::null())
                 .stdout(log)
                 .stderr(err)
@@ -167,7 +218,7 @@ impl DaskCluster {
             }
             wait_for_file(&file, Duration::from_secs(120))?;
             let address = read_address(&file)?;
-            let cluster = DaskCluster::connect_timeout(&address, Duration::from_secs(120))?;
+            let cluster = DaskCluster::open(&address, security, Duration::from_secs(120))?;
             cluster.wait_for_workers(n_workers, Duration::from_secs(120))?;
             Ok(cluster)
         })();

@@ -82,7 +82,7 @@ pub fn register() {
     lazydag_core::config::register_external("dask", connect_configured);
 }
 
-/// The factory [`register`] registers: [`DaskCluster::connect`] to the configured address.
+/// The factory [`register`] registers: [`DaskCluster::connect`](crate::DaskCluster::connect) to the configured address.
 fn connect_configured(
     address: Option<&str>,
 ) -> Result<std::sync::Arc<dyn lazydag_core::Scheduler>, lazydag_core::Error> {

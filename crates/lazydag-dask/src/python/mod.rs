@@ -8,6 +8,7 @@
 //! - [`hook`]: [`main_hook`], the dispatch at the top of `main`, and [`register`], the
 //!   `dask` scheduler for `LAZYDAG_SCHEDULER` and `lazydag.toml`;
 //! - [`cluster`]: [`DaskCluster`], the `Scheduler` that submits plans to Dask;
+//! - [`security`]: [`Security`], TLS files for the client and a local cluster;
 //! - [`bench`](mod@bench): the bridge alone and plain-Python Dask, for the `distributed` figures.
 
 pub mod bench;
@@ -20,5 +21,8 @@ mod interp;
 
 mod native;
 
+mod security;
+
 pub use self::cluster::DaskCluster;
 pub use self::hook::{main_hook, register};
+pub use self::security::Security;
