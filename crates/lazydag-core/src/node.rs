@@ -12,11 +12,11 @@ use std::any::{Any, TypeId, type_name};
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
-use std::mem;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use crossbeam_utils::atomic::AtomicCell;
 use smallvec::SmallVec;
 
 use crate::identity::{ContentKey, Tokenizer};
@@ -171,6 +171,11 @@ pub(crate) type TaskFuture = Pin<Box<dyn Future<Output = Result<Value, Failure>>
 /// read on every node (its kind, the inline mark, the dependencies) sits right after the
 /// `Arc`'s counts, in the allocation's first 64 bytes: one cache line per node where the
 /// compiler's order spread them over three.
+///
+/// Recording writes only what every node needs (see the module docs, "Cost"): the rare
+/// parts (a name set with `.name()`, a content key) live out of line in [`Extra`], allocated
+/// when first set, so that a task node of a fn item is 96 bytes plus the `Arc`'s counts and is
+/// copied into its allocation inline rather than by a `memcpy` call.
 #[repr(C)]
 pub(crate) struct Node<O: ?Sized = dyn Op> {
     /// What `op` is, read without a virtual call (fixed when the node is recorded).
@@ -181,27 +186,40 @@ pub(crate) struct Node<O: ?Sized = dyn Op> {
     pub(crate) id: u64,
     /// Scratch for the collector that holds the visit lock: see `plan::Visits`.
     pub(crate) visit: Visit,
-    /// The name and cloner, under one lock: recording sets the cloner right after creating
-    /// the node, and an uncontended lock costs a fraction of initialising a `OnceLock`.
-    meta: Mutex<Meta>,
-    /// The node's content key, set at most once (by `Delayed::pure`, or when a pure task
-    /// first needs a literal input's key); empty for impure tasks. See `content`. Boxed, so
-    /// that an impure node grows by 16 bytes, not 40: a larger node is copied into its `Arc`
-    /// with a `memcpy` call, which cost recording 10% more instructions.
-    content: OnceLock<Box<ContentKey>>,
+    /// How to clone and hash the node's value, once known: one pointer to a static pair,
+    /// read and replaced without a lock (the macros record it right after creating the node,
+    /// and again on every use of a handle as an argument).
+    ops: AtomicCell<Option<OpsRef>>,
+    /// The name recorded with the node (`stringify!` of the function, or a fixed default),
+    /// unless [`Extra::name`] holds one set later.
+    recorded: &'static str,
+    /// What few nodes have, allocated the first time one of its parts is set: see [`Extra`].
+    extra: OnceLock<Box<Extra>>,
     pub(crate) op: O,
 }
 
-/// What can change on a recorded node: its readable name, and (once known) its cloner.
-#[derive(Debug)]
-struct Meta {
-    name: Name,
-    /// How to clone the node's value (recorded when its type is known to be `Clone`) and how
-    /// to hash it (when it is `Tokenize`: used only when a pure task needs a literal's key).
-    /// One pointer to a static pair, so that the node is no larger than with a cloner alone;
-    /// replaced only by a pair that knows more.
-    ops: Option<&'static ValueOps>,
+/// The parts of a node that most nodes never set, out of line.
+#[derive(Debug, Default)]
+struct Extra {
+    /// A name set with `Delayed::name` (or kept by a held value): replaces the recorded one.
+    name: Mutex<Option<Name>>,
+    /// The node's content key, set at most once (by `Delayed::pure`, or when a pure task first
+    /// needs a literal input's key); empty for impure tasks. See `content`.
+    content: OnceLock<ContentKey>,
 }
+
+/// A reference to a static [`ValueOps`], compared by address: each type has one static per
+/// kind, so two references to the same pair are one address.
+#[derive(Clone, Copy, Debug)]
+struct OpsRef(&'static ValueOps);
+
+impl PartialEq for OpsRef {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self.0, other.0)
+    }
+}
+
+impl Eq for OpsRef {}
 
 /// What a node knows about its value's type: how to clone it and how to hash it.
 #[derive(Debug)]
@@ -263,7 +281,12 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 impl<O: Op> Node<O> {
     /// Allocates a node; the only work recording a task does.
+    #[inline]
     pub(crate) fn new(name: Name, deps: Deps, op: O) -> Arc<Node> {
+        let (recorded, extra) = match name {
+            Name::Static(recorded) => (recorded, OnceLock::new()),
+            owned @ Name::Owned(_) => ("", OnceLock::from(Box::new(Extra::named(owned)))),
+        };
         // Relaxed: ids need only be unique and increase along each thread's program order,
         // which a single atomic counter gives under any ordering.
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
@@ -274,59 +297,82 @@ impl<O: Op> Node<O> {
             cached: op.is_cached(),
         };
         Arc::new(Node {
-            id,
             kind,
-            meta: Mutex::new(Meta { name, ops: None }),
-            deps,
             inline: AtomicBool::new(false),
+            deps,
+            id,
             visit: Visit::default(),
-            content: OnceLock::new(),
+            ops: AtomicCell::new(None),
+            recorded,
+            extra,
             op,
         })
+    }
+}
+
+impl Extra {
+    fn named(name: Name) -> Self {
+        Extra { name: Mutex::new(Some(name)), content: OnceLock::new() }
     }
 }
 
 impl Node {
     /// The node's readable name.
     pub(crate) fn name(&self) -> Name {
-        lock_std(&self.meta).name.clone()
+        match self.extra.get() {
+            Some(extra) => lock_std(&extra.name).clone().unwrap_or(Name::Static(self.recorded)),
+            None => Name::Static(self.recorded),
+        }
     }
 
     pub(crate) fn set_name(&self, name: Name) {
-        lock_std(&self.meta).name = name;
+        *lock_std(&self.extra().name) = Some(name);
+    }
+
+    /// The node's [`Extra`], allocated now if it has none.
+    fn extra(&self) -> &Extra {
+        self.extra.get_or_init(Box::default)
     }
 
     pub(crate) fn key(&self) -> TaskKey {
         TaskKey::from_name(self.name(), self.id)
     }
 
+    /// How to clone the node's value, if its type is known to be `Clone`.
+    #[inline]
     pub(crate) fn cloner(&self) -> Option<Cloner> {
-        lock_std(&self.meta).ops.and_then(|ops| ops.cloner)
+        self.ops.load().and_then(|ops| ops.0.cloner)
     }
 
     /// Records what is known about the node's value type (see [`ValueOps`]): a pair that knows
-    /// more replaces one that knows less; otherwise the first stays.
+    /// more replaces one that knows less; otherwise the first stays. Lock-free: a load, and a
+    /// compare-exchange only when the pair is new to the node.
+    #[inline]
     pub(crate) fn set_ops(&self, ops: &'static ValueOps) {
-        let mut meta = lock_std(&self.meta);
-        if meta.ops.is_none_or(|old| old.known() < ops.known()) {
-            meta.ops = Some(ops);
+        let new = OpsRef(ops);
+        let mut current = self.ops.load();
+        while current.is_none_or(|old| old != new && old.0.known() < ops.known()) {
+            match self.ops.compare_exchange(current, Some(new)) {
+                Ok(_) => return,
+                Err(seen) => current = seen,
+            }
         }
     }
 
     /// The tokenizer recorded by `delayed!`, if the value's type is `Tokenize`.
     pub(crate) fn tokenizer(&self) -> Option<Tokenizer> {
-        lock_std(&self.meta).ops.and_then(|ops| ops.tokenizer)
+        self.ops.load().and_then(|ops| ops.0.tokenizer)
     }
 
     /// The node's content key, if it has one (it is pure, or a hashed literal).
     #[inline]
     pub(crate) fn content_key(&self) -> Option<ContentKey> {
-        self.content.get().map(|key| **key)
+        self.extra.get()?.content.get().copied()
     }
 
     /// Sets the node's content key unless it has one, and returns the one it has.
     pub(crate) fn set_content_key(&self, key: ContentKey) -> ContentKey {
-        **self.content.get_or_init(|| Box::new(key))
+        *self.extra().content.get_or_init(|| key)
     }
 
     /// Marks the node cheap: the optimizer may evaluate it inside each consumer.
@@ -337,25 +383,35 @@ impl Node {
     }
 
     /// Whether the node is marked cheap (see [`mark_inline`](Node::mark_inline)).
+    #[inline]
     pub(crate) fn is_inline(&self) -> bool {
         self.inline.load(Ordering::Relaxed)
     }
 
     /// The node's address, its identity within one process.
+    #[inline]
     pub(crate) fn addr(&self) -> usize {
         (self as *const Node).cast::<()>() as usize
     }
 }
 
 impl<O: ?Sized> Drop for Node<O> {
+    /// Unlinks the uniquely owned dependencies onto one explicit stack and drops them there,
+    /// each with no dependencies left: no recursion, whatever the graph's depth, and no lock.
+    /// A shared dependency only loses a count.
     fn drop(&mut self) {
         if self.deps.iter().all(|dep| Arc::strong_count(dep) > 1) {
             return; // Dropping shared handles only decrements counts: no recursion possible.
         }
-        let mut stack: SmallVec<[Arc<Node>; 16]> = mem::take(&mut self.deps).into_iter().collect();
+        let mut stack: SmallVec<[Arc<Node>; 16]> = SmallVec::new();
+        stack.extend(self.deps.drain(..));
         while let Some(mut dep) = stack.pop() {
-            if let Some(unique) = Arc::get_mut(&mut dep) {
-                stack.extend(mem::take(&mut unique.deps));
+            // The count check first: a shared node costs one load, not `get_mut`'s three
+            // atomic operations.
+            if Arc::strong_count(&dep) == 1
+                && let Some(unique) = Arc::get_mut(&mut dep)
+            {
+                stack.extend(unique.deps.drain(..));
             }
             // `dep` drops here with no dependencies left, or as one of several owners.
         }
@@ -725,3 +781,25 @@ task_arity!(A1, A2, A3, A4, A5);
 task_arity!(A1, A2, A3, A4, A5, A6);
 task_arity!(A1, A2, A3, A4, A5, A6, A7);
 task_arity!(A1, A2, A3, A4, A5, A6, A7, A8);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inc(x: u64) -> u64 {
+        x + 1
+    }
+
+    #[test]
+    fn print_sizes() {
+        fn size_of_val<T>(_: &T) -> usize {
+            std::mem::size_of::<T>()
+        }
+        let task = Task::<_, (u64,), Plain>::new(inc);
+        eprintln!("header {}", std::mem::size_of::<Node<()>>());
+        eprintln!("task op {}", size_of_val(&task));
+        eprintln!("literal {}", std::mem::size_of::<Node<Literal<u64>>>());
+        eprintln!("value {}", std::mem::size_of::<Value>());
+        eprintln!("deps {}", std::mem::size_of::<Deps>());
+    }
+}
