@@ -191,8 +191,9 @@ pub(crate) struct Node<O: ?Sized = dyn Op> {
     /// and again on every use of a handle as an argument).
     ops: AtomicCell<Option<OpsRef>>,
     /// The name recorded with the node (`stringify!` of the function, or a fixed default),
-    /// unless [`Extra::name`] holds one set later.
-    recorded: &'static str,
+    /// unless [`Extra::name`] holds one set later. A reference to a static `&str`, so one
+    /// pointer rather than two.
+    recorded: &'static &'static str,
     /// What few nodes have, allocated the first time one of its parts is set: see [`Extra`].
     extra: OnceLock<Box<Extra>>,
     pub(crate) op: O,
@@ -280,13 +281,29 @@ pub(crate) struct Visit {
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 impl<O: Op> Node<O> {
-    /// Allocates a node; the only work recording a task does.
+    /// Allocates a node named `recorded` (`&stringify!(f)`, or a fixed default such as
+    /// `&"literal"`); the only work recording a task does.
     #[inline]
-    pub(crate) fn new(name: Name, deps: Deps, op: O) -> Arc<Node> {
-        let (recorded, extra) = match name {
-            Name::Static(recorded) => (recorded, OnceLock::new()),
-            owned @ Name::Owned(_) => ("", OnceLock::from(Box::new(Extra::named(owned)))),
+    pub(crate) fn new(recorded: &'static &'static str, deps: Deps, op: O) -> Arc<Node> {
+        Self::with_extra(recorded, OnceLock::new(), deps, op)
+    }
+
+    /// Allocates a node with the name of `source` (a held value or a cache of `source`).
+    pub(crate) fn like(source: &Node, deps: Deps, op: O) -> Arc<Node> {
+        let extra = match source.extra.get().and_then(|extra| lock_std(&extra.name).clone()) {
+            Some(name) => OnceLock::from(Box::new(Extra::named(name))),
+            None => OnceLock::new(),
         };
+        Self::with_extra(source.recorded, extra, deps, op)
+    }
+
+    #[inline]
+    fn with_extra(
+        recorded: &'static &'static str,
+        extra: OnceLock<Box<Extra>>,
+        deps: Deps,
+        op: O,
+    ) -> Arc<Node> {
         // Relaxed: ids need only be unique and increase along each thread's program order,
         // which a single atomic counter gives under any ordering.
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
@@ -320,8 +337,8 @@ impl Node {
     /// The node's readable name.
     pub(crate) fn name(&self) -> Name {
         match self.extra.get() {
-            Some(extra) => lock_std(&extra.name).clone().unwrap_or(Name::Static(self.recorded)),
-            None => Name::Static(self.recorded),
+            Some(extra) => lock_std(&extra.name).clone().unwrap_or(Name::Static(*self.recorded)),
+            None => Name::Static(*self.recorded),
         }
     }
 
@@ -396,24 +413,41 @@ impl Node {
 }
 
 impl<O: ?Sized> Drop for Node<O> {
-    /// Unlinks the uniquely owned dependencies onto one explicit stack and drops them there,
-    /// each with no dependencies left: no recursion, whatever the graph's depth, and no lock.
-    /// A shared dependency only loses a count.
+    /// Drops the dependencies without recursing over the graph's depth and without a lock.
+    /// A dependency that is shared only loses a count, and one with no dependencies of its
+    /// own (a literal, a source task) drops in place, one level down; only uniquely owned
+    /// dependencies with dependencies of their own go on an explicit stack, where each is
+    /// unlinked from its dependencies before it drops.
     fn drop(&mut self) {
-        if self.deps.iter().all(|dep| Arc::strong_count(dep) > 1) {
-            return; // Dropping shared handles only decrements counts: no recursion possible.
+        if self.deps.iter().all(|dep| !needs_unlinking(dep)) {
+            return; // The fields' drop glue frees them, at most one level deep.
         }
         let mut stack: SmallVec<[Arc<Node>; 16]> = SmallVec::new();
-        stack.extend(self.deps.drain(..));
+        unlink(&mut self.deps, &mut stack);
         while let Some(mut dep) = stack.pop() {
-            // The count check first: a shared node costs one load, not `get_mut`'s three
-            // atomic operations.
-            if Arc::strong_count(&dep) == 1
-                && let Some(unique) = Arc::get_mut(&mut dep)
-            {
-                stack.extend(unique.deps.drain(..));
+            if let Some(unique) = Arc::get_mut(&mut dep) {
+                unlink(&mut unique.deps, &mut stack);
             }
-            // `dep` drops here with no dependencies left, or as one of several owners.
+            // `dep` drops here with no dependencies left, or as one of several owners (when
+            // another thread dropped a handle to it meanwhile: then that handle's drop, or
+            // this one, unlinks it with a stack of its own).
+        }
+    }
+}
+
+/// Whether dropping `dep` here could recurse further than one level: it is uniquely owned
+/// (one load, no atomic read-modify-write) and has dependencies of its own.
+#[inline]
+fn needs_unlinking(dep: &Arc<Node>) -> bool {
+    Arc::strong_count(dep) == 1 && !dep.deps.is_empty()
+}
+
+/// Empties `deps`: those that need unlinking go on `stack`, the others drop here.
+#[inline]
+fn unlink(deps: &mut Deps, stack: &mut SmallVec<[Arc<Node>; 16]>) {
+    while let Some(dep) = deps.pop() {
+        if needs_unlinking(&dep) {
+            stack.push(dep);
         }
     }
 }

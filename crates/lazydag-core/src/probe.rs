@@ -50,7 +50,6 @@ use std::fmt::{Debug, Write as _};
 
 use crate::delayed::Delayed;
 use crate::identity::Tokenize;
-use crate::key::Name;
 use crate::node::{Literal, Node, OpsOf};
 
 use smallvec::smallvec;
@@ -142,7 +141,7 @@ impl<T: Send + 'static> PlainArg for &ArgProbe<T> {
 
 fn literal<T: Send + 'static>(value: T, describe: Option<fn(&T) -> String>) -> Delayed<T> {
     Delayed::from_node(Node::new(
-        Name::Static("literal"),
+        &"literal",
         smallvec![],
         Literal::new(value, describe),
     ))
@@ -319,7 +318,7 @@ macro_rules! recorders {
         /// Records a task of this arity.
         #[allow(clippy::too_many_arguments)]
         pub fn $fname<Fun, Out, $($arg,)* $($t),*>(
-            name: &'static str,
+            name: &'static &'static str,
             f: Fun,
             _types: ($(std::marker::PhantomData<$t>,)*),
             $($handle: Delayed<$arg>,)*
@@ -332,7 +331,7 @@ macro_rules! recorders {
         {
             let deps = smallvec![$($handle.node),*];
             let task = Task::<Fun, ($($arg,)*), Plain>::new(f);
-            Delayed::from_node(Node::new(Name::Static(name), deps, task))
+            Delayed::from_node(Node::new(name, deps, task))
         }
     )*};
     (asynchronous: $($rest:tt)*) => {
@@ -345,7 +344,7 @@ macro_rules! recorders {
         /// Records a fallible task of this arity.
         #[allow(clippy::too_many_arguments)]
         pub fn $fname<Fun, Out, Err, $($arg,)* $($t),*>(
-            name: &'static str,
+            name: &'static &'static str,
             f: Fun,
             _types: ($(std::marker::PhantomData<$t>,)*),
             $($handle: Delayed<$arg>,)*
@@ -359,7 +358,7 @@ macro_rules! recorders {
         {
             let deps = smallvec![$($handle.node),*];
             let task = Task::<Fun, ($($arg,)*), Fallible>::new(f);
-            Delayed::from_node(Node::new(Name::Static(name), deps, task))
+            Delayed::from_node(Node::new(name, deps, task))
         }
     )*};
 }
@@ -369,7 +368,7 @@ macro_rules! async_recorders {
         /// Records an async task of this arity.
         #[allow(clippy::too_many_arguments)]
         pub fn $fname<Fun, Fut, $($arg,)* $($t),*>(
-            name: &'static str,
+            name: &'static &'static str,
             f: Fun,
             _types: ($(std::marker::PhantomData<$t>,)*),
             $($handle: Delayed<$arg>,)*
@@ -383,7 +382,7 @@ macro_rules! async_recorders {
         {
             let deps = smallvec![$($handle.node),*];
             let task = AsyncTask::<Fun, ($($arg,)*), Plain>::new(f);
-            Delayed::from_node(Node::new(Name::Static(name), deps, task))
+            Delayed::from_node(Node::new(name, deps, task))
         }
     )*};
 }
@@ -393,7 +392,7 @@ macro_rules! fallible_async_recorders {
         /// Records a fallible async task of this arity.
         #[allow(clippy::too_many_arguments)]
         pub fn $fname<Fun, Fut, Out, Err, $($arg,)* $($t),*>(
-            name: &'static str,
+            name: &'static &'static str,
             f: Fun,
             _types: ($(std::marker::PhantomData<$t>,)*),
             $($handle: Delayed<$arg>,)*
@@ -408,7 +407,7 @@ macro_rules! fallible_async_recorders {
         {
             let deps = smallvec![$($handle.node),*];
             let task = AsyncTask::<Fun, ($($arg,)*), Fallible>::new(f);
-            Delayed::from_node(Node::new(Name::Static(name), deps, task))
+            Delayed::from_node(Node::new(name, deps, task))
         }
     )*};
 }
@@ -431,7 +430,7 @@ macro_rules! arities {
 
 /// Recorders for tasks that return a plain value.
 pub mod plain {
-    use super::{Delayed, Name, Node, smallvec};
+    use super::{Delayed, Node, smallvec};
     use crate::node::{Plain, Task};
 
     arities!(plain);
@@ -439,7 +438,7 @@ pub mod plain {
 
 /// Recorders for tasks that return `Result<T, E>`.
 pub mod fallible {
-    use super::{Delayed, Name, Node, smallvec};
+    use super::{Delayed, Node, smallvec};
     use crate::node::{Fallible, Task};
 
     arities!(fallible);
@@ -447,7 +446,7 @@ pub mod fallible {
 
 /// Recorders for async tasks: the function returns a future.
 pub mod asynchronous {
-    use super::{Delayed, Name, Node, smallvec};
+    use super::{Delayed, Node, smallvec};
     use crate::node::{AsyncTask, Plain};
 
     arities!(asynchronous);
@@ -455,7 +454,7 @@ pub mod asynchronous {
 
 /// Recorders for async tasks whose future returns `Result<T, E>`.
 pub mod fallible_async {
-    use super::{Delayed, Name, Node, smallvec};
+    use super::{Delayed, Node, smallvec};
     use crate::node::{AsyncTask, Fallible};
 
     arities!(fallible_async);
