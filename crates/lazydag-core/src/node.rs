@@ -432,7 +432,7 @@ impl<O: ?Sized> Drop for Node<O> {
     /// dependencies with dependencies of their own are unlinked here, one at a time: the
     /// next one in hand (a chain needs nothing else) and any others on an explicit stack.
     fn drop(&mut self) {
-        if self.deps.iter().all(|dep| !needs_unlinking(dep)) {
+        if self.deps.is_empty() || self.deps.iter().all(|dep| !needs_unlinking(dep)) {
             return; // The fields' drop glue frees them, at most one level deep.
         }
         let mut stack: SmallVec<[Arc<Node>; 16]> = SmallVec::new();
@@ -450,15 +450,20 @@ impl<O: ?Sized> Drop for Node<O> {
 
 /// Whether dropping `dep` here could recurse further than one level: it is uniquely owned
 /// (one load, no atomic read-modify-write) and has dependencies of its own.
-#[inline]
+#[inline(always)]
 fn needs_unlinking(dep: &Arc<Node>) -> bool {
     Arc::strong_count(dep) == 1 && !dep.deps.is_empty()
 }
 
 /// Empties `deps`: returns the first that needs unlinking, pushes any others that do onto
 /// `stack`, and drops the rest here.
-#[inline]
+#[inline(always)]
 fn unlink(deps: &mut Deps, stack: &mut SmallVec<[Arc<Node>; 16]>) -> Option<Arc<Node>> {
+    if deps.len() == 1 {
+        // A chain's link: no loop, no stack.
+        let dep = deps.pop()?;
+        return needs_unlinking(&dep).then_some(dep);
+    }
     let mut first = None;
     while let Some(dep) = deps.pop() {
         if needs_unlinking(&dep) {
