@@ -350,8 +350,8 @@ impl Node {
     /// The node's readable name.
     pub(crate) fn name(&self) -> Name {
         match self.extra.get() {
-            Some(extra) => lock_std(&extra.name).clone().unwrap_or(Name::Static(*self.recorded)),
-            None => Name::Static(*self.recorded),
+            Some(extra) => lock_std(&extra.name).clone().unwrap_or(Name::Static(self.recorded)),
+            None => Name::Static(self.recorded),
         }
     }
 

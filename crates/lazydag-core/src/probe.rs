@@ -140,11 +140,7 @@ impl<T: Send + 'static> PlainArg for &ArgProbe<T> {
 }
 
 fn literal<T: Send + 'static>(value: T, describe: Option<fn(&T) -> String>) -> Delayed<T> {
-    Delayed::from_node(Node::new(
-        &"literal",
-        smallvec![],
-        Literal::new(value, describe),
-    ))
+    Delayed::from_node(Node::new(&"literal", smallvec![], Literal::new(value, describe)))
 }
 
 /// Renders a literal for DOT labels, cut to a readable length.
