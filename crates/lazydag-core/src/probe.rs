@@ -27,10 +27,11 @@
 //! (dependencies included) and for the new task's own output. `CloneTokenKnown` (both),
 //! `CloneKnown`, `TokenKnown` and `CloneUnknown` (neither) each need one auto-deref more than
 //! the one before, so the first whose bounds hold wins; it records the type's static
-//! `ValueOps` (its cloner and/or tokenizer) in the node: one pointer, under one lock, and
-//! nothing is hashed until a pure task needs a literal's key. No `Clone` bound is ever required. The probe sees the types at
-//! the macro call site, so inside generic code a type parameter counts as `Debug` or `Clone`
-//! only if the bounds in scope say so. `try_delayed!` works the same way for functions that
+//! `ValueOps` (its cloner and/or tokenizer) in the node: one pointer, set without a lock (a
+//! load, and a compare-exchange only when the pair is new to the node), and nothing is hashed
+//! until a pure task needs a literal's key. No `Clone` bound is ever required. The probe sees
+//! the types at the macro call site, so inside generic code a type parameter counts as
+//! `Debug` or `Clone` only if the bounds in scope say so. `try_delayed!` works the same way for functions that
 //! return `Result<T, E>`.
 //!
 //! # Compile errors that name the argument
