@@ -74,7 +74,7 @@ pub fn delayed<T: Clone + Send + 'static>(value: T) -> Delayed<T> {
 /// assert!(matches!(t.compute(), Err(Error::LiteralMoved { .. })));
 /// ```
 pub fn delayed_once<T: Send + 'static>(value: T) -> Delayed<T> {
-    Delayed::from_node(Node::new(Name::Static("literal"), smallvec![], Literal::new(value, None)))
+    Delayed::from_node(Node::new(&"literal", smallvec![], Literal::new(value, None)))
 }
 
 /// Makes a literal node holding `value`, like [`delayed`], and records that its type is
@@ -118,7 +118,7 @@ impl<T: Send + 'static> Delayed<T> {
         U: Send + 'static,
     {
         let task = Task::<F, (T,), Plain>::new(f);
-        Delayed::from_node(Node::new(Name::Static("map"), smallvec![self.node.clone()], task))
+        Delayed::from_node(Node::new(&"map", smallvec![self.node.clone()], task))
     }
 
     /// Records a fallible task that applies `f` to this task's output; an `Err` fails the
@@ -138,7 +138,7 @@ impl<T: Send + 'static> Delayed<T> {
         E: std::error::Error + Send + Sync + 'static,
     {
         let task = Task::<F, (T,), Fallible>::new(f);
-        Delayed::from_node(Node::new(Name::Static("try_map"), smallvec![self.node.clone()], task))
+        Delayed::from_node(Node::new(&"try_map", smallvec![self.node.clone()], task))
     }
 
     /// Computes this value with the default scheduler.
@@ -201,7 +201,7 @@ impl<T: Send + 'static> Delayed<T> {
     where
         T: Clone,
     {
-        let node = Node::new(self.node.name(), smallvec![], Literal::held(value));
+        let node = Node::like(&self.node, smallvec![], Literal::held(value));
         node.set_ops(&OpsOf::<T>::CLONE);
         // A pure task's held value keeps its content key (Dask: `x.persist().key == x.key`),
         // so pure tasks built later from it dedupe and cache as they would from `self`.
@@ -545,8 +545,7 @@ where
     /// ```
     pub fn cache<S: TaskStore + Clone>(&self, store: &S) -> Delayed<T> {
         let store: Arc<dyn TaskStore> = Arc::new(store.clone());
-        let node =
-            Node::new(self.node.name(), smallvec![self.node.clone()], Cached::<T>::new(store));
+        let node = Node::like(&self.node, smallvec![self.node.clone()], Cached::<T>::new(store));
         node.set_ops(&OpsOf::<T>::CLONE);
         if let Some(key) = self.node.content_key() {
             node.set_content_key(key);
@@ -568,7 +567,7 @@ where
 impl<T: Send + 'static> FromIterator<Delayed<T>> for Delayed<Vec<T>> {
     fn from_iter<I: IntoIterator<Item = Delayed<T>>>(items: I) -> Self {
         let deps = items.into_iter().map(|d| d.node).collect();
-        Delayed::from_node(Node::new(Name::Static("gather"), deps, Gather::<T>::new()))
+        Delayed::from_node(Node::new(&"gather", deps, Gather::<T>::new()))
     }
 }
 

@@ -240,7 +240,7 @@ macro_rules! __delayed_emit {
             };
         )*
         let __lazydag_task = $crate::__private::$mode::$arity(
-            ::core::stringify!($($f)+),
+            &::core::stringify!($($f)+),
             $($f)+,
             ($($crate::__private::value_type(&$name),)*),
             $($name),*

@@ -7,16 +7,30 @@
 //! - Ids come from one process-wide counter, so a node's id is larger than its dependencies'.
 //! - Dropping a node never recurses over graph depth: [`Drop`] unlinks uniquely owned
 //!   dependencies onto an explicit stack, so a 1,000,000-long chain drops in constant stack.
+//!
+//! # Cost
+//!
+//! Recording writes a node's header (104 bytes on 64-bit targets) and its op in one
+//! allocation, and takes no lock: the value type's [`ValueOps`] (cloner and tokenizer, which
+//! the macros record on every argument and result) is one pointer in an `AtomicCell`, read
+//! with a load and replaced with a compare-exchange only when it is new to the node. What few
+//! nodes have (a name set with `.name()`, a pure task's content key) is out of line in
+//! [`Extra`], allocated when first set, so a task node of a fn item stays at 120 bytes with
+//! the `Arc`'s counts: copied into place without a `memcpy` call, and a fast-bin chunk for
+//! glibc's allocator (about 120 instructions to free instead of 180). Dropping takes no lock
+//! either; a dependency that is shared, or has no dependencies of its own, drops in place,
+//! and a chain is unlinked with the next link in hand.
+//! `docs/architecture.md` ("Recording") has the layout and the figures.
 
 use std::any::{Any, TypeId, type_name};
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
-use std::mem;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use crossbeam_utils::atomic::AtomicCell;
 use smallvec::SmallVec;
 
 use crate::identity::{ContentKey, Tokenizer};
@@ -171,6 +185,11 @@ pub(crate) type TaskFuture = Pin<Box<dyn Future<Output = Result<Value, Failure>>
 /// read on every node (its kind, the inline mark, the dependencies) sits right after the
 /// `Arc`'s counts, in the allocation's first 64 bytes: one cache line per node where the
 /// compiler's order spread them over three.
+///
+/// Recording writes only what every node needs (see the module docs, "Cost"): the rare
+/// parts (a name set with `.name()`, a content key) live out of line in [`Extra`], allocated
+/// when first set, so that a task node of a fn item is 96 bytes plus the `Arc`'s counts and is
+/// copied into its allocation inline rather than by a `memcpy` call.
 #[repr(C)]
 pub(crate) struct Node<O: ?Sized = dyn Op> {
     /// What `op` is, read without a virtual call (fixed when the node is recorded).
@@ -181,27 +200,41 @@ pub(crate) struct Node<O: ?Sized = dyn Op> {
     pub(crate) id: u64,
     /// Scratch for the collector that holds the visit lock: see `plan::Visits`.
     pub(crate) visit: Visit,
-    /// The name and cloner, under one lock: recording sets the cloner right after creating
-    /// the node, and an uncontended lock costs a fraction of initialising a `OnceLock`.
-    meta: Mutex<Meta>,
-    /// The node's content key, set at most once (by `Delayed::pure`, or when a pure task
-    /// first needs a literal input's key); empty for impure tasks. See `content`. Boxed, so
-    /// that an impure node grows by 16 bytes, not 40: a larger node is copied into its `Arc`
-    /// with a `memcpy` call, which cost recording 10% more instructions.
-    content: OnceLock<Box<ContentKey>>,
+    /// How to clone and hash the node's value, once known: one pointer to a static pair,
+    /// read and replaced without a lock (the macros record it right after creating the node,
+    /// and again on every use of a handle as an argument).
+    ops: AtomicCell<Option<OpsRef>>,
+    /// The name recorded with the node (`stringify!` of the function, or a fixed default),
+    /// unless [`Extra::name`] holds one set later. A reference to a static `&str`, so one
+    /// pointer rather than two.
+    recorded: &'static &'static str,
+    /// What few nodes have, allocated the first time one of its parts is set: see [`Extra`].
+    extra: OnceLock<Box<Extra>>,
     pub(crate) op: O,
 }
 
-/// What can change on a recorded node: its readable name, and (once known) its cloner.
-#[derive(Debug)]
-struct Meta {
-    name: Name,
-    /// How to clone the node's value (recorded when its type is known to be `Clone`) and how
-    /// to hash it (when it is `Tokenize`: used only when a pure task needs a literal's key).
-    /// One pointer to a static pair, so that the node is no larger than with a cloner alone;
-    /// replaced only by a pair that knows more.
-    ops: Option<&'static ValueOps>,
+/// The parts of a node that most nodes never set, out of line.
+#[derive(Debug, Default)]
+struct Extra {
+    /// A name set with `Delayed::name` (or kept by a held value): replaces the recorded one.
+    name: Mutex<Option<Name>>,
+    /// The node's content key, set at most once (by `Delayed::pure`, or when a pure task first
+    /// needs a literal input's key); empty for impure tasks. See `content`.
+    content: OnceLock<ContentKey>,
 }
+
+/// A reference to a static [`ValueOps`], compared by address: each type has one static per
+/// kind, so two references to the same pair are one address.
+#[derive(Clone, Copy, Debug)]
+struct OpsRef(&'static ValueOps);
+
+impl PartialEq for OpsRef {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self.0, other.0)
+    }
+}
+
+impl Eq for OpsRef {}
 
 /// What a node knows about its value's type: how to clone it and how to hash it.
 #[derive(Debug)]
@@ -262,8 +295,29 @@ pub(crate) struct Visit {
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 impl<O: Op> Node<O> {
-    /// Allocates a node; the only work recording a task does.
-    pub(crate) fn new(name: Name, deps: Deps, op: O) -> Arc<Node> {
+    /// Allocates a node named `recorded` (`&stringify!(f)`, or a fixed default such as
+    /// `&"literal"`); the only work recording a task does.
+    #[inline]
+    pub(crate) fn new(recorded: &'static &'static str, deps: Deps, op: O) -> Arc<Node> {
+        Self::with_extra(recorded, OnceLock::new(), deps, op)
+    }
+
+    /// Allocates a node with the name of `source` (a held value or a cache of `source`).
+    pub(crate) fn like(source: &Node, deps: Deps, op: O) -> Arc<Node> {
+        let extra = match source.extra.get().and_then(|extra| lock_std(&extra.name).clone()) {
+            Some(name) => OnceLock::from(Box::new(Extra::named(name))),
+            None => OnceLock::new(),
+        };
+        Self::with_extra(source.recorded, extra, deps, op)
+    }
+
+    #[inline]
+    fn with_extra(
+        recorded: &'static &'static str,
+        extra: OnceLock<Box<Extra>>,
+        deps: Deps,
+        op: O,
+    ) -> Arc<Node> {
         // Relaxed: ids need only be unique and increase along each thread's program order,
         // which a single atomic counter gives under any ordering.
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
@@ -274,59 +328,82 @@ impl<O: Op> Node<O> {
             cached: op.is_cached(),
         };
         Arc::new(Node {
-            id,
             kind,
-            meta: Mutex::new(Meta { name, ops: None }),
-            deps,
             inline: AtomicBool::new(false),
+            deps,
+            id,
             visit: Visit::default(),
-            content: OnceLock::new(),
+            ops: AtomicCell::new(None),
+            recorded,
+            extra,
             op,
         })
+    }
+}
+
+impl Extra {
+    fn named(name: Name) -> Self {
+        Extra { name: Mutex::new(Some(name)), content: OnceLock::new() }
     }
 }
 
 impl Node {
     /// The node's readable name.
     pub(crate) fn name(&self) -> Name {
-        lock_std(&self.meta).name.clone()
+        match self.extra.get() {
+            Some(extra) => lock_std(&extra.name).clone().unwrap_or(Name::Static(self.recorded)),
+            None => Name::Static(self.recorded),
+        }
     }
 
     pub(crate) fn set_name(&self, name: Name) {
-        lock_std(&self.meta).name = name;
+        *lock_std(&self.extra().name) = Some(name);
+    }
+
+    /// The node's [`Extra`], allocated now if it has none.
+    fn extra(&self) -> &Extra {
+        self.extra.get_or_init(Box::default)
     }
 
     pub(crate) fn key(&self) -> TaskKey {
         TaskKey::from_name(self.name(), self.id)
     }
 
+    /// How to clone the node's value, if its type is known to be `Clone`.
+    #[inline]
     pub(crate) fn cloner(&self) -> Option<Cloner> {
-        lock_std(&self.meta).ops.and_then(|ops| ops.cloner)
+        self.ops.load().and_then(|ops| ops.0.cloner)
     }
 
     /// Records what is known about the node's value type (see [`ValueOps`]): a pair that knows
-    /// more replaces one that knows less; otherwise the first stays.
+    /// more replaces one that knows less; otherwise the first stays. Lock-free: a load, and a
+    /// compare-exchange only when the pair is new to the node.
+    #[inline]
     pub(crate) fn set_ops(&self, ops: &'static ValueOps) {
-        let mut meta = lock_std(&self.meta);
-        if meta.ops.is_none_or(|old| old.known() < ops.known()) {
-            meta.ops = Some(ops);
+        let new = OpsRef(ops);
+        let mut current = self.ops.load();
+        while current.is_none_or(|old| old != new && old.0.known() < ops.known()) {
+            match self.ops.compare_exchange(current, Some(new)) {
+                Ok(_) => return,
+                Err(seen) => current = seen,
+            }
         }
     }
 
     /// The tokenizer recorded by `delayed!`, if the value's type is `Tokenize`.
     pub(crate) fn tokenizer(&self) -> Option<Tokenizer> {
-        lock_std(&self.meta).ops.and_then(|ops| ops.tokenizer)
+        self.ops.load().and_then(|ops| ops.0.tokenizer)
     }
 
     /// The node's content key, if it has one (it is pure, or a hashed literal).
     #[inline]
     pub(crate) fn content_key(&self) -> Option<ContentKey> {
-        self.content.get().map(|key| **key)
+        self.extra.get()?.content.get().copied()
     }
 
     /// Sets the node's content key unless it has one, and returns the one it has.
     pub(crate) fn set_content_key(&self, key: ContentKey) -> ContentKey {
-        **self.content.get_or_init(|| Box::new(key))
+        *self.extra().content.get_or_init(|| key)
     }
 
     /// Marks the node cheap: the optimizer may evaluate it inside each consumer.
@@ -337,29 +414,67 @@ impl Node {
     }
 
     /// Whether the node is marked cheap (see [`mark_inline`](Node::mark_inline)).
+    #[inline]
     pub(crate) fn is_inline(&self) -> bool {
         self.inline.load(Ordering::Relaxed)
     }
 
     /// The node's address, its identity within one process.
+    #[inline]
     pub(crate) fn addr(&self) -> usize {
         (self as *const Node).cast::<()>() as usize
     }
 }
 
 impl<O: ?Sized> Drop for Node<O> {
+    /// Drops the dependencies without recursing over the graph's depth and without a lock.
+    /// A dependency that is shared only loses a count, and one with no dependencies of its
+    /// own (a literal, a source task) drops in place, one level down; only uniquely owned
+    /// dependencies with dependencies of their own are unlinked here, one at a time: the
+    /// next one in hand (a chain needs nothing else) and any others on an explicit stack.
     fn drop(&mut self) {
-        if self.deps.iter().all(|dep| Arc::strong_count(dep) > 1) {
-            return; // Dropping shared handles only decrements counts: no recursion possible.
+        if self.deps.is_empty() || self.deps.iter().all(|dep| !needs_unlinking(dep)) {
+            return; // The fields' drop glue frees them, at most one level deep.
         }
-        let mut stack: SmallVec<[Arc<Node>; 16]> = mem::take(&mut self.deps).into_iter().collect();
-        while let Some(mut dep) = stack.pop() {
+        let mut stack: SmallVec<[Arc<Node>; 16]> = SmallVec::new();
+        let mut next = unlink(&mut self.deps, &mut stack);
+        while let Some(mut dep) = next.take().or_else(|| stack.pop()) {
             if let Some(unique) = Arc::get_mut(&mut dep) {
-                stack.extend(mem::take(&mut unique.deps));
+                next = unlink(&mut unique.deps, &mut stack);
             }
-            // `dep` drops here with no dependencies left, or as one of several owners.
+            // `dep` drops here with no dependencies left, or as one of several owners (when
+            // another thread dropped a handle to it meanwhile: then that handle's drop, or
+            // this one, unlinks it with a stack of its own).
         }
     }
+}
+
+/// Whether dropping `dep` here could recurse further than one level: it is uniquely owned
+/// (one load, no atomic read-modify-write) and has dependencies of its own.
+#[inline(always)]
+fn needs_unlinking(dep: &Arc<Node>) -> bool {
+    Arc::strong_count(dep) == 1 && !dep.deps.is_empty()
+}
+
+/// Empties `deps`: returns the first that needs unlinking, pushes any others that do onto
+/// `stack`, and drops the rest here.
+#[inline(always)]
+fn unlink(deps: &mut Deps, stack: &mut SmallVec<[Arc<Node>; 16]>) -> Option<Arc<Node>> {
+    if deps.len() == 1 {
+        // A chain's link: no loop, no stack.
+        let dep = deps.pop()?;
+        return needs_unlinking(&dep).then_some(dep);
+    }
+    let mut first = None;
+    while let Some(dep) = deps.pop() {
+        if needs_unlinking(&dep) {
+            match first {
+                None => first = Some(dep),
+                Some(_) => stack.push(dep),
+            }
+        }
+    }
+    first
 }
 
 impl fmt::Debug for Node {
@@ -725,3 +840,77 @@ task_arity!(A1, A2, A3, A4, A5);
 task_arity!(A1, A2, A3, A4, A5, A6);
 task_arity!(A1, A2, A3, A4, A5, A6, A7);
 task_arity!(A1, A2, A3, A4, A5, A6, A7, A8);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use smallvec::smallvec;
+
+    fn inc(x: u64) -> u64 {
+        x + 1
+    }
+
+    fn add(x: u64, y: u64) -> u64 {
+        x + y
+    }
+
+    /// A task node of a fn item (a zero-sized op) with the `Arc`'s two counts: at most 120
+    /// bytes, which glibc serves from its fast bins (chunks up to 128 bytes with the size
+    /// word) and which the compiler copies into the allocation without a `memcpy` call.
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn a_task_node_of_a_fn_item_is_a_small_allocation() {
+        fn size<T>(_: &T) -> usize {
+            std::mem::size_of::<T>()
+        }
+        let op = Task::<_, (u64,), Plain>::new(inc);
+        assert_eq!(size(&op), 0);
+        let header = size_of::<Node<()>>();
+        assert!(2 * size_of::<usize>() + header <= 120, "a node's header is {header} bytes");
+    }
+
+    /// A deep chain whose every link also takes a literal drops without recursing per link
+    /// (test threads have 2 MiB stacks), and a part still held elsewhere survives.
+    #[test]
+    fn a_deep_chain_with_side_literals_drops_iteratively() {
+        let literal = || Node::new(&"literal", smallvec![], Literal::new(1_u64, None));
+        let mut tip = literal();
+        let mut middle = None;
+        for i in 0..200_000 {
+            let op = Task::<_, (u64, u64), Plain>::new(add);
+            tip = Node::new(&"add", smallvec![tip, literal()], op);
+            if i == 100_000 {
+                middle = Some(Arc::clone(&tip));
+            }
+        }
+        drop(tip);
+        let middle = middle.expect("kept");
+        assert_eq!(Arc::strong_count(&middle), 1);
+        assert_eq!(middle.deps.len(), 2, "the held part keeps its dependencies");
+        drop(middle);
+    }
+
+    #[test]
+    fn a_set_name_and_a_content_key_live_out_of_line() {
+        let node = Node::new(&"inc", smallvec![], Task::<_, (u64,), Plain>::new(inc));
+        assert!(node.extra.get().is_none());
+        assert_eq!(node.key().name(), "inc");
+        node.set_name(Name::Owned("renamed".into()));
+        assert_eq!(node.key().name(), "renamed");
+        let like = Node::like(&node, smallvec![], Literal::held(3_u64));
+        assert_eq!(like.key().name(), "renamed");
+        assert!(node.content_key().is_none());
+    }
+
+    #[test]
+    fn ops_that_know_more_replace_ops_that_know_less() {
+        let node = Node::new(&"literal", smallvec![], Literal::new(1_u64, None));
+        assert!(node.cloner().is_none() && node.tokenizer().is_none());
+        node.set_ops(&OpsOf::<u64>::CLONE);
+        assert!(node.cloner().is_some() && node.tokenizer().is_none());
+        node.set_ops(&OpsOf::<u64>::BOTH);
+        assert!(node.cloner().is_some() && node.tokenizer().is_some());
+        node.set_ops(&OpsOf::<u64>::TOKEN);
+        assert!(node.cloner().is_some(), "a pair that knows less does not replace one");
+    }
+}

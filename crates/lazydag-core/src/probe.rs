@@ -27,10 +27,11 @@
 //! (dependencies included) and for the new task's own output. `CloneTokenKnown` (both),
 //! `CloneKnown`, `TokenKnown` and `CloneUnknown` (neither) each need one auto-deref more than
 //! the one before, so the first whose bounds hold wins; it records the type's static
-//! `ValueOps` (its cloner and/or tokenizer) in the node: one pointer, under one lock, and
-//! nothing is hashed until a pure task needs a literal's key. No `Clone` bound is ever required. The probe sees the types at
-//! the macro call site, so inside generic code a type parameter counts as `Debug` or `Clone`
-//! only if the bounds in scope say so. `try_delayed!` works the same way for functions that
+//! `ValueOps` (its cloner and/or tokenizer) in the node: one pointer, set without a lock (a
+//! load, and a compare-exchange only when the pair is new to the node), and nothing is hashed
+//! until a pure task needs a literal's key. No `Clone` bound is ever required. The probe sees
+//! the types at the macro call site, so inside generic code a type parameter counts as
+//! `Debug` or `Clone` only if the bounds in scope say so. `try_delayed!` works the same way for functions that
 //! return `Result<T, E>`.
 //!
 //! # Compile errors that name the argument
@@ -50,7 +51,6 @@ use std::fmt::{Debug, Write as _};
 
 use crate::delayed::Delayed;
 use crate::identity::Tokenize;
-use crate::key::Name;
 use crate::node::{Literal, Node, OpsOf};
 
 use smallvec::smallvec;
@@ -141,11 +141,7 @@ impl<T: Send + 'static> PlainArg for &ArgProbe<T> {
 }
 
 fn literal<T: Send + 'static>(value: T, describe: Option<fn(&T) -> String>) -> Delayed<T> {
-    Delayed::from_node(Node::new(
-        Name::Static("literal"),
-        smallvec![],
-        Literal::new(value, describe),
-    ))
+    Delayed::from_node(Node::new(&"literal", smallvec![], Literal::new(value, describe)))
 }
 
 /// Renders a literal for DOT labels, cut to a readable length.
@@ -319,7 +315,7 @@ macro_rules! recorders {
         /// Records a task of this arity.
         #[allow(clippy::too_many_arguments)]
         pub fn $fname<Fun, Out, $($arg,)* $($t),*>(
-            name: &'static str,
+            name: &'static &'static str,
             f: Fun,
             _types: ($(std::marker::PhantomData<$t>,)*),
             $($handle: Delayed<$arg>,)*
@@ -332,7 +328,7 @@ macro_rules! recorders {
         {
             let deps = smallvec![$($handle.node),*];
             let task = Task::<Fun, ($($arg,)*), Plain>::new(f);
-            Delayed::from_node(Node::new(Name::Static(name), deps, task))
+            Delayed::from_node(Node::new(name, deps, task))
         }
     )*};
     (asynchronous: $($rest:tt)*) => {
@@ -345,7 +341,7 @@ macro_rules! recorders {
         /// Records a fallible task of this arity.
         #[allow(clippy::too_many_arguments)]
         pub fn $fname<Fun, Out, Err, $($arg,)* $($t),*>(
-            name: &'static str,
+            name: &'static &'static str,
             f: Fun,
             _types: ($(std::marker::PhantomData<$t>,)*),
             $($handle: Delayed<$arg>,)*
@@ -359,7 +355,7 @@ macro_rules! recorders {
         {
             let deps = smallvec![$($handle.node),*];
             let task = Task::<Fun, ($($arg,)*), Fallible>::new(f);
-            Delayed::from_node(Node::new(Name::Static(name), deps, task))
+            Delayed::from_node(Node::new(name, deps, task))
         }
     )*};
 }
@@ -369,7 +365,7 @@ macro_rules! async_recorders {
         /// Records an async task of this arity.
         #[allow(clippy::too_many_arguments)]
         pub fn $fname<Fun, Fut, $($arg,)* $($t),*>(
-            name: &'static str,
+            name: &'static &'static str,
             f: Fun,
             _types: ($(std::marker::PhantomData<$t>,)*),
             $($handle: Delayed<$arg>,)*
@@ -383,7 +379,7 @@ macro_rules! async_recorders {
         {
             let deps = smallvec![$($handle.node),*];
             let task = AsyncTask::<Fun, ($($arg,)*), Plain>::new(f);
-            Delayed::from_node(Node::new(Name::Static(name), deps, task))
+            Delayed::from_node(Node::new(name, deps, task))
         }
     )*};
 }
@@ -393,7 +389,7 @@ macro_rules! fallible_async_recorders {
         /// Records a fallible async task of this arity.
         #[allow(clippy::too_many_arguments)]
         pub fn $fname<Fun, Fut, Out, Err, $($arg,)* $($t),*>(
-            name: &'static str,
+            name: &'static &'static str,
             f: Fun,
             _types: ($(std::marker::PhantomData<$t>,)*),
             $($handle: Delayed<$arg>,)*
@@ -408,7 +404,7 @@ macro_rules! fallible_async_recorders {
         {
             let deps = smallvec![$($handle.node),*];
             let task = AsyncTask::<Fun, ($($arg,)*), Fallible>::new(f);
-            Delayed::from_node(Node::new(Name::Static(name), deps, task))
+            Delayed::from_node(Node::new(name, deps, task))
         }
     )*};
 }
@@ -431,7 +427,7 @@ macro_rules! arities {
 
 /// Recorders for tasks that return a plain value.
 pub mod plain {
-    use super::{Delayed, Name, Node, smallvec};
+    use super::{Delayed, Node, smallvec};
     use crate::node::{Plain, Task};
 
     arities!(plain);
@@ -439,7 +435,7 @@ pub mod plain {
 
 /// Recorders for tasks that return `Result<T, E>`.
 pub mod fallible {
-    use super::{Delayed, Name, Node, smallvec};
+    use super::{Delayed, Node, smallvec};
     use crate::node::{Fallible, Task};
 
     arities!(fallible);
@@ -447,7 +443,7 @@ pub mod fallible {
 
 /// Recorders for async tasks: the function returns a future.
 pub mod asynchronous {
-    use super::{Delayed, Name, Node, smallvec};
+    use super::{Delayed, Node, smallvec};
     use crate::node::{AsyncTask, Plain};
 
     arities!(asynchronous);
@@ -455,7 +451,7 @@ pub mod asynchronous {
 
 /// Recorders for async tasks whose future returns `Result<T, E>`.
 pub mod fallible_async {
-    use super::{Delayed, Name, Node, smallvec};
+    use super::{Delayed, Node, smallvec};
     use crate::node::{AsyncTask, Fallible};
 
     arities!(fallible_async);
