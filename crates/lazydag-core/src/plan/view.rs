@@ -297,6 +297,14 @@ impl<'g> PlanView<'g> {
         &list[start[i] as usize..start[i + 1] as usize]
     }
 
+    /// Builds what a run needs that [`dependents`](PlanView::dependents) would otherwise
+    /// build on first use, so that no run pays for it (a compiled plan).
+    pub(crate) fn prepare(&self) {
+        if !self.is_empty() {
+            let _ = self.dependents(0);
+        }
+    }
+
     /// The requested outputs, in request order (an index repeats if requested twice).
     pub fn outputs(&self) -> &[u32] {
         &self.outputs
@@ -361,8 +369,35 @@ impl<'g> PlanView<'g> {
         }
     }
 
+    /// The dependents lists, CSR: what [`lazydag_optimize::invert`] computes, from the use
+    /// counts the plan already has (a task's dependents are its uses less its output
+    /// requests), filled from the last task down so that each list comes out in increasing
+    /// order without a second array of cursors. O(tasks + edges).
     fn invert(&self) -> (Vec<u32>, Vec<u32>) {
-        lazydag_optimize::invert(&self.dep_start, &self.dep_list)
+        let n = self.len();
+        // `start[d]` first counts d's dependents, then is the end of its list, then, once
+        // every edge is placed, its start.
+        let mut start: Vec<u32> = Vec::with_capacity(n + 1);
+        start.extend_from_slice(&self.uses);
+        for &o in &self.outputs {
+            start[o as usize] -= 1;
+        }
+        let mut sum = 0u32;
+        for count in &mut start {
+            sum += *count;
+            *count = sum;
+        }
+        start.push(sum);
+        debug_assert_eq!(sum as usize, self.dep_list.len(), "uses count every edge");
+        let mut list = vec![0u32; self.dep_list.len()];
+        for j in (0..n).rev() {
+            for &d in self.deps(j) {
+                let at = &mut start[d as usize];
+                *at -= 1;
+                list[*at as usize] = j as u32;
+            }
+        }
+        (start, list)
     }
 }
 
