@@ -102,6 +102,8 @@ struct Walk {
     order: Vec<u32>,
     /// Ready tasks to place at once (rule 3), last pushed first.
     eager: Vec<u32>,
+    /// Whether the plan has literals at all (else `place` need not look for them).
+    literals: bool,
 }
 
 impl Walk {
@@ -114,8 +116,7 @@ impl Walk {
                 sorted[start..end].sort_by_key(|&d| std::cmp::Reverse(height[d as usize]));
             }
         }
-        let (dependents_start, dependents) =
-            lazydag_optimize::invert(&plan.dep_start, &plan.dep_list);
+        let (dependents_start, dependents) = plan.invert();
         let remaining =
             (0..n).map(|i| dependents_start[i + 1] - dependents_start[i]).collect::<Vec<u32>>();
         let mut output = vec![false; n];
@@ -132,6 +133,7 @@ impl Walk {
             placed: vec![UNPLACED; n],
             order: Vec::with_capacity(n),
             eager: Vec::new(),
+            literals: plan.literal.contains(&true),
         }
     }
 
@@ -198,11 +200,13 @@ impl Walk {
             self.order.push(task as u32);
             return;
         }
-        for &d in plan.deps(task) {
-            let d = d as usize;
-            if plan.literal[d] && self.placed[d] == UNPLACED {
-                self.placed[d] = self.order.len() as u32;
-                self.order.push(d as u32);
+        if self.literals {
+            for &d in plan.deps(task) {
+                let d = d as usize;
+                if plan.literal[d] && self.placed[d] == UNPLACED {
+                    self.placed[d] = self.order.len() as u32;
+                    self.order.push(d as u32);
+                }
             }
         }
         self.placed[task] = self.order.len() as u32;

@@ -373,7 +373,7 @@ impl<'g> PlanView<'g> {
     /// counts the plan already has (a task's dependents are its uses less its output
     /// requests), filled from the last task down so that each list comes out in increasing
     /// order without a second array of cursors. O(tasks + edges).
-    fn invert(&self) -> (Vec<u32>, Vec<u32>) {
+    pub(super) fn invert(&self) -> (Vec<u32>, Vec<u32>) {
         let n = self.len();
         // `start[d]` first counts d's dependents, then is the end of its list, then, once
         // every edge is placed, its start.
