@@ -177,16 +177,16 @@ struct Entry<'g> {
     literal: bool,
 }
 
-/// The node whose inputs a frame walks has exactly `node.deps.len()` of them pushed on
-/// `pending` by the time the frame finishes (each is pushed when found planned, or when its
-/// own frame finishes), so the frame needs no record of where its tail starts.
+/// The node whose inputs a frame walks has exactly `deps.len()` of them pushed on `pending` by
+/// the time the frame finishes (each is pushed when found planned, or when its own frame
+/// finishes), so the frame needs no record of where its tail starts.
 struct Frame<'g> {
-    /// The node whose inputs are walked: the lowest member of the frame's chain.
-    node: &'g Arc<Node>,
+    /// The inputs walked: those of the lowest member of the frame's chain; none for a cached
+    /// task whose value was found in its store (planned as a literal).
+    deps: &'g [Arc<Node>],
     /// The node the frame plans: the top of its chain.
     top: &'g Arc<Node>,
-    /// The next input of `node` to walk; [`HIT`] for a cached task whose value was found in
-    /// its store (planned as a literal, its inputs not walked).
+    /// The next input to walk; [`HIT`] for a cache hit.
     cursor: u32,
     /// Where the frame's chain members start in `Collector::chain`.
     chain_start: u32,
@@ -278,7 +278,8 @@ impl<'g> Collector<'g> {
                     false
                 }
             };
-            return Frame { node, top, cursor: if hit { HIT } else { 0 }, chain_start };
+            let (deps, cursor) = if hit { (&[][..], HIT) } else { (node.deps.as_slice(), 0) };
+            return Frame { deps, top, cursor, chain_start };
         }
         if let Some(limit) = self.chain_limit {
             let mut len = 1;
@@ -291,7 +292,7 @@ impl<'g> Collector<'g> {
                 len += 1;
             }
         }
-        Frame { node, top, cursor: 0, chain_start }
+        Frame { deps: node.deps.as_slice(), top, cursor: 0, chain_start }
     }
 
     /// Walks from `roots`.
@@ -305,8 +306,7 @@ impl<'g> Collector<'g> {
             let frame = self.open(root.0);
             stack.push(frame);
             while let Some(frame) = stack.last_mut() {
-                let node: &'g Arc<Node> = frame.node;
-                let deps = node.deps.as_slice();
+                let deps: &'g [Arc<Node>] = frame.deps;
                 if let Some(dep) = deps.get(frame.cursor as usize) {
                     frame.cursor += 1;
                     match self.seen(dep) {
@@ -324,9 +324,8 @@ impl<'g> Collector<'g> {
                 } else {
                     let (top, hit, chain_start) =
                         (frame.top, frame.cursor == HIT, frame.chain_start as usize);
-                    let inputs = if hit { 0 } else { deps.len() };
                     stack.pop();
-                    let index = self.finish(top, inputs, chain_start, hit);
+                    let index = self.finish(top, deps.len(), chain_start, hit);
                     if stack.is_empty() {
                         self.outputs.push(index);
                     } else {

@@ -390,12 +390,15 @@ impl<'g> PlanView<'g> {
         start.push(sum);
         debug_assert_eq!(sum as usize, self.dep_list.len(), "uses count every edge");
         let mut list = vec![0u32; self.dep_list.len()];
-        for j in (0..n).rev() {
-            for &d in self.deps(j) {
+        let mut end = self.dep_list.len();
+        for (j, &begin) in self.dep_start[..n].iter().enumerate().rev() {
+            let begin = begin as usize;
+            for &d in &self.dep_list[begin..end] {
                 let at = &mut start[d as usize];
                 *at -= 1;
                 list[*at as usize] = j as u32;
             }
+            end = begin;
         }
         (start, list)
     }
@@ -408,5 +411,73 @@ impl fmt::Debug for PlanView<'_> {
             .field("edges", &self.dep_list.len())
             .field("outputs", &self.outputs)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use crate::delayed::{Delayed, delayed};
+    use crate::plan::{Plan, TaskRef};
+
+    fn add(a: u64, b: u64) -> u64 {
+        a.wrapping_add(b)
+    }
+    fn inc(a: u64) -> u64 {
+        a + 1
+    }
+
+    /// A random DAG: each step adds `inc` of one earlier node, or `add` of two (the same one
+    /// twice when `a == b`), or `add` of an earlier node and a fresh literal.
+    fn graph(steps: &[(u8, usize, usize)]) -> Vec<Delayed<u64>> {
+        let mut nodes = vec![delayed(1_u64)];
+        for &(shape, a, b) in steps {
+            let (x, y) = (&nodes[a % nodes.len()], &nodes[b % nodes.len()]);
+            let next = match shape % 3 {
+                0 => crate::delayed!(inc(x)),
+                1 => crate::delayed!(add(x, y)),
+                _ => crate::delayed!(add(x, 7)),
+            };
+            nodes.push(next);
+        }
+        nodes
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// The collected plan keeps the view's invariants, and its dependents (inverted from
+        /// the use counts, from the last task down) are exactly the reference inversion.
+        #[test]
+        fn plan_invariants_and_dependents(
+            steps in prop::collection::vec((0u8..3, 0usize..64, 0usize..64), 0..40),
+            picks in prop::collection::vec(0usize..64, 1..6),
+        ) {
+            let nodes = graph(&steps);
+            let outputs: Vec<TaskRef<'_>> =
+                picks.iter().map(|&p| nodes[p % nodes.len()].task()).collect();
+            let plan = Plan::new(&outputs);
+            let view = plan.view();
+            let n = view.len();
+            let mut uses = vec![0u32; n];
+            for i in 0..n {
+                let deps = view.deps(i);
+                prop_assert!(deps.iter().all(|&d| (d as usize) < i), "topological");
+                let waiting = deps.iter().filter(|&&d| !view.is_literal(d as usize)).count();
+                prop_assert_eq!(view.waiting(i) as usize, waiting);
+                for &d in deps {
+                    uses[d as usize] += 1;
+                }
+            }
+            for &o in view.outputs() {
+                uses[o as usize] += 1;
+            }
+            prop_assert_eq!(&uses[..], view.all_uses());
+            let (start, list) = lazydag_optimize::invert(&view.dep_start, &view.dep_list);
+            for i in 0..n {
+                prop_assert_eq!(view.dependents(i), &list[start[i] as usize..start[i + 1] as usize]);
+            }
+        }
     }
 }
