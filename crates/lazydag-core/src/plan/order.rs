@@ -112,8 +112,15 @@ impl Walk {
         let mut sorted = plan.dep_list.clone();
         for i in 0..n {
             let (start, end) = (plan.dep_start[i] as usize, plan.dep_start[i + 1] as usize);
-            if end - start > 1 {
-                sorted[start..end].sort_by_key(|&d| std::cmp::Reverse(height[d as usize]));
+            match &mut sorted[start..end] {
+                [] | [_] => {}
+                // The common join, without a call: swap only a strictly deeper second input.
+                [a, b] => {
+                    if height[*b as usize] > height[*a as usize] {
+                        std::mem::swap(a, b);
+                    }
+                }
+                more => more.sort_by_key(|&d| std::cmp::Reverse(height[d as usize])),
             }
         }
         let (dependents_start, dependents) = plan.invert();
