@@ -1,9 +1,9 @@
 //! [`Compiled`]: outputs planned once and run many times ([`compile`], [`Delayed::plan`]).
 //!
 //! A compute walks the linked graph into a [`Plan`] (collect, check, optimize) every time; a
-//! compiled plan does that once. Each [`run`](Compiled::run) hands the same plan to a
-//! scheduler, whose per-run state (counts, slots) is built from the plan's arrays alone, and
-//! whose dependents lists are computed on the first run and kept. Invariant: a run behaves
+//! compiled plan does that once, and builds the plan's dependents lists then too. Each
+//! [`run`](Compiled::run) hands the same plan to a scheduler, whose per-run state (counts,
+//! slots) is copied from the plan's arrays alone. Invariant: a run behaves
 //! exactly as a compute of the same outputs with a default [`Control`](crate::Control) (no
 //! callbacks, cancel token or timeout), with the optimizer configured when it was compiled.
 //!
@@ -72,6 +72,9 @@ pub fn compile_with<O: Outputs>(outputs: O, optimizer: &Optimizer) -> Result<Com
         outputs.roots(&mut roots);
         Plan::for_compute(&roots, Stop::default(), optimizer)?
     };
+    // The run state that does not change from run to run is part of the compiled form: the
+    // dependents lists are built now, once, instead of in the first run.
+    plan.view().prepare();
     Ok(Compiled { outputs, plan })
 }
 

@@ -3,8 +3,14 @@
 //! The walk uses an explicit stack (never recursion), visits only what the outputs need, and
 //! numbers tasks in post-order: the index is topological; [`order`](super::order) then makes
 //! it the memory-friendly priority.
+//!
+//! Cost: each planned task is one [`Entry`] pushed on one array (its node, counts and depth
+//! key side by side, so counting an input's use touches one cache line), each edge one index
+//! pushed on the dependency list; the plan's per-task arrays are split off the entries once,
+//! at their exact sizes, when the walk is over. A frame on the walk's stack is 24 bytes (a
+//! 1,000,000-deep chain holds one per link).
 
-use std::collections::hash_map::Entry;
+use std::collections::hash_map::Entry as Slot;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, TryLockError};
 
@@ -52,6 +58,7 @@ impl Visits {
     /// The plan index of `node` if this collect has finished it; otherwise marks it as
     /// in progress and returns `None`. In a DAG a node met again is always finished: meeting
     /// one still in progress (on the stack) would mean a cycle.
+    #[inline(always)]
     fn finished_or_start(&mut self, node: &Node) -> Option<u32> {
         match self {
             Visits::Marks { epoch, .. } => {
@@ -63,8 +70,8 @@ impl Visits {
                 }
             }
             Visits::Map(map) => match map.entry(node.addr()) {
-                Entry::Occupied(index) => Some(*index.get()),
-                Entry::Vacant(slot) => {
+                Slot::Occupied(index) => Some(*index.get()),
+                Slot::Vacant(slot) => {
                     slot.insert(u32::MAX);
                     None
                 }
@@ -73,6 +80,7 @@ impl Visits {
     }
 
     /// Records that `node` got plan index `index`.
+    #[inline(always)]
     fn finish(&mut self, node: &Node, index: u32) {
         match self {
             Visits::Marks { .. } => node.visit.found.store(index, Ordering::Relaxed),
@@ -101,7 +109,14 @@ impl Visits {
 /// plan entry each: on a 1,000,000-task chain it is what makes fusion pay end to end.
 pub(super) struct Collector<'g> {
     seen: Visits,
-    plan: PlanView<'g>,
+    /// The planned tasks so far, in post-order.
+    entries: Vec<Entry<'g>>,
+    /// Each task's inputs, CSR over `Entry::dep_end`.
+    dep_list: Vec<u32>,
+    /// Fused tasks' programs, CSR (empty unless fusing while collecting).
+    program_start: Vec<u32>,
+    program: Vec<Instr<'g>>,
+    outputs: Vec<u32>,
     pending: Vec<u32>,
     /// The longest chain to fuse while collecting; `None` fuses nothing.
     chain_limit: Option<usize>,
@@ -146,19 +161,39 @@ pub(super) struct Collected<'g> {
     pub(super) error: Option<Error>,
 }
 
-struct Frame<'g> {
-    /// The node whose inputs are walked: the lowest member of the frame's chain.
+/// One planned task while collecting; split into the plan's arrays when the walk is over.
+#[derive(Clone, Copy)]
+struct Entry<'g> {
     node: &'g Arc<Node>,
+    /// The depth key [`order`](super::order) sorts inputs by: the longest chain of
+    /// non-literal tasks ending here in the high half, the tasks below (through every path,
+    /// saturating) in the low half; 0 for a literal.
+    key: u64,
+    /// Where its inputs end in `Collector::dep_list`.
+    dep_end: u32,
+    uses: u32,
+    waiting: u32,
+    /// A literal, or a cached task found in its store (planned as a literal).
+    literal: bool,
+}
+
+/// The node whose inputs a frame walks has exactly `deps.len()` of them pushed on `pending` by
+/// the time the frame finishes (each is pushed when found planned, or when its own frame
+/// finishes), so the frame needs no record of where its tail starts.
+struct Frame<'g> {
+    /// The inputs walked: those of the lowest member of the frame's chain; none for a cached
+    /// task whose value was found in its store (planned as a literal).
+    deps: &'g [Arc<Node>],
     /// The node the frame plans: the top of its chain.
     top: &'g Arc<Node>,
+    /// The next input to walk; [`HIT`] for a cache hit.
     cursor: u32,
-    pending_start: u32,
     /// Where the frame's chain members start in `Collector::chain`.
     chain_start: u32,
-    /// A cached task whose value was found in its store: planned as a literal, its inputs
-    /// not walked.
-    hit: bool,
 }
+
+/// The cursor of a frame that walks no inputs.
+const HIT: u32 = u32::MAX;
 
 /// The optimizer's kind of `node`.
 fn kind(node: &Node) -> Kind {
@@ -196,21 +231,11 @@ impl<'g> Collector<'g> {
         let fusing = chain_limit.is_some_and(|limit| limit > 1);
         Collector {
             seen: Visits::new(),
-            plan: PlanView {
-                tasks: Vec::new(),
-                handles: Vec::new(),
-                literal: Vec::new(),
-                dep_start: vec![0],
-                dep_list: Vec::new(),
-                uses: Vec::new(),
-                waiting: Vec::new(),
-                outputs: Vec::new(),
-                dependents: OnceLock::new(),
-                stop: Stop::default(),
-                program_start: if fusing { vec![0] } else { Vec::new() },
-                program: Vec::new(),
-                report: None,
-            },
+            entries: Vec::new(),
+            dep_list: Vec::new(),
+            program_start: if fusing { vec![0] } else { Vec::new() },
+            program: Vec::new(),
+            outputs: Vec::new(),
             pending: Vec::new(),
             chain_limit: chain_limit.filter(|_| fusing),
             chain: Vec::new(),
@@ -225,6 +250,7 @@ impl<'g> Collector<'g> {
     /// The plan index of `node` if it was planned already: this very node (its visit
     /// mark), or, for a keyed node, another node with its content key (then this node is
     /// marked with that index too). Otherwise marks it in progress and returns `None`.
+    #[inline(always)]
     fn seen(&mut self, node: &Node) -> Option<u32> {
         if let Some(index) = self.seen.finished_or_start(node) {
             return Some(index);
@@ -239,10 +265,10 @@ impl<'g> Collector<'g> {
     }
 
     /// Opens a frame on `top`, taking in the chain below it.
+    #[inline(always)]
     fn open(&mut self, top: &'g Arc<Node>) -> Frame<'g> {
         let chain_start = self.chain.len() as u32;
         let mut node = top;
-        let pending_start = self.pending.len() as u32;
         if top.kind.cached {
             let hit = match top.op.probe(&top.deps) {
                 Some(Probe::Hit) => true,
@@ -252,7 +278,8 @@ impl<'g> Collector<'g> {
                     false
                 }
             };
-            return Frame { node, top, cursor: 0, pending_start, chain_start, hit };
+            let (deps, cursor) = if hit { (&[][..], HIT) } else { (node.deps.as_slice(), 0) };
+            return Frame { deps, top, cursor, chain_start };
         }
         if let Some(limit) = self.chain_limit {
             let mut len = 1;
@@ -265,7 +292,7 @@ impl<'g> Collector<'g> {
                 len += 1;
             }
         }
-        Frame { node, top, cursor: 0, pending_start, chain_start, hit: false }
+        Frame { deps: node.deps.as_slice(), top, cursor: 0, chain_start }
     }
 
     /// Walks from `roots`.
@@ -273,90 +300,120 @@ impl<'g> Collector<'g> {
         let mut stack: Vec<Frame<'g>> = Vec::new();
         for root in roots {
             if let Some(index) = self.seen(root.0) {
-                self.plan.outputs.push(index);
+                self.outputs.push(index);
                 continue;
             }
             let frame = self.open(root.0);
             stack.push(frame);
             while let Some(frame) = stack.last_mut() {
-                let next =
-                    if frame.hit { None } else { frame.node.deps.get(frame.cursor as usize) };
-                if let Some(dep) = next {
+                let deps: &'g [Arc<Node>] = frame.deps;
+                if let Some(dep) = deps.get(frame.cursor as usize) {
                     frame.cursor += 1;
                     match self.seen(dep) {
                         Some(index) => self.pending.push(index),
+                        // A leaf (a literal, or a call without inputs) needs no frame.
+                        None if dep.deps.is_empty() && !dep.kind.cached => {
+                            let index = self.finish(dep, 0, self.chain.len(), false);
+                            self.pending.push(index);
+                        }
                         None => {
                             let frame = self.open(dep);
                             stack.push(frame);
                         }
                     }
                 } else {
-                    let (top, pending_start, chain_start, hit) = (
-                        frame.top,
-                        frame.pending_start as usize,
-                        frame.chain_start as usize,
-                        frame.hit,
-                    );
+                    let (top, hit, chain_start) =
+                        (frame.top, frame.cursor == HIT, frame.chain_start as usize);
                     stack.pop();
-                    let index = self.finish(top, pending_start, chain_start, hit);
+                    let index = self.finish(top, deps.len(), chain_start, hit);
                     if stack.is_empty() {
-                        self.plan.outputs.push(index);
+                        self.outputs.push(index);
                     } else {
                         self.pending.push(index);
                     }
                 }
             }
         }
-        for &out in &self.plan.outputs {
-            self.plan.uses[out as usize] += 1;
+        for &out in &self.outputs {
+            self.entries[out as usize].uses += 1;
         }
-        super::order::order(&mut self.plan, self.facts.as_mut(), self.depth);
-        if self.prefused == 0 {
+        let keys = (!self.depth.keeps(&self.outputs, |o| self.entries[o].uses))
+            .then(|| self.entries.iter().map(|e| e.key).collect::<Vec<u64>>());
+        let entries = &self.entries;
+        let mut dep_start = Vec::with_capacity(entries.len() + 1);
+        dep_start.push(0);
+        dep_start.extend(entries.iter().map(|e| e.dep_end));
+        let mut plan = PlanView {
+            tasks: entries.iter().map(|e| &**e.node).collect(),
+            handles: entries.iter().map(|e| e.node).collect(),
+            literal: entries.iter().map(|e| e.literal).collect(),
+            dep_start,
+            dep_list: self.dep_list,
+            uses: entries.iter().map(|e| e.uses).collect(),
+            waiting: entries.iter().map(|e| e.waiting).collect(),
+            outputs: self.outputs,
+            dependents: OnceLock::new(),
+            stop: Stop::default(),
             // No program at all: `run` need not look for one.
-            self.plan.program_start = Vec::new();
+            program_start: if self.prefused == 0 { Vec::new() } else { self.program_start },
+            program: self.program,
+            report: None,
+        };
+        drop(self.entries);
+        if let Some(keys) = keys {
+            super::order::order(&mut plan, self.facts.as_mut(), &keys);
         }
-        Collected { plan: self.plan, prefused: self.prefused, facts: self.facts, error: self.error }
+        Collected { plan, prefused: self.prefused, facts: self.facts, error: self.error }
     }
 
-    /// Gives `node` the next plan index; its dependencies are `pending[pending_start..]`, and
-    /// `chain[chain_start..]` runs inside it, lowest last. A cache `hit` is planned as a
-    /// literal.
-    fn finish(
-        &mut self,
-        node: &'g Arc<Node>,
-        pending_start: usize,
-        chain_start: usize,
-        hit: bool,
-    ) -> u32 {
-        let plan = &mut self.plan;
-        let index = u32::try_from(plan.tasks.len()).expect("a plan holds fewer than 2^32 tasks");
-        let mut waiting = 0;
-        let inputs = self.pending.len() - pending_start;
-        for &dep in &self.pending[pending_start..] {
-            plan.uses[dep as usize] += 1;
-            waiting += u32::from(!plan.literal[dep as usize]);
+    /// Gives `node` the next plan index; its dependencies are the last `inputs` entries of
+    /// `pending`, and `chain[chain_start..]` runs inside it, lowest last. A cache `hit` is
+    /// planned as a literal.
+    #[inline(always)]
+    fn finish(&mut self, node: &'g Arc<Node>, inputs: usize, chain_start: usize, hit: bool) -> u32 {
+        let index = u32::try_from(self.entries.len()).expect("a plan holds fewer than 2^32 tasks");
+        let pending_start = self.pending.len() - inputs;
+        let deps = &self.pending[pending_start..];
+        let literal = node.kind.literal || hit;
+        let (mut waiting, mut height, mut below) = (0u32, 0u64, 0u64);
+        self.dep_list.reserve(inputs);
+        for &dep in deps {
+            self.dep_list.push(dep);
+            let input = &mut self.entries[dep as usize];
+            input.uses += 1;
+            if !input.literal {
+                // Literals are never scheduled: they do not count.
+                waiting += 1;
+                let h = input.key >> 32;
+                self.depth.input(h, input.uses);
+                height = height.max(h);
+                below = below.saturating_add(input.key & BELOW);
+            }
         }
-        self.depth.push(node.kind.literal, &self.pending[pending_start..], &plan.uses);
-        plan.dep_list.extend_from_slice(&self.pending[pending_start..]);
+        self.depth.end_task();
         self.pending.truncate(pending_start);
         if self.chain.len() > chain_start {
             // The program: the inputs, then the chain bottom-up, then `node`.
-            plan.program.reserve_exact(inputs + self.chain.len() - chain_start + 1);
-            plan.program.extend(std::iter::repeat_n(Instr::Input, inputs));
+            let program = &mut self.program;
+            program.reserve_exact(inputs + self.chain.len() - chain_start + 1);
+            program.extend(std::iter::repeat_n(Instr::Input, inputs));
             let members = self.chain[chain_start..].iter().rev().copied();
-            plan.program.extend(carried(members.chain([(node, node.kind.carries)])));
+            program.extend(carried(members.chain([(node, node.kind.carries)])));
             self.prefused += self.chain.len() - chain_start;
             self.chain.truncate(chain_start);
         }
-        if !plan.program_start.is_empty() {
-            plan.program_start.push(plan.program.len() as u32);
+        if !self.program_start.is_empty() {
+            self.program_start.push(self.program.len() as u32);
         }
-        plan.tasks.push(node);
-        plan.handles.push(node);
-        plan.literal.push(node.kind.literal || hit);
-        plan.dep_start.push(plan.dep_list.len() as u32);
-        plan.uses.push(0);
-        plan.waiting.push(waiting);
+        let key = if literal { 0 } else { ((height + 1) << 32) | (below + 1).min(BELOW) };
+        self.entries.push(Entry {
+            node,
+            key,
+            dep_end: self.dep_list.len() as u32,
+            uses: 0,
+            waiting,
+            literal,
+        });
         if let Some(key) = node.content_key() {
             self.keyed.insert((key, node.kind.cached), index);
         }
@@ -371,3 +428,6 @@ impl<'g> Collector<'g> {
         index
     }
 }
+
+/// The low half of [`Entry::key`]: the tasks below.
+const BELOW: u64 = 0xffff_ffff;

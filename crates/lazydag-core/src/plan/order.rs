@@ -33,13 +33,13 @@ use super::collect::Facts;
 const UNPLACED: u32 = u32::MAX;
 
 /// Renumbers `plan` (and `facts`' per-task kinds) in the memory-friendly order of the module
-/// docs, unless `depth`, gathered while collecting, says the post-order can stay.
-pub(super) fn order(plan: &mut PlanView<'_>, facts: Option<&mut Facts>, depth: Depth) {
-    let requested_once = || plan.outputs.iter().all(|&o| plan.uses[o as usize] <= 1);
-    if depth.keeps && requested_once() {
-        return;
-    }
-    let order = Walk::new(plan, &heights(plan)).run(plan);
+/// docs. `keys` is each task's depth key, larger runs first: the longest chain of non-literal
+/// tasks ending in it (itself included; 0 for a literal) in the high half, and, to break
+/// ties, the number of tasks below it in the low half (counted through every path, like
+/// dask's `total_dependencies`, so shared tasks count more than once; saturating). The
+/// collector computes them as it plans each task.
+pub(super) fn order(plan: &mut PlanView<'_>, facts: Option<&mut Facts>, keys: &[u64]) {
+    let order = Walk::new(plan, keys).run(plan);
     debug_assert_eq!(order.len(), plan.tasks.len());
     permute(plan, facts, &order);
 }
@@ -51,58 +51,35 @@ pub(super) fn order(plan: &mut PlanView<'_>, facts: Option<&mut Facts>, depth: D
 /// pays.
 #[derive(Debug)]
 pub(super) struct Depth {
-    /// The longest chain of non-literal tasks ending in each planned task; 0 for a literal.
-    height: Vec<u32>,
+    /// The height of the current task's last non-literal input so far.
+    last: u64,
     keeps: bool,
 }
 
 impl Depth {
     pub(super) fn new() -> Depth {
-        Depth { height: Vec::new(), keeps: true }
+        Depth { last: u64::MAX, keeps: true }
     }
 
-    /// Records the next planned task, a literal or not, with its inputs `deps` (whose `uses`
-    /// already count this task).
+    /// The current task's next non-literal input has height `h` (the longest chain of
+    /// non-literal tasks ending in it) and `uses` consumers so far, the current task included.
     #[inline]
-    pub(super) fn push(&mut self, literal: bool, deps: &[u32], uses: &[u32]) {
-        if literal {
-            self.height.push(0);
-            return;
-        }
-        let (mut top, mut last) = (0u32, u32::MAX);
-        for &d in deps {
-            let h = self.height[d as usize];
-            // Literals (height 0) are never scheduled: they do not count.
-            if h != 0 {
-                self.keeps &= h <= last && uses[d as usize] <= 1;
-                last = h;
-                top = top.max(h);
-            }
-        }
-        self.height.push(top + 1);
+    pub(super) fn input(&mut self, h: u64, uses: u32) {
+        self.keeps &= h <= self.last && uses <= 1;
+        self.last = h;
     }
-}
 
-/// Each task's depth key, larger runs first: the longest chain of non-literal tasks ending
-/// in it (itself included; 0 for a literal) in the high half, and, to break ties, the number
-/// of tasks below it in the low half (counted through every path, like dask's
-/// `total_dependencies`, so shared tasks count more than once; saturating).
-fn heights(plan: &PlanView<'_>) -> Vec<u64> {
-    let n = plan.tasks.len();
-    let mut key = vec![0u64; n];
-    for i in 0..n {
-        if plan.literal[i] {
-            continue;
-        }
-        let (mut height, mut below) = (0u64, 0u64);
-        for &d in plan.deps(i) {
-            let k = key[d as usize];
-            height = height.max(k >> 32);
-            below = below.saturating_add(k & 0xffff_ffff);
-        }
-        key[i] = ((height + 1) << 32) | (below + 1).min(0xffff_ffff);
+    /// The current task has had all its inputs.
+    #[inline]
+    pub(super) fn end_task(&mut self) {
+        self.last = u64::MAX;
     }
-    key
+
+    /// Whether the post-order can stay, once every task is planned: also no output is
+    /// requested twice, or used by a task as well (`uses(o)` counts both).
+    pub(super) fn keeps(&self, outputs: &[u32], uses: impl Fn(usize) -> u32) -> bool {
+        self.keeps && outputs.iter().all(|&o| uses(o as usize) <= 1)
+    }
 }
 
 /// The state of one ordering walk, indexed by the collected (post-order) index.
@@ -125,6 +102,8 @@ struct Walk {
     order: Vec<u32>,
     /// Ready tasks to place at once (rule 3), last pushed first.
     eager: Vec<u32>,
+    /// Whether the plan has literals at all (else `place` need not look for them).
+    literals: bool,
 }
 
 impl Walk {
@@ -133,12 +112,18 @@ impl Walk {
         let mut sorted = plan.dep_list.clone();
         for i in 0..n {
             let (start, end) = (plan.dep_start[i] as usize, plan.dep_start[i + 1] as usize);
-            if end - start > 1 {
-                sorted[start..end].sort_by_key(|&d| std::cmp::Reverse(height[d as usize]));
+            match &mut sorted[start..end] {
+                [] | [_] => {}
+                // The common join, without a call: swap only a strictly deeper second input.
+                [a, b] => {
+                    if height[*b as usize] > height[*a as usize] {
+                        std::mem::swap(a, b);
+                    }
+                }
+                more => more.sort_by_key(|&d| std::cmp::Reverse(height[d as usize])),
             }
         }
-        let (dependents_start, dependents) =
-            lazydag_optimize::invert(&plan.dep_start, &plan.dep_list);
+        let (dependents_start, dependents) = plan.invert();
         let remaining =
             (0..n).map(|i| dependents_start[i + 1] - dependents_start[i]).collect::<Vec<u32>>();
         let mut output = vec![false; n];
@@ -155,6 +140,7 @@ impl Walk {
             placed: vec![UNPLACED; n],
             order: Vec::with_capacity(n),
             eager: Vec::new(),
+            literals: plan.literal.contains(&true),
         }
     }
 
@@ -221,11 +207,13 @@ impl Walk {
             self.order.push(task as u32);
             return;
         }
-        for &d in plan.deps(task) {
-            let d = d as usize;
-            if plan.literal[d] && self.placed[d] == UNPLACED {
-                self.placed[d] = self.order.len() as u32;
-                self.order.push(d as u32);
+        if self.literals {
+            for &d in plan.deps(task) {
+                let d = d as usize;
+                if plan.literal[d] && self.placed[d] == UNPLACED {
+                    self.placed[d] = self.order.len() as u32;
+                    self.order.push(d as u32);
+                }
             }
         }
         self.placed[task] = self.order.len() as u32;

@@ -297,6 +297,14 @@ impl<'g> PlanView<'g> {
         &list[start[i] as usize..start[i + 1] as usize]
     }
 
+    /// Builds what a run needs that [`dependents`](PlanView::dependents) would otherwise
+    /// build on first use, so that no run pays for it (a compiled plan).
+    pub(crate) fn prepare(&self) {
+        if !self.is_empty() {
+            let _ = self.dependents(0);
+        }
+    }
+
     /// The requested outputs, in request order (an index repeats if requested twice).
     pub fn outputs(&self) -> &[u32] {
         &self.outputs
@@ -361,8 +369,38 @@ impl<'g> PlanView<'g> {
         }
     }
 
-    fn invert(&self) -> (Vec<u32>, Vec<u32>) {
-        lazydag_optimize::invert(&self.dep_start, &self.dep_list)
+    /// The dependents lists, CSR: what [`lazydag_optimize::invert`] computes, from the use
+    /// counts the plan already has (a task's dependents are its uses less its output
+    /// requests), filled from the last task down so that each list comes out in increasing
+    /// order without a second array of cursors. O(tasks + edges).
+    pub(super) fn invert(&self) -> (Vec<u32>, Vec<u32>) {
+        let n = self.len();
+        // `start[d]` first counts d's dependents, then is the end of its list, then, once
+        // every edge is placed, its start.
+        let mut start: Vec<u32> = Vec::with_capacity(n + 1);
+        start.extend_from_slice(&self.uses);
+        for &o in &self.outputs {
+            start[o as usize] -= 1;
+        }
+        let mut sum = 0u32;
+        for count in &mut start {
+            sum += *count;
+            *count = sum;
+        }
+        start.push(sum);
+        debug_assert_eq!(sum as usize, self.dep_list.len(), "uses count every edge");
+        let mut list = vec![0u32; self.dep_list.len()];
+        let mut end = self.dep_list.len();
+        for (j, &begin) in self.dep_start[..n].iter().enumerate().rev() {
+            let begin = begin as usize;
+            for &d in &self.dep_list[begin..end] {
+                let at = &mut start[d as usize];
+                *at -= 1;
+                list[*at as usize] = j as u32;
+            }
+            end = begin;
+        }
+        (start, list)
     }
 }
 
@@ -373,5 +411,73 @@ impl fmt::Debug for PlanView<'_> {
             .field("edges", &self.dep_list.len())
             .field("outputs", &self.outputs)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use crate::delayed::{Delayed, delayed};
+    use crate::plan::{Plan, TaskRef};
+
+    fn add(a: u64, b: u64) -> u64 {
+        a.wrapping_add(b)
+    }
+    fn inc(a: u64) -> u64 {
+        a + 1
+    }
+
+    /// A random DAG: each step adds `inc` of one earlier node, or `add` of two (the same one
+    /// twice when `a == b`), or `add` of an earlier node and a fresh literal.
+    fn graph(steps: &[(u8, usize, usize)]) -> Vec<Delayed<u64>> {
+        let mut nodes = vec![delayed(1_u64)];
+        for &(shape, a, b) in steps {
+            let (x, y) = (&nodes[a % nodes.len()], &nodes[b % nodes.len()]);
+            let next = match shape % 3 {
+                0 => crate::delayed!(inc(x)),
+                1 => crate::delayed!(add(x, y)),
+                _ => crate::delayed!(add(x, 7)),
+            };
+            nodes.push(next);
+        }
+        nodes
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// The collected plan keeps the view's invariants, and its dependents (inverted from
+        /// the use counts, from the last task down) are exactly the reference inversion.
+        #[test]
+        fn plan_invariants_and_dependents(
+            steps in prop::collection::vec((0u8..3, 0usize..64, 0usize..64), 0..40),
+            picks in prop::collection::vec(0usize..64, 1..6),
+        ) {
+            let nodes = graph(&steps);
+            let outputs: Vec<TaskRef<'_>> =
+                picks.iter().map(|&p| nodes[p % nodes.len()].task()).collect();
+            let plan = Plan::new(&outputs);
+            let view = plan.view();
+            let n = view.len();
+            let mut uses = vec![0u32; n];
+            for i in 0..n {
+                let deps = view.deps(i);
+                prop_assert!(deps.iter().all(|&d| (d as usize) < i), "topological");
+                let waiting = deps.iter().filter(|&&d| !view.is_literal(d as usize)).count();
+                prop_assert_eq!(view.waiting(i) as usize, waiting);
+                for &d in deps {
+                    uses[d as usize] += 1;
+                }
+            }
+            for &o in view.outputs() {
+                uses[o as usize] += 1;
+            }
+            prop_assert_eq!(&uses[..], view.all_uses());
+            let (start, list) = lazydag_optimize::invert(&view.dep_start, &view.dep_list);
+            for i in 0..n {
+                prop_assert_eq!(view.dependents(i), &list[start[i] as usize..start[i + 1] as usize]);
+            }
+        }
     }
 }
