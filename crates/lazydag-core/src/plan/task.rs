@@ -57,7 +57,11 @@ impl<'g> PlanView<'g> {
         }
         let node = self.tasks[d];
         let cloner = node.cloner();
-        match panic::catch(|| node.op.call(&mut Vec::new(), 0, cloner)) {
+        let mut none = Vec::new();
+        let outcome = panic::catch(|| node.op.call(&mut none, 0, cloner));
+        // A literal takes no inputs: `none` is still empty and unallocated, nothing to drop.
+        std::mem::forget(none);
+        match outcome {
             Ok(Ok(value)) => Ok(value),
             other => self.settle_failed(node, other),
         }

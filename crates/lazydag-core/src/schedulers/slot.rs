@@ -39,6 +39,7 @@ fn misuse(scheduler: &str, view: &PlanView<'_>, d: usize) -> Error {
 }
 
 /// Takes one use of a stored value: the value itself for the last use, a clone otherwise.
+#[inline(always)]
 fn take_use(
     scheduler: &str,
     view: &PlanView<'_>,
@@ -75,11 +76,13 @@ impl Slots {
     }
 
     /// Stores task `i`'s value.
+    #[inline(always)]
     pub(crate) fn store(&mut self, i: usize, value: Value) {
         self.values[i] = Some(value);
     }
 
     /// Takes task `d`'s value for one use.
+    #[inline(always)]
     pub(crate) fn take(
         &mut self,
         scheduler: &str,
