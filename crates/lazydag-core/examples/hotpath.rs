@@ -11,7 +11,9 @@
 //!     target/release/examples/hotpath map-reduce 131072
 //! ```
 //!
-//! Dumps 2.. are: WorkStealing(1) re-run, Sequential re-run, WorkStealing(2) re-run.
+//! Dumps 2.. are: WorkStealing(1) re-run, Sequential re-run, WorkStealing(2) re-run. Then
+//! (ignore it under callgrind, `LAZYDAG_PROBE_REPEATS=0`) it prints wall and CPU time per
+//! task of each, the median of 5 re-runs.
 use std::time::Instant;
 
 use lazydag_core::{Delayed, Optimizer, compile_with, delayed, scheduler::Sequential};
@@ -74,13 +76,43 @@ fn main() {
     for (k, (name, s)) in
         [("ws1", &ws1 as &dyn Scheduler), ("sync", &Sequential), ("ws2", &ws2)].iter().enumerate()
     {
-        let t = Instant::now();
         assert_eq!(plan.run_with(*s).unwrap(), expected);
-        let wall = t.elapsed();
         hotpath_mark(k + 2);
-        eprintln!(
-            "{shape} {tasks} tasks, {name}: {:.1} ns/task",
-            wall.as_nanos() as f64 / tasks as f64
+    }
+    // Outside callgrind: wall and CPU time (all threads, from /proc) per task, median of
+    // `LAZYDAG_PROBE_REPEATS` (default 5) re-runs each.
+    let repeats: usize =
+        std::env::var("LAZYDAG_PROBE_REPEATS").ok().and_then(|r| r.parse().ok()).unwrap_or(5);
+    if repeats == 0 {
+        return;
+    }
+    for (name, s) in [("ws1", &ws1 as &dyn Scheduler), ("sync", &Sequential), ("ws2", &ws2)] {
+        let (mut walls, mut cpus) = (Vec::new(), Vec::new());
+        for _ in 0..repeats {
+            let (t, c) = (Instant::now(), cpu_seconds());
+            assert_eq!(plan.run_with(s).unwrap(), expected);
+            walls.push(t.elapsed().as_secs_f64() * 1e9 / tasks as f64);
+            cpus.push((cpu_seconds() - c) * 1e9 / tasks as f64);
+        }
+        let median = |v: &mut Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            (v[v.len() / 2], v[0], v[v.len() - 1])
+        };
+        let (w, wmin, wmax) = median(&mut walls);
+        let (c, cmin, cmax) = median(&mut cpus);
+        println!(
+            "{shape} {tasks} tasks, {name}: wall {w:.1} ns/task ({wmin:.1}-{wmax:.1}), \
+             cpu {c:.1} ns/task ({cmin:.1}-{cmax:.1})"
         );
     }
+}
+
+/// CPU time of every thread of this process so far, in seconds (0 without `/proc`).
+fn cpu_seconds() -> f64 {
+    let Ok(dir) = std::fs::read_dir("/proc/self/task") else { return 0.0 };
+    dir.filter_map(Result::ok)
+        .filter_map(|entry| std::fs::read_to_string(entry.path().join("schedstat")).ok())
+        .filter_map(|text| text.split_whitespace().next()?.parse::<u64>().ok())
+        .map(|ns| ns as f64 * 1e-9)
+        .sum()
 }
