@@ -54,7 +54,13 @@ fn take_use(
         }
         (n, Some(kept)) if n > 1 => {
             *left = n - 1;
-            view.share(d, kept)
+            match kept.to_bits() {
+                // A small `Copy` value: its copy is its clone, no cloner to look up.
+                Some((kind, bits)) => {
+                    Value::from_bits(kind, bits).ok_or_else(|| misuse(scheduler, view, d))
+                }
+                None => view.share(d, kept),
+            }
         }
         _ => Err(misuse(scheduler, view, d)),
     }
