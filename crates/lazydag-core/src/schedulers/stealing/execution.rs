@@ -109,17 +109,29 @@ impl Execution {
     }
 
     /// The next initial task not yet claimed by a worker, in priority order, while the run is
-    /// not over: one `fetch_add` per initial task, and a load once they are all claimed.
+    /// not over: one `fetch_add`, and a load once they are all claimed.
     /// Memory ordering: `Relaxed`; the list itself is immutable, published with the run.
     #[inline]
     pub(super) fn claim_initial(&self) -> Option<u32> {
-        if self.claimed.load(Ordering::Relaxed) >= self.initial.len()
-            || self.stopped.load(Ordering::Relaxed)
-        {
-            return None;
+        let k = self.claim_batch(usize::MAX).next()?;
+        Some(self.initial[k])
+    }
+
+    /// Claims the next few initial tasks for a worker of a pool of `workers`, as indices into
+    /// [`initial`](Execution::initial), in priority order; empty once all are claimed or the
+    /// run is over. The batch is guided: a quarter of each worker's share of what is left, 1
+    /// to 32 tasks, so two workers do not take turns on one cache line for every tiny initial
+    /// task, and a few long initial tasks still spread one per worker.
+    #[inline]
+    pub(super) fn claim_batch(&self, workers: usize) -> std::ops::Range<usize> {
+        let len = self.initial.len();
+        let claimed = self.claimed.load(Ordering::Relaxed);
+        if claimed >= len || self.stopped.load(Ordering::Relaxed) {
+            return 0..0;
         }
-        let k = self.claimed.fetch_add(1, Ordering::Relaxed);
-        self.initial.get(k).copied()
+        let size = ((len - claimed) / workers.saturating_mul(4)).clamp(1, 32);
+        let start = self.claimed.fetch_add(size, Ordering::Relaxed);
+        start.min(len)..start.saturating_add(size).min(len)
     }
 
     /// Whether some initial task is not claimed yet.

@@ -346,24 +346,37 @@ fn work(shared: &Arc<Shared>, index: usize, deque: Worker<Job>) {
     crate::worker::set_helper(Rc::new(move || helper.help_one()));
     crate::schedulers::set_here(Arc::new(super::Here(Arc::clone(shared))));
     let mut current: Option<Arc<Execution>> = None;
+    // Initial tasks this worker claimed from an adopted compute (see `CURSOR`), not run yet.
+    let mut batch: Option<(Arc<Execution>, std::ops::Range<usize>)> = None;
+    let workers = shared.stealers.len();
     let mut inputs = Vec::new();
     // Set by a wake-up: the next search looks at every deque.
     let mut woken = false;
     loop {
-        // The current compute's initial tasks come after this worker's own deque, before
-        // anyone else's work.
-        if let Some(run) = current.as_ref()
-            && local.deque.is_empty()
-            && let Some(task) = run.claim_initial()
+        // The adopted compute's initial tasks come after this worker's own deque, before
+        // anyone else's work: claimed a few at a time, run one by one.
+        if local.deque.is_empty()
+            && let Some((run, claimed)) = batch.as_mut()
         {
-            local.run_chain(run, task, &mut inputs);
-            if run.is_over() {
-                release(&mut current, None);
+            let next = claimed.next().or_else(|| {
+                *claimed = run.claim_batch(workers);
+                claimed.next()
+            });
+            match next {
+                Some(k) if !run.is_over() => {
+                    let task = run.initial()[k];
+                    local.run_chain(run, task, &mut inputs);
+                    if run.is_over() {
+                        release(&mut batch, None);
+                    }
+                }
+                _ => release(&mut batch, None),
             }
             continue;
         }
         let job = match local.find(std::mem::take(&mut woken)) {
             Some(job) => job,
+            None if batch.is_some() => continue, // claimed initial tasks to run first
             None => {
                 let key = shared.sleep.prepare();
                 if shared.shutdown.load(Ordering::SeqCst) {
@@ -398,7 +411,12 @@ fn work(shared: &Arc<Shared>, index: usize, deque: Worker<Job>) {
             // taken that leaves more behind).
             if run.has_unclaimed() && !run.is_over() {
                 shared.injector.push(job);
-                shared.sleep.notify_one();
+                // A worker with claimed tasks still to run (a thief emptied its deque meanwhile)
+                // runs those first and leaves the cursor to others.
+                if batch.is_none() {
+                    shared.sleep.notify_one();
+                    batch = Some((Arc::clone(run), 0..0));
+                }
             }
             continue;
         }
@@ -485,7 +503,7 @@ impl Local {
 /// Replaces the worker's current run. The old handle may be the last one of a failed run,
 /// whose slots still hold values: they are dropped with panics caught, so that a panicking
 /// `Drop` cannot kill the worker (which nothing would replace, hanging the pool).
-fn release(current: &mut Option<Arc<Execution>>, next: Option<Arc<Execution>>) {
+fn release<T>(current: &mut Option<T>, next: Option<T>) {
     let old = std::mem::replace(current, next);
     if old.is_some() {
         drop_quietly(old);
