@@ -76,7 +76,7 @@
 //!
 //! What a task costs the scheduler, beyond its own function (issue 17; instructions counted
 //! with callgrind on the 262k map-reduce, `examples/hotpath.rs`, a compiled plan re-run: 900
-//! per task before these rules, 531 after, on one worker; `Sequential` 598 and 378):
+//! per task before these rules, 588 after, on one worker; `Sequential` 598 and 378):
 //!
 //! - **At most one atomic read-modify-write per dependency edge**: the consumer's readiness
 //!   decrement (`countdown.rs`). A value of a small `Copy` type (`Value::to_bits`) is stored
@@ -93,8 +93,11 @@
 //!   claims them whenever its own deque is empty (so what a task made ready still runs first,
 //!   depth-first), in guided batches: one `fetch_add` takes a quarter of each worker's share
 //!   of what is left, 1 to 32 tasks (one at a time, two workers took turns on the counter's
-//!   cache line and ran no faster than one). A worker runs the tasks it claimed before it
-//!   sleeps or adopts another cursor. Before, each initial task was an injector
+//!   cache line and ran no faster than one). The claimed tasks go on the worker's own deque,
+//!   first in priority on top, so thieves can take them like any job: a claimed task never
+//!   waits for its worker (kept private to the worker, a batch cost 57 instructions per task
+//!   less on the map-reduce, but an initial task waiting for a sibling of its batch hung:
+//!   `tests/work_stealing.rs`, `an_initial_task_waiting_for_a_sibling_of_its_batch_is_not_stuck`). Before, each initial task was an injector
 //!   push, a batch steal and a pop: ~110 instructions. A nested compute (from a worker) still
 //!   pushes its initial tasks on its worker's own deque, where idle workers steal them one by
 //!   one: a single cursor there would make the waiting worker and its thieves take turns.

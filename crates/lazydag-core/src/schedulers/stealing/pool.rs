@@ -346,42 +346,39 @@ fn work(shared: &Arc<Shared>, index: usize, deque: Worker<Job>) {
     crate::worker::set_helper(Rc::new(move || helper.help_one()));
     crate::schedulers::set_here(Arc::new(super::Here(Arc::clone(shared))));
     let mut current: Option<Arc<Execution>> = None;
-    // Initial tasks this worker claimed from an adopted compute (see `CURSOR`), not run yet.
-    let mut batch: Option<(Arc<Execution>, std::ops::Range<usize>)> = None;
+    // The compute whose cursor this worker took (see `CURSOR`), while it has initial tasks.
+    let mut adopted: Option<Arc<Execution>> = None;
     let workers = shared.stealers.len();
     let mut inputs = Vec::new();
     // Set by a wake-up: the next search looks at every deque.
     let mut woken = false;
     loop {
         // The adopted compute's initial tasks come after this worker's own deque, before
-        // anyone else's work: claimed a few at a time, run one by one.
+        // anyone else's work: a few claimed at once go on the deque (first in priority on
+        // top), where thieves can take them as they take any job.
         if local.deque.is_empty()
-            && let Some((run, claimed)) = batch.as_mut()
+            && let Some(run) = adopted.as_ref()
         {
-            let next = claimed.next().or_else(|| {
-                *claimed = run.claim_batch(workers);
-                claimed.next()
-            });
-            match next {
-                Some(k) if !run.is_over() => {
-                    let task = run.initial()[k];
-                    local.run_chain(run, task, &mut inputs);
-                    if run.is_over() {
-                        release(&mut batch, None);
-                    }
+            let claimed = run.claim_batch(workers);
+            if claimed.is_empty() {
+                release(&mut adopted, None);
+            } else {
+                for k in claimed.clone().rev() {
+                    local.deque.push(Job { run: run.id, task: run.initial()[k] });
                 }
-                _ => release(&mut batch, None),
+                if claimed.len() > 1 {
+                    shared.wake_for(index);
+                }
             }
-            continue;
         }
         let job = match local.find(std::mem::take(&mut woken)) {
             Some(job) => job,
-            None if batch.is_some() => continue, // claimed initial tasks to run first
             None => {
                 let key = shared.sleep.prepare();
                 if shared.shutdown.load(Ordering::SeqCst) {
                     shared.sleep.cancel();
                     release(&mut current, None);
+                    release(&mut adopted, None);
                     break;
                 }
                 match local.find(false) {
@@ -392,6 +389,7 @@ fn work(shared: &Arc<Shared>, index: usize, deque: Worker<Job>) {
                     None => {
                         // Between computes, drop the last run: its plan and graph are freed.
                         release(&mut current, None);
+                        release(&mut adopted, None);
                         shared.sleep.wait(key);
                         woken = true;
                         continue;
@@ -411,12 +409,8 @@ fn work(shared: &Arc<Shared>, index: usize, deque: Worker<Job>) {
             // taken that leaves more behind).
             if run.has_unclaimed() && !run.is_over() {
                 shared.injector.push(job);
-                // A worker with claimed tasks still to run (a thief emptied its deque meanwhile)
-                // runs those first and leaves the cursor to others.
-                if batch.is_none() {
-                    shared.sleep.notify_one();
-                    batch = Some((Arc::clone(run), 0..0));
-                }
+                shared.sleep.notify_one();
+                release(&mut adopted, Some(Arc::clone(run)));
             }
             continue;
         }
@@ -424,6 +418,9 @@ fn work(shared: &Arc<Shared>, index: usize, deque: Worker<Job>) {
         if run.is_over() {
             // Let the finished compute's plan and graph go now, not when this worker idles.
             release(&mut current, None);
+            if adopted.as_ref().is_some_and(|a| a.is_over()) {
+                release(&mut adopted, None);
+            }
         }
     }
     // The helper and the handles name this pool: let them go before the thread ends.
