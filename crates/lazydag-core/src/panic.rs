@@ -95,7 +95,7 @@ impl fmt::Debug for Caught {
 ///
 /// # Errors
 /// The caught panic, when `f` panicked.
-#[inline]
+#[inline(always)]
 pub fn catch<R>(f: impl FnOnce() -> R) -> Result<R, Caught> {
     if !INSTALLED.is_completed() {
         install_quiet_hook();

@@ -279,3 +279,30 @@ fn dropping_the_scheduler_joins_its_threads() {
     drop(pool); // returns only once every worker has exited
     assert_eq!(GONE.load(Ordering::SeqCst), met);
 }
+
+/// A compute's initial tasks are claimed a few at a time (the cursor's batches), but stay on
+/// the claiming worker's deque where the other worker can steal them: an initial task that
+/// waits for a later one (claimed in the same batch) does not wait for its own worker.
+#[test]
+fn an_initial_task_waiting_for_a_sibling_of_its_batch_is_not_stuck() {
+    let pool = WorkStealing::new(2);
+    let released = Arc::new(AtomicBool::new(false));
+    let tasks: Vec<Delayed<u64>> = (0..64_u64)
+        .map(|i| {
+            let released = Arc::clone(&released);
+            delayed!((move |i: u64| {
+                match i {
+                    0 => {
+                        hold_until(|| released.load(Ordering::SeqCst));
+                        assert!(released.load(Ordering::SeqCst), "task 1 never ran meanwhile");
+                    }
+                    1 => released.store(true, Ordering::SeqCst),
+                    _ => {}
+                }
+                i
+            })(i))
+        })
+        .collect();
+    let total = delayed!((|v: Vec<u64>| v.iter().sum::<u64>())(tasks));
+    assert_eq!(total.compute_with(&pool).unwrap(), (0..64).sum::<u64>());
+}

@@ -34,12 +34,37 @@ impl<'g> PlanView<'g> {
     /// # Errors
     /// [`Error::Failed`] when the task returns `Err`, [`Error::Panicked`] when it panics (the
     /// panic is caught here), [`Error::LiteralMoved`] for a spent non-`Clone` literal.
-    #[inline]
+    #[inline(always)]
     pub fn run(&self, i: usize, inputs: &mut Vec<Value>) -> Result<Value, Error> {
         if self.stop.can_stop() && !self.literal[i] {
             return self.run_watching(i, inputs);
         }
         self.run_watched(i, inputs)
+    }
+
+    /// Literal `d`'s value for one use: what [`run`](PlanView::run) returns for it, by the
+    /// short way the schedulers' slots take (a literal reports to no callback and checks no
+    /// stop; only its clone, user code, is guarded): a clone of the value, or the value itself
+    /// for a literal that cannot be cloned (then used once).
+    ///
+    /// # Errors
+    /// [`Error::Panicked`] if the value's `Clone` panics, [`Error::LiteralMoved`] for a spent
+    /// non-`Clone` literal.
+    #[inline]
+    pub(crate) fn literal(&self, d: usize) -> Result<Value, Error> {
+        if self.stop.trace {
+            return self.run(d, &mut Vec::new()); // in its `task` span, as before
+        }
+        let node = self.tasks[d];
+        let cloner = node.cloner();
+        let mut none = Vec::new();
+        let outcome = panic::catch(|| node.op.call(&mut none, 0, cloner));
+        // A literal takes no inputs: `none` is still empty and unallocated, nothing to drop.
+        std::mem::forget(none);
+        match outcome {
+            Ok(Ok(value)) => Ok(value),
+            other => self.settle_failed(node, other),
+        }
     }
 
     /// [`run`](PlanView::run) for a compute that can be stopped: the task runs with the
@@ -53,8 +78,18 @@ impl<'g> PlanView<'g> {
     }
 
     /// [`run`](PlanView::run), with the thread's watch already set (see `cancel`).
-    #[inline]
+    #[inline(always)]
     fn run_watched(&self, i: usize, inputs: &mut Vec<Value>) -> Result<Value, Error> {
+        if self.stop.keep_going || self.stop.hooks.is_some() {
+            return self.run_reporting(i, inputs);
+        }
+        self.run_now(i, inputs)
+    }
+
+    /// [`run_watched`](PlanView::run_watched) in keep-going mode or with callbacks: out of
+    /// line, so that the usual path stays small enough to inline into the schedulers' loops.
+    #[inline(never)]
+    fn run_reporting(&self, i: usize, inputs: &mut Vec<Value>) -> Result<Value, Error> {
         if let Some(poisoned) = self.upstream_failure(inputs) {
             return Ok(poisoned);
         }
@@ -73,19 +108,39 @@ impl<'g> PlanView<'g> {
         self.run_now(i, inputs)
     }
 
-    /// Runs task `i` (no callbacks), in a trace span named by its key and worker.
-    #[inline]
+    /// Runs task `i` (no callbacks), in a trace span named by its key and worker when a
+    /// subscriber wants them.
+    #[inline(always)]
     fn run_now(&self, i: usize, inputs: &mut Vec<Value>) -> Result<Value, Error> {
         if let Some(program) = self.program(i) {
             return self.run_program(i, program, inputs);
         }
+        if self.stop.trace {
+            return self.run_traced(i, inputs);
+        }
+        self.run_plain(i, inputs)
+    }
+
+    /// [`run_now`](PlanView::run_now) inside the task's `task` span: out of line, so that the
+    /// usual path (no subscriber) holds no span guard to drop.
+    #[cold]
+    #[inline(never)]
+    fn run_traced(&self, i: usize, inputs: &mut Vec<Value>) -> Result<Value, Error> {
+        let node = self.tasks[i];
+        let _span =
+            tracing::trace_span!("task", key = %node.key(), worker = %Worker::current()).entered();
+        self.run_plain(i, inputs)
+    }
+
+    /// Calls task `i`'s function on `inputs`, catching a panic.
+    #[inline(always)]
+    fn run_plain(&self, i: usize, inputs: &mut Vec<Value>) -> Result<Value, Error> {
         let node = self.tasks[i];
         let cloner = if self.literal[i] { node.cloner() } else { None };
-        let _span = self.stop.trace.then(|| {
-            tracing::trace_span!("task", key = %node.key(), worker = %Worker::current()).entered()
-        });
         let outcome = panic::catch(|| node.op.call(inputs, 0, cloner));
-        inputs.clear();
+        if !inputs.is_empty() {
+            inputs.clear(); // what a task that failed early left
+        }
         self.settle(node, outcome)
     }
 

@@ -5,10 +5,21 @@
 //! is the last, so a value with `k` uses is cloned `k - 1` times and freed as soon as its last
 //! consumer has taken it. A literal has no slot: each use asks the plan for a fresh value.
 //! Two forms: [`Slots`] for a single owner (the `Sequential` loop, the async driver), and
-//! [`SharedSlots`] for threads, where counting and taking happen under the slot's lock — so a
-//! last use can never move a value out while an earlier use is still cloning it.
+//! [`SharedSlots`] for threads. There a value held inline ([`Value::to_bits`]: the small
+//! `Copy` types) sits in plain atomics: its producer writes them once, and every use reads a
+//! copy, so it takes no lock and no count (a copy is its clone, and there is nothing to free).
+//! A boxed value is counted and taken under the slot's lock, so a last use can never move it
+//! out while an earlier use is still cloning it.
+//!
+//! # Memory ordering
+//! The producer writes an inline value's words (`Relaxed`), then its kind (`Release`); a use
+//! reads the kind (`Acquire`), then the words. A use only happens after its consumer became
+//! ready, which the readiness count already orders after the store (see `countdown.rs`), so the
+//! `Release`/`Acquire` pair only makes the slot self-contained; on x86 all of them are plain
+//! moves: storing and reading an inline value costs no read-modify-write.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
 use crate::error::Error;
 use crate::plan::PlanView;
@@ -28,6 +39,7 @@ fn misuse(scheduler: &str, view: &PlanView<'_>, d: usize) -> Error {
 }
 
 /// Takes one use of a stored value: the value itself for the last use, a clone otherwise.
+#[inline(always)]
 fn take_use(
     scheduler: &str,
     view: &PlanView<'_>,
@@ -42,7 +54,13 @@ fn take_use(
         }
         (n, Some(kept)) if n > 1 => {
             *left = n - 1;
-            view.share(d, kept)
+            match kept.to_bits() {
+                // A small `Copy` value: its copy is its clone, no cloner to look up.
+                Some((kind, bits)) => {
+                    Value::from_bits(kind, bits).ok_or_else(|| misuse(scheduler, view, d))
+                }
+                None => view.share(d, kept),
+            }
         }
         _ => Err(misuse(scheduler, view, d)),
     }
@@ -64,11 +82,13 @@ impl Slots {
     }
 
     /// Stores task `i`'s value.
+    #[inline(always)]
     pub(crate) fn store(&mut self, i: usize, value: Value) {
         self.values[i] = Some(value);
     }
 
     /// Takes task `d`'s value for one use.
+    #[inline(always)]
     pub(crate) fn take(
         &mut self,
         scheduler: &str,
@@ -76,38 +96,64 @@ impl Slots {
         d: usize,
     ) -> Result<Value, Error> {
         if view.is_literal(d) {
-            return view.run(d, &mut Vec::new());
+            return view.literal(d);
         }
         take_use(scheduler, view, d, &mut self.values[d], &mut self.left[d])
     }
 }
 
-/// One task's value and the uses not yet taken.
+/// One task's boxed value and the uses not yet taken.
 #[derive(Debug)]
-struct Slot {
+struct Boxed {
     value: Option<Value>,
     left: u32,
+}
+
+/// One task's value in a pool: inline in `kind` and `bits`, or boxed under the lock.
+#[derive(Debug)]
+struct Slot {
+    /// The inline value's kind ([`Value::to_bits`]), or 0: none stored inline.
+    kind: AtomicU8,
+    bits: [AtomicU64; 2],
+    boxed: Mutex<Boxed>,
 }
 
 /// Values shared by the threads of a pool.
 #[derive(Debug)]
 pub(crate) struct SharedSlots {
-    slots: Box<[Mutex<Slot>]>,
+    slots: Box<[Slot]>,
 }
 
 impl SharedSlots {
     pub(crate) fn new(view: &PlanView<'_>) -> Self {
-        let slots =
-            view.all_uses().iter().map(|&left| Mutex::new(Slot { value: None, left })).collect();
+        let slots = view
+            .all_uses()
+            .iter()
+            .map(|&left| Slot {
+                kind: AtomicU8::new(0),
+                bits: [AtomicU64::new(0), AtomicU64::new(0)],
+                boxed: Mutex::new(Boxed { value: None, left }),
+            })
+            .collect();
         SharedSlots { slots }
     }
 
     /// Stores task `i`'s value.
+    #[inline]
     pub(crate) fn store(&self, i: usize, value: Value) {
-        self.lock(i).value = Some(value);
+        let slot = &self.slots[i];
+        match value.to_bits() {
+            Some((kind, [lo, hi])) => {
+                slot.bits[0].store(lo, Ordering::Relaxed);
+                slot.bits[1].store(hi, Ordering::Relaxed);
+                slot.kind.store(kind, Ordering::Release);
+            }
+            None => Self::lock(slot).value = Some(value),
+        }
     }
 
     /// Takes task `d`'s value for one use.
+    #[inline]
     pub(crate) fn take(
         &self,
         scheduler: &str,
@@ -115,15 +161,21 @@ impl SharedSlots {
         d: usize,
     ) -> Result<Value, Error> {
         if view.is_literal(d) {
-            return view.run(d, &mut Vec::new());
+            return view.literal(d);
         }
-        let mut slot = self.lock(d);
-        let Slot { value, left } = &mut *slot;
+        let slot = &self.slots[d];
+        let kind = slot.kind.load(Ordering::Acquire);
+        if kind != 0 {
+            let bits = [slot.bits[0].load(Ordering::Relaxed), slot.bits[1].load(Ordering::Relaxed)];
+            return Value::from_bits(kind, bits).ok_or_else(|| misuse(scheduler, view, d));
+        }
+        let mut boxed = Self::lock(slot);
+        let Boxed { value, left } = &mut *boxed;
         take_use(scheduler, view, d, value, left)
     }
 
-    fn lock(&self, i: usize) -> std::sync::MutexGuard<'_, Slot> {
+    fn lock(slot: &Slot) -> std::sync::MutexGuard<'_, Boxed> {
         // Only `share` runs user code under a slot lock, and it catches panics.
-        lock_std(&self.slots[i])
+        lock_std(&slot.boxed)
     }
 }

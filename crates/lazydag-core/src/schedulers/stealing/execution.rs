@@ -65,14 +65,24 @@ pub(super) struct Execution {
     waiting: Countdown,
     /// Distinct non-literal output tasks not yet done.
     outputs_left: AtomicUsize,
+    /// The tasks runnable at the start, in priority order, and how many of them workers have
+    /// claimed ([`claim_initial`](Execution::claim_initial)): a compute submitted from outside
+    /// the pool queues no job per initial task.
+    initial: Box<[u32]>,
+    claimed: AtomicUsize,
     stopped: AtomicBool,
     outcome: Mutex<Option<Result<(), Error>>>,
     done: Condvar,
 }
 
 impl Execution {
-    pub(super) fn new(plan: Plan, id: u32) -> Self {
+    /// The run of `plan`; its initial tasks are handed out by
+    /// [`claim_initial`](Execution::claim_initial) when `claimable`, else the caller queues
+    /// them as jobs (a nested compute, on its worker's own deque).
+    pub(super) fn new(plan: Plan, id: u32, claimable: bool) -> Self {
         let view = plan.view();
+        let initial: Box<[u32]> = ready_at_start(view).collect();
+        let claimed = if claimable { 0 } else { initial.len() };
         let waiting = Countdown::new(view);
         let mut outputs: Vec<u32> =
             view.outputs().iter().copied().filter(|&o| !view.is_literal(o as usize)).collect();
@@ -84,6 +94,8 @@ impl Execution {
             slots: SharedSlots::new(view),
             waiting,
             outputs_left: AtomicUsize::new(outputs_left),
+            initial,
+            claimed: AtomicUsize::new(claimed),
             stopped: AtomicBool::new(false),
             outcome: Mutex::new(if outputs_left == 0 { Some(Ok(())) } else { None }),
             done: Condvar::new(),
@@ -92,39 +104,62 @@ impl Execution {
     }
 
     /// The tasks runnable at the start, in priority order.
-    pub(super) fn initial(&self) -> impl Iterator<Item = u32> + '_ {
-        ready_at_start(self.plan.view())
+    pub(super) fn initial(&self) -> &[u32] {
+        &self.initial
+    }
+
+    /// The next initial task not yet claimed by a worker, in priority order, while the run is
+    /// not over: one `fetch_add`, and a load once they are all claimed.
+    /// Memory ordering: `Relaxed`; the list itself is immutable, published with the run.
+    #[inline]
+    pub(super) fn claim_initial(&self) -> Option<u32> {
+        let k = self.claim_batch(usize::MAX).next()?;
+        Some(self.initial[k])
+    }
+
+    /// Claims the next few initial tasks for a worker of a pool of `workers`, as indices into
+    /// [`initial`](Execution::initial), in priority order; empty once all are claimed or the
+    /// run is over. The batch is guided: a quarter of each worker's share of what is left, 1
+    /// to 32 tasks, so two workers do not take turns on one cache line for every tiny initial
+    /// task, and a few long initial tasks still spread one per worker.
+    #[inline]
+    pub(super) fn claim_batch(&self, workers: usize) -> std::ops::Range<usize> {
+        let len = self.initial.len();
+        let claimed = self.claimed.load(Ordering::Relaxed);
+        if claimed >= len || self.stopped.load(Ordering::Relaxed) {
+            return 0..0;
+        }
+        let size = ((len - claimed) / workers.saturating_mul(4)).clamp(1, 32);
+        let start = self.claimed.fetch_add(size, Ordering::Relaxed);
+        start.min(len)..start.saturating_add(size).min(len)
+    }
+
+    /// Whether some initial task is not claimed yet.
+    pub(super) fn has_unclaimed(&self) -> bool {
+        self.claimed.load(Ordering::Relaxed) < self.initial.len()
+    }
+
+    /// Reports a panic that escaped task `i`'s step outside the task itself (a value's `Drop`:
+    /// tasks' own panics are caught by the plan) as the compute's error, instead of killing
+    /// the worker; the chain that ran it (see [`execute`](Execution::execute)) ends there.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn panicked(&self, i: u32, caught: panic::Caught, inputs: &mut Vec<Value>) {
+        let task = self.plan.view().task(i as usize).key();
+        let _ = panic::catch(|| inputs.clear());
+        let location = caught.location().map(str::to_owned);
+        self.finish(Err(Error::Panicked { task, message: caught.message(), location }));
     }
 
     /// Runs task `i` and makes its dependents runnable: the first (highest-priority) ready
     /// dependent is returned to be run next on this thread, the others go to `push`.
     /// `carry` is the value of one of `i`'s inputs handed over directly by the task that ran
-    /// before on this thread (see [`Next`]). Never unwinds: tasks' panics are caught by the
-    /// plan, and a panic from a value's `Drop` outside a task fails the compute here instead of
-    /// killing the worker. Inlined (with the task step) into its one caller, the worker's
-    /// `run_chain`, where every task passes.
+    /// before on this thread (see [`Next`]). May unwind only from a value's `Drop` outside a
+    /// task (tasks' panics are caught by the plan): the worker's `run_chain` catches that once
+    /// per chain of tasks, not once per task, and reports it with
+    /// [`panicked`](Execution::panicked). Inlined into that one caller, where every task passes.
     #[inline(always)]
     pub(super) fn execute(
-        &self,
-        i: u32,
-        carry: Option<Carry>,
-        inputs: &mut Vec<Value>,
-        push: impl FnMut(u32),
-    ) -> Option<Next> {
-        match panic::catch(|| self.execute_task(i, carry, inputs, push)) {
-            Ok(next) => next,
-            Err(caught) => {
-                let task = self.plan.view().task(i as usize).key();
-                let _ = panic::catch(|| inputs.clear());
-                let location = caught.location().map(str::to_owned);
-                self.finish(Err(Error::Panicked { task, message: caught.message(), location }));
-                None
-            }
-        }
-    }
-
-    #[inline(always)]
-    fn execute_task(
         &self,
         i: u32,
         mut carry: Option<Carry>,

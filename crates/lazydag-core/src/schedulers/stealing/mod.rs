@@ -2,17 +2,20 @@
 //!
 //! # Protocol
 //! - **Queues.** Each worker owns a crossbeam-deque `Worker` (LIFO: the task it just made
-//!   ready is the one whose inputs are hot in its cache); callers put a compute's initial
-//!   tasks on the shared `Injector`; idle workers steal from the injector, then from each
-//!   other: in a pool of more than 65, a search looks at 64 consecutive others from a random
+//!   ready is the one whose inputs are hot in its cache); a caller puts one job per compute on
+//!   the shared `Injector`, its *cursor* (see "Per-task cost" below), and a worker that takes
+//!   it claims the compute's initial tasks one by one; idle workers steal from the injector,
+//!   then from each other: in a pool of more than 65, a search looks at 64 consecutive others from a random
 //!   start, so an idle worker's look costs O(1). Whoever leaves work on a deque for others
 //!   (pushes jobs, takes an injector batch, steals from a deque not yet empty) queues a steal
 //!   ticket naming that deque (one per deque at most) and wakes a sleeper; every search takes
 //!   tickets first, so the woken worker finds the work in O(1) in a pool of any size; a woken
-//!   worker that found nothing anywhere else looks at every deque, as a fallback. Taking work that leaves more behind (an injector batch, a steal from a deque
-//!   not yet empty) wakes one more worker, so published work never waits for a lucky search.
+//!   worker that found nothing anywhere else looks at every deque, as a fallback. Taking work
+//!   that leaves more behind (an injector batch, a cursor with initial tasks left, a steal
+//!   from a deque not yet empty) wakes one more worker, so published work never waits for a
+//!   lucky search.
 //!   Jobs are `(run id, task index)`: no allocation per task.
-//! - **Ordering.** The initial tasks enter the injector in priority (plan) order. A finished
+//! - **Ordering.** The initial tasks are claimed in priority (plan) order. A finished
 //!   task runs the highest-priority newly ready dependent directly on the same thread and
 //!   pushes the others, so branches are finished depth-first, as the plan's order intends.
 //! - **Counting.** Each task has an atomic count of task inputs not yet done; the worker that
@@ -68,6 +71,52 @@
 //! hook (`worker::set_helper`) runs while a worker waits for a compute on *another* pool
 //! ([`Threaded`](crate::scheduler::Threaded), a second `WorkStealing`), which is what keeps
 //! pools computing on each other from deadlocking.
+//!
+//! # Per-task cost
+//!
+//! What a task costs the scheduler, beyond its own function (issue 17; instructions counted
+//! with callgrind on the 262k map-reduce, `examples/hotpath.rs`, a compiled plan re-run: 900
+//! per task before these rules, 588 after, on one worker; `Sequential` 598 and 378):
+//!
+//! - **At most one atomic read-modify-write per dependency edge**: the consumer's readiness
+//!   decrement (`countdown.rs`). A value of a small `Copy` type (`Value::to_bits`) is stored
+//!   in its slot as plain atomic words and read by every use without a lock or a count (a
+//!   copy is its clone; nothing to free), see `slot.rs`. A boxed value still takes its slot's
+//!   lock to store and to take (the last use moves it out, so uses must not overlap). A value
+//!   with one use whose consumer waits for nothing else is *carried* straight into that
+//!   consumer, run next on the same thread: no slot, no decrement (an `Acquire` load sees the
+//!   count at 1).
+//! - **No queue round trip for the next task**: the highest-priority dependent a task makes
+//!   ready runs next on the same thread; only the others are pushed.
+//! - **No job per initial task**: a compute from outside the pool queues one cursor job; the
+//!   worker that takes it puts it back for the next worker while initial tasks are left, and
+//!   claims them whenever its own deque is empty (so what a task made ready still runs first,
+//!   depth-first), in guided batches: one `fetch_add` takes a quarter of each worker's share
+//!   of what is left, 1 to 32 tasks (one at a time, two workers took turns on the counter's
+//!   cache line and ran no faster than one). The claimed tasks go on the worker's own deque,
+//!   first in priority on top, so thieves can take them like any job: a claimed task never
+//!   waits for its worker (kept private to the worker, a batch cost 57 instructions per task
+//!   less on the map-reduce, but an initial task waiting for a sibling of its batch hung:
+//!   `tests/work_stealing.rs`, `an_initial_task_waiting_for_a_sibling_of_its_batch_is_not_stuck`). Before, each initial task was an injector
+//!   push, a batch steal and a pop: ~110 instructions. A nested compute (from a worker) still
+//!   pushes its initial tasks on its worker's own deque, where idle workers steal them one by
+//!   one: a single cursor there would make the waiting worker and its thieves take turns.
+//! - **One `catch_unwind` per chain, not per task**, for panics outside a task (a value's
+//!   `Drop`): the task's own call keeps its catch, which names the task. A literal input is
+//!   read by a short path (`PlanView::literal`: its clone, guarded) that skips the task
+//!   boundary's callback, keep-going and span checks; the `tracing` span guard and the
+//!   callback path are out of line, so the usual task step inlines into the worker's loop.
+//! - **Sleep protocol**: publishing work costs one RMW on the sleepers' count
+//!   (`Sleep::notify_one`, an RMW rather than a load so that no wake-up is lost, see
+//!   `sleep.rs`) and, in a pool of more than one, one swap of the deque's ticket flag; and
+//!   only when a task pushed jobs for others. Running the next task directly, or claiming an
+//!   initial one, notifies nobody.
+//!
+//! Left on that path: a literal input costs ~100 instructions and four RMWs (the node's lock
+//! for its cloner, the literal's lock for its value: both in `node.rs`, outside the
+//! schedulers; a plan could keep small literals' bits itself); the run state (slots, counts,
+//! the initial list) is built and dropped per run on the caller, ~50 per task, until a
+//! compiled plan keeps it; a task's own call drains its inputs through `Vec::drain`.
 //!
 //! **Stack depth.** A helping worker runs jobs on its own stack, above the frame that waits,
 //! and a helped job may wait in turn (500 outer tasks that each compute a small graph would

@@ -35,7 +35,14 @@ use crate::sync::lock_std as lock;
 /// a lucky search.
 const STEAL_SCAN: usize = 64;
 
-/// One runnable task of one compute.
+/// The task of a job that stands for a compute's initial tasks (its cursor): a worker that
+/// takes it adopts the compute and claims initial tasks from it
+/// ([`Execution::claim_initial`]) whenever its own deque is empty, and queues the cursor again
+/// for the next worker while some are left. So a compute from outside the pool costs one
+/// queued job, not one per initial task, and its initial tasks still start in priority order.
+const CURSOR: u32 = u32::MAX;
+
+/// One runnable task of one compute (or its [`CURSOR`]).
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Job {
     run: u32,
@@ -151,10 +158,11 @@ impl Shared {
 
     /// Registers a run for `plan` and queues its initial tasks.
     ///
-    /// From outside the pool they go to the injector, in priority order, and one worker per
-    /// initial task is woken, but no more than the machine has cores: a woken worker that
-    /// takes work and leaves more behind wakes the next, so the pool ramps up as far as there
-    /// is work, and a compute of a few tiny tasks on a large pool does not wake (and
+    /// From outside the pool one job, the run's [`CURSOR`], goes to the injector, and one
+    /// worker per initial task is woken, but no more than the machine has cores: each worker
+    /// that takes the cursor adopts the run, claims its initial tasks in priority order, puts
+    /// the cursor back while some are left and wakes the next, so the pool ramps up as far as
+    /// there is work, and a compute of a few tiny tasks on a large pool does not wake (and
     /// context-switch) a crowd.
     ///
     /// From one of its workers (a task computing a nested graph) they go on top of that
@@ -163,11 +171,11 @@ impl Shared {
     /// steal ticket lets idle workers find the rest.
     pub(super) fn submit(self: &Arc<Self>, plan: crate::plan::Plan) -> Arc<Execution> {
         let id = self.next_run.fetch_add(1, Ordering::Relaxed);
-        let run = Arc::new(Execution::new(plan, id));
-        lock(&self.runs).push(Arc::clone(&run));
         let local = if self.is_worker() { LOCAL.with(|l| l.borrow().clone()) } else { None };
+        let run = Arc::new(Execution::new(plan, id, local.is_none()));
+        lock(&self.runs).push(Arc::clone(&run));
         if let Some(local) = local {
-            let initial: Vec<u32> = run.initial().collect();
+            let initial = run.initial();
             for &task in initial.iter().rev() {
                 local.deque.push(Job { run: id, task });
             }
@@ -176,10 +184,9 @@ impl Shared {
             }
             return run;
         }
-        let mut jobs = 0;
-        for task in run.initial() {
-            self.injector.push(Job { run: id, task });
-            jobs += 1;
+        let jobs = run.initial().len();
+        if jobs > 0 {
+            self.injector.push(Job { run: id, task: CURSOR });
         }
         self.sleep.notify_many(jobs.min(self.wake_at_submit));
         run
@@ -339,10 +346,31 @@ fn work(shared: &Arc<Shared>, index: usize, deque: Worker<Job>) {
     crate::worker::set_helper(Rc::new(move || helper.help_one()));
     crate::schedulers::set_here(Arc::new(super::Here(Arc::clone(shared))));
     let mut current: Option<Arc<Execution>> = None;
+    // The compute whose cursor this worker took (see `CURSOR`), while it has initial tasks.
+    let mut adopted: Option<Arc<Execution>> = None;
+    let workers = shared.stealers.len();
     let mut inputs = Vec::new();
     // Set by a wake-up: the next search looks at every deque.
     let mut woken = false;
     loop {
+        // The adopted compute's initial tasks come after this worker's own deque, before
+        // anyone else's work: a few claimed at once go on the deque (first in priority on
+        // top), where thieves can take them as they take any job.
+        if local.deque.is_empty()
+            && let Some(run) = adopted.as_ref()
+        {
+            let claimed = run.claim_batch(workers);
+            if claimed.is_empty() {
+                release(&mut adopted, None);
+            } else {
+                for k in claimed.clone().rev() {
+                    local.deque.push(Job { run: run.id, task: run.initial()[k] });
+                }
+                if claimed.len() > 1 {
+                    shared.wake_for(index);
+                }
+            }
+        }
         let job = match local.find(std::mem::take(&mut woken)) {
             Some(job) => job,
             None => {
@@ -350,6 +378,7 @@ fn work(shared: &Arc<Shared>, index: usize, deque: Worker<Job>) {
                 if shared.shutdown.load(Ordering::SeqCst) {
                     shared.sleep.cancel();
                     release(&mut current, None);
+                    release(&mut adopted, None);
                     break;
                 }
                 match local.find(false) {
@@ -360,6 +389,7 @@ fn work(shared: &Arc<Shared>, index: usize, deque: Worker<Job>) {
                     None => {
                         // Between computes, drop the last run: its plan and graph are freed.
                         release(&mut current, None);
+                        release(&mut adopted, None);
                         shared.sleep.wait(key);
                         woken = true;
                         continue;
@@ -373,10 +403,24 @@ fn work(shared: &Arc<Shared>, index: usize, deque: Worker<Job>) {
         let Some(run) = current.as_ref() else {
             continue; // the job's compute is over
         };
+        if job.task == CURSOR {
+            // Adopted: claim its initial tasks (above). While some are left, the cursor goes
+            // back for the next worker, and one more is woken (the ramp-up, as for any work
+            // taken that leaves more behind).
+            if run.has_unclaimed() && !run.is_over() {
+                shared.injector.push(job);
+                shared.sleep.notify_one();
+                release(&mut adopted, Some(Arc::clone(run)));
+            }
+            continue;
+        }
         local.run_chain(run, job.task, &mut inputs);
         if run.is_over() {
             // Let the finished compute's plan and graph go now, not when this worker idles.
             release(&mut current, None);
+            if adopted.as_ref().is_some_and(|a| a.is_over()) {
+                release(&mut adopted, None);
+            }
         }
     }
     // The helper and the handles name this pool: let them go before the thread ends.
@@ -399,19 +443,28 @@ impl Local {
     /// others on this worker's deque (and waking a thief for them). One function for the
     /// worker's loop and its helping, out of line: with a single caller the compiler inlines
     /// the whole task step into it (two inlined copies made it keep the step out of line,
-    /// +6% instructions per task on the 262k map-reduce).
+    /// +6% instructions per task on the 262k map-reduce). A panic outside the tasks (a value's
+    /// `Drop`) is caught once for the whole chain, and fails the compute naming the task whose
+    /// step raised it.
     #[inline(never)]
     fn run_chain(&self, run: &Execution, task: u32, inputs: &mut Vec<crate::value::Value>) {
-        let mut next = Some(Next { task, carry: None });
-        while let Some(Next { task, carry }) = next {
-            let mut pushed = false;
-            next = run.execute(task, carry, inputs, |task| {
-                self.deque.push(Job { run: run.id, task });
-                pushed = true;
-            });
-            if pushed {
-                self.shared.wake_for(self.index);
+        let running = Cell::new(task);
+        let outcome = crate::panic::catch(|| {
+            let mut next = Some(Next { task, carry: None });
+            while let Some(Next { task, carry }) = next {
+                running.set(task);
+                let mut pushed = false;
+                next = run.execute(task, carry, inputs, |task| {
+                    self.deque.push(Job { run: run.id, task });
+                    pushed = true;
+                });
+                if pushed {
+                    self.shared.wake_for(self.index);
+                }
             }
+        });
+        if let Err(caught) = outcome {
+            run.panicked(running.get(), caught, inputs);
         }
     }
 
@@ -424,7 +477,20 @@ impl Local {
         };
         if let Some(run) = self.shared.lookup(job.run) {
             let mut inputs = Vec::new();
-            self.run_chain(&run, job.task, &mut inputs);
+            let task = if job.task == CURSOR {
+                // A compute from outside the pool: run one of its initial tasks, and leave the
+                // cursor for the next worker.
+                let task = run.claim_initial();
+                if run.has_unclaimed() && !run.is_over() {
+                    self.shared.injector.push(job);
+                }
+                task
+            } else {
+                Some(job.task)
+            };
+            if let Some(task) = task {
+                self.run_chain(&run, task, &mut inputs);
+            }
             drop_quietly(run);
         }
         true
@@ -434,7 +500,7 @@ impl Local {
 /// Replaces the worker's current run. The old handle may be the last one of a failed run,
 /// whose slots still hold values: they are dropped with panics caught, so that a panicking
 /// `Drop` cannot kill the worker (which nothing would replace, hanging the pool).
-fn release(current: &mut Option<Arc<Execution>>, next: Option<Arc<Execution>>) {
+fn release<T>(current: &mut Option<T>, next: Option<T>) {
     let old = std::mem::replace(current, next);
     if old.is_some() {
         drop_quietly(old);

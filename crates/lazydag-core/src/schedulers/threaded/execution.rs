@@ -9,9 +9,11 @@
 //! - a task is queued exactly once, by the thread whose decrement brings its `waiting`
 //!   count to 0 (or by the caller, for tasks that wait for nothing);
 //! - a slot holds a task's value from when the task finishes until its last use takes it.
-//!   Each use takes the slot's lock, counts itself down and clones the value, or moves it
-//!   out if it is the last: counting and taking under one lock is what stops a last use from
-//!   moving the value while an earlier use is still cloning it (a `Value` is not `Sync`);
+//!   For a boxed value each use takes the slot's lock, counts itself down and clones the
+//!   value, or moves it out if it is the last: counting and taking under one lock is what
+//!   stops a last use from moving the value while an earlier use is still cloning it (a
+//!   `Value` is not `Sync`). A small `Copy` value sits in plain atomics instead, and every use
+//!   reads a copy, with no lock (see `schedulers/slot.rs`);
 //! - once `stopped` is set, no task of this compute starts and none is queued.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

@@ -50,7 +50,7 @@
 //! # Memory ordering
 //!
 //! - `waiting[i]` (`AtomicU32`): `fetch_sub` with `AcqRel`. Each producer stores its value
-//!   (under the slot lock) before its release decrement; the decrements form a release
+//!   (under the slot lock, or in the slot's atomics) before its release decrement; the decrements form a release
 //!   sequence, so the consumer that reads 1 acquires every producer's store.
 //! - `active` (`AtomicUsize`): new jobs are added (`Relaxed`) before they are pushed, and the
 //!   queue lock orders that before anyone pops them; jobs subtract themselves with `AcqRel`,
