@@ -113,7 +113,7 @@ impl Execution {
     /// Memory ordering: `Relaxed`; the list itself is immutable, published with the run.
     #[inline]
     pub(super) fn claim_initial(&self) -> Option<u32> {
-        let k = self.claim_batch(usize::MAX).next()?;
+        let k = self.claim(|_| 1).next()?;
         Some(self.initial[k])
     }
 
@@ -124,12 +124,19 @@ impl Execution {
     /// task, and a few long initial tasks still spread one per worker.
     #[inline]
     pub(super) fn claim_batch(&self, workers: usize) -> std::ops::Range<usize> {
+        self.claim(|left| (left / workers.saturating_mul(4)).clamp(1, 32))
+    }
+
+    /// Claims `size(left)` of the `left` unclaimed initial tasks (at least 1), as indices into
+    /// [`initial`](Execution::initial); empty once all are claimed or the run is over.
+    #[inline]
+    fn claim(&self, size: impl FnOnce(usize) -> usize) -> std::ops::Range<usize> {
         let len = self.initial.len();
         let claimed = self.claimed.load(Ordering::Relaxed);
         if claimed >= len || self.stopped.load(Ordering::Relaxed) {
             return 0..0;
         }
-        let size = ((len - claimed) / workers.saturating_mul(4)).clamp(1, 32);
+        let size = size(len - claimed);
         let start = self.claimed.fetch_add(size, Ordering::Relaxed);
         start.min(len)..start.saturating_add(size).min(len)
     }
