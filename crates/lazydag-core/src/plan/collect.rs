@@ -208,20 +208,26 @@ fn kind(node: &Node) -> Kind {
     }
 }
 
-/// Whether `dep`, the only input of `node`, joins `node`'s chain while collecting: the
-/// optimizer's link rule ([`is_chain_link`]), with sole ownership standing for its one use
-/// (`strong_count == 1`: no handle, no other task and no output request reaches `dep`), and
-/// plain functions only (cheap tasks are left to the inline pass).
-fn joins_chain(dep: &Arc<Node>, node: &Node) -> bool {
-    let (input, consumer) = (kind(dep), kind(node));
-    input != Kind::Cheap
-        && consumer != Kind::Cheap
-        // A keyed input stays a task of its own, so that another node with its key can share
-        // it; a cached task is probed when its frame opens.
-        && !dep.kind.cached
-        && !node.kind.cached
-        && dep.content_key().is_none()
-        && is_chain_link(input, Arc::strong_count(dep) == 1, consumer, 1)
+/// The optimizer's kind of `node` if it may be a link of a chain fused while collecting:
+/// plain functions only (cheap tasks are left to the inline pass), and no cached task (it is
+/// probed when its frame opens).
+#[inline(always)]
+fn chain_kind(node: &Node) -> Option<Kind> {
+    let kind = kind(node);
+    (kind != Kind::Cheap && !node.kind.cached).then_some(kind)
+}
+
+/// The kind of `dep`, the only input of a consumer of chain kind `consumer`, if it joins the
+/// consumer's chain while collecting: the optimizer's link rule ([`is_chain_link`]), with sole
+/// ownership standing for its one use (`strong_count == 1`: no handle, no other task and no
+/// output request reaches `dep`). A keyed input stays a task of its own, so that another node
+/// with its key can share it. The consumer's side is asked once per chain ([`chain_kind`]),
+/// not once per link: each link is the next one's consumer.
+#[inline(always)]
+fn joins_chain(dep: &Arc<Node>, consumer: Kind) -> Option<Kind> {
+    let input = chain_kind(dep)?;
+    (dep.content_key().is_none() && is_chain_link(input, Arc::strong_count(dep) == 1, consumer, 1))
+        .then_some(input)
 }
 
 impl<'g> Collector<'g> {
@@ -281,14 +287,16 @@ impl<'g> Collector<'g> {
             let (deps, cursor) = if hit { (&[][..], HIT) } else { (node.deps.as_slice(), 0) };
             return Frame { deps, top, cursor, chain_start };
         }
-        if let Some(limit) = self.chain_limit {
+        if let Some(limit) = self.chain_limit
+            && let Some(mut consumer) = chain_kind(top)
+        {
             let mut len = 1;
             while len < limit
                 && let [dep] = node.deps.as_slice()
-                && joins_chain(dep, node)
+                && let Some(input) = joins_chain(dep, consumer)
             {
                 self.chain.push((dep, dep.kind.carries));
-                node = dep;
+                (node, consumer) = (dep, input);
                 len += 1;
             }
         }
