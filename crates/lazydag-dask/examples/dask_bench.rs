@@ -179,48 +179,73 @@ fn per_task(rounds: usize, load: &dyn Fn() -> String) {
     );
 }
 
+/// 20 spins of `iters` on 1 thread, then on 2 plain Rust threads (no Dask, no Python): the
+/// machine's own 2-vs-1 ceiling at this moment.
+fn plain_threads(iters: u64) -> f64 {
+    let t = Instant::now();
+    (0..20).for_each(|i| {
+        std::hint::black_box(spin(i, iters));
+    });
+    let one = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    std::thread::scope(|s| {
+        for half in 0..2u64 {
+            s.spawn(move || {
+                (0..10).for_each(|i| {
+                    std::hint::black_box(spin(half * 10 + i, iters));
+                })
+            });
+        }
+    });
+    one / t.elapsed().as_secs_f64()
+}
+
+/// A loopback cluster of `workers`, warmed up by one tiny compute.
+fn warm_cluster(workers: usize) -> DaskCluster {
+    let cluster = DaskCluster::local(workers).unwrap();
+    let _ = compute_with(&delayed!(spin(0, 1)), &cluster).unwrap();
+    cluster
+}
+
 fn cpu_bound(rounds: usize) {
-    // 2 workers against 1 on 20 CPU-bound tasks of ~100 ms.
+    // 2 workers against 1 on 20 CPU-bound tasks of ~100 ms. Each round times each cluster
+    // while it is the only one up: an idle Dask cluster is not idle (its scheduler, nanny and
+    // worker event loops tick), and on 2 cores an idle cluster left up beside the one being
+    // timed takes CPU from the 2-worker run only (the 1-worker run has a spare core).
     let iters = calibrate();
     let cpu: Vec<Delayed<u64>> = (0..20).map(|i| delayed!(spin(i, iters))).collect();
-    // Both clusters up at once, rounds interleaved, so that both see the same foreign load.
-    let clusters = [DaskCluster::local(1).unwrap(), DaskCluster::local(2).unwrap()];
-    for c in &clusters {
-        let _ = compute_with(&delayed!(spin(0, 1)), c).unwrap();
-    }
     let mut secs = [Vec::new(), Vec::new()];
-    let mut ceiling = Vec::new();
+    let (mut ceiling, mut beside_idle, mut idle_cores) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..rounds {
-        // The machine's own ceiling in the same round: the same 20 spins on 1 thread, then on 2
-        // plain Rust threads (no Dask, no Python). Under foreign load this bounds what 2
-        // workers can show.
-        let t = Instant::now();
-        (0..20).for_each(|i| {
-            std::hint::black_box(spin(i, iters));
-        });
-        let one = t.elapsed().as_secs_f64();
-        let t = Instant::now();
-        std::thread::scope(|s| {
-            for half in 0..2u64 {
-                s.spawn(move || {
-                    (0..10).for_each(|i| {
-                        std::hint::black_box(spin(half * 10 + i, iters));
-                    })
-                });
-            }
-        });
-        ceiling.push(one / t.elapsed().as_secs_f64());
-        println!("  round: plain Rust threads, 2 vs 1: {:.2}x", ceiling.last().unwrap());
-        for (w, c) in clusters.iter().enumerate() {
+        // The machine's ceiling in the same round, with no cluster up.
+        ceiling.push(plain_threads(iters));
+        // The same with both clusters up and idle (how this benchmark measured before), and
+        // how many cores the idle clusters use meanwhile.
+        {
+            let clusters = [warm_cluster(1), warm_cluster(2)];
+            let cpu0: f64 = clusters.iter().map(cluster_cpu_s).sum();
             let t = Instant::now();
-            compute_with(&cpu, c).unwrap();
-            secs[w].push(t.elapsed().as_secs_f64());
+            beside_idle.push(plain_threads(iters));
+            let used: f64 = clusters.iter().map(cluster_cpu_s).sum::<f64>() - cpu0;
+            idle_cores.push(used / t.elapsed().as_secs_f64());
+        }
+        println!(
+            "  round: plain Rust threads, 2 vs 1: {:.2}x alone, {:.2}x beside two idle clusters (using {:.3} cores)",
+            ceiling.last().unwrap(),
+            beside_idle.last().unwrap(),
+            idle_cores.last().unwrap()
+        );
+        for (w, secs) in secs.iter_mut().enumerate() {
+            let cluster = warm_cluster(w + 1);
+            let t = Instant::now();
+            compute_with(&cpu, &cluster).unwrap();
+            secs.push(t.elapsed().as_secs_f64());
+            drop(cluster);
             let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
             let load = load.split(' ').next().unwrap_or("?").to_owned();
-            println!("  round: {} worker(s) {:.2} s (load {load})", w + 1, secs[w].last().unwrap());
+            println!("  round: {} worker(s) {:.2} s (load {load})", w + 1, secs.last().unwrap());
         }
     }
-    drop(clusters);
     let speedup: Vec<f64> = secs[0].iter().zip(&secs[1]).map(|(a, b)| a / b).collect();
     println!(
         "cpu-bound (20 tasks of ~100 ms): 1 worker {:.2} s median ({}), 2 workers {:.2} s ({}), speedup {:.2}x ({})",
@@ -232,9 +257,13 @@ fn cpu_bound(rounds: usize) {
         spread(&speedup)
     );
     println!(
-        "the same spins on plain Rust threads, same rounds: 2 vs 1 thread {:.2}x median ({})",
+        "the same spins on plain Rust threads, same rounds: 2 vs 1 thread {:.2}x median ({}) with no cluster up; {:.2}x ({}) beside two idle clusters, which used {:.3} cores ({})",
         median(&mut ceiling.clone()),
-        spread(&ceiling)
+        spread(&ceiling),
+        median(&mut beside_idle.clone()),
+        spread(&beside_idle),
+        median(&mut idle_cores.clone()),
+        spread(&idle_cores)
     );
 }
 
