@@ -142,6 +142,13 @@ pub(crate) trait Op: Send + Sync + 'static {
         None
     }
 
+    /// A literal's value as plain bits ([`Value::to_bits`]) when it is held inline (a small
+    /// `Copy` type): what a compiled plan keeps so that a run reads it without the literal's
+    /// lock or a clone. `None` for other ops and boxed values.
+    fn literal_bits(&self) -> Option<(u8, [u64; 2])> {
+        None
+    }
+
     /// For a cached task (`Delayed::cache`), looks its key up in its store while planning;
     /// `None` for other ops.
     fn probe(&self, _deps: &[Arc<Node>]) -> Option<Probe> {
@@ -537,6 +544,10 @@ impl<T: Send + 'static> Op for Literal<T> {
 
     fn literal_key(&self, tokenizer: Tokenizer) -> Option<ContentKey> {
         lock_std(&self.value).as_ref().and_then(tokenizer)
+    }
+
+    fn literal_bits(&self) -> Option<(u8, [u64; 2])> {
+        lock_std(&self.value).as_ref().and_then(Value::to_bits)
     }
 }
 

@@ -55,6 +55,9 @@ impl<'g> PlanView<'g> {
         if self.stop.trace {
             return self.run(d, &mut Vec::new()); // in its `task` span, as before
         }
+        if let Some(value) = self.kept_literal(d) {
+            return Ok(value); // a compiled plan's small literal: its copy is its clone
+        }
         let node = self.tasks[d];
         let cloner = node.cloner();
         let mut none = Vec::new();
