@@ -362,6 +362,7 @@ impl<'g> Collector<'g> {
             outputs: self.outputs,
             dependents: OnceLock::new(),
             literal_bits: OnceLock::new(),
+            initial: OnceLock::new(),
             stop: Stop::default(),
             // No program at all: `run` need not look for one.
             program_start: if self.prefused == 0 { Vec::new() } else { self.program_start },

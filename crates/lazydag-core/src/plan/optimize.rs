@@ -137,6 +137,7 @@ fn rebuild<'g>(old: &PlanView<'g>, graph: &Graph<'_>, report: OptimizeReport) ->
         outputs: Vec::with_capacity(old.outputs.len()),
         dependents: Default::default(),
         literal_bits: Default::default(),
+        initial: Default::default(),
         stop: Default::default(),
         program_start: vec![0],
         program: Vec::new(),

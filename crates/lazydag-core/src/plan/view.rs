@@ -64,6 +64,9 @@ pub struct PlanView<'g> {
     /// literal itself), set by [`prepare`](PlanView::prepare): a run then reads such a literal
     /// with no lock and no clone.
     pub(super) literal_bits: OnceLock<KeptLiterals>,
+    /// The tasks ready at the start, in priority order ([`initial`](PlanView::initial)), and
+    /// the number of distinct non-literal outputs ([`distinct_outputs`](PlanView::distinct_outputs)).
+    pub(super) initial: OnceLock<(Box<[u32]>, usize)>,
     pub(super) stop: Stop,
     /// Fused tasks' programs: task `i`'s is `program[program_start[i]..program_start[i + 1]]`,
     /// empty for a task that runs alone. Both are empty in a plan that was not optimized.
@@ -321,6 +324,7 @@ impl<'g> PlanView<'g> {
         if !self.is_empty() {
             let _ = self.dependents(0);
         }
+        let _ = self.initial();
         // The arrays span the tasks from the first literal to the last (a chain's one literal
         // costs one entry, not one per task); other tasks get kind 0.
         let Some(first) = self.literal.iter().position(|&l| l) else { return };
@@ -334,6 +338,35 @@ impl<'g> PlanView<'g> {
             }
             KeptLiterals { first, kept: kept.into_boxed_slice() }
         });
+    }
+
+    /// The tasks runnable at the start (not literals, waiting for nothing), in priority
+    /// order: where the pools start a run. Computed on first use, once per plan, so a compiled
+    /// plan's runs share it.
+    pub(crate) fn initial(&self) -> &[u32] {
+        &self.start().0
+    }
+
+    /// How many distinct outputs are not literals: the tasks a pool's run counts down to its
+    /// end. Computed on first use, once per plan, like [`initial`](PlanView::initial).
+    pub(crate) fn distinct_outputs(&self) -> usize {
+        self.start().1
+    }
+
+    /// What [`initial`](PlanView::initial) and [`distinct_outputs`](PlanView::distinct_outputs)
+    /// return, made once.
+    fn start(&self) -> &(Box<[u32]>, usize) {
+        self.initial.get_or_init(|| {
+            let initial = (0..self.len())
+                .filter(|&i| !self.literal[i] && self.waiting[i] == 0)
+                .map(|i| i as u32)
+                .collect();
+            let mut outputs: Vec<u32> =
+                self.outputs.iter().copied().filter(|&o| !self.literal[o as usize]).collect();
+            outputs.sort_unstable();
+            outputs.dedup();
+            (initial, outputs.len())
+        })
     }
 
     /// Literal `d`'s value as kept by [`prepare`](PlanView::prepare), if it was.
