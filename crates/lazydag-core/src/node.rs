@@ -496,6 +496,10 @@ impl fmt::Debug for Node {
 /// compute moves it out and a later one fails with [`Error::LiteralMoved`](crate::Error).
 pub(crate) struct Literal<T> {
     value: Mutex<Option<Value>>,
+    /// The value's bits when it is held inline (a small `Copy` type, [`Value::to_bits`]):
+    /// a use that may clone it copies these instead, with no lock (the value never changes;
+    /// only a use that moves it out, without a cloner, takes the lock).
+    bits: Option<(u8, [u64; 2])>,
     describe: Option<fn(&T) -> String>,
     /// A persisted task's value rather than a value the program gave.
     held: bool,
@@ -503,7 +507,8 @@ pub(crate) struct Literal<T> {
 
 impl<T: Send + 'static> Literal<T> {
     pub(crate) fn new(value: T, describe: Option<fn(&T) -> String>) -> Self {
-        Literal { value: Mutex::new(Some(Value::new(value))), describe, held: false }
+        let value = Value::new(value);
+        Literal { bits: value.to_bits(), value: Mutex::new(Some(value)), describe, held: false }
     }
 
     /// A computed value held for later graphs (`persist`).
@@ -518,6 +523,11 @@ impl<T: Send + 'static> Op for Literal<T> {
     }
 
     fn call(&self, _: &mut Vec<Value>, _: usize, cloner: Option<Cloner>) -> Result<Value, Failure> {
+        if let (Some(_), Some((kind, bits))) = (cloner, self.bits)
+            && let Some(copy) = Value::from_bits(kind, bits)
+        {
+            return Ok(copy); // a small `Copy` value: its copy is its clone
+        }
         let mut slot = lock_std(&self.value);
         match (cloner, slot.as_ref()) {
             (Some(clone), Some(value)) => Ok(clone(value)),
@@ -547,7 +557,7 @@ impl<T: Send + 'static> Op for Literal<T> {
     }
 
     fn literal_bits(&self) -> Option<(u8, [u64; 2])> {
-        lock_std(&self.value).as_ref().and_then(Value::to_bits)
+        self.bits
     }
 }
 
