@@ -102,6 +102,10 @@ pub(crate) struct Stop {
     /// Whether a `tracing` subscriber wants the per-task `task` spans: asked once, when the
     /// plan is finished, instead of at every task (see [`traced`]).
     pub(super) trace: bool,
+    /// None of the above: no cancel token, deadline, keep-going, callbacks or task spans, so
+    /// the task boundary runs a task by its shortest path ([`PlanView::run`]). Set with the
+    /// others, when the plan is finished.
+    pub(super) plain: bool,
 }
 
 /// Whether the current `tracing` dispatcher is interested in the task boundary's `task` spans
@@ -119,7 +123,16 @@ impl Stop {
         keep_going: bool,
         hooks: Option<Arc<dyn TaskHooks>>,
     ) -> Stop {
-        Stop { cancel, timeout, deadline: None, keep_going, hooks, track: false, trace: false }
+        Stop {
+            cancel,
+            timeout,
+            deadline: None,
+            keep_going,
+            hooks,
+            track: false,
+            trace: false,
+            plain: false,
+        }
     }
 
     /// Runs each task with its hooks as the thread's current ones when `track` (see
@@ -213,6 +226,7 @@ impl<'g> PlanView<'g> {
     pub(super) fn with_stop(mut self, mut stop: Stop) -> Self {
         stop.deadline = stop.timeout.and_then(|t| Some((Instant::now().checked_add(t)?, t)));
         stop.trace = traced();
+        stop.plain = !stop.can_stop() && !stop.keep_going && stop.hooks.is_none() && !stop.trace;
         self.stop = stop;
         self
     }
