@@ -21,8 +21,8 @@
 //! published to every later `get`, and a thread that races it waits for it), so a take that
 //! finds no locks made has found a value never stored.
 
-use std::sync::{Mutex, OnceLock};
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use crate::error::Error;
 use crate::plan::PlanView;

@@ -81,7 +81,7 @@ impl Execution {
             done: Latch::default(),
         });
         if !ready.is_empty() {
-            shared.push(&run, &ready, false);
+            shared.push(&run, ready, false);
             run.wait(shared);
         }
         let result = match run.error.get() {
