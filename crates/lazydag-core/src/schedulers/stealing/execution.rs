@@ -139,9 +139,11 @@ impl Execution {
         self.claimed.load(Ordering::Relaxed) < self.initial().len()
     }
 
-    /// Reports a panic that escaped task `i`'s step outside the task itself (a value's `Drop`:
-    /// tasks' own panics are caught by the plan) as the compute's error, instead of killing
-    /// the worker; the chain that ran it (see [`execute`](Execution::execute)) ends there.
+    /// Reports a panic in task `i`'s step as the compute's error, instead of killing the
+    /// worker: the task's own panic in a plain compute (see
+    /// [`PlanView::run_caught_outside`](crate::plan::PlanView::run_caught_outside)), or one
+    /// outside the task (a value's `Drop`). The chain that ran it (see
+    /// [`execute`](Execution::execute)) ends there.
     #[cold]
     #[inline(never)]
     pub(super) fn panicked(&self, i: u32, caught: panic::Caught, inputs: &mut Vec<Value>) {
@@ -155,7 +157,7 @@ impl Execution {
     /// dependent is returned to be run next on this thread, the others go to `push`.
     /// `carry` is the value of one of `i`'s inputs handed over directly by the task that ran
     /// before on this thread (see [`Next`]). May unwind only from a value's `Drop` outside a
-    /// task (tasks' panics are caught by the plan): the worker's `run_chain` catches that once
+    /// task, or from the task itself in a plain compute: the worker's `run_chain` catches that once
     /// per chain of tasks, not once per task, and reports it with
     /// [`panicked`](Execution::panicked). Inlined into that one caller, where every task passes.
     #[inline(always)]
@@ -189,7 +191,8 @@ impl Execution {
                 }
             }
         }
-        let value = match view.run(i, inputs) {
+        // A panic in the task unwinds to `run_chain`'s catch, which names the task.
+        let value = match view.run_caught_outside(i, inputs) {
             Ok(value) => value,
             Err(err) => {
                 self.finish(Err(err));
