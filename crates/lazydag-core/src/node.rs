@@ -142,6 +142,13 @@ pub(crate) trait Op: Send + Sync + 'static {
         None
     }
 
+    /// A literal's value as plain bits ([`Value::to_bits`]) when it is held inline (a small
+    /// `Copy` type): what a compiled plan keeps so that a run reads it without the literal's
+    /// lock or a clone. `None` for other ops and boxed values.
+    fn literal_bits(&self) -> Option<(u8, [u64; 2])> {
+        None
+    }
+
     /// For a cached task (`Delayed::cache`), looks its key up in its store while planning;
     /// `None` for other ops.
     fn probe(&self, _deps: &[Arc<Node>]) -> Option<Probe> {
@@ -489,6 +496,10 @@ impl fmt::Debug for Node {
 /// compute moves it out and a later one fails with [`Error::LiteralMoved`](crate::Error).
 pub(crate) struct Literal<T> {
     value: Mutex<Option<Value>>,
+    /// The value's bits when it is held inline (a small `Copy` type, [`Value::to_bits`]):
+    /// a use that may clone it copies these instead, with no lock (the value never changes;
+    /// only a use that moves it out, without a cloner, takes the lock).
+    bits: Option<(u8, [u64; 2])>,
     describe: Option<fn(&T) -> String>,
     /// A persisted task's value rather than a value the program gave.
     held: bool,
@@ -496,7 +507,8 @@ pub(crate) struct Literal<T> {
 
 impl<T: Send + 'static> Literal<T> {
     pub(crate) fn new(value: T, describe: Option<fn(&T) -> String>) -> Self {
-        Literal { value: Mutex::new(Some(Value::new(value))), describe, held: false }
+        let value = Value::new(value);
+        Literal { bits: value.to_bits(), value: Mutex::new(Some(value)), describe, held: false }
     }
 
     /// A computed value held for later graphs (`persist`).
@@ -511,6 +523,11 @@ impl<T: Send + 'static> Op for Literal<T> {
     }
 
     fn call(&self, _: &mut Vec<Value>, _: usize, cloner: Option<Cloner>) -> Result<Value, Failure> {
+        if let (Some(_), Some((kind, bits))) = (cloner, self.bits)
+            && let Some(copy) = Value::from_bits(kind, bits)
+        {
+            return Ok(copy); // a small `Copy` value: its copy is its clone
+        }
         let mut slot = lock_std(&self.value);
         match (cloner, slot.as_ref()) {
             (Some(clone), Some(value)) => Ok(clone(value)),
@@ -537,6 +554,10 @@ impl<T: Send + 'static> Op for Literal<T> {
 
     fn literal_key(&self, tokenizer: Tokenizer) -> Option<ContentKey> {
         lock_std(&self.value).as_ref().and_then(tokenizer)
+    }
+
+    fn literal_bits(&self) -> Option<(u8, [u64; 2])> {
+        self.bits
     }
 }
 
@@ -713,13 +734,22 @@ impl<F, Args, Mode> AsyncTask<F, Args, Mode> {
     }
 }
 
-/// Takes one input of each argument type, in order, from a task's inputs.
+/// Takes one input of each argument type, in order, from a task's inputs: the last values of
+/// the vector (`inputs[from..]` holds exactly one per argument), popped from the back, last
+/// argument first. Popping costs a length check per value; a `Vec::drain` was ~25
+/// instructions per task (its drop moves the tail and re-checks the range).
 macro_rules! take_inputs {
     ($inputs:expr, $from:expr, $($arg:ident),*) => {
-        #[allow(unused_mut, unused_variables)]
-        let mut inputs = $inputs.drain($from..);
-        $(let $arg = inputs.next().expect("one input per dependency").take::<$arg>();)*
-        drop(inputs);
+        #[allow(unused_variables)]
+        let inputs: &mut Vec<Value> = $inputs;
+        debug_assert_eq!(inputs.len() - $from, <[&str]>::len(&[$(stringify!($arg)),*]));
+        take_inputs!(@rev inputs, [$($arg)*] []);
+    };
+    (@rev $inputs:ident, [] [$($rev:ident)*]) => {
+        $(let $rev = $inputs.pop().expect("one input per dependency").take::<$rev>();)*
+    };
+    (@rev $inputs:ident, [$first:ident $($rest:ident)*] [$($rev:ident)*]) => {
+        take_inputs!(@rev $inputs, [$($rest)*] [$first $($rev)*]);
     };
 }
 

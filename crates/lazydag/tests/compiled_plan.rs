@@ -65,6 +65,21 @@ fn a_moved_literal_fails_the_second_run_as_a_second_compute_would() {
 }
 
 #[test]
+fn small_literals_kept_by_the_plan_give_the_same_value_every_run() {
+    // A compiled plan keeps its small `Copy` literals as bits, read by every run instead of
+    // the literal's own clone: each run, on each scheduler, still sees the recorded values.
+    let pool = WorkStealing::new(2);
+    let kept = delayed!(add(delayed!(inc(5_u64)), delayed!(add(1_u64, 2_u64))));
+    let plan = compile_with(kept.clone(), &Optimizer::off()).unwrap();
+    for _ in 0..3 {
+        assert_eq!(plan.run_with(&pool).unwrap(), 9);
+        assert_eq!(plan.run_with(&Sequential).unwrap(), 9);
+        assert_eq!(plan.run_with(&Threaded::new(2)).unwrap(), 9);
+    }
+    assert_eq!(compute_with(&kept, &pool).unwrap(), 9);
+}
+
+#[test]
 fn a_value_used_twice_that_cannot_be_cloned_fails_at_compile_time() {
     #[derive(Debug)]
     struct Unique(u64);

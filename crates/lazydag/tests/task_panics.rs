@@ -69,3 +69,27 @@ fn panicking_clone_is_reported() {
     assert_eq!(err.task(), Some(&f.key()));
     assert!(err.to_string().contains("no copies"));
 }
+
+#[test]
+fn a_panic_on_the_work_stealing_plain_path_names_the_task() {
+    // With the optimizer off and no Control, the work-stealing worker calls a task without a
+    // catch of its own (its chain's catch reports the panic): the error is the same.
+    let pool = lazydag::scheduler::WorkStealing::new(2);
+    let control = lazydag::Control::new().optimize(lazydag::Optimizer::off());
+    for _ in 0..3 {
+        let ok = delayed!(explode(1));
+        let boom = delayed!(explode(3));
+        let total = delayed!(add(ok, &boom));
+        match lazydag::compute_with_control(&total, &pool, &control) {
+            Err(Error::Panicked { task, message, location }) => {
+                assert_eq!(task, boom.key());
+                assert_eq!(message, "cannot handle 3");
+                assert_eq!(location.as_deref(), Some(concat!(file!(), ":8:9")));
+            }
+            other => panic!("expected Error::Panicked, got {other:?}"),
+        }
+        // The pool and its workers are fine afterwards.
+        let fine = delayed!(add(delayed!(explode(1)), 2));
+        assert_eq!(lazydag::compute_with_control(&fine, &pool, &control).unwrap(), 3);
+    }
+}

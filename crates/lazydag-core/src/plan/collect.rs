@@ -361,6 +361,8 @@ impl<'g> Collector<'g> {
             waiting: entries.iter().map(|e| e.waiting).collect(),
             outputs: self.outputs,
             dependents: OnceLock::new(),
+            literal_bits: OnceLock::new(),
+            initial: OnceLock::new(),
             stop: Stop::default(),
             // No program at all: `run` need not look for one.
             program_start: if self.prefused == 0 { Vec::new() } else { self.program_start },

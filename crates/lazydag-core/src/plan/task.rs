@@ -3,7 +3,8 @@
 //! ([`PlanView::share`]), and turning what a task did into its result.
 //!
 //! Invariants: a panic inside a user task (or a value's `Clone`) is caught here and becomes
-//! [`Error::Panicked`] naming the task (for a fused task, the member that panicked); a task
+//! [`Error::Panicked`] naming the task (for a fused task, the member that panicked), except
+//! through [`PlanView::run_caught_outside`], whose caller catches it and names the task; a task
 //! that returns `Err` becomes [`Error::Failed`]. In keep-going mode a failure becomes a
 //! [`Poison`] value that flows to dependents in place of their input, so they are skipped and
 //! report the original failure. Each task that starts reports `pretask` and `posttask` to the
@@ -36,10 +37,41 @@ impl<'g> PlanView<'g> {
     /// panic is caught here), [`Error::LiteralMoved`] for a spent non-`Clone` literal.
     #[inline(always)]
     pub fn run(&self, i: usize, inputs: &mut Vec<Value>) -> Result<Value, Error> {
+        if self.stop.plain && self.program_start.is_empty() {
+            return self.run_plain(i, inputs); // nothing to watch, report, trace or fuse
+        }
         if self.stop.can_stop() && !self.literal[i] {
             return self.run_watching(i, inputs);
         }
         self.run_watched(i, inputs)
+    }
+
+    /// [`run`](PlanView::run) for a caller that catches panics around it itself and reports
+    /// one as [`Error::Panicked`] naming task `i` (the work-stealing worker, once per chain of
+    /// tasks): in a plain compute (nothing to watch, report, trace or fuse) the task is called
+    /// without a catch of its own, which is then the only difference; any other compute takes
+    /// [`run`](PlanView::run).
+    ///
+    /// # Errors
+    /// As [`run`](PlanView::run), except that a panic unwinds to the caller.
+    #[inline(always)]
+    pub(crate) fn run_caught_outside(
+        &self,
+        i: usize,
+        inputs: &mut Vec<Value>,
+    ) -> Result<Value, Error> {
+        if !(self.stop.plain && self.program_start.is_empty()) || self.literal[i] {
+            return self.run(i, inputs);
+        }
+        let node = self.tasks[i];
+        let result = node.op.call(inputs, 0, None);
+        if !inputs.is_empty() {
+            inputs.clear(); // what a task that failed early left
+        }
+        match result {
+            Ok(value) => Ok(value),
+            Err(failure) => self.settle_failed(node, Ok(Err(failure))),
+        }
     }
 
     /// Literal `d`'s value for one use: what [`run`](PlanView::run) returns for it, by the
@@ -54,6 +86,9 @@ impl<'g> PlanView<'g> {
     pub(crate) fn literal(&self, d: usize) -> Result<Value, Error> {
         if self.stop.trace {
             return self.run(d, &mut Vec::new()); // in its `task` span, as before
+        }
+        if let Some(value) = self.kept_literal(d) {
+            return Ok(value); // a compiled plan's small literal: its copy is its clone
         }
         let node = self.tasks[d];
         let cloner = node.cloner();

@@ -18,6 +18,7 @@ use super::program::{self, Instr};
 use crate::cancel::CancelToken;
 use crate::error::Error;
 use crate::node::Node;
+use crate::value::Value;
 
 /// A frozen execution plan, borrowed from a [`Plan`](super::Plan): tasks in priority order,
 /// with dependencies and dependents as compressed index lists. It is all a [`Scheduler`](crate::Scheduler) sees, and all a
@@ -59,6 +60,13 @@ pub struct PlanView<'g> {
     pub(super) waiting: Vec<u32>,
     pub(super) outputs: Vec<u32>,
     pub(super) dependents: OnceLock<(Vec<u32>, Vec<u32>)>,
+    /// A compiled plan's small literals as plain bits, indexed by task (kind 0: read the
+    /// literal itself), set by [`prepare`](PlanView::prepare): a run then reads such a literal
+    /// with no lock and no clone.
+    pub(super) literal_bits: OnceLock<KeptLiterals>,
+    /// The tasks ready at the start, in priority order ([`initial`](PlanView::initial)), and
+    /// the number of distinct non-literal outputs ([`distinct_outputs`](PlanView::distinct_outputs)).
+    pub(super) initial: OnceLock<(Box<[u32]>, usize)>,
     pub(super) stop: Stop,
     /// Fused tasks' programs: task `i`'s is `program[program_start[i]..program_start[i + 1]]`,
     /// empty for a task that runs alone. Both are empty in a plan that was not optimized.
@@ -66,6 +74,14 @@ pub struct PlanView<'g> {
     pub(super) program: Vec<Instr<'g>>,
     /// What the optimizer did, when the plan was optimized.
     pub(super) report: Option<OptimizeReport>,
+}
+
+/// A compiled plan's small literals as plain bits ([`Value::to_bits`]), indexed by task from
+/// the first literal (`first`): the kind (0: not kept, read the literal itself) and the words.
+#[derive(Debug)]
+pub(super) struct KeptLiterals {
+    first: usize,
+    kept: Box<[(u8, [u64; 2])]>,
 }
 
 /// What stops a compute and whom its tasks report to: the caller's
@@ -86,6 +102,10 @@ pub(crate) struct Stop {
     /// Whether a `tracing` subscriber wants the per-task `task` spans: asked once, when the
     /// plan is finished, instead of at every task (see [`traced`]).
     pub(super) trace: bool,
+    /// None of the above: no cancel token, deadline, keep-going, callbacks or task spans, so
+    /// the task boundary runs a task by its shortest path ([`PlanView::run`]). Set with the
+    /// others, when the plan is finished.
+    pub(super) plain: bool,
 }
 
 /// Whether the current `tracing` dispatcher is interested in the task boundary's `task` spans
@@ -103,7 +123,16 @@ impl Stop {
         keep_going: bool,
         hooks: Option<Arc<dyn TaskHooks>>,
     ) -> Stop {
-        Stop { cancel, timeout, deadline: None, keep_going, hooks, track: false, trace: false }
+        Stop {
+            cancel,
+            timeout,
+            deadline: None,
+            keep_going,
+            hooks,
+            track: false,
+            trace: false,
+            plain: false,
+        }
     }
 
     /// Runs each task with its hooks as the thread's current ones when `track` (see
@@ -197,6 +226,7 @@ impl<'g> PlanView<'g> {
     pub(super) fn with_stop(mut self, mut stop: Stop) -> Self {
         stop.deadline = stop.timeout.and_then(|t| Some((Instant::now().checked_add(t)?, t)));
         stop.trace = traced();
+        stop.plain = !stop.can_stop() && !stop.keep_going && stop.hooks.is_none() && !stop.trace;
         self.stop = stop;
         self
     }
@@ -299,9 +329,68 @@ impl<'g> PlanView<'g> {
 
     /// Builds what a run needs that [`dependents`](PlanView::dependents) would otherwise
     /// build on first use, so that no run pays for it (a compiled plan).
+    ///
+    /// It also keeps the value of every literal of a small `Copy` type that can be cloned
+    /// (its copy is its clone) as plain bits, for [`literal`](PlanView::literal). A literal's
+    /// value never changes once recorded (only a non-`Clone` one is moved out, and those are
+    /// not kept), so a run reads the same value either way.
     pub(crate) fn prepare(&self) {
         if !self.is_empty() {
             let _ = self.dependents(0);
+        }
+        let _ = self.initial();
+        // The arrays span the tasks from the first literal to the last (a chain's one literal
+        // costs one entry, not one per task); other tasks get kind 0.
+        let Some(first) = self.literal.iter().position(|&l| l) else { return };
+        let last = self.literal.iter().rposition(|&l| l).unwrap_or(first);
+        let _ = self.literal_bits.get_or_init(|| {
+            let mut kept = Vec::with_capacity(last + 1 - first);
+            for (node, &literal) in self.tasks[first..=last].iter().zip(&self.literal[first..=last])
+            {
+                let small = literal && node.cloner().is_some();
+                kept.push(small.then(|| node.op.literal_bits()).flatten().unwrap_or((0, [0, 0])));
+            }
+            KeptLiterals { first, kept: kept.into_boxed_slice() }
+        });
+    }
+
+    /// The tasks runnable at the start (not literals, waiting for nothing), in priority
+    /// order: where the pools start a run. Computed on first use, once per plan, so a compiled
+    /// plan's runs share it.
+    pub(crate) fn initial(&self) -> &[u32] {
+        &self.start().0
+    }
+
+    /// How many distinct outputs are not literals: the tasks a pool's run counts down to its
+    /// end. Computed on first use, once per plan, like [`initial`](PlanView::initial).
+    pub(crate) fn distinct_outputs(&self) -> usize {
+        self.start().1
+    }
+
+    /// What [`initial`](PlanView::initial) and [`distinct_outputs`](PlanView::distinct_outputs)
+    /// return, made once.
+    fn start(&self) -> &(Box<[u32]>, usize) {
+        self.initial.get_or_init(|| {
+            let initial = (0..self.len())
+                .filter(|&i| !self.literal[i] && self.waiting[i] == 0)
+                .map(|i| i as u32)
+                .collect();
+            let mut outputs: Vec<u32> =
+                self.outputs.iter().copied().filter(|&o| !self.literal[o as usize]).collect();
+            outputs.sort_unstable();
+            outputs.dedup();
+            (initial, outputs.len())
+        })
+    }
+
+    /// Literal `d`'s value as kept by [`prepare`](PlanView::prepare), if it was.
+    #[inline(always)]
+    pub(super) fn kept_literal(&self, d: usize) -> Option<Value> {
+        let kept = self.literal_bits.get()?;
+        let k = d.checked_sub(kept.first)?;
+        match *kept.kept.get(k)? {
+            (0, _) => None,
+            (kind, bits) => Value::from_bits(kind, bits),
         }
     }
 

@@ -4,7 +4,7 @@
 //! Invariants: task `j` starts at [`PlanView::waiting`]`(j)` (its non-literal inputs) and is
 //! made ready exactly once, by the thread whose decrement brings it to 0
 //! ([`arrive`](Countdown::arrive)), or at the start when it waits for nothing
-//! ([`ready_at_start`]). A thread that sees a count of 1 with [`is_last`](Countdown::is_last)
+//! ([`PlanView::initial`]). A thread that sees a count of 1 with [`is_last`](Countdown::is_last)
 //! is the only producer left, and may [`claim`](Countdown::claim) the task without a
 //! decrement (the work-stealing pool's hand-off of a carried value).
 //!
@@ -49,9 +49,4 @@ impl Countdown {
     pub(super) fn claim(&self, j: u32) {
         self.0[j as usize].store(0, Ordering::Relaxed);
     }
-}
-
-/// The tasks ready at the start (non-literal, waiting for nothing), in priority order.
-pub(super) fn ready_at_start<'a>(view: &'a PlanView<'_>) -> impl Iterator<Item = u32> + 'a {
-    (0..view.len()).filter(|&i| !view.is_literal(i) && view.waiting(i) == 0).map(|i| i as u32)
 }

@@ -8,7 +8,7 @@
 //! [`SharedSlots`] for threads. There a value held inline ([`Value::to_bits`]: the small
 //! `Copy` types) sits in plain atomics: its producer writes them once, and every use reads a
 //! copy, so it takes no lock and no count (a copy is its clone, and there is nothing to free).
-//! A boxed value is counted and taken under the slot's lock, so a last use can never move it
+//! A boxed value is counted and taken under its task's lock, so a last use can never move it
 //! out while an earlier use is still cloning it.
 //!
 //! # Memory ordering
@@ -16,10 +16,13 @@
 //! reads the kind (`Acquire`), then the words. A use only happens after its consumer became
 //! ready, which the readiness count already orders after the store (see `countdown.rs`), so the
 //! `Release`/`Acquire` pair only makes the slot self-contained; on x86 all of them are plain
-//! moves: storing and reading an inline value costs no read-modify-write.
+//! moves: storing and reading an inline value costs no read-modify-write. The boxed values'
+//! locks are made once per run, by the first boxed store (a `OnceLock`: its initialisation is
+//! published to every later `get`, and a thread that races it waits for it), so a take that
+//! finds no locks made has found a value never stored.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use crate::error::Error;
 use crate::plan::PlanView;
@@ -109,46 +112,50 @@ struct Boxed {
     left: u32,
 }
 
-/// One task's value in a pool: inline in `kind` and `bits`, or boxed under the lock.
+/// One task's inline value in a pool (a boxed one is in [`SharedSlots::boxed`]).
 #[derive(Debug)]
 struct Slot {
     /// The inline value's kind ([`Value::to_bits`]), or 0: none stored inline.
     kind: AtomicU8,
     bits: [AtomicU64; 2],
-    boxed: Mutex<Boxed>,
 }
 
-/// Values shared by the threads of a pool.
+/// Values shared by the threads of a pool: inline values in `slots`, boxed ones in `boxed`,
+/// one lock and count per task, made when the run stores its first boxed value. So a run of
+/// small values only writes three words per task to start and frees one array at the end
+/// (no drop per slot).
 #[derive(Debug)]
 pub(crate) struct SharedSlots {
     slots: Box<[Slot]>,
+    boxed: OnceLock<Box<[Mutex<Boxed>]>>,
 }
 
 impl SharedSlots {
     pub(crate) fn new(view: &PlanView<'_>) -> Self {
-        let slots = view
-            .all_uses()
-            .iter()
-            .map(|&left| Slot {
-                kind: AtomicU8::new(0),
-                bits: [AtomicU64::new(0), AtomicU64::new(0)],
-                boxed: Mutex::new(Boxed { value: None, left }),
-            })
+        let slots = (0..view.len())
+            .map(|_| Slot { kind: AtomicU8::new(0), bits: [AtomicU64::new(0), AtomicU64::new(0)] })
             .collect();
-        SharedSlots { slots }
+        SharedSlots { slots, boxed: OnceLock::new() }
     }
 
-    /// Stores task `i`'s value.
+    /// Stores task `i`'s value (the first boxed one makes every task's lock and count, from
+    /// `view`'s uses).
     #[inline]
-    pub(crate) fn store(&self, i: usize, value: Value) {
-        let slot = &self.slots[i];
+    pub(crate) fn store(&self, view: &PlanView<'_>, i: usize, value: Value) {
         match value.to_bits() {
             Some((kind, [lo, hi])) => {
+                let slot = &self.slots[i];
                 slot.bits[0].store(lo, Ordering::Relaxed);
                 slot.bits[1].store(hi, Ordering::Relaxed);
                 slot.kind.store(kind, Ordering::Release);
             }
-            None => Self::lock(slot).value = Some(value),
+            None => {
+                let boxed = self.boxed.get_or_init(|| {
+                    let uses = view.all_uses().iter();
+                    uses.map(|&left| Mutex::new(Boxed { value: None, left })).collect()
+                });
+                lock_std(&boxed[i]).value = Some(value);
+            }
         }
     }
 
@@ -169,13 +176,12 @@ impl SharedSlots {
             let bits = [slot.bits[0].load(Ordering::Relaxed), slot.bits[1].load(Ordering::Relaxed)];
             return Value::from_bits(kind, bits).ok_or_else(|| misuse(scheduler, view, d));
         }
-        let mut boxed = Self::lock(slot);
+        // Only `share` runs user code under a slot lock, and it catches panics.
+        let Some(boxed) = self.boxed.get() else {
+            return Err(misuse(scheduler, view, d)); // nothing boxed stored yet
+        };
+        let mut boxed = lock_std(&boxed[d]);
         let Boxed { value, left } = &mut *boxed;
         take_use(scheduler, view, d, value, left)
-    }
-
-    fn lock(slot: &Slot) -> std::sync::MutexGuard<'_, Boxed> {
-        // Only `share` runs user code under a slot lock, and it catches panics.
-        lock_std(&slot.boxed)
     }
 }

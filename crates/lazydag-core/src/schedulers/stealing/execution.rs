@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use crate::error::Error;
 use crate::panic;
 use crate::plan::Plan;
-use crate::schedulers::countdown::{Countdown, ready_at_start};
+use crate::schedulers::countdown::Countdown;
 use crate::schedulers::slot::SharedSlots;
 use crate::sync::{lock_std as lock, wait_timeout_std};
 use crate::value::Value;
@@ -65,10 +65,9 @@ pub(super) struct Execution {
     waiting: Countdown,
     /// Distinct non-literal output tasks not yet done.
     outputs_left: AtomicUsize,
-    /// The tasks runnable at the start, in priority order, and how many of them workers have
-    /// claimed ([`claim_initial`](Execution::claim_initial)): a compute submitted from outside
-    /// the pool queues no job per initial task.
-    initial: Box<[u32]>,
+    /// How many of the tasks runnable at the start ([`initial`](Execution::initial)) workers
+    /// have claimed ([`claim_initial`](Execution::claim_initial)): a compute submitted from
+    /// outside the pool queues no job per initial task.
     claimed: AtomicUsize,
     stopped: AtomicBool,
     outcome: Mutex<Option<Result<(), Error>>>,
@@ -81,20 +80,14 @@ impl Execution {
     /// them as jobs (a nested compute, on its worker's own deque).
     pub(super) fn new(plan: Plan, id: u32, claimable: bool) -> Self {
         let view = plan.view();
-        let initial: Box<[u32]> = ready_at_start(view).collect();
-        let claimed = if claimable { 0 } else { initial.len() };
+        let claimed = if claimable { 0 } else { view.initial().len() };
         let waiting = Countdown::new(view);
-        let mut outputs: Vec<u32> =
-            view.outputs().iter().copied().filter(|&o| !view.is_literal(o as usize)).collect();
-        outputs.sort_unstable();
-        outputs.dedup();
-        let outputs_left = outputs.len();
+        let outputs_left = view.distinct_outputs();
         Execution {
             id,
             slots: SharedSlots::new(view),
             waiting,
             outputs_left: AtomicUsize::new(outputs_left),
-            initial,
             claimed: AtomicUsize::new(claimed),
             stopped: AtomicBool::new(false),
             outcome: Mutex::new(if outputs_left == 0 { Some(Ok(())) } else { None }),
@@ -105,7 +98,7 @@ impl Execution {
 
     /// The tasks runnable at the start, in priority order.
     pub(super) fn initial(&self) -> &[u32] {
-        &self.initial
+        self.plan.view().initial()
     }
 
     /// The next initial task not yet claimed by a worker, in priority order, while the run is
@@ -114,7 +107,7 @@ impl Execution {
     #[inline]
     pub(super) fn claim_initial(&self) -> Option<u32> {
         let k = self.claim(|_| 1).next()?;
-        Some(self.initial[k])
+        Some(self.initial()[k])
     }
 
     /// Claims the next few initial tasks for a worker of a pool of `workers`, as indices into
@@ -131,7 +124,7 @@ impl Execution {
     /// [`initial`](Execution::initial); empty once all are claimed or the run is over.
     #[inline]
     fn claim(&self, size: impl FnOnce(usize) -> usize) -> std::ops::Range<usize> {
-        let len = self.initial.len();
+        let len = self.initial().len();
         let claimed = self.claimed.load(Ordering::Relaxed);
         if claimed >= len || self.stopped.load(Ordering::Relaxed) {
             return 0..0;
@@ -143,12 +136,14 @@ impl Execution {
 
     /// Whether some initial task is not claimed yet.
     pub(super) fn has_unclaimed(&self) -> bool {
-        self.claimed.load(Ordering::Relaxed) < self.initial.len()
+        self.claimed.load(Ordering::Relaxed) < self.initial().len()
     }
 
-    /// Reports a panic that escaped task `i`'s step outside the task itself (a value's `Drop`:
-    /// tasks' own panics are caught by the plan) as the compute's error, instead of killing
-    /// the worker; the chain that ran it (see [`execute`](Execution::execute)) ends there.
+    /// Reports a panic in task `i`'s step as the compute's error, instead of killing the
+    /// worker: the task's own panic in a plain compute (see
+    /// [`PlanView::run_caught_outside`](crate::plan::PlanView::run_caught_outside)), or one
+    /// outside the task (a value's `Drop`). The chain that ran it (see
+    /// [`execute`](Execution::execute)) ends there.
     #[cold]
     #[inline(never)]
     pub(super) fn panicked(&self, i: u32, caught: panic::Caught, inputs: &mut Vec<Value>) {
@@ -162,7 +157,7 @@ impl Execution {
     /// dependent is returned to be run next on this thread, the others go to `push`.
     /// `carry` is the value of one of `i`'s inputs handed over directly by the task that ran
     /// before on this thread (see [`Next`]). May unwind only from a value's `Drop` outside a
-    /// task (tasks' panics are caught by the plan): the worker's `run_chain` catches that once
+    /// task, or from the task itself in a plain compute: the worker's `run_chain` catches that once
     /// per chain of tasks, not once per task, and reports it with
     /// [`panicked`](Execution::panicked). Inlined into that one caller, where every task passes.
     #[inline(always)]
@@ -196,7 +191,8 @@ impl Execution {
                 }
             }
         }
-        let value = match view.run(i, inputs) {
+        // A panic in the task unwinds to `run_chain`'s catch, which names the task.
+        let value = match view.run_caught_outside(i, inputs) {
             Ok(value) => value,
             Err(err) => {
                 self.finish(Err(err));
@@ -228,7 +224,7 @@ impl Execution {
             return Some(Next { task: j, carry: Some(Carry { from: i as u32, value }) });
         }
 
-        self.slots.store(i, value);
+        self.slots.store(view, i, value);
         let mut next: Option<u32> = None;
         for &j in dependents {
             if self.waiting.arrive(j) {

@@ -101,8 +101,12 @@
 //!   push, a batch steal and a pop: ~110 instructions. A nested compute (from a worker) still
 //!   pushes its initial tasks on its worker's own deque, where idle workers steal them one by
 //!   one: a single cursor there would make the waiting worker and its thieves take turns.
-//! - **One `catch_unwind` per chain, not per task**, for panics outside a task (a value's
-//!   `Drop`): the task's own call keeps its catch, which names the task. A literal input is
+//! - **One `catch_unwind` per chain, not per task**: in a plain compute (no cancel token,
+//!   deadline, keep-going, callbacks, task spans or fused programs) the task is called without
+//!   a catch of its own (`PlanView::run_caught_outside`), and the chain's catch, which knows
+//!   the task running, reports its panic as `Error::Panicked` naming it, as the task's catch
+//!   would (30 instructions per task less); any other compute keeps the task's catch. The
+//!   chain's catch also takes panics outside a task (a value's `Drop`). A literal input is
 //!   read by a short path (`PlanView::literal`: its clone, guarded) that skips the task
 //!   boundary's callback, keep-going and span checks; the `tracing` span guard and the
 //!   callback path are out of line, so the usual task step inlines into the worker's loop.
@@ -111,12 +115,20 @@
 //!   `sleep.rs`) and, in a pool of more than one, one swap of the deque's ticket flag; and
 //!   only when a task pushed jobs for others. Running the next task directly, or claiming an
 //!   initial one, notifies nobody.
+//! - **Run state, small to make and to free** (issue 17, second round): a compiled plan keeps
+//!   its small cloneable literals as bits (`PlanView::kept_literal`: no lock, no clone per use),
+//!   its initial list and output count (`PlanView::initial`); a run's slots are three atomic
+//!   words per task, with the boxed values' locks made only when a run stores its first boxed
+//!   value (`slot.rs`), so a run of small values frees one array, not a lock per task; a task
+//!   pops its inputs off the back of the input vector (no `Vec::drain`); a small literal keeps
+//!   its bits beside its value, so even a compute that was not compiled copies it without the
+//!   literal's lock; a plain compute takes the task boundary's shortest path, with no catch per
+//!   task (above). Together, on the 262k map-reduce re-run: 607 -> 436 instructions per task.
 //!
-//! Left on that path: a literal input costs ~100 instructions and four RMWs (the node's lock
-//! for its cloner, the literal's lock for its value: both in `node.rs`, outside the
-//! schedulers; a plan could keep small literals' bits itself); the run state (slots, counts,
-//! the initial list) is built and dropped per run on the caller, ~50 per task, until a
-//! compiled plan keeps it; a task's own call drains its inputs through `Vec::drain`.
+//! Left on that path, spread thin (no line above ~12 instructions per task): the worker loop
+//! and its job search, the readiness count, the call through `dyn Op` and the value's type
+//! checks; the counts are copied per run (~6 per task); the initial tasks go through the deque
+//! (push, then pop) so that thieves can take them.
 //!
 //! **Stack depth.** A helping worker runs jobs on its own stack, above the frame that waits,
 //! and a helped job may wait in turn (500 outer tasks that each compute a small graph would

@@ -25,7 +25,7 @@ use super::pool::Shared;
 use crate::error::Error;
 use crate::panic;
 use crate::plan::Plan;
-use crate::schedulers::countdown::{Countdown, ready_at_start};
+use crate::schedulers::countdown::Countdown;
 use crate::schedulers::slot::SharedSlots;
 use crate::value::Value;
 
@@ -69,7 +69,7 @@ impl Execution {
     /// tasks that wait for nothing, blocks until the compute is done, then collects.
     pub(super) fn compute(plan: &Plan, shared: &Arc<Shared>) -> Result<Vec<Value>, Error> {
         let view = plan.view();
-        let ready: Vec<u32> = ready_at_start(view).collect();
+        let ready = view.initial();
         let run = Arc::new(Execution {
             plan: plan.clone(),
             number: shared.next_compute(),
@@ -81,7 +81,7 @@ impl Execution {
             done: Latch::default(),
         });
         if !ready.is_empty() {
-            shared.push(&run, &ready, false);
+            shared.push(&run, ready, false);
             run.wait(shared);
         }
         let result = match run.error.get() {
@@ -187,7 +187,7 @@ impl Execution {
                 return;
             }
         };
-        self.slots.store(i, value);
+        self.slots.store(plan, i, value);
         if self.stopped.load(Ordering::Relaxed) {
             return;
         }
