@@ -110,18 +110,64 @@ impl Scatter {
         }
     }
 
-    /// Its column over the groups `gid` (`sizes`: rows per group).
-    fn run(&self, df: &PlFrame, gid: &[IdxSize], sizes: &[IdxSize]) -> Result<Column> {
-        let n = sizes.len();
-        let out = match &self.input {
-            None => idx(sizes.to_vec()),
-            Some(name) => {
-                let s = df.column(name)?.as_materialized_series();
-                reduce(self.reduce, s, gid, sizes)?
+    /// Its column over `groups`; a column's min and max are computed together, once, and kept
+    /// in `extremes` for the other.
+    fn run(&self, df: &PlFrame, groups: &Groups, extremes: &mut Extremes) -> Result<Column> {
+        let out = match (&self.input, self.reduce) {
+            (None, _) | (Some(_), Reduce::Len) => idx(groups.sizes.clone()),
+            (Some(name), Reduce::Min | Reduce::Max) => {
+                let pair = match extremes.iter().find(|(c, _)| c == name) {
+                    Some((_, pair)) => pair.clone(),
+                    None => {
+                        let pair =
+                            self::extremes(df.column(name)?.as_materialized_series(), groups)?;
+                        extremes.push((name.clone(), pair.clone()));
+                        pair
+                    }
+                };
+                if self.reduce == Reduce::Min { pair.0 } else { pair.1 }
             }
+            (Some(name), r) => reduce(r, df.column(name)?.as_materialized_series(), groups)?,
         };
-        debug_assert_eq!(out.len(), n);
+        debug_assert_eq!(out.len(), groups.sizes.len());
         Ok(out.with_name(self.out.clone()).into_column())
+    }
+}
+
+/// The min and max series already computed in a stage, by column.
+type Extremes = Vec<(PlSmallStr, (Series, Series))>;
+
+/// A block's groups, in the order of Polars' grouping: each row's group, each group's first
+/// row and size.
+struct Groups {
+    gid: Vec<IdxSize>,
+    firsts: Vec<IdxSize>,
+    sizes: Vec<IdxSize>,
+}
+
+impl Groups {
+    fn new(groups: &GroupsType, rows: usize) -> Groups {
+        let mut gid = vec![0 as IdxSize; rows];
+        let mut firsts = Vec::with_capacity(groups.len());
+        let mut sizes = Vec::with_capacity(groups.len());
+        for (g, group) in groups.iter().enumerate() {
+            let g = g as IdxSize;
+            match group {
+                GroupsIndicator::Idx((first, idx)) => {
+                    for &i in idx.iter() {
+                        gid[i as usize] = g;
+                    }
+                    firsts.push(first);
+                    sizes.push(idx.len() as IdxSize);
+                }
+                GroupsIndicator::Slice([first, len]) => {
+                    gid[first as usize..(first + len) as usize].fill(g);
+                    firsts.push(first);
+                    sizes.push(len);
+                }
+            }
+        }
+        Groups { gid, firsts, sizes }
     }
 }
 
@@ -158,8 +204,7 @@ impl Stage {
         }
         let gb = df.group_by(self.keys.iter().map(String::as_str))?;
         let mut columns = gb.keys();
-        let gid = group_ids(gb.get_groups(), df.height());
-        let sizes = counts(&gid, gb.get_groups().len(), None::<std::iter::Empty<bool>>);
+        let groups = Groups::new(gb.get_groups(), df.height());
         let rest: Vec<Expr> = (self.exprs.iter().zip(&chosen))
             .filter(|(_, c)| c.is_none())
             .map(|(e, _)| e.clone())
@@ -169,7 +214,7 @@ impl Stage {
         } else {
             // The same groups for Polars: group by the group id, in group-id order.
             let mut with_ids = df.clone();
-            with_ids.with_column(idx(gid.clone()).with_name(GID.into()).into_column())?;
+            with_ids.with_column(idx(groups.gid.clone()).with_name(GID.into()).into_column())?;
             let out = (with_ids.lazy().group_by([col(GID)]).agg(rest))
                 .sort([GID], SortMultipleOptions::default())
                 .collect()?;
@@ -177,33 +222,15 @@ impl Stage {
             cols.remove(0);
             cols.into_iter()
         };
+        let mut extremes = Extremes::new();
         for c in &chosen {
             columns.push(match c {
-                Some(s) => s.run(&df, &gid, &sizes)?,
+                Some(s) => s.run(&df, &groups, &mut extremes)?,
                 None => rest.next().expect("one Polars column per expression left to it"),
             });
         }
-        Ok(PlFrame::new(sizes.len(), columns)?)
+        Ok(PlFrame::new(groups.sizes.len(), columns)?)
     }
-}
-
-/// Each row's group: the position of its group in `groups`.
-fn group_ids(groups: &GroupsType, rows: usize) -> Vec<IdxSize> {
-    let mut gid = vec![0 as IdxSize; rows];
-    for (g, group) in groups.iter().enumerate() {
-        let g = g as IdxSize;
-        match group {
-            GroupsIndicator::Idx((_, idx)) => {
-                for &i in idx.iter() {
-                    gid[i as usize] = g;
-                }
-            }
-            GroupsIndicator::Slice([first, len]) => {
-                gid[first as usize..(first + len) as usize].fill(g);
-            }
-        }
-    }
-    gid
 }
 
 /// An index-typed series (Polars' type for counts).
@@ -211,35 +238,31 @@ fn idx(v: Vec<IdxSize>) -> Series {
     IdxCa::from_vec(PlSmallStr::EMPTY, v).into_series()
 }
 
-/// Rows per group, or (with `valid`, one flag per row) non-null values per group.
-fn counts(gid: &[IdxSize], n: usize, valid: Option<impl Iterator<Item = bool>>) -> Vec<IdxSize> {
+/// Non-null values per group (`valid`: one flag per row).
+fn counts(gid: &[IdxSize], n: usize, valid: impl Iterator<Item = bool>) -> Vec<IdxSize> {
     let mut out = vec![0 as IdxSize; n];
-    match valid {
-        None => gid.iter().for_each(|&g| out[g as usize] += 1),
-        Some(v) => gid.iter().zip(v).for_each(|(&g, ok)| out[g as usize] += IdxSize::from(ok)),
-    }
+    gid.iter().zip(valid).for_each(|(&g, ok)| out[g as usize] += IdxSize::from(ok));
     out
 }
 
-/// One reduction of the column `s` over the groups `gid`.
-fn reduce(r: Reduce, s: &Series, gid: &[IdxSize], sizes: &[IdxSize]) -> Result<Series> {
+/// One reduction (a sum or a count) of the column `s` over `groups`.
+fn reduce(r: Reduce, s: &Series, groups: &Groups) -> Result<Series> {
     use DataType as D;
-    let n = sizes.len();
+    let (gid, n) = (&groups.gid[..], groups.sizes.len());
     Ok(match (r, s.dtype()) {
-        (Reduce::Len, _) => idx(sizes.to_vec()),
-        (Reduce::Count, _) if s.null_count() == 0 => idx(sizes.to_vec()),
+        (Reduce::Count, _) if s.null_count() == 0 => idx(groups.sizes.clone()),
         (Reduce::Count, _) => {
             let valid = s.is_not_null();
-            idx(counts(gid, n, Some(valid.iter().map(|b| b == Some(true)))))
+            idx(counts(gid, n, valid.iter().map(|b| b == Some(true))))
         }
         (Reduce::FloatSum, D::Float64) | (Reduce::Sum, D::Float64) => float_sum(s.f64()?, gid, n)?,
         (Reduce::FloatSum, _) => float_sum(s.cast(&D::Float64)?.f64()?, gid, n)?,
         (Reduce::Sum, D::Int64) => int_sum(s.i64()?, gid, n)?,
         (Reduce::Sum, D::UInt64) => int_sum(s.u64()?, gid, n)?,
         (Reduce::Sum, D::UInt32) => int_sum(s.u32()?, gid, n)?,
-        (Reduce::Min, _) => extreme::<true>(s, gid, n)?,
-        (Reduce::Max, _) => extreme::<false>(s, gid, n)?,
-        (r, dt) => unreachable!("{r:?} of {dt} is not scattered (Reduce::handles)"),
+        (r, dt) => {
+            unreachable!("{r:?} of {dt} is not reduced here (Reduce::handles, Scatter::run)")
+        }
     })
 }
 
@@ -323,10 +346,10 @@ macro_rules! order {
     (float: $($t:ty),*) => {$(
         impl Order for $t {
             fn lt_nan_max(self, other: Self) -> bool {
-                !self.is_nan() && (other.is_nan() || self < other)
+                !self.is_nan() & (other.is_nan() | (self < other))
             }
             fn lt_nan_min(self, other: Self) -> bool {
-                !other.is_nan() && (self.is_nan() || self < other)
+                !other.is_nan() & (self.is_nan() | (self < other))
             }
         }
     )*};
@@ -344,49 +367,64 @@ macro_rules! order {
 order!(float: f64, f32);
 order!(int: i64, i32, u64, u32);
 
-/// The minimum (`MIN`) or maximum per group of `s`, null without values.
-fn extreme<const MIN: bool>(s: &Series, gid: &[IdxSize], n: usize) -> Result<Series> {
+/// The minimum and the maximum per group of `s` (null without values), in one pass.
+fn extremes(s: &Series, groups: &Groups) -> Result<(Series, Series)> {
     use DataType as D;
-    Ok(match s.dtype() {
-        D::Float64 => extreme_of::<Float64Type, MIN>(s.f64()?, gid, n)?,
-        D::Float32 => extreme_of::<Float32Type, MIN>(s.f32()?, gid, n)?,
-        D::Int64 => extreme_of::<Int64Type, MIN>(s.i64()?, gid, n)?,
-        D::Int32 => extreme_of::<Int32Type, MIN>(s.i32()?, gid, n)?,
-        D::UInt64 => extreme_of::<UInt64Type, MIN>(s.u64()?, gid, n)?,
-        D::UInt32 => extreme_of::<UInt32Type, MIN>(s.u32()?, gid, n)?,
+    match s.dtype() {
+        D::Float64 => extremes_of::<Float64Type>(s.f64()?, groups),
+        D::Float32 => extremes_of::<Float32Type>(s.f32()?, groups),
+        D::Int64 => extremes_of::<Int64Type>(s.i64()?, groups),
+        D::Int32 => extremes_of::<Int32Type>(s.i32()?, groups),
+        D::UInt64 => extremes_of::<UInt64Type>(s.u64()?, groups),
+        D::UInt32 => extremes_of::<UInt32Type>(s.u32()?, groups),
         dt => unreachable!("min/max of {dt} is not scattered (Reduce::handles)"),
-    })
+    }
 }
 
-fn extreme_of<T, const MIN: bool>(ca: &ChunkedArray<T>, gid: &[IdxSize], n: usize) -> Result<Series>
+fn extremes_of<T>(ca: &ChunkedArray<T>, groups: &Groups) -> Result<(Series, Series)>
 where
     T: PolarsNumericType,
     T::Native: Order,
     ChunkedArray<T>: IntoSeries,
 {
-    let mut acc = vec![T::Native::default(); n];
+    let n = groups.sizes.len();
+    let series =
+        |v: Vec<T::Native>| ChunkedArray::<T>::from_vec(PlSmallStr::EMPTY, v).into_series();
+    // Each step is Polars' `a.min_ignore_nan(v)` / `a.max_ignore_nan(v)` over a group's rows
+    // in order (applying it to the first row again leaves it as it is).
+    // Written as selects, not branches: with a group's rows in random order the branch would
+    // be mispredicted often.
+    let step = |a: &mut [T::Native; 2], v: T::Native| {
+        let (keep_min, take_max) = (a[0].lt_nan_max(v), a[1].lt_nan_min(v));
+        *a = [if keep_min { a[0] } else { v }, if take_max { v } else { a[1] }];
+    };
+    if ca.null_count() == 0 {
+        // Every group has a value: start each at its first row's, no flag per group.
+        let ca = ca.rechunk();
+        let values = ca.cont_slice()?;
+        let mut acc: Vec<[T::Native; 2]> =
+            groups.firsts.iter().map(|&i| [values[i as usize]; 2]).collect();
+        for (&g, &v) in groups.gid.iter().zip(values) {
+            step(&mut acc[g as usize], v);
+        }
+        let (min, max) = acc.into_iter().map(|[a, b]| (a, b)).unzip();
+        return Ok((series(min), series(max)));
+    }
+    let mut acc = vec![[T::Native::default(); 2]; n];
     let mut seen = vec![false; n];
-    // As Polars' `reduce(|a, b| a.min_ignore_nan(b))` over a group's rows in order.
-    each(ca, gid, |g, v| {
-        let a = &mut acc[g];
-        if !seen[g] {
+    each(ca, &groups.gid, |g, v| {
+        if seen[g] {
+            step(&mut acc[g], v);
+        } else {
             seen[g] = true;
-            *a = v;
-        } else if MIN {
-            if !a.lt_nan_max(v) {
-                *a = v;
-            }
-        } else if a.lt_nan_min(v) {
-            *a = v;
+            acc[g] = [v; 2];
         }
     })?;
-    let ca = if seen.iter().all(|&s| s) {
-        ChunkedArray::<T>::from_vec(PlSmallStr::EMPTY, acc)
-    } else {
-        let values = acc.into_iter().zip(seen).map(|(v, s)| s.then_some(v));
-        ChunkedArray::<T>::from_iter_options(PlSmallStr::EMPTY, values)
+    let half = |i: usize| {
+        let values = acc.iter().zip(&seen).map(|(v, s)| s.then_some(v[i]));
+        ChunkedArray::<T>::from_iter_options(PlSmallStr::EMPTY, values).into_series()
     };
-    Ok(ca.into_series())
+    Ok((half(0), half(1)))
 }
 
 #[cfg(test)]
