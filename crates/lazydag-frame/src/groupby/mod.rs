@@ -5,7 +5,9 @@
 //! `split_every`), and the last combine is finished into the user's columns. With
 //! `split_out(n)`, each partition's partials are hash-partitioned by key into `n` buckets and
 //! bucket `j` of every partition is reduced into output partition `j`, so no task ever holds
-//! all groups (Dask's `split_out` / shuffle path for high-cardinality keys).
+//! all groups (Dask's `split_out` / shuffle path for high-cardinality keys). The partial and
+//! combine stages run on [`scatter`]'s kernel (one sequential pass per column into per-group
+//! accumulators) for the aggregations it handles, and on Polars' group-by for the others.
 
 mod scatter;
 mod spec;

@@ -6,8 +6,8 @@
 //! was 43% of an `agg(mean, min, max, count)` (see docs/frame.md).
 //!
 //! Invariants:
-//! - **One home for the choice** ([`Stage::new`], then the column's dtype at run time): an
-//!   expression is scattered only if it is `sum`, `sum` of a cast to `Float64`, `min`, `max`
+//! - **One home for the choice** ([`Scatter::parse`] when the stage is built, then
+//!   [`Scatter::handles`] on the block's schema): an expression is scattered only if it is `sum`, `sum` of a cast to `Float64`, `min`, `max`
 //!   (NaN-ignoring), `count`, `len` of a column, or `len()`, and the column's dtype is one
 //!   the kernel handles ([`Reduce::handles`]); every other expression (`first`, `last`,
 //!   `n_unique`, the moments, strings...) is run by Polars on the same groups, so a stage may
@@ -18,6 +18,9 @@
 //!   (NaN included) and `len` all rows, both as Polars' index type. The output dtypes are
 //!   Polars' (the sum of a type is that type for the handled ones), and the output has
 //!   Polars' layout: the keys, one row per group, then the expressions in their order.
+//! - A column's `min` and `max` are computed together in one pass (kept for the other), as
+//!   selects rather than branches: a group's rows come in random order, so a branch on each
+//!   update would be mispredicted often.
 
 use polars::prelude::{
     AggExpr, ChunkedArray, Column, DataFrame as PlFrame, DataType, DataTypeExpr, Expr, Float32Type,
