@@ -16,6 +16,19 @@ fn frame(rows: &[(u8, Option<i32>, bool)]) -> DataFrame {
     .unwrap()
 }
 
+/// Two keys (one with nulls; many one-row groups), a float column with nulls and NaN, an
+/// int column with nulls: what the group-by's scatter kernel handles, and its edge cases.
+fn wide(rows: &[(u8, Option<i32>, bool)]) -> DataFrame {
+    let f = |x: i32| if x % 11 == 0 { f64::NAN } else { f64::from(x) / 8.0 };
+    df!(
+        "k" => rows.iter().map(|r| (r.0 % 13 != 0).then_some(i64::from(r.0 % 17))).collect::<Vec<_>>(),
+        "s" => rows.iter().map(|r| if r.2 { "x" } else { "y" }).collect::<Vec<_>>(),
+        "v" => rows.iter().map(|r| r.1.map(f)).collect::<Vec<_>>(),
+        "i" => rows.iter().map(|r| r.1.filter(|x| x % 3 != 0).map(i64::from)).collect::<Vec<_>>()
+    )
+    .unwrap()
+}
+
 fn rows() -> impl Strategy<Value = Vec<(u8, Option<i32>, bool)>> {
     prop::collection::vec(
         (any::<u8>(), prop::option::weighted(0.8, -1000i32..1000), any::<bool>()),
@@ -55,6 +68,25 @@ proptest! {
         let (_, s) = schedulers().swap_remove(sched);
         let got = df.groupby(["k"]).split_every(every).split_out(out).agg(exprs).compute_with(&*s).unwrap();
         let got = got.sort(["k"], SortMultipleOptions::default()).unwrap();
+        assert_frames_close(&got, &want);
+    }
+
+    /// The scatter kernel's cases end to end: several keys, NaN, nulls, int columns, empty
+    /// partitions (more partitions than rows), one-row groups.
+    #[test]
+    fn groupby_kernel_cases_match_polars(rows in rows(), nparts in 1usize..12, every in 2usize..5, out in 1usize..3, sched in 0usize..4, two_keys: bool) {
+        let pl = wide(&rows);
+        let keys: Vec<&str> = if two_keys { vec!["k", "s"] } else { vec!["k"] };
+        let names = ["v_sum", "v_mean", "v_min", "v_max", "v_count", "i_sum", "i_mean", "i_min", "i_max", "i_count", "n", "v_var"];
+        let exprs = [col("v").sum(), col("v").mean(), col("v").min(), col("v").max(), col("v").count(), col("i").sum(), col("i").mean(), col("i").min(), col("i").max(), col("i").count(), len(), col("v").var(1)];
+        let named: Vec<Expr> = exprs.iter().zip(names).map(|(e, n)| e.clone().alias(n)).collect();
+        let exprs: Vec<Expr> = exprs.iter().zip(names).map(|(e, n)| if n == "n" { e.clone().alias(n) } else { e.clone() }).collect();
+        let key_exprs: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
+        let want = pl.clone().lazy().group_by(key_exprs).agg(named).sort(keys.clone(), SortMultipleOptions::default()).collect().unwrap();
+        let df = dd::from_polars(pl, nparts).unwrap();
+        let (_, s) = schedulers().swap_remove(sched);
+        let got = df.groupby(keys.clone()).split_every(every).split_out(out).agg(exprs).compute_with(&*s).unwrap();
+        let got = got.sort(keys, SortMultipleOptions::default()).unwrap();
         assert_frames_close(&got, &want);
     }
 

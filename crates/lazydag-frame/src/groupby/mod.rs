@@ -5,8 +5,11 @@
 //! `split_every`), and the last combine is finished into the user's columns. With
 //! `split_out(n)`, each partition's partials are hash-partitioned by key into `n` buckets and
 //! bucket `j` of every partition is reduced into output partition `j`, so no task ever holds
-//! all groups (Dask's `split_out` / shuffle path for high-cardinality keys).
+//! all groups (Dask's `split_out` / shuffle path for high-cardinality keys). The partial and
+//! combine stages run on [`scatter`]'s kernel (one sequential pass per column into per-group
+//! accumulators) for the aggregations it handles, and on Polars' group-by for the others.
 
+mod scatter;
 mod spec;
 
 use std::sync::Arc;
@@ -19,6 +22,7 @@ use polars::prelude::{
 use crate::error::{Error, Result};
 use crate::frame::DataFrame;
 use crate::reduce::{DEFAULT_SPLIT_EVERY, tree};
+use scatter::Stage;
 use spec::{Kind, Spec};
 
 /// A pending group-by, like `df.groupby(keys)` in Dask: aggregate it with
@@ -210,13 +214,7 @@ impl GroupBy {
             Ok(s) => s,
             Err(e) => return DataFrame::failed(e),
         };
-        let plan = Arc::new(Stages::new(
-            self.key_exprs(),
-            self.keys.clone(),
-            &specs,
-            out_schema.clone(),
-            self.sort,
-        ));
+        let plan = Arc::new(Stages::new(self.keys.clone(), &specs, out_schema.clone(), self.sort));
         let split_out = self.split_out;
         // Read only the key and aggregated columns when the frame comes from a reader.
         let needed: Vec<String> = self
@@ -297,31 +295,23 @@ fn distinct(exprs: impl Iterator<Item = Expr>) -> Vec<Expr> {
         .collect()
 }
 
-/// The partial, combine and finish expressions of one group-by.
+/// The partial, combine and finish stages of one group-by.
 struct Stages {
-    keys: Vec<Expr>,
     key_names: Vec<String>,
-    partial: Vec<Expr>,
-    combine: Vec<Expr>,
+    partial: Stage,
+    combine: Stage,
     finish: Vec<Expr>,
     out_schema: SchemaRef,
     sort: bool,
 }
 
 impl Stages {
-    fn new(
-        keys: Vec<Expr>,
-        key_names: Vec<String>,
-        specs: &[Spec],
-        out_schema: SchemaRef,
-        sort: bool,
-    ) -> Stages {
-        let mut finish: Vec<Expr> = keys.clone();
+    fn new(key_names: Vec<String>, specs: &[Spec], out_schema: SchemaRef, sort: bool) -> Stages {
+        let mut finish: Vec<Expr> = key_names.iter().map(|k| col(k.as_str())).collect();
         finish.extend(specs.iter().map(Spec::finish));
         Stages {
-            partial: distinct(specs.iter().flat_map(Spec::partial)),
-            combine: distinct(specs.iter().flat_map(Spec::combine)),
-            keys,
+            partial: Stage::new(key_names.clone(), distinct(specs.iter().flat_map(Spec::partial))),
+            combine: Stage::new(key_names.clone(), distinct(specs.iter().flat_map(Spec::combine))),
             key_names,
             finish,
             out_schema,
@@ -330,14 +320,14 @@ impl Stages {
     }
 
     fn partial(&self, df: PlFrame) -> Result<PlFrame> {
-        Ok(df.lazy().group_by(self.keys.clone()).agg(self.partial.clone()).collect()?)
+        self.partial.run(df)
     }
 
     fn combine(&self, dfs: Vec<PlFrame>) -> Result<PlFrame> {
         let all = crate::frame::concat_frames(dfs, &Arc::new(Default::default()))?;
         // Group order does not matter here (`finish` sorts); `first`/`last` follow row order
         // within a group either way.
-        Ok(all.lazy().group_by(self.keys.clone()).agg(self.combine.clone()).collect()?)
+        self.combine.run(all)
     }
 
     fn finish(&self, df: PlFrame) -> Result<PlFrame> {
