@@ -42,6 +42,21 @@ const POLL: Duration = Duration::from_millis(20);
 /// How long [`DaskCluster::connect`] waits for the scheduler.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The Dask settings of the processes a loopback cluster ([`DaskCluster::local`]) starts,
+/// each unless the environment sets it (`DASK_…` variables are Dask's own configuration). An
+/// idle Dask process is not idle: the scheduler, every nanny and every worker checks its event
+/// loop's health every 20 ms and samples its CPU and memory for the dashboard every 500 ms. A
+/// loopback cluster shares the caller's cores, so that background is taken from the tasks:
+/// on 2 cores, two idle clusters (3 workers) used 0.17 cores with Dask's intervals and
+/// 0.13-0.15 with these (docs/distributed.md, "Figures"). What they cost: an event loop blocked for
+/// longer than `tick.limit` (3 s) is reported up to 1 s later, and the dashboard's system
+/// plots have a point every 2 s. Workers started by `main_hook` on other machines keep Dask's
+/// defaults.
+const LOCAL_CLUSTER_CONFIG: [(&str, &str); 2] = [
+    ("DASK_DISTRIBUTED__ADMIN__TICK__INTERVAL", "1000ms"),
+    ("DASK_DISTRIBUTED__ADMIN__SYSTEM_MONITOR__INTERVAL", "2000ms"),
+];
+
 impl DaskCluster {
     /// Connects to the Dask scheduler at `address` (`tcp://head:8786`), waiting up to 30 s.
     ///
@@ -166,7 +181,13 @@ impl DaskCluster {
             let log = std::fs::File::create(dir.join(format!("{name}.log")))
                 .map_err(|e| DaskError::Start(e.to_string()))?;
             let err = log.try_clone().map_err(|e| DaskError::Start(e.to_string()))?;
-            let child = Command::new(&exe)
+            let mut command = Command::new(&exe);
+            for (key, value) in LOCAL_CLUSTER_CONFIG {
+                if std::env::var_os(key).is_none() {
+                    command.env(key, value);
+                }
+            }
+            let child = command
                 .arg("lazydag")
                 .args(args)
                 .args(&tls)
