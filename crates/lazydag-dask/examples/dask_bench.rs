@@ -124,6 +124,14 @@ fn cluster_cpu_s(cluster: &DaskCluster) -> f64 {
     ticks as f64 / 100.0 // USER_HZ
 }
 
+/// The CPU seconds this process (the client) has used so far, from `/proc/self/stat`.
+fn own_cpu_s() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+    (ticks(11) + ticks(12)) as f64 / 100.0 // utime + stime, USER_HZ
+}
+
 fn per_task(rounds: usize, load: &dyn Fn() -> String) {
     // Per task: 1,025 tiny tasks, not fused (the same shape as the Python graph), both on the
     // same 2-worker cluster, interleaved.
@@ -237,13 +245,18 @@ fn cpu_bound(rounds: usize) {
         );
         for (w, secs) in secs.iter_mut().enumerate() {
             let cluster = warm_cluster(w + 1);
-            let t = Instant::now();
+            let (t, cpu0, own0) = (Instant::now(), cluster_cpu_s(&cluster), own_cpu_s());
             compute_with(&cpu, &cluster).unwrap();
             secs.push(t.elapsed().as_secs_f64());
+            let (used, own) = (cluster_cpu_s(&cluster) - cpu0, own_cpu_s() - own0);
             drop(cluster);
             let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
             let load = load.split(' ').next().unwrap_or("?").to_owned();
-            println!("  round: {} worker(s) {:.2} s (load {load})", w + 1, secs.last().unwrap());
+            println!(
+                "  round: {} worker(s) {:.2} s, cluster CPU {used:.2} s, this process {own:.2} s (load {load})",
+                w + 1,
+                secs.last().unwrap()
+            );
         }
     }
     let speedup: Vec<f64> = secs[0].iter().zip(&secs[1]).map(|(a, b)| a / b).collect();
