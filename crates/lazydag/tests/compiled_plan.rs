@@ -66,7 +66,7 @@ fn a_moved_literal_fails_the_second_run_as_a_second_compute_would() {
 
 #[test]
 fn small_literals_kept_by_the_plan_give_the_same_value_every_run() {
-    // A compiled plan keeps its small `Copy` literals as bits, read by every run instead of
+    // A small `Copy` literal's bits, kept in its node, are read by every run instead of
     // the literal's own clone: each run, on each scheduler, still sees the recorded values.
     let pool = WorkStealing::new(2);
     let kept = delayed!(add(delayed!(inc(5_u64)), delayed!(add(1_u64, 2_u64))));

@@ -361,7 +361,6 @@ impl<'g> Collector<'g> {
             waiting: entries.iter().map(|e| e.waiting).collect(),
             outputs: self.outputs,
             dependents: OnceLock::new(),
-            literal_bits: OnceLock::new(),
             initial: OnceLock::new(),
             stop: Stop::default(),
             // No program at all: `run` need not look for one.

@@ -136,7 +136,6 @@ fn rebuild<'g>(old: &PlanView<'g>, graph: &Graph<'_>, report: OptimizeReport) ->
         waiting: Vec::with_capacity(report.after),
         outputs: Vec::with_capacity(old.outputs.len()),
         dependents: Default::default(),
-        literal_bits: Default::default(),
         initial: Default::default(),
         stop: Default::default(),
         program_start: vec![0],

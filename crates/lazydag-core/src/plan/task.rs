@@ -87,11 +87,16 @@ impl<'g> PlanView<'g> {
         if self.stop.trace {
             return self.run(d, &mut Vec::new()); // in its `task` span, as before
         }
-        if let Some(value) = self.kept_literal(d) {
-            return Ok(value); // a compiled plan's small literal: its copy is its clone
-        }
         let node = self.tasks[d];
         let cloner = node.cloner();
+        // A small `Copy` literal that can be cloned: its copy (its bits) is its clone, read
+        // without the literal's lock or the task boundary.
+        if cloner.is_some()
+            && let Some((kind, bits)) = node.op.literal_bits()
+            && let Some(value) = Value::from_bits(kind, bits)
+        {
+            return Ok(value);
+        }
         let mut none = Vec::new();
         let outcome = panic::catch(|| node.op.call(&mut none, 0, cloner));
         // A literal takes no inputs: `none` is still empty and unallocated, nothing to drop.

@@ -18,7 +18,6 @@ use super::program::{self, Instr};
 use crate::cancel::CancelToken;
 use crate::error::Error;
 use crate::node::Node;
-use crate::value::Value;
 
 /// A frozen execution plan, borrowed from a [`Plan`](super::Plan): tasks in priority order,
 /// with dependencies and dependents as compressed index lists. It is all a [`Scheduler`](crate::Scheduler) sees, and all a
@@ -60,10 +59,6 @@ pub struct PlanView<'g> {
     pub(super) waiting: Vec<u32>,
     pub(super) outputs: Vec<u32>,
     pub(super) dependents: OnceLock<(Vec<u32>, Vec<u32>)>,
-    /// A compiled plan's small literals as plain bits, indexed by task (kind 0: read the
-    /// literal itself), set by [`prepare`](PlanView::prepare): a run then reads such a literal
-    /// with no lock and no clone.
-    pub(super) literal_bits: OnceLock<KeptLiterals>,
     /// The tasks ready at the start, in priority order ([`initial`](PlanView::initial)), and
     /// the number of distinct non-literal outputs ([`distinct_outputs`](PlanView::distinct_outputs)).
     pub(super) initial: OnceLock<(Box<[u32]>, usize)>,
@@ -74,14 +69,6 @@ pub struct PlanView<'g> {
     pub(super) program: Vec<Instr<'g>>,
     /// What the optimizer did, when the plan was optimized.
     pub(super) report: Option<OptimizeReport>,
-}
-
-/// A compiled plan's small literals as plain bits ([`Value::to_bits`]), indexed by task from
-/// the first literal (`first`): the kind (0: not kept, read the literal itself) and the words.
-#[derive(Debug)]
-pub(super) struct KeptLiterals {
-    first: usize,
-    kept: Box<[(u8, [u64; 2])]>,
 }
 
 /// What stops a compute and whom its tasks report to: the caller's
@@ -329,29 +316,11 @@ impl<'g> PlanView<'g> {
 
     /// Builds what a run needs that [`dependents`](PlanView::dependents) would otherwise
     /// build on first use, so that no run pays for it (a compiled plan).
-    ///
-    /// It also keeps the value of every literal of a small `Copy` type that can be cloned
-    /// (its copy is its clone) as plain bits, for [`literal`](PlanView::literal). A literal's
-    /// value never changes once recorded (only a non-`Clone` one is moved out, and those are
-    /// not kept), so a run reads the same value either way.
     pub(crate) fn prepare(&self) {
         if !self.is_empty() {
             let _ = self.dependents(0);
         }
         let _ = self.initial();
-        // The arrays span the tasks from the first literal to the last (a chain's one literal
-        // costs one entry, not one per task); other tasks get kind 0.
-        let Some(first) = self.literal.iter().position(|&l| l) else { return };
-        let last = self.literal.iter().rposition(|&l| l).unwrap_or(first);
-        let _ = self.literal_bits.get_or_init(|| {
-            let mut kept = Vec::with_capacity(last + 1 - first);
-            for (node, &literal) in self.tasks[first..=last].iter().zip(&self.literal[first..=last])
-            {
-                let small = literal && node.cloner().is_some();
-                kept.push(small.then(|| node.op.literal_bits()).flatten().unwrap_or((0, [0, 0])));
-            }
-            KeptLiterals { first, kept: kept.into_boxed_slice() }
-        });
     }
 
     /// The tasks runnable at the start (not literals, waiting for nothing), in priority
@@ -381,17 +350,6 @@ impl<'g> PlanView<'g> {
             outputs.dedup();
             (initial, outputs.len())
         })
-    }
-
-    /// Literal `d`'s value as kept by [`prepare`](PlanView::prepare), if it was.
-    #[inline(always)]
-    pub(super) fn kept_literal(&self, d: usize) -> Option<Value> {
-        let kept = self.literal_bits.get()?;
-        let k = d.checked_sub(kept.first)?;
-        match *kept.kept.get(k)? {
-            (0, _) => None,
-            (kind, bits) => Value::from_bits(kind, bits),
-        }
     }
 
     /// The requested outputs, in request order (an index repeats if requested twice).

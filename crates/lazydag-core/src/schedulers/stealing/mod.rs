@@ -115,9 +115,9 @@
 //!   `sleep.rs`) and, in a pool of more than one, one swap of the deque's ticket flag; and
 //!   only when a task pushed jobs for others. Running the next task directly, or claiming an
 //!   initial one, notifies nobody.
-//! - **Run state, small to make and to free** (issue 17, second round): a compiled plan keeps
-//!   its small cloneable literals as bits (`PlanView::kept_literal`: no lock, no clone per use),
-//!   its initial list and output count (`PlanView::initial`); a run's slots are three atomic
+//! - **Run state, small to make and to free** (issue 17, second round): a small cloneable
+//!   literal is read from the bits its node keeps (`PlanView::literal`: no lock, no clone per
+//!   use); a compiled plan keeps its initial list and output count (`PlanView::initial`); a run's slots are three atomic
 //!   words per task, with the boxed values' locks made only when a run stores its first boxed
 //!   value (`slot.rs`), so a run of small values frees one array, not a lock per task; a task
 //!   pops its inputs off the back of the input vector (no `Vec::drain`); a small literal keeps
