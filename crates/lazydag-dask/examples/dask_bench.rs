@@ -111,11 +111,7 @@ fn cluster_cpu_s(cluster: &DaskCluster) -> f64 {
     let mut todo = cluster.pids();
     let mut ticks = 0u64;
     while let Some(p) = todo.pop() {
-        let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default();
-        let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
-        // After the command: state is field 3, utime 14 and stime 15 (1-based, man 5 proc).
-        ticks += fields.get(11).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
-        ticks += fields.get(12).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+        ticks += cpu_ticks(&p.to_string());
         for task in std::fs::read_dir(format!("/proc/{p}/task")).into_iter().flatten().flatten() {
             let list = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
             todo.extend(list.split_whitespace().filter_map(|c| c.parse::<u32>().ok()));
@@ -124,12 +120,18 @@ fn cluster_cpu_s(cluster: &DaskCluster) -> f64 {
     ticks as f64 / 100.0 // USER_HZ
 }
 
-/// The CPU seconds this process (the client) has used so far, from `/proc/self/stat`.
-fn own_cpu_s() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+/// The CPU ticks (user + system, USER_HZ) process `pid` (or `self`) has used so far, from
+/// `/proc/PID/stat` (man 5 proc: after the command, utime and stime are fields 14 and 15).
+fn cpu_ticks(pid: &str) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
-    (ticks(11) + ticks(12)) as f64 / 100.0 // utime + stime, USER_HZ
+    let field = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+    field(11) + field(12)
+}
+
+/// The CPU seconds this process (the client) has used so far.
+fn own_cpu_s() -> f64 {
+    cpu_ticks("self") as f64 / 100.0 // USER_HZ
 }
 
 fn per_task(rounds: usize, load: &dyn Fn() -> String) {
