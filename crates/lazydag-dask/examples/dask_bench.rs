@@ -62,6 +62,20 @@ fn spin(seed: u64, iters: u64) -> u64 {
     x
 }
 
+/// [`spin`], returning where and when it ran: the worker's process id and the start and end
+/// of the spin in seconds since the Unix epoch (one machine, so one clock for every worker).
+#[remote]
+fn spin_traced(seed: u64, iters: u64) -> (u32, f64, f64) {
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64())
+    };
+    let start = now();
+    std::hint::black_box(spin(seed, iters));
+    (std::process::id(), start, now())
+}
+
 fn map_reduce(chunks: u64, len: u32) -> Delayed<Stats> {
     let mut level: Vec<Delayed<Stats>> =
         (0..chunks).map(|s| delayed!(stats(delayed!(chunk(s, len))))).collect();
@@ -217,6 +231,48 @@ fn warm_cluster(workers: usize) -> DaskCluster {
     cluster
 }
 
+/// One compute of the same 20 spins on `workers` workers, traced: where the wall time beyond
+/// the spins goes (the time to the first task, the gaps between one worker's tasks, the split
+/// of tasks between workers, and the time from the last task's end to the result).
+fn trace(workers: usize, iters: u64) {
+    let traced: Vec<Delayed<(u32, f64, f64)>> =
+        (0..20).map(|i| delayed!(spin_traced(i, iters))).collect();
+    let cluster = warm_cluster(workers);
+    let unix = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64())
+    };
+    let t0 = unix();
+    let runs = compute_with(&traced, &cluster).unwrap();
+    let t1 = unix();
+    drop(cluster);
+    let mut pids: Vec<u32> = runs.iter().map(|r| r.0).collect();
+    pids.sort_unstable();
+    pids.dedup();
+    let mut line = format!(
+        "  trace, {workers} worker(s): {:.3} s in all, result {:.1} ms after the last task ended;",
+        t1 - t0,
+        (t1 - runs.iter().map(|r| r.2).fold(0.0, f64::max)) * 1e3
+    );
+    for pid in pids {
+        let mut mine: Vec<(f64, f64)> =
+            runs.iter().filter(|r| r.0 == pid).map(|r| (r.1, r.2)).collect();
+        mine.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let busy: f64 = mine.iter().map(|(s, e)| e - s).sum();
+        let gaps: f64 = mine.windows(2).map(|w| w[1].0 - w[0].1).sum();
+        line += &format!(
+            " worker {pid}: {} tasks, first started {:.1} ms after submit, busy {:.3} s, gaps between its tasks {:.1} ms, last ended {:.3} s;",
+            mine.len(),
+            (mine[0].0 - t0) * 1e3,
+            busy,
+            gaps * 1e3,
+            mine[mine.len() - 1].1 - t0
+        );
+    }
+    println!("{}", line.trim_end_matches(';'));
+}
+
 fn cpu_bound(rounds: usize) {
     // 2 workers against 1 on 20 CPU-bound tasks of ~100 ms. Each round times each cluster
     // while it is the only one up: an idle Dask cluster is not idle (its scheduler, nanny and
@@ -260,6 +316,9 @@ fn cpu_bound(rounds: usize) {
                 secs.last().unwrap()
             );
         }
+    }
+    for workers in [1, 2] {
+        trace(workers, iters);
     }
     let speedup: Vec<f64> = secs[0].iter().zip(&secs[1]).map(|(a, b)| a / b).collect();
     println!(

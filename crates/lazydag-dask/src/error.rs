@@ -41,6 +41,20 @@ pub enum DaskError {
         /// What is wrong (naming the task when one is at fault) and what to do.
         why: String,
     },
+    /// A worker runs another build of the program than this client
+    /// (`DaskCluster::warm_up`, with the `python` feature); its tasks would run other code.
+    #[error(
+        "Dask worker `{worker}` runs another build of this program ({theirs:016x}; this one is \
+         {ours:016x}): start every worker with this binary (`<app> lazydag worker ...`)"
+    )]
+    Skew {
+        /// The worker's address.
+        worker: String,
+        /// The worker's [`build_id`](crate::build_id).
+        theirs: u64,
+        /// This process's.
+        ours: u64,
+    },
     /// Starting a local cluster failed.
     #[error("could not start the local Dask cluster: {0}")]
     Start(String),

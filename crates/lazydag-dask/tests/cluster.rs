@@ -280,6 +280,11 @@ fn main() {
             assert!(!ran.contains(&std::process::id()));
         });
 
+        check("warm_up_runs_a_task_on_every_worker_of_this_build", || {
+            // `local` already warmed both workers; doing it again answers for each.
+            assert_eq!(cluster.warm_up().unwrap(), 2);
+        });
+
         check("dashboard_answers_http_200", || {
             let link = cluster.dashboard_link().expect("a dashboard link");
             assert!(link.starts_with("http://127.0.0.1:"), "{link}");

@@ -11,8 +11,8 @@
 use std::fmt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use lazydag_core::{Error, Plan, Scheduler, Value};
@@ -241,6 +241,7 @@ impl DaskCluster {
             let address = read_address(&file)?;
             let cluster = DaskCluster::open(&address, security, Duration::from_secs(120))?;
             cluster.wait_for_workers(n_workers, Duration::from_secs(120))?;
+            cluster.warm_up()?;
             Ok(cluster)
         })();
         match result {
@@ -273,6 +274,54 @@ impl DaskCluster {
             self.client.bind(py).call_method("wait_for_workers", (n,), Some(&kwargs)).map(drop)
         })
         .map_err(|e| DaskError::Python(format!("waiting for {n} workers: {e}")))
+    }
+
+    /// Runs one tiny task on every worker that has joined, pinned to it, through Dask's task
+    /// path, and checks that each runs this build of the program ([`build_id`](crate::build_id));
+    /// returns how many workers answered. [`local`](DaskCluster::local) calls it once its
+    /// workers have joined: a worker's first task costs tens of milliseconds more than the
+    /// next (measured on loopback: the first worker to get a task started it 7-15 ms after
+    /// submission, a cold one 30-60 ms), which on a 2-second compute of 2 workers is 2-3% of
+    /// the speedup (docs/distributed.md, "Figures"). Call it after workers join a cluster from
+    /// [`connect`](DaskCluster::connect) to pay that before the first compute and refuse a
+    /// stale worker there rather than at its first task.
+    ///
+    /// # Errors
+    /// [`DaskError::Skew`] naming the first worker that runs another build;
+    /// [`DaskError::Python`] when a task fails.
+    pub fn warm_up(&self) -> Result<usize, DaskError> {
+        let ours = crate::build_id();
+        let token = self.computes.fetch_add(1, Ordering::Relaxed);
+        let answers = Python::attach(|py| -> PyResult<Vec<(String, u64)>> {
+            let client = self.client.bind(py);
+            let info = client.call_method0("scheduler_info")?;
+            let workers: Vec<String> = info
+                .get_item("workers")?
+                .try_iter()?
+                .map(|w| w?.extract())
+                .collect::<PyResult<_>>()?;
+            let build_id = py.import("lazydag_native")?.getattr("build_id")?;
+            let mut futures = Vec::with_capacity(workers.len());
+            for (i, worker) in workers.iter().enumerate() {
+                let kwargs = PyDict::new(py);
+                kwargs.set_item(
+                    "key",
+                    format!("lazydag-warm-up-{:x}{token:x}-{i}", std::process::id()),
+                )?;
+                kwargs.set_item("workers", PyList::new(py, [worker])?)?;
+                kwargs.set_item("allow_other_workers", false)?;
+                kwargs.set_item("pure", false)?;
+                futures.push(client.call_method("submit", (&build_id,), Some(&kwargs))?);
+            }
+            let ids = client.call_method1("gather", (PyList::new(py, futures)?,))?;
+            let ids: Vec<u64> = ids.extract()?;
+            Ok(workers.into_iter().zip(ids).collect())
+        })
+        .map_err(|e| DaskError::Python(format!("warming up the workers: {e}")))?;
+        if let Some((worker, theirs)) = answers.iter().find(|(_, id)| *id != ours) {
+            return Err(DaskError::Skew { worker: worker.clone(), theirs: *theirs, ours });
+        }
+        Ok(answers.len())
     }
 
     /// The scheduler's address.
@@ -334,20 +383,21 @@ impl DaskCluster {
                 .call_method("get", (dsk, PyList::new(py, &out).map_err(fail)?), Some(&kwargs))
                 .map_err(fail)?;
             let futures = futures.cast_into::<PyList>().map_err(|e| fail(e.into()))?;
-            loop {
+            // Each future counts itself done through a callback (run on Dask's callback
+            // thread, also when it failed or was cancelled); this thread sleeps on the count
+            // with the GIL released, waking at once when the last one is done and every
+            // slice to check for a cancel or timeout.
+            let left =
+                Arc::new(Countdown { left: Mutex::new(futures.len()), zero: Condvar::new() });
+            let callback = Py::new(py, DoneCallback(Arc::clone(&left))).map_err(fail)?;
+            for future in futures.iter() {
+                future.call_method1("add_done_callback", (&callback,)).map_err(fail)?;
+            }
+            while !py.detach(|| left.wait(POLL)) {
                 if view.should_stop() {
                     let _ = client.call_method1("cancel", (&futures,));
                     return Err(view.stop_error().unwrap_or(Error::Cancelled));
                 }
-                let mut done = true;
-                for future in futures.iter() {
-                    done &=
-                        future.call_method0("done").and_then(|d| d.is_truthy()).map_err(fail)?;
-                }
-                if done {
-                    break;
-                }
-                py.detach(|| std::thread::sleep(POLL));
             }
             let results = client.call_method1("gather", (&futures,)).map_err(fail)?;
             let mut bytes: Vec<Option<Vec<u8>>> = vec![None; graph.tasks.len()];
@@ -359,6 +409,39 @@ impl DaskCluster {
             Ok(bytes)
         })?;
         graph.finish(bytes)
+    }
+}
+
+/// How many of a compute's futures are not done yet.
+struct Countdown {
+    left: Mutex<usize>,
+    zero: Condvar,
+}
+
+impl Countdown {
+    /// Waits until none is left (true) or `slice` has passed (false).
+    fn wait(&self, slice: Duration) -> bool {
+        let left = self.left.lock().unwrap_or_else(|p| p.into_inner());
+        let (left, _) = self
+            .zero
+            .wait_timeout_while(left, slice, |left| *left > 0)
+            .unwrap_or_else(|p| p.into_inner());
+        *left == 0
+    }
+}
+
+/// The callback each future of a compute gets (`Future.add_done_callback`): counts it done.
+#[pyclass(frozen)]
+struct DoneCallback(Arc<Countdown>);
+
+#[pymethods]
+impl DoneCallback {
+    fn __call__(&self, _future: &Bound<'_, PyAny>) {
+        let mut left = self.0.left.lock().unwrap_or_else(|p| p.into_inner());
+        *left = left.saturating_sub(1);
+        if *left == 0 {
+            self.0.zero.notify_all();
+        }
     }
 }
 
