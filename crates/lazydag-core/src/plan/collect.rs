@@ -8,7 +8,10 @@
 //! key side by side, so counting an input's use touches one cache line), each edge one index
 //! pushed on the dependency list; the plan's per-task arrays are split off the entries once,
 //! at their exact sizes, when the walk is over. A frame on the walk's stack is 24 bytes (a
-//! 1,000,000-deep chain holds one per link).
+//! 1,000,000-deep chain holds one per link). A plan that keeps its post-order (a tree: no
+//! value has two uses) also gets its run state from the entries then, in one pass: each
+//! entry remembers the task that took it as an input, its only dependent
+//! ([`tree_run_state`]); any other plan builds it from its arrays on first use.
 
 use std::collections::hash_map::Entry as Slot;
 use std::sync::atomic::Ordering;
@@ -130,6 +133,9 @@ pub(super) struct Collector<'g> {
     facts: Option<Facts>,
     /// Whether the ordering pass may keep the post-order.
     depth: Depth,
+    /// Whether a literal has two uses or more (the ordering does not care; the tree's run
+    /// state does: see [`tree_run_state`]).
+    shared_literal: bool,
     /// The plan index of each content key planned so far (with whether the task is a cached
     /// one): a pure task met again under another node is planned once (see [`Collector::seen`]).
     keyed: FxHashMap<(ContentKey, bool), u32>,
@@ -173,8 +179,44 @@ struct Entry<'g> {
     dep_end: u32,
     uses: u32,
     waiting: u32,
+    /// The last task that took it as an input so far ([`NONE`] for none): in a tree, its
+    /// only dependent.
+    consumer: u32,
     /// A literal, or a cached task found in its store (planned as a literal).
     literal: bool,
+}
+
+/// No task: the [`Entry::consumer`] of a task nothing has taken as an input yet.
+const NONE: u32 = u32::MAX;
+
+/// Sets the run state of `plan`, collected as `entries` and kept in post-order, when it is a
+/// tree (no task's value has two uses, counting output requests): `with_dependents` (no
+/// literal has two uses either), its dependents lists (at most one dependent each, the
+/// entry's consumer); and its initial tasks (non-literal, waiting
+/// for nothing, in index order) and its number of distinct non-literal outputs (all of
+/// them: a tree requests no task twice). The same as [`PlanView::invert`] and
+/// `PlanView::start` would compute, in one pass over the entries.
+fn tree_run_state(plan: &PlanView<'_>, entries: &[Entry<'_>], with_dependents: bool) {
+    let n = entries.len();
+    let mut start = Vec::with_capacity(n + 1);
+    let mut list = Vec::with_capacity(plan.dep_list.len());
+    let mut initial = Vec::new();
+    for (i, e) in entries.iter().enumerate() {
+        start.push(list.len() as u32);
+        if e.consumer != NONE {
+            list.push(e.consumer);
+        }
+        if !e.literal && e.waiting == 0 {
+            initial.push(i as u32);
+        }
+    }
+    start.push(list.len() as u32);
+    let outputs = plan.outputs.iter().filter(|&&o| !entries[o as usize].literal).count();
+    if with_dependents {
+        debug_assert_eq!(list.len(), plan.dep_list.len(), "a tree's edges have one consumer each");
+        let _ = plan.dependents.set((start, list));
+    }
+    let _ = plan.initial.set((initial.into_boxed_slice(), outputs));
 }
 
 /// The node whose inputs a frame walks has exactly `deps.len()` of them pushed on `pending` by
@@ -248,6 +290,7 @@ impl<'g> Collector<'g> {
             prefused: 0,
             facts: optimizing.then(Facts::default),
             depth: Depth::new(),
+            shared_literal: false,
             keyed: FxHashMap::default(),
             error: None,
         }
@@ -345,8 +388,8 @@ impl<'g> Collector<'g> {
         for &out in &self.outputs {
             self.entries[out as usize].uses += 1;
         }
-        let keys = (!self.depth.keeps(&self.outputs, |o| self.entries[o].uses))
-            .then(|| self.entries.iter().map(|e| e.key).collect::<Vec<u64>>());
+        let keeps = self.depth.keeps(&self.outputs, |o| self.entries[o].uses);
+        let keys = (!keeps).then(|| self.entries.iter().map(|e| e.key).collect::<Vec<u64>>());
         let entries = &self.entries;
         let mut dep_start = Vec::with_capacity(entries.len() + 1);
         dep_start.push(0);
@@ -368,6 +411,11 @@ impl<'g> Collector<'g> {
             program: self.program,
             report: None,
         };
+        if keeps {
+            // The post-order stays: what a run starts from can be read off the entries now,
+            // instead of in passes over the plan (see `tree_run_state`).
+            tree_run_state(&plan, entries, !self.shared_literal);
+        }
         drop(self.entries);
         if let Some(keys) = keys {
             super::order::order(&mut plan, self.facts.as_mut(), &keys);
@@ -390,7 +438,10 @@ impl<'g> Collector<'g> {
             self.dep_list.push(dep);
             let input = &mut self.entries[dep as usize];
             input.uses += 1;
-            if !input.literal {
+            input.consumer = index;
+            if input.literal {
+                self.shared_literal |= input.uses > 1;
+            } else {
                 // Literals are never scheduled: they do not count.
                 waiting += 1;
                 let h = input.key >> 32;
@@ -421,6 +472,7 @@ impl<'g> Collector<'g> {
             dep_end: self.dep_list.len() as u32,
             uses: 0,
             waiting,
+            consumer: NONE,
             literal,
         });
         if let Some(key) = node.content_key() {

@@ -308,7 +308,7 @@ impl<'g> PlanView<'g> {
     }
 
     /// The tasks that take task `i`'s value as an input (a task appears once per edge).
-    /// Computed on first use, in O(tasks + edges).
+    /// Made by the collect for a tree, otherwise computed on first use, in O(tasks + edges).
     pub fn dependents(&self, i: usize) -> &[u32] {
         let (start, list) = self.dependents.get_or_init(|| self.invert());
         &list[start[i] as usize..start[i + 1] as usize]
@@ -491,6 +491,31 @@ mod tests {
         nodes
     }
 
+    /// A random forest: each step takes one or two nodes out of the pool (each node is used
+    /// once at most, so the plan is a tree and keeps its post-order) and puts back `inc` or
+    /// `add` of them, or of one and a literal (`shared`: the same literal node every time).
+    fn forest(steps: &[(u8, usize, usize)], shared: bool) -> Vec<Delayed<u64>> {
+        let seven = delayed(7_u64);
+        let mut pool: Vec<Delayed<u64>> = (0..4_u64).map(delayed).collect();
+        for &(shape, a, b) in steps {
+            if pool.len() < 2 {
+                pool.push(delayed(1_u64));
+            }
+            let x = pool.swap_remove(a % pool.len());
+            let next = match shape % 3 {
+                0 => crate::delayed!(inc(x)),
+                1 => {
+                    let y = pool.swap_remove(b % pool.len());
+                    crate::delayed!(add(x, y))
+                }
+                _ if shared => crate::delayed!(add(x, &seven)),
+                _ => crate::delayed!(add(x, 7)),
+            };
+            pool.push(next);
+        }
+        pool
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
 
@@ -525,6 +550,34 @@ mod tests {
             for i in 0..n {
                 prop_assert_eq!(view.dependents(i), &list[start[i] as usize..start[i + 1] as usize]);
             }
+        }
+
+        /// A tree's run state, made while collecting (the dependents from each task's one
+        /// consumer, the initial tasks, the distinct outputs), is what the passes over the
+        /// plan make for any other plan.
+        #[test]
+        fn a_tree_gets_the_run_state_of_the_passes(
+            steps in prop::collection::vec((0u8..3, 0usize..64, 0usize..64), 0..40),
+            shared in any::<bool>(),
+            picks in 1usize..4,
+        ) {
+            let pool = forest(&steps, shared);
+            let outputs: Vec<TaskRef<'_>> = pool.iter().take(picks).map(Delayed::task).collect();
+            let plan = Plan::new(&outputs);
+            let view = plan.view();
+            let (start, list) = lazydag_optimize::invert(&view.dep_start, &view.dep_list);
+            for i in 0..view.len() {
+                prop_assert_eq!(view.dependents(i), &list[start[i] as usize..start[i + 1] as usize]);
+            }
+            let initial: Vec<u32> = (0..view.len() as u32)
+                .filter(|&i| !view.is_literal(i as usize) && view.waiting(i as usize) == 0)
+                .collect();
+            prop_assert_eq!(view.initial(), &initial[..]);
+            let mut distinct: Vec<u32> =
+                view.outputs().iter().copied().filter(|&o| !view.is_literal(o as usize)).collect();
+            distinct.sort_unstable();
+            distinct.dedup();
+            prop_assert_eq!(view.distinct_outputs(), distinct.len());
         }
     }
 }
