@@ -41,19 +41,14 @@ const CANCEL_POLL: Duration = Duration::from_millis(5);
 /// How often a waiting worker of another pool with nothing to help looks again.
 const HELP_POLL: Duration = Duration::from_millis(1);
 
-/// A value handed from a task straight to its only consumer, bypassing the slot.
+/// A value handed from a task straight to its only consumer, bypassing the slot. It stays in
+/// the frame of the worker's chain loop (`run_chain`), which passes it to each
+/// [`execute`](Execution::execute) by reference: a task step moves no carry in or out.
 #[derive(Debug)]
 pub(super) struct Carry {
     /// The task that produced it.
     from: u32,
     value: Value,
-}
-
-/// The task a worker runs next, on the same thread, and the input it carries there.
-#[derive(Debug)]
-pub(super) struct Next {
-    pub(super) task: u32,
-    pub(super) carry: Option<Carry>,
 }
 
 /// The state of one compute on the pool.
@@ -155,8 +150,9 @@ impl Execution {
 
     /// Runs task `i` and makes its dependents runnable: the first (highest-priority) ready
     /// dependent is returned to be run next on this thread, the others go to `push`.
-    /// `carry` is the value of one of `i`'s inputs handed over directly by the task that ran
-    /// before on this thread (see [`Next`]). May unwind only from a value's `Drop` outside a
+    /// `carry` may hold the value of one of `i`'s inputs, handed over directly by the task
+    /// that ran before on this thread (see [`Carry`]); `i` takes it, and leaves in it the value
+    /// it hands to the dependent it returns, if it hands one. May unwind only from a value's `Drop` outside a
     /// task, or from the task itself in a plain compute: the worker's `run_chain` catches that once
     /// per chain of tasks, not once per task, and reports it with
     /// [`panicked`](Execution::panicked). Inlined into that one caller, where every task passes.
@@ -164,15 +160,15 @@ impl Execution {
     pub(super) fn execute(
         &self,
         i: u32,
-        mut carry: Option<Carry>,
+        carry: &mut Option<Carry>,
         inputs: &mut Vec<Value>,
         mut push: impl FnMut(u32),
-    ) -> Option<Next> {
+    ) -> Option<u32> {
         if self.stopped.load(Ordering::Relaxed) {
             return None;
         }
         let view = self.plan.view();
-        if view.should_stop() {
+        if view.can_stop() && view.should_stop() {
             self.finish(Err(view.stop_error().expect("a stopped plan says why")));
             return None;
         }
@@ -221,7 +217,8 @@ impl Execution {
         {
             self.waiting.claim(j);
             done(self);
-            return Some(Next { task: j, carry: Some(Carry { from: i as u32, value }) });
+            *carry = Some(Carry { from: i as u32, value });
+            return Some(j);
         }
 
         self.slots.store(view, i, value);
@@ -239,7 +236,7 @@ impl Execution {
             }
         }
         done(self);
-        next.map(|task| Next { task, carry: None })
+        next
     }
 
     /// Whether the run has ended: all its outputs are done, or it was stopped.

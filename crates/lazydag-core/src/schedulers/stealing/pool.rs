@@ -21,7 +21,7 @@ use std::thread::{self, JoinHandle};
 
 use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 
-use super::execution::{Execution, Next};
+use super::execution::Execution;
 use super::sleep::Sleep;
 use crate::panic::drop_quietly;
 use crate::sync::lock_std as lock;
@@ -352,47 +352,53 @@ fn work(shared: &Arc<Shared>, index: usize, deque: Worker<Job>) {
     let mut inputs = Vec::new();
     // Set by a wake-up: the next search looks at every deque.
     let mut woken = false;
+    // A job popped from this worker's deque by `run_chain` that it left to this loop.
+    let mut popped: Option<Job> = None;
     loop {
-        // The adopted compute's initial tasks come after this worker's own deque, before
-        // anyone else's work: a few claimed at once go on the deque (first in priority on
-        // top), where thieves can take them as they take any job.
-        if local.deque.is_empty()
-            && let Some(run) = adopted.as_ref()
-        {
-            let claimed = run.claim_batch(workers);
-            if claimed.is_empty() {
-                release(&mut adopted, None);
-            } else {
-                for k in claimed.clone().rev() {
-                    local.deque.push(Job { run: run.id, task: run.initial()[k] });
-                }
-                if claimed.len() > 1 {
-                    shared.wake_for(index);
+        let job = if let Some(job) = popped.take() {
+            job
+        } else {
+            // The adopted compute's initial tasks come after this worker's own deque, before
+            // anyone else's work: a few claimed at once go on the deque (first in priority on
+            // top), where thieves can take them as they take any job.
+            if local.deque.is_empty()
+                && let Some(run) = adopted.as_ref()
+            {
+                let claimed = run.claim_batch(workers);
+                if claimed.is_empty() {
+                    release(&mut adopted, None);
+                } else {
+                    for k in claimed.clone().rev() {
+                        local.deque.push(Job { run: run.id, task: run.initial()[k] });
+                    }
+                    if claimed.len() > 1 {
+                        shared.wake_for(index);
+                    }
                 }
             }
-        }
-        let job = match local.find(std::mem::take(&mut woken)) {
-            Some(job) => job,
-            None => {
-                let key = shared.sleep.prepare();
-                if shared.shutdown.load(Ordering::SeqCst) {
-                    shared.sleep.cancel();
-                    release(&mut current, None);
-                    release(&mut adopted, None);
-                    break;
-                }
-                match local.find(false) {
-                    Some(job) => {
+            match local.find(std::mem::take(&mut woken)) {
+                Some(job) => job,
+                None => {
+                    let key = shared.sleep.prepare();
+                    if shared.shutdown.load(Ordering::SeqCst) {
                         shared.sleep.cancel();
-                        job
-                    }
-                    None => {
-                        // Between computes, drop the last run: its plan and graph are freed.
                         release(&mut current, None);
                         release(&mut adopted, None);
-                        shared.sleep.wait(key);
-                        woken = true;
-                        continue;
+                        break;
+                    }
+                    match local.find(false) {
+                        Some(job) => {
+                            shared.sleep.cancel();
+                            job
+                        }
+                        None => {
+                            // Between computes, drop the last run: its plan and graph are freed.
+                            release(&mut current, None);
+                            release(&mut adopted, None);
+                            shared.sleep.wait(key);
+                            woken = true;
+                            continue;
+                        }
                     }
                 }
             }
@@ -414,7 +420,7 @@ fn work(shared: &Arc<Shared>, index: usize, deque: Worker<Job>) {
             }
             continue;
         }
-        local.run_chain(run, job.task, &mut inputs);
+        popped = local.run_chain(run, job.task, &mut inputs);
         if run.is_over() {
             // Let the finished compute's plan and graph go now, not when this worker idles.
             release(&mut current, None);
@@ -440,32 +446,54 @@ impl Local {
     }
 
     /// Runs task `task` of `run`, then the dependents it hands on directly, pushing the
-    /// others on this worker's deque (and waking a thief for them). One function for the
-    /// worker's loop and its helping, out of line: with a single caller the compiler inlines
-    /// the whole task step into it (two inlined copies made it keep the step out of line,
-    /// +6% instructions per task on the 262k map-reduce). A panic outside the tasks (a value's
-    /// `Drop`) is caught once for the whole chain, and fails the compute naming the task whose
-    /// step raised it.
+    /// others on this worker's deque (and waking a thief for them); when a chain ends, the
+    /// next job of the same compute on this worker's own deque is run the same way, without
+    /// going back to the worker's loop. Returns the first job popped that is not one of
+    /// `run`'s tasks (another compute's, or a cursor), for the caller to handle; `None` once
+    /// the deque is empty. One function for the worker's loop and its helping, out of line:
+    /// with a single caller the compiler inlines the whole task step into it (two inlined
+    /// copies made it keep the step out of line, +6% instructions per task on the 262k
+    /// map-reduce). A panic outside the tasks (a value's `Drop`) is caught once for the whole
+    /// loop, and fails the compute naming the task whose step raised it.
     #[inline(never)]
-    fn run_chain(&self, run: &Execution, task: u32, inputs: &mut Vec<crate::value::Value>) {
+    fn run_chain(
+        &self,
+        run: &Execution,
+        task: u32,
+        inputs: &mut Vec<crate::value::Value>,
+    ) -> Option<Job> {
         let running = Cell::new(task);
+        let mut other = None;
         let outcome = crate::panic::catch(|| {
-            let mut next = Some(Next { task, carry: None });
-            while let Some(Next { task, carry }) = next {
+            // Inside the catch: a carried value left by a failed step drops here.
+            let mut carry = None;
+            let mut task = task;
+            loop {
                 running.set(task);
                 let mut pushed = false;
-                next = run.execute(task, carry, inputs, |task| {
+                let next = run.execute(task, &mut carry, inputs, |task| {
                     self.deque.push(Job { run: run.id, task });
                     pushed = true;
                 });
                 if pushed {
                     self.shared.wake_for(self.index);
                 }
+                task = match next {
+                    Some(next) => next,
+                    None => match self.deque.pop() {
+                        Some(job) if job.run == run.id && job.task != CURSOR => job.task,
+                        popped => {
+                            other = popped;
+                            return;
+                        }
+                    },
+                };
             }
         });
         if let Err(caught) = outcome {
             run.panicked(running.get(), caught, inputs);
         }
+        other
     }
 
     /// Runs one ready job of any compute on this pool, for a worker that waits for a compute
@@ -488,8 +516,10 @@ impl Local {
             } else {
                 Some(job.task)
             };
-            if let Some(task) = task {
-                self.run_chain(&run, task, &mut inputs);
+            if let Some(task) = task
+                && let Some(other) = self.run_chain(&run, task, &mut inputs)
+            {
+                self.deque.push(other); // back on top, where it was
             }
             drop_quietly(run);
         }
