@@ -155,6 +155,7 @@
 
 mod execution;
 mod pool;
+mod ranges;
 mod sleep;
 
 use crate::error::Error;

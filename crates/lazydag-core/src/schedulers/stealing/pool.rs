@@ -172,7 +172,8 @@ impl Shared {
     pub(super) fn submit(self: &Arc<Self>, plan: crate::plan::Plan) -> Arc<Execution> {
         let id = self.next_run.fetch_add(1, Ordering::Relaxed);
         let local = if self.is_worker() { LOCAL.with(|l| l.borrow().clone()) } else { None };
-        let run = Arc::new(Execution::new(plan, id, local.is_none()));
+        let parts = if local.is_none() { self.wake_at_submit.min(self.stealers.len()) } else { 0 };
+        let run = Arc::new(Execution::new(plan, id, parts));
         lock(&self.runs).push(Arc::clone(&run));
         if let Some(local) = local {
             let initial = run.initial();
@@ -346,9 +347,10 @@ fn work(shared: &Arc<Shared>, index: usize, deque: Worker<Job>) {
     crate::worker::set_helper(Rc::new(move || helper.help_one()));
     crate::schedulers::set_here(Arc::new(super::Here(Arc::clone(shared))));
     let mut current: Option<Arc<Execution>> = None;
-    // The compute whose cursor this worker took (see `CURSOR`), while it has initial tasks.
+    // The compute whose cursor this worker took (see `CURSOR`), while it has initial tasks,
+    // and the range of them this worker owns (see `ranges.rs`).
     let mut adopted: Option<Arc<Execution>> = None;
-    let workers = shared.stealers.len();
+    let mut mine: Option<usize> = None;
     let mut inputs = Vec::new();
     // Set by a wake-up: the next search looks at every deque.
     let mut woken = false;
@@ -359,45 +361,45 @@ fn work(shared: &Arc<Shared>, index: usize, deque: Worker<Job>) {
             job
         } else {
             // The adopted compute's initial tasks come after this worker's own deque, before
-            // anyone else's work: a few claimed at once go on the deque (first in priority on
-            // top), where thieves can take them as they take any job.
-            if local.deque.is_empty()
-                && let Some(run) = adopted.as_ref()
-            {
-                let claimed = run.claim_batch(workers);
-                if claimed.is_empty() {
-                    release(&mut adopted, None);
-                } else {
-                    for k in claimed.clone().rev() {
-                        local.deque.push(Job { run: run.id, task: run.initial()[k] });
-                    }
-                    if claimed.len() > 1 {
-                        shared.wake_for(index);
-                    }
+            // anyone else's work: claimed one at a time from this worker's range, and run
+            // directly (thieves split the range, not a deque).
+            let initial = match adopted.as_ref() {
+                Some(run) if local.deque.is_empty() => {
+                    let task = run.next_initial(&mut mine, true);
+                    task.map(|task| Job { run: run.id, task })
                 }
+                _ => None,
+            };
+            if initial.is_none() && adopted.is_some() && local.deque.is_empty() {
+                release(&mut adopted, None);
+                mine = None;
             }
-            match local.find(std::mem::take(&mut woken)) {
-                Some(job) => job,
-                None => {
-                    let key = shared.sleep.prepare();
-                    if shared.shutdown.load(Ordering::SeqCst) {
-                        shared.sleep.cancel();
-                        release(&mut current, None);
-                        release(&mut adopted, None);
-                        break;
-                    }
-                    match local.find(false) {
-                        Some(job) => {
+            if let Some(job) = initial {
+                job
+            } else {
+                match local.find(std::mem::take(&mut woken)) {
+                    Some(job) => job,
+                    None => {
+                        let key = shared.sleep.prepare();
+                        if shared.shutdown.load(Ordering::SeqCst) {
                             shared.sleep.cancel();
-                            job
-                        }
-                        None => {
-                            // Between computes, drop the last run: its plan and graph are freed.
                             release(&mut current, None);
                             release(&mut adopted, None);
-                            shared.sleep.wait(key);
-                            woken = true;
-                            continue;
+                            break;
+                        }
+                        match local.find(false) {
+                            Some(job) => {
+                                shared.sleep.cancel();
+                                job
+                            }
+                            None => {
+                                // Between computes, drop the last run: its plan and graph are freed.
+                                release(&mut current, None);
+                                release(&mut adopted, None);
+                                shared.sleep.wait(key);
+                                woken = true;
+                                continue;
+                            }
                         }
                     }
                 }
@@ -416,16 +418,21 @@ fn work(shared: &Arc<Shared>, index: usize, deque: Worker<Job>) {
             if run.has_unclaimed() && !run.is_over() {
                 shared.injector.push(job);
                 shared.sleep.notify_one();
-                release(&mut adopted, Some(Arc::clone(run)));
+                if adopted.as_ref().is_none_or(|a| a.id != run.id) {
+                    release(&mut adopted, Some(Arc::clone(run)));
+                    mine = run.adopt();
+                }
             }
             continue;
         }
-        popped = local.run_chain(run, job.task, &mut inputs);
+        let own = adopted.as_ref().is_some_and(|a| a.id == run.id).then_some(&mut mine);
+        popped = local.run_chain(run, job.task, own, &mut inputs);
         if run.is_over() {
             // Let the finished compute's plan and graph go now, not when this worker idles.
             release(&mut current, None);
             if adopted.as_ref().is_some_and(|a| a.is_over()) {
                 release(&mut adopted, None);
+                mine = None;
             }
         }
     }
@@ -460,6 +467,7 @@ impl Local {
         &self,
         run: &Execution,
         task: u32,
+        mut mine: Option<&mut Option<usize>>,
         inputs: &mut Vec<crate::value::Value>,
     ) -> Option<Job> {
         let running = Cell::new(task);
@@ -468,10 +476,11 @@ impl Local {
             // Inside the catch: a carried value left by a failed step drops here.
             let mut carry = None;
             let mut task = task;
+            let plain = run.is_plain();
             loop {
                 running.set(task);
                 let mut pushed = false;
-                let next = run.execute(task, &mut carry, inputs, |task| {
+                let next = run.execute(task, plain, &mut carry, inputs, |task| {
                     self.deque.push(Job { run: run.id, task });
                     pushed = true;
                 });
@@ -480,6 +489,14 @@ impl Local {
                 }
                 task = match next {
                     Some(next) => next,
+                    // An empty deque is told by two loads, without `pop`'s fence.
+                    None if self.deque.is_empty() => {
+                        // This worker's range of the compute's initial tasks, if it owns one.
+                        match mine.as_deref_mut().and_then(|m| run.next_initial(m, true)) {
+                            Some(task) => task,
+                            None => return,
+                        }
+                    }
                     None => match self.deque.pop() {
                         Some(job) if job.run == run.id && job.task != CURSOR => job.task,
                         popped => {
@@ -508,7 +525,7 @@ impl Local {
             let task = if job.task == CURSOR {
                 // A compute from outside the pool: run one of its initial tasks, and leave the
                 // cursor for the next worker.
-                let task = run.claim_initial();
+                let task = run.next_initial(&mut None, false);
                 if run.has_unclaimed() && !run.is_over() {
                     self.shared.injector.push(job);
                 }
@@ -517,7 +534,7 @@ impl Local {
                 Some(job.task)
             };
             if let Some(task) = task
-                && let Some(other) = self.run_chain(&run, task, &mut inputs)
+                && let Some(other) = self.run_chain(&run, task, None, &mut inputs)
             {
                 self.deque.push(other); // back on top, where it was
             }
