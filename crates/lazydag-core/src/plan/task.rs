@@ -77,7 +77,8 @@ impl<'g> PlanView<'g> {
     /// [`run_caught_outside`](PlanView::run_caught_outside) for a caller that has checked
     /// [`is_plain`](PlanView::is_plain) and knows that task `i` is not a literal (a pool's
     /// task: literals are never scheduled, they are read through
-    /// [`literal`](PlanView::literal)): the task's function called directly.
+    /// [`literal`](PlanView::literal)): the task's function called directly. The pool's chain
+    /// loop and `Sequential` use it, each with one catch of its own that names the task.
     ///
     /// # Errors
     /// As [`run`](PlanView::run), except that a panic unwinds to the caller.
