@@ -144,7 +144,7 @@ impl Execution {
     /// task, or from the task itself in a plain compute: the worker's `run_chain` catches that once
     /// per chain of tasks, not once per task, and reports it with
     /// [`panicked`](Execution::panicked). Inlined into that one caller, where every task passes.
-    /// `plain` is [`PlanView::is_plain`], which the caller asks once per chain: then the
+    /// `plain` is [`PlanView::is_plain`](crate::plan::PlanView::is_plain), which the caller asks once per chain: then the
     /// task is called directly, with no check of a stop, callbacks or a fused program.
     #[inline(always)]
     pub(super) fn execute(
@@ -236,7 +236,7 @@ impl Execution {
         next
     }
 
-    /// Whether the plan is plain ([`PlanView::is_plain`]), for [`execute`](Execution::execute).
+    /// Whether the plan is plain ([`PlanView::is_plain`](crate::plan::PlanView::is_plain)), for [`execute`](Execution::execute).
     #[inline]
     pub(super) fn is_plain(&self) -> bool {
         self.plan.view().is_plain()

@@ -36,10 +36,10 @@ use crate::sync::lock_std as lock;
 const STEAL_SCAN: usize = 64;
 
 /// The task of a job that stands for a compute's initial tasks (its cursor): a worker that
-/// takes it adopts the compute and claims initial tasks from it
-/// ([`Execution::claim_initial`]) whenever its own deque is empty, and queues the cursor again
+/// takes it adopts the compute and a range of its initial tasks, which it claims
+/// ([`Execution::next_initial`]) whenever its own deque is empty, and queues the cursor again
 /// for the next worker while some are left. So a compute from outside the pool costs one
-/// queued job, not one per initial task, and its initial tasks still start in priority order.
+/// queued job, not one per initial task, and each range starts in priority order.
 const CURSOR: u32 = u32::MAX;
 
 /// One runnable task of one compute (or its [`CURSOR`]).
