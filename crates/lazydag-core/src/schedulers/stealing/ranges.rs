@@ -218,8 +218,8 @@ mod tests {
 
 #[cfg(all(test, loom))]
 mod loom_tests {
-    //! Model-checks the claims: `RUSTFLAGS="--cfg loom" cargo test --release -p lazydag-core
-    //! --lib ranges`. An index claimed twice or never fails the assertion.
+    //! Model-checks the claims, the steal of single indices and of halves:
+    //! `RUSTFLAGS="--cfg loom" cargo test --release -p lazydag-core --lib ranges`. An index claimed twice or never fails the assertion.
     use super::*;
     use loom::sync::Arc;
 
@@ -231,10 +231,9 @@ mod loom_tests {
             let thief = {
                 let ranges = Arc::clone(&ranges);
                 loom::thread::spawn(move || {
-                    let mut mine = None;
                     let mut got = Vec::new();
-                    // Owns no range (all are adopted): steals, then owns what it stole.
-                    while let Some(k) = ranges.next(&mut mine, true) {
+                    // Owns no range (the only one is adopted): steals single indices.
+                    while let Some(k) = ranges.next(&mut None, false) {
                         got.push(k);
                     }
                     got
@@ -247,6 +246,26 @@ mod loom_tests {
             got.extend(thief.join().unwrap());
             got.sort_unstable();
             assert_eq!(got, [0, 1, 2]);
+        });
+    }
+
+    #[test]
+    fn two_owners_steal_halves_and_claim_every_index_once() {
+        loom::model(|| {
+            // [0, 2) and [2, 5): whoever empties its range first steals half of the other's.
+            let ranges = Arc::new(Ranges::new(5, 2));
+            let other = {
+                let ranges = Arc::clone(&ranges);
+                loom::thread::spawn(move || {
+                    let mut mine = None;
+                    std::iter::from_fn(|| ranges.next(&mut mine, true)).collect::<Vec<u32>>()
+                })
+            };
+            let mut mine = None;
+            let mut got: Vec<u32> = std::iter::from_fn(|| ranges.next(&mut mine, true)).collect();
+            got.extend(other.join().unwrap());
+            got.sort_unstable();
+            assert_eq!(got, [0, 1, 2, 3, 4]);
         });
     }
 }
