@@ -51,10 +51,10 @@ echo "$seed" | tail -n 3 | head -n 1 | grep -Eq '^z\[:5\] = \[(-?[0-9.]+, ){4}-?
 # box of y, and their tree: 117 tasks; without the culling it would be over 10,000)
 echo "$seed" | tail -n 2 | head -n 1 | awk '/^chunk tasks run: [0-9]+$/ && $4 < 1000 { ok = 1 } END { exit !ok }'
 echo "$seed" | tail -n 1 | grep -Eq '^peak RSS: [0-9]+ MB$'
-# The loom model check of the work-stealing sleep protocol, in a target of its own (`--cfg
+# The loom model checks of the work-stealing sleep protocol and of its initial ranges, in a target of its own (`--cfg
 # loom` changes every crate): optimised, without debuginfo.
 LOOM_MAX_PREEMPTIONS=4 RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/loom" \
-    cargo test --profile test-release -p lazydag-core --lib sleep
+    cargo test --profile test-release -p lazydag-core --lib -- sleep ranges
 # Dask distributed (#16): a venv with the pinned dask[distributed] and bokeh (pip), then the
 # loopback cluster test: this test binary as a scheduler and 2 workers on 127.0.0.1. When pip
 # cannot reach a package index, dask-env.sh exits 3 and the test is skipped, saying so.

@@ -86,11 +86,23 @@ fn main() {
     }
     for (name, s) in [("ws1", &ws1 as &dyn Scheduler), ("sync", &Sequential), ("ws2", &ws2)] {
         let (mut walls, mut cpus) = (Vec::new(), Vec::new());
+        let mut threads: Vec<Vec<(String, f64)>> = Vec::new();
         for _ in 0..repeats {
-            let (t, c) = (Instant::now(), cpu_seconds());
+            let (t, c, before) = (Instant::now(), cpu_seconds(), thread_cpu());
             assert_eq!(plan.run_with(s).unwrap(), expected);
             walls.push(t.elapsed().as_secs_f64() * 1e9 / tasks as f64);
             cpus.push((cpu_seconds() - c) * 1e9 / tasks as f64);
+            let after = thread_cpu();
+            threads.push(
+                after
+                    .iter()
+                    .map(|(name, ns)| {
+                        let was = before.iter().find(|(n, _)| n == name).map_or(0.0, |b| b.1);
+                        (name.clone(), (ns - was) * 1e9 / tasks as f64)
+                    })
+                    .filter(|(_, ns)| *ns > 0.05)
+                    .collect(),
+            );
         }
         let median = |v: &mut Vec<f64>| {
             v.sort_by(f64::total_cmp);
@@ -102,7 +114,32 @@ fn main() {
             "{shape} {tasks} tasks, {name}: wall {w:.1} ns/task ({wmin:.1}-{wmax:.1}), \
              cpu {c:.1} ns/task ({cmin:.1}-{cmax:.1})"
         );
+        // Each thread's CPU per task in the run with the median wall time: whether a second
+        // worker did its share.
+        if let Some(run) = threads.get(threads.len() / 2) {
+            let split: Vec<String> = run.iter().map(|(n, ns)| format!("{n} {ns:.1}")).collect();
+            println!("  per thread (one run), ns/task: {}", split.join(", "));
+        }
     }
+}
+
+/// CPU time of each thread of this process so far, by thread name (with its id), in seconds.
+fn thread_cpu() -> Vec<(String, f64)> {
+    let Ok(dir) = std::fs::read_dir("/proc/self/task") else { return Vec::new() };
+    dir.filter_map(Result::ok)
+        .filter_map(|entry| {
+            let path = entry.path();
+            let comm = std::fs::read_to_string(path.join("comm")).ok()?;
+            let ns: u64 = std::fs::read_to_string(path.join("schedstat"))
+                .ok()?
+                .split_whitespace()
+                .next()?
+                .parse()
+                .ok()?;
+            let id = entry.file_name().to_string_lossy().into_owned();
+            Some((format!("{}#{id}", comm.trim()), ns as f64 * 1e-9))
+        })
+        .collect()
 }
 
 /// CPU time of every thread of this process so far, in seconds (0 without `/proc`).

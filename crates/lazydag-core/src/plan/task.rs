@@ -60,9 +60,35 @@ impl<'g> PlanView<'g> {
         i: usize,
         inputs: &mut Vec<Value>,
     ) -> Result<Value, Error> {
-        if !(self.stop.plain && self.program_start.is_empty()) || self.literal[i] {
+        if !self.is_plain() || self.literal[i] {
             return self.run(i, inputs);
         }
+        self.run_plain_uncaught(i, inputs)
+    }
+
+    /// Whether the compute is plain: nothing to watch, report, trace or fuse, so that a task
+    /// may run by [`run_plain_uncaught`](PlanView::run_plain_uncaught). Fixed once the plan
+    /// is finished: a scheduler may ask it once per run, or per chain of tasks.
+    #[inline]
+    pub(crate) fn is_plain(&self) -> bool {
+        self.stop.plain && self.program_start.is_empty()
+    }
+
+    /// [`run_caught_outside`](PlanView::run_caught_outside) for a caller that has checked
+    /// [`is_plain`](PlanView::is_plain) and knows that task `i` is not a literal (a pool's
+    /// task: literals are never scheduled, they are read through
+    /// [`literal`](PlanView::literal)): the task's function called directly. The pool's chain
+    /// loop and `Sequential` use it, each with one catch of its own that names the task.
+    ///
+    /// # Errors
+    /// As [`run`](PlanView::run), except that a panic unwinds to the caller.
+    #[inline(always)]
+    pub(crate) fn run_plain_uncaught(
+        &self,
+        i: usize,
+        inputs: &mut Vec<Value>,
+    ) -> Result<Value, Error> {
+        debug_assert!(self.is_plain() && !self.literal[i]);
         let node = self.tasks[i];
         let result = node.op.call(inputs, 0, None);
         if !inputs.is_empty() {

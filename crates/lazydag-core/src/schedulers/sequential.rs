@@ -5,6 +5,8 @@
 //! intermediate value is freed as soon as its last consumer has run. No locks, no atomics
 //! beyond those inside literals; one scratch vector for inputs reused across tasks.
 
+use std::cell::Cell;
+
 use crate::error::Error;
 use crate::panic;
 use crate::plan::{Plan, PlanView};
@@ -40,23 +42,61 @@ impl Scheduler for Sequential {
     }
 }
 
-/// Runs every task of `plan` in order, then takes the outputs' values.
+/// Runs every task of `plan` in order, then takes the outputs' values. In a plain compute
+/// ([`PlanView::is_plain`]: nothing to watch, report, trace or fuse) the tasks are called
+/// without a catch of their own, and one catch around the loop names the task that panicked,
+/// as the task boundary would.
 fn run(
     plan: &PlanView<'_>,
     slots: &mut Slots,
     inputs: &mut Vec<Value>,
 ) -> Result<Vec<Value>, Error> {
+    if !plan.is_plain() {
+        return run_tasks::<false>(plan, slots, inputs, &Cell::new(0));
+    }
+    let running = Cell::new(0);
+    match panic::catch(|| run_tasks::<true>(plan, slots, inputs, &running)) {
+        Ok(result) => result,
+        Err(caught) => Err(Error::Panicked {
+            task: plan.task(running.get()).key(),
+            message: caught.message(),
+            location: caught.location().map(str::to_owned),
+        }),
+    }
+}
+
+/// The loop of [`run`]; `PLAIN`: the plan is plain, and a panic of a task unwinds to the
+/// caller, which names the task `running` holds.
+#[inline(always)]
+fn run_tasks<const PLAIN: bool>(
+    plan: &PlanView<'_>,
+    slots: &mut Slots,
+    inputs: &mut Vec<Value>,
+    running: &Cell<usize>,
+) -> Result<Vec<Value>, Error> {
     for i in 0..plan.len() {
         if plan.is_literal(i) {
             continue;
         }
-        if plan.should_stop() {
+        // A plain compute has no cancel token and no deadline.
+        if !PLAIN && plan.should_stop() {
             return Err(plan.stop_error().expect("a stopped plan says why"));
         }
         for &d in plan.deps(i) {
             inputs.push(slots.take("sync", plan, d as usize)?);
         }
-        slots.store(i, plan.run(i, inputs)?);
+        let value = if PLAIN {
+            running.set(i);
+            plan.run_plain_uncaught(i, inputs)?
+        } else {
+            plan.run(i, inputs)?
+        };
+        slots.store(i, value);
     }
-    plan.outputs().iter().map(|&o| slots.take("sync", plan, o as usize)).collect()
+    // Sized once (a `collect` into `Result` grows the vector by copies).
+    let mut outputs = Vec::with_capacity(plan.outputs().len());
+    for &o in plan.outputs() {
+        outputs.push(slots.take("sync", plan, o as usize)?);
+    }
+    Ok(outputs)
 }

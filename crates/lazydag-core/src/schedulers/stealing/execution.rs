@@ -24,6 +24,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+use super::ranges::Ranges;
 use crate::error::Error;
 use crate::panic;
 use crate::plan::Plan;
@@ -41,19 +42,14 @@ const CANCEL_POLL: Duration = Duration::from_millis(5);
 /// How often a waiting worker of another pool with nothing to help looks again.
 const HELP_POLL: Duration = Duration::from_millis(1);
 
-/// A value handed from a task straight to its only consumer, bypassing the slot.
+/// A value handed from a task straight to its only consumer, bypassing the slot. It stays in
+/// the frame of the worker's chain loop (`run_chain`), which passes it to each
+/// [`execute`](Execution::execute) by reference: a task step moves no carry in or out.
 #[derive(Debug)]
 pub(super) struct Carry {
     /// The task that produced it.
     from: u32,
     value: Value,
-}
-
-/// The task a worker runs next, on the same thread, and the input it carries there.
-#[derive(Debug)]
-pub(super) struct Next {
-    pub(super) task: u32,
-    pub(super) carry: Option<Carry>,
 }
 
 /// The state of one compute on the pool.
@@ -65,10 +61,10 @@ pub(super) struct Execution {
     waiting: Countdown,
     /// Distinct non-literal output tasks not yet done.
     outputs_left: AtomicUsize,
-    /// How many of the tasks runnable at the start ([`initial`](Execution::initial)) workers
-    /// have claimed ([`claim_initial`](Execution::claim_initial)): a compute submitted from
-    /// outside the pool queues no job per initial task.
-    claimed: AtomicUsize,
+    /// The tasks runnable at the start ([`initial`](Execution::initial)), as ranges the
+    /// workers that adopt the compute claim and steal ([`next_initial`](Execution::next_initial)):
+    /// a compute submitted from outside the pool queues no job per initial task.
+    ranges: Ranges,
     stopped: AtomicBool,
     outcome: Mutex<Option<Result<(), Error>>>,
     done: Condvar,
@@ -76,11 +72,12 @@ pub(super) struct Execution {
 
 impl Execution {
     /// The run of `plan`; its initial tasks are handed out by
-    /// [`claim_initial`](Execution::claim_initial) when `claimable`, else the caller queues
-    /// them as jobs (a nested compute, on its worker's own deque).
-    pub(super) fn new(plan: Plan, id: u32, claimable: bool) -> Self {
+    /// [`next_initial`](Execution::next_initial) in up to `parts` ranges (one per worker
+    /// that may adopt it), or when `parts` is 0 the caller queues them as jobs (a nested
+    /// compute, on its worker's own deque).
+    pub(super) fn new(plan: Plan, id: u32, parts: usize) -> Self {
         let view = plan.view();
-        let claimed = if claimable { 0 } else { view.initial().len() };
+        let ranges = Ranges::new(view.initial().len(), parts);
         let waiting = Countdown::new(view);
         let outputs_left = view.distinct_outputs();
         Execution {
@@ -88,7 +85,7 @@ impl Execution {
             slots: SharedSlots::new(view),
             waiting,
             outputs_left: AtomicUsize::new(outputs_left),
-            claimed: AtomicUsize::new(claimed),
+            ranges,
             stopped: AtomicBool::new(false),
             outcome: Mutex::new(if outputs_left == 0 { Some(Ok(())) } else { None }),
             done: Condvar::new(),
@@ -101,42 +98,28 @@ impl Execution {
         self.plan.view().initial()
     }
 
-    /// The next initial task not yet claimed by a worker, in priority order, while the run is
-    /// not over: one `fetch_add`, and a load once they are all claimed.
-    /// Memory ordering: `Relaxed`; the list itself is immutable, published with the run.
-    #[inline]
-    pub(super) fn claim_initial(&self) -> Option<u32> {
-        let k = self.claim(|_| 1).next()?;
-        Some(self.initial()[k])
+    /// A range of initial tasks no worker owns yet, for a worker that took the compute's
+    /// cursor: its own from now on ([`next_initial`](Execution::next_initial)).
+    pub(super) fn adopt(&self) -> Option<usize> {
+        self.ranges.adopt()
     }
 
-    /// Claims the next few initial tasks for a worker of a pool of `workers`, as indices into
-    /// [`initial`](Execution::initial), in priority order; empty once all are claimed or the
-    /// run is over. The batch is guided: a quarter of each worker's share of what is left, 1
-    /// to 32 tasks, so two workers do not take turns on one cache line for every tiny initial
-    /// task, and a few long initial tasks still spread one per worker.
+    /// The next initial task for a worker whose range is `mine` (see [`Ranges::next`]: its
+    /// own range's next, else a range no one owns, else stolen), while the run is not over;
+    /// `adopt`: whether the worker may take a range of its own (a helping worker takes single
+    /// tasks). One load and one uncontended `fetch_add` from the worker's own range.
     #[inline]
-    pub(super) fn claim_batch(&self, workers: usize) -> std::ops::Range<usize> {
-        self.claim(|left| (left / workers.saturating_mul(4)).clamp(1, 32))
-    }
-
-    /// Claims `size(left)` of the `left` unclaimed initial tasks (at least 1), as indices into
-    /// [`initial`](Execution::initial); empty once all are claimed or the run is over.
-    #[inline]
-    fn claim(&self, size: impl FnOnce(usize) -> usize) -> std::ops::Range<usize> {
-        let len = self.initial().len();
-        let claimed = self.claimed.load(Ordering::Relaxed);
-        if claimed >= len || self.stopped.load(Ordering::Relaxed) {
-            return 0..0;
+    pub(super) fn next_initial(&self, mine: &mut Option<usize>, adopt: bool) -> Option<u32> {
+        if self.stopped.load(Ordering::Relaxed) {
+            return None;
         }
-        let size = size(len - claimed);
-        let start = self.claimed.fetch_add(size, Ordering::Relaxed);
-        start.min(len)..start.saturating_add(size).min(len)
+        let k = self.ranges.next(mine, adopt)?;
+        Some(self.initial()[k as usize])
     }
 
     /// Whether some initial task is not claimed yet.
     pub(super) fn has_unclaimed(&self) -> bool {
-        self.claimed.load(Ordering::Relaxed) < self.initial().len()
+        self.ranges.has_unclaimed()
     }
 
     /// Reports a panic in task `i`'s step as the compute's error, instead of killing the
@@ -155,24 +138,29 @@ impl Execution {
 
     /// Runs task `i` and makes its dependents runnable: the first (highest-priority) ready
     /// dependent is returned to be run next on this thread, the others go to `push`.
-    /// `carry` is the value of one of `i`'s inputs handed over directly by the task that ran
-    /// before on this thread (see [`Next`]). May unwind only from a value's `Drop` outside a
+    /// `carry` may hold the value of one of `i`'s inputs, handed over directly by the task
+    /// that ran before on this thread (see [`Carry`]); `i` takes it, and leaves in it the value
+    /// it hands to the dependent it returns, if it hands one. May unwind only from a value's `Drop` outside a
     /// task, or from the task itself in a plain compute: the worker's `run_chain` catches that once
     /// per chain of tasks, not once per task, and reports it with
     /// [`panicked`](Execution::panicked). Inlined into that one caller, where every task passes.
+    /// `plain` is [`PlanView::is_plain`](crate::plan::PlanView::is_plain), which the caller asks once per chain: then the
+    /// task is called directly, with no check of a stop, callbacks or a fused program.
     #[inline(always)]
     pub(super) fn execute(
         &self,
         i: u32,
-        mut carry: Option<Carry>,
+        plain: bool,
+        carry: &mut Option<Carry>,
         inputs: &mut Vec<Value>,
         mut push: impl FnMut(u32),
-    ) -> Option<Next> {
+    ) -> Option<u32> {
         if self.stopped.load(Ordering::Relaxed) {
             return None;
         }
         let view = self.plan.view();
-        if view.should_stop() {
+        // A plain compute has no cancel token and no deadline: nothing to look at.
+        if !plain && view.should_stop() {
             self.finish(Err(view.stop_error().expect("a stopped plan says why")));
             return None;
         }
@@ -192,7 +180,12 @@ impl Execution {
             }
         }
         // A panic in the task unwinds to `run_chain`'s catch, which names the task.
-        let value = match view.run_caught_outside(i, inputs) {
+        let result = if plain {
+            view.run_plain_uncaught(i, inputs)
+        } else {
+            view.run_caught_outside(i, inputs)
+        };
+        let value = match result {
             Ok(value) => value,
             Err(err) => {
                 self.finish(Err(err));
@@ -221,7 +214,8 @@ impl Execution {
         {
             self.waiting.claim(j);
             done(self);
-            return Some(Next { task: j, carry: Some(Carry { from: i as u32, value }) });
+            *carry = Some(Carry { from: i as u32, value });
+            return Some(j);
         }
 
         self.slots.store(view, i, value);
@@ -239,7 +233,13 @@ impl Execution {
             }
         }
         done(self);
-        next.map(|task| Next { task, carry: None })
+        next
+    }
+
+    /// Whether the plan is plain ([`PlanView::is_plain`](crate::plan::PlanView::is_plain)), for [`execute`](Execution::execute).
+    #[inline]
+    pub(super) fn is_plain(&self) -> bool {
+        self.plan.view().is_plain()
     }
 
     /// Whether the run has ended: all its outputs are done, or it was stopped.
@@ -296,6 +296,12 @@ impl Execution {
     /// The outputs' values, after a successful run.
     pub(super) fn outputs(&self) -> Result<Vec<Value>, Error> {
         let view = self.plan.view();
-        view.outputs().iter().map(|&o| self.slots.take(NAME, view, o as usize)).collect()
+        // Sized once: a `collect` into `Result` cannot know the length, and grew the vector
+        // by copies (a 131,072-output tree spent ~17 instructions per task in `memcpy`).
+        let mut outputs = Vec::with_capacity(view.outputs().len());
+        for &o in view.outputs() {
+            outputs.push(self.slots.take(NAME, view, o as usize)?);
+        }
+        Ok(outputs)
     }
 }

@@ -4,7 +4,8 @@
 //! - **Queues.** Each worker owns a crossbeam-deque `Worker` (LIFO: the task it just made
 //!   ready is the one whose inputs are hot in its cache); a caller puts one job per compute on
 //!   the shared `Injector`, its *cursor* (see "Per-task cost" below), and a worker that takes
-//!   it claims the compute's initial tasks one by one; idle workers steal from the injector,
+//!   it adopts a range of the compute's initial tasks (`ranges.rs`); idle workers steal from
+//!   the injector,
 //!   then from each other: in a pool of more than 65, a search looks at 64 consecutive others from a random
 //!   start, so an idle worker's look costs O(1). Whoever leaves work on a deque for others
 //!   (pushes jobs, takes an injector batch, steals from a deque not yet empty) queues a steal
@@ -15,7 +16,8 @@
 //!   from a deque not yet empty) wakes one more worker, so published work never waits for a
 //!   lucky search.
 //!   Jobs are `(run id, task index)`: no allocation per task.
-//! - **Ordering.** The initial tasks are claimed in priority (plan) order. A finished
+//! - **Ordering.** Each worker claims its range of the initial tasks in priority (plan)
+//!   order (one worker: the whole list, in order). A finished
 //!   task runs the highest-priority newly ready dependent directly on the same thread and
 //!   pushes the others, so branches are finished depth-first, as the plan's order intends.
 //! - **Counting.** Each task has an atomic count of task inputs not yet done; the worker that
@@ -88,19 +90,28 @@
 //!   count at 1).
 //! - **No queue round trip for the next task**: the highest-priority dependent a task makes
 //!   ready runs next on the same thread; only the others are pushed.
-//! - **No job per initial task**: a compute from outside the pool queues one cursor job; the
-//!   worker that takes it puts it back for the next worker while initial tasks are left, and
-//!   claims them whenever its own deque is empty (so what a task made ready still runs first,
-//!   depth-first), in guided batches: one `fetch_add` takes a quarter of each worker's share
-//!   of what is left, 1 to 32 tasks (one at a time, two workers took turns on the counter's
-//!   cache line and ran no faster than one). The claimed tasks go on the worker's own deque,
-//!   first in priority on top, so thieves can take them like any job: a claimed task never
-//!   waits for its worker (kept private to the worker, a batch cost 57 instructions per task
-//!   less on the map-reduce, but an initial task waiting for a sibling of its batch hung:
-//!   `tests/work_stealing.rs`, `an_initial_task_waiting_for_a_sibling_of_its_batch_is_not_stuck`). Before, each initial task was an injector
-//!   push, a batch steal and a pop: ~110 instructions. A nested compute (from a worker) still
-//!   pushes its initial tasks on its worker's own deque, where idle workers steal them one by
-//!   one: a single cursor there would make the waiting worker and its thieves take turns.
+//! - **No job per initial task**: a compute from outside the pool queues one cursor job, and
+//!   its initial list is cut into ranges, one per core at most (`ranges.rs`). The worker that
+//!   takes the cursor adopts a range no one owns, puts the cursor back while initial tasks are
+//!   left (so idle workers keep coming), and whenever its own deque is empty (what a task made
+//!   ready still runs first, depth-first) claims the next task of its range with one
+//!   uncontended `fetch_add` on its own cache line and runs it directly: no deque push or pop,
+//!   no trip through the worker's loop. A worker whose range is empty adopts another, or steals
+//!   the back half of the fullest range, which becomes its own; so a claimed task never waits
+//!   for its worker (`tests/work_stealing.rs`,
+//!   `an_initial_task_waiting_for_a_sibling_of_its_batch_is_not_stuck`: a worker blocked in a
+//!   task keeps only that task). Each worker walks a contiguous part of the list, so on a
+//!   map-reduce two workers reduce disjoint subtrees instead of splitting pairs between them.
+//!   Before: guided batches pushed on the worker's deque, ~18 instructions per initial task
+//!   more; before that, an injector push, a batch steal and a pop each, ~110. A nested compute
+//!   (from a worker) still pushes its initial tasks on its worker's own deque, where idle
+//!   workers steal them one by one: a single cursor there would make the waiting worker and
+//!   its thieves take turns.
+//! - **The chain loop stays in the task step**: when a chain of tasks ends, the worker pops
+//!   its own deque, and a job of the same compute runs in the same loop (`run_chain`), with
+//!   the carried value in that loop's frame, the plan's `is_plain` asked once, and an empty
+//!   deque told by two loads rather than `pop`'s fence; only another compute's job or a cursor
+//!   goes back to the worker's loop (82 instructions per task less on the map-reduce re-run).
 //! - **One `catch_unwind` per chain, not per task**: in a plain compute (no cancel token,
 //!   deadline, keep-going, callbacks, task spans or fused programs) the task is called without
 //!   a catch of its own (`PlanView::run_caught_outside`), and the chain's catch, which knows
@@ -125,10 +136,10 @@
 //!   literal's lock; a plain compute takes the task boundary's shortest path, with no catch per
 //!   task (above). Together, on the 262k map-reduce re-run: 607 -> 436 instructions per task.
 //!
-//! Left on that path, spread thin (no line above ~12 instructions per task): the worker loop
-//! and its job search, the readiness count, the call through `dyn Op` and the value's type
-//! checks; the counts are copied per run (~6 per task); the initial tasks go through the deque
-//! (push, then pop) so that thieves can take them.
+//! Left on that path, spread thin (no line above ~10 instructions per task): bounds checks
+//! (~23 per task: the crate forbids `unsafe`), the input vector's push and pop (~19), the
+//! value's kind matched on each move (~18), the call through `dyn Op`, the readiness count;
+//! the counts are copied per run (~6 per task).
 //!
 //! **Stack depth.** A helping worker runs jobs on its own stack, above the frame that waits,
 //! and a helped job may wait in turn (500 outer tasks that each compute a small graph would
@@ -155,6 +166,7 @@
 
 mod execution;
 mod pool;
+mod ranges;
 mod sleep;
 
 use crate::error::Error;

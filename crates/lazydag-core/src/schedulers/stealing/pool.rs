@@ -21,7 +21,7 @@ use std::thread::{self, JoinHandle};
 
 use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 
-use super::execution::{Execution, Next};
+use super::execution::Execution;
 use super::sleep::Sleep;
 use crate::panic::drop_quietly;
 use crate::sync::lock_std as lock;
@@ -36,10 +36,10 @@ use crate::sync::lock_std as lock;
 const STEAL_SCAN: usize = 64;
 
 /// The task of a job that stands for a compute's initial tasks (its cursor): a worker that
-/// takes it adopts the compute and claims initial tasks from it
-/// ([`Execution::claim_initial`]) whenever its own deque is empty, and queues the cursor again
+/// takes it adopts the compute and a range of its initial tasks, which it claims
+/// ([`Execution::next_initial`]) whenever its own deque is empty, and queues the cursor again
 /// for the next worker while some are left. So a compute from outside the pool costs one
-/// queued job, not one per initial task, and its initial tasks still start in priority order.
+/// queued job, not one per initial task, and each range starts in priority order.
 const CURSOR: u32 = u32::MAX;
 
 /// One runnable task of one compute (or its [`CURSOR`]).
@@ -172,7 +172,8 @@ impl Shared {
     pub(super) fn submit(self: &Arc<Self>, plan: crate::plan::Plan) -> Arc<Execution> {
         let id = self.next_run.fetch_add(1, Ordering::Relaxed);
         let local = if self.is_worker() { LOCAL.with(|l| l.borrow().clone()) } else { None };
-        let run = Arc::new(Execution::new(plan, id, local.is_none()));
+        let parts = if local.is_none() { self.wake_at_submit.min(self.stealers.len()) } else { 0 };
+        let run = Arc::new(Execution::new(plan, id, parts));
         lock(&self.runs).push(Arc::clone(&run));
         if let Some(local) = local {
             let initial = run.initial();
@@ -346,53 +347,60 @@ fn work(shared: &Arc<Shared>, index: usize, deque: Worker<Job>) {
     crate::worker::set_helper(Rc::new(move || helper.help_one()));
     crate::schedulers::set_here(Arc::new(super::Here(Arc::clone(shared))));
     let mut current: Option<Arc<Execution>> = None;
-    // The compute whose cursor this worker took (see `CURSOR`), while it has initial tasks.
+    // The compute whose cursor this worker took (see `CURSOR`), while it has initial tasks,
+    // and the range of them this worker owns (see `ranges.rs`).
     let mut adopted: Option<Arc<Execution>> = None;
-    let workers = shared.stealers.len();
+    let mut mine: Option<usize> = None;
     let mut inputs = Vec::new();
     // Set by a wake-up: the next search looks at every deque.
     let mut woken = false;
+    // A job popped from this worker's deque by `run_chain` that it left to this loop.
+    let mut popped: Option<Job> = None;
     loop {
-        // The adopted compute's initial tasks come after this worker's own deque, before
-        // anyone else's work: a few claimed at once go on the deque (first in priority on
-        // top), where thieves can take them as they take any job.
-        if local.deque.is_empty()
-            && let Some(run) = adopted.as_ref()
-        {
-            let claimed = run.claim_batch(workers);
-            if claimed.is_empty() {
+        let job = if let Some(job) = popped.take() {
+            job
+        } else {
+            // The adopted compute's initial tasks come after this worker's own deque, before
+            // anyone else's work: claimed one at a time from this worker's range, and run
+            // directly (thieves split the range, not a deque).
+            let initial = match adopted.as_ref() {
+                Some(run) if local.deque.is_empty() => {
+                    let task = run.next_initial(&mut mine, true);
+                    task.map(|task| Job { run: run.id, task })
+                }
+                _ => None,
+            };
+            if initial.is_none() && adopted.is_some() && local.deque.is_empty() {
                 release(&mut adopted, None);
-            } else {
-                for k in claimed.clone().rev() {
-                    local.deque.push(Job { run: run.id, task: run.initial()[k] });
-                }
-                if claimed.len() > 1 {
-                    shared.wake_for(index);
-                }
+                mine = None;
             }
-        }
-        let job = match local.find(std::mem::take(&mut woken)) {
-            Some(job) => job,
-            None => {
-                let key = shared.sleep.prepare();
-                if shared.shutdown.load(Ordering::SeqCst) {
-                    shared.sleep.cancel();
-                    release(&mut current, None);
-                    release(&mut adopted, None);
-                    break;
-                }
-                match local.find(false) {
-                    Some(job) => {
-                        shared.sleep.cancel();
-                        job
-                    }
+            if let Some(job) = initial {
+                job
+            } else {
+                match local.find(std::mem::take(&mut woken)) {
+                    Some(job) => job,
                     None => {
-                        // Between computes, drop the last run: its plan and graph are freed.
-                        release(&mut current, None);
-                        release(&mut adopted, None);
-                        shared.sleep.wait(key);
-                        woken = true;
-                        continue;
+                        let key = shared.sleep.prepare();
+                        if shared.shutdown.load(Ordering::SeqCst) {
+                            shared.sleep.cancel();
+                            release(&mut current, None);
+                            release(&mut adopted, None);
+                            break;
+                        }
+                        match local.find(false) {
+                            Some(job) => {
+                                shared.sleep.cancel();
+                                job
+                            }
+                            None => {
+                                // Between computes, drop the last run: its plan and graph are freed.
+                                release(&mut current, None);
+                                release(&mut adopted, None);
+                                shared.sleep.wait(key);
+                                woken = true;
+                                continue;
+                            }
+                        }
                     }
                 }
             }
@@ -410,16 +418,21 @@ fn work(shared: &Arc<Shared>, index: usize, deque: Worker<Job>) {
             if run.has_unclaimed() && !run.is_over() {
                 shared.injector.push(job);
                 shared.sleep.notify_one();
-                release(&mut adopted, Some(Arc::clone(run)));
+                if adopted.as_ref().is_none_or(|a| a.id != run.id) {
+                    release(&mut adopted, Some(Arc::clone(run)));
+                    mine = run.adopt();
+                }
             }
             continue;
         }
-        local.run_chain(run, job.task, &mut inputs);
+        let own = adopted.as_ref().is_some_and(|a| a.id == run.id).then_some(&mut mine);
+        popped = local.run_chain(run, job.task, own, &mut inputs);
         if run.is_over() {
             // Let the finished compute's plan and graph go now, not when this worker idles.
             release(&mut current, None);
             if adopted.as_ref().is_some_and(|a| a.is_over()) {
                 release(&mut adopted, None);
+                mine = None;
             }
         }
     }
@@ -440,32 +453,64 @@ impl Local {
     }
 
     /// Runs task `task` of `run`, then the dependents it hands on directly, pushing the
-    /// others on this worker's deque (and waking a thief for them). One function for the
-    /// worker's loop and its helping, out of line: with a single caller the compiler inlines
-    /// the whole task step into it (two inlined copies made it keep the step out of line,
-    /// +6% instructions per task on the 262k map-reduce). A panic outside the tasks (a value's
-    /// `Drop`) is caught once for the whole chain, and fails the compute naming the task whose
-    /// step raised it.
+    /// others on this worker's deque (and waking a thief for them); when a chain ends, the
+    /// next job of the same compute on this worker's own deque is run the same way, without
+    /// going back to the worker's loop. Returns the first job popped that is not one of
+    /// `run`'s tasks (another compute's, or a cursor), for the caller to handle; `None` once
+    /// the deque is empty. One function for the worker's loop and its helping, out of line:
+    /// with a single caller the compiler inlines the whole task step into it (two inlined
+    /// copies made it keep the step out of line, +6% instructions per task on the 262k
+    /// map-reduce). A panic outside the tasks (a value's `Drop`) is caught once for the whole
+    /// loop, and fails the compute naming the task whose step raised it.
     #[inline(never)]
-    fn run_chain(&self, run: &Execution, task: u32, inputs: &mut Vec<crate::value::Value>) {
+    fn run_chain(
+        &self,
+        run: &Execution,
+        task: u32,
+        mut mine: Option<&mut Option<usize>>,
+        inputs: &mut Vec<crate::value::Value>,
+    ) -> Option<Job> {
         let running = Cell::new(task);
+        let mut other = None;
         let outcome = crate::panic::catch(|| {
-            let mut next = Some(Next { task, carry: None });
-            while let Some(Next { task, carry }) = next {
+            // Inside the catch: a carried value left by a failed step drops here.
+            let mut carry = None;
+            let mut task = task;
+            let plain = run.is_plain();
+            loop {
                 running.set(task);
                 let mut pushed = false;
-                next = run.execute(task, carry, inputs, |task| {
+                let next = run.execute(task, plain, &mut carry, inputs, |task| {
                     self.deque.push(Job { run: run.id, task });
                     pushed = true;
                 });
                 if pushed {
                     self.shared.wake_for(self.index);
                 }
+                task = match next {
+                    Some(next) => next,
+                    // An empty deque is told by two loads, without `pop`'s fence.
+                    None if self.deque.is_empty() => {
+                        // This worker's range of the compute's initial tasks, if it owns one.
+                        match mine.as_deref_mut().and_then(|m| run.next_initial(m, true)) {
+                            Some(task) => task,
+                            None => return,
+                        }
+                    }
+                    None => match self.deque.pop() {
+                        Some(job) if job.run == run.id && job.task != CURSOR => job.task,
+                        popped => {
+                            other = popped;
+                            return;
+                        }
+                    },
+                };
             }
         });
         if let Err(caught) = outcome {
             run.panicked(running.get(), caught, inputs);
         }
+        other
     }
 
     /// Runs one ready job of any compute on this pool, for a worker that waits for a compute
@@ -480,7 +525,7 @@ impl Local {
             let task = if job.task == CURSOR {
                 // A compute from outside the pool: run one of its initial tasks, and leave the
                 // cursor for the next worker.
-                let task = run.claim_initial();
+                let task = run.next_initial(&mut None, false);
                 if run.has_unclaimed() && !run.is_over() {
                     self.shared.injector.push(job);
                 }
@@ -488,8 +533,10 @@ impl Local {
             } else {
                 Some(job.task)
             };
-            if let Some(task) = task {
-                self.run_chain(&run, task, &mut inputs);
+            if let Some(task) = task
+                && let Some(other) = self.run_chain(&run, task, None, &mut inputs)
+            {
+                self.deque.push(other); // back on top, where it was
             }
             drop_quietly(run);
         }
