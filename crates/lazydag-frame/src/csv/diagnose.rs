@@ -220,8 +220,27 @@ pub(crate) fn explain(spec: &FileSpec, from: u64, bytes: &[u8], err: PolarsError
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
+
+    /// Every text of 0 to `max_len` bytes over `alphabet`, shortest first: the exhaustive
+    /// inputs of the row scans' tests here and in `block`.
+    pub(in crate::csv) fn every_text(
+        alphabet: [u8; 4],
+        max_len: u32,
+    ) -> impl Iterator<Item = Vec<u8>> {
+        (0..=max_len).flat_map(move |len| {
+            (0..4usize.pow(len)).map(move |mut code| {
+                (0..len)
+                    .map(|_| {
+                        let b = alphabet[code % 4];
+                        code /= 4;
+                        b
+                    })
+                    .collect()
+            })
+        })
+    }
 
     fn counts(s: &str) -> Vec<(usize, usize)> {
         let mut v = Vec::new();
@@ -247,26 +266,17 @@ mod tests {
         // Every string of up to 7 bytes over `a , \n \r`, for 1 to 3 expected fields.
         let alphabet = *b"a,\n\r";
         let mut checked = 0;
-        for len in 0..=7u32 {
-            for mut code in 0..4usize.pow(len) {
-                let bytes: Vec<u8> = (0..len)
-                    .map(|_| {
-                        let b = alphabet[code % 4];
-                        code /= 4;
-                        b
-                    })
-                    .collect();
-                for expected in 1..=3 {
-                    let (mut rows, mut all_ok) = (0, true);
-                    scan_rows(&bytes, b',', Some(b'"'), |_, _, f| {
-                        rows += 1;
-                        all_ok &= f == expected || (f == 0 && expected == 1);
-                        true
-                    });
-                    let fast = unquoted_rows(&bytes, b',', Some(b'"'), expected);
-                    assert_eq!(fast, all_ok.then_some(rows), "{bytes:?}, {expected} fields");
-                    checked += 1;
-                }
+        for bytes in every_text(alphabet, 7) {
+            for expected in 1..=3 {
+                let (mut rows, mut all_ok) = (0, true);
+                scan_rows(&bytes, b',', Some(b'"'), |_, _, f| {
+                    rows += 1;
+                    all_ok &= f == expected || (f == 0 && expected == 1);
+                    true
+                });
+                let fast = unquoted_rows(&bytes, b',', Some(b'"'), expected);
+                assert_eq!(fast, all_ok.then_some(rows), "{bytes:?}, {expected} fields");
+                checked += 1;
             }
         }
         assert_eq!(checked, 3 * (0..=7).map(|l| 4usize.pow(l)).sum::<usize>());
