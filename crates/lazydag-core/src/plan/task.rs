@@ -37,7 +37,7 @@ impl<'g> PlanView<'g> {
     /// panic is caught here), [`Error::LiteralMoved`] for a spent non-`Clone` literal.
     #[inline(always)]
     pub fn run(&self, i: usize, inputs: &mut Vec<Value>) -> Result<Value, Error> {
-        if self.stop.plain && self.program_start.is_empty() {
+        if self.is_plain() {
             return self.run_plain(i, inputs); // nothing to watch, report, trace or fuse
         }
         if self.stop.can_stop() && !self.literal[i] {

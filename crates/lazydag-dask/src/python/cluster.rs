@@ -280,9 +280,8 @@ impl DaskCluster {
     /// path, and checks that each runs this build of the program ([`build_id`](crate::build_id));
     /// returns how many workers answered. [`local`](DaskCluster::local) calls it once its
     /// workers have joined: a worker's first task costs tens of milliseconds more than the
-    /// next (measured on loopback: the first worker to get a task started it 7-15 ms after
-    /// submission, a cold one 30-60 ms), which on a 2-second compute of 2 workers is 2-3% of
-    /// the speedup (docs/distributed.md, "Figures"). Call it after workers join a cluster from
+    /// next, which a compute would otherwise pay on its critical path (measured in
+    /// docs/distributed.md, "Figures"). Call it after workers join a cluster from
     /// [`connect`](DaskCluster::connect) to pay that before the first compute and refuse a
     /// stale worker there rather than at its first task.
     ///
