@@ -93,10 +93,5 @@ fn run_tasks<const PLAIN: bool>(
         };
         slots.store(i, value);
     }
-    // Sized once (a `collect` into `Result` grows the vector by copies).
-    let mut outputs = Vec::with_capacity(plan.outputs().len());
-    for &o in plan.outputs() {
-        outputs.push(slots.take("sync", plan, o as usize)?);
-    }
-    Ok(outputs)
+    slots.take_outputs("sync", plan)
 }

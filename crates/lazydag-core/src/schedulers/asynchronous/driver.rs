@@ -100,7 +100,7 @@ impl<'p> Execution<'p> {
             }
         }
         debug_assert!(self.ready_async.is_empty() && self.ready_cpu.is_empty());
-        view.outputs().iter().map(|&o| self.slots.take("async", self.view, o as usize)).collect()
+        self.slots.take_outputs("async", view)
     }
 
     /// Queues a task whose inputs are all done.

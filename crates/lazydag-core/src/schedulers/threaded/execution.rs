@@ -86,9 +86,7 @@ impl Execution {
         }
         let result = match run.error.get() {
             Some(err) => Err(err.clone()),
-            None => {
-                view.outputs().iter().map(|&o| run.slots.take(NAME, view, o as usize)).collect()
-            }
+            None => run.slots.take_outputs(NAME, view),
         };
         if result.is_ok() {
             // Every job is done; wait for the workers to drop theirs, so that the caller
