@@ -21,7 +21,7 @@
 //! published to every later `get`, and a thread that races it waits for it), so a take that
 //! finds no locks made has found a value never stored.
 
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use crate::error::Error;
@@ -137,18 +137,23 @@ struct Boxed {
     left: u32,
 }
 
-/// One task's inline value in a pool (a boxed one is in [`SharedSlots::boxed`]).
+/// One task's readiness count and inline value in a pool (a boxed value is in
+/// [`SharedSlots::boxed`]): side by side, so that a run makes one array, and the task step
+/// indexes one.
 #[derive(Debug)]
 struct Slot {
+    /// The task inputs not yet produced (see `countdown.rs`).
+    waiting: AtomicU32,
     /// The inline value's kind ([`Value::to_bits`]), or 0: none stored inline.
     kind: AtomicU8,
     bits: [AtomicU64; 2],
 }
 
-/// Values shared by the threads of a pool: inline values in `slots`, boxed ones in `boxed`,
-/// one lock and count per task, made when the run stores its first boxed value. So a run of
-/// small values only writes three words per task to start and frees one array at the end
-/// (no drop per slot).
+/// Values shared by the threads of a pool, and each task's readiness count: counts and inline
+/// values in `slots`, boxed values in `boxed`, one lock and use count per task, made when the
+/// run stores its first boxed value. So a run of small values only writes three words per
+/// task to start (count, kind and bits: one pass, no separate copy of the counts) and frees
+/// one array at the end (no drop per slot).
 #[derive(Debug)]
 pub(crate) struct SharedSlots {
     slots: Box<[Slot]>,
@@ -156,11 +161,28 @@ pub(crate) struct SharedSlots {
 }
 
 impl SharedSlots {
+    /// Empty slots for every task of `view`, with its readiness counts. Also builds the plan's
+    /// dependents lists now, on the caller, rather than inside the first worker's task.
     pub(crate) fn new(view: &PlanView<'_>) -> Self {
-        let slots = (0..view.len())
-            .map(|_| Slot { kind: AtomicU8::new(0), bits: [AtomicU64::new(0), AtomicU64::new(0)] })
+        if !view.is_empty() {
+            let _ = view.dependents(0);
+        }
+        let slots = view
+            .all_waiting()
+            .iter()
+            .map(|&w| Slot {
+                waiting: AtomicU32::new(w),
+                kind: AtomicU8::new(0),
+                bits: [AtomicU64::new(0), AtomicU64::new(0)],
+            })
             .collect();
         SharedSlots { slots, boxed: OnceLock::new() }
+    }
+
+    /// Task `j`'s readiness count, for the rule in `countdown.rs`.
+    #[inline]
+    pub(crate) fn waiting(&self, j: u32) -> &AtomicU32 {
+        &self.slots[j as usize].waiting
     }
 
     /// Stores task `i`'s value (the first boxed one makes every task's lock and count, from

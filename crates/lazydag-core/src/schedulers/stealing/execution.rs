@@ -28,7 +28,7 @@ use super::ranges::Ranges;
 use crate::error::Error;
 use crate::panic;
 use crate::plan::Plan;
-use crate::schedulers::countdown::Countdown;
+use crate::schedulers::countdown;
 use crate::schedulers::slot::SharedSlots;
 use crate::sync::{lock_std as lock, wait_timeout_std};
 use crate::value::Value;
@@ -57,8 +57,8 @@ pub(super) struct Carry {
 pub(super) struct Execution {
     pub(super) id: u32,
     plan: Plan,
+    /// The values and the readiness counts.
     slots: SharedSlots,
-    waiting: Countdown,
     /// Distinct non-literal output tasks not yet done.
     outputs_left: AtomicUsize,
     /// The tasks runnable at the start ([`initial`](Execution::initial)), as ranges the
@@ -78,12 +78,10 @@ impl Execution {
     pub(super) fn new(plan: Plan, id: u32, parts: usize) -> Self {
         let view = plan.view();
         let ranges = Ranges::new(view.initial().len(), parts);
-        let waiting = Countdown::new(view);
         let outputs_left = view.distinct_outputs();
         Execution {
             id,
             slots: SharedSlots::new(view),
-            waiting,
             outputs_left: AtomicUsize::new(outputs_left),
             ranges,
             stopped: AtomicBool::new(false),
@@ -210,9 +208,8 @@ impl Execution {
         // thread will touch `j`'s count: this thread alone makes `j` ready.
         if let [j] = *dependents
             && view.uses(i) == 1
-            && self.waiting.is_last(j)
+            && countdown::claim_last(self.slots.waiting(j))
         {
-            self.waiting.claim(j);
             done(self);
             *carry = Some(Carry { from: i as u32, value });
             return Some(j);
@@ -221,7 +218,7 @@ impl Execution {
         self.slots.store(view, i, value);
         let mut next: Option<u32> = None;
         for &j in dependents {
-            if self.waiting.arrive(j) {
+            if countdown::arrive(self.slots.waiting(j)) {
                 match next {
                     Some(first) if first < j => push(j),
                     Some(first) => {

@@ -25,7 +25,7 @@ use super::pool::Shared;
 use crate::error::Error;
 use crate::panic;
 use crate::plan::Plan;
-use crate::schedulers::countdown::Countdown;
+use crate::schedulers::countdown;
 use crate::schedulers::slot::SharedSlots;
 use crate::value::Value;
 
@@ -50,10 +50,9 @@ pub(super) struct Execution {
     plan: Plan,
     /// Start order among this pool's computes, the tie-break of job priorities.
     number: u64,
-    /// Per task: its value and remaining uses (literals' slots stay unused).
+    /// Per task: its value and remaining uses (literals' slots stay unused), and its inputs
+    /// not yet produced.
     slots: SharedSlots,
-    /// Per task: inputs not yet produced.
-    waiting: Countdown,
     /// Queued plus running jobs of this compute.
     active: AtomicUsize,
     /// Set on the first error or stop: start nothing more.
@@ -74,7 +73,6 @@ impl Execution {
             plan: plan.clone(),
             number: shared.next_compute(),
             slots: SharedSlots::new(view),
-            waiting: Countdown::new(view),
             active: AtomicUsize::new(ready.len()),
             stopped: AtomicBool::new(false),
             error: OnceLock::new(),
@@ -190,7 +188,7 @@ impl Execution {
             return;
         }
         for &d in plan.dependents(i) {
-            if self.waiting.arrive(d) {
+            if countdown::arrive(self.slots.waiting(d)) {
                 scratch.ready.push(d);
             }
         }
