@@ -63,7 +63,7 @@ impl<'g> PlanView<'g> {
         if !self.is_plain() || self.literal[i] {
             return self.run(i, inputs);
         }
-        self.run_plain_uncaught(i, inputs)
+        self.run_plain_uncaught(i, inputs).map_err(|failure| self.plain_failed(i, failure))
     }
 
     /// Whether the compute is plain: nothing to watch, report, trace or fuse, so that a task
@@ -81,23 +81,33 @@ impl<'g> PlanView<'g> {
     /// loop and `Sequential` use it, each with one catch of its own that names the task.
     ///
     /// # Errors
-    /// As [`run`](PlanView::run), except that a panic unwinds to the caller.
+    /// The task's own failure, which [`plain_failed`](PlanView::plain_failed) turns into the
+    /// error [`run`](PlanView::run) would return (kept apart so that a success is not moved
+    /// into another `Result` on the hot path); a panic unwinds to the caller.
     #[inline(always)]
     pub(crate) fn run_plain_uncaught(
         &self,
         i: usize,
         inputs: &mut Vec<Value>,
-    ) -> Result<Value, Error> {
+    ) -> Result<Value, Failure> {
         debug_assert!(self.is_plain() && !self.literal[i]);
-        let node = self.tasks[i];
-        let result = node.op.call(inputs, 0, None);
+        let result = self.tasks[i].op.call(inputs, 0, None);
         if !inputs.is_empty() {
             inputs.clear(); // what a task that failed early left
         }
-        match result {
-            Ok(value) => Ok(value),
-            Err(failure) => self.settle_failed(node, Ok(Err(failure))),
+        result
+    }
+
+    /// The error of plain task `i` that failed with `failure` in
+    /// [`run_plain_uncaught`](PlanView::run_plain_uncaught): what [`run`](PlanView::run)
+    /// returns for it.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn plain_failed(&self, i: usize, failure: Failure) -> Error {
+        if self.stopped_by(&failure) {
+            return self.stop_error().unwrap_or(Error::Cancelled);
         }
+        failure_error(self.tasks[i].key(), failure)
     }
 
     /// Literal `d`'s value for one use: what [`run`](PlanView::run) returns for it, by the
@@ -382,7 +392,12 @@ impl<'g> PlanView<'g> {
     /// compute stops too (a flattened graph inherits its outer compute's cancel token and
     /// deadline): then the error is the compute's stop, not a failure of the task.
     fn stopped_inside(&self, outcome: &Result<Result<Value, Failure>, panic::Caught>) -> bool {
-        matches!(outcome, Ok(Err(Failure::Err(source)))
+        matches!(outcome, Ok(Err(failure)) if self.stopped_by(failure))
+    }
+
+    /// [`stopped_inside`](PlanView::stopped_inside) for a task's failure.
+    fn stopped_by(&self, failure: &Failure) -> bool {
+        matches!(failure, Failure::Err(source)
         if matches!(
             source.downcast_ref::<Error>(),
             Some(Error::Cancelled | Error::TimedOut { .. })
@@ -430,12 +445,7 @@ fn settle_keyed(
 ) -> Result<Value, Error> {
     let err = match outcome {
         Ok(Ok(value)) => return Ok(value),
-        Ok(Err(Failure::Err(source))) => Error::Failed { task: key, source: source.into() },
-        Ok(Err(Failure::LiteralMoved { type_name })) => {
-            Error::LiteralMoved { task: key, type_name }
-        }
-        // Only fused programs stop, and `run_program` reports that itself.
-        Ok(Err(Failure::Stopped)) => Error::Cancelled,
+        Ok(Err(failure)) => failure_error(key, failure),
         Err(caught) => Error::Panicked {
             task: key,
             message: caught.message(),
@@ -443,4 +453,14 @@ fn settle_keyed(
         },
     };
     if keep_going { Ok(Value::new(Poison(err))) } else { Err(err) }
+}
+
+/// The error for task `key`'s `failure` (not a stop of its compute).
+fn failure_error(key: TaskKey, failure: Failure) -> Error {
+    match failure {
+        Failure::Err(source) => Error::Failed { task: key, source: source.into() },
+        Failure::LiteralMoved { type_name } => Error::LiteralMoved { task: key, type_name },
+        // Only fused programs stop, and `run_program` reports that itself.
+        Failure::Stopped => Error::Cancelled,
+    }
 }

@@ -284,7 +284,11 @@ impl<'g> PlanView<'g> {
 
     /// The inputs of task `i`, in argument order.
     pub fn deps(&self, i: usize) -> &[u32] {
-        &self.dep_list[self.dep_start[i] as usize..self.dep_start[i + 1] as usize]
+        // One bounds check for both ends (a two-element window), not one per end.
+        match self.dep_start[i..i + 2] {
+            [start, end] => &self.dep_list[start as usize..end as usize],
+            _ => &[],
+        }
     }
 
     /// How many consumers (dependent tasks and output requests) use task `i`'s value.
@@ -311,7 +315,10 @@ impl<'g> PlanView<'g> {
     /// Made by the collect for a tree, otherwise computed on first use, in O(tasks + edges).
     pub fn dependents(&self, i: usize) -> &[u32] {
         let (start, list) = self.dependents.get_or_init(|| self.invert());
-        &list[start[i] as usize..start[i + 1] as usize]
+        match start[i..i + 2] {
+            [from, to] => &list[from as usize..to as usize],
+            _ => &[],
+        }
     }
 
     /// Builds what a run needs that [`dependents`](PlanView::dependents) would otherwise

@@ -87,7 +87,7 @@ fn run_tasks<const PLAIN: bool>(
         }
         let value = if PLAIN {
             running.set(i);
-            plan.run_plain_uncaught(i, inputs)?
+            plan.run_plain_uncaught(i, inputs).map_err(|failure| plan.plain_failed(i, failure))?
         } else {
             plan.run(i, inputs)?
         };

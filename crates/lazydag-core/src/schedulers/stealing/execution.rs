@@ -134,6 +134,12 @@ impl Execution {
         self.finish(Err(Error::Panicked { task, message: caught.message(), location }));
     }
 
+    /// Whether the run was stopped (an error, a cancel, a timeout): no task of it starts.
+    #[inline]
+    pub(super) fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::Relaxed)
+    }
+
     /// Runs task `i` and makes its dependents runnable: the first (highest-priority) ready
     /// dependent is returned to be run next on this thread, the others go to `push`.
     /// `carry` may hold the value of one of `i`'s inputs, handed over directly by the task
@@ -143,7 +149,10 @@ impl Execution {
     /// per chain of tasks, not once per task, and reports it with
     /// [`panicked`](Execution::panicked). Inlined into that one caller, where every task passes.
     /// `plain` is [`PlanView::is_plain`](crate::plan::PlanView::is_plain), which the caller asks once per chain: then the
-    /// task is called directly, with no check of a stop, callbacks or a fused program.
+    /// task is called directly, with no check of a stop, callbacks or a fused program. The
+    /// caller checks [`is_stopped`](Execution::is_stopped) before a task that does not follow
+    /// directly from the one before (this step checks it after each task, before it hands on
+    /// a value).
     #[inline(always)]
     pub(super) fn execute(
         &self,
@@ -153,9 +162,6 @@ impl Execution {
         inputs: &mut Vec<Value>,
         mut push: impl FnMut(u32),
     ) -> Option<u32> {
-        if self.stopped.load(Ordering::Relaxed) {
-            return None;
-        }
         let view = self.plan.view();
         // A plain compute has no cancel token and no deadline: nothing to look at.
         if !plain && view.should_stop() {
@@ -177,9 +183,10 @@ impl Execution {
                 }
             }
         }
-        // A panic in the task unwinds to `run_chain`'s catch, which names the task.
+        // A panic in the task unwinds to `run_chain`'s catch, which names the task. The plain
+        // path keeps the op's own result (no conversion of a success into another `Result`).
         let result = if plain {
-            view.run_plain_uncaught(i, inputs)
+            view.run_plain_uncaught(i, inputs).map_err(|failure| view.plain_failed(i, failure))
         } else {
             view.run_caught_outside(i, inputs)
         };

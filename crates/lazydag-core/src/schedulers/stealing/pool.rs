@@ -477,6 +477,9 @@ impl Local {
             let mut carry = None;
             let mut task = task;
             let plain = run.is_plain();
+            if run.is_stopped() {
+                return;
+            }
             loop {
                 running.set(task);
                 let mut pushed = false;
@@ -498,7 +501,12 @@ impl Local {
                         }
                     }
                     None => match self.deque.pop() {
-                        Some(job) if job.run == run.id && job.task != CURSOR => job.task,
+                        Some(job) if job.run == run.id && job.task != CURSOR => {
+                            if run.is_stopped() {
+                                return; // its queued jobs are dropped
+                            }
+                            job.task
+                        }
                         popped => {
                             other = popped;
                             return;
