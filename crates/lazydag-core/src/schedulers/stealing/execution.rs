@@ -170,11 +170,12 @@ impl Execution {
         }
         let i = i as usize;
         for &d in view.deps(i) {
-            let input = match carry.take_if(|c| c.from == d) {
-                Some(carried) => Ok(carried.value),
-                None => self.slots.take(NAME, view, d as usize),
-            };
-            match input {
+            // The carried value goes straight in, not through a `Result`.
+            if let Some(carried) = carry.take_if(|c| c.from == d) {
+                inputs.push(carried.value);
+                continue;
+            }
+            match self.slots.take(NAME, view, d as usize) {
                 Ok(value) => inputs.push(value),
                 Err(err) => {
                     inputs.clear();
@@ -184,17 +185,22 @@ impl Execution {
             }
         }
         // A panic in the task unwinds to `run_chain`'s catch, which names the task. The plain
-        // path keeps the op's own result (no conversion of a success into another `Result`).
-        let result = if plain {
-            view.run_plain_uncaught(i, inputs).map_err(|failure| view.plain_failed(i, failure))
+        // path matches the op's own result (a success is not moved into another `Result`).
+        let value = if plain {
+            match view.run_plain_uncaught(i, inputs) {
+                Ok(value) => value,
+                Err(failure) => {
+                    self.finish(Err(view.plain_failed(i, failure)));
+                    return None;
+                }
+            }
         } else {
-            view.run_caught_outside(i, inputs)
-        };
-        let value = match result {
-            Ok(value) => value,
-            Err(err) => {
-                self.finish(Err(err));
-                return None;
+            match view.run_caught_outside(i, inputs) {
+                Ok(value) => value,
+                Err(err) => {
+                    self.finish(Err(err));
+                    return None;
+                }
             }
         };
         if self.stopped.load(Ordering::Relaxed) {
