@@ -346,100 +346,130 @@ fn work(shared: &Arc<Shared>, index: usize, deque: Worker<Job>) {
     let helper = Rc::clone(&local);
     crate::worker::set_helper(Rc::new(move || helper.help_one()));
     crate::schedulers::set_here(Arc::new(super::Here(Arc::clone(shared))));
-    let mut current: Option<Arc<Execution>> = None;
-    // The compute whose cursor this worker took (see `CURSOR`), while it has initial tasks,
-    // and the range of them this worker owns (see `ranges.rs`).
-    let mut adopted: Option<Arc<Execution>> = None;
-    let mut mine: Option<usize> = None;
+    let mut held = Held::default();
     let mut inputs = Vec::new();
-    // Set by a wake-up: the next search looks at every deque.
-    let mut woken = false;
-    // A job popped from this worker's deque by `run_chain` that it left to this loop.
-    let mut popped: Option<Job> = None;
     loop {
-        let job = if let Some(job) = popped.take() {
-            job
-        } else {
-            // The adopted compute's initial tasks come after this worker's own deque, before
-            // anyone else's work: claimed one at a time from this worker's range, and run
-            // directly (thieves split the range, not a deque).
-            let initial = match adopted.as_ref() {
-                Some(run) if local.deque.is_empty() => {
-                    let task = run.next_initial(&mut mine, true);
-                    task.map(|task| Job { run: run.id, task })
-                }
-                _ => None,
-            };
-            if initial.is_none() && adopted.is_some() && local.deque.is_empty() {
-                release(&mut adopted, None);
-                mine = None;
-            }
-            if let Some(job) = initial {
-                job
-            } else {
-                match local.find(std::mem::take(&mut woken)) {
-                    Some(job) => job,
-                    None => {
-                        let key = shared.sleep.prepare();
-                        if shared.shutdown.load(Ordering::SeqCst) {
-                            shared.sleep.cancel();
-                            release(&mut current, None);
-                            release(&mut adopted, None);
-                            break;
-                        }
-                        match local.find(false) {
-                            Some(job) => {
-                                shared.sleep.cancel();
-                                job
-                            }
-                            None => {
-                                // Between computes, drop the last run: its plan and graph are freed.
-                                release(&mut current, None);
-                                release(&mut adopted, None);
-                                shared.sleep.wait(key);
-                                woken = true;
-                                continue;
-                            }
-                        }
-                    }
-                }
-            }
+        let job = match next_job(&local, &mut held) {
+            Found::Job(job) => job,
+            Found::Woken => continue,
+            Found::Shutdown => break,
         };
-        if current.as_ref().is_none_or(|run| run.id != job.run) {
-            release(&mut current, shared.lookup(job.run));
-        }
-        let Some(run) = current.as_ref() else {
-            continue; // the job's compute is over
-        };
-        if job.task == CURSOR {
-            // Adopted: claim its initial tasks (above). While some are left, the cursor goes
-            // back for the next worker, and one more is woken (the ramp-up, as for any work
-            // taken that leaves more behind).
-            if run.has_unclaimed() && !run.is_over() {
-                shared.injector.push(job);
-                shared.sleep.notify_one();
-                if adopted.as_ref().is_none_or(|a| a.id != run.id) {
-                    release(&mut adopted, Some(Arc::clone(run)));
-                    mine = run.adopt();
-                }
-            }
-            continue;
-        }
-        let own = adopted.as_ref().is_some_and(|a| a.id == run.id).then_some(&mut mine);
-        popped = local.run_chain(run, job.task, own, &mut inputs);
-        if run.is_over() {
-            // Let the finished compute's plan and graph go now, not when this worker idles.
-            release(&mut current, None);
-            if adopted.as_ref().is_some_and(|a| a.is_over()) {
-                release(&mut adopted, None);
-                mine = None;
-            }
-        }
+        held.run(&local, job, &mut inputs);
     }
+    release(&mut held.current, None);
+    release(&mut held.adopted, None);
     // The helper and the handles name this pool: let them go before the thread ends.
     crate::worker::clear_helper();
     crate::schedulers::clear_here();
     LOCAL.with(|l| l.borrow_mut().take());
+}
+
+/// What a worker keeps between jobs.
+#[derive(Default)]
+struct Held {
+    /// The compute of the worker's last job: a job of the same compute needs no lookup.
+    current: Option<Arc<Execution>>,
+    /// The compute whose cursor this worker took (see `CURSOR`), while it has initial tasks,
+    /// and the range of them this worker owns (see `ranges.rs`).
+    adopted: Option<Arc<Execution>>,
+    mine: Option<usize>,
+    /// Set by a wake-up: the next search looks at every deque.
+    woken: bool,
+    /// A job popped from this worker's deque by `run_chain` that it left to the loop.
+    popped: Option<Job>,
+}
+
+/// What [`next_job`] found.
+enum Found {
+    Job(Job),
+    /// The worker slept and was woken: look again.
+    Woken,
+    /// The pool is shutting down.
+    Shutdown,
+}
+
+/// The worker's next job, in order: the one `run_chain` left, the adopted compute's next
+/// initial task (after this worker's own deque, before anyone else's work: claimed from this
+/// worker's range and run directly, thieves split the range, not a deque), a search
+/// ([`Local::find`]), or, when there is none, sleep until work is published. Between computes
+/// (before sleeping) the worker drops the runs it held: their plans and graphs are freed.
+fn next_job(local: &Local, held: &mut Held) -> Found {
+    if let Some(job) = held.popped.take() {
+        return Found::Job(job);
+    }
+    if let Some(job) = held.initial(local) {
+        return Found::Job(job);
+    }
+    if let Some(job) = local.find(std::mem::take(&mut held.woken)) {
+        return Found::Job(job);
+    }
+    let shared = &local.shared;
+    let key = shared.sleep.prepare();
+    if shared.shutdown.load(Ordering::SeqCst) {
+        shared.sleep.cancel();
+        return Found::Shutdown;
+    }
+    if let Some(job) = local.find(false) {
+        shared.sleep.cancel();
+        return Found::Job(job);
+    }
+    release(&mut held.current, None);
+    release(&mut held.adopted, None);
+    shared.sleep.wait(key);
+    held.woken = true;
+    Found::Woken
+}
+
+impl Held {
+    /// The adopted compute's next initial task, while this worker's deque is empty (what a
+    /// task made ready runs first); the compute is let go once it has none left.
+    fn initial(&mut self, local: &Local) -> Option<Job> {
+        let run = self.adopted.as_ref()?;
+        if !local.deque.is_empty() {
+            return None;
+        }
+        if let Some(task) = run.next_initial(&mut self.mine, true) {
+            return Some(Job { run: run.id, task });
+        }
+        release(&mut self.adopted, None);
+        self.mine = None;
+        None
+    }
+
+    /// Runs `job`: a task (and the chain it starts), or a compute's cursor, which this worker
+    /// adopts; a job of a compute that is over is dropped.
+    fn run(&mut self, local: &Local, job: Job, inputs: &mut Vec<crate::value::Value>) {
+        if self.current.as_ref().is_none_or(|run| run.id != job.run) {
+            release(&mut self.current, local.shared.lookup(job.run));
+        }
+        let Some(run) = self.current.as_ref() else {
+            return; // the job's compute is over
+        };
+        if job.task == CURSOR {
+            // Adopted: claim its initial tasks (`initial`). While some are left, the cursor
+            // goes back for the next worker, and one more is woken (the ramp-up, as for any
+            // work taken that leaves more behind).
+            if run.has_unclaimed() && !run.is_over() {
+                local.shared.injector.push(job);
+                local.shared.sleep.notify_one();
+                if self.adopted.as_ref().is_none_or(|a| a.id != run.id) {
+                    release(&mut self.adopted, Some(Arc::clone(run)));
+                    self.mine = run.adopt();
+                }
+            }
+            return;
+        }
+        let own = self.adopted.as_ref().is_some_and(|a| a.id == run.id).then_some(&mut self.mine);
+        self.popped = local.run_chain(run, job.task, own, inputs);
+        if run.is_over() {
+            // Let the finished compute's plan and graph go now, not when this worker idles.
+            release(&mut self.current, None);
+            if self.adopted.as_ref().is_some_and(|a| a.is_over()) {
+                release(&mut self.adopted, None);
+                self.mine = None;
+            }
+        }
+    }
 }
 
 impl Local {
