@@ -26,6 +26,7 @@ use std::any::{Any, TypeId, type_name};
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -203,7 +204,9 @@ pub(crate) struct Node<O: ?Sized = dyn Op> {
     pub(crate) kind: OpKind,
     /// Marked cheap with `.inline()`: the optimizer may evaluate it inside each consumer.
     inline: AtomicBool,
-    pub(crate) deps: Deps,
+    /// Dropped by [`Node`]'s `Drop` (taken out, then freed out of line when not empty), so
+    /// that the drop glue has no call for it.
+    pub(crate) deps: ManuallyDrop<Deps>,
     pub(crate) id: u64,
     /// Scratch for the collector that holds the visit lock: see `plan::Visits`.
     pub(crate) visit: Visit,
@@ -216,7 +219,8 @@ pub(crate) struct Node<O: ?Sized = dyn Op> {
     /// pointer rather than two.
     recorded: &'static &'static str,
     /// What few nodes have, allocated the first time one of its parts is set: see [`Extra`].
-    extra: OnceLock<Box<Extra>>,
+    /// Dropped by [`Node`]'s `Drop` when set, like `deps`.
+    extra: ManuallyDrop<OnceLock<Box<Extra>>>,
     pub(crate) op: O,
 }
 
@@ -337,12 +341,12 @@ impl<O: Op> Node<O> {
         Arc::new(Node {
             kind,
             inline: AtomicBool::new(false),
-            deps,
+            deps: ManuallyDrop::new(deps),
             id,
             visit: Visit::default(),
             ops: AtomicCell::new(None),
             recorded,
-            extra,
+            extra: ManuallyDrop::new(extra),
             op,
         })
     }
@@ -435,12 +439,15 @@ impl Node {
 
 impl<O: ?Sized> Drop for Node<O> {
     /// Drops the dependencies without recursing over the graph's depth and without a lock
-    /// (see [`deps::unlink`]): a node with nothing to unlink (a leaf, one whose dependencies
-    /// are shared or leaves, or one that `unlink` emptied) only checks, inline.
+    /// (see [`deps::release`]): a node without dependencies (a leaf, or one that an
+    /// unlinking loop emptied) only checks, inline.
     #[inline]
     fn drop(&mut self) {
-        if self.deps.any_need_unlinking() {
-            deps::unlink(&mut self.deps);
+        if !self.deps.is_empty() {
+            deps::release(std::mem::take(&mut *self.deps));
+        }
+        if self.extra.get().is_some() {
+            drop(self.extra.take());
         }
     }
 }

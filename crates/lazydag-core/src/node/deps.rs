@@ -2,8 +2,8 @@
 //!
 //! Invariants:
 //! - A node's dependencies never change once recorded, except that dropping the node empties
-//!   them ([`unlink`]): nothing reads a node that is being dropped.
-//! - [`unlink`] never recurses: a dependency that is uniquely owned and has dependencies of
+//!   them ([`release`]): nothing reads a node that is being dropped.
+//! - [`release`] never recurses: a dependency that is uniquely owned and has dependencies of
 //!   its own is emptied here, with the next one in hand and any others on an explicit stack,
 //!   so a 1,000,000-long chain drops in constant stack; every other dependency (shared, or a
 //!   leaf) drops in place, at most one level down.
@@ -12,7 +12,7 @@
 //!
 //! An enum rather than a `SmallVec`: whether a node has dependencies is one compare of the
 //! tag, and an emptied node's drop glue is inlined into the `Arc`'s, so freeing a node that
-//! [`unlink`] already emptied runs no call of its own but the allocator's. Up to two
+//! [`release`] already emptied runs no call of its own but the allocator's. Up to two
 //! dependencies are inline (40 bytes, like the `SmallVec<[_; 2]>` it replaces); more are one
 //! boxed slice.
 
@@ -83,7 +83,7 @@ impl Deps {
     }
 
     /// Whether dropping the node that holds these could go deeper than one level: some
-    /// dependency needs [`unlink`]ing.
+    /// dependency needs unlinking.
     #[inline(always)]
     pub(super) fn any_need_unlinking(&self) -> bool {
         match self {
@@ -157,11 +157,14 @@ fn needs_unlinking(dep: &Arc<Node>) -> bool {
     Arc::strong_count(dep) == 1 && !dep.deps.is_empty()
 }
 
-/// Empties `deps`, the dependencies of a node being dropped, and every uniquely owned node
-/// below it, one at a time (see the module docs); out of line, so that the drop glue of a
-/// node with nothing to unlink stays small enough to inline.
+/// Drops `deps`, the dependencies of a node being dropped, and empties every uniquely owned
+/// node below it first, one at a time (see the module docs); out of line, so that dropping a
+/// node without dependencies is a check, inline.
 #[inline(never)]
-pub(super) fn unlink(deps: &mut Deps) {
+pub(super) fn release(mut deps: Deps) {
+    if !deps.any_need_unlinking() {
+        return; // They drop here, at most one level deep.
+    }
     let mut stack = Vec::new();
     let mut next = deps.take_unlinking(&mut stack);
     while let Some(mut dep) = next.take().or_else(|| stack.pop()) {
