@@ -67,7 +67,7 @@ pub(crate) fn task_key(node: &Node, version: u32) -> Option<ContentKey> {
         return None;
     }
     let mut inputs: SmallVec<[ContentKey; 4]> = SmallVec::with_capacity(node.deps.len());
-    for dep in &node.deps {
+    for dep in node.deps.iter() {
         inputs.push(input_key(dep)?);
     }
     Some(ContentKey::of("lazydag-task-v1", |h| {

@@ -8,8 +8,8 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
+use crate::node::deps;
 use petgraph::graph::DiGraph;
-use smallvec::smallvec;
 
 use crate::compiled::{Compiled, compile};
 use crate::compute::{blame, compute, compute_with, execute};
@@ -74,7 +74,7 @@ pub fn delayed<T: Clone + Send + 'static>(value: T) -> Delayed<T> {
 /// assert!(matches!(t.compute(), Err(Error::LiteralMoved { .. })));
 /// ```
 pub fn delayed_once<T: Send + 'static>(value: T) -> Delayed<T> {
-    Delayed::from_node(Node::new(&"literal", smallvec![], Literal::new(value, None)))
+    Delayed::from_node(Node::new(&"literal", deps![], Literal::new(value, None)))
 }
 
 /// Makes a literal node holding `value`, like [`delayed`], and records that its type is
@@ -118,7 +118,7 @@ impl<T: Send + 'static> Delayed<T> {
         U: Send + 'static,
     {
         let task = Task::<F, (T,), Plain>::new(f);
-        Delayed::from_node(Node::new(&"map", smallvec![self.node.clone()], task))
+        Delayed::from_node(Node::new(&"map", deps![self.node.clone()], task))
     }
 
     /// Records a fallible task that applies `f` to this task's output; an `Err` fails the
@@ -138,7 +138,7 @@ impl<T: Send + 'static> Delayed<T> {
         E: std::error::Error + Send + Sync + 'static,
     {
         let task = Task::<F, (T,), Fallible>::new(f);
-        Delayed::from_node(Node::new(&"try_map", smallvec![self.node.clone()], task))
+        Delayed::from_node(Node::new(&"try_map", deps![self.node.clone()], task))
     }
 
     /// Computes this value with the default scheduler.
@@ -201,7 +201,7 @@ impl<T: Send + 'static> Delayed<T> {
     where
         T: Clone,
     {
-        let node = Node::like(&self.node, smallvec![], Literal::held(value));
+        let node = Node::like(&self.node, deps![], Literal::held(value));
         node.set_ops(&OpsOf::<T>::CLONE);
         // A pure task's held value keeps its content key (Dask: `x.persist().key == x.key`),
         // so pure tasks built later from it dedupe and cache as they would from `self`.
@@ -545,7 +545,7 @@ where
     /// ```
     pub fn cache<S: TaskStore + Clone>(&self, store: &S) -> Delayed<T> {
         let store: Arc<dyn TaskStore> = Arc::new(store.clone());
-        let node = Node::like(&self.node, smallvec![self.node.clone()], Cached::<T>::new(store));
+        let node = Node::like(&self.node, deps![self.node.clone()], Cached::<T>::new(store));
         node.set_ops(&OpsOf::<T>::CLONE);
         if let Some(key) = self.node.content_key() {
             node.set_content_key(key);

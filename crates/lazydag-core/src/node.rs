@@ -26,20 +26,21 @@ use std::any::{Any, TypeId, type_name};
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crossbeam_utils::atomic::AtomicCell;
-use smallvec::SmallVec;
 
 use crate::identity::{ContentKey, Tokenizer};
 use crate::key::{Name, TaskKey};
 use crate::sync::lock_std;
 use crate::value::{Cloner, Value};
 
-/// Dependencies of one node, inline for the common case of up to two.
-pub(crate) type Deps = SmallVec<[Arc<Node>; 2]>;
+mod deps;
+
+pub(crate) use deps::{Deps, deps};
 
 /// Why a task did not produce a value (a panic is caught one level up, in the plan).
 #[derive(Debug)]
@@ -203,7 +204,9 @@ pub(crate) struct Node<O: ?Sized = dyn Op> {
     pub(crate) kind: OpKind,
     /// Marked cheap with `.inline()`: the optimizer may evaluate it inside each consumer.
     inline: AtomicBool,
-    pub(crate) deps: Deps,
+    /// Dropped by [`Node`]'s `Drop` (taken out, then freed out of line when not empty), so
+    /// that the drop glue has no call for it.
+    pub(crate) deps: ManuallyDrop<Deps>,
     pub(crate) id: u64,
     /// Scratch for the collector that holds the visit lock: see `plan::Visits`.
     pub(crate) visit: Visit,
@@ -216,7 +219,8 @@ pub(crate) struct Node<O: ?Sized = dyn Op> {
     /// pointer rather than two.
     recorded: &'static &'static str,
     /// What few nodes have, allocated the first time one of its parts is set: see [`Extra`].
-    extra: OnceLock<Box<Extra>>,
+    /// Dropped by [`Node`]'s `Drop` when set, like `deps`.
+    extra: ManuallyDrop<OnceLock<Box<Extra>>>,
     pub(crate) op: O,
 }
 
@@ -337,12 +341,12 @@ impl<O: Op> Node<O> {
         Arc::new(Node {
             kind,
             inline: AtomicBool::new(false),
-            deps,
+            deps: ManuallyDrop::new(deps),
             id,
             visit: Visit::default(),
             ops: AtomicCell::new(None),
             recorded,
-            extra,
+            extra: ManuallyDrop::new(extra),
             op,
         })
     }
@@ -434,54 +438,18 @@ impl Node {
 }
 
 impl<O: ?Sized> Drop for Node<O> {
-    /// Drops the dependencies without recursing over the graph's depth and without a lock.
-    /// A dependency that is shared only loses a count, and one with no dependencies of its
-    /// own (a literal, a source task) drops in place, one level down; only uniquely owned
-    /// dependencies with dependencies of their own are unlinked here, one at a time: the
-    /// next one in hand (a chain needs nothing else) and any others on an explicit stack.
+    /// Drops the dependencies without recursing over the graph's depth and without a lock
+    /// (see [`deps::release`]): a node without dependencies (a leaf, or one that an
+    /// unlinking loop emptied) only checks, inline.
+    #[inline]
     fn drop(&mut self) {
-        if self.deps.is_empty() || self.deps.iter().all(|dep| !needs_unlinking(dep)) {
-            return; // The fields' drop glue frees them, at most one level deep.
+        if !self.deps.is_empty() {
+            deps::release(std::mem::take(&mut *self.deps));
         }
-        let mut stack: SmallVec<[Arc<Node>; 16]> = SmallVec::new();
-        let mut next = unlink(&mut self.deps, &mut stack);
-        while let Some(mut dep) = next.take().or_else(|| stack.pop()) {
-            if let Some(unique) = Arc::get_mut(&mut dep) {
-                next = unlink(&mut unique.deps, &mut stack);
-            }
-            // `dep` drops here with no dependencies left, or as one of several owners (when
-            // another thread dropped a handle to it meanwhile: then that handle's drop, or
-            // this one, unlinks it with a stack of its own).
+        if self.extra.get().is_some() {
+            drop(self.extra.take());
         }
     }
-}
-
-/// Whether dropping `dep` here could recurse further than one level: it is uniquely owned
-/// (one load, no atomic read-modify-write) and has dependencies of its own.
-#[inline(always)]
-fn needs_unlinking(dep: &Arc<Node>) -> bool {
-    Arc::strong_count(dep) == 1 && !dep.deps.is_empty()
-}
-
-/// Empties `deps`: returns the first that needs unlinking, pushes any others that do onto
-/// `stack`, and drops the rest here.
-#[inline(always)]
-fn unlink(deps: &mut Deps, stack: &mut SmallVec<[Arc<Node>; 16]>) -> Option<Arc<Node>> {
-    if deps.len() == 1 {
-        // A chain's link: no loop, no stack.
-        let dep = deps.pop()?;
-        return needs_unlinking(&dep).then_some(dep);
-    }
-    let mut first = None;
-    while let Some(dep) = deps.pop() {
-        if needs_unlinking(&dep) {
-            match first {
-                None => first = Some(dep),
-                Some(_) => stack.push(dep),
-            }
-        }
-    }
-    first
 }
 
 impl fmt::Debug for Node {
@@ -874,7 +842,6 @@ task_arity!(A1, A2, A3, A4, A5, A6, A7, A8);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use smallvec::smallvec;
 
     fn inc(x: u64) -> u64 {
         x + 1
@@ -903,12 +870,12 @@ mod tests {
     /// (test threads have 2 MiB stacks), and a part still held elsewhere survives.
     #[test]
     fn a_deep_chain_with_side_literals_drops_iteratively() {
-        let literal = || Node::new(&"literal", smallvec![], Literal::new(1_u64, None));
+        let literal = || Node::new(&"literal", deps![], Literal::new(1_u64, None));
         let mut tip = literal();
         let mut middle = None;
         for i in 0..200_000 {
             let op = Task::<_, (u64, u64), Plain>::new(add);
-            tip = Node::new(&"add", smallvec![tip, literal()], op);
+            tip = Node::new(&"add", deps![tip, literal()], op);
             if i == 100_000 {
                 middle = Some(Arc::clone(&tip));
             }
@@ -922,19 +889,19 @@ mod tests {
 
     #[test]
     fn a_set_name_and_a_content_key_live_out_of_line() {
-        let node = Node::new(&"inc", smallvec![], Task::<_, (u64,), Plain>::new(inc));
+        let node = Node::new(&"inc", deps![], Task::<_, (u64,), Plain>::new(inc));
         assert!(node.extra.get().is_none());
         assert_eq!(node.key().name(), "inc");
         node.set_name(Name::Owned("renamed".into()));
         assert_eq!(node.key().name(), "renamed");
-        let like = Node::like(&node, smallvec![], Literal::held(3_u64));
+        let like = Node::like(&node, deps![], Literal::held(3_u64));
         assert_eq!(like.key().name(), "renamed");
         assert!(node.content_key().is_none());
     }
 
     #[test]
     fn ops_that_know_more_replace_ops_that_know_less() {
-        let node = Node::new(&"literal", smallvec![], Literal::new(1_u64, None));
+        let node = Node::new(&"literal", deps![], Literal::new(1_u64, None));
         assert!(node.cloner().is_none() && node.tokenizer().is_none());
         node.set_ops(&OpsOf::<u64>::CLONE);
         assert!(node.cloner().is_some() && node.tokenizer().is_none());

@@ -53,7 +53,7 @@ use crate::delayed::Delayed;
 use crate::identity::Tokenize;
 use crate::node::{Literal, Node, OpsOf};
 
-use smallvec::smallvec;
+use crate::node::deps;
 
 /// Wraps one macro argument until the probe decides what it is.
 pub struct ArgProbe<T>(Cell<Option<T>>);
@@ -141,7 +141,7 @@ impl<T: Send + 'static> PlainArg for &ArgProbe<T> {
 }
 
 fn literal<T: Send + 'static>(value: T, describe: Option<fn(&T) -> String>) -> Delayed<T> {
-    Delayed::from_node(Node::new(&"literal", smallvec![], Literal::new(value, describe)))
+    Delayed::from_node(Node::new(&"literal", deps![], Literal::new(value, describe)))
 }
 
 /// Renders a literal for DOT labels, cut to a readable length.
@@ -326,7 +326,7 @@ macro_rules! recorders {
             $($arg: Send + 'static,)*
             $($t: super::$check<$arg>,)*
         {
-            let deps = smallvec![$($handle.node),*];
+            let deps = deps![$($handle.node),*];
             let task = Task::<Fun, ($($arg,)*), Plain>::new(f);
             Delayed::from_node(Node::new(name, deps, task))
         }
@@ -353,7 +353,7 @@ macro_rules! recorders {
             $($arg: Send + 'static,)*
             $($t: super::$check<$arg>,)*
         {
-            let deps = smallvec![$($handle.node),*];
+            let deps = deps![$($handle.node),*];
             let task = Task::<Fun, ($($arg,)*), Fallible>::new(f);
             Delayed::from_node(Node::new(name, deps, task))
         }
@@ -377,7 +377,7 @@ macro_rules! async_recorders {
             $($arg: Send + 'static,)*
             $($t: super::$check<$arg>,)*
         {
-            let deps = smallvec![$($handle.node),*];
+            let deps = deps![$($handle.node),*];
             let task = AsyncTask::<Fun, ($($arg,)*), Plain>::new(f);
             Delayed::from_node(Node::new(name, deps, task))
         }
@@ -402,7 +402,7 @@ macro_rules! fallible_async_recorders {
             $($arg: Send + 'static,)*
             $($t: super::$check<$arg>,)*
         {
-            let deps = smallvec![$($handle.node),*];
+            let deps = deps![$($handle.node),*];
             let task = AsyncTask::<Fun, ($($arg,)*), Fallible>::new(f);
             Delayed::from_node(Node::new(name, deps, task))
         }
@@ -427,7 +427,7 @@ macro_rules! arities {
 
 /// Recorders for tasks that return a plain value.
 pub mod plain {
-    use super::{Delayed, Node, smallvec};
+    use super::{Delayed, Node, deps};
     use crate::node::{Plain, Task};
 
     arities!(plain);
@@ -435,7 +435,7 @@ pub mod plain {
 
 /// Recorders for tasks that return `Result<T, E>`.
 pub mod fallible {
-    use super::{Delayed, Node, smallvec};
+    use super::{Delayed, Node, deps};
     use crate::node::{Fallible, Task};
 
     arities!(fallible);
@@ -443,7 +443,7 @@ pub mod fallible {
 
 /// Recorders for async tasks: the function returns a future.
 pub mod asynchronous {
-    use super::{Delayed, Node, smallvec};
+    use super::{Delayed, Node, deps};
     use crate::node::{AsyncTask, Plain};
 
     arities!(asynchronous);
@@ -451,7 +451,7 @@ pub mod asynchronous {
 
 /// Recorders for async tasks whose future returns `Result<T, E>`.
 pub mod fallible_async {
-    use super::{Delayed, Node, smallvec};
+    use super::{Delayed, Node, deps};
     use crate::node::{AsyncTask, Fallible};
 
     arities!(fallible_async);
