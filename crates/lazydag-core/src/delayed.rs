@@ -8,7 +8,6 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use crate::node::deps;
 use petgraph::graph::DiGraph;
 
 use crate::compiled::{Compiled, compile};
@@ -20,7 +19,7 @@ use crate::error::Error;
 use crate::graph::TaskInfo;
 use crate::identity::{ContentKey, TaskStore};
 use crate::key::{Name, TaskKey};
-use crate::node::{Fallible, Gather, Literal, Node, OpsOf, Plain, Task};
+use crate::node::{Fallible, Gather, Literal, Node, OpsOf, Plain, Task, deps};
 use crate::outputs::Outputs;
 use crate::plan::{PlanView, TaskRef};
 use crate::schedulers::Scheduler;

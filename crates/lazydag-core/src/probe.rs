@@ -51,9 +51,7 @@ use std::fmt::{Debug, Write as _};
 
 use crate::delayed::Delayed;
 use crate::identity::Tokenize;
-use crate::node::{Literal, Node, OpsOf};
-
-use crate::node::deps;
+use crate::node::{Literal, Node, OpsOf, deps};
 
 /// Wraps one macro argument until the probe decides what it is.
 pub struct ArgProbe<T>(Cell<Option<T>>);
