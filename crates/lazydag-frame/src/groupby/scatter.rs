@@ -290,7 +290,10 @@ impl Stage {
             }
         }
         let done: Done = (wants.into_iter())
-            .map(|(c, w)| Ok((c.clone(), fused(df.column(&c)?.f64()?, &groups, w))))
+            .map(|(c, w)| {
+                let r = fused(df.column(&c)?.f64()?, &groups, w);
+                Ok((c, r))
+            })
             .collect::<Result<_>>()?;
         let mut extremes = Extremes::new();
         for c in &chosen {
@@ -477,8 +480,8 @@ fn float_sum(ca: &ChunkedArray<Float64Type>, groups: &Groups) -> Series {
 }
 
 /// Per group of a `Float64` column, in one pass over it, whichever of these `wants` asks for:
-/// the Kahan-compensated sum ([`kahan`]: 0 without values), the min and the max (as
-/// [`extremes_of`]: null without values). One group's accumulators sit together, so a row
+/// the Kahan-compensated sum ([`kahan`]: 0 without values), the min and the max
+/// ([`Order::min_step`], [`Order::max_step`]: null without values). One group's accumulators sit together, so a row
 /// touches one place of memory however many of the three it feeds: an `agg(sum, min, max)`
 /// read each column and its group ids twice, into two tables.
 fn fused(ca: &ChunkedArray<Float64Type>, groups: &Groups, wants: Wants) -> Reductions {
@@ -511,17 +514,17 @@ fn fused_of<const SUM: bool, const MIN: bool, const MAX: bool, const N: usize>(
         start[hi] = f64::MAX_START;
     }
     let mut acc = vec![start; n];
-    // The min/max steps of `extremes_of`, from the order's identities.
+    // Min and max from the order's identities (see `Order`).
     let step = |a: &mut [f64; N], v: f64| {
         if SUM {
             let (sum, err) = a.split_at_mut(1);
             kahan(&mut sum[0], &mut err[0], v);
         }
         if MIN {
-            a[lo] = if a[lo].lt_nan_max(v) { a[lo] } else { v };
+            a[lo] = a[lo].min_step(v);
         }
         if MAX {
-            a[hi] = if a[hi].lt_nan_min(v) { v } else { a[hi] };
+            a[hi] = a[hi].max_step(v);
         }
     };
     // Without nulls every group has a value; with them, a min or max of a group without one is
@@ -595,6 +598,19 @@ trait Order: Copy + Default {
     fn lt_nan_max(self, other: Self) -> bool;
     /// `self < other`, NaN below everything.
     fn lt_nan_min(self, other: Self) -> bool;
+
+    /// One step of a group's min: Polars' `a.min_ignore_nan(v)`. Written as a select, not a
+    /// branch: with a group's rows in random order the branch would be mispredicted often.
+    #[inline(always)]
+    fn min_step(self, v: Self) -> Self {
+        if self.lt_nan_max(v) { self } else { v }
+    }
+
+    /// One step of a group's max: Polars' `a.max_ignore_nan(v)` (a select, as [`Order::min_step`]).
+    #[inline(always)]
+    fn max_step(self, v: Self) -> Self {
+        if self.lt_nan_min(v) { v } else { self }
+    }
 }
 
 macro_rules! order {
@@ -630,7 +646,7 @@ order!(int: i64, i32, u64, u32);
 fn extremes(s: &Series, groups: &Groups) -> Result<(Series, Series)> {
     use DataType as D;
     match s.dtype() {
-        D::Float64 => extremes_of::<Float64Type>(s.f64()?, groups),
+        D::Float64 => unreachable!("a Float64 min/max is the fused pass's (Scatter::fused)"),
         D::Float32 => extremes_of::<Float32Type>(s.f32()?, groups),
         D::Int64 => extremes_of::<Int64Type>(s.i64()?, groups),
         D::Int32 => extremes_of::<Int32Type>(s.i32()?, groups),
@@ -649,14 +665,9 @@ where
     let n = groups.sizes.len();
     let series =
         |v: Vec<T::Native>| ChunkedArray::<T>::from_vec(PlSmallStr::EMPTY, v).into_series();
-    // Each step is Polars' `a.min_ignore_nan(v)` / `a.max_ignore_nan(v)` over a group's rows
-    // in order, from the order's identities (a step from them gives the row's value).
-    // Written as selects, not branches: with a group's rows in random order the branch would
-    // be mispredicted often.
-    let step = |a: &mut [T::Native; 2], v: T::Native| {
-        let (keep_min, take_max) = (a[0].lt_nan_max(v), a[1].lt_nan_min(v));
-        *a = [if keep_min { a[0] } else { v }, if take_max { v } else { a[1] }];
-    };
+    // A group's rows in order, from the order's identities (a step from them gives the row's
+    // value).
+    let step = |a: &mut [T::Native; 2], v: T::Native| *a = [a[0].min_step(v), a[1].max_step(v)];
     let mut acc = vec![[T::Native::MIN_START, T::Native::MAX_START]; n];
     if ca.null_count() == 0 {
         // Every group has a value: no flag per group.
