@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes the Python environment lazydag-dask builds and runs against: a venv with pinned
-# `dask[distributed]` and `bokeh` (the dashboard) in target/dask-dist-venv, ignored by git.
+# `dask[distributed]` and `bokeh` (the dashboard) in target/dask-dist-venv, ignored by git; and
+# pinned `pandas`, which lazydag-frame's pandas test (tests/pandas.rs) reads the same CSVs with.
 # Prints `PYO3_PYTHON=<venv>/bin/python`, the variable that tells cargo (pyo3) which Python to
 # build for. Does nothing but print it when the venv already imports the pinned versions.
 #
@@ -27,12 +28,15 @@ cd "$(dirname "$0")/.."
 # The pins: every machine of a cluster needs the same versions (Dask warns on a mismatch).
 DASK_PIN="dask[distributed]==2026.8.0"
 BOKEH_PIN="bokeh==3.8.0"
+PANDAS_PIN="pandas==3.1.1"
 venv=${LAZYDAG_DASK_VENV:-$PWD/target/dask-dist-venv}
 # Debian's python3 (with python3-dev) keeps libpython on the default library path, so the
 # binary needs no rpath; PYTHON overrides it (a pyenv build then needs LD_LIBRARY_PATH).
 python=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
 
-want='import dask, distributed, bokeh; assert dask.__version__ == "2026.8.0", dask.__version__'
+want='import dask, distributed, bokeh, pandas
+assert dask.__version__ == "2026.8.0", dask.__version__
+assert pandas.__version__ == "3.1.1", pandas.__version__'
 # What to print once the venv is there: one line, or the static link's three.
 emit() {
     if [ "${LAZYDAG_DASK_LINK:-}" != static ]; then
@@ -75,8 +79,8 @@ if ! "$python" -m venv "$venv" >&2; then
     exit 3
 fi
 if ! "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-    --timeout 30 --retries 2 "$DASK_PIN" "$BOKEH_PIN" >&2; then
-    echo "dask-env: pip could not install $DASK_PIN $BOKEH_PIN (no package index reachable?)" >&2
+    --timeout 30 --retries 2 "$DASK_PIN" "$BOKEH_PIN" "$PANDAS_PIN" >&2; then
+    echo "dask-env: pip could not install $DASK_PIN $BOKEH_PIN $PANDAS_PIN (no package index reachable?)" >&2
     exit 3
 fi
 "$venv/bin/python" -c "$want" >&2

@@ -55,16 +55,20 @@ echo "$seed" | tail -n 1 | grep -Eq '^peak RSS: [0-9]+ MB$'
 # loom` changes every crate): optimised, without debuginfo.
 LOOM_MAX_PREEMPTIONS=4 RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/loom" \
     cargo test --profile test-release -p lazydag-core --lib -- sleep ranges
-# Dask distributed (#16): a venv with the pinned dask[distributed] and bokeh (pip), then the
-# loopback cluster test: this test binary as a scheduler and 2 workers on 127.0.0.1. When pip
-# cannot reach a package index, dask-env.sh exits 3 and the test is skipped, saying so.
+# A venv with the pinned dask[distributed], bokeh and pandas (pip), for two tests: the frames
+# against pandas (#14: every group-by and reduction of a CSV with nulls, computed by pandas in
+# that venv's python), and Dask distributed (#16): the loopback cluster test, this test binary
+# as a scheduler and 2 workers on 127.0.0.1. When pip cannot reach a package index,
+# dask-env.sh exits 3 and both tests are skipped, saying so.
 set +e
 dask_env=$(bash scripts/dask-env.sh)
 dask_rc=$?
 set -e
 if [ "$dask_rc" = 0 ]; then
+    LAZYDAG_PYTHON="${dask_env#PYO3_PYTHON=}" cargo test "${WS[@]}" --test pandas -- --ignored
     env "$dask_env" cargo test "${WS[@]}" --features lazydag-dask/python --test cluster
 elif [ "$dask_rc" = 3 ]; then
+    echo "SKIPPED: lazydag-frame's pandas test: pip could not install pandas, see above" >&2
     echo "SKIPPED: the Dask cluster test (lazydag-dask --features python): pip could not install Dask, see above" >&2
 else
     exit "$dask_rc"
