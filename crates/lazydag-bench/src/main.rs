@@ -32,6 +32,12 @@ mod stream;
 
 use std::process::ExitCode;
 
+/// With the `mimalloc` feature, the harness allocates with mimalloc rather than the system's
+/// malloc (for the allocator's share of the per-task costs; see `Cargo.toml`).
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
