@@ -1,6 +1,7 @@
 //! The same CSV through pandas and through lazydag-frame, on every scheduler: group-by
 //! aggregations (an integer key with nulls, and two keys, one a string), reductions over the
-//! frame, `value_counts`, `nlargest`/`nsmallest`, `sort_values` and a filter/assign pipeline.
+//! frame, `value_counts`, `nlargest`/`nsmallest`, `sort_values`, a filter/assign pipeline, a
+//! filter that leaves groups of one row (null `std`), and reductions of a frame filtered to none.
 //!
 //! It needs pandas, so the workspace run skips it (`#[ignore]`): `scripts/test.sh` runs it with
 //! `LAZYDAG_PYTHON` set to the venv `scripts/dask-env.sh` makes (pinned pandas), and prints
@@ -65,6 +66,16 @@ df["s"].value_counts(dropna=False).rename("count").rename_axis("s").reset_index(
 df.nlargest(7, "v")[["v"]].to_csv(f"{out}/nlargest.csv", index=False)
 df.nsmallest(7, "v")[["v"]].to_csv(f"{out}/nsmallest.csv", index=False)
 df.sort_values("v", kind="stable")[["v"]].to_csv(f"{out}/sorted.csv", index=False)
+
+# Few rows left (some partitions empty, most groups of one row: std/var null), and none.
+few = df[df["v"] > 900]
+few.groupby("k", dropna=False).agg(
+    v_std=("v", "std"), v_var=("v", "var"), v_mean=("v", "mean"), v_first=("v", first),
+    v_nunique=("v", distinct), w_count=("w", "count"),
+).reset_index().to_csv(f"{out}/few.csv", index=False)
+none = df[df["v"] > 1e9][["v", "w"]]
+pd.DataFrame([none.sum(), none.mean(), none.count(), none.std()], index=["sum", "mean", "count", "std"]) \
+    .rename_axis("what").reset_index().to_csv(f"{out}/none.csv", index=False)
 
 f = df[df["v"] > 50]
 f = f.assign(v2=f["v"] * 2 + f["w"])
@@ -200,6 +211,18 @@ fn the_same_csv_agrees_with_pandas_on_every_scheduler() {
             ("nunique", num.nunique()),
         ]
     };
+    let few = df.filter(col("v").gt(lit(900.0))).groupby(["k"]).split_every(2).agg([
+        col("v").std(1),
+        col("v").var(1),
+        col("v").mean(),
+        col("v").first(),
+        col("v").n_unique(),
+        col("w").count(),
+    ]);
+    let few_columns = ["k", "v_std", "v_var", "v_mean", "v_first", "v_nunique", "w_count"];
+    let none = df.filter(col("v").gt(lit(1e9))).select(["v", "w"]);
+    let nones: [(&str, dd::DataFrame); 4] =
+        [("sum", none.sum()), ("mean", none.mean()), ("count", none.count()), ("std", none.std(1))];
     let pipeline = df
         .filter(col("v").gt(lit(50.0)))
         .with_columns([(col("v") * lit(2.0) + col("w")).alias("v2")])
@@ -258,6 +281,18 @@ fn the_same_csv_agrees_with_pandas_on_every_scheduler() {
             &want("sorted.csv"),
             &["v"],
         );
+
+        let (got, pandas) = (by(&run(&few), &["k"]), by(&want("few.csv"), &["k"]));
+        assert_same(&case("a filter leaving few rows, then groupby"), &got, &pandas, &few_columns);
+        let stds = floats(&got, "v_std");
+        assert!(stds.len() > 5 && stds.contains(&None), "one-row groups: {stds:?}");
+        let pandas = want("none.csv");
+        for (row, (what, frame)) in nones.iter().enumerate() {
+            let want_row = pandas.slice(row as i64, 1);
+            assert_eq!(want_row.column("what").unwrap().str().unwrap().get(0), Some(*what));
+            let case = case(&format!("{what}() of a frame filtered to no rows"));
+            assert_same(&case, &run(frame), &want_row, &["v", "w"]);
+        }
 
         let (got, pandas) = (by(&run(&pipeline), &["k"]), by(&want("pipeline.csv"), &["k"]));
         assert_same(&case("filter/assign/groupby"), &got, &pandas, &["k", "v2_sum", "v2_mean"]);
