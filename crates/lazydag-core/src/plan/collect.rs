@@ -21,7 +21,7 @@ use lazydag_optimize::{Kind, is_chain_link};
 use rustc_hash::FxHashMap;
 
 use super::order::Depth;
-use super::program::{Instr, carried};
+use super::program::{Instr, push_carried};
 use super::{PlanView, Stop, TaskRef};
 use crate::error::Error;
 use crate::identity::ContentKey;
@@ -453,13 +453,15 @@ impl<'g> Collector<'g> {
         self.depth.end_task();
         self.pending.truncate(pending_start);
         if self.chain.len() > chain_start {
-            // The program: the inputs, then the chain bottom-up, then `node`.
+            // The program: the inputs, then the chain bottom-up (the members are top-down:
+            // reversed in place), then `node`.
             let program = &mut self.program;
             program.reserve_exact(inputs + self.chain.len() - chain_start + 1);
             program.extend(std::iter::repeat_n(Instr::Input, inputs));
-            let members = self.chain[chain_start..].iter().rev().copied();
-            program.extend(carried(members.chain([(node, node.kind.carries)])));
             self.prefused += self.chain.len() - chain_start;
+            self.chain[chain_start..].reverse();
+            self.chain.push((node, node.kind.carries));
+            push_carried(&self.chain[chain_start..], program);
             self.chain.truncate(chain_start);
         }
         if !self.program_start.is_empty() {

@@ -56,17 +56,16 @@ impl fmt::Debug for Instr<'_> {
     }
 }
 
-/// The steps that run `members` (each with whether it carries) one after the other, each on
-/// the value of the one before: runs of two or more carrying members become carried runs.
-pub(crate) fn carried<'g>(
-    members: impl Iterator<Item = (&'g Arc<Node>, bool)>,
-) -> impl Iterator<Item = Instr<'g>> {
-    let mut members = members.peekable();
+/// Pushes onto `program` the steps that run `members` (each with whether it carries) one
+/// after the other, each on the value of the one before: runs of two or more carrying members
+/// become carried runs. A loop over a slice, not an iterator adapter: collecting a fused
+/// chain calls it once per chain, and its cost per member is part of every fused compute.
+pub(crate) fn push_carried<'g>(members: &[(&'g Arc<Node>, bool)], program: &mut Vec<Instr<'g>>) {
+    program.reserve(members.len());
     let mut in_run = false;
-    std::iter::from_fn(move || {
-        let (node, carries) = members.next()?;
-        let next_carries = members.peek().is_some_and(|&(_, c)| c);
-        Some(match (carries, in_run, next_carries) {
+    for (i, &(node, carries)) in members.iter().enumerate() {
+        let next_carries = members.get(i + 1).is_some_and(|&(_, c)| c);
+        program.push(match (carries, in_run, next_carries) {
             (false, ..) => {
                 in_run = false;
                 Instr::Call(node)
@@ -81,12 +80,12 @@ pub(crate) fn carried<'g>(
                 Instr::CarryEnd(node)
             }
             (true, false, false) => Instr::Call(node),
-        })
-    })
+        });
+    }
 }
 
 /// Turns every run of two or more consecutive one-input functions into a carried run, by the
-/// rule of [`carried`]. (In post-order, a one-input task always takes the value the step
+/// rule of [`push_carried`]. (In post-order, a one-input task always takes the value the step
 /// before it pushed.) Steps already carried, and inputs, are left as they are.
 pub(crate) fn mark_carried(program: &mut [Instr<'_>]) {
     let is_run = |instr: &Instr<'_>| matches!(instr, Instr::Call(_));
@@ -105,9 +104,9 @@ pub(crate) fn mark_carried(program: &mut [Instr<'_>]) {
             .map(|step| step.node().expect("a run step has a node"))
             .map(|node| (node, node.kind.carries))
             .collect();
-        for (slot, step) in program[start..i].iter_mut().zip(carried(members.into_iter())) {
-            *slot = step;
-        }
+        let mut steps = Vec::with_capacity(members.len());
+        push_carried(&members, &mut steps);
+        program[start..i].copy_from_slice(&steps);
     }
 }
 
