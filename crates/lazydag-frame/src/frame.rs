@@ -146,7 +146,35 @@ pub fn from_delayed(parts: Vec<Delayed<PlFrame>>, schema: Option<SchemaRef>) -> 
     Ok(DataFrame { parts, meta: Meta::Known(schema), source: None })
 }
 
-fn check_schema(df: PlFrame, expect: &Schema, i: usize) -> Result<PlFrame> {
+/// The schema `f` gives for an empty frame of `schema`: the output schema of user code,
+/// learned as Dask learns its `meta`. `what` names the operation and `alternative` the one
+/// that takes the schema instead, for the error when `f` fails or panics there.
+pub(crate) fn meta_of<F>(
+    f: &F,
+    schema: SchemaRef,
+    what: &str,
+    alternative: &str,
+) -> Result<SchemaRef>
+where
+    F: Fn(PlFrame) -> polars::prelude::PolarsResult<PlFrame>,
+{
+    let empty = PlFrame::empty_with_arc_schema(schema);
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(empty))) {
+        Ok(Ok(df)) => Ok(df.schema().clone()),
+        Ok(Err(e)) => Err(Error::InvalidArgument(format!(
+            "{what}: the function failed on an empty frame of the input schema ({e}); give \
+             the output schema with {alternative}"
+        ))),
+        Err(_) => Err(Error::InvalidArgument(format!(
+            "{what}: the function panicked on an empty frame of the input schema; give the \
+             output schema with {alternative}"
+        ))),
+    }
+}
+
+/// `df`, checked to have the schema `expect` (its columns put in that order if they are in
+/// another); otherwise an error naming partition `i`.
+pub(crate) fn check_schema(df: PlFrame, expect: &Schema, i: usize) -> Result<PlFrame> {
     if df.schema().as_ref() == expect {
         return Ok(df);
     }
@@ -406,26 +434,12 @@ impl DataFrame {
     where
         F: Fn(PlFrame) -> polars::prelude::PolarsResult<PlFrame> + Send + Sync + 'static,
     {
-        let schema = match self.schema() {
-            Ok(s) => s,
+        let out = match self
+            .schema()
+            .and_then(|schema| meta_of(&f, schema, "map_partitions", "map_partitions_with_schema"))
+        {
+            Ok(out) => out,
             Err(e) => return DataFrame::failed(e),
-        };
-        let empty = PlFrame::empty_with_arc_schema(schema);
-        let out = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(empty))) {
-            Ok(Ok(df)) => df.schema().clone(),
-            Ok(Err(e)) => {
-                return DataFrame::failed(Error::InvalidArgument(format!(
-                    "map_partitions: the function failed on an empty frame of the input schema \
-                     ({e}); give the output schema with map_partitions_with_schema"
-                )));
-            }
-            Err(_) => {
-                return DataFrame::failed(Error::InvalidArgument(
-                    "map_partitions: the function panicked on an empty frame of the input \
-                     schema; give the output schema with map_partitions_with_schema"
-                        .into(),
-                ));
-            }
         };
         self.map_partitions_with_schema(f, out)
     }

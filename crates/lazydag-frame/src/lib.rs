@@ -34,6 +34,7 @@ mod ops;
 mod parquet;
 mod quantile;
 mod reduce;
+mod shuffle;
 mod sort;
 
 pub use crate::csv::{IntoBlocksize, IntoSources, ReadCsv, read_csv};

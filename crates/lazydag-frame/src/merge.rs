@@ -16,8 +16,8 @@ use polars::prelude::{
 };
 
 use crate::error::{Error, Result};
-use crate::frame::{DataFrame, concat_frames};
-use crate::groupby::bucketize;
+use crate::frame::DataFrame;
+use crate::shuffle::shuffle;
 
 fn join(left: PlFrame, right: PlFrame, on: &[String], how: &JoinType) -> Result<PlFrame> {
     let keys: Vec<Expr> = on.iter().map(|k| col(k.as_str())).collect();
@@ -116,33 +116,8 @@ impl DataFrame {
             return Ok(DataFrame::known(parts, out));
         }
         let n = self.npartitions().max(other.npartitions());
-        let buckets = |df: &DataFrame| -> Result<Vec<Delayed<PlFrame>>> {
-            let schema = df.schema()?;
-            let split: Vec<Delayed<Vec<PlFrame>>> = df
-                .parts
-                .iter()
-                .map(|p| {
-                    let on = on.clone();
-                    p.try_map(move |f: PlFrame| bucketize(&f, &on, n))
-                        .name("merge-shuffle")
-                        .shared()
-                })
-                .collect();
-            Ok((0..n)
-                .map(|j| {
-                    let pieces: Delayed<Vec<PlFrame>> = split
-                        .iter()
-                        .map(|b| b.map(move |v: Vec<PlFrame>| v[j].clone()).name("merge-bucket"))
-                        .collect();
-                    let schema = schema.clone();
-                    pieces
-                        .try_map(move |v: Vec<PlFrame>| concat_frames(v, &schema))
-                        .name("merge-bucket")
-                        .shared()
-                })
-                .collect())
-        };
-        let (lb, rb) = (buckets(self)?, buckets(other)?);
+        let lb = shuffle(&self.parts, &on, n, &ls, "merge");
+        let rb = shuffle(&other.parts, &on, n, &rs, "merge");
         let parts = lb.iter().zip(&rb).map(|(l, r)| pair(l, r, "merge-hash")).collect();
         Ok(DataFrame::known(parts, out))
     }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use lazydag_core::Delayed;
 use polars::prelude::{
     CsvWriter, DataFrame as PlFrame, DataType, Expr, IntoLazy, PlHashMap, Schema, SerWriter,
-    SortMultipleOptions, by_name,
+    SortMultipleOptions, by_name, col,
 };
 
 use crate::error::{Error, Result};
@@ -114,6 +114,38 @@ impl DataFrame {
     /// Replaces nulls by a value (a Polars literal or expression), like `fillna(value)`.
     pub fn fillna(&self, value: Expr) -> DataFrame {
         self.map_parts("fillna", move |df| Ok(df.lazy().fill_null(value.clone()).collect()?))
+    }
+
+    /// Replaces nulls column by column, like `fillna({"a": 0, "b": 1.5})`: each named
+    /// column's nulls by its own value (a Polars literal or expression); other columns keep
+    /// theirs. A column that does not exist is an error listing those that do.
+    ///
+    /// ```
+    /// use lazydag_frame as dd;
+    /// use polars::prelude::*;
+    /// let pl = df!("a" => [Some(1i64), None], "b" => [None, Some(2.5)], "c" => [None::<i64>, None]).unwrap();
+    /// let df = dd::from_polars(pl, 2).unwrap();
+    /// let out = df.fillna_columns([("a", lit(0i64)), ("b", lit(-1.0))]).compute().unwrap();
+    /// assert_eq!(out.column("a").unwrap().i64().unwrap().get(1), Some(0));
+    /// assert_eq!(out.column("b").unwrap().f64().unwrap().get(0), Some(-1.0));
+    /// assert_eq!(out.column("c").unwrap().null_count(), 2);
+    /// ```
+    pub fn fillna_columns<I, S>(&self, values: I) -> DataFrame
+    where
+        I: IntoIterator<Item = (S, Expr)>,
+        S: AsRef<str>,
+    {
+        let (cols, values): (Vec<String>, Vec<Expr>) =
+            values.into_iter().map(|(c, v)| (c.as_ref().to_owned(), v)).unzip();
+        if let Some(f) = self.checked(&cols) {
+            return f;
+        }
+        let exprs: Vec<Expr> = cols
+            .iter()
+            .zip(values)
+            .map(|(c, v)| col(c.as_str()).fill_null(v).alias(c.as_str()))
+            .collect();
+        self.map_parts("fillna", move |df| Ok(df.lazy().with_columns(exprs.clone()).collect()?))
     }
 
     /// Drops the rows with a null in any column, like `dropna()`.

@@ -121,6 +121,8 @@ fn missing_columns_list_the_ones_that_exist() {
     let df = dd::read_csv(&path).open().unwrap();
     let e = df.select(["q"]).compute().unwrap_err();
     assert_eq!(e.to_string(), "column `q` not found; the columns are [a, b]");
+    let e = df.fillna_columns([("a", lit(0)), ("q", lit(1))]).compute().unwrap_err();
+    assert_eq!(e.to_string(), "column `q` not found; the columns are [a, b]");
 }
 
 #[test]

@@ -3,6 +3,8 @@
 //! `dask/dataframe/tests/test_groupby.py` cite it.
 mod common;
 
+use std::sync::Arc;
+
 use common::*;
 use lazydag_frame as dd;
 use polars::prelude::*;
@@ -209,4 +211,169 @@ fn unknown_key_or_aggregation_is_a_clear_error() {
     assert!(e.to_string().contains("unsupported aggregation"), "{e}");
     let e = df.groupby(["k"]).agg([col("zz").sum()]).compute().unwrap_err();
     assert!(e.to_string().contains("column `zz` not found"), "{e}");
+}
+
+/// A group's two largest `v` (nulls last), each with its distance to the group's mean: what a
+/// pandas user writes as `groupby(k).apply(lambda g: ...)`.
+fn top_two(g: DataFrame) -> PolarsResult<DataFrame> {
+    let opts = SortMultipleOptions::default().with_order_descending(true).with_nulls_last(true);
+    g.lazy()
+        .with_column((col("v") - col("v").mean()).alias("from_mean"))
+        .sort(["v"], opts)
+        .limit(2)
+        .collect()
+}
+
+/// `f` on every group of the whole frame, eagerly: the reference for `apply`.
+fn eager_apply(
+    pl: &DataFrame,
+    keys: &[&str],
+    f: impl Fn(DataFrame) -> PolarsResult<DataFrame>,
+) -> DataFrame {
+    let parts: Vec<DataFrame> = pl
+        .partition_by_stable(keys.to_vec(), true)
+        .unwrap()
+        .into_iter()
+        .map(|g| f(g).unwrap())
+        .collect();
+    let mut out = parts[0].clone();
+    for p in &parts[1..] {
+        out.vstack_mut(p).unwrap();
+    }
+    out
+}
+
+#[test]
+fn apply_matches_polars_for_every_partitioning_split_out_and_scheduler() {
+    // dask test_groupby.py::test_groupby_apply_tasks / test_full_groupby: apply over a
+    // shuffle gives the groups that pandas' apply on the whole frame gives.
+    let pl = frame();
+    for keys in [&["k"][..], &["k", "s"], &["w"]] {
+        let want = sorted(&eager_apply(&pl, keys, top_two));
+        for nparts in [1, 2, 5, 13] {
+            for split_out in [1, 3] {
+                let df = dd::from_polars(pl.clone(), nparts).unwrap();
+                let applied = df.groupby(keys).split_out(split_out).apply(top_two);
+                let n = if split_out > 1 { split_out } else { nparts };
+                assert_eq!(applied.npartitions(), n, "{keys:?} {nparts} {split_out}");
+                assert_eq!(applied.columns().unwrap(), ["k", "s", "v", "w", "from_mean"]);
+                for (name, scheduler) in schedulers() {
+                    let got = applied.compute_with(&*scheduler).unwrap();
+                    assert_frames_close(&sorted(&got), &want);
+                    assert!(got.height() > 0, "{name}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn apply_keeps_key_order_and_row_order_within_a_partition() {
+    // One partition, nothing shuffled: groups in key order (the null key first), each
+    // group's rows in input order, as pandas' `groupby(sort=True).apply(lambda g: g)`.
+    let pl = frame();
+    let df = dd::from_polars(pl.clone(), 1).unwrap();
+    let got = df.groupby(["w"]).apply(Ok).compute().unwrap();
+    let opts = SortMultipleOptions::default().with_nulls_last(false).with_maintain_order(true);
+    assert_frames_close(&got, &pl.sort(["w"], opts).unwrap());
+    // `sort(false)`: groups in order of first appearance.
+    let got = df.groupby(["w"]).sort(false).apply(Ok).compute().unwrap();
+    assert_frames_close(&got, &eager_apply(&pl, &["w"], Ok));
+    // Several partitions: the same rows, and each group's rows still in input order.
+    let df = dd::from_polars(pl.clone(), 4).unwrap();
+    let got = df.groupby(["k"]).apply(Ok).compute().unwrap();
+    assert_frames_close(&sorted(&got), &sorted(&pl));
+    for g in got.partition_by_stable(["k"], true).unwrap() {
+        let v: Vec<Option<f64>> = g.column("v").unwrap().f64().unwrap().iter().collect();
+        let key = g.column("k").unwrap().i64().unwrap().get(0);
+        let mask = pl.column("k").unwrap().i64().unwrap().equal(key.unwrap());
+        let want: Vec<Option<f64>> =
+            pl.filter(&mask).unwrap().column("v").unwrap().f64().unwrap().iter().collect();
+        assert_eq!(v, want, "key {key:?}");
+    }
+}
+
+/// The group's key `k`; `None` for the empty frame `apply` learns the output schema from
+/// (Polars' `get(0)` panics on an empty column).
+fn first_key(g: &DataFrame) -> PolarsResult<Option<i64>> {
+    let k = g.column("k")?.i64()?;
+    Ok(if k.is_empty() { None } else { k.get(0) })
+}
+
+#[test]
+fn apply_may_change_the_rows_and_the_columns() {
+    // One row per group with new columns (an aggregation by hand), and an empty result for
+    // some groups: the output is what the groups gave, nothing more.
+    let pl = frame();
+    let summary = |g: DataFrame| -> PolarsResult<DataFrame> {
+        let k = first_key(&g)?;
+        if k == Some(3) {
+            return Ok(DataFrame::empty_with_schema(&Schema::from_iter([
+                Field::new("k".into(), DataType::Int64),
+                Field::new("rows".into(), DataType::UInt32),
+            ])));
+        }
+        df!("k" => [k], "rows" => [g.height() as u32])
+    };
+    let df = dd::from_polars(pl.clone(), 3).unwrap();
+    let got = df.groupby(["k"]).apply(summary).compute().unwrap();
+    assert_eq!(got.get_column_names(), ["k", "rows"]);
+    let want = sorted(&eager_apply(&pl, &["k"], summary));
+    assert_frames_close(&sorted(&got), &want);
+    assert!(!got.column("k").unwrap().i64().unwrap().iter().any(|k| k == Some(3)));
+}
+
+#[test]
+fn apply_errors_name_the_task_and_the_way_out() {
+    let df = dd::from_polars(frame(), 3).unwrap();
+    // A missing key lists the columns.
+    let e = df.groupby(["nope"]).apply(Ok).compute().unwrap_err();
+    assert_eq!(e.to_string(), "column `nope` not found; the columns are [k, s, v, w]");
+    // A function that cannot run on the empty meta frame says to give the schema.
+    let needs_rows = |g: DataFrame| -> PolarsResult<DataFrame> {
+        let first = first_key(&g)?.ok_or_else(|| polars_err!(NoData: "no rows"))?;
+        df!("k" => [first])
+    };
+    let e = df.groupby(["k"]).apply(needs_rows).compute().unwrap_err();
+    assert!(e.to_string().contains("apply_with_schema"), "{e}");
+    let schema = Arc::new(Schema::from_iter([Field::new("k".into(), DataType::Int64)]));
+    let got = df.groupby(["k"]).apply_with_schema(needs_rows, schema).compute().unwrap();
+    assert_eq!(got.height(), 5);
+    // A group whose result has other columns than the others is an error, not a ragged frame.
+    let ragged = |g: DataFrame| -> PolarsResult<DataFrame> {
+        match first_key(&g)? {
+            Some(2) => g.select(["k"]),
+            _ => Ok(g),
+        }
+    };
+    for (name, scheduler) in schedulers() {
+        let e = df.groupby(["k"]).apply(ragged).compute_with(&*scheduler).unwrap_err();
+        assert!(
+            e.to_string().contains("groupby-apply") && e.to_string().contains("schema"),
+            "{name}: {e}"
+        );
+        // A function that fails or panics on a group fails the compute, naming the task.
+        let failing = |g: DataFrame| -> PolarsResult<DataFrame> {
+            if first_key(&g)? == Some(4) {
+                polars_bail!(ComputeError: "user error on group 4");
+            }
+            Ok(g)
+        };
+        let e = df.groupby(["k"]).apply(failing).compute_with(&*scheduler).unwrap_err();
+        assert!(
+            e.to_string().contains("groupby-apply") && e.to_string().contains("group 4"),
+            "{name}: {e}"
+        );
+        let panicking = |g: DataFrame| -> PolarsResult<DataFrame> {
+            if first_key(&g)? == Some(1) {
+                panic!("user bug in group 1");
+            }
+            Ok(g)
+        };
+        let e = df.groupby(["k"]).apply(panicking).compute_with(&*scheduler).unwrap_err();
+        assert!(
+            e.to_string().contains("groupby-apply") && e.to_string().contains("user bug"),
+            "{name}: {e}"
+        );
+    }
 }

@@ -85,6 +85,12 @@ fn row_and_column_operations_match_polars() {
                 }),
             ),
             (dd::concat([df.clone(), df.clone()]), pl.vstack(&pl).unwrap()),
+            (
+                df.fillna_columns([("a", lit(-1)), ("b", lit(0.5))]),
+                eager(&pl, |l| {
+                    l.with_columns([col("a").fill_null(lit(-1)), col("b").fill_null(lit(0.5))])
+                }),
+            ),
         ];
         for (i, (lazy, want)) in cases.into_iter().enumerate() {
             let got = lazy.compute().unwrap();

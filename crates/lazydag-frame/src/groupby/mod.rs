@@ -9,19 +9,20 @@
 //! combine stages run on [`scatter`]'s kernel (one sequential pass per column into per-group
 //! accumulators) for the aggregations it handles, and on Polars' group-by for the others.
 
+mod apply;
 mod scatter;
 mod spec;
 
 use std::sync::Arc;
 
 use polars::prelude::{
-    BooleanChunked, Column, DataFrame as PlFrame, Expr, IntoLazy, NewChunkedArray,
-    PlSeedableRandomStateQuality, SchemaRef, SortMultipleOptions, col,
+    Column, DataFrame as PlFrame, Expr, IntoLazy, SchemaRef, SortMultipleOptions, col,
 };
 
 use crate::error::{Error, Result};
 use crate::frame::DataFrame;
 use crate::reduce::{DEFAULT_SPLIT_EVERY, tree};
+use crate::shuffle::pieces;
 use scatter::Stage;
 use spec::{Kind, Spec};
 
@@ -180,21 +181,27 @@ impl GroupBy {
         self.run(vec![Spec { column: None, kind: Kind::Size, out: "size".into() }])
     }
 
-    fn check(&self, specs: &[Spec]) -> Result<SchemaRef> {
+    /// The input schema, once the keys and `columns` are known to be in it (and there is a
+    /// key at all).
+    fn check_columns<'a>(&'a self, columns: impl Iterator<Item = &'a String>) -> Result<SchemaRef> {
         let schema = self.frame.schema()?;
-        let available = || schema.iter_names().map(|n| n.to_string()).collect::<Vec<_>>();
         if self.keys.is_empty() {
             return Err(Error::InvalidArgument("groupby: give at least one key column".into()));
         }
-        for name in self.keys.iter().chain(specs.iter().filter_map(|s| s.column.as_ref())) {
+        for name in self.keys.iter().chain(columns) {
             if !schema.contains(name) {
                 return Err(Error::MissingColumn {
                     column: name.clone(),
                     file: None,
-                    available: available(),
+                    available: schema.iter_names().map(|n| n.to_string()).collect(),
                 });
             }
         }
+        Ok(schema)
+    }
+
+    fn check(&self, specs: &[Spec]) -> Result<SchemaRef> {
+        let schema = self.check_columns(specs.iter().filter_map(|s| s.column.as_ref()))?;
         if specs.is_empty() {
             return Err(Error::InvalidArgument("groupby: no aggregation to compute".into()));
         }
@@ -243,44 +250,10 @@ impl GroupBy {
         if split_out == 1 {
             return DataFrame::known(vec![reduce_one(partials)], out_schema);
         }
-        let keys = self.keys.clone();
-        let buckets: Vec<_> = partials
-            .iter()
-            .map(|p| {
-                let keys = keys.clone();
-                p.try_map(move |df: PlFrame| bucketize(&df, &keys, split_out))
-                    .name("groupby-shuffle")
-                    .shared()
-            })
-            .collect();
-        let outputs = (0..split_out)
-            .map(|j| {
-                let leaves = buckets
-                    .iter()
-                    .map(|b| {
-                        b.map(move |v: Vec<PlFrame>| v[j].clone()).name("groupby-bucket").shared()
-                    })
-                    .collect();
-                reduce_one(leaves)
-            })
-            .collect();
-        DataFrame::known(outputs, out_schema)
+        let keys = Arc::new(self.keys.clone());
+        let outputs = pieces(&partials, &keys, split_out, "groupby").into_iter().map(reduce_one);
+        DataFrame::known(outputs.collect(), out_schema)
     }
-}
-
-/// Splits `df` into `n` frames by a fixed hash of the key columns: equal keys, equal bucket,
-/// whichever partition they come from.
-pub(crate) fn bucketize(df: &PlFrame, keys: &[String], n: usize) -> Result<Vec<PlFrame>> {
-    let mut key_df = df.select(keys.iter().map(String::as_str))?;
-    let hashes = key_df.hash_rows(Some(PlSeedableRandomStateQuality::fixed()))?;
-    let bucket: Vec<usize> = hashes.into_no_null_iter().map(|h| (h % n as u64) as usize).collect();
-    (0..n)
-        .map(|j| {
-            let mask =
-                BooleanChunked::from_iter_values("mask".into(), bucket.iter().map(|&b| b == j));
-            Ok(df.filter(&mask)?)
-        })
-        .collect()
 }
 
 /// The expressions with distinct output names, the first of each: specs sharing a partial
