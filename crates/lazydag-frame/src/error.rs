@@ -116,6 +116,21 @@ pub enum Error {
         byte: u64,
     },
 
+    /// A quoted field is still open at the end of the file: its closing quote is missing.
+    #[error(
+        "`{}` line {line} (byte {byte}): a quoted field is never closed (a quote character \
+         is missing, or the file is cut short)",
+        path.display()
+    )]
+    UnclosedQuote {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based line number of the row holding the open field, counting the header.
+        line: u64,
+        /// The byte offset of that row's start in the file.
+        byte: u64,
+    },
+
     /// A column named by the caller does not exist.
     #[error("column `{column}` not found{}; the columns are [{}]", in_file(file), available.join(", "))]
     MissingColumn {

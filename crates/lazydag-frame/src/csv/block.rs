@@ -91,7 +91,7 @@ pub(crate) fn read_block(spec: &FileSpec, start: u64, end: u64) -> Result<PlFram
     if buffer.len() < len {
         buffer.resize(len, 0);
     }
-    let out = parse_bytes(spec, &mut file, from, &mut buffer[..len], empty);
+    let out = parse_bytes(spec, &mut file, from, &mut buffer[..len]);
     if buffer.len() <= KEEP {
         BUFFER.set(buffer);
     }
@@ -103,19 +103,13 @@ pub(crate) fn read_block(spec: &FileSpec, start: u64, end: u64) -> Result<PlFram
 const KEEP: usize = 256 << 20;
 
 /// Reads the block's bytes into `bytes`, parses and checks them.
-fn parse_bytes(
-    spec: &FileSpec,
-    file: &mut File,
-    from: u64,
-    bytes: &mut [u8],
-    empty: impl Fn() -> PlFrame,
-) -> Result<PlFrame> {
+fn parse_bytes(spec: &FileSpec, file: &mut File, from: u64, bytes: &mut [u8]) -> Result<PlFrame> {
     file.seek(SeekFrom::Start(from)).map_err(io(&spec.path))?;
     file.read_exact(bytes).map_err(io(&spec.path))?;
     let bytes = &*bytes;
-    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-        return Ok(empty());
-    }
+    // No shortcut for blank or whitespace-only blocks: a line of separators is a row of
+    // nulls, a blank line one null (one column) or a malformed row (several), whatever the
+    // block size.
     let census = Census::of(bytes, spec.separator, spec.quote);
     let df = parse_block(spec, bytes, census.lines)
         .map_err(|e| crate::csv::diagnose::explain(spec, from, bytes, e))?;

@@ -13,15 +13,17 @@ use polars::prelude::{DataType, PolarsError, Schema};
 use super::block::{FileSpec, parse};
 use crate::error::{Error, Result};
 
-/// Where row `row` of a block begins, and its field count, by an RFC 4180 scan: a quote opens
-/// a quoted field only at the start of a field (as in Polars), `""` inside one is a quote, and
-/// separators and newlines inside one do not count. Calls `visit(row, offset, fields)` for
-/// every row until it returns false; returns whether the bytes end inside a quoted field.
+/// Where row `row` of a block begins and ends, and its field count, by an RFC 4180 scan: a
+/// quote opens a quoted field only at the start of a field (as in Polars), `""` inside one is
+/// a quote, and separators and newlines inside one do not count. Calls
+/// `visit(row, start, end, fields)` for every row until it returns false, `end` one past the
+/// row's newline (the bytes' length for a last row without one); returns whether the bytes
+/// end inside a quoted field (that last, open row is not visited).
 pub(crate) fn scan_rows(
     bytes: &[u8],
     sep: u8,
     quote: Option<u8>,
-    mut visit: impl FnMut(usize, usize, usize) -> bool,
+    mut visit: impl FnMut(usize, usize, usize, usize) -> bool,
 ) -> bool {
     #[derive(Clone, Copy, PartialEq)]
     enum S {
@@ -57,7 +59,7 @@ pub(crate) fn scan_rows(
         } else if b == b'\n' {
             let line = &bytes[row_start..i];
             let blank = line.is_empty() || line == b"\r";
-            if !visit(row, row_start, if blank { 0 } else { fields }) {
+            if !visit(row, row_start, i + 1, if blank { 0 } else { fields }) {
                 return false;
             }
             row += 1;
@@ -71,7 +73,7 @@ pub(crate) fn scan_rows(
     if row_start < bytes.len() && state != S::Quoted {
         let line = &bytes[row_start..];
         let blank = line.iter().all(|b| *b == b'\r');
-        visit(row, row_start, if blank { 0 } else { fields });
+        visit(row, row_start, bytes.len(), if blank { 0 } else { fields });
     }
     state == S::Quoted
 }
@@ -96,7 +98,8 @@ fn line_of(spec: &FileSpec, offset: u64) -> u64 {
 
 /// Checks that every row of a block has as many fields as the header (a blank line is a
 /// malformed row unless there is one column), that the block does not end inside a quoted
-/// field (a cut there: [`Error::QuotedNewline`]), and that Polars read one row per line.
+/// field (a cut there: [`Error::QuotedNewline`]; the end of the file:
+/// [`Error::UnclosedQuote`]), and that Polars read one row per line.
 pub(crate) fn check_rows(spec: &FileSpec, from: u64, bytes: &[u8], height: usize) -> Result<()> {
     let expected = spec.file_schema.len();
     if let Some(rows) = unquoted_rows(bytes, spec.separator, spec.quote, expected)
@@ -104,10 +107,9 @@ pub(crate) fn check_rows(spec: &FileSpec, from: u64, bytes: &[u8], height: usize
     {
         return Ok(());
     }
-    let mut bad = None;
-    let mut rows = 0;
-    let open_quote = scan_rows(bytes, spec.separator, spec.quote, |row, at, fields| {
-        rows = row + 1;
+    let (mut bad, mut rows, mut open_row) = (None, 0, 0);
+    let open_quote = scan_rows(bytes, spec.separator, spec.quote, |row, at, end, fields| {
+        (rows, open_row) = (row + 1, end);
         let ok = fields == expected || (fields == 0 && expected == 1);
         if !ok {
             bad = Some((at, fields));
@@ -115,8 +117,17 @@ pub(crate) fn check_rows(spec: &FileSpec, from: u64, bytes: &[u8], height: usize
         ok
     });
     if open_quote && bad.is_none() {
-        let byte = from + bytes.len() as u64;
-        return Err(Error::QuotedNewline { path: spec.path.clone(), byte });
+        let end = from + bytes.len() as u64;
+        if end < spec.size {
+            return Err(Error::QuotedNewline { path: spec.path.clone(), byte: end });
+        }
+        // The file's last block: nothing follows that could close the field.
+        let byte = from + open_row as u64;
+        return Err(Error::UnclosedQuote {
+            path: spec.path.clone(),
+            line: line_of(spec, byte),
+            byte,
+        });
     }
     if let Some((at, found)) = bad {
         let byte = from + at as u64;
@@ -171,6 +182,58 @@ fn unquoted_rows(bytes: &[u8], sep: u8, quote: Option<u8>, expected: usize) -> O
     Some(rows)
 }
 
+/// Row `i` of the block `bytes` (at `from`) has `value` in `column`, which does not parse as
+/// `dtype`: the error naming its line and byte.
+fn bad_value(
+    spec: &FileSpec,
+    from: u64,
+    bytes: &[u8],
+    i: usize,
+    column: &str,
+    value: &str,
+    dtype: String,
+) -> Error {
+    let mut at = 0;
+    scan_rows(bytes, spec.separator, spec.quote, |row, off, _, _| {
+        at = off;
+        row < i
+    });
+    let byte = from + at as u64;
+    Error::Parse {
+        path: spec.path.clone(),
+        line: line_of(spec, byte),
+        byte,
+        column: column.to_owned(),
+        value: value.to_owned(),
+        dtype,
+    }
+}
+
+/// The error naming the line and column of the first byte of `bytes` (at `from`) that is not
+/// UTF-8, if there is one: the row that holds it, and that row's first value with a
+/// replacement character once the bytes are read lossily.
+pub(crate) fn invalid_utf8(spec: &FileSpec, from: u64, bytes: &[u8]) -> Option<Error> {
+    let bad = std::str::from_utf8(bytes).err()?.valid_up_to();
+    let mut row_of_bad = None;
+    scan_rows(bytes, spec.separator, spec.quote, |row, _, end, _| {
+        if bad < end {
+            row_of_bad = Some(row);
+        }
+        row_of_bad.is_none()
+    });
+    let i = row_of_bad?;
+    let text: Schema =
+        spec.file_schema.iter_names().map(|n| (n.clone(), DataType::String)).collect();
+    let lossy = String::from_utf8_lossy(bytes);
+    let df = parse(spec, lossy.as_bytes(), Arc::new(text)).ok()?;
+    spec.file_schema.iter_names().find_map(|name| {
+        let value = df.column(name).ok()?.str().ok()?.get(i)?;
+        value
+            .contains('\u{FFFD}')
+            .then(|| bad_value(spec, from, bytes, i, name, value, "UTF-8 text".into()))
+    })
+}
+
 /// Turns Polars' error on a block into one naming the line and the column: re-reads the block
 /// as text, finds the first value that does not cast to its column's dtype.
 pub(crate) fn explain(spec: &FileSpec, from: u64, bytes: &[u8], err: PolarsError) -> Error {
@@ -182,38 +245,40 @@ pub(crate) fn explain(spec: &FileSpec, from: u64, bytes: &[u8], err: PolarsError
     };
     // A wrong field count first: Polars' message for it has no position.
     if let Err(e) = check_rows(spec, from, bytes, usize::MAX)
-        && matches!(e, Error::MalformedRow { .. } | Error::QuotedNewline { .. })
+        && matches!(
+            e,
+            Error::MalformedRow { .. } | Error::QuotedNewline { .. } | Error::UnclosedQuote { .. }
+        )
     {
         return e;
     }
-    let text: Schema =
-        spec.file_schema.iter_names().map(|n| (n.clone(), DataType::String)).collect();
-    let Ok(df) = parse(spec, bytes, Arc::new(text)) else { return fallback(err) };
+    let text: Arc<Schema> =
+        Arc::new(spec.file_schema.iter_names().map(|n| (n.clone(), DataType::String)).collect());
+    if let Some(e) = invalid_utf8(spec, from, bytes) {
+        return e;
+    }
+    let Ok(df) = parse(spec, bytes, text) else { return fallback(err) };
     for (name, dtype) in spec.file_schema.iter() {
         if *dtype == DataType::String {
             continue;
         }
         let Ok(raw) = df.column(name) else { continue };
-        let Ok(cast) = raw.cast(dtype) else { continue };
-        let Ok(raw) = raw.str() else { continue };
-        let bad_row = (0..raw.len()).find(|&i| {
-            raw.get(i).is_some_and(|s| !s.is_empty()) && cast.get(i).is_ok_and(|v| v.is_null())
-        });
+        let Ok(text) = raw.str() else { continue };
+        let bad_row = if *dtype == DataType::Boolean {
+            // Polars' CSV parser reads `true`/`false` in any case; a String column does not
+            // cast to Boolean, so the values are checked here.
+            let boolean =
+                |s: &str| s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("false");
+            (0..text.len()).find(|&i| text.get(i).is_some_and(|s| !s.is_empty() && !boolean(s)))
+        } else {
+            let Ok(cast) = raw.cast(dtype) else { continue };
+            (0..text.len()).find(|&i| {
+                text.get(i).is_some_and(|s| !s.is_empty()) && cast.get(i).is_ok_and(|v| v.is_null())
+            })
+        };
         if let Some(i) = bad_row {
-            let mut at = 0;
-            scan_rows(bytes, spec.separator, spec.quote, |row, off, _| {
-                at = off;
-                row < i
-            });
-            let byte = from + at as u64;
-            return Error::Parse {
-                path: spec.path.clone(),
-                line: line_of(spec, byte),
-                byte,
-                column: name.to_string(),
-                value: raw.get(i).unwrap_or_default().to_owned(),
-                dtype: dtype.to_string(),
-            };
+            let value = text.get(i).unwrap_or_default();
+            return bad_value(spec, from, bytes, i, name, value, dtype.to_string());
         }
     }
     fallback(err)
@@ -244,7 +309,7 @@ pub(super) mod tests {
 
     fn counts(s: &str) -> Vec<(usize, usize)> {
         let mut v = Vec::new();
-        scan_rows(s.as_bytes(), b',', Some(b'"'), |_, at, f| {
+        scan_rows(s.as_bytes(), b',', Some(b'"'), |_, at, _, f| {
             v.push((at, f));
             true
         });
@@ -258,7 +323,7 @@ pub(super) mod tests {
         assert_eq!(counts("\"multi\nline\",2\r\n"), [(0, 2)]);
         // A quote inside an unquoted field is a character; `""` inside quotes is a quote.
         assert_eq!(counts("5\",6\n\"a\"\"b,c\",d\n"), [(0, 2), (5, 2)]);
-        assert!(scan_rows(b"1,\"open\n", b',', Some(b'"'), |_, _, _| true));
+        assert!(scan_rows(b"1,\"open\n", b',', Some(b'"'), |_, _, _, _| true));
     }
 
     #[test]
@@ -269,7 +334,7 @@ pub(super) mod tests {
         for bytes in every_text(alphabet, 7) {
             for expected in 1..=3 {
                 let (mut rows, mut all_ok) = (0, true);
-                scan_rows(&bytes, b',', Some(b'"'), |_, _, f| {
+                scan_rows(&bytes, b',', Some(b'"'), |_, _, _, f| {
                     rows += 1;
                     all_ok &= f == expected || (f == 0 && expected == 1);
                     true

@@ -258,16 +258,28 @@ impl ReadCsv {
         }
         let files = expand(&self.sources)?;
         let first = &files[0];
-        let sample = self.read_head(first)?;
-        if sample.is_empty() {
-            return Err(Error::EmptyFile { path: first.clone() });
+        let head = self.read_head(first)?;
+        let (header_end, names) = self.header(first, &head.bytes)?;
+        let (schema, quoted_newline) = self.infer(first, &head, header_end, &names)?;
+        if let (Some(at), Some(block)) = (quoted_newline, self.blocksize) {
+            // Only a file cut into blocks could split a quoted field.
+            let size = std::fs::metadata(first)
+                .map_err(|e| Error::Io { path: first.clone(), source: Arc::new(e) })?
+                .len();
+            if size - header_end > block {
+                return Err(Error::QuotedNewline { path: first.clone(), byte: header_end + at });
+            }
         }
-        let (header_end, names) = self.header(first, &sample)?;
-        let schema = self.infer(first, &sample, header_end, &names)?;
         let columns: Vec<String> = match &self.usecols {
             None => names.clone(),
             Some(cols) => cols.clone(),
         };
+        if let Some(twice) = columns.iter().enumerate().find(|(i, c)| columns[..*i].contains(c)) {
+            return Err(Error::InvalidArgument(format!(
+                "usecols names `{}` twice: name each column once",
+                twice.1
+            )));
+        }
         for c in self.dtypes.iter().map(|(n, _)| n).chain(columns.iter()) {
             if !names.contains(c) {
                 return Err(Error::MissingColumn {
@@ -292,10 +304,7 @@ impl ReadCsv {
                 (header_end, names.clone())
             } else {
                 let head = self.read_head(path)?;
-                if head.is_empty() {
-                    return Err(Error::EmptyFile { path: path.clone() });
-                }
-                self.header(path, &head)?
+                self.header(path, &head.bytes)?
             };
             for c in &names {
                 if !file_names.contains(c) {
@@ -325,22 +334,36 @@ impl ReadCsv {
         Ok(Opened::open(Arc::new(opened), &columns))
     }
 
-    /// The first `sample` bytes of a file, or more when the header line is longer.
-    fn read_head(&self, path: &Path) -> Result<Vec<u8>> {
+    /// The first `sample` bytes of a file, or more, to the end of its first data row (Dask
+    /// extends its sample to a line end too): the header and one whole row at least, unless
+    /// the file is shorter.
+    fn read_head(&self, path: &Path) -> Result<Head> {
+        let rows = if self.has_header { 2 } else { 1 };
         let mut n = self.sample;
         loop {
-            let head = read_prefix(path, n)?;
-            if head.len() < n || first_row_end(&head, self.separator, self.quote).is_some() {
-                return Ok(head);
+            let bytes = read_prefix(path, n)?;
+            let at_eof = bytes.len() < n;
+            let lead = leading_blank_lines(&bytes);
+            if at_eof || rows_end(&bytes[lead..], self.separator, self.quote, rows).is_some() {
+                return Ok(Head { bytes, at_eof });
             }
             n = n.saturating_mul(4);
         }
     }
 
-    /// The end of the header line and the column names.
+    /// The end of the header line (where the data starts) and the column names. A UTF-8
+    /// byte-order mark, and blank lines before the header, are skipped (as Polars does).
+    /// Without a header the names are `column_1`... for the first row's fields, and the
+    /// data starts after the mark.
     fn header(&self, path: &Path, sample: &[u8]) -> Result<(u64, Vec<String>)> {
-        let end = first_row_end(sample, self.separator, self.quote).unwrap_or(sample.len());
-        let line = &sample[..end];
+        let bom = if sample.starts_with(BOM) { BOM.len() } else { 0 };
+        let lead = bom + leading_blank_lines(&sample[bom..]);
+        if lead == sample.len() {
+            return Err(Error::EmptyFile { path: path.to_owned() });
+        }
+        let rest = &sample[lead..];
+        let end = lead + rows_end(rest, self.separator, self.quote, 1).unwrap_or(rest.len());
+        let line = &sample[lead..end];
         let df = CsvReadOptions::default()
             .with_has_header(self.has_header)
             .with_infer_schema_length(Some(0))
@@ -350,33 +373,29 @@ impl ReadCsv {
             .finish()
             .map_err(|e| Error::Csv {
                 path: path.to_owned(),
-                start: 0,
+                start: lead as u64,
                 end: end as u64,
                 source: Arc::new(e),
             })?;
-        let names = df.get_column_names().into_iter().map(|n| n.to_string()).collect();
-        Ok((if self.has_header { end as u64 } else { 0 }, names))
+        let names: Vec<String> = df.get_column_names().into_iter().map(|n| n.to_string()).collect();
+        if names.is_empty() {
+            return Err(Error::EmptyFile { path: path.to_owned() });
+        }
+        Ok((if self.has_header { end } else { bom } as u64, names))
     }
 
-    /// The schema of the first file: Polars' inference on the sample's whole rows, then the
-    /// user's dtypes.
+    /// The schema of the first file: Polars' inference on the sample's whole rows (all of
+    /// them when the sample is the whole file), then the user's dtypes; and where the sample
+    /// has a newline inside a quoted field, if it has one (from the data start).
     fn infer(
         &self,
         path: &Path,
-        sample: &[u8],
+        head: &Head,
         header_end: u64,
         names: &[String],
-    ) -> Result<Schema> {
-        let body = &sample[header_end as usize..];
-        let cut = last_row_end(body, self.quote, self.separator);
-        if let Some(at) = cut.quoted_newline
-            && self.blocksize.is_some()
-        {
-            return Err(Error::QuotedNewline {
-                path: path.to_owned(),
-                byte: header_end + at as u64,
-            });
-        }
+    ) -> Result<(Schema, Option<u64>)> {
+        let body = &head.bytes[header_end as usize..];
+        let cut = last_row_end(body, self.quote, self.separator, head.at_eof);
         let body = &body[..cut.end];
         let mut schema: Schema = if body.iter().all(u8::is_ascii_whitespace) {
             names.iter().map(|n| (n.as_str().into(), DataType::String)).collect()
@@ -394,12 +413,26 @@ impl ReadCsv {
                     .map(|(n, c)| (n.as_str().into(), c.dtype().clone()))
                     .collect(),
                 Err(e) => {
-                    return Err(Error::Csv {
+                    let text: Schema =
+                        names.iter().map(|n| (n.as_str().into(), DataType::String)).collect();
+                    let spec = FileSpec {
                         path: path.to_owned(),
-                        start: header_end,
-                        end: header_end + body.len() as u64,
-                        source: Arc::new(e),
-                    });
+                        data_start: header_end,
+                        size: header_end + body.len() as u64,
+                        file_schema: Arc::new(text),
+                        columns: names.to_vec(),
+                        projection: None,
+                        separator: self.separator,
+                        quote: self.quote,
+                    };
+                    return Err(diagnose::invalid_utf8(&spec, header_end, body).unwrap_or_else(
+                        || Error::Csv {
+                            path: path.to_owned(),
+                            start: header_end,
+                            end: header_end + body.len() as u64,
+                            source: Arc::new(e),
+                        },
+                    ));
                 }
             }
         };
@@ -408,7 +441,7 @@ impl ReadCsv {
                 *slot = d.clone();
             }
         }
-        Ok(schema)
+        Ok((schema, cut.quoted_newline.map(|at| at as u64)))
     }
 }
 
@@ -524,17 +557,40 @@ fn read_prefix(path: &Path, n: usize) -> Result<Vec<u8>> {
     Ok(buf)
 }
 
-/// One past the first row's newline (quote-aware), if the bytes hold one.
-fn first_row_end(bytes: &[u8], sep: u8, quote: Option<u8>) -> Option<usize> {
-    let mut end = None;
-    diagnose::scan_rows(bytes, sep, quote, |row, at, _| {
-        if row == 1 {
-            end = Some(at);
-            return false;
+/// The UTF-8 byte-order mark.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// The first bytes of a file, from [`ReadCsv::read_head`].
+struct Head {
+    bytes: Vec<u8>,
+    /// Whether they are the whole file.
+    at_eof: bool,
+}
+
+/// The length of the blank lines (empty, or a lone `\r`) at the start of `bytes`.
+fn leading_blank_lines(bytes: &[u8]) -> usize {
+    let mut at = 0;
+    while let Some(n) = memchr::memchr(b'\n', &bytes[at..]) {
+        if !bytes[at..at + n].iter().all(|&b| b == b'\r') {
+            break;
         }
-        true
+        at += n + 1;
+    }
+    at
+}
+
+/// One past the newline that ends the `k`-th row (quote-aware), if the bytes hold `k` rows
+/// that end in a newline.
+fn rows_end(bytes: &[u8], sep: u8, quote: Option<u8>, k: usize) -> Option<usize> {
+    let mut end = None;
+    diagnose::scan_rows(bytes, sep, quote, |row, _, row_end, _| {
+        if row + 1 < k {
+            return true;
+        }
+        end = bytes[..row_end].ends_with(b"\n").then_some(row_end);
+        false
     });
-    end.or_else(|| bytes.ends_with(b"\n").then_some(bytes.len()))
+    end
 }
 
 struct Cut {
@@ -544,9 +600,11 @@ struct Cut {
     quoted_newline: Option<usize>,
 }
 
-fn last_row_end(bytes: &[u8], quote: Option<u8>, sep: u8) -> Cut {
+/// Where the sample's complete rows end: a last row without a newline is complete only when
+/// the sample is the whole file (`at_eof`).
+fn last_row_end(bytes: &[u8], quote: Option<u8>, sep: u8, at_eof: bool) -> Cut {
     let mut starts = Vec::new();
-    let open = diagnose::scan_rows(bytes, sep, quote, |_, at, _| {
+    let open = diagnose::scan_rows(bytes, sep, quote, |_, at, _, _| {
         starts.push(at);
         true
     });
@@ -566,7 +624,7 @@ fn last_row_end(bytes: &[u8], quote: Option<u8>, sep: u8) -> Cut {
     let end = if open {
         // The sample ends inside a quoted field: keep the rows before it.
         *starts.last().unwrap_or(&0)
-    } else if bytes.ends_with(b"\n") || starts.len() <= 1 {
+    } else if bytes.ends_with(b"\n") || at_eof {
         bytes.len()
     } else {
         *starts.last().unwrap_or(&0)

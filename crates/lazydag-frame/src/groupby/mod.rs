@@ -76,6 +76,12 @@ impl DataFrame {
     /// assert_eq!(vc.column("count").unwrap().u32().unwrap().get(0), Some(2));
     /// ```
     pub fn value_counts(&self, column: &str) -> DataFrame {
+        if column == "count" {
+            return DataFrame::failed(Error::InvalidArgument(
+                "value_counts: the column is named `count`, like the counts: rename it first"
+                    .into(),
+            ));
+        }
         let counted = self.groupby([column]).agg([polars::prelude::len().alias("count")]);
         let by = vec!["count".to_owned(), column.to_owned()];
         counted.map_parts("value_counts", move |df| {
