@@ -104,22 +104,29 @@ impl IntoBlocksize for &str {
     }
 }
 
-/// Parses `"64MB"`, `"1.5 GiB"`, `"100"` like Dask's `parse_bytes`.
+/// Parses `"64MB"`, `"1.5 GiB"`, `"100"`, `"5e6"` like Dask's `parse_bytes`: a number
+/// (1 when absent) and a unit, the trailing letters.
 pub(crate) fn parse_bytes(s: &str) -> std::result::Result<u64, String> {
     let t = s.trim();
-    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let split = t.trim_end_matches(|c: char| c.is_ascii_alphabetic()).len();
     let (num, unit) = t.split_at(split);
+    let num = num.trim();
     let num: f64 = if num.is_empty() { 1.0 } else { num.parse().map_err(|_| bad_size(s))? };
+    if !num.is_finite() || num < 0.0 {
+        return Err(bad_size(s));
+    }
     let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1.0,
         "kb" | "k" => 1e3,
         "mb" | "m" => 1e6,
         "gb" | "g" => 1e9,
         "tb" | "t" => 1e12,
+        "pb" | "p" => 1e15,
         "kib" => 1024.0,
         "mib" => 1024.0 * 1024.0,
         "gib" => 1024.0 * 1024.0 * 1024.0,
         "tib" => 1024f64.powi(4),
+        "pib" => 1024f64.powi(5),
         _ => return Err(bad_size(s)),
     };
     let bytes = (num * mult).round();
@@ -647,5 +654,14 @@ mod tests {
         assert_eq!(parse_bytes("500 kB"), Ok(500_000));
         assert_eq!(parse_bytes("12"), Ok(12));
         assert!(parse_bytes("12 parsecs").is_err());
+        // dask/utils.py's parse_bytes doctests.
+        assert_eq!(parse_bytes("5e3"), Ok(5000));
+        assert_eq!(parse_bytes("5 kB"), Ok(5000));
+        assert_eq!(parse_bytes("5.4 kB"), Ok(5400));
+        assert_eq!(parse_bytes("1kiB"), Ok(1024));
+        assert_eq!(parse_bytes("1e6"), Ok(1_000_000));
+        assert_eq!(parse_bytes("MB"), Ok(1_000_000));
+        assert_eq!(parse_bytes("2 PB"), Ok(2_000_000_000_000_000));
+        assert!(parse_bytes("-5MB").is_err() && parse_bytes("infMB").is_err());
     }
 }
