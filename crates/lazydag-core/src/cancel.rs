@@ -6,7 +6,9 @@
 //! deadline; otherwise it holds the enclosing task's, or nothing. [`watching`] saves and
 //! restores it, so a nested compute's tasks see their own compute and the outer task sees its
 //! own again afterwards. A compute with neither a token nor a timeout sets nothing: the check
-//! costs its tasks one branch.
+//! costs its tasks one branch. A job a pool worker runs while its task waits (helping) runs
+//! [`unwatched`]: it belongs to its own compute, which may be another one, and sets that
+//! compute's watch itself; the waiting task's is back when the job returns.
 //!
 //! # Memory ordering
 //! The flag is a lone `AtomicBool` that publishes no other data, so `Relaxed` loads and stores
@@ -68,6 +70,22 @@ pub(crate) fn watching<R>(
     deadline: Option<Instant>,
     f: impl FnOnce() -> R,
 ) -> R {
+    with_watch(Some(Watch { token: token.cloned(), deadline }), f)
+}
+
+/// Runs `f` with this thread watching nothing, then restores the enclosing watch, on unwind
+/// too: for a job that a worker runs while its own task waits (helping), which belongs to
+/// its own compute, not the waiting task's (its task boundary sets its compute's watch, if
+/// that compute can be stopped).
+pub(crate) fn unwatched<R>(f: impl FnOnce() -> R) -> R {
+    if WATCH.with(|w| w.borrow().is_none()) {
+        return f();
+    }
+    with_watch(None, f)
+}
+
+/// Runs `f` with `watch` as this thread's watch, then restores the one before.
+fn with_watch<R>(watch: Option<Watch>, f: impl FnOnce() -> R) -> R {
     struct Restore(Option<Watch>);
     impl Drop for Restore {
         fn drop(&mut self) {
@@ -75,8 +93,7 @@ pub(crate) fn watching<R>(
             let _ = WATCH.try_with(|w| *w.borrow_mut() = outer);
         }
     }
-    let watch = Watch { token: token.cloned(), deadline };
-    let _restore = Restore(WATCH.with(|w| w.borrow_mut().replace(watch)));
+    let _restore = Restore(WATCH.with(|w| std::mem::replace(&mut *w.borrow_mut(), watch)));
     f()
 }
 

@@ -162,11 +162,12 @@ pub(crate) fn scheduled(plan: &Plan, scheduler: &dyn Scheduler) -> Result<Vec<Va
 /// A scheduler's result, or the compute's stop error if a cancel or the deadline came before
 /// the compute returned, even during its last task (contract rule 5, in one place for every
 /// scheduler: one that runs tasks on the caller can only see a stop between tasks). The
-/// values of a stopped compute are dropped (quietly: a panicking `Drop` is not the error).
+/// values of a stopped compute are dropped (quietly, one catch each: a panicking `Drop` is not
+/// the error).
 fn settled_stop(plan: &Plan, values: Result<Vec<Value>, Error>) -> Result<Vec<Value>, Error> {
     match (values, plan.view().stop_error()) {
         (Ok(values), Some(stop)) => {
-            crate::panic::drop_quietly(values);
+            crate::panic::drop_each_quietly(values);
             Err(stop)
         }
         (values, _) => values,

@@ -155,6 +155,11 @@ pub fn message(payload: &(dyn Any + Send)) -> String {
 /// capture): what schedulers do with everything a compute leaves behind, so that such a panic
 /// can neither kill a worker nor replace the compute's own result. The panic is logged and
 /// otherwise ignored.
+///
+/// One catch covers one value: a collection of user values (a run's slots, a task's inputs)
+/// goes through [`drop_each_quietly`] instead. Under a single catch, the first `Drop` that
+/// panics unwinds while the collection still drops the rest, and a second panic during that
+/// unwind aborts the process.
 pub(crate) fn drop_quietly<T>(value: T) {
     if let Err(caught) = catch(move || drop(value)) {
         tracing::error!(
@@ -162,6 +167,27 @@ pub(crate) fn drop_quietly<T>(value: T) {
             location = caught.location().unwrap_or("unknown"),
             "a value's Drop panicked; ignored"
         );
+    }
+}
+
+/// Drops each of `values` with its own [`drop_quietly`]: every `Drop` runs, each panic is
+/// caught and logged, and none can abort the process by panicking during another's unwind.
+/// For the failure and stop paths only (a compute's leftovers): a successful compute leaves
+/// nothing to drop, so its hot path never comes here.
+#[cold]
+#[inline(never)]
+pub(crate) fn drop_each_quietly<T>(values: impl IntoIterator<Item = T>) {
+    for value in values {
+        drop_quietly(value);
+    }
+}
+
+/// Empties `values` with [`drop_each_quietly`], keeping the vector's allocation (a reused
+/// input buffer). Inline: on the task boundary's path, where the vector is usually empty.
+#[inline(always)]
+pub(crate) fn clear_quietly<T>(values: &mut Vec<T>) {
+    if !values.is_empty() {
+        drop_each_quietly(values.drain(..));
     }
 }
 
@@ -242,6 +268,27 @@ mod tests {
         assert_eq!(outer.message(), "outer");
         assert!(outer.location().unwrap().contains("panic.rs"));
         assert!(!inside_catch());
+    }
+
+    /// Two values whose `Drop` panics, in one vector: each is dropped under its own catch, so
+    /// both run and the second does not panic during the first's unwind (an abort).
+    #[test]
+    fn each_value_of_a_collection_is_dropped_under_its_own_catch() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static DROPS: AtomicUsize = AtomicUsize::new(0);
+        struct Bomb;
+        impl Drop for Bomb {
+            fn drop(&mut self) {
+                DROPS.fetch_add(1, Ordering::SeqCst);
+                panic!("bomb");
+            }
+        }
+        drop_each_quietly(vec![Bomb, Bomb]);
+        assert_eq!(DROPS.load(Ordering::SeqCst), 2);
+        let mut buffer = vec![Bomb, Bomb, Bomb];
+        clear_quietly(&mut buffer);
+        assert!(buffer.is_empty());
+        assert_eq!(DROPS.load(Ordering::SeqCst), 5);
     }
 
     #[test]

@@ -160,6 +160,24 @@ pub(crate) fn in_task<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// Runs `f` with this thread not marked as inside a task, then restores the mark, on unwind
+/// too: for a job a worker runs while its own task waits (helping), whose compute is not the
+/// waiting task's.
+pub(crate) fn outside_task<R>(f: impl FnOnce() -> R) -> R {
+    struct Remark((u32, u64));
+    impl Drop for Remark {
+        fn drop(&mut self) {
+            let _ = IN_TASK.try_with(|n| n.set(self.0));
+        }
+    }
+    let outer = IN_TASK.with(|n| n.replace((0, 0)));
+    if outer.0 == 0 {
+        return f();
+    }
+    let _remark = Remark(outer);
+    f()
+}
+
 /// Whether the calling thread is running a task of a compute with callbacks.
 pub(crate) fn is_in_task() -> bool {
     IN_TASK.with(Cell::get).0 > 0

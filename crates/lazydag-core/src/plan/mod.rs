@@ -25,6 +25,7 @@ use std::sync::Arc;
 use lazydag_optimize::Optimizer;
 
 use self::collect::Collector;
+pub(crate) use self::task::helped;
 pub use self::view::{PlanView, TaskStatus};
 pub(crate) use self::view::{Stop, TaskHooks, current_hooks};
 

@@ -125,9 +125,18 @@ pub(crate) fn exec<'g>(
     let mut stack: Vec<Value> = Vec::with_capacity(4);
     let mut next_input = inputs.drain(..);
     let mut carry: Option<Carrier> = None;
+    // A step's result, or on failure the return, with what the steps left dropped first.
+    macro_rules! step {
+        ($result:expr) => {
+            match $result {
+                Ok(value) => value,
+                Err(failure) => return Err(failed(failure, stack, next_input, carry)),
+            }
+        };
+    }
     for &instr in program {
         if !matches!(instr, Instr::Input) && stop() {
-            return Err(Failure::Stopped);
+            return Err(failed(Failure::Stopped, stack, next_input, carry));
         }
         match instr {
             Instr::Input => {
@@ -137,29 +146,46 @@ pub(crate) fn exec<'g>(
                 *current = Some(node);
                 let from = stack.len() - node.deps.len();
                 let cloner = if node.kind.literal { node.cloner() } else { None };
-                let value = node.op.call(&mut stack, from, cloner)?;
+                let value = step!(node.op.call(&mut stack, from, cloner));
                 stack.push(value);
             }
             Instr::CarryStart(node) => {
                 *current = Some(node);
                 let input = stack.pop().expect("a carried run starts on a value");
                 let mut boxed = node.op.carry_in(input);
-                node.op.call_carried(&mut boxed)?;
+                step!(node.op.call_carried(&mut boxed));
                 carry = Some(boxed);
             }
             Instr::Carry(node) => {
                 *current = Some(node);
-                node.op.call_carried(carry.as_mut().expect("inside a carried run"))?;
+                step!(node.op.call_carried(carry.as_mut().expect("inside a carried run")));
             }
             Instr::CarryEnd(node) => {
                 *current = Some(node);
                 let mut boxed = carry.take().expect("inside a carried run");
-                node.op.call_carried(&mut boxed)?;
+                step!(node.op.call_carried(&mut boxed));
                 stack.push(node.op.carry_out(boxed));
             }
         }
     }
     Ok(stack)
+}
+
+/// A failed step of [`exec`]: what the members before it left, the inputs not yet used and
+/// the carried value are dropped, one catch each, so that two panicking `Drop`s among them
+/// cannot abort the process; then the failure.
+#[cold]
+#[inline(never)]
+fn failed(
+    failure: Failure,
+    stack: Vec<Value>,
+    inputs: impl Iterator<Item = Value>,
+    carry: Option<Carrier>,
+) -> Failure {
+    crate::panic::drop_each_quietly(stack);
+    crate::panic::drop_each_quietly(inputs);
+    crate::panic::drop_quietly(carry);
+    failure
 }
 
 /// A fused task's label, like Dask's fused keys: member names joined by `-` (literals left

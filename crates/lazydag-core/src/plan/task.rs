@@ -5,9 +5,10 @@
 //! Invariants: a panic inside a user task (or a value's `Clone`) is caught here and becomes
 //! [`Error::Panicked`] naming the task (for a fused task, the member that panicked), except
 //! through [`PlanView::run_caught_outside`], whose caller catches it and names the task; a task
-//! that returns `Err` becomes [`Error::Failed`]. In keep-going mode a failure becomes a
-//! [`Poison`] value that flows to dependents in place of their input, so they are skipped and
-//! report the original failure. Each task that starts reports `pretask` and `posttask` to the
+//! that returns `Err` becomes [`Error::Failed`]. In keep-going mode a failure (a task's, or a
+//! value's `Clone` for one of its uses: one rule, [`failed`]) becomes a [`Poison`] value that
+//! flows to dependents in place of their input, so they are skipped and report the original
+//! failure. Each task that starts reports `pretask` and `posttask` to the
 //! plan's hooks, if it has any; literals and skipped tasks report nothing.
 
 use std::future::Future;
@@ -15,7 +16,7 @@ use std::sync::Arc;
 
 use super::TaskRef;
 use super::program::{self, Instr, exec};
-use super::view::{PlanView, TaskStatus, with_current_hooks};
+use super::view::{PlanView, TaskStatus, with_current_hooks, without_current_hooks};
 use crate::cancel;
 use crate::error::Error;
 use crate::key::TaskKey;
@@ -27,6 +28,19 @@ use crate::worker::{self, Worker};
 /// A failed value in keep-going mode: it flows to dependents in place of their input, so they
 /// are skipped and report the original failure.
 struct Poison(Error);
+
+/// Runs `f`, a job that a pool worker runs while its own task waits for a nested compute
+/// (helping), apart from the waiting task: with none of the thread state the task boundary
+/// set for it (its compute's cancel watch, its current hooks, the mark of a task inside a
+/// compute with callbacks), as if the job ran on an idle worker. The job may belong to any
+/// compute on the pool; its own task boundary sets its own compute's state. The waiting
+/// task's state is back when `f` returns or unwinds.
+///
+/// Called where helping runs a job (the pools' help hooks), never per task: a worker that is
+/// not helping has nothing of another task to hide.
+pub(crate) fn helped<R>(f: impl FnOnce() -> R) -> R {
+    cancel::unwatched(|| worker::outside_task(|| without_current_hooks(f)))
+}
 
 impl<'g> PlanView<'g> {
     /// Runs task `i` on `inputs` (one value per entry of [`deps(i)`](PlanView::deps), in order;
@@ -92,9 +106,8 @@ impl<'g> PlanView<'g> {
     ) -> Result<Value, Failure> {
         debug_assert!(self.is_plain() && !self.literal[i]);
         let result = self.tasks[i].op.call(inputs, 0, None);
-        if !inputs.is_empty() {
-            inputs.clear(); // what a task that failed early left
-        }
+        // What a task that failed early left: one catch per value (see `panic`).
+        panic::clear_quietly(inputs);
         result
     }
 
@@ -214,9 +227,8 @@ impl<'g> PlanView<'g> {
         let node = self.tasks[i];
         let cloner = if self.literal[i] { node.cloner() } else { None };
         let outcome = panic::catch(|| node.op.call(inputs, 0, cloner));
-        if !inputs.is_empty() {
-            inputs.clear(); // what a task that failed early left
-        }
+        // What a task that failed early left: one catch per value (see `panic`).
+        panic::clear_quietly(inputs);
         self.settle(node, outcome)
     }
 
@@ -250,7 +262,7 @@ impl<'g> PlanView<'g> {
             };
             Ok(stack.pop().expect("a program leaves its root's value"))
         });
-        inputs.clear();
+        panic::clear_quietly(inputs);
         match outcome {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(Failure::Stopped)) => Err(self.stop_error().unwrap_or(Error::Cancelled)),
@@ -301,7 +313,7 @@ impl<'g> PlanView<'g> {
                 }
             })),
         };
-        inputs.clear();
+        panic::clear_quietly(inputs);
         let key = current.map_or(key, |member| member.key());
         let watch = self.stop.can_stop().then(|| (self.stop.cancel.clone(), self.deadline()));
         let task = async move {
@@ -357,7 +369,7 @@ impl<'g> PlanView<'g> {
         }
         let failed = inputs.iter().position(Value::is::<Poison>)?;
         let poisoned = inputs.swap_remove(failed);
-        inputs.clear();
+        panic::clear_quietly(inputs);
         Some(poisoned)
     }
 
@@ -415,9 +427,14 @@ impl<'g> PlanView<'g> {
 
     /// Clones task `i`'s value for a consumer that is not its last use.
     ///
+    /// In keep-going mode a panicking `Clone` is a failure like a task's (as for a literal):
+    /// the consumer gets a value standing for the error, which skips it and its dependents,
+    /// and outputs that do not depend on it still succeed.
+    ///
     /// # Errors
-    /// [`Error::Panicked`] if the type's `Clone` panics; [`Error::NotClone`] if the type is
-    /// not known to be `Clone` (a plan that passed [`check`](PlanView::check) never asks that).
+    /// [`Error::Panicked`] if the type's `Clone` panics (not in keep-going mode);
+    /// [`Error::NotClone`] if the type is not known to be `Clone` (a plan that passed
+    /// [`check`](PlanView::check) never asks that).
     pub fn share(&self, i: usize, value: &Value) -> Result<Value, Error> {
         if self.stop.keep_going
             && let Some(Poison(err)) = value.downcast_ref::<Poison>()
@@ -428,11 +445,23 @@ impl<'g> PlanView<'g> {
         let Some(clone) = node.cloner() else {
             return Err(self.not_clone(i));
         };
-        panic::catch(|| clone(value)).map_err(|caught| Error::Panicked {
+        match panic::catch(|| clone(value)) {
+            Ok(value) => Ok(value),
+            Err(caught) => self.clone_panicked(node, &caught),
+        }
+    }
+
+    /// [`share`](PlanView::share) for a `Clone` that panicked: the error names the task
+    /// whose value it is, and keep-going mode turns it into a value ([`failed`]).
+    #[cold]
+    #[inline(never)]
+    fn clone_panicked(&self, node: &Node, caught: &panic::Caught) -> Result<Value, Error> {
+        let err = Error::Panicked {
             task: node.key(),
             message: format!("cloning its output panicked: {}", caught.message()),
             location: caught.location().map(str::to_owned),
-        })
+        };
+        failed(err, self.stop.keep_going)
     }
 }
 
@@ -452,6 +481,13 @@ fn settle_keyed(
             location: caught.location().map(str::to_owned),
         },
     };
+    failed(err, keep_going)
+}
+
+/// The one rule for a failure at the task boundary (a task's `Err` or panic, a literal's or a
+/// task value's panicking `Clone`): the error, or in keep-going mode a [`Poison`] value that
+/// stands for it, so that its consumers are skipped and independent outputs still succeed.
+fn failed(err: Error, keep_going: bool) -> Result<Value, Error> {
     if keep_going { Ok(Value::new(Poison(err))) } else { Err(err) }
 }
 

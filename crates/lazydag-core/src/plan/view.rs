@@ -201,6 +201,24 @@ pub(crate) fn with_current_hooks<R>(hooks: &Arc<dyn TaskHooks>, f: impl FnOnce()
     f()
 }
 
+/// Runs `f` with no current hooks on this thread, restoring them afterwards, on unwind too:
+/// for a job a worker runs while its own task waits (helping), which reports to its own
+/// compute's hooks, not the waiting task's.
+pub(crate) fn without_current_hooks<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<Arc<dyn TaskHooks>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let previous = self.0.take();
+            let _ = CURRENT.try_with(|current| *current.borrow_mut() = previous);
+        }
+    }
+    let Some(previous) = CURRENT.with(|current| current.borrow_mut().take()) else {
+        return f();
+    };
+    let _restore = Restore(Some(previous));
+    f()
+}
+
 /// The hooks of the compute whose task runs on this thread, if it has callbacks.
 pub(crate) fn current_hooks() -> Option<Arc<dyn TaskHooks>> {
     CURRENT.with(|current| current.borrow().clone())

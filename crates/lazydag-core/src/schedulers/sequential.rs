@@ -35,9 +35,11 @@ impl Scheduler for Sequential {
         let mut slots = Slots::new(plan);
         let mut inputs = Vec::new();
         let result = run(plan, &mut slots, &mut inputs);
-        // After a failure the slots and inputs still hold values: drop them inside the task
-        // boundary, so that a panicking `Drop` among them cannot replace the task's error.
-        panic::drop_quietly((slots, inputs));
+        // After a failure the slots and inputs still hold values: each is dropped under its
+        // own catch (here, and in `Slots`' drop), so that a panicking `Drop` among them can
+        // neither replace the task's error nor, with a second one, abort the process.
+        panic::clear_quietly(&mut inputs);
+        drop(slots);
         result
     }
 }

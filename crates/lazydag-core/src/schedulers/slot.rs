@@ -11,6 +11,10 @@
 //! A boxed value is counted and taken under its task's lock, so a last use can never move it
 //! out while an earlier use is still cloning it.
 //!
+//! Both drop the values a failed or stopped run left one by one, each under its own catch
+//! (`panic::drop_quietly`): a value's panicking `Drop` is logged, never the run's error, and
+//! two of them cannot abort the process. A successful run leaves every slot empty.
+//!
 //! # Memory ordering
 //! The producer writes an inline value's words (`Relaxed`), then its kind (`Release`); a use
 //! reads the kind (`Acquire`), then the words. A use only happens after its consumer became
@@ -22,9 +26,10 @@
 //! finds no locks made has found a value never stored.
 
 use std::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use crate::error::Error;
+use crate::panic;
 use crate::plan::PlanView;
 use crate::sync::lock_std;
 use crate::value::Value;
@@ -80,7 +85,14 @@ fn take_outputs(
 ) -> Result<Vec<Value>, Error> {
     let mut outputs = Vec::with_capacity(view.outputs().len());
     for &o in view.outputs() {
-        outputs.push(take(o as usize)?);
+        match take(o as usize) {
+            Ok(value) => outputs.push(value),
+            Err(err) => {
+                // The outputs taken so far are leftovers now: one catch each.
+                panic::clear_quietly(&mut outputs);
+                return Err(err);
+            }
+        }
     }
     Ok(outputs)
 }
@@ -130,6 +142,20 @@ impl Slots {
     }
 }
 
+/// A failed or stopped run leaves values in its slots (stored for consumers that never ran):
+/// each is dropped under its own catch ([`panic::drop_quietly`]), so that two panicking
+/// `Drop`s among them are two logged errors, not a panic during an unwind (an abort). After
+/// a successful run every slot is empty: the drop only looks.
+impl Drop for Slots {
+    fn drop(&mut self) {
+        for slot in &mut self.values {
+            if let Some(value) = slot.take() {
+                panic::drop_quietly(value);
+            }
+        }
+    }
+}
+
 /// One task's boxed value and the uses not yet taken.
 #[derive(Debug)]
 struct Boxed {
@@ -158,6 +184,23 @@ struct Slot {
 pub(crate) struct SharedSlots {
     slots: Box<[Slot]>,
     boxed: OnceLock<Box<[Mutex<Boxed>]>>,
+}
+
+/// As for [`Slots`]: each boxed value a failed or stopped run left is dropped under its own
+/// catch (inline values are `Copy`: nothing to drop). A run that stored no boxed value made
+/// no locks, and its drop looks at nothing.
+impl Drop for SharedSlots {
+    fn drop(&mut self) {
+        let Some(boxed) = self.boxed.get_mut() else {
+            return;
+        };
+        for slot in boxed.iter_mut() {
+            let slot = slot.get_mut().unwrap_or_else(PoisonError::into_inner);
+            if let Some(value) = slot.value.take() {
+                panic::drop_quietly(value);
+            }
+        }
+    }
 }
 
 impl SharedSlots {

@@ -35,8 +35,8 @@ pub(super) async fn drive(plan: Plan, workers: usize) -> Result<Vec<Value>, Erro
         run.running.abort_all();
         run.running.detach_all();
     }
-    // The values a failed run left in its slots are dropped with panics caught: a panicking
-    // `Drop` must not replace the error.
+    // The values a failed run left in its slots are dropped each under its own catch
+    // (`Slots`' drop): a panicking `Drop` must not replace the error.
     panic::drop_quietly(run);
     result
 }
@@ -138,7 +138,13 @@ impl<'p> Execution<'p> {
     fn start(&mut self, i: usize) -> Result<(), Error> {
         let mut inputs = Vec::with_capacity(self.view.deps(i).len());
         for &d in self.view.deps(i) {
-            inputs.push(self.slots.take("async", self.view, d as usize)?);
+            match self.slots.take("async", self.view, d as usize) {
+                Ok(value) => inputs.push(value),
+                Err(err) => {
+                    panic::clear_quietly(&mut inputs);
+                    return Err(err);
+                }
+            }
         }
         let plan = self.plan.clone();
         let index = i as u32;

@@ -129,7 +129,7 @@ impl Execution {
     #[inline(never)]
     pub(super) fn panicked(&self, i: u32, caught: panic::Caught, inputs: &mut Vec<Value>) {
         let task = self.plan.view().task(i as usize).key();
-        let _ = panic::catch(|| inputs.clear());
+        panic::clear_quietly(inputs);
         let location = caught.location().map(str::to_owned);
         self.finish(Err(Error::Panicked { task, message: caught.message(), location }));
     }
@@ -178,7 +178,7 @@ impl Execution {
             match self.slots.take(NAME, view, d as usize) {
                 Ok(value) => inputs.push(value),
                 Err(err) => {
-                    inputs.clear();
+                    panic::clear_quietly(inputs);
                     self.finish(Err(err));
                     return None;
                 }

@@ -161,8 +161,10 @@
 //! **Stops and panics.** The inner compute is a compute like any other: its own cancel token
 //! and timeout stop it (a flattened graph inherits the outer compute's), a panic in its tasks
 //! is caught at their task boundary and is its error, and the helped jobs of other computes
-//! report to their own computes; the waiting worker only runs them. A task that ignores a
-//! stop still holds its worker (contract rule 6).
+//! report to their own computes; the waiting worker only runs them, apart from its waiting
+//! task (`plan::helped`): a helped job sees its own compute's cancel watch and callbacks,
+//! never the waiting task's. A task that ignores a stop still holds its worker (contract
+//! rule 6).
 
 mod execution;
 mod pool;
@@ -288,7 +290,8 @@ fn execute_on(shared: &std::sync::Arc<pool::Shared>, plan: &Plan) -> Result<Vec<
         sole_owner(&run);
     }
     // The caller may hold the last handle: values a failed run left in its slots are
-    // dropped here, and a panicking `Drop` among them must not replace the run's error.
+    // dropped here, each under its own catch (`SharedSlots`' drop), and a panicking `Drop`
+    // among them must not replace the run's error.
     panic::drop_quietly(run);
     result
 }

@@ -553,7 +553,8 @@ impl Local {
 
     /// Runs one ready job of any compute on this pool, for a worker that waits for a compute
     /// it started from a task (the worker's help hook, `worker::set_helper`); whether it found
-    /// one (a job of a compute already over counts: it was dropped).
+    /// one (a job of a compute already over counts: it was dropped). The job runs apart from
+    /// the waiting task ([`plan::helped`](crate::plan::helped)).
     fn help_one(&self) -> bool {
         let Some(job) = self.find(false) else {
             return false;
@@ -571,8 +572,11 @@ impl Local {
             } else {
                 Some(job.task)
             };
+            // Apart from the waiting task: the job sees its own compute's cancel watch and
+            // callbacks, not the waiting task's.
             if let Some(task) = task
-                && let Some(other) = self.run_chain(&run, task, None, &mut inputs)
+                && let Some(other) =
+                    crate::plan::helped(|| self.run_chain(&run, task, None, &mut inputs))
             {
                 self.deque.push(other); // back on top, where it was
             }

@@ -92,7 +92,8 @@ impl Execution {
             crate::schedulers::sole_owner(&run);
         }
         // The caller may hold the last handle: values left in the slots (after a failure) are
-        // dropped here, and a panicking `Drop` among them must not replace the task's error.
+        // dropped here, each under its own catch (`SharedSlots`' drop), and a panicking `Drop`
+        // among them must not replace the task's error.
         panic::drop_quietly(run);
         result
     }
@@ -139,23 +140,38 @@ impl Execution {
         self.number
     }
 
-    /// Runs task `i` on a worker, then counts its job done. Never unwinds.
-    pub(super) fn run_job(self: &Arc<Self>, i: usize, scratch: &mut Scratch, shared: &Shared) {
-        let outcome = panic::catch(|| self.run_task(i, scratch, shared));
+    /// Runs task `i` on a worker, then counts its job done. Never unwinds. `pops_next`: the
+    /// worker pops the next job right after this one (its loop does; a helping worker's wait
+    /// may return instead), so that it wakes one sleeper fewer for the jobs it queues.
+    pub(super) fn run_job(
+        self: &Arc<Self>,
+        i: usize,
+        scratch: &mut Scratch,
+        shared: &Shared,
+        pops_next: bool,
+    ) {
+        let outcome = panic::catch(|| self.run_task(i, scratch, shared, pops_next));
         if let Err(caught) = outcome {
             // `run` and `share` catch task and clone panics; only a value's panicking `Drop`
             // gets here. Report it against this task, and drop what the buffers still hold.
             let task = self.plan.view().task(i).key();
             let location = caught.location().map(str::to_owned);
             self.fail(Error::Panicked { task, message: caught.message(), location }, shared);
-            panic::drop_quietly(std::mem::take(scratch));
+            panic::clear_quietly(&mut scratch.inputs);
+            scratch.ready.clear();
         }
         self.finish(1);
     }
 
     /// Checks for a stop, gathers task `i`'s inputs, runs it, stores its value, and queues
-    /// the dependents it made ready.
-    fn run_task(self: &Arc<Self>, i: usize, scratch: &mut Scratch, shared: &Shared) {
+    /// the dependents it made ready (see [`run_job`](Execution::run_job) for `pops_next`).
+    fn run_task(
+        self: &Arc<Self>,
+        i: usize,
+        scratch: &mut Scratch,
+        shared: &Shared,
+        pops_next: bool,
+    ) {
         let plan = self.plan.view();
         if self.stopped.load(Ordering::Relaxed) {
             return;
@@ -170,7 +186,7 @@ impl Execution {
             match self.slots.take(NAME, plan, d as usize) {
                 Ok(value) => scratch.inputs.push(value),
                 Err(err) => {
-                    scratch.inputs.clear();
+                    panic::clear_quietly(&mut scratch.inputs);
                     self.fail(err, shared);
                     return;
                 }
@@ -195,7 +211,7 @@ impl Execution {
         if !scratch.ready.is_empty() {
             // Count the new jobs before anyone can pop (and finish) them.
             self.active.fetch_add(scratch.ready.len(), Ordering::Relaxed);
-            shared.push(self, &scratch.ready, true);
+            shared.push(self, &scratch.ready, pops_next);
             scratch.ready.clear();
         }
     }

@@ -31,8 +31,11 @@
 //! queues nothing and never waits.
 //!
 //! Workers sleep on the condvar when the queue is empty (no spinning). A pusher wakes at
-//! most one sleeper per job, one fewer when the pusher is a worker (it pops next itself).
-//! Dropping the [`Threaded`] sets `shutdown`, wakes all workers and joins them.
+//! most one sleeper per job, one fewer when the pusher is a worker in its loop (it pops next
+//! itself); a helping worker wakes one per job, since its wait may return to its task instead.
+//! Dropping the [`Threaded`] sets `shutdown`, wakes all workers and joins them: a worker's
+//! loop stops popping, but a worker whose (background) task waits for a nested compute still
+//! helps, and runs the queued jobs that compute waits for, so the join ends with that task.
 //!
 //! **Nesting.** A task that computes (on this pool or any other) waits as a *helper*: while
 //! its compute is not done it pops and runs ready jobs of its own pool (any compute's, by
@@ -43,7 +46,8 @@
 //! as each worker starts (`worker::set_helper`); a work-stealing worker's wait helps its own
 //! pool the same way. Helping is bounded: a thread already `worker::MAX_HELP_DEPTH` (16)
 //! helping jobs deep runs a compute it starts inline (see the work-stealing module's
-//! "Nesting" section for the protocol and why).
+//! "Nesting" section for the protocol and why). A helped job runs apart from the waiting task
+//! (`plan::helped`): with its own compute's cancel watch and callbacks.
 //! An async task is run with [`run`](crate::PlanView::run), which blocks its worker until the
 //! future completes.
 //!

@@ -7,7 +7,11 @@
 //! - a job is popped by exactly one worker; jobs of all computes share the one heap, smallest
 //!   `(task index, compute number)` first;
 //! - no user code runs while the queue lock is held, and jobs are never dropped under it;
-//! - after `shutdown` is set no worker pops again; [`Pool`]'s `Drop` joins every worker.
+//! - after `shutdown` is set no worker's loop pops again, but a worker waiting for a nested
+//!   compute (a task still running in the background) keeps helping: it runs the jobs left in
+//!   the queue, which that compute may wait for, so the wait ends, the task returns, and its
+//!   worker exits. [`Pool`]'s `Drop` joins every worker, so it returns once the background
+//!   tasks have ended (contract rule 6).
 
 use std::cmp::{Ordering as CmpOrdering, Reverse};
 use std::collections::BinaryHeap;
@@ -90,8 +94,10 @@ impl Shared {
     }
 
     /// Queues tasks `ready` of `run` and wakes sleeping workers for them. A worker pushing
-    /// passes `pusher_works = true`: it takes one job itself on its next pop, so it wakes one
-    /// worker fewer. One lock for the whole batch.
+    /// from its loop passes `pusher_works = true`: it takes one job itself on its next pop, so
+    /// it wakes one worker fewer. A helping worker passes `false`: its wait may end right
+    /// after the job (the nested compute is done) and go back to the waiting task, which would
+    /// leave a job queued while a worker sleeps. One lock for the whole batch.
     pub(super) fn push(&self, run: &Arc<Execution>, ready: &[u32], pusher_works: bool) {
         if ready.is_empty() {
             return;
@@ -126,13 +132,13 @@ impl Shared {
         removed.len()
     }
 
-    /// The next job if one is ready, without sleeping; `None` once the pool shuts down.
+    /// The next job if one is ready, without sleeping, for a helping worker. Shutdown does not
+    /// stop it: the jobs still queued then belong to nested computes whose tasks run in the
+    /// background on this pool's workers (every other compute has returned: its caller held
+    /// the pool, and a failed one purged its jobs), and only the helpers waiting for those
+    /// computes are left to run them, as the other workers exit.
     fn try_pop(&self) -> Option<Job> {
-        let mut queue = self.lock();
-        if queue.shutdown {
-            return None;
-        }
-        queue.heap.pop().map(|Reverse(job)| job)
+        self.lock().heap.pop().map(|Reverse(job)| job)
     }
 
     /// The next job, sleeping while there is none; `None` once the pool shuts down.
@@ -160,7 +166,7 @@ fn work(shared: &Arc<Shared>) {
     crate::schedulers::set_here(Arc::new(super::Here(Arc::clone(shared))));
     let mut scratch = Scratch::default();
     while let Some(job) = shared.pop() {
-        job.run.run_job(job.index as usize, &mut scratch, shared);
+        job.run.run_job(job.index as usize, &mut scratch, shared, true);
         drop_quietly(job);
     }
     // The helper and the handle name this pool: let them go before the thread ends.
@@ -169,10 +175,14 @@ fn work(shared: &Arc<Shared>) {
 }
 
 /// Runs one ready job, if any, on a worker that waits for a nested compute; whether it did.
+/// The job runs apart from the waiting task (`plan::helped`): it sees its own compute's
+/// cancel watch and callbacks, not the waiting task's.
 fn help(shared: &Shared) -> bool {
     match shared.try_pop() {
         Some(job) => {
-            job.run.run_job(job.index as usize, &mut Scratch::default(), shared);
+            crate::plan::helped(|| {
+                job.run.run_job(job.index as usize, &mut Scratch::default(), shared, false);
+            });
             drop_quietly(job);
             true
         }
