@@ -453,16 +453,7 @@ impl<'g> Collector<'g> {
         self.depth.end_task();
         self.pending.truncate(pending_start);
         if self.chain.len() > chain_start {
-            // The program: the inputs, then the chain bottom-up (the members are top-down:
-            // reversed in place), then `node`.
-            let program = &mut self.program;
-            program.reserve_exact(inputs + self.chain.len() - chain_start + 1);
-            program.extend(std::iter::repeat_n(Instr::Input, inputs));
-            self.prefused += self.chain.len() - chain_start;
-            self.chain[chain_start..].reverse();
-            self.chain.push((node, node.kind.carries));
-            push_carried(&self.chain[chain_start..], program);
-            self.chain.truncate(chain_start);
+            self.push_program(node, inputs, chain_start);
         }
         if !self.program_start.is_empty() {
             self.program_start.push(self.program.len() as u32);
@@ -489,6 +480,24 @@ impl<'g> Collector<'g> {
         }
         self.seen.finish(node, index);
         index
+    }
+}
+
+impl<'g> Collector<'g> {
+    /// The program of `node`, the top of the chain `chain[chain_start..]` with `inputs`
+    /// inputs: the inputs, then the chain bottom-up (the members are top-down: reversed in
+    /// place), then `node`. Out of line: it keeps [`finish`](Collector::finish), inlined into
+    /// the walk's loop, as small for plans without fused chains as it was before they had it.
+    #[inline(never)]
+    fn push_program(&mut self, node: &'g Arc<Node>, inputs: usize, chain_start: usize) {
+        let program = &mut self.program;
+        program.reserve_exact(inputs + self.chain.len() - chain_start + 1);
+        program.extend(std::iter::repeat_n(Instr::Input, inputs));
+        self.prefused += self.chain.len() - chain_start;
+        self.chain[chain_start..].reverse();
+        self.chain.push((node, node.kind.carries));
+        push_carried(&self.chain[chain_start..], program);
+        self.chain.truncate(chain_start);
     }
 }
 
