@@ -386,7 +386,13 @@ impl<T: Element> Array<T> {
     pub fn from_delayed(grid: ArrayD<Delayed<Block<T>>>, chunks: impl Into<ChunkSpec>) -> Array<T> {
         let chunks = match chunks.into() {
             ChunkSpec::Explicit(s) => {
-                let shape: Vec<usize> = s.iter().map(|a| a.iter().sum()).collect();
+                let sum = |a: &Vec<usize>| a.iter().try_fold(0usize, |t, &c| t.checked_add(c));
+                let Some(shape) = s.iter().map(sum).collect::<Option<Vec<usize>>>() else {
+                    return Array::failed(Error::invalid(
+                        "from_delayed",
+                        format!("the chunks {s:?} overflow a usize"),
+                    ));
+                };
                 match Chunks::new(&shape, s) {
                     Ok(c) => c,
                     Err(e) => return Array::failed(e),

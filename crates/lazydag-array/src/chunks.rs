@@ -154,7 +154,9 @@ impl Chunks {
                     )));
                 }
                 for (a, s) in sizes.iter().enumerate() {
-                    let total: usize = s.iter().sum();
+                    let Some(total) = s.iter().try_fold(0usize, |t, &c| t.checked_add(c)) else {
+                        return Err(bad(format!("the chunks {s:?} of axis {a} overflow a usize")));
+                    };
                     if total != shape[a] {
                         return Err(bad(format!(
                             "the chunks {s:?} of axis {a} sum to {total}, not to the axis \

@@ -80,7 +80,7 @@ fn descr_matches<T: Element>(descr: &str) -> bool {
     descr == want
         || (want.len() == 3
             && descr.len() == 3
-            && descr[1..] == want[1..]
+            && descr.get(1..) == want.get(1..)
             && (descr.starts_with('|') || descr.starts_with('<')))
 }
 

@@ -98,7 +98,11 @@ impl<T: Element> Array<T> {
                     "{shape:?}: lengths must be non-negative, with at most one -1"
                 )));
             }
-            let known: usize = shape.iter().filter(|&&d| d >= 0).map(|&d| d as usize).product();
+            let known = shape
+                .iter()
+                .filter(|&&d| d >= 0)
+                .try_fold(1usize, |n, &d| n.checked_mul(d as usize))
+                .ok_or_else(|| bad(format!("{shape:?}: the lengths overflow a usize")))?;
             let fill = if holes == 0 {
                 0
             } else if known == 0 || total % known != 0 {

@@ -58,6 +58,11 @@ impl<T: Element> Array<T> {
                 _ => runs.push((b, vec![v - offs[b]])),
             }
         }
+        if runs.is_empty() {
+            // No index: one empty chunk along the axis (an empty axis has one chunk of 0),
+            // selected from the first input chunk.
+            runs.push((0, Vec::new()));
+        }
         let mut sizes = p.chunks.sizes().to_vec();
         sizes[axis] = runs.iter().map(|r| r.1.len()).collect();
         let out = Chunks::from_sizes(sizes);

@@ -672,8 +672,8 @@ impl<T: Element> Reducer<'_, T> {
     }
 
     /// `skip_nan`: a NaN never wins, and anything beats a NaN (so only an all-NaN group
-    /// gives NaN), like `numpy.nanmin`.
-    #[allow(clippy::eq_op)] // `v != v` is the NaN test for every element type
+    /// gives NaN), like `numpy.nanmin`; otherwise a NaN wins and stays, like `numpy.min`
+    /// (see [`beats`]). Either way the result does not depend on the chunks.
     fn extreme_of(
         &self,
         op: &'static str,
@@ -681,15 +681,7 @@ impl<T: Element> Reducer<'_, T> {
         max: bool,
         skip_nan: bool,
     ) -> Array<T> {
-        let better = move |a: T, b: T| {
-            if skip_nan {
-                b == b && (a != a || if max { b > a } else { b < a })
-            } else if max {
-                b > a
-            } else {
-                b < a
-            }
-        };
+        let better = move |a: T, b: T| beats(a, b, max, skip_nan);
         tree(
             self.array,
             op,
@@ -747,8 +739,12 @@ impl<T: Element> Reducer<'_, T> {
         self.extreme("max", Some(&[axis]), true)
     }
 
+    /// The index of the first extreme (the first NaN, if there is one, like `numpy.argmin`):
+    /// each partial keeps the first of equal values in its block, and a combine, whose
+    /// partials come in block order rather than element order, keeps the smaller index of
+    /// two equal ones.
     fn arg(&self, op: &'static str, axis: Option<usize>, max: bool) -> Array<i64> {
-        let better = move |a: T, b: T| if max { b > a } else { b < a };
+        let better = move |a: T, b: T| beats(a, b, max, false);
         let axes: Option<Vec<usize>> = axis.map(|a| vec![a]);
         tree(
             self.array,
@@ -801,7 +797,8 @@ impl<T: Element> Reducer<'_, T> {
             move |v| {
                 fold_pairs(v, |(mut a, mut ia), (b, ib)| {
                     Zip::from(&mut a).and(&mut ia).and(&b).and(&ib).for_each(|x, ix, &y, &iy| {
-                        if better(*x, y) {
+                        let tie = !better(y, *x);
+                        if better(*x, y) || (tie && iy < *ix) {
                             *x = y;
                             *ix = iy;
                         }
@@ -832,4 +829,14 @@ impl<T: Element> Reducer<'_, T> {
     pub fn argmax_axis(&self, axis: usize) -> Array<i64> {
         self.arg("argmax", Some(axis), true)
     }
+}
+
+/// Whether `b` replaces `a` as the running extreme (the largest if `max`). With `skip_nan` a
+/// NaN never wins and anything beats a NaN (`numpy.nanmax`); without, a NaN wins and nothing
+/// beats it (`numpy.max`: NaN propagates), so the result is the same however the elements are
+/// cut into chunks.
+#[allow(clippy::eq_op)] // `v != v` is the NaN test for every element type
+fn beats<T: PartialOrd>(a: T, b: T, max: bool, skip_nan: bool) -> bool {
+    let wins = if max { b > a } else { b < a };
+    if skip_nan { b == b && (a != a || wins) } else { a == a && (b != b || wins) }
 }
