@@ -143,7 +143,7 @@ fn npy_with_non_ascii_descr_is_an_error() {
     let mut dict = b"{'descr': '".to_vec();
     dict.push(0xff); // becomes U+FFFD (3 bytes) after from_utf8_lossy
     dict.extend_from_slice(b"', 'fortran_order': False, 'shape': (2,), }");
-    while (10 + dict.len() + 1) % 64 != 0 {
+    while !(10 + dict.len() + 1).is_multiple_of(64) {
         dict.push(b' ');
     }
     dict.push(b'\n');
