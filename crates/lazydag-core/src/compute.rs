@@ -264,8 +264,26 @@ pub(crate) fn unpack<O: Outputs>(
     values: Vec<Value>,
     scheduler: &dyn Scheduler,
 ) -> Result<O::Values, Error> {
-    let values = values.into_iter().map(PlanView::settled).collect::<Result<Vec<_>, _>>()?;
-    outputs.unpack(&mut values.into_iter()).map_err(|err| blame(err, scheduler))
+    // On an error, the values taken and those left are the caller's leftovers: one catch
+    // each (`panic::drop_each_quietly`), so that two panicking `Drop`s cannot abort.
+    let mut settled = Vec::with_capacity(values.len());
+    let mut values = values.into_iter();
+    for value in values.by_ref() {
+        match PlanView::settled(value) {
+            Ok(value) => settled.push(value),
+            Err(err) => {
+                crate::panic::drop_each_quietly(settled);
+                crate::panic::drop_each_quietly(values);
+                return Err(err);
+            }
+        }
+    }
+    let mut settled = settled.into_iter();
+    let unpacked = outputs.unpack(&mut settled);
+    if unpacked.is_err() {
+        crate::panic::drop_each_quietly(settled);
+    }
+    unpacked.map_err(|err| blame(err, scheduler))
 }
 
 /// Names the scheduler in a contract error found while unpacking its values.

@@ -167,6 +167,46 @@ fn check_two_bombs_in_child(name: &str, make: fn() -> Box<dyn Scheduler>) {
     );
 }
 
+fn fail0() -> u32 {
+    panic!("the real failure")
+}
+
+/// Keep-going, two requested outputs whose `Drop` panics and a failed one, in either order:
+/// the compute returns the failure, and the outputs it does not hand over are dropped one
+/// catch each (both `Drop`s run, no abort).
+fn failed_outputs_beside_bombs(scheduler: &dyn Scheduler) {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let control = Control::new().keep_going(true).optimize(Optimizer::off());
+    for failing_first in [true, false] {
+        let a = delayed!(arm(Arc::clone(&drops)));
+        let b = delayed!(arm(Arc::clone(&drops)));
+        let failing = delayed!(fail0());
+        let got = if failing_first {
+            compute_with_control(&(&failing, &a, &b), scheduler, &control).map(|_| ())
+        } else {
+            compute_with_control(&(&a, &b, &failing), scheduler, &control).map(|_| ())
+        };
+        match got {
+            Err(Error::Panicked { task, .. }) => assert_eq!(task, failing.key()),
+            other => panic!("expected the task's panic, got {other:?}"),
+        }
+    }
+    assert_eq!(drops.load(Ordering::SeqCst), 4, "every armed output was dropped");
+    println!("CHILD-OK");
+}
+
+#[test]
+fn outputs_left_by_a_failed_keep_going_compute_drop_one_catch_each() {
+    let name = "outputs_left_by_a_failed_keep_going_compute_drop_one_catch_each";
+    if is_child() {
+        failed_outputs_beside_bombs(&Sequential);
+        failed_outputs_beside_bombs(&WorkStealing::new(2));
+        return;
+    }
+    let (status, text) = in_child(name);
+    assert!(status.success() && text.contains("CHILD-OK"), "child ended with {status:?}:\n{text}");
+}
+
 #[test]
 fn sequential_two_leftover_panicking_drops() {
     check_two_bombs_in_child("sequential_two_leftover_panicking_drops", || Box::new(Sequential));
