@@ -4,8 +4,8 @@
 //! item), the function's build fingerprint (its `TypeId`, which the compiler derives from the
 //! function's path and its crate's identity: name, version, Cargo's `-C metadata`, the
 //! toolchain), the user's `version`, how it settles (plain, fallible, async), and its inputs'
-//! keys in argument order. A literal input's key is its type name and its [`Tokenize`]
-//! encoding; a gathering node (a `Vec` of handles) is keyed from its elements.
+//! keys in argument order. A literal input's key is its type's name and build fingerprint
+//! (`TypeId`) and its [`Tokenize`] encoding (none when the encoding fails); a gathering node (a `Vec` of handles) is keyed from its elements.
 //!
 //! Invariants:
 //! - A node's key is computed once, when it is made pure (or, for a literal, when the first
@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex};
 
 use smallvec::SmallVec;
 
-use crate::identity::{ContentKey, KeyHasher, TaskStore};
+use crate::identity::{ContentKey, FeedKey, TaskStore};
 use crate::node::{Failure, Node, Op, Probe};
 use crate::sync::lock_std;
 use crate::value::{Cloner, Value};
@@ -37,25 +37,14 @@ fn nameable(path: &str) -> bool {
     // a named function costs a few byte comparisons.
     let closure = path.ends_with("}}");
     let object = path.ends_with('>') && path.contains("dyn ");
+    // `Box<F>` is `Fn` for any `F: Fn`: a boxed closure or function pointer hides inside.
+    let boxed = path.starts_with("alloc::boxed::Box<");
     let pointer = matches!(path.as_bytes().first(), Some(b'f' | b'u' | b'e' | b'&'))
         && (path.starts_with("fn(")
             || path.starts_with("unsafe ")
             || path.starts_with("extern ")
             || path.starts_with('&'));
-    !(closure || object || pointer)
-}
-
-/// Feeds what `Hash` writes into a key.
-struct Feed<'a>(&'a mut KeyHasher);
-
-impl std::hash::Hasher for Feed<'_> {
-    fn write(&mut self, bytes: &[u8]) {
-        self.0.write_raw(bytes);
-    }
-
-    fn finish(&self) -> u64 {
-        0
-    }
+    !(closure || object || boxed || pointer)
 }
 
 /// The content key of function task `node` at `version`, if it can have one: computed from
@@ -72,7 +61,7 @@ pub(crate) fn task_key(node: &Node, version: u32) -> Option<ContentKey> {
     }
     Some(ContentKey::of("lazydag-task-v1", |h| {
         h.write_str(identity.path);
-        std::hash::Hash::hash(&identity.type_id, &mut Feed(h));
+        std::hash::Hash::hash(&identity.type_id, &mut FeedKey(h));
         h.write_raw(&version.to_le_bytes());
         h.write_str(identity.mode);
         h.write_len(inputs.len());

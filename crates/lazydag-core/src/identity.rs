@@ -53,6 +53,15 @@ impl ContentKey {
         write(&mut hasher);
         hasher.finish()
     }
+
+    /// The key of what `write` writes, unless it refused a value it could not encode
+    /// ([`KeyHasher::write_serde`]'s error): then `None`, no key at all, since a key must
+    /// never stand for two values.
+    pub(crate) fn of_encoded(tag: &str, write: impl FnOnce(&mut KeyHasher)) -> Option<Self> {
+        let mut hasher = KeyHasher::new(tag);
+        write(&mut hasher);
+        (!hasher.refused).then(|| hasher.finish())
+    }
 }
 
 impl fmt::Display for ContentKey {
@@ -108,6 +117,8 @@ pub struct KeyHasher {
     len: usize,
     /// Created once the bytes outgrow the buffer.
     large: Option<Box<blake3::Hasher>>,
+    /// A value could not be encoded: the key would not determine it.
+    refused: bool,
 }
 
 /// The stack buffer of a [`KeyHasher`]: a task key over 8 inputs fits.
@@ -121,7 +132,7 @@ impl fmt::Debug for KeyHasher {
 
 impl KeyHasher {
     fn new(tag: &str) -> Self {
-        let mut hasher = KeyHasher { buffer: [0; BUFFER], len: 0, large: None };
+        let mut hasher = KeyHasher { buffer: [0; BUFFER], len: 0, large: None, refused: false };
         hasher.write_str(tag);
         hasher
     }
@@ -181,12 +192,12 @@ impl KeyHasher {
     /// Writes `value` in MessagePack (`rmp-serde`, streamed into the hasher without a buffer):
     /// how a type with only a serde `Serialize` implements [`Tokenize`] (see
     /// [`tokenize_serde!`](crate::tokenize_serde!)). An encoding error (a serializer that
-    /// refuses the value) writes the error's text instead, so the key still differs from
-    /// every value that encodes.
+    /// refuses the value) leaves the value without a key: a pure task over it stays impure
+    /// (two values that both fail to encode must not share a key).
     pub fn write_serde<T: serde::Serialize + ?Sized>(&mut self, value: &T) {
         if let Err(err) = rmp_serde::encode::write(&mut Writer(self), value) {
-            self.write_str("lazydag: serde encoding failed: ");
-            self.write_str(&err.to_string());
+            tracing::debug!(error = %err, "a value's serde encoding failed: it gets no content key");
+            self.refused = true;
         }
     }
 }
@@ -453,11 +464,27 @@ tokenize_tuple!(A, B, C, D, E, F, G);
 tokenize_tuple!(A, B, C, D, E, F, G, H);
 
 /// The key of a literal value: its type and its [`Tokenize`] encoding.
-pub(crate) fn literal_key<T: Tokenize>(value: &T) -> ContentKey {
-    ContentKey::of("lazydag-literal-v1", |h| {
+pub(crate) fn literal_key<T: Tokenize + 'static>(value: &T) -> Option<ContentKey> {
+    ContentKey::of_encoded("lazydag-literal-v2", |h| {
         h.write_str(std::any::type_name::<T>());
+        // The type's build fingerprint too, as for a task's function: two types can share a
+        // name (one defined in two blocks, two versions of a crate) and encode alike.
+        std::hash::Hash::hash(&std::any::TypeId::of::<T>(), &mut FeedKey(h));
         value.tokenize(h);
     })
+}
+
+/// Feeds what `Hash` writes into a key.
+pub(crate) struct FeedKey<'a>(pub(crate) &'a mut KeyHasher);
+
+impl std::hash::Hasher for FeedKey<'_> {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.write_raw(bytes);
+    }
+
+    fn finish(&self) -> u64 {
+        0
+    }
 }
 
 /// How to hash a type-erased literal value: recorded in a literal's node by `delayed!` when
@@ -467,7 +494,7 @@ pub(crate) type Tokenizer = fn(&Value) -> Option<ContentKey>;
 
 /// Hashes a `T` held in a value: the [`Tokenizer`] of `T`.
 pub(crate) fn tokenize_value<T: Tokenize + 'static>(value: &Value) -> Option<ContentKey> {
-    value.downcast_ref::<T>().map(literal_key::<T>)
+    value.downcast_ref::<T>().and_then(literal_key::<T>)
 }
 
 /// Where the graph-aware cache keeps task results: implemented by
@@ -515,8 +542,8 @@ pub trait TaskStore: Send + Sync + 'static {
 mod tests {
     use super::*;
 
-    fn key<T: Tokenize>(value: &T) -> ContentKey {
-        literal_key(value)
+    fn key<T: Tokenize + 'static>(value: &T) -> ContentKey {
+        literal_key(value).expect("the value encodes")
     }
 
     #[test]

@@ -237,6 +237,15 @@ struct Frame<'g> {
 /// The cursor of a frame that walks no inputs.
 const HIT: u32 = u32::MAX;
 
+/// The content key under which `node` may be planned once for every node with that key: a
+/// second node with it becomes a second use of the first's value, so a value that cannot be
+/// cloned (no cloner: not `Clone`) is never shared this way, and each such node is planned
+/// on its own, as an impure one would be.
+#[inline(always)]
+fn shareable_key(node: &Node) -> Option<ContentKey> {
+    node.content_key().filter(|_| node.cloner().is_some())
+}
+
 /// The optimizer's kind of `node`.
 fn kind(node: &Node) -> Kind {
     if node.kind.literal {
@@ -307,7 +316,7 @@ impl<'g> Collector<'g> {
         if self.keyed.is_empty() {
             return None;
         }
-        let key = node.content_key()?;
+        let key = shareable_key(node)?;
         let index = *self.keyed.get(&(key, node.kind.cached))?;
         self.seen.finish(node, index);
         Some(index)
@@ -468,7 +477,7 @@ impl<'g> Collector<'g> {
             consumer: NONE,
             literal,
         });
-        if let Some(key) = node.content_key() {
+        if let Some(key) = shareable_key(node) {
             self.keyed.insert((key, node.kind.cached), index);
         }
         if let Some(facts) = &mut self.facts {
