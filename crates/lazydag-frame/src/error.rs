@@ -31,6 +31,16 @@ pub enum Error {
         source: Arc<std::io::Error>,
     },
 
+    /// A file or directory could not be written (`to_csv`, `to_parquet`).
+    #[error("cannot write `{}`: {source}", path.display())]
+    Write {
+        /// The file or directory.
+        path: PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: Arc<std::io::Error>,
+    },
+
     /// A file is empty (not even a header line).
     #[error("`{}` is empty: a CSV needs at least a header line", path.display())]
     EmptyFile {

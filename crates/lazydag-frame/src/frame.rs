@@ -172,14 +172,33 @@ where
     }
 }
 
+/// Checks that no column of `columns` is named twice (`what`: the option that lists them, as
+/// `usecols`): the error says which one.
+pub(crate) fn named_once(columns: &[String], what: &str) -> Result<()> {
+    match columns.iter().enumerate().find(|(i, c)| columns[..*i].contains(c)) {
+        Some((_, twice)) => Err(Error::InvalidArgument(format!(
+            "{what} names `{twice}` twice: name each column once"
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// `df`, checked to have the schema `expect` (its columns put in that order if they are in
 /// another); otherwise an error naming partition `i`.
 pub(crate) fn check_schema(df: PlFrame, expect: &Schema, i: usize) -> Result<PlFrame> {
     if df.schema().as_ref() == expect {
         return Ok(df);
     }
-    // Same columns in another order: put them in order; anything else is an error.
+    // Same columns in another order: put them in order; anything else (a column more or
+    // fewer, another dtype) is an error.
     let names: Vec<&str> = expect.iter_names().map(|n| n.as_str()).collect();
+    if df.width() != names.len() {
+        return Err(Error::InvalidArgument(format!(
+            "partition {i} has schema {:?}, expected {:?}",
+            df.schema(),
+            expect
+        )));
+    }
     let reordered = df.select(names.iter().copied()).map_err(|_| {
         Error::InvalidArgument(format!(
             "partition {i} has schema {:?}, expected {:?}",

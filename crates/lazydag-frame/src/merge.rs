@@ -148,6 +148,13 @@ impl DataFrame {
             .filter(|(_, d)| d.is_primitive_numeric())
             .map(|(n, _)| n.to_string())
             .collect();
+        if nums.iter().any(|n| n == "statistic") {
+            return DataFrame::failed(Error::InvalidArgument(
+                "describe: a column is named `statistic`, like the labels' column: rename it \
+                 first"
+                    .into(),
+            ));
+        }
         let numeric = self.select(&nums);
         let stats = [
             numeric.count(),

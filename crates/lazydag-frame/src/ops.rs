@@ -234,9 +234,12 @@ impl DataFrame {
 
     /// Writes one CSV file per partition, `dir/part-00000.csv` and so on (with a header),
     /// each by its own task, so the whole frame is never in memory at once; returns the paths.
+    /// Each file is written whole under a temporary name and renamed into place (a failed
+    /// write leaves no partial file). As in Dask, `part-` files an earlier write left beyond
+    /// this frame's partitions stay: write into an empty directory.
     ///
     /// # Errors
-    /// The frame's recorded error, [`Error::Io`] for a directory that cannot be created or a
+    /// The frame's recorded error, [`Error::Write`] for a directory that cannot be created or a
     /// file that cannot be written, or the first task that fails.
     pub fn to_csv(&self, dir: impl AsRef<Path>) -> Result<Vec<PathBuf>> {
         self.write_partitions(dir.as_ref(), "csv", "to_csv", |df, _, file| {
@@ -257,19 +260,29 @@ impl DataFrame {
     ) -> Result<Vec<PathBuf>> {
         self.schema()?;
         let dir = dir.to_owned();
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| Error::Io { path: dir.clone(), source: Arc::new(e) })?;
+        let cannot_write = |path: &Path| {
+            let path = path.to_owned();
+            move |e| Error::Write { path, source: Arc::new(e) }
+        };
+        std::fs::create_dir_all(&dir).map_err(cannot_write(&dir))?;
         let writes: Vec<Delayed<PathBuf>> = self
             .parts
             .iter()
             .enumerate()
             .map(|(i, p)| {
                 let path = dir.join(format!("part-{i:05}.{ext}"));
+                // Written whole under a name no reader globs, then renamed into place: a
+                // failed write leaves no partial `part-` file.
+                let temp = dir.join(format!(".part-{i:05}.{ext}.tmp"));
                 p.try_map(move |mut df: PlFrame| -> Result<PathBuf> {
-                    let mut file = std::fs::File::create(&path)
-                        .map_err(|e| Error::Io { path: path.clone(), source: Arc::new(e) })?;
-                    write(&mut df, &path, &mut file)?;
-                    Ok(path.clone())
+                    let written = std::fs::File::create(&temp)
+                        .map_err(cannot_write(&temp))
+                        .and_then(|mut file| write(&mut df, &path, &mut file))
+                        .and_then(|()| std::fs::rename(&temp, &path).map_err(cannot_write(&path)));
+                    if written.is_err() {
+                        let _ = std::fs::remove_file(&temp);
+                    }
+                    written.map(|()| path.clone())
                 })
                 .name(task)
             })

@@ -96,6 +96,7 @@ impl ReadParquet {
                     None => footer.schema.iter_names().map(|n| n.to_string()).collect(),
                 },
             };
+            crate::frame::named_once(&columns, "columns")?;
             let projected = footer.project(path, &columns, schema.is_some())?;
             match &schema {
                 None => schema = Some(projected),
@@ -207,7 +208,7 @@ impl DataFrame {
     /// ```
     ///
     /// # Errors
-    /// The frame's recorded error, [`Error::Io`] when `dir` cannot be created or a file
+    /// The frame's recorded error, [`Error::Write`] when `dir` cannot be created or a file
     /// written, or the first task that fails.
     pub fn to_parquet(&self, dir: impl AsRef<Path>) -> Result<Vec<PathBuf>> {
         self.write_partitions(dir.as_ref(), "parquet", "to_parquet", |df, path, file| {

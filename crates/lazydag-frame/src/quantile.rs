@@ -8,7 +8,9 @@
 //! distributions at every input point and re-summarises it at the same `Q` probabilities.
 //!
 //! Accuracy: on one partition the result is exact (linear interpolation between the closest
-//! ranks, numpy's and pandas' default, Polars' `QuantileMethod::Linear`). Otherwise each
+//! ranks, numpy's and pandas' default, Polars' `QuantileMethod::Linear`): that partition's
+//! summary is its sorted values, as is any partition's with at most [`SUMMARY_POINTS`] values.
+//! Infinities are values like any other (an interpolation towards one is that infinity). Otherwise each
 //! summary and each merge level misplaces a rank by at most `1 / (Q - 1)` of the rows, so the
 //! rank of a returned value is within `(levels + 1) / (Q - 1)` of the requested fraction
 //! (tests check this bound against Polars' eager ranks). Nulls and NaNs are skipped, as
@@ -41,7 +43,20 @@ fn sorted_quantile(sorted: &[f64], p: f64) -> f64 {
     let h = p * (sorted.len() - 1) as f64;
     let lo = h.floor() as usize;
     let hi = (lo + 1).min(sorted.len() - 1);
-    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+    lerp(sorted[lo], sorted[hi], h - lo as f64)
+}
+
+/// The point a fraction `t` of the way from `a` to `b` (`a <= b`), with infinities kept:
+/// at `t == 0` it is `a`, and between an infinite end and any other value it is the infinite
+/// end (`a + t * (b - a)` would be NaN: `-inf + inf`).
+fn lerp(a: f64, b: f64, t: f64) -> f64 {
+    if t == 0.0 || a == b || a.is_infinite() {
+        a
+    } else if b.is_infinite() || t == 1.0 {
+        b
+    } else {
+        a + t * (b - a)
+    }
 }
 
 fn probabilities() -> impl Iterator<Item = f64> {
@@ -49,16 +64,23 @@ fn probabilities() -> impl Iterator<Item = f64> {
 }
 
 impl Summary {
-    /// The exact summary of a column (cast to `f64`).
-    pub(crate) fn of(c: &Column) -> Result<Summary> {
+    /// The summary of a column (cast to `f64`): its exact quantiles at the [`SUMMARY_POINTS`]
+    /// probabilities, or, when `whole` (the frame's only partition) or when there are no more
+    /// values than points, the sorted values themselves (value `j` of `n` at rank fraction
+    /// `j / (n - 1)`: the same piecewise-linear distribution, read exactly).
+    pub(crate) fn of(c: &Column, whole: bool) -> Result<Summary> {
         let s = c.as_materialized_series().cast(&DataType::Float64)?;
         let mut values: Vec<f64> = s.f64()?.iter().flatten().filter(|x| !x.is_nan()).collect();
         if values.is_empty() {
             return Ok(Summary::default());
         }
         values.sort_unstable_by(f64::total_cmp);
+        let n = values.len() as u64;
+        if whole || values.len() <= SUMMARY_POINTS {
+            return Ok(Summary { n, points: values });
+        }
         let points = probabilities().map(|p| sorted_quantile(&values, p)).collect();
-        Ok(Summary { n: values.len() as u64, points })
+        Ok(Summary { n, points })
     }
 
     /// The fraction of the summarised values at or below `v` (piecewise linear).
@@ -74,7 +96,8 @@ impl Summary {
         let i = pts.partition_point(|&x| x <= v) - 1;
         let step = 1.0 / (pts.len() - 1) as f64;
         let (a, b) = (pts[i], pts[i + 1]);
-        let within = if b > a { (v - a) / (b - a) } else { 0.0 };
+        // A step where an end is infinite (no fraction of an infinite span is defined).
+        let within = if b > a && a.is_finite() && b.is_finite() { (v - a) / (b - a) } else { 0.0 };
         (i as f64 + within) * step
     }
 
@@ -101,7 +124,7 @@ impl Summary {
                     return xs[i];
                 }
                 let t = (p - fs[i - 1]) / (fs[i] - fs[i - 1]);
-                xs[i - 1] + t * (xs[i] - xs[i - 1])
+                lerp(xs[i - 1], xs[i], t)
             })
             .collect();
         Summary { n, points }
@@ -133,10 +156,12 @@ impl DataFrame {
         columns: &[String],
         split_every: usize,
     ) -> Delayed<Vec<Summary>> {
+        let whole = self.parts.len() == 1;
         let leaves = self.parts.iter().map(|p| {
             let cols = columns.to_vec();
             p.try_map(move |df: PlFrame| {
-                cols.iter().map(|c| Summary::of(df.column(c)?)).collect::<Result<Vec<Summary>>>()
+                let of = |c: &String| Summary::of(df.column(c)?, whole);
+                cols.iter().map(of).collect::<Result<Vec<Summary>>>()
             })
             .name("quantile")
             .shared()
@@ -180,6 +205,13 @@ impl DataFrame {
             .filter(|(_, d)| d.is_primitive_numeric())
             .map(|(n, _)| n.to_string())
             .collect();
+        if nums.iter().any(|n| n == "quantile") {
+            return DataFrame::failed(Error::InvalidArgument(
+                "quantile: a column is named `quantile`, like the probabilities' column: rename \
+                 it first"
+                    .into(),
+            ));
+        }
         let qs = qs.to_vec();
         let cols = nums.clone();
         let out = self
@@ -206,7 +238,7 @@ mod tests {
     use super::*;
 
     fn summary(xs: &[f64]) -> Summary {
-        Summary::of(&Column::new("x".into(), xs)).unwrap()
+        Summary::of(&Column::new("x".into(), xs), false).unwrap()
     }
 
     #[test]

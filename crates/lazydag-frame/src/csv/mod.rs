@@ -281,12 +281,7 @@ impl ReadCsv {
             None => names.clone(),
             Some(cols) => cols.clone(),
         };
-        if let Some(twice) = columns.iter().enumerate().find(|(i, c)| columns[..*i].contains(c)) {
-            return Err(Error::InvalidArgument(format!(
-                "usecols names `{}` twice: name each column once",
-                twice.1
-            )));
-        }
+        crate::frame::named_once(&columns, "usecols")?;
         for c in self.dtypes.iter().map(|(n, _)| n).chain(columns.iter()) {
             if !names.contains(c) {
                 return Err(Error::MissingColumn {
