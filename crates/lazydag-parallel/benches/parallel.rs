@@ -54,8 +54,8 @@ fn memory(c: &mut Criterion) {
     small.call(1).unwrap();
     group.bench_function("hit_small", |b| b.iter(|| small.call(1).unwrap()));
 
-    // Issue 15's figure: a hit of a 1 KB value (a 1,000-character string, 1,002 bytes of
-    // JSON), beside joblib's (benches/joblib/memory_hit.py, the same function).
+    // Issue 15's figure: a hit of a 1 KB value (a 1,000-character string, 1,003 bytes of
+    // bincode), beside joblib's (benches/joblib/memory_hit.py, the same function).
     let one_kb = memory.cache("one_kb", |_: u64| "a".repeat(1000));
     one_kb.call(7).unwrap();
     group.bench_function("hit_1kb", |b| b.iter(|| one_kb.call(7).unwrap()));

@@ -302,8 +302,8 @@ fn check_call_in_cache() {
     assert!(!func.check_call_in_cache(&(2, 1)).unwrap());
 }
 
-/// joblib's `_setup_toy_cache`: ten entries of 1,000 bytes of `a` (plus JSON quotes and our
-/// 64-byte trailer: 1,066 bytes each), written an hour apart, oldest first.
+/// joblib's `_setup_toy_cache`: ten entries of 1,000 bytes of `a` (plus bincode's 3-byte
+/// length and our 48-byte trailer: 1,051 bytes each), written an hour apart, oldest first.
 fn toy_cache(dir: &Path) -> (Memory, impl Fn(i64) -> String + Clone + use<>, Vec<PathBuf>) {
     let memory = Memory::new(dir);
     let get_1000_bytes = |_arg: i64| "a".repeat(1000);
@@ -330,7 +330,7 @@ fn left(paths: &[PathBuf]) -> Vec<&PathBuf> {
 fn reduce_size_bytes_limit() {
     let dir = tempfile::tempdir().unwrap();
     let (memory, _, paths) = toy_cache(dir.path());
-    assert_eq!(memory.size().unwrap(), 10 * 1050); // 1,002 bytes of JSON + a 48-byte trailer
+    assert_eq!(memory.size().unwrap(), 10 * 1051); // 1,003 bytes of bincode + a 48-byte trailer
     assert_eq!(memory.reduce_size(Limits::default()).unwrap(), 0, "no limit: a no-op");
     assert_eq!(memory.reduce_size(Limits::default().bytes(1 << 20)).unwrap(), 0);
     assert_eq!(memory.reduce_size(Limits::default().bytes(3 << 10)).unwrap(), 8);
@@ -556,7 +556,7 @@ fn a_reader_never_sees_a_half_written_entry() {
         while !done.load(Ordering::Acquire) || seen == 0 {
             // The writer may have removed the entry it rejected; any file there is whole.
             let Ok(bytes) = fs::read(&path) else { continue };
-            assert!(bytes.ends_with(b"LZDGMEM4"), "a torn entry of {} bytes", bytes.len());
+            assert!(bytes.ends_with(b"LZDGMEM5"), "a torn entry of {} bytes", bytes.len());
             let at = bytes.len() - 16;
             let len = u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap());
             assert_eq!(len as usize, bytes.len() - 48, "payload length matches the file");

@@ -221,8 +221,8 @@ fn functions_of_zero_to_eight_arguments_are_cached() {
     assert_eq!(eight.call((1, 2, 3, 4, 5, 6, 7, 9)).unwrap(), 37); // other arguments
     assert_eq!(runs.load(Ordering::Relaxed), 3);
 
-    // One argument keeps its key: a one-argument function's entry is the JSON of the
-    // argument itself, not of a one-tuple.
+    // One argument is itself: a one-argument function's key hashes the bincode of the
+    // argument, not of a one-tuple.
     let one = memory.cache("one", |x: u64| x + 1);
     let path = one.entry_path(&41_u64).unwrap();
     assert_eq!(one.call(41).unwrap(), 42);

@@ -2,7 +2,7 @@
 //!
 //! An entry is `payload ‖ started (u64) ‖ duration (u64) ‖ checksum (16 bytes) ‖ payload
 //! length (u64) ‖ MAGIC (8 bytes)`, the numbers little endian. The payload is the value in
-//! JSON (or, for a graph task, the bytes the core encoded), streamed straight into the file
+//! bincode (or, for a graph task, the bytes the core encoded), streamed straight into the file
 //! while the checksum is computed; the trailer is written last. `started` is when the
 //! computation began (nanoseconds since the Unix epoch) and `duration` how long it ran
 //! (nanoseconds): the [`EntryInfo`] a validation callback sees. The checksum is xxh3-128 over
@@ -12,6 +12,13 @@
 //! value.
 //!
 //! Invariants:
+//! - **Lossless.** A value reads back as the value written: bincode (`config::standard()`)
+//!   writes floats as their bits and tags each `Option`. JSON, the format before version 5,
+//!   wrote NaN, +inf and -inf all as `null`, and `None`, `Some(None)` and `Some(())` too, so
+//!   `Some(f64::INFINITY)` read back as `None`. bincode is not self-describing: a type whose
+//!   `Deserialize` needs to look at the data (`#[serde(untagged)]`, `#[serde(flatten)]`,
+//!   `serde_json::Value`) or skips fields (`skip_serializing_if`) is not written or does not
+//!   decode: it is recomputed on every call, never read as another value.
 //! - **Atomic.** An entry is written to a temporary file in the same folder (a name no reader
 //!   looks at, unique per process and write) and renamed over the entry's name. Rename is
 //!   atomic, so a reader sees the old entry, the new one, or none; a process killed mid-write
@@ -38,10 +45,11 @@ use xxhash_rust::xxh3::{Xxh3, xxh3_64, xxh3_128, xxh3_128_with_seed};
 
 use super::info::EntryInfo;
 
-/// The last 8 bytes of every entry (format version 4: a 128-bit xxh3 checksum; version 3 had
-/// a blake3 one, versions 1 and 2 no timing: entries of older versions read as corrupt and
-/// are recomputed once).
-const MAGIC: &[u8; 8] = b"LZDGMEM4";
+/// The last 8 bytes of every entry (format version 5: values in bincode; version 4 had them
+/// in JSON, which is lossy, version 3 a blake3 checksum, versions 1 and 2 no timing: entries
+/// of older versions read as corrupt and are recomputed once, so that a JSON payload is never
+/// decoded as bincode).
+const MAGIC: &[u8; 8] = b"LZDGMEM5";
 
 /// The trailer's length: start, duration, checksum, payload length, magic.
 const TRAILER: usize = 8 + 8 + CHECKSUM + 8 + 8;
@@ -165,13 +173,27 @@ impl Timing {
     }
 }
 
-/// Writes `value` as JSON, the entry at `path`, atomically. Returns the entry's size in bytes.
+/// Writes `value`, [encoded](encode), as the entry at `path`, atomically. Returns the
+/// entry's size in bytes.
 pub(crate) fn write<T: serde::Serialize>(
     path: &Path,
     value: &T,
     timing: Timing,
 ) -> io::Result<u64> {
-    write_with(path, timing, |out| serde_json::to_writer(out, value).map_err(io::Error::other))
+    write_with(path, timing, |mut out| {
+        bincode::serde::encode_into_std_write(value, &mut out, bincode::config::standard())
+            .map(drop)
+            .map_err(io::Error::other)
+    })
+}
+
+/// The value a payload written by [`write`] encodes: `None` unless all of it decodes as a `T`
+/// (a payload of another type, or with bytes left over, is not this value).
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(payload: &[u8]) -> Option<T> {
+    match bincode::serde::decode_from_slice(payload, bincode::config::standard()) {
+        Ok((value, read)) if read == payload.len() => Some(value),
+        _ => None,
+    }
 }
 
 /// Writes `payload` as the entry at `path`, atomically. Returns the entry's size in bytes.
@@ -294,7 +316,10 @@ mod tests {
         assert_eq!(info.bytes, size);
         let since = |t: SystemTime| t.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_nanos();
         assert_eq!(since(info.started), since(timing.started));
-        assert_eq!(serde_json::from_slice::<Vec<f64>>(&payload).unwrap(), vec![1.5, 2.25]);
+        assert_eq!(decode::<Vec<f64>>(&payload), Some(vec![1.5, 2.25]));
+        // Another type, or bytes left over, is not the value.
+        assert_eq!(decode::<Vec<String>>(&payload), None);
+        assert_eq!(decode::<Vec<f64>>(&[&payload[..], &[0]].concat()), None);
         let bytes = fs::read(&path).unwrap();
         for cut in 0..bytes.len() {
             let cut = check(&path, bytes[..cut].to_vec());

@@ -1,8 +1,9 @@
 //! [`CachedFn`]: what [`Memory::cache`](super::Memory::cache) can memoize, a function of 0 to
 //! 8 arguments, called with its arguments as one value ([`CachedFn::Args`]).
 //!
-//! Invariant: one argument is passed as itself (its key is the JSON of that value, as before
-//! this trait existed: stored entries stay valid), none as `()`, and two to eight as a tuple.
+//! Invariant: one argument is passed as itself (its key hashes the bincode of that value),
+//! none as `()` (nothing to hash), and two to eight as a tuple (each argument's bincode,
+//! length-prefixed, so that ignoring one leaves the others' positions apart; see `key`).
 //! The `Marker` parameter (the function's `fn` pointer type) tells the impls apart, so that a
 //! closure's arity picks its impl with nothing to annotate; it is also the type of a `fn`
 //! pointer to such a function, which is how `Memory::cache` recognizes one (and takes its

@@ -1,9 +1,11 @@
 //! [`Memory`]: joblib's `Memory(location).cache`, on-disk memoization with serde.
 //!
 //! A call of a [`Cached`] function hashes (blake3) the function's identity (its Rust type),
-//! its name, its version and its arguments serialized as JSON (less the
+//! its name, its version and its arguments encoded with bincode (less the
 //! [ignored](Cached::ignore) ones) into a key; the entry `location/<name>/<key>.entry` holds
-//! the result, as JSON with a checksum (see `entry`). A valid entry that the
+//! the result, in bincode with a checksum (see `entry`). bincode, not JSON, because JSON is
+//! lossy: NaN, +inf and -inf are all `null` in it, and so are `None` and `Some(None)`, so such
+//! arguments shared one entry and such results read back as another value. A valid entry that the
 //! [validation callback](Cached::validate), if any, accepts is a hit: it is returned without
 //! running the function. Anything else is a miss: the function runs and its result, unless it
 //! is a `Result`'s `Err`, is written atomically. Files:
@@ -25,7 +27,7 @@
 //! once (`lock`). Across processes there is no lock: a reader never sees a half-written entry
 //! (atomic rename), two processes that miss one key may both compute it, and the last write
 //! wins (both are complete, valid entries). Keys are stable across runs and processes of one
-//! binary as long as the arguments serialize to the same JSON: prefer `BTreeMap` to `HashMap`
+//! binary as long as the arguments serialize the same way: prefer `BTreeMap` to `HashMap`
 //! in arguments, whose iteration order varies. The root folder gets a `.gitignore` (`*`) on
 //! the first write, as joblib's does.
 
@@ -491,13 +493,11 @@ impl<F> Cached<F> {
     /// The value stored at `path`, if there is a valid one.
     fn load<R: DeserializeOwned>(&self, path: &Path) -> Option<R> {
         let payload = self.lookup(path, true)?;
-        match serde_json::from_slice(&payload) {
-            Ok(value) => Some(value),
-            Err(_) => {
-                self.memory.discard(path, "the value does not deserialize as the result type");
-                None
-            }
+        let value = entry::decode(&payload);
+        if value.is_none() {
+            self.memory.discard(path, "the value does not deserialize as the result type");
         }
+        value
     }
 
     /// Returns `f(args)`: loaded from the cache on a hit, else computed and stored (unless it

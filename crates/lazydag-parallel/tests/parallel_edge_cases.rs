@@ -1,0 +1,165 @@
+//! `Parallel` at its edges: more jobs than items (and no items at all), a stream whose input
+//! and function both panic, streams dropped early (no thread left behind), and results in
+//! input order however uneven the items and whatever the batch size.
+
+use std::sync::{Mutex, mpsc};
+use std::time::Duration;
+
+use lazydag_parallel::{BatchSize, Parallel};
+
+/// Runs `f` on its own thread; panics if it does not finish within `secs` (a hang).
+fn guard<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
+    });
+    match rx.recv_timeout(Duration::from_secs(secs)) {
+        Ok(Ok(v)) => v,
+        Ok(Err(p)) => std::panic::resume_unwind(p),
+        Err(_) => panic!("HANG: did not finish within {secs} s"),
+    }
+}
+
+/// Serializes the tests: one counts the process's threads.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// Holds [`SERIAL`].
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The number of this process's threads.
+fn threads() -> usize {
+    std::fs::read_dir("/proc/self/task").map(|d| d.count()).unwrap_or(0)
+}
+
+#[test]
+fn more_jobs_than_items() {
+    let _s = serial();
+    guard(120, || {
+        for jobs in [1isize, 2, 7, 64] {
+            let p = Parallel::new().n_jobs(jobs);
+            assert_eq!(p.map(0..3u32, |x| x + 1).unwrap(), vec![1, 2, 3]);
+            assert_eq!(p.map(Vec::<u32>::new(), |x| x + 1).unwrap(), Vec::<u32>::new());
+            let s: Vec<u32> = p.map_iter(0..3u32, |x| x + 1).unwrap().map(Result::unwrap).collect();
+            assert_eq!(s, vec![1, 2, 3]);
+            let c =
+                p.clone().collect_errors().map(0..3u32, |x| if x == 1 { panic!("one") } else { x });
+            let c = c.unwrap();
+            assert_eq!(c.len(), 3);
+            assert_eq!(c[1].as_ref().unwrap_err().index(), 1);
+            let e = p.map(0..3u32, |x| if x == 2 { panic!("two") } else { x }).unwrap_err();
+            assert_eq!(e.item_index(), Some(2));
+            for verbose in [1, 10] {
+                let v = p.clone().verbose(verbose);
+                assert_eq!(v.map(Vec::<u8>::new(), |x| x).unwrap(), Vec::<u8>::new());
+                assert_eq!(v.map_iter(Vec::<u8>::new(), |x| x).unwrap().count(), 0);
+            }
+        }
+        for jobs in [-1isize, -2] {
+            if let Ok(n) = Parallel::new().n_jobs(jobs).effective_n_jobs() {
+                assert!(n >= 1);
+                let p = Parallel::new().n_jobs(jobs);
+                assert_eq!(p.map(0..5u32, |x| x).unwrap(), vec![0, 1, 2, 3, 4]);
+            }
+        }
+    });
+}
+
+#[test]
+fn streams_in_collect_mode_with_a_panicking_input_and_function() {
+    let _s = serial();
+    guard(120, || {
+        for jobs in [1isize, 2, 3] {
+            let input = (0..100u32).map(|i| if i == 57 { panic!("input broke") } else { i });
+            let p = Parallel::new().n_jobs(jobs).batch_size(BatchSize::Fixed(4));
+            let all: Vec<_> = p
+                .clone()
+                .collect_errors()
+                .map_iter(input.clone(), |x| if x % 10 == 3 { panic!("f {x}") } else { x })
+                .unwrap()
+                .collect();
+            assert_eq!(all.len(), 58, "jobs {jobs}");
+            for (i, r) in all.iter().enumerate() {
+                match r {
+                    Ok(v) => assert_eq!(*v as usize, i),
+                    Err(e) => {
+                        assert_eq!(e.index(), i);
+                        assert!(i % 10 == 3 || i == 57, "{i}: {e}");
+                    }
+                }
+            }
+            // Stop mode: values in order, then exactly one error, then the end.
+            let out: Vec<_> = p.map_iter(input, |x| x).unwrap().collect();
+            let (last, values) = out.split_last().unwrap();
+            assert_eq!(last.as_ref().unwrap_err().item_index(), Some(57), "jobs {jobs}");
+            assert!(values.iter().enumerate().all(|(i, v)| *v.as_ref().unwrap() as usize == i));
+        }
+    });
+}
+
+#[test]
+fn dropping_streams_early_leaves_no_thread() {
+    let _s = serial();
+    guard(120, || {
+        // Warm the pools first.
+        let _ = Parallel::new().n_jobs(3).map(0..10u32, |x| x).unwrap();
+        let _ = Parallel::new().n_jobs(3).map_iter(0..10u32, |x| x).unwrap().count();
+        let before = threads();
+        for round in 0..20u32 {
+            let p = Parallel::new().n_jobs(3).batch_size(BatchSize::Fixed(2));
+            let mut s = p
+                .map_iter(0u64.., move |x| {
+                    if x == 5 + u64::from(round) {
+                        panic!("boom")
+                    }
+                    x
+                })
+                .unwrap();
+            let _ = s.next();
+            drop(s);
+            let mut s = p.clone().collect_errors().map_iter(0u64.., |x| x).unwrap();
+            let _ = s.nth(10);
+            drop(s);
+            let errs: Vec<_> = p
+                .map_iter(0u64..1000, move |x| if x == 100 { panic!("x") } else { x })
+                .unwrap()
+                .collect();
+            assert!(errs.last().unwrap().is_err());
+        }
+        assert_eq!(threads(), before, "threads leaked");
+    });
+}
+
+#[test]
+fn results_are_in_order_with_uneven_items() {
+    let _s = serial();
+    guard(300, || {
+        for jobs in [2isize, 3, 5] {
+            for batch in [BatchSize::Auto, BatchSize::Fixed(1), BatchSize::Fixed(7)] {
+                let f = |x: u64| {
+                    if x.is_multiple_of(97) {
+                        std::thread::sleep(Duration::from_micros(300));
+                    }
+                    x * 3
+                };
+                let p = Parallel::new().n_jobs(jobs).batch_size(batch);
+                let want: Vec<u64> = (0..5000).map(|x| x * 3).collect();
+                assert_eq!(p.map(0..5000u64, f).unwrap(), want);
+                let unknown = (0..5000u64).filter(|_| true);
+                assert_eq!(p.map(unknown, f).unwrap(), want);
+                let s: Vec<u64> = p.map_iter(0..5000u64, f).unwrap().map(Result::unwrap).collect();
+                assert_eq!(s, want);
+                let c: Vec<u64> = p
+                    .clone()
+                    .collect_errors()
+                    .map(0..5000u64, f)
+                    .unwrap()
+                    .into_iter()
+                    .map(Result::unwrap)
+                    .collect();
+                assert_eq!(c, want);
+            }
+        }
+    });
+}
