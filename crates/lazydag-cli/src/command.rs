@@ -69,7 +69,7 @@ pub fn run(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
                 .ok_or_else(|| usage(&format!("{flag} takes a number")))
         };
         match option.as_str() {
-            "--dot" => dot = true,
+            "--dot" if command != "dump" => dot = true,
             "--max-tasks" if command == "run" => limits.max_tasks = Some(number("--max-tasks")?),
             "--max-live" if command == "run" => limits.max_live = Some(number("--max-live")?),
             other => return Err(usage(&format!("unknown option `{other}` for `{command}`"))),

@@ -75,7 +75,7 @@ pub fn listing(graph: &RemoteGraph) -> String {
             })
             .collect();
         let _ = writeln!(out, "{}: {} <- {}", task.key, task.output_type, inputs.join(", "));
-        if graph.neighbors_directed(node, Direction::Outgoing).next().is_none() {
+        if task.output {
             outputs.push(task.key.to_string());
         }
     }

@@ -25,6 +25,9 @@ pub struct TaskInfo {
     pub output_type: &'static str,
     /// A literal's value rendered with `Debug`, when known.
     pub value: Option<String>,
+    /// Whether the task is one of the requested outputs (its value lives to the end of the
+    /// compute, even when other tasks also use it).
+    pub output: bool,
 }
 
 /// The graph that computes `outputs`, as a petgraph DAG: node `i` is the `i`-th task in plan
@@ -42,8 +45,12 @@ pub fn graph<O: Outputs>(outputs: O) -> DiGraph<TaskInfo, ()> {
     outputs.roots(&mut roots);
     let plan = Plan::new(&roots);
     let plan = plan.view();
+    let mut output = vec![false; plan.len()];
+    for &o in plan.outputs() {
+        output[o as usize] = true;
+    }
     let mut graph = DiGraph::with_capacity(plan.len(), plan.len());
-    for i in 0..plan.len() {
+    for (i, &output) in output.iter().enumerate() {
         let task = plan.task(i);
         graph.add_node(TaskInfo {
             key: task.key(),
@@ -51,6 +58,7 @@ pub fn graph<O: Outputs>(outputs: O) -> DiGraph<TaskInfo, ()> {
             held: task.is_held(),
             output_type: task.output_type(),
             value: task.describe(),
+            output,
         });
     }
     for i in 0..plan.len() {
@@ -65,9 +73,10 @@ pub fn graph<O: Outputs>(outputs: O) -> DiGraph<TaskInfo, ()> {
 /// order, the plan's order (what [`graph`] returns): how memory-friendly that order is.
 ///
 /// A task's value is live from when the task runs until its last dependent has run (that
-/// dependent's inputs and its own value are all live at that moment). Requested outputs stay
-/// live to the end; the graph does not mark them, so its sinks (nodes with no dependents)
-/// stand for the outputs. Literals are not counted: the graph holds them whatever the order.
+/// dependent's inputs and its own value are all live at that moment). Requested outputs
+/// ([`TaskInfo::output`]) stay live to the end, even when other tasks use them too, and so
+/// do sinks (nodes with no dependents). Literals are not counted: the graph holds them
+/// whatever the order.
 ///
 /// This is dask's "memory pressure" of an order (the figure `dask/tests/test_order.py`
 /// bounds), counted in values, not bytes. Costs O(nodes + edges).
@@ -83,12 +92,20 @@ pub fn graph<O: Outputs>(outputs: O) -> DiGraph<TaskInfo, ()> {
 /// assert_eq!(peak_live(&graph(&total)), 4);
 /// // Two leaves with nothing after them are both outputs: both stay alive.
 /// assert_eq!(peak_live(&graph((delayed!(leaf()), delayed!(leaf())))), 2);
+/// // An output another task also uses stays alive too: `a`, its sum and `b`.
+/// let a = delayed!(leaf());
+/// let b = delayed!(add(&a, delayed!(leaf())));
+/// assert_eq!(peak_live(&graph((&a, &b))), 3);
 /// ```
 pub fn peak_live(graph: &DiGraph<TaskInfo, ()>) -> usize {
     let n = graph.node_count();
-    // The node index of each task's last dependent; `usize::MAX` for a sink (an output).
+    // The node index of each task's last dependent; `usize::MAX` for an output (a requested
+    // one, or a sink): it stays alive to the end.
     let mut last = vec![usize::MAX; n];
     for node in graph.node_indices() {
+        if graph[node].output {
+            continue;
+        }
         let dependents = graph.neighbors_directed(node, Direction::Outgoing);
         if let Some(end) = dependents.map(|d| d.index()).max() {
             last[node.index()] = end;
@@ -174,7 +191,7 @@ mod tests {
 
     fn task(name: &'static str, id: u64, literal: bool) -> TaskInfo {
         let key = TaskKey::from_name(Name::Static(name), id);
-        TaskInfo { key, literal, held: false, output_type: "u8", value: None }
+        TaskInfo { key, literal, held: false, output_type: "u8", value: None, output: false }
     }
 
     #[test]

@@ -195,8 +195,16 @@ impl RemoteGraph {
         }
         let mut tasks: Vec<RemoteTask> = Vec::with_capacity(file.tasks.len());
         let mut plan_index = Vec::with_capacity(file.tasks.len());
+        let mut seen = std::collections::HashSet::with_capacity(file.tasks.len());
         for (n, task) in file.tasks.into_iter().enumerate() {
             let read = read_task(n, task, &tasks)?;
+            // Errors name a task by its index: two tasks with one would blame the wrong one.
+            if !seen.insert(read.1) {
+                return Err(file_error(format!(
+                    "task {n} has index {}, like an earlier task: every task's index is its own",
+                    read.1
+                )));
+            }
             plan_index.push(read.1);
             tasks.push(read.0);
         }
@@ -236,15 +244,19 @@ impl RemoteGraph {
                         value: rmp_serde::from_slice::<serde_json::Value>(bytes)
                             .ok()
                             .map(|v| v.to_string()),
+                        output: false,
                     }),
                 });
             }
+            let output =
+                self.outputs.iter().any(|o| matches!(o, Output::Task(n) if *n == node.len()));
             let me = graph.add_node(TaskInfo {
                 key: task.key.clone(),
                 literal: false,
                 held: false,
                 output_type: task.output.map_or("gather", |c| c.type_name()),
                 value: None,
+                output,
             });
             for input in inputs {
                 graph.add_edge(input, me, ());

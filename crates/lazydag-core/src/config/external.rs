@@ -84,9 +84,16 @@ impl Externals {
         if let Some(built) = entry.built.get(&key) {
             return Ok(Arc::clone(built));
         }
-        let scheduler = (entry.factory)(address)?;
-        entry.built.insert(key, Arc::clone(&scheduler));
-        Ok(scheduler)
+        // The factory (a cluster connect) runs without the registry's lock: a slow or failing
+        // connect must not stall every other thread's scheduler lookup (each lookup reads the
+        // registered names), nor deadlock a factory that itself reads the configuration. Two
+        // threads may then both build one; the first stored is kept and shared.
+        let factory = entry.factory;
+        drop(entries);
+        let scheduler = factory(address)?;
+        let mut entries = lock_std(&self.entries);
+        let Some(entry) = entries.get_mut(name) else { return Ok(scheduler) };
+        Ok(Arc::clone(entry.built.entry(key).or_insert(scheduler)))
     }
 }
 

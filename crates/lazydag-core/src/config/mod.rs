@@ -278,6 +278,11 @@ fn resolve_with(
     let scoped = scope::current();
     let mut kind = scoped.map(|(kind, _)| kind);
     let mut workers = scoped.and_then(|(_, workers)| workers);
+    // Checked here, as the environment's and the file's are when parsed, so that `current()`
+    // reports the error `compute()` would meet, naming the setting.
+    if let Some(n) = workers.filter(|&n| n > MAX_WORKERS) {
+        return Err(crate::worker::too_many_workers("config::set's worker count", n));
+    }
     if kind.is_none()
         && let Some(value) = var(ENV_SCHEDULER)
     {

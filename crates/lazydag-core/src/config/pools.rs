@@ -42,7 +42,12 @@ fn build(kind: SchedulerKind, workers: usize) -> Result<Arc<dyn Scheduler>, Erro
         SchedulerKind::Sequential => Arc::new(Sequential),
         SchedulerKind::Threads => Arc::new(Threaded::try_new(workers)?),
         SchedulerKind::WorkStealing => Arc::new(WorkStealing::try_new(workers)?),
-        SchedulerKind::Async => Arc::new(Async::new(workers)),
+        SchedulerKind::Async => {
+            // `Async::new` clamps its count; a configured one out of range is an error, as
+            // for the other pools.
+            crate::schedulers::check_workers("the async scheduler", workers)?;
+            Arc::new(Async::new(workers))
+        }
         SchedulerKind::External(name) => {
             return Err(Error::Config {
                 message: format!(
