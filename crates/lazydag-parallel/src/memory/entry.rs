@@ -173,8 +173,8 @@ impl Timing {
     }
 }
 
-/// Writes `value`, [encoded](encode), as the entry at `path`, atomically. Returns the
-/// entry's size in bytes.
+/// Writes `value`, encoded with bincode (`config::standard()`), as the entry at `path`,
+/// atomically. Returns the entry's size in bytes.
 pub(crate) fn write<T: serde::Serialize>(
     path: &Path,
     value: &T,
@@ -187,7 +187,7 @@ pub(crate) fn write<T: serde::Serialize>(
     })
 }
 
-/// The value a payload written by [`write`] encodes: `None` unless all of it decodes as a `T`
+/// The value a payload written by [`write()`] encodes: `None` unless all of it decodes as a `T`
 /// (a payload of another type, or with bytes left over, is not this value).
 pub(crate) fn decode<T: serde::de::DeserializeOwned>(payload: &[u8]) -> Option<T> {
     match bincode::serde::decode_from_slice(payload, bincode::config::standard()) {
