@@ -334,14 +334,27 @@ impl Hooks {
     /// The compute's own callbacks, then this thread's global ones (outside a task) or those
     /// of the compute whose task starts it that follow nested computes (inside one).
     pub(crate) fn resolve(own: &Callbacks, units: Option<u64>) -> Option<Arc<Hooks>> {
-        let mut list = own.0.clone();
+        let mut list: Vec<Arc<dyn Callback>> = Vec::with_capacity(own.0.len());
+        // One callback is told once per event, however many ways it was attached (on the
+        // `Control`, registered globally, followed from an outer compute), as Dask keeps its
+        // active callbacks in a set.
+        let push_once = |list: &mut Vec<Arc<dyn Callback>>, cb: &Arc<dyn Callback>| {
+            if !list.iter().any(|had| std::ptr::addr_eq(Arc::as_ptr(had), Arc::as_ptr(cb))) {
+                list.push(Arc::clone(cb));
+            }
+        };
+        for cb in &own.0 {
+            push_once(&mut list, cb);
+        }
         let nested = crate::worker::is_in_task();
         // Outside a task every global callback; inside one only those the running task
         // registered itself (Dask hides only the outer scope's callbacks).
         let since = if nested { crate::worker::task_mark() } else { 0 };
         GLOBAL.with(|global| {
             global.with(|cbs| {
-                list.extend(cbs.filter(|(at, _)| *at >= since).map(|(_, cb)| Arc::clone(cb)))
+                for (_, cb) in cbs.filter(|(at, _)| *at >= since) {
+                    push_once(&mut list, cb);
+                }
             })
         });
         if nested
@@ -349,11 +362,7 @@ impl Hooks {
             && let Some(outer) = outer.as_any().downcast_ref::<Hooks>()
         {
             for cb in outer.list.iter().filter(|cb| cb.nested()) {
-                let same =
-                    |own: &Arc<dyn Callback>| std::ptr::addr_eq(Arc::as_ptr(own), Arc::as_ptr(cb));
-                if !list.iter().any(same) {
-                    list.push(Arc::clone(cb));
-                }
+                push_once(&mut list, cb);
             }
         }
         if list.is_empty() {

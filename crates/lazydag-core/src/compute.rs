@@ -182,11 +182,15 @@ struct Planned {
     hooks: Option<Arc<Hooks>>,
 }
 
-/// A compute that has started on a scheduler.
+/// A compute that has started on a scheduler. Its callbacks are told it is over exactly once:
+/// by [`finish`](Started::finish), or, when it is dropped unfinished (an async compute's
+/// future dropped by `select!` or a timeout), by its `Drop`, as a cancel, so that a progress
+/// bar following it does not wait for it for ever.
 struct Started<'s> {
     planned: Planned,
     scheduler: &'s str,
     started: Instant,
+    finished: bool,
 }
 
 impl Planned {
@@ -212,11 +216,14 @@ impl Planned {
 
     /// Tells the callbacks the compute starts on `scheduler`.
     fn start(self, scheduler: &str) -> Started<'_> {
-        let started = Instant::now();
-        if let Some(hooks) = &self.hooks {
-            hooks.start(&hooks.summary(scheduler, self.plan.view()));
+        let started =
+            Started { planned: self, scheduler, started: Instant::now(), finished: false };
+        // Told after `Started` exists: a callback whose `start` panics unwinds through its
+        // `Drop`, so the callbacks already told it started are told it is over.
+        if let Some(hooks) = &started.planned.hooks {
+            hooks.start(&hooks.summary(scheduler, started.planned.plan.view()));
         }
-        Started { planned: self, scheduler, started }
+        started
     }
 }
 
@@ -228,18 +235,32 @@ impl Started<'_> {
     /// Tells the callbacks the compute is over, and checks that the scheduler returned one
     /// value per requested output.
     fn finish(
-        self,
+        mut self,
         values: Result<Vec<Value>, Error>,
         scheduler: &dyn Scheduler,
     ) -> Result<Vec<Value>, Error> {
         let values = settled_stop(&self.planned.plan, values);
-        let plan = self.planned.plan.view();
+        self.finished = true;
+        self.tell_finish(values.as_ref().err());
+        counted(values?, self.planned.plan.view().outputs().len(), scheduler)
+    }
+
+    /// Tells the callbacks the compute is over, with `error` if it failed.
+    fn tell_finish(&self, error: Option<&Error>) {
         if let Some(hooks) = &self.planned.hooks {
-            let summary = hooks.summary(self.scheduler, plan);
-            let error = values.as_ref().err();
+            let summary = hooks.summary(self.scheduler, self.planned.plan.view());
             hooks.finish(&Outcome { summary, elapsed: self.started.elapsed(), error });
         }
-        counted(values?, plan.outputs().len(), scheduler)
+    }
+}
+
+impl Drop for Started<'_> {
+    fn drop(&mut self) {
+        if !self.finished {
+            // Caught: this may run while a callback's panic unwinds, and a second panic there
+            // would abort the process.
+            let _ = crate::panic::catch(|| self.tell_finish(Some(&Error::Cancelled)));
+        }
     }
 }
 
