@@ -228,11 +228,11 @@ fn a_file_this_binary_cannot_run_is_refused_before_anything_runs() {
     let err = tampered(|f| f["tasks"][0]["inputs"][1]["literal"]["type"] = json!("u64"));
     assert!(err.contains("literal input 1 is a `u64` in the file"), "{err}");
 
-    let err = tampered(|f| f["tasks"][0]["inputs"][1]["literal"]["msgpack"] = json!("zz"));
-    assert!(err.contains("`msgpack` is not hex"), "{err}");
+    let err = tampered(|f| f["tasks"][0]["inputs"][1]["literal"]["bytes"] = json!("zz"));
+    assert!(err.contains("`bytes` is not hex"), "{err}");
 
-    // Bytes that do not decode as the argument's type (a string where a u32 is taken).
-    let err = tampered(|f| f["tasks"][0]["inputs"][1]["literal"]["msgpack"] = json!("a178"));
+    // Bytes that do not decode as the argument's type (a u32 with a byte left over).
+    let err = tampered(|f| f["tasks"][0]["inputs"][1]["literal"]["bytes"] = json!("a178"));
     assert!(err.contains("literal input 1: bytes do not decode as a `u32`"), "{err}");
 
     let err = tampered(|f| f["tasks"][1]["inputs"][0] = json!({"task": 2}));
@@ -241,8 +241,8 @@ fn a_file_this_binary_cannot_run_is_refused_before_anything_runs() {
     let err = tampered(|f| f["tasks"][1]["calls"][0]["args"] = json!([]));
     assert!(err.contains("takes 1 arguments, the file gives 0"), "{err}");
 
-    let err = tampered(|f| f["version"] = json!(2));
-    assert!(err.contains("version 2 is not `lazydag-graph` version 1"), "{err}");
+    let err = tampered(|f| f["version"] = json!(1));
+    assert!(err.contains("version 1 is not `lazydag-graph` version 2"), "{err}");
 
     let err = tampered(|f| f["outputs"] = json!([7]));
     assert!(err.contains("output 7 is not one of the 3 tasks"), "{err}");

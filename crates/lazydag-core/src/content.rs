@@ -59,7 +59,9 @@ pub(crate) fn task_key(node: &Node, version: u32) -> Option<ContentKey> {
     for dep in node.deps.iter() {
         inputs.push(input_key(dep)?);
     }
-    Some(ContentKey::of("lazydag-task-v1", |h| {
+    // v2: cached values are bincode (v1 entries held MessagePack); a new tag means old entries
+    // are simply not found, never decoded as the new encoding.
+    Some(ContentKey::of("lazydag-task-v2", |h| {
         h.write_str(identity.path);
         std::hash::Hash::hash(&identity.type_id, &mut FeedKey(h));
         h.write_raw(&version.to_le_bytes());
@@ -108,13 +110,21 @@ impl<T> Cached<T> {
     }
 }
 
-/// The codec of cached values: MessagePack through `rmp-serde` (structs as arrays).
+/// The codec of cached values: bincode (`config::standard()`), lossless and deterministic.
+/// Not MessagePack: `rmp-serde` writes `Some(x)` as `x`, so `None`, `Some(None)` and
+/// `Some(())` were one nil byte and a cached `Some(())` read back as `None`.
 pub(crate) fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, String> {
-    rmp_serde::to_vec(value).map_err(|err| err.to_string())
+    bincode::serde::encode_to_vec(value, bincode::config::standard()).map_err(|err| err.to_string())
 }
 
+/// Decodes all of `bytes` as a `T`: bytes left over mean another value (or another type),
+/// an error like any other.
 fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
-    rmp_serde::from_slice(bytes).map_err(|err| err.to_string())
+    match bincode::serde::decode_from_slice(bytes, bincode::config::standard()) {
+        Ok((value, read)) if read == bytes.len() => Ok(value),
+        Ok((_, read)) => Err(format!("{} bytes left over after the value", bytes.len() - read)),
+        Err(err) => Err(err.to_string()),
+    }
 }
 
 impl<T> Op for Cached<T>

@@ -507,7 +507,8 @@ where
     /// they do not run. On a miss the task runs and its `Ok` value is stored on the way through
     /// (a failure is never stored). Changing a literal input or a function's
     /// [version](Delayed::pure_v) changes the key, so exactly the entries that depend on it
-    /// miss. Values are encoded as MessagePack (`rmp-serde`); an entry that does not decode is
+    /// miss. Values are encoded with bincode (lossless: it tags `Option`s, which MessagePack
+    /// did not); an entry that does not decode is
     /// a miss (and a `tracing` warning), never a wrong value. A value once loaded is kept by
     /// the returned handle's node for later computes.
     ///

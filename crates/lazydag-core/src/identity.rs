@@ -189,13 +189,21 @@ impl KeyHasher {
         self.write_raw(&key.0);
     }
 
-    /// Writes `value` in MessagePack (`rmp-serde`, streamed into the hasher without a buffer):
-    /// how a type with only a serde `Serialize` implements [`Tokenize`] (see
-    /// [`tokenize_serde!`](crate::tokenize_serde!)). An encoding error (a serializer that
-    /// refuses the value) leaves the value without a key: a pure task over it stays impure
-    /// (two values that both fail to encode must not share a key).
+    /// Writes `value` in bincode (`config::standard()`, streamed into the hasher without a
+    /// buffer): how a type with only a serde `Serialize` implements [`Tokenize`] (see
+    /// [`tokenize_serde!`](crate::tokenize_serde!)). bincode tags every `Option` and writes
+    /// floats by their bits, so `None`, `Some(None)` and `Some(())` get different keys
+    /// (MessagePack, the encoding before, wrote all three as one nil byte). An encoding
+    /// error (a serializer that refuses the value, such as a map or sequence of unknown
+    /// length) leaves the value without a key: a pure task over it stays impure (two values
+    /// that both fail to encode must not share a key).
     pub fn write_serde<T: serde::Serialize + ?Sized>(&mut self, value: &T) {
-        if let Err(err) = rmp_serde::encode::write(&mut Writer(self), value) {
+        let written = bincode::serde::encode_into_std_write(
+            value,
+            &mut Writer(self),
+            bincode::config::standard(),
+        );
+        if let Err(err) = written {
             tracing::debug!(error = %err, "a value's serde encoding failed: it gets no content key");
             self.refused = true;
         }
@@ -255,7 +263,7 @@ pub trait Tokenize {
 }
 
 /// Implements [`Tokenize`] for types that implement serde's `Serialize`, by hashing their
-/// MessagePack encoding ([`KeyHasher::write_serde`]).
+/// bincode encoding ([`KeyHasher::write_serde`]).
 ///
 /// ```
 /// use lazydag_core::{delayed, tokenize_serde};
@@ -465,7 +473,9 @@ tokenize_tuple!(A, B, C, D, E, F, G, H);
 
 /// The key of a literal value: its type and its [`Tokenize`] encoding.
 pub(crate) fn literal_key<T: Tokenize + 'static>(value: &T) -> Option<ContentKey> {
-    ContentKey::of_encoded("lazydag-literal-v2", |h| {
+    // v3: `tokenize_serde!` types hash their bincode (v2 hashed MessagePack, which gave
+    // `None` and `Some(None)` one key).
+    ContentKey::of_encoded("lazydag-literal-v3", |h| {
         h.write_str(std::any::type_name::<T>());
         // The type's build fingerprint too, as for a task's function: two types can share a
         // name (one defined in two blocks, two versions of a crate) and encode alike.
@@ -551,6 +561,17 @@ mod tests {
         assert_ne!(key(&("ab", "c")), key(&("a", "bc")));
         assert_ne!(key(&vec![vec![1u8], vec![]]), key(&vec![vec![], vec![1u8]]));
         assert_ne!(key(&Some(0u8)), key(&None::<u8>));
+    }
+
+    #[test]
+    fn serde_options_keep_their_nesting() {
+        #[derive(serde::Serialize)]
+        struct Nested(Option<Option<u8>>);
+        tokenize_serde!(Nested);
+        let keys = [key(&Nested(None)), key(&Nested(Some(None))), key(&Nested(Some(Some(0))))];
+        assert_ne!(keys[0], keys[1], "None and Some(None) share a key");
+        assert_ne!(keys[1], keys[2], "Some(None) and Some(Some(0)) share a key");
+        assert_ne!(keys[0], keys[2], "None and Some(Some(0)) share a key");
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! A [`RemoteGraph`] as JSON, for inspection and replay: the same translation a cluster gets
-//! (registered functions by path, literals as MessagePack bytes), written as text and read
-//! back in any binary that registers the same functions.
+//! (registered functions by path, literals as their codec's bincode bytes), written as text
+//! and read back in any binary that registers the same functions.
 //!
-//! Invariants: a literal's `msgpack` hex is what runs (its `value` is a readable rendering,
+//! Invariants: a literal's `bytes` hex is what runs (its `value` is a readable rendering,
 //! ignored when reading), so a replay computes the same bits as the dump's process; a graph
 //! is read back only if every function is registered here with the file's argument and value
 //! types, every literal decodes as its argument's type, and every input comes from an earlier
@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use lazydag_core::{TaskInfo, TaskKey, Value};
+use lazydag_core::{TaskInfo, TaskKey};
 use petgraph::graph::DiGraph;
 use serde::{Deserialize, Serialize};
 
@@ -22,8 +22,10 @@ use crate::registry::{RemoteFn, build_id, lookup};
 
 /// The `format` field of a graph file.
 const FORMAT: &str = "lazydag-graph";
-/// The `version` field this code writes and reads.
-const VERSION: u32 = 1;
+/// The `version` field this code writes and reads. Version 2: literals are bincode, in
+/// `bytes` (version 1 had MessagePack in `msgpack`, which conflated `None`, `Some(None)` and
+/// `Some(())`); a version 1 file is refused, never read as bincode.
+const VERSION: u32 = 2;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct File {
@@ -75,8 +77,8 @@ enum FileInput {
 struct FileLiteral {
     #[serde(rename = "type")]
     type_name: String,
-    /// The value's MessagePack bytes in hex: what runs.
-    msgpack: String,
+    /// The value's bytes (its codec's bincode) in hex: what runs.
+    bytes: String,
     /// The value rendered as JSON, for reading; ignored when the file is read back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     value: Option<serde_json::Value>,
@@ -118,8 +120,9 @@ impl RemoteGraph {
                     Arg::Task(n) => FileInput::Task(*n),
                     Arg::Literal(bytes) => FileInput::Literal(FileLiteral {
                         type_name: input_codec(&spec, k).map_or("?", |c| c.type_name()).to_owned(),
-                        msgpack: hex(bytes),
-                        value: rmp_serde::from_slice(bytes).ok(),
+                        bytes: hex(bytes),
+                        value: render(&spec, k, bytes)
+                            .and_then(|text| serde_json::from_str(&text).ok()),
                     }),
                 })
                 .collect();
@@ -138,7 +141,10 @@ impl RemoteGraph {
                         .collect(),
                 })
                 .collect();
-            let Some(output) = task.output else {
+            // A gather anywhere in the task (its root, or a step of a fused task) has no
+            // registered function a file could name: refused here, not at reading.
+            let gathers = spec.steps.iter().any(|s| s.path == crate::program::GATHER);
+            let (Some(output), false) = (task.output, gathers) else {
                 return Err(file_error(format!(
                     "task `{}` gathers a `Vec` of handles into one value; graph files do not hold \
                      gathering tasks yet: pass the elements to a `#[remote]` function instead",
@@ -241,9 +247,7 @@ impl RemoteGraph {
                         literal: true,
                         held: false,
                         output_type: input_codec(&spec, k).map_or("?", |c| c.type_name()),
-                        value: rmp_serde::from_slice::<serde_json::Value>(bytes)
-                            .ok()
-                            .map(|v| v.to_string()),
+                        value: render(&spec, k, bytes),
                         output: false,
                     }),
                 });
@@ -295,30 +299,15 @@ impl RemoteGraph {
     }
 }
 
-impl Codec {
-    /// Renders a value of this codec's type as JSON text, through its MessagePack encoding
-    /// (so a struct is an array of its fields, in order, as MessagePack writes it).
-    ///
-    /// ```
-    /// use lazydag_core::Value;
-    /// use lazydag_dask::__private::codec;
-    /// let text = codec::<Vec<f64>>().to_json(&Value::new(vec![0.5, 2.0])).unwrap();
-    /// assert_eq!(text, "[0.5,2.0]");
-    /// ```
-    ///
-    /// # Errors
-    /// When `value` holds another type, or its encoding does not fit JSON.
-    pub fn to_json(&self, value: &Value) -> Result<String, String> {
-        let bytes = self.encode(value)?;
-        rmp_serde::from_slice::<serde_json::Value>(&bytes)
-            .map(|v| v.to_string())
-            .map_err(|e| format!("a `{}` has no JSON rendering: {e}", self.type_name()))
-    }
-}
-
 /// A shipped task's decoded spec.
 fn spec(task: &RemoteTask) -> Spec {
     rmp_serde::from_slice(&task.spec).expect("a RemoteGraph holds specs it encoded")
+}
+
+/// Literal input `k`'s bytes rendered as JSON text, for reading, by the codec of the argument
+/// it feeds; `None` when there is no rendering.
+fn render(spec: &Spec, k: usize, bytes: &[u8]) -> Option<String> {
+    input_codec(spec, k)?.bytes_to_json(bytes).ok()
 }
 
 /// The codec of the argument that task input `k` feeds.
@@ -420,8 +409,8 @@ fn read_task(
                         codec.type_name()
                     )));
                 }
-                let bytes = unhex(&literal.msgpack)
-                    .ok_or_else(|| bad(format!("literal input {k}: `msgpack` is not hex")))?;
+                let bytes = unhex(&literal.bytes)
+                    .ok_or_else(|| bad(format!("literal input {k}: `bytes` is not hex")))?;
                 codec.decode(&bytes).map_err(|e| bad(format!("literal input {k}: {e}")))?;
                 Arg::Literal(bytes)
             }
@@ -469,8 +458,12 @@ mod tests {
     fn other_text_is_refused() {
         let err = RemoteGraph::from_json("{\"tasks\": 3}").unwrap_err();
         assert!(err.to_string().starts_with("graph file: not a lazydag graph file"), "{err}");
-        let other = r#"{"format":"x","version":1,"build":"0","tasks":[],"outputs":[]}"#;
+        let other = r#"{"format":"x","version":2,"build":"0","tasks":[],"outputs":[]}"#;
         let err = RemoteGraph::from_json(other).unwrap_err();
-        assert!(err.to_string().contains("is not `lazydag-graph` version 1"), "{err}");
+        assert!(err.to_string().contains("is not `lazydag-graph` version 2"), "{err}");
+        // A version 1 file (literals in MessagePack) is refused, not read as bincode.
+        let old = r#"{"format":"lazydag-graph","version":1,"build":"0","tasks":[],"outputs":[]}"#;
+        let err = RemoteGraph::from_json(old).unwrap_err();
+        assert!(err.to_string().contains("version 1 is not `lazydag-graph` version 2"), "{err}");
     }
 }

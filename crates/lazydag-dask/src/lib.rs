@@ -1,10 +1,11 @@
 //! Runs lazydag graphs on a [Dask distributed](https://distributed.dask.org) cluster, with the
 //! user's own binary as the client, the scheduler and every worker.
 //!
-//! A task crosses a process boundary as the name of a registered function and MessagePack
-//! bytes. [`remote`] registers a function under its path; a graph sent to a cluster may hold
-//! only registered functions and literals of their serde argument types, and anything else is
-//! refused before submission ([`RemoteGraph::from_plan`], [`DaskError::Refused`]).
+//! A task crosses a process boundary as the name of a registered function and bincode bytes
+//! (lossless: `Some(())` arrives as `Some(())`, a NaN as the same NaN). [`remote`] registers a
+//! function under its path; a graph sent to a cluster may hold only registered functions and
+//! literals of their serde argument types, and anything else is refused before submission
+//! ([`RemoteGraph::from_plan`], [`DaskError::Refused`]).
 //!
 //! ```
 //! use lazydag_core::{delayed, Plan};
@@ -19,7 +20,7 @@
 //! let total = delayed!(add(delayed!(square(3)), delayed!(square(4))));
 //! assert_eq!(total.compute().unwrap(), 25); // locally, as always
 //!
-//! // What a cluster would run: three named tasks on MessagePack bytes (here run in-process).
+//! // What a cluster would run: three named tasks on bincode bytes (here run in-process).
 //! let plan = Plan::new(&[total.task()]);
 //! let graph = RemoteGraph::from_plan(plan.view()).unwrap();
 //! assert_eq!(graph.len(), 3);

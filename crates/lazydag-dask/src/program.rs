@@ -7,8 +7,9 @@
 //! nothing else uses; every input is used by exactly one step argument.
 //!
 //! A step whose path is [`GATHER`] is a gathering task (`delayed!(f(vec_of_handles))`): it
-//! calls nothing and makes the MessagePack array of its arguments' bytes, which is the
-//! encoding of the `Vec` the next function takes; the elements' bytes are not decoded.
+//! calls nothing and makes the bincode `Vec` of its arguments' bytes (the element count, then
+//! the elements' bytes back to back), which is the encoding of the `Vec` the next function
+//! takes; the elements' bytes are not decoded.
 
 use lazydag_core::Value;
 use serde::{Deserialize, Serialize};
@@ -126,7 +127,7 @@ fn run_spec(spec: &Spec, inputs: &[&[u8]]) -> Result<Vec<u8>, (bool, String)> {
                 .ok_or_else(|| failed(format!("step {j} has no value left")))
         };
         if step.path == GATHER {
-            let mut bytes = array_header(step.args.len());
+            let mut bytes = vec_header(step.args.len());
             for src in &step.args {
                 match *src {
                     Src::Input(k) => bytes.extend_from_slice(input(k)?),
@@ -176,21 +177,11 @@ fn run_spec(spec: &Spec, inputs: &[&[u8]]) -> Result<Vec<u8>, (bool, String)> {
     }
 }
 
-/// The MessagePack header of an array of `n` elements.
-fn array_header(n: usize) -> Vec<u8> {
-    match n {
-        0..=15 => vec![0x90 | n as u8],
-        16..=0xFFFF => {
-            let mut v = vec![0xdc];
-            v.extend_from_slice(&(n as u16).to_be_bytes());
-            v
-        }
-        _ => {
-            let mut v = vec![0xdd];
-            v.extend_from_slice(&(n as u32).to_be_bytes());
-            v
-        }
-    }
+/// The bincode header of a `Vec` of `n` elements: its length, as bincode writes a `u64`
+/// (`config::standard()`: a varint), which is how it writes a sequence's length.
+fn vec_header(n: usize) -> Vec<u8> {
+    bincode::serde::encode_to_vec(n as u64, bincode::config::standard())
+        .expect("a u64 always encodes")
 }
 
 #[cfg(test)]
@@ -212,12 +203,17 @@ mod tests {
 
     #[test]
     fn a_gather_is_the_encoding_of_the_vec() {
-        for n in [0usize, 3, 15, 16, 70_000] {
-            let parts: Vec<Vec<u8>> =
-                (0..n as u64).map(|i| rmp_serde::to_vec(&(i, i as f64)).unwrap()).collect();
-            let mut bytes = array_header(n);
+        let config = bincode::config::standard();
+        // Across each of the varint's widths (1, 3, 5 bytes).
+        for n in [0usize, 3, 250, 251, 65_535, 65_536, 70_000] {
+            let parts: Vec<Vec<u8>> = (0..n as u64)
+                .map(|i| bincode::serde::encode_to_vec((i, i as f64), config).unwrap())
+                .collect();
+            let mut bytes = vec_header(n);
             parts.iter().for_each(|p| bytes.extend_from_slice(p));
-            let back: Vec<(u64, f64)> = rmp_serde::from_slice(&bytes).unwrap();
+            let (back, read): (Vec<(u64, f64)>, usize) =
+                bincode::serde::decode_from_slice(&bytes, config).unwrap();
+            assert_eq!(read, bytes.len());
             assert_eq!(back.len(), n);
             assert!(back.iter().enumerate().all(|(i, &(a, b))| a == i as u64 && b == i as f64));
         }

@@ -14,7 +14,7 @@ use proc_macro::TokenStream;
 ///
 /// The function is left as written, so plain calls and `delayed!(f(..))` do not change. Next
 /// to it the attribute submits a registry entry (with `inventory`) that decodes the arguments
-/// from MessagePack, calls the function and encodes the result; every argument type and the
+/// (bincode), calls the function and encodes the result; every argument type and the
 /// result type must be `serde::Serialize + serde::de::DeserializeOwned + Send + 'static`, which
 /// the compiler checks here. A function returning `Result<T, E>` (with `E: Display`) is
 /// fallible, for `try_delayed!`: an `Err` comes back to the caller as the task's error.

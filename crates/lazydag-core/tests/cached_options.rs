@@ -1,0 +1,56 @@
+//! The graph-aware cache keeps an `Option`'s nesting: a cached `Some(())` or `Some(None)`
+//! loaded from its store on a hit is itself, not `None` (the encoding of cached values tags
+//! every `Option`; MessagePack, the one before, wrote `None`, `Some(None)` and `Some(())` as
+//! one nil byte).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use lazydag_core::{ContentKey, TaskStore, delayed};
+
+/// An in-memory store.
+#[derive(Clone, Default)]
+struct InMemory(Arc<Mutex<HashMap<ContentKey, Vec<u8>>>>);
+
+impl TaskStore for InMemory {
+    fn load(&self, key: &ContentKey, _task: &str) -> Option<Vec<u8>> {
+        self.0.lock().unwrap().get(key).cloned()
+    }
+
+    fn store(&self, key: &ContentKey, _task: &str, bytes: &[u8]) -> Result<(), String> {
+        self.0.lock().unwrap().insert(*key, bytes.to_vec());
+        Ok(())
+    }
+}
+
+static UNITS: AtomicUsize = AtomicUsize::new(0);
+static NESTED: AtomicUsize = AtomicUsize::new(0);
+
+fn some_unit() -> Option<()> {
+    UNITS.fetch_add(1, Ordering::SeqCst);
+    Some(())
+}
+
+fn some_none() -> Option<Option<u8>> {
+    NESTED.fetch_add(1, Ordering::SeqCst);
+    Some(None)
+}
+
+#[test]
+fn a_cached_some_unit_reads_back_as_itself() {
+    let store = InMemory::default();
+    assert_eq!(delayed!(some_unit()).pure().cache(&store).compute().unwrap(), Some(()));
+    assert_eq!(store.0.lock().unwrap().len(), 1);
+    // A new graph: a hit, loaded while planning.
+    assert_eq!(delayed!(some_unit()).pure().cache(&store).compute().unwrap(), Some(()));
+    assert_eq!(UNITS.load(Ordering::SeqCst), 1, "the second compute was not a hit");
+}
+
+#[test]
+fn a_cached_some_none_reads_back_as_itself() {
+    let store = InMemory::default();
+    assert_eq!(delayed!(some_none()).pure().cache(&store).compute().unwrap(), Some(None));
+    assert_eq!(delayed!(some_none()).pure().cache(&store).compute().unwrap(), Some(None));
+    assert_eq!(NESTED.load(Ordering::SeqCst), 1, "the second compute was not a hit");
+}
