@@ -403,26 +403,6 @@ fn main() {
             assert_eq!(compute_with(&delayed!(nap(1)), &cluster).unwrap(), 1);
         });
 
-        check("lazydag_toml_scheduler_dask_runs_compute_on_the_cluster", || {
-            // The config file route (the environment route is the same precedence, covered by the
-            // config unit tests): `compute()`, no scheduler in code. A scratch working directory
-            // holds the file, so nothing is written into the repository; this binary's only other
-            // threads do not read the working directory.
-            let dir = trace_dir.join("config");
-            std::fs::create_dir_all(&dir).unwrap();
-            let toml = format!("scheduler = \"dask\"\ndask-address = \"{}\"\n", cluster.address());
-            std::fs::write(dir.join("lazydag.toml"), toml).unwrap();
-            let home = std::env::current_dir().unwrap();
-            std::env::set_current_dir(&dir).unwrap();
-            let ran = delayed!(whoami(0, 0)).compute();
-            let total = tree(16, 0, "").compute();
-            std::env::set_current_dir(home).unwrap();
-            let ran = ran.expect("compute() on the configured cluster");
-            assert_ne!(ran, std::process::id(), "the task ran in this process, not on a worker");
-            let here = compute_with(&tree(16, 0, ""), &Sequential).unwrap();
-            assert_eq!(bits(&total.unwrap()), bits(&here));
-        });
-
         check("a_tls_cluster_runs_the_graph_and_refuses_plain_clients", || {
             let Some((tls, secure)) = secure_start.join().expect("the TLS cluster started") else {
                 eprintln!("SKIPPED: the TLS check: no `openssl` command to make a throwaway CA");
@@ -460,6 +440,27 @@ fn main() {
                 std::thread::sleep(Duration::from_millis(100));
             }
             assert!(survivors().is_empty(), "still running: {:?}", survivors());
+        });
+
+        check("lazydag_toml_scheduler_dask_runs_compute_on_the_cluster", || {
+            // The config file route (the environment route is the same precedence, covered by the
+            // config unit tests): `compute()`, no scheduler in code. A scratch working directory
+            // holds the file, so nothing is written into the repository. It runs after the TLS
+            // check has joined the thread that started the TLS cluster: no other thread of this
+            // binary starts a process (which would inherit the directory) while it is changed.
+            let dir = trace_dir.join("config");
+            std::fs::create_dir_all(&dir).unwrap();
+            let toml = format!("scheduler = \"dask\"\ndask-address = \"{}\"\n", cluster.address());
+            std::fs::write(dir.join("lazydag.toml"), toml).unwrap();
+            let home = std::env::current_dir().unwrap();
+            std::env::set_current_dir(&dir).unwrap();
+            let ran = delayed!(whoami(0, 0)).compute();
+            let total = tree(16, 0, "").compute();
+            std::env::set_current_dir(home).unwrap();
+            let ran = ran.expect("compute() on the configured cluster");
+            assert_ne!(ran, std::process::id(), "the task ran in this process, not on a worker");
+            let here = compute_with(&tree(16, 0, ""), &Sequential).unwrap();
+            assert_eq!(bits(&total.unwrap()), bits(&here));
         });
 
         check("an_unreachable_scheduler_is_an_error_naming_it", || {
