@@ -236,7 +236,13 @@ impl RemoteGraph {
     pub fn graph(&self) -> DiGraph<TaskInfo, ()> {
         let mut graph = DiGraph::new();
         let mut node = Vec::with_capacity(self.tasks.len());
-        for task in &self.tasks {
+        let mut requested = vec![false; self.tasks.len()];
+        for output in &self.outputs {
+            if let Output::Task(n) = output {
+                requested[*n] = true;
+            }
+        }
+        for (task, &output) in self.tasks.iter().zip(&requested) {
             let spec = spec(task);
             let mut inputs = Vec::with_capacity(task.args.len());
             for (k, arg) in task.args.iter().enumerate() {
@@ -252,8 +258,6 @@ impl RemoteGraph {
                     }),
                 });
             }
-            let output =
-                self.outputs.iter().any(|o| matches!(o, Output::Task(n) if *n == node.len()));
             let me = graph.add_node(TaskInfo {
                 key: task.key.clone(),
                 literal: false,

@@ -189,31 +189,20 @@ pub(crate) fn check_schema(df: PlFrame, expect: &Schema, i: usize) -> Result<PlF
     if df.schema().as_ref() == expect {
         return Ok(df);
     }
+    let mismatch = |got: &Schema| {
+        Error::InvalidArgument(format!("partition {i} has schema {got:?}, expected {expect:?}"))
+    };
     // Same columns in another order: put them in order; anything else (a column more or
     // fewer, another dtype) is an error.
     let names: Vec<&str> = expect.iter_names().map(|n| n.as_str()).collect();
     if df.width() != names.len() {
-        return Err(Error::InvalidArgument(format!(
-            "partition {i} has schema {:?}, expected {:?}",
-            df.schema(),
-            expect
-        )));
+        return Err(mismatch(df.schema()));
     }
-    let reordered = df.select(names.iter().copied()).map_err(|_| {
-        Error::InvalidArgument(format!(
-            "partition {i} has schema {:?}, expected {:?}",
-            df.schema(),
-            expect
-        ))
-    })?;
+    let reordered = df.select(names.iter().copied()).map_err(|_| mismatch(df.schema()))?;
     if reordered.schema().as_ref() == expect {
         Ok(reordered)
     } else {
-        Err(Error::InvalidArgument(format!(
-            "partition {i} has schema {:?}, expected {:?}",
-            reordered.schema(),
-            expect
-        )))
+        Err(mismatch(reordered.schema()))
     }
 }
 

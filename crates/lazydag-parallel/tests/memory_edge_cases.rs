@@ -10,32 +10,14 @@
 //!   task that calls the same key, on the same thread. That thread must not wait for itself
 //!   (`lock`), whether the outer tasks are a `Parallel` map or lazydag graph tasks.
 
+mod common;
+
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
+use common::{guard, serial};
 use lazydag_parallel::{BatchSize, Memory, Parallel};
-
-/// Runs `f` on its own thread; panics if it does not finish within `secs` (a hang).
-fn guard<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
-    });
-    match rx.recv_timeout(Duration::from_secs(secs)) {
-        Ok(Ok(v)) => v,
-        Ok(Err(p)) => std::panic::resume_unwind(p),
-        Err(_) => panic!("HANG: did not finish within {secs} s"),
-    }
-}
-
-/// Serializes the deadlock tests: each counts on a pool of two workers being busy with it.
-static SERIAL: Mutex<()> = Mutex::new(());
-
-/// Holds [`SERIAL`].
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 // ---------------------------------------------------------------------------------------
 // Lossless keys and values.

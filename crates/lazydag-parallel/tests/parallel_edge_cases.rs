@@ -2,31 +2,12 @@
 //! and function both panic, streams dropped early (no thread left behind), and results in
 //! input order however uneven the items and whatever the batch size.
 
-use std::sync::{Mutex, mpsc};
+mod common;
+
 use std::time::Duration;
 
+use common::{guard, serial};
 use lazydag_parallel::{BatchSize, Parallel};
-
-/// Runs `f` on its own thread; panics if it does not finish within `secs` (a hang).
-fn guard<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
-    });
-    match rx.recv_timeout(Duration::from_secs(secs)) {
-        Ok(Ok(v)) => v,
-        Ok(Err(p)) => std::panic::resume_unwind(p),
-        Err(_) => panic!("HANG: did not finish within {secs} s"),
-    }
-}
-
-/// Serializes the tests: one counts the process's threads.
-static SERIAL: Mutex<()> = Mutex::new(());
-
-/// Holds [`SERIAL`].
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// The number of this process's threads.
 fn threads() -> usize {

@@ -43,14 +43,14 @@ impl GroupBy {
     where
         F: Fn(PlFrame) -> PolarsResult<PlFrame> + Send + Sync + 'static,
     {
-        let out = match self
-            .check_columns(std::iter::empty())
-            .and_then(|schema| meta_of(&f, schema, "groupby.apply", "apply_with_schema"))
-        {
-            Ok(out) => out,
-            Err(e) => return DataFrame::failed(e),
-        };
-        self.apply_with_schema(f, out)
+        let schemas = self.check_columns(std::iter::empty()).and_then(|input| {
+            let out = meta_of(&f, input.clone(), "groupby.apply", "apply_with_schema")?;
+            Ok((input, out))
+        });
+        match schemas {
+            Ok((input, out)) => self.apply_checked(f, &input, out),
+            Err(e) => DataFrame::failed(e),
+        }
     }
 
     /// [`apply`](GroupBy::apply) with the output schema given (checked on each group's
@@ -59,16 +59,24 @@ impl GroupBy {
     where
         F: Fn(PlFrame) -> PolarsResult<PlFrame> + Send + Sync + 'static,
     {
-        let input = match self.check_columns(std::iter::empty()) {
-            Ok(input) => input,
-            Err(e) => return DataFrame::failed(e),
-        };
+        match self.check_columns(std::iter::empty()) {
+            Ok(input) => self.apply_checked(f, &input, schema),
+            Err(e) => DataFrame::failed(e),
+        }
+    }
+
+    /// [`apply_with_schema`](GroupBy::apply_with_schema) once the keys are known to be in
+    /// `input`, the frame's schema.
+    fn apply_checked<F>(&self, f: F, input: &SchemaRef, schema: SchemaRef) -> DataFrame
+    where
+        F: Fn(PlFrame) -> PolarsResult<PlFrame> + Send + Sync + 'static,
+    {
         let n = if self.split_out > 1 { self.split_out } else { self.frame.npartitions() };
         let keys = Arc::new(self.keys.clone());
         let parts = if self.frame.npartitions() == 1 && n == 1 {
             self.frame.parts.clone()
         } else {
-            shuffle(&self.frame.parts, &keys, n, &input, "groupby-apply")
+            shuffle(&self.frame.parts, &keys, n, input, "groupby-apply")
         };
         let (f, sort) = (Arc::new(f), self.sort);
         let parts = parts

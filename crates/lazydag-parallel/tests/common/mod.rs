@@ -1,0 +1,28 @@
+//! Helpers shared by the edge-case tests: a hang guard and a per-binary lock.
+#![allow(dead_code)]
+
+use std::sync::{Mutex, MutexGuard, mpsc};
+use std::time::Duration;
+
+/// Runs `f` on its own thread; panics if it does not finish within `secs` (a hang, not a
+/// timing assertion).
+pub(crate) fn guard<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
+    });
+    match rx.recv_timeout(Duration::from_secs(secs)) {
+        Ok(Ok(v)) => v,
+        Ok(Err(p)) => std::panic::resume_unwind(p),
+        Err(_) => panic!("HANG: did not finish within {secs} s"),
+    }
+}
+
+/// Serializes the tests of one binary that count on having the machine to themselves (a
+/// pool kept busy, the process's thread count).
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// Holds [`SERIAL`].
+pub(crate) fn serial() -> MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
