@@ -82,6 +82,23 @@ impl Depth {
     }
 }
 
+/// One task's state in an ordering walk: what `place` reads and writes for a task, side by
+/// side, so that visiting a task is one bounds check and one cache line rather than one of
+/// each per array.
+#[derive(Clone, Copy)]
+struct TaskState {
+    /// The new index, or [`UNPLACED`].
+    placed: u32,
+    /// Consumer entries not placed yet.
+    remaining: u32,
+    /// Non-literal inputs not placed yet.
+    waiting: u32,
+    /// A literal: never pulled, placed just before its first consumer.
+    literal: bool,
+    /// Neither a literal nor a requested output: its value is released by its last consumer.
+    releasable: bool,
+}
+
 /// The state of one ordering walk, indexed by the collected (post-order) index.
 struct Walk {
     /// Each task's inputs, deepest first (stable: ties keep argument order); CSR over
@@ -90,14 +107,7 @@ struct Walk {
     /// Dependents, CSR.
     dependents_start: Vec<u32>,
     dependents: Vec<u32>,
-    /// Consumer entries not placed yet, per value.
-    remaining: Vec<u32>,
-    /// Non-literal inputs not placed yet, per task.
-    waiting: Vec<u32>,
-    /// Whether a task is requested as an output (its value is never released).
-    output: Vec<bool>,
-    /// The new index of each task, or [`UNPLACED`].
-    placed: Vec<u32>,
+    state: Vec<TaskState>,
     /// The tasks in their new order (collected indices).
     order: Vec<u32>,
     /// Ready tasks to place at once (rule 3), last pushed first.
@@ -124,20 +134,25 @@ impl Walk {
             }
         }
         let (dependents_start, dependents) = plan.invert();
-        let remaining =
-            (0..n).map(|i| dependents_start[i + 1] - dependents_start[i]).collect::<Vec<u32>>();
-        let mut output = vec![false; n];
+        let mut state: Vec<TaskState> = dependents_start
+            .windows(2)
+            .zip(plan.waiting.iter().zip(&plan.literal))
+            .map(|(range, (&waiting, &literal))| TaskState {
+                placed: UNPLACED,
+                remaining: range[1] - range[0],
+                waiting,
+                literal,
+                releasable: !literal,
+            })
+            .collect();
         for &o in &plan.outputs {
-            output[o as usize] = true;
+            state[o as usize].releasable = false;
         }
         Walk {
             sorted,
             dependents_start,
             dependents,
-            remaining,
-            waiting: plan.waiting.clone(),
-            output,
-            placed: vec![UNPLACED; n],
+            state,
             order: Vec::with_capacity(n),
             eager: Vec::new(),
             literals: plan.literal.contains(&true),
@@ -151,8 +166,8 @@ impl Walk {
     /// Whether placing ready task `w` would release one of its inputs.
     fn frees(&self, plan: &PlanView<'_>, w: usize) -> bool {
         plan.deps(w).iter().any(|&x| {
-            let x = x as usize;
-            !plan.literal[x] && !self.output[x] && self.remaining[x] == 1
+            let x = &self.state[x as usize];
+            x.releasable && x.remaining == 1
         })
     }
 
@@ -167,7 +182,7 @@ impl Walk {
 
     /// Places `root` after everything it needs, deepest inputs first (rule 2).
     fn pull(&mut self, plan: &PlanView<'_>, root: u32, stack: &mut Vec<(u32, u32)>) {
-        if self.placed[root as usize] != UNPLACED {
+        if self.state[root as usize].placed != UNPLACED {
             return;
         }
         stack.push((root, plan.dep_start[root as usize]));
@@ -176,12 +191,13 @@ impl Walk {
             if *cursor < end {
                 let dep = self.sorted[*cursor as usize];
                 *cursor += 1;
-                if self.placed[dep as usize] == UNPLACED && !plan.literal[dep as usize] {
+                let s = &self.state[dep as usize];
+                if s.placed == UNPLACED && !s.literal {
                     stack.push((dep, plan.dep_start[dep as usize]));
                 }
             } else {
                 stack.pop();
-                if self.placed[task as usize] == UNPLACED {
+                if self.state[task as usize].placed == UNPLACED {
                     self.settle(plan, task as usize);
                 }
             }
@@ -192,39 +208,45 @@ impl Walk {
     fn settle(&mut self, plan: &PlanView<'_>, task: usize) {
         self.place(plan, task);
         while let Some(w) = self.eager.pop() {
-            if self.placed[w as usize] == UNPLACED {
+            if self.state[w as usize].placed == UNPLACED {
                 self.place(plan, w as usize);
             }
         }
     }
 
+    /// Gives `task` the next index.
+    #[inline(always)]
+    fn put(&mut self, task: usize) {
+        self.state[task].placed = self.order.len() as u32;
+        self.order.push(task as u32);
+    }
+
     /// Gives ready task `task` the next index (its unplaced literal inputs just before it),
     /// and queues the consumers rule 3 wants next.
     fn place(&mut self, plan: &PlanView<'_>, task: usize) {
-        if plan.literal[task] {
+        if self.state[task].literal {
             // A requested literal: never scheduled, so no count of a dependent waits for it.
-            self.placed[task] = self.order.len() as u32;
-            self.order.push(task as u32);
+            self.put(task);
             return;
         }
+        let deps = plan.deps(task);
         if self.literals {
-            for &d in plan.deps(task) {
-                let d = d as usize;
-                if plan.literal[d] && self.placed[d] == UNPLACED {
-                    self.placed[d] = self.order.len() as u32;
-                    self.order.push(d as u32);
+            for &d in deps {
+                let s = self.state[d as usize];
+                if s.literal && s.placed == UNPLACED {
+                    self.put(d as usize);
                 }
             }
         }
-        self.placed[task] = self.order.len() as u32;
-        self.order.push(task as u32);
-        for &d in plan.deps(task) {
-            let d = d as usize;
-            self.remaining[d] -= 1;
-            if self.remaining[d] == 1 && !plan.literal[d] && !self.output[d] {
+        self.put(task);
+        for &d in deps {
+            let s = &mut self.state[d as usize];
+            s.remaining -= 1;
+            if s.remaining == 1 && s.releasable {
                 // `d` is down to one consumer: run it now if it is ready.
-                let last = self.dependents(d).iter().copied().find(|&w| {
-                    self.placed[w as usize] == UNPLACED && self.waiting[w as usize] == 0
+                let last = self.dependents(d as usize).iter().copied().find(|&w| {
+                    let w = &self.state[w as usize];
+                    w.placed == UNPLACED && w.waiting == 0
                 });
                 self.eager.extend(last);
             }
@@ -233,8 +255,9 @@ impl Walk {
             (self.dependents_start[task] as usize, self.dependents_start[task + 1] as usize);
         for k in start..end {
             let w = self.dependents[k] as usize;
-            self.waiting[w] -= 1;
-            if self.waiting[w] == 0 && self.placed[w] == UNPLACED && self.frees(plan, w) {
+            let s = &mut self.state[w];
+            s.waiting -= 1;
+            if s.waiting == 0 && s.placed == UNPLACED && self.frees(plan, w) {
                 self.eager.push(w as u32);
             }
         }
