@@ -468,3 +468,25 @@ fn concatenate_stack_with_empty_and_uneven() {
     let mw: Vec<i32> = a.iter().cloned().filter(|&v| v > 5).collect();
     assert_eq!(m.compute().unwrap().to_vec(), mw);
 }
+
+// ---- var/std with ddof >= n: NumPy divides by max(n - ddof, 0) ----
+
+/// NumPy 2 (checked in the project's venv): `np.var([1., 2.], ddof=2)` and `ddof=3` are
+/// `inf`, `np.var([1., 1.], ddof=2)` is `nan` (0 / 0), `ddof=1.5` divides by 0.5. The same
+/// for every chunking and along an axis.
+#[test]
+fn var_with_ddof_at_or_above_n_is_numpys() {
+    for chunks in [vec![vec![2]], vec![vec![1, 1]]] {
+        let spread = da::from_ndarray(arr1(&[1.0, 2.0]), chunks.clone());
+        assert_eq!(spread.var(2.0).compute_scalar().unwrap(), f64::INFINITY);
+        assert_eq!(spread.var(3.0).compute_scalar().unwrap(), f64::INFINITY);
+        assert_eq!(spread.std(2.0).compute_scalar().unwrap(), f64::INFINITY);
+        assert_eq!(spread.var(1.5).compute_scalar().unwrap(), 1.0); // 0.5 / 0.5
+        let constant = da::from_ndarray(arr1(&[1.0, 1.0]), chunks);
+        assert!(constant.var(2.0).compute_scalar().unwrap().is_nan());
+    }
+    let grid = da::from_ndarray(ndarray::arr2(&[[1.0, 5.0], [2.0, 5.0]]).into_dyn(), [1, 2]);
+    let along = grid.var_axis(0, 2.0).compute().unwrap();
+    assert_eq!(along[[0]], f64::INFINITY);
+    assert!(along[[1]].is_nan());
+}

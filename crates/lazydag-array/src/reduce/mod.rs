@@ -640,10 +640,13 @@ impl<T: Element> Reducer<'_, T> {
     }
 
     /// The variances over `axes` (all for `None`) with `ddof` delta degrees of freedom.
+    ///
+    /// As NumPy's `var`: the sum of squared deviations divided by `max(n - ddof, 0)`, so with
+    /// `ddof >= n` a spread-out block gives `inf` and a constant (or empty) one `NaN`.
     pub fn var_over(&self, axes: Option<&[usize]>, ddof: f64) -> Array<f64> {
         self.stat("var", axes, move |m| {
-            let d = m.n - ddof;
-            m.m2.mapv(|q| if d > 0.0 { q / d } else { f64::NAN })
+            let d = (m.n - ddof).max(0.0);
+            m.m2.mapv(|q| q / d)
         })
     }
 
