@@ -139,6 +139,10 @@ where
         true
     }
 
+    fn store_id(&self) -> usize {
+        Arc::as_ptr(&self.store).cast::<()>() as usize
+    }
+
     fn call(
         &self,
         inputs: &mut Vec<Value>,

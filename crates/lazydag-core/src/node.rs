@@ -107,6 +107,12 @@ pub(crate) trait Op: Send + Sync + 'static {
         false
     }
 
+    /// For a cached task, its store's identity (the address of the store it was given), so
+    /// that two caches of one task into two stores are not planned as one; 0 for other ops.
+    fn store_id(&self) -> usize {
+        0
+    }
+
     /// Whether the task is async: [`start`](Op::start) returns its future.
     fn is_async(&self) -> bool {
         false

@@ -229,3 +229,32 @@ fn caching_an_impure_task_is_an_error_naming_it() {
     assert!(matches!(closure.compute(), Err(Error::NotPure { .. })));
     assert_eq!(store.loads.load(Ordering::SeqCst), 0);
 }
+
+/// Two caches of one pure task into two stores are two tasks: each store is probed and, on
+/// a miss, written (they were once planned as one, so the second store never saw the value);
+/// the task itself still runs once. Caches into one store stay one value either way.
+#[test]
+fn caches_of_one_task_into_two_stores_fill_both() {
+    steps!(RUNS);
+    for scheduler in schedulers() {
+        let (disk, memory) = (InMemory::default(), InMemory::default());
+        let raw = delayed_pure!(fit(delayed_pure!(clean(delayed_pure!(load(4)))), 1));
+        let (a, b) = (raw.cache(&disk), raw.cache(&memory));
+        assert_eq!(compute_with((&a, &b), &*scheduler).unwrap(), (4, 4));
+        assert_eq!(RUNS.take(), (1, 1, 1), "{}", scheduler.name());
+        assert_eq!(
+            (disk.tasks(), memory.tasks()),
+            (vec!["fit".to_owned()], vec!["fit".to_owned()])
+        );
+        assert_eq!(disk.loads.load(Ordering::SeqCst), 1);
+        assert_eq!(memory.loads.load(Ordering::SeqCst), 1);
+        // Only the second store has it: a new graph loads from it and skips the task.
+        let only_memory = InMemory { entries: Arc::clone(&memory.entries), ..InMemory::default() };
+        let empty = InMemory::default();
+        let raw = delayed_pure!(fit(delayed_pure!(clean(delayed_pure!(load(4)))), 1));
+        let (c, d) = (raw.cache(&empty), raw.cache(&only_memory));
+        assert_eq!(compute_with((&c, &d), &*scheduler).unwrap().1, 4);
+        assert_eq!(RUNS.take(), (1, 1, 1), "the empty store's miss runs the task");
+        assert_eq!(empty.tasks(), ["fit"]);
+    }
+}

@@ -136,9 +136,10 @@ pub(super) struct Collector<'g> {
     /// Whether a literal has two uses or more (the ordering does not care; the tree's run
     /// state does: see [`tree_run_state`]).
     shared_literal: bool,
-    /// The plan index of each content key planned so far (with whether the task is a cached
-    /// one): a pure task met again under another node is planned once (see [`Collector::seen`]).
-    keyed: FxHashMap<(ContentKey, bool), u32>,
+    /// The plan index of each content key planned so far (with the store of a cached task,
+    /// see [`dedupe_key`]): a pure task met again under another node is planned once (see
+    /// [`Collector::seen`]).
+    keyed: FxHashMap<(ContentKey, usize), u32>,
     /// The first cached task that turned out to have no key.
     error: Option<Error>,
 }
@@ -246,6 +247,16 @@ fn shareable_key(node: &Node) -> Option<ContentKey> {
     node.content_key().filter(|_| node.cloner().is_some())
 }
 
+/// What two nodes must share to be planned once: the [`shareable_key`], and for a cached
+/// task its store ([`Op::store_id`](crate::node::Op::store_id); 0 for any other node). A
+/// pure task and a cache of it have one key and stay two tasks; two caches of one task into
+/// two stores stay two, so that each store is probed and written.
+#[inline(always)]
+fn dedupe_key(node: &Node) -> Option<(ContentKey, usize)> {
+    let key = shareable_key(node)?;
+    Some((key, if node.kind.cached { node.op.store_id() } else { 0 }))
+}
+
 /// The optimizer's kind of `node`.
 fn kind(node: &Node) -> Kind {
     if node.kind.literal {
@@ -316,8 +327,7 @@ impl<'g> Collector<'g> {
         if self.keyed.is_empty() {
             return None;
         }
-        let key = shareable_key(node)?;
-        let index = *self.keyed.get(&(key, node.kind.cached))?;
+        let index = *self.keyed.get(&dedupe_key(node)?)?;
         self.seen.finish(node, index);
         Some(index)
     }
@@ -477,8 +487,8 @@ impl<'g> Collector<'g> {
             consumer: NONE,
             literal,
         });
-        if let Some(key) = shareable_key(node) {
-            self.keyed.insert((key, node.kind.cached), index);
+        if let Some(key) = dedupe_key(node) {
+            self.keyed.insert(key, index);
         }
         if let Some(facts) = &mut self.facts {
             let kind = if hit { Kind::Literal } else { kind(node) };
