@@ -5,8 +5,10 @@
 //! concatenates its inputs' bytes.
 //!
 //! Invariants: a `RemoteGraph` exists only if every function task of the plan is a registered
-//! `#[remote]` function whose registered value type is the task's, and every literal it ships
-//! serialized; shipped tasks are in plan order, so each one's dependencies come before it.
+//! `#[remote]` function (the entry found by the task's path has the `TypeId` of the task's own
+//! function, so a worker's look-up by path runs that function) whose registered value type is
+//! the task's, and every literal it ships serialized; shipped tasks are in plan order, so each
+//! one's dependencies come before it.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -67,10 +69,10 @@ impl RemoteGraph {
     /// # Errors
     /// [`Error::Failed`] naming the first task that cannot run on a cluster, with a
     /// [`DaskError::Refused`] source saying why and what to do: a closure (`.map`), a function
-    /// without `#[remote]`, an async task, a gather requested as an output or fed a literal, a
-    /// `Result` function recorded with
-    /// `delayed!` instead of `try_delayed!`, a literal whose `Serialize` fails. A literal
-    /// already moved is [`Error::LiteralMoved`], as locally.
+    /// without `#[remote]` (one whose path is that of another, registered function included),
+    /// an async task, a gather requested as an output or fed a literal, a `Result` function
+    /// recorded with `delayed!` instead of `try_delayed!`, a literal whose `Serialize` fails. A
+    /// literal already moved is [`Error::LiteralMoved`], as locally.
     pub fn from_plan(plan: &PlanView<'_>) -> Result<RemoteGraph, Error> {
         let mut shipped = vec![usize::MAX; plan.len()];
         let mut tasks = Vec::new();
@@ -324,6 +326,18 @@ fn check_member(task: TaskRef<'_>) -> Result<(), Error> {
             ),
         ));
     };
+    if task.function_type_id() != Some(f.function_type_id()) {
+        return Err(refuse(
+            task,
+            format!(
+                "`{path}` is registered, but by another function with the same path (a fn \
+                 nested in a function body, or an associated fn, can have the path of a \
+                 module's fn), which a worker would run instead; {WHAT_TO_DO}: put \
+                 #[lazydag::remote] on the task's function itself, declared at module level, \
+                 or rename it"
+            ),
+        ));
+    }
     if f.output().type_name() != task.output_type() {
         return Err(refuse(
             task,

@@ -5,8 +5,13 @@
 //! submits one [`RemoteFn`] with `inventory`; the table is built once per process, on first
 //! use. Invariant: a path names at most one entry (a duplicate is a panic at first use naming
 //! it, which cannot happen for paths from `module_path!()` within one binary).
+//!
+//! A path need not name one *function*, though: a fn nested in `fn shadow` has the type path
+//! of a `fn twice` in `mod shadow`. So each entry also keeps the [`TypeId`] of its fn item, and
+//! a task is accepted only if its function's `TypeId` is the entry's (the check is the graph's,
+//! before anything is sent; a worker, the same binary, looks the checked path up).
 
-use std::any::type_name;
+use std::any::{TypeId, type_name};
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -16,9 +21,11 @@ use lazydag_core::Value;
 
 use crate::codec::Codec;
 
-/// One registered function: its path and how to call it on type-erased values.
+/// One registered function: its path, its fn item's `TypeId`, and how to call it on
+/// type-erased values.
 pub struct RemoteFn {
     path: &'static str,
+    type_id: fn() -> TypeId,
     arity: usize,
     args: &'static [Codec],
     output: Codec,
@@ -33,19 +40,41 @@ impl RemoteFn {
     /// Used by `#[remote]`'s expansion.
     pub const fn __new(
         path: &'static str,
+        type_id: fn() -> TypeId,
         arity: usize,
         args: &'static [Codec],
         output: Codec,
         fallible: bool,
         call: fn(Vec<Value>) -> Result<Value, String>,
     ) -> RemoteFn {
-        RemoteFn { path, arity, args, output, fallible, call }
+        RemoteFn { path, type_id, arity, args, output, fallible, call }
     }
 
     /// The path it is registered under: `module_path!()::name`, the same string as
     /// [`TaskRef::function_path`](lazydag_core::TaskRef::function_path) of its tasks.
     pub fn path(&self) -> &'static str {
         self.path
+    }
+
+    /// The [`TypeId`] of the registered fn item: what tells it from another function with the
+    /// same path, the same value as
+    /// [`TaskRef::function_type_id`](lazydag_core::TaskRef::function_type_id) of its tasks.
+    ///
+    /// ```
+    /// use std::any::TypeId;
+    /// use lazydag_dask::{lookup, remote};
+    ///
+    /// #[remote]
+    /// fn halve(x: u64) -> u64 { x / 2 }
+    ///
+    /// # fn main() {
+    /// fn type_id_of<T: 'static>(_: &T) -> TypeId { TypeId::of::<T>() }
+    /// let f = lookup(&format!("{}::halve", module_path!())).unwrap();
+    /// assert_eq!(f.function_type_id(), type_id_of(&halve));
+    /// # }
+    /// ```
+    pub fn function_type_id(&self) -> TypeId {
+        (self.type_id)()
     }
 
     /// The number of arguments.
@@ -114,6 +143,7 @@ impl fmt::Debug for RemoteFn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RemoteFn")
             .field("path", &self.path)
+            .field("type_id", &self.function_type_id())
             .field("args", &self.args)
             .field("output", &self.output)
             .field("fallible", &self.fallible)
@@ -157,7 +187,8 @@ pub fn build_id() -> u64 {
             Ok(bytes) => bytes.hash(&mut hasher),
             Err(_) => {
                 for f in registered() {
-                    (f.path, f.output.type_name(), f.fallible).hash(&mut hasher);
+                    (f.path, f.function_type_id(), f.output.type_name(), f.fallible)
+                        .hash(&mut hasher);
                     f.args.iter().for_each(|a| a.type_name().hash(&mut hasher));
                 }
             }

@@ -1,5 +1,7 @@
 //! The expansion of `#[remote]`: the function unchanged, plus one `inventory::submit!` of a
-//! `RemoteFn` built from monomorphic helper functions of the registry crate.
+//! `RemoteFn` built from monomorphic helper functions of the registry crate, and the `TypeId`
+//! of the fn item (its own zero-sized type, unlike its path), read through a helper `fn`
+//! because `TypeId::of` is not a `const fn`.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -62,9 +64,16 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
                 #(#take)*
                 #settle
             }
+            fn __lazydag_type_id() -> ::core::any::TypeId {
+                fn __lazydag_of<T: 'static>(_: &T) -> ::core::any::TypeId {
+                    ::core::any::TypeId::of::<T>()
+                }
+                __lazydag_of(&#name)
+            }
             #krate::__private::inventory::submit! {
                 #krate::RemoteFn::__new(
                     ::core::concat!(::core::module_path!(), "::", ::core::stringify!(#name)),
+                    __lazydag_type_id,
                     #n_args,
                     &[#(#krate::__private::codec::<#arg_types>()),*],
                     #krate::__private::codec::<#output>(),

@@ -19,6 +19,7 @@ mod program;
 mod task;
 mod view;
 
+use std::any::TypeId;
 use std::fmt;
 use std::sync::Arc;
 
@@ -122,6 +123,28 @@ impl<'g> TaskRef<'g> {
     /// ```
     pub fn function_path(self) -> Option<&'static str> {
         self.0.op.function_path()
+    }
+
+    /// The [`TypeId`] of the function the task calls: unique to that fn item (or closure),
+    /// where its [`function_path`](TaskRef::function_path) need not be (a fn nested in
+    /// `fn shadow` has the path of a `fn twice` in `mod shadow`). `Some` exactly when
+    /// `function_path` is; what a distributed scheduler checks a task's function by, once it
+    /// has found a function by path.
+    ///
+    /// ```
+    /// use std::any::TypeId;
+    /// use lazydag_core::delayed;
+    /// fn type_id_of<T: 'static>(_: &T) -> TypeId { TypeId::of::<T>() }
+    /// fn inc(x: i32) -> i32 { x + 1 }
+    /// fn dec(x: i32) -> i32 { x - 1 }
+    /// let y = delayed!(inc(1));
+    /// assert_eq!(y.task().function_type_id(), Some(type_id_of(&inc)));
+    /// assert_ne!(y.task().function_type_id(), Some(type_id_of(&dec)));
+    /// assert_eq!(y.task().deps().next().unwrap().function_type_id(), None); // the literal 1
+    /// ```
+    pub fn function_type_id(self) -> Option<TypeId> {
+        self.function_path()?;
+        self.0.op.identity().map(|id| id.type_id)
     }
 }
 
