@@ -110,23 +110,6 @@ impl<T> Cached<T> {
     }
 }
 
-/// The codec of cached values: bincode (`config::standard()`), lossless and deterministic.
-/// Not MessagePack: `rmp-serde` writes `Some(x)` as `x`, so `None`, `Some(None)` and
-/// `Some(())` were one nil byte and a cached `Some(())` read back as `None`.
-pub(crate) fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, String> {
-    bincode::serde::encode_to_vec(value, bincode::config::standard()).map_err(|err| err.to_string())
-}
-
-/// Decodes all of `bytes` as a `T`: bytes left over mean another value (or another type),
-/// an error like any other.
-fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
-    match bincode::serde::decode_from_slice(bytes, bincode::config::standard()) {
-        Ok((value, read)) if read == bytes.len() => Ok(value),
-        Ok((_, read)) => Err(format!("{} bytes left over after the value", bytes.len() - read)),
-        Err(err) => Err(err.to_string()),
-    }
-}
-
 impl<T> Op for Cached<T>
 where
     T: serde::Serialize + serde::de::DeserializeOwned + Clone + Send + 'static,
@@ -159,7 +142,8 @@ where
         let value: T = inputs.drain(from..).next().expect("a cached task has one input").take();
         let entry = lock_std(&self.entry).clone();
         if let Some((key, task)) = entry {
-            let stored = encode(&value).and_then(|bytes| self.store.store(&key, &task, &bytes));
+            let stored = crate::codec::encode(&value)
+                .and_then(|bytes| self.store.store(&key, &task, &bytes));
             if let Err(err) = stored {
                 tracing::warn!(task = %task, key = %key, error = %err, "lazydag: could not store a cached task's value");
             }
@@ -180,7 +164,11 @@ where
         if lock_std(&self.loaded).is_some() {
             return Some(Probe::Hit);
         }
-        let probe = match self.store.load(&key, &task).map(|bytes| decode::<T>(&bytes)) {
+        let probe = match self
+            .store
+            .load(&key, &task)
+            .map(|bytes| crate::codec::decode::<T>(&bytes))
+        {
             Some(Ok(value)) => {
                 *lock_std(&self.loaded) = Some(value);
                 Probe::Hit

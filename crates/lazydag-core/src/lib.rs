@@ -25,8 +25,8 @@
 //! it; `scripts/check-layers.sh` (run by CI) fails on an import that points up the list.
 //! From the bottom:
 //!
-//! 1. `key`, `value`, `identity`, `error`, `panic`, `sync`: names, type-erased values,
-//!    content keys (`ContentKey`, `Tokenize`, the `TaskStore` hook), the error type, catching
+//! 1. `key`, `value`, `codec`, `identity`, `error`, `panic`, `sync`: names, type-erased
+//!    values, the byte encoding of values that leave the process, content keys (`ContentKey`, `Tokenize`, the `TaskStore` hook), the error type, catching
 //!    panics (and the hook that keeps caught ones quiet), poison-free locks (and the loom shim);
 //! 2. `worker`, `scoped`, `runtime`, `cancel`: per-thread state (which worker, inside a task?),
 //!    thread-local scoped settings, the shared tokio runtime, the cancel flag;
@@ -53,6 +53,8 @@
 mod key;
 
 mod value;
+
+pub mod codec;
 
 mod identity;
 

@@ -54,3 +54,29 @@ fn a_cached_some_none_reads_back_as_itself() {
     assert_eq!(delayed!(some_none()).pure().cache(&store).compute().unwrap(), Some(None));
     assert_eq!(NESTED.load(Ordering::SeqCst), 1, "the second compute was not a hit");
 }
+
+static NAMES: AtomicUsize = AtomicUsize::new(0);
+
+fn name() -> String {
+    NAMES.fetch_add(1, Ordering::SeqCst);
+    "lazydag".to_owned()
+}
+
+/// A store without checksums that returns corrupt bytes, here a string's length prefix
+/// claiming 2^40 bytes: a miss (the task runs again and its value is stored over the bad
+/// entry), not an abort on a terabyte allocation, which bincode's plain decode attempted.
+#[test]
+fn a_corrupt_length_prefix_is_a_miss_not_an_abort() {
+    let store = InMemory::default();
+    assert_eq!(delayed!(name()).pure().cache(&store).compute().unwrap(), "lazydag");
+    let mut corrupt = vec![0xFD];
+    corrupt.extend_from_slice(&(1_u64 << 40).to_le_bytes());
+    corrupt.extend_from_slice(b"lazydag");
+    for bytes in store.0.lock().unwrap().values_mut() {
+        bytes.clone_from(&corrupt);
+    }
+    assert_eq!(delayed!(name()).pure().cache(&store).compute().unwrap(), "lazydag");
+    assert_eq!(NAMES.load(Ordering::SeqCst), 2, "the corrupt entry was a miss");
+    assert_eq!(delayed!(name()).pure().cache(&store).compute().unwrap(), "lazydag");
+    assert_eq!(NAMES.load(Ordering::SeqCst), 2, "the entry was stored again");
+}

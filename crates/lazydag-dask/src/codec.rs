@@ -1,4 +1,4 @@
-//! Values on the wire: bincode (`config::standard()`), one blob per argument or result, so that
+//! Values on the wire: [`lazydag_core::codec`] (bincode), one blob per argument or result, so that
 //! a dependency's bytes pass from the worker that made them to the one that needs them
 //! untouched. Only this binary reads them (Python moves them as opaque `bytes`).
 //!
@@ -42,17 +42,14 @@ fn typed<T: 'static>(value: &Value) -> Result<&T, String> {
 }
 
 fn encode<T: Serialize + 'static>(value: &Value) -> Result<Vec<u8>, String> {
-    bincode::serde::encode_to_vec(typed::<T>(value)?, bincode::config::standard())
+    lazydag_core::codec::encode(typed::<T>(value)?)
         .map_err(|e| format!("a `{}` does not serialize: {e}", type_name::<T>()))
 }
 
 fn decode<T: DeserializeOwned + Send + 'static>(bytes: &[u8]) -> Result<Value, String> {
-    let bad = |why: String| format!("bytes do not decode as a `{}`: {why}", type_name::<T>());
-    match bincode::serde::decode_from_slice::<T, _>(bytes, bincode::config::standard()) {
-        Ok((value, read)) if read == bytes.len() => Ok(Value::new(value)),
-        Ok((_, read)) => Err(bad(format!("{} bytes left over", bytes.len() - read))),
-        Err(e) => Err(bad(e.to_string())),
-    }
+    lazydag_core::codec::decode::<T>(bytes)
+        .map(Value::new)
+        .map_err(|why| format!("bytes do not decode as a `{}`: {why}", type_name::<T>()))
 }
 
 fn render<T: Serialize + 'static>(value: &Value) -> Result<String, String> {

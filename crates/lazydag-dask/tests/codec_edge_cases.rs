@@ -87,3 +87,27 @@ fn a_fused_gather_is_refused_when_written_not_when_read() {
     assert_eq!(graph.run_here().unwrap()[0].downcast_ref::<u64>(), Some(&6));
     assert!(err.to_string().contains("gathers a `Vec` of handles"), "{err}");
 }
+
+#[remote]
+fn shout(s: String) -> String {
+    s.to_uppercase()
+}
+
+/// A graph file whose literal is a string with a corrupt length prefix (2^40 bytes claimed,
+/// three given) is refused when read, naming the literal, instead of aborting on a terabyte
+/// allocation as bincode's plain decode did.
+#[test]
+fn a_corrupt_length_prefix_in_a_graph_file_is_an_error_not_an_abort() {
+    let out = delayed!(shout(String::from("abc")));
+    assert_eq!(replayed(&out), "ABC");
+    let json = RemoteGraph::from_plan(Plan::new(&[out.task()]).view()).unwrap().to_json().unwrap();
+    let good = "03616263"; // bincode of "abc": its length, then its bytes
+    assert!(json.contains(good), "{json}");
+    let corrupt = format!("fd{}616263", hex_le(1_u64 << 40));
+    let err = RemoteGraph::from_json(&json.replace(good, &corrupt)).unwrap_err().to_string();
+    assert!(err.contains("literal input 0") && err.contains("corrupt"), "{err}");
+}
+
+fn hex_le(n: u64) -> String {
+    n.to_le_bytes().iter().map(|b| format!("{b:02x}")).collect()
+}
