@@ -50,13 +50,19 @@ pub fn encode<T: serde::Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, String
 /// assert!(decode::<String>(&corrupt).is_err());
 /// ```
 pub fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
-    let decoded = match bytes.len() {
-        0..=LIMIT_0 => within::<T, LIMIT_1>(bytes),
-        ..=LIMIT_1 => within::<T, LIMIT_2>(bytes),
-        ..=LIMIT_2 => within::<T, LIMIT_3>(bytes),
-        ..=LIMIT_3 => within::<T, LIMIT_4>(bytes),
-        ..=LIMIT_4 => within::<T, LIMIT_5>(bytes),
-        _ => within::<T, { usize::MAX }>(bytes),
+    let n = bytes.len();
+    let decoded = if n <= LIMIT_0 {
+        within::<T, LIMIT_1>(bytes)
+    } else if n <= LIMIT_1 {
+        within::<T, LIMIT_2>(bytes)
+    } else if n <= LIMIT_2 {
+        within::<T, LIMIT_3>(bytes)
+    } else if n <= LIMIT_3 {
+        within::<T, LIMIT_4>(bytes)
+    } else if n <= LIMIT_4 {
+        within::<T, LIMIT_5>(bytes)
+    } else {
+        within::<T, { usize::MAX }>(bytes)
     };
     match decoded {
         Ok((value, read)) if read == bytes.len() => Ok(value),
