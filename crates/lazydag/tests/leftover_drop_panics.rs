@@ -3,6 +3,8 @@
 //! caller gets is the failing task's, and the panicking `Drop` did run (inside the task
 //! boundary, where it is caught).
 
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -12,34 +14,8 @@ use lazydag::prelude::*;
 use lazydag::scheduler::{Async, Scheduler, Sequential, Threaded, WorkStealing};
 use lazydag::{Control, Error, compute_with_control};
 
-/// A value whose original panics when dropped; its clones are harmless.
-struct Bomb {
-    armed: bool,
-    drops: Arc<AtomicUsize>,
-}
+use common::{Bomb, arm, size};
 
-impl Clone for Bomb {
-    fn clone(&self) -> Self {
-        Bomb { armed: false, drops: Arc::clone(&self.drops) }
-    }
-}
-
-impl Drop for Bomb {
-    fn drop(&mut self) {
-        if self.armed {
-            self.drops.fetch_add(1, Ordering::SeqCst);
-            panic!("the bomb's Drop panicked");
-        }
-    }
-}
-
-/// A task that makes an armed bomb (a task value, not a literal the graph keeps).
-fn arm(drops: Arc<AtomicUsize>) -> Bomb {
-    Bomb { armed: true, drops }
-}
-fn size(_: Bomb) -> u32 {
-    1
-}
 fn fail(_: u32) -> u32 {
     panic!("the real failure")
 }

@@ -3,13 +3,16 @@
 //! /proc/self/task) and the next compute returns. One test in this file, so no other test's
 //! threads are counted.
 
+mod common;
+
 use std::sync::Arc;
-use std::sync::mpsc;
 use std::time::Duration;
 
 use lazydag::prelude::*;
 use lazydag::scheduler::{Scheduler, Threaded, WorkStealing};
 use lazydag::{Callback, Control, TaskEvent, Worker, compute_with_control};
+
+use common::{returns, threads};
 
 /// Panics in `pretask` or in `posttask`.
 struct Broken {
@@ -36,24 +39,6 @@ impl Drop for Grenade {
             panic!("a capture's Drop panicked");
         }
     }
-}
-
-/// The number of threads of this process whose name starts with `prefix` (a pool's worker
-/// threads are named `lazydag-ws-N` and `lazydag-threads-N`, cut to 15 bytes), or `None` where
-/// /proc is missing.
-fn threads(prefix: &str) -> Option<usize> {
-    let tasks = std::fs::read_dir("/proc/self/task").ok()?;
-    let names = tasks.filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok());
-    Some(names.filter(|name| name.starts_with(prefix)).count())
-}
-
-/// Runs `f` on a helper thread, failing instead of hanging if it never returns.
-fn returns<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (send, recv) = mpsc::channel();
-    let helper = std::thread::spawn(move || send.send(f()).unwrap());
-    let value = recv.recv_timeout(Duration::from_secs(120)).expect("the compute never returned");
-    helper.join().unwrap();
-    value
 }
 
 /// Panics in callbacks and captures on `scheduler`, a pool of `workers` threads named

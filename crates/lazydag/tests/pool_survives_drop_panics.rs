@@ -2,9 +2,10 @@
 //! handle a worker drops, every worker thread is still alive (counted in /proc/self/task) and
 //! the next compute returns. One test in this file, so no other test's threads are counted.
 
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use lazydag::optimize::Optimizer;
@@ -12,47 +13,13 @@ use lazydag::prelude::*;
 use lazydag::scheduler::{Scheduler, Threaded, WorkStealing};
 use lazydag::{Control, compute_with_control};
 
-struct Bomb {
-    armed: bool,
-    drops: Arc<AtomicUsize>,
-}
+use common::{Bomb, arm, returns, size, threads};
 
-impl Clone for Bomb {
-    fn clone(&self) -> Self {
-        Bomb { armed: false, drops: Arc::clone(&self.drops) }
-    }
-}
-
-impl Drop for Bomb {
-    fn drop(&mut self) {
-        if self.armed {
-            self.drops.fetch_add(1, Ordering::SeqCst);
-            panic!("the bomb's Drop panicked");
-        }
-    }
-}
-
-/// A task that makes an armed bomb (a task value, not a literal the graph keeps).
-fn arm(drops: Arc<AtomicUsize>) -> Bomb {
-    Bomb { armed: true, drops }
-}
-fn size(_: Bomb) -> u32 {
-    1
-}
 fn fail(_: u32) -> Result<u32, std::io::Error> {
     Err(std::io::Error::other("the real failure"))
 }
 fn both(_: Bomb, n: u32) -> u32 {
     n
-}
-
-/// The number of threads of this process whose name starts with `prefix` (a pool's worker
-/// threads are named `lazydag-ws-N` and `lazydag-threads-N`, cut to 15 bytes), or `None` where /proc is
-/// missing.
-fn threads(prefix: &str) -> Option<usize> {
-    let tasks = std::fs::read_dir("/proc/self/task").ok()?;
-    let names = tasks.filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok());
-    Some(names.filter(|name| name.starts_with(prefix)).count())
 }
 
 /// Waits until `ready` holds, failing (instead of hanging) after two minutes.
@@ -62,16 +29,6 @@ fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
         assert!(std::time::Instant::now() < give_up, "{what}");
         std::thread::sleep(Duration::from_millis(1));
     }
-}
-
-/// Runs `f` on a helper thread and waits for it, failing (instead of hanging) if it never
-/// returns: the hang guard for a pool that lost its workers.
-fn returns<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (send, recv) = mpsc::channel();
-    let helper = std::thread::spawn(move || send.send(f()).unwrap());
-    let value = recv.recv_timeout(Duration::from_secs(120)).expect("the compute never returned");
-    helper.join().unwrap();
-    value
 }
 
 /// Fails computes whose leftover value panics in `Drop` on `scheduler`, a pool of `workers`

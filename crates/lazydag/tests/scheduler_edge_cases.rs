@@ -18,6 +18,8 @@
 //! under a hang guard ([`within`], 60 s, far beyond the milliseconds they take): a hang fails,
 //! slowness does not.
 
+mod common;
+
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
@@ -29,6 +31,8 @@ use lazydag::{
     Callback, CancelToken, Control, Error, PlanSummary, callback, compute_settled, compute_with,
     compute_with_control, task,
 };
+
+use common::{Bomb, arm, size};
 
 /// How long a body may take before it counts as hung.
 const HANG: Duration = Duration::from_secs(60);
@@ -90,33 +94,6 @@ fn is_child() -> bool {
 // one catch: the first `Drop` panic unwound while the rest of the collection was still being
 // dropped, and the second was a panic during an unwind, which aborts the process.
 
-/// A value whose original panics when dropped; its clones are harmless.
-struct Bomb {
-    armed: bool,
-    drops: Arc<AtomicUsize>,
-}
-
-impl Clone for Bomb {
-    fn clone(&self) -> Self {
-        Bomb { armed: false, drops: Arc::clone(&self.drops) }
-    }
-}
-
-impl Drop for Bomb {
-    fn drop(&mut self) {
-        if self.armed {
-            self.drops.fetch_add(1, Ordering::SeqCst);
-            panic!("the bomb's Drop panicked");
-        }
-    }
-}
-
-fn arm(drops: Arc<AtomicUsize>) -> Bomb {
-    Bomb { armed: true, drops }
-}
-fn size(_: Bomb) -> u32 {
-    1
-}
 fn fail2(_: u32, _: u32) -> u32 {
     panic!("the real failure")
 }

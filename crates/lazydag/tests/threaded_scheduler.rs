@@ -2,6 +2,8 @@
 //! out promptly, keeps going when asked, never deadlocks (repeated, concurrent and nested
 //! computes) and joins its threads when dropped.
 
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -333,41 +335,22 @@ fn tasks_run_on_named_workers() {
     assert!(name.starts_with("lazydag-threads-"), "{name}");
 }
 
-/// Counts worker threads that ran a task (`MET`) and those that have exited (`GONE`), via a
-/// thread-local guard whose destructor runs when its thread exits.
-struct ExitGuard;
-static MET: AtomicUsize = AtomicUsize::new(0);
-static GONE: AtomicUsize = AtomicUsize::new(0);
-impl Drop for ExitGuard {
-    fn drop(&mut self) {
-        GONE.fetch_add(1, Ordering::SeqCst);
-    }
-}
-thread_local! {
-    static GUARD: std::cell::OnceCell<ExitGuard> = const { std::cell::OnceCell::new() };
-}
-
 #[test]
 fn dropping_the_scheduler_joins_its_threads() {
     let threads = Threaded::new(2);
     let tasks: Vec<Delayed<u64>> = (0..8)
         .map(|i| {
             delayed(i).map(|x: u64| {
-                GUARD.with(|guard| {
-                    guard.get_or_init(|| {
-                        MET.fetch_add(1, Ordering::SeqCst);
-                        ExitGuard
-                    });
-                });
+                common::mark_thread();
                 nap(x, 5)
             })
         })
         .collect();
     compute_with(&tasks, &threads).unwrap();
-    let met = MET.load(Ordering::SeqCst);
+    let met = common::threads_met();
     assert!((1..=2).contains(&met), "{met}");
     drop(threads); // returns only once both workers have exited
-    assert_eq!(GONE.load(Ordering::SeqCst), met);
+    assert_eq!(common::threads_gone(), met);
 }
 
 #[test]

@@ -1,6 +1,8 @@
 //! The work-stealing scheduler: same results as `Sequential`, every task once, failures and stops
 //! reported promptly, the pool reusable afterwards, nested computes, and clean shutdown.
 
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
@@ -242,20 +244,6 @@ fn concurrent_computes_share_one_pool() {
     }
 }
 
-/// Counts worker threads that ran a task (`MET`) and those that have exited (`GONE`), via a
-/// thread-local guard whose destructor runs when its thread exits.
-struct ExitGuard;
-static MET: AtomicUsize = AtomicUsize::new(0);
-static GONE: AtomicUsize = AtomicUsize::new(0);
-impl Drop for ExitGuard {
-    fn drop(&mut self) {
-        GONE.fetch_add(1, Ordering::SeqCst);
-    }
-}
-thread_local! {
-    static GUARD: std::cell::OnceCell<ExitGuard> = const { std::cell::OnceCell::new() };
-}
-
 #[test]
 fn dropping_the_scheduler_joins_its_threads() {
     let pool = WorkStealing::new(3);
@@ -263,21 +251,16 @@ fn dropping_the_scheduler_joins_its_threads() {
     let tasks: Vec<Delayed<u64>> = (0..64)
         .map(|i| {
             delayed(i).map(|x: u64| {
-                GUARD.with(|guard| {
-                    guard.get_or_init(|| {
-                        MET.fetch_add(1, Ordering::SeqCst);
-                        ExitGuard
-                    });
-                });
+                common::mark_thread();
                 x
             })
         })
         .collect();
     compute_with_control(&tasks, &pool, &Control::new()).unwrap();
-    let met = MET.load(Ordering::SeqCst);
+    let met = common::threads_met();
     assert!((1..=3).contains(&met), "{met}");
     drop(pool); // returns only once every worker has exited
-    assert_eq!(GONE.load(Ordering::SeqCst), met);
+    assert_eq!(common::threads_gone(), met);
 }
 
 /// A compute's initial tasks are claimed a few at a time (the cursor's batches), but stay on
