@@ -6,7 +6,7 @@ use std::io::Write;
 use lazydag_dask::RemoteGraph;
 
 use crate::error::CliError;
-use crate::file::listing;
+use crate::file::{listing, read};
 use crate::report::{Limits, Report};
 
 /// The commands and their options.
@@ -75,9 +75,7 @@ pub fn run(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
             other => return Err(usage(&format!("unknown option `{other}` for `{command}`"))),
         }
     }
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| CliError::Read { path: path.clone(), source })?;
-    let graph = RemoteGraph::from_json(&text)?;
+    let graph = read(path)?;
     match command.as_str() {
         "dump" => write!(out, "{}", listing(&graph))?,
         "report" | "run" => {

@@ -40,17 +40,31 @@ fn mean(s: (u64, f64)) -> f64 {
     s.1 / s.0 as f64
 }
 
-/// Writes the demo graph's JSON to `out`; `args` may be `--chunks N` (default 8).
+/// The most chunks `--chunks` takes: 3 tasks each (`chunk`, `stats`, a `merge`), so 300,000
+/// tasks and a file of about 140 MB, well under the most a graph file may have (1 GiB), so
+/// that `graph report` reads any demo file. Without a cap a huge N allocates without limit.
+const MAX_CHUNKS: u64 = 100_000;
+
+/// The number of chunks `args` asks for: none (8) or `--chunks N`, N from 1 to [`MAX_CHUNKS`].
+fn chunks(args: &[String]) -> Result<u64, CliError> {
+    match args {
+        [] => Ok(8),
+        [flag, n] if flag == "--chunks" => {
+            n.parse::<u64>().ok().filter(|n| (1..=MAX_CHUNKS).contains(n)).ok_or_else(|| {
+                CliError::Usage(format!(
+                    "--chunks takes a number from 1 to {MAX_CHUNKS} (the most the demo writes), \
+                     not `{n}`"
+                ))
+            })
+        }
+        _ => Err(CliError::Usage("usage: lazydag graph demo [--chunks N]".into())),
+    }
+}
+
+/// Writes the demo graph's JSON to `out`; `args` may be `--chunks N` (default 8, at most
+/// [`MAX_CHUNKS`]).
 pub(crate) fn write(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
-    let chunks = match args {
-        [] => 8,
-        [flag, n] if flag == "--chunks" => n
-            .parse::<u64>()
-            .ok()
-            .filter(|&n| n > 0)
-            .ok_or_else(|| CliError::Usage("--chunks takes a positive number".into()))?,
-        _ => return Err(CliError::Usage("usage: lazydag graph demo [--chunks N]".into())),
-    };
+    let chunks = chunks(args)?;
     let mut level: Vec<Delayed<(u64, f64)>> =
         (0..chunks).map(|seed| delayed!(stats(delayed!(chunk(seed, 1000))))).collect();
     while level.len() > 1 {
@@ -66,4 +80,27 @@ pub(crate) fn write(args: &[String], out: &mut dyn Write) -> Result<(), CliError
     let total = delayed!(mean(&level[0]));
     writeln!(out, "{}", lazydag_cli::dump(&total)?)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunks_of(words: &[&str]) -> Result<u64, CliError> {
+        chunks(&words.iter().map(|w| (*w).to_owned()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn chunks_are_from_one_to_the_cap() {
+        assert_eq!(chunks_of(&[]).unwrap(), 8);
+        assert_eq!(chunks_of(&["--chunks", "1"]).unwrap(), 1);
+        assert_eq!(chunks_of(&["--chunks", "100000"]).unwrap(), MAX_CHUNKS);
+        for n in ["0", "100001", "18446744073709551616", "-1", "many"] {
+            let err = chunks_of(&["--chunks", n]).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{err}");
+            let text = err.to_string();
+            assert!(text.contains("a number from 1 to 100000") && text.contains(n), "{text}");
+        }
+        assert_eq!(chunks_of(&["--chunks"]).unwrap_err().exit_code(), 2);
+    }
 }

@@ -18,6 +18,19 @@ pub enum CliError {
         /// Why.
         source: std::io::Error,
     },
+    /// A file is larger than a graph file may be (1 GiB, see `docs/cli.md`): refused by its
+    /// length when it is a regular file, else after reading one byte past the limit, so a huge
+    /// file or one that never ends (`/dev/zero`) is not read whole into memory.
+    #[error(
+        "cannot read `{path}`: it has more than {limit} bytes, the most a graph file may have; \
+         is it a graph file? (a larger graph: split it)"
+    )]
+    TooLarge {
+        /// The file.
+        path: String,
+        /// The most bytes a graph file may have.
+        limit: u64,
+    },
     /// The graph file cannot be read back in this binary (nothing ran).
     #[error(transparent)]
     File(#[from] DaskError),

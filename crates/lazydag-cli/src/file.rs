@@ -1,15 +1,52 @@
-//! Writing a graph to a file ([`dump`]) and listing a file's tasks ([`listing`]).
+//! Writing a graph to a file ([`dump`]), reading one back ([`read`]) and listing a file's tasks
+//! ([`listing`]).
 //!
 //! A dump is of the unoptimized plan, one file task per recorded task, so that the file, its
-//! listing and its report show the graph as it was built.
+//! listing and its report show the graph as it was built. Every command that takes a FILE
+//! reads it with [`read`], the one home of the size limit ([`MAX_FILE_BYTES`]): no more than
+//! the limit and one byte is ever read, so a file that never ends (`/dev/zero`, a FIFO) or a
+//! huge one is refused, not read whole into memory.
 
 use std::fmt::Write as _;
+use std::io::{self, Read as _};
 use std::sync::Arc;
 
 use lazydag_core::{Error, Outputs, Plan};
 use lazydag_dask::{DaskError, RemoteGraph};
 use petgraph::Direction;
 use petgraph::visit::EdgeRef as _;
+
+use crate::error::CliError;
+
+/// The most bytes a graph file may have: 1 GiB. A file is parsed whole, into several times
+/// its size, so this is already generous: `lazydag graph demo` at its most chunks (300,000
+/// tasks) writes about 140 MB.
+pub(crate) const MAX_FILE_BYTES: u64 = 1 << 30;
+
+/// Reads the graph file at `path` (at most [`MAX_FILE_BYTES`]) and checks it against this
+/// binary's registry ([`RemoteGraph::from_json`]): what `graph dump|report|run FILE` read.
+pub(crate) fn read(path: &str) -> Result<RemoteGraph, CliError> {
+    Ok(RemoteGraph::from_json(&read_text(path, MAX_FILE_BYTES)?)?)
+}
+
+/// The UTF-8 text of the file at `path`, refused as [`CliError::TooLarge`] as soon as it has
+/// more than `limit` bytes: by its length when it is a regular file, else after reading
+/// `limit + 1` bytes and no more.
+fn read_text(path: &str, limit: u64) -> Result<String, CliError> {
+    let unreadable = |source| CliError::Read { path: path.to_owned(), source };
+    let too_large = || CliError::TooLarge { path: path.to_owned(), limit };
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    // A regular file's length is known: refuse a huge one without reading it.
+    if file.metadata().is_ok_and(|m| m.is_file() && m.len() > limit) {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes).map_err(unreadable)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large());
+    }
+    String::from_utf8(bytes).map_err(|e| unreadable(io::Error::new(io::ErrorKind::InvalidData, e)))
+}
 
 /// Writes the graph that computes `outputs` as JSON (the format is in `docs/cli.md`), to be
 /// read back with [`RemoteGraph::from_json`] by a binary that registers the same functions.
@@ -81,4 +118,41 @@ pub fn listing(graph: &RemoteGraph) -> String {
     }
     let _ = writeln!(out, "outputs: {}", outputs.join(", "));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_at_the_limit_is_read_and_one_byte_more_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.json");
+        let path = path.to_str().unwrap();
+        std::fs::write(path, "0123456789").unwrap();
+        assert_eq!(read_text(path, 10).unwrap(), "0123456789");
+        let err = read_text(path, 9).unwrap_err();
+        assert!(matches!(&err, CliError::TooLarge { limit: 9, .. }), "{err}");
+        let text = err.to_string();
+        assert!(text.contains(path) && text.contains("more than 9 bytes"), "{text}");
+    }
+
+    /// `/dev/zero` never ends and has no length: reading stops after `limit + 1` bytes.
+    #[cfg(unix)]
+    #[test]
+    fn a_file_that_never_ends_is_refused_after_the_limit() {
+        let err = read_text("/dev/zero", 4096).unwrap_err();
+        assert!(matches!(&err, CliError::TooLarge { limit: 4096, .. }), "{err}");
+        assert!(err.to_string().contains("`/dev/zero`"), "{err}");
+    }
+
+    #[test]
+    fn a_file_that_is_not_utf8_is_unreadable_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.json");
+        std::fs::write(&path, [0xff, 0xfe]).unwrap();
+        let err = read_text(path.to_str().unwrap(), 10).unwrap_err();
+        assert!(matches!(&err, CliError::Read { .. }), "{err}");
+        assert!(err.to_string().contains("g.json"), "{err}");
+    }
 }
