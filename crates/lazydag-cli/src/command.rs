@@ -17,7 +17,8 @@ usage: lazydag graph <command> FILE [options]
                                  path, peak live values; --dot adds the graph in Graphviz DOT
   run FILE [--max-tasks N] [--max-live N] [--dot]
                                  print the report, refuse above a limit (exit code 3), run the
-                                 graph here and print each output as JSON";
+                                 graph here and print each output as JSON (NaN and
+                                 ±inf as NaN, Infinity, -Infinity)";
 
 /// Runs one graph command, `args` being the words after the program's `lazydag` (`graph`,
 /// the command, the file, options; see [`USAGE`]), writing what it prints to `out`.
@@ -95,12 +96,19 @@ pub fn run(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
 }
 
 /// Runs a checked graph here and prints each output: `output I (KEY: TYPE) = JSON`.
+///
+/// The value is [`Codec::to_text`](lazydag_dask::Codec::to_text): JSON, but a NaN or infinite
+/// float (at any depth) as `NaN`, `Infinity`, `-Infinity`, as Python's `json.dumps` writes
+/// it, not as `null`, which is `None`. The line is for people, not a JSON document (it starts
+/// `output I`), so telling the values apart matters more than strictness; a bare token rather
+/// than the string `"NaN"`, which would be a `String`'s rendering; and what pandas and Dask
+/// users see and Python's `json.loads` reads back.
 fn run_graph(graph: RemoteGraph, out: &mut dyn Write) -> Result<(), CliError> {
     let outputs = graph.output_tasks();
     let values = graph.run_here()?;
     for (i, (value, output)) in values.iter().zip(outputs).enumerate() {
         let (key, codec) = output.expect("a graph file's outputs are tasks");
-        let text = codec.to_json(value).unwrap_or_else(|e| format!("({e})"));
+        let text = codec.to_text(value).unwrap_or_else(|e| format!("({e})"));
         writeln!(out, "output {i} ({key}: {}) = {text}", codec.type_name())?;
     }
     Ok(())

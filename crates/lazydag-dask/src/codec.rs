@@ -25,6 +25,7 @@ pub struct Codec {
     encode: fn(&Value) -> Result<Vec<u8>, String>,
     decode: fn(&[u8]) -> Result<Value, String>,
     render: fn(&Value) -> Result<String, String>,
+    render_text: fn(&Value) -> Result<String, String>,
 }
 
 /// The codec of `T`; `#[remote]` calls it for each argument and the result.
@@ -34,6 +35,7 @@ pub const fn codec<T: Serialize + DeserializeOwned + Send + 'static>() -> Codec 
         encode: encode::<T>,
         decode: decode::<T>,
         render: render::<T>,
+        render_text: render_text::<T>,
     }
 }
 
@@ -54,6 +56,11 @@ fn decode<T: DeserializeOwned + Send + 'static>(bytes: &[u8]) -> Result<Value, S
 
 fn render<T: Serialize + 'static>(value: &Value) -> Result<String, String> {
     serde_json::to_string(typed::<T>(value)?)
+        .map_err(|e| format!("a `{}` has no JSON rendering: {e}", type_name::<T>()))
+}
+
+fn render_text<T: Serialize + 'static>(value: &Value) -> Result<String, String> {
+    crate::text::to_text(typed::<T>(value)?)
         .map_err(|e| format!("a `{}` has no JSON rendering: {e}", type_name::<T>()))
 }
 
@@ -82,7 +89,8 @@ impl Codec {
 
     /// Renders a value of this codec's type as JSON text, for reading: `serde_json` of the
     /// typed value (a struct is an object of its fields; NaN and ±inf are `null`, as JSON
-    /// has no such numbers). The bytes, not this text, are what runs.
+    /// has no such numbers; [`to_text`](Codec::to_text) tells them apart). The bytes, not this
+    /// text, are what runs.
     ///
     /// ```
     /// use lazydag_core::Value;
@@ -95,6 +103,26 @@ impl Codec {
     /// When `value` holds another type, or it does not fit JSON (a map with non-string keys).
     pub fn to_json(&self, value: &Value) -> Result<String, String> {
         (self.render)(value)
+    }
+
+    /// Renders a value of this codec's type as text for people (what `lazydag graph run`
+    /// prints): [`to_json`](Codec::to_json)'s text, except that a NaN or infinite float,
+    /// at any depth, is written as Python's `json.dumps` writes it, `NaN`, `Infinity`,
+    /// `-Infinity`, not `null` (which stays `None` and `()`). Not strict JSON where such a
+    /// float is; Python's `json.loads` reads it back.
+    ///
+    /// ```
+    /// use lazydag_core::Value;
+    /// use lazydag_dask::__private::codec;
+    /// let value = Value::new((Some(f64::NAN), None::<f64>, vec![f64::INFINITY, 0.5]));
+    /// let text = codec::<(Option<f64>, Option<f64>, Vec<f64>)>().to_text(&value).unwrap();
+    /// assert_eq!(text, "[NaN,null,[Infinity,0.5]]");
+    /// ```
+    ///
+    /// # Errors
+    /// As [`to_json`](Codec::to_json).
+    pub fn to_text(&self, value: &Value) -> Result<String, String> {
+        (self.render_text)(value)
     }
 
     /// Renders bytes made by [`encode`](Codec::encode): decoded, then [`to_json`](Codec::to_json).

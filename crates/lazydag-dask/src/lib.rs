@@ -45,6 +45,8 @@
 
 mod codec;
 
+mod text;
+
 mod error;
 
 mod registry;
