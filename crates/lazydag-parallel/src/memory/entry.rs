@@ -20,10 +20,15 @@
 //!   `serde_json::Value`) or skips fields (`skip_serializing_if`) is not written or does not
 //!   decode: it is recomputed on every call, never read as another value.
 //! - **Atomic.** An entry is written to a temporary file in the same folder (a name no reader
-//!   looks at, unique per process and write) and renamed over the entry's name. Rename is
-//!   atomic, so a reader sees the old entry, the new one, or none; a process killed mid-write
-//!   leaves only a temporary file, which [`clear`](super::Memory::clear) and eviction remove.
-//!   Concurrent writers of the same key are fine: each renames a complete file, the last wins.
+//!   looks at, unique per process start and write, created exclusively: `temp`) and renamed
+//!   over the entry's name. Rename is atomic, so a reader sees the old entry, the new one, or
+//!   none; a process killed mid-write leaves only a temporary file, which
+//!   [`clear`](super::Memory::clear) and eviction remove, and which never stops a later write
+//!   (a taken name is skipped). Concurrent writers of the same key are fine: each renames a
+//!   complete file, the last wins.
+//! - **Discarded as read.** A read hands back the file it read ([`Seen`]), so that a bad or
+//!   rejected entry is removed only if it is still the file at the entry's name, never a new
+//!   one a writer renamed over it meanwhile (`discard`).
 //! - **Checked.** A file that is truncated, padded, or altered fails the magic, length or
 //!   checksum test and reads as corrupt, never as a value. No `fsync`: after a power cut an
 //!   entry may read as corrupt (and be recomputed), but never as a wrong value.
@@ -38,12 +43,13 @@
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use xxhash_rust::xxh3::{Xxh3, xxh3_64, xxh3_128, xxh3_128_with_seed};
 
+use super::discard::Seen;
 use super::info::EntryInfo;
+use super::temp;
 
 /// The last 8 bytes of every entry (format version 5: values in bincode; version 4 had them
 /// in JSON, which is lossy, version 3 a blake3 checksum, versions 1 and 2 no timing: entries
@@ -64,9 +70,6 @@ pub(crate) const TOUCH_EVERY: Duration = Duration::from_secs(1);
 /// The suffix of entry files.
 pub(crate) const ENTRY_SUFFIX: &str = ".entry";
 
-/// The suffix of temporary files.
-pub(crate) const TEMP_SUFFIX: &str = ".tmp";
-
 /// The entry file of key `key` (hex) in `folder`: `folder/<key>.entry`, built in one
 /// allocation (this is on every hit's path).
 pub(crate) fn file_in(folder: &Path, key: &str) -> PathBuf {
@@ -80,13 +83,25 @@ pub(crate) fn file_in(folder: &Path, key: &str) -> PathBuf {
     PathBuf::from(path)
 }
 
+/// A valid entry, as read.
+#[derive(Debug)]
+pub(crate) struct Found {
+    /// The checked payload.
+    pub(crate) payload: Vec<u8>,
+    /// What its trailer says.
+    pub(crate) info: EntryInfo,
+    /// The file it was read from, for a discard (a validation callback may reject it).
+    pub(crate) seen: Seen,
+}
+
 /// Why a file is not a valid entry.
 #[derive(Debug)]
 pub(crate) enum Invalid {
     /// There is no entry.
     Missing,
-    /// The file is not a complete, intact entry (the reason says which test failed).
-    Corrupt(&'static str),
+    /// The file is not a complete, intact entry (the reason says which test failed); the
+    /// file, for a discard.
+    Corrupt(&'static str, Seen),
     /// The file could not be read.
     Io(io::Error),
 }
@@ -132,14 +147,6 @@ fn identity(path: &Path) -> (u64, u128) {
         framed.extend_from_slice(part);
     }
     (xxh3_64(&framed), xxh3_128(&framed))
-}
-
-/// A temporary name next to `path`, unique in this process and across processes.
-fn temp_path(path: &Path) -> PathBuf {
-    static WRITES: AtomicU64 = AtomicU64::new(0);
-    let n = WRITES.fetch_add(1, Ordering::Relaxed);
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    path.with_file_name(format!(".{name}.{}.{n}{TEMP_SUFFIX}", std::process::id()))
 }
 
 /// When and for how long an entry's value was computed: the two numbers of its trailer.
@@ -215,10 +222,9 @@ fn write_with(
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir)?;
     }
-    let temp = temp_path(path);
+    let (temp, file) = temp::create(path)?;
     let (seed, mask) = identity(path);
     let written = (|| {
-        let file = File::create_new(&temp)?;
         let mut out = Hashing {
             inner: BufWriter::with_capacity(1 << 16, file),
             hasher: Xxh3::with_seed(seed),
@@ -246,7 +252,7 @@ fn write_with(
 /// Reads the entry at `path` and returns its checked payload and what its trailer says. With
 /// `touch`, a hit also sets the file's modification time to now, which is what
 /// least-recently-used eviction sorts by.
-pub(crate) fn read(path: &Path, touch: bool) -> Result<(Vec<u8>, EntryInfo), Invalid> {
+pub(crate) fn read(path: &Path, touch: bool) -> Result<Found, Invalid> {
     // Read-only even to touch: setting a file's times needs its ownership, not a writable
     // descriptor, so a read-only cache (or file system) serves hits all the same.
     let mut file = match File::open(path) {
@@ -261,7 +267,10 @@ pub(crate) fn read(path: &Path, touch: bool) -> Result<(Vec<u8>, EntryInfo), Inv
     let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
     (&mut file).take(meta.len()).read_to_end(&mut bytes).map_err(Invalid::Io)?;
     let size = bytes.len() as u64;
-    let (payload, timing) = check(path, bytes)?;
+    let (payload, timing) = match check(path, bytes) {
+        Ok(checked) => checked,
+        Err(why) => return Err(Invalid::Corrupt(why, Seen::new(file))),
+    };
     let info = EntryInfo { started: timing.started, duration: timing.duration, bytes: size };
     let now = SystemTime::now();
     let last_use = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
@@ -271,13 +280,13 @@ pub(crate) fn read(path: &Path, touch: bool) -> Result<(Vec<u8>, EntryInfo), Inv
         // Best effort: a read-only cache still serves hits, only its LRU order goes stale.
         let _ = file.set_modified(now);
     }
-    Ok((payload, info))
+    Ok(Found { payload, info, seen: Seen::new(file) })
 }
 
 /// Checks the trailer of the bytes of the entry at `path` and returns the payload and timing.
-fn check(path: &Path, mut bytes: Vec<u8>) -> Result<(Vec<u8>, Timing), Invalid> {
+fn check(path: &Path, mut bytes: Vec<u8>) -> Result<(Vec<u8>, Timing), &'static str> {
     if bytes.len() < TRAILER {
-        return Err(Invalid::Corrupt("shorter than the trailer"));
+        return Err("shorter than the trailer");
     }
     let at = bytes.len() - TRAILER;
     let trailer = &bytes[at..];
@@ -285,15 +294,15 @@ fn check(path: &Path, mut bytes: Vec<u8>) -> Result<(Vec<u8>, Timing), Invalid> 
     let (checksum, rest) = rest.split_at(CHECKSUM);
     let (len, magic) = rest.split_at(8);
     if magic != MAGIC {
-        return Err(Invalid::Corrupt("no end marker (truncated or not an entry)"));
+        return Err("no end marker (truncated or not an entry)");
     }
     if u64::from_le_bytes(len.try_into().expect("8 bytes")) != at as u64 {
-        return Err(Invalid::Corrupt("length mismatch"));
+        return Err("length mismatch");
     }
     // The payload and the timing are contiguous: one pass, as the writer streamed them.
     let (seed, mask) = identity(path);
     if (xxh3_128_with_seed(&bytes[..at + 16], seed) ^ mask).to_le_bytes() != checksum {
-        return Err(Invalid::Corrupt("checksum mismatch (damaged, or another key's entry)"));
+        return Err("checksum mismatch (damaged, or another key's entry)");
     }
     let timing = Timing::decode(timing);
     bytes.truncate(at);
@@ -311,7 +320,7 @@ mod tests {
         let timing = Timing { started: SystemTime::now(), duration: Duration::from_millis(7) };
         let size = write(&path, &vec![1.5f64, 2.25], timing).unwrap();
         assert_eq!(fs::metadata(&path).unwrap().len(), size);
-        let (payload, info) = read(&path, true).unwrap();
+        let Found { payload, info, .. } = read(&path, true).unwrap();
         assert_eq!(info.duration, Duration::from_millis(7));
         assert_eq!(info.bytes, size);
         let since = |t: SystemTime| t.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_nanos();
@@ -323,14 +332,14 @@ mod tests {
         let bytes = fs::read(&path).unwrap();
         for cut in 0..bytes.len() {
             let cut = check(&path, bytes[..cut].to_vec());
-            assert!(matches!(cut, Err(Invalid::Corrupt(_))), "{cut:?}");
+            assert!(cut.is_err(), "{cut:?}");
         }
         // A flipped bit in the payload or in the timing fails the checksum.
         for at in [1, bytes.len() - TRAILER + 3] {
             let mut flipped = bytes.clone();
             flipped[at] ^= 1;
             assert!(
-                matches!(check(&path, flipped), Err(Invalid::Corrupt(why)) if why.starts_with("checksum mismatch"))
+                matches!(check(&path, flipped), Err(why) if why.starts_with("checksum mismatch"))
             );
         }
         assert!(matches!(read(&dir.path().join("none"), false), Err(Invalid::Missing)));
@@ -347,10 +356,10 @@ mod tests {
         fs::create_dir_all(elsewhere.parent().unwrap()).unwrap();
         fs::copy(&mine, &other).unwrap();
         fs::copy(&mine, &elsewhere).unwrap();
-        assert_eq!(read(&mine, false).unwrap().0, b"7");
+        assert_eq!(read(&mine, false).unwrap().payload, b"7");
         for copied in [&other, &elsewhere] {
             let read = read(copied, false);
-            assert!(matches!(read, Err(Invalid::Corrupt(why)) if why.contains("another key")));
+            assert!(matches!(read, Err(Invalid::Corrupt(why, _)) if why.contains("another key")));
         }
     }
 }

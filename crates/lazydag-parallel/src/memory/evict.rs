@@ -14,7 +14,9 @@
 //! always the most recently used. Temporary files older than [`STALE`] belong to dead writers
 //! and are removed. All
 //! of this races benignly with other threads and processes: a file removed under a reader is a
-//! miss (recomputed), and a failure to remove a file is logged, not returned.
+//! miss (recomputed), an entry that a writer renamed into place (or a hit touched) since the
+//! listing is kept, not evicted in the listed one's stead (`discard`), and a failure to
+//! remove a file is logged, not returned.
 //!
 //! [`Memory`]: super::Memory
 
@@ -23,8 +25,10 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use super::entry::{ENTRY_SUFFIX, TEMP_SUFFIX};
+use super::discard::{self, Discarded, Fingerprint};
+use super::entry::ENTRY_SUFFIX;
 use super::info::Limits;
+use super::temp::TEMP_SUFFIX;
 
 /// How old a temporary file must be before a sweep takes its writer for dead.
 pub(crate) const STALE: Duration = Duration::from_secs(600);
@@ -35,6 +39,8 @@ struct File {
     len: u64,
     modified: SystemTime,
     temp: bool,
+    /// Which file it was when listed: eviction removes that one only.
+    fingerprint: Fingerprint,
 }
 
 /// Every entry and temporary file under `dir` (a missing folder has none).
@@ -60,7 +66,8 @@ fn files(dir: &Path) -> io::Result<Vec<File>> {
             // A file removed since the listing is simply skipped.
             let Ok(meta) = entry.metadata() else { continue };
             let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-            out.push(File { path: entry.path(), len: meta.len(), modified, temp });
+            let fingerprint = Fingerprint::of(&meta);
+            out.push(File { path: entry.path(), len: meta.len(), modified, temp, fingerprint });
         }
     }
     Ok(out)
@@ -112,9 +119,18 @@ pub(crate) fn reduce(dir: &Path, limits: &Limits) -> io::Result<usize> {
             // Sorted oldest first: every later entry is younger, and nothing else changes.
             break;
         }
-        if remove(&entry.path) {
-            tracing::debug!(path = %entry.path.display(), bytes = entry.len, "memory evict");
-            removed += 1;
+        // Only the file listed: one renamed over it since (a new write) or touched (a hit)
+        // is the most recently used, so it stays.
+        match discard::discard(&entry.path, &entry.fingerprint) {
+            Ok(Discarded::Removed) => {
+                tracing::debug!(path = %entry.path.display(), bytes = entry.len, "memory evict");
+                removed += 1;
+            }
+            Ok(Discarded::Gone | Discarded::Kept) => {}
+            Err(err) => {
+                let path = entry.path.display();
+                tracing::warn!(path = %path, error = %err, "cannot remove cache file");
+            }
         }
         left -= 1;
         total -= entry.len;

@@ -15,6 +15,8 @@
 //! - `outcome`: which results are stored (not an `Err`);
 //! - `lock`: per-key locking, so that threads that miss one key compute it once;
 //! - `entry`: the entry format, atomic writes, checked reads;
+//! - `temp`: temporary files' names (unique per process start and write) and creation;
+//! - `discard`: removing a bad or old entry, and only that file, not one renamed over it since;
 //! - `info`: [`EntryInfo`] (what a validation callback sees) and [`Limits`];
 //! - `evict`: size, trimming to limits (least recently used first), clear;
 //! - `store`: `Memory` as the core's `TaskStore` (graph tasks' entries, under `tasks/`).
@@ -26,11 +28,13 @@
 //! type cannot say which function it is, is refused). Within a process, concurrent callers of one key compute it
 //! once (`lock`). Across processes there is no lock: a reader never sees a half-written entry
 //! (atomic rename), two processes that miss one key may both compute it, and the last write
-//! wins (both are complete, valid entries). Keys are stable across runs and processes of one
+//! wins (both are complete, valid entries); a bad entry's removal never takes a good one a
+//! writer renamed over it meanwhile (`discard`). Keys are stable across runs and processes of one
 //! binary as long as the arguments serialize the same way: prefer `BTreeMap` to `HashMap`
 //! in arguments, whose iteration order varies. The root folder gets a `.gitignore` (`*`) on
 //! the first write, as joblib's does.
 
+mod discard;
 mod entry;
 mod evict;
 mod function;
@@ -40,6 +44,9 @@ mod lock;
 mod outcome;
 mod pointer;
 mod store;
+mod temp;
+#[cfg(test)]
+mod tests;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -51,7 +58,8 @@ use lazydag_core::Delayed;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use self::entry::{Invalid, Timing};
+use self::discard::Seen;
+use self::entry::{Found, Invalid, Timing};
 pub use self::function::CachedFn;
 pub use self::info::{EntryInfo, Limits};
 use crate::error::Error;
@@ -238,25 +246,31 @@ impl Memory {
 
     /// The checked payload and facts of the entry at `path`, if there is a valid one (a
     /// corrupt entry is removed). With `touch`, a hit counts as a use for eviction.
-    fn read(&self, path: &Path, touch: bool) -> Option<(Vec<u8>, EntryInfo)> {
-        let why = match entry::read(path, touch) {
+    fn read(&self, path: &Path, touch: bool) -> Option<Found> {
+        let (why, seen) = match entry::read(path, touch) {
             Ok(found) => return Some(found),
             Err(Invalid::Missing) => return None,
-            Err(Invalid::Corrupt(why)) => why,
+            Err(Invalid::Corrupt(why, seen)) => (why, seen),
             Err(Invalid::Io(err)) => {
                 tracing::warn!(path = %path.display(), error = %err, "cannot read cache entry");
                 return None;
             }
         };
-        self.discard(path, why);
+        self.discard(path, why, &seen);
         None
     }
 
-    /// Removes the entry at `path`, which is corrupt or invalid for the reason `why`.
-    fn discard(&self, path: &Path, why: &str) {
-        tracing::debug!(path = %path.display(), why, "memory bad entry, recomputing");
+    /// Removes the entry at `path`, which is corrupt or invalid for the reason `why`, if it
+    /// is still the file `seen` that was read: a good entry that a writer renamed over it
+    /// since stays (`discard`).
+    fn discard(&self, path: &Path, why: &str, seen: &Seen) {
         // Best effort: the rewrite that follows replaces it anyway.
-        let _ = std::fs::remove_file(path);
+        let outcome = seen.fingerprint().and_then(|judged| discard::discard(path, &judged));
+        let path = path.display();
+        match outcome {
+            Ok(outcome) => tracing::debug!(path = %path, why, ?outcome, "memory bad entry"),
+            Err(err) => tracing::debug!(path = %path, why, error = %err, "memory bad entry kept"),
+        }
     }
 
     /// Writes an entry with `write` (logging a failure), then evicts down to the size limit.
@@ -478,24 +492,25 @@ impl<F> Cached<F> {
         Ok(self.lookup(&path, false).is_some())
     }
 
-    /// The valid payload at `path`: checked, accepted by the validation callback.
-    fn lookup(&self, path: &Path, touch: bool) -> Option<Vec<u8>> {
-        let (payload, info) = self.memory.read(path, touch)?;
+    /// The valid entry at `path`: checked, accepted by the validation callback.
+    fn lookup(&self, path: &Path, touch: bool) -> Option<Found> {
+        let found = self.memory.read(path, touch)?;
         if let Some(valid) = &self.validate
-            && !valid(&info)
+            && !valid(&found.info)
         {
-            self.memory.discard(path, "rejected by the validation callback");
+            self.memory.discard(path, "rejected by the validation callback", &found.seen);
             return None;
         }
-        Some(payload)
+        Some(found)
     }
 
     /// The value stored at `path`, if there is a valid one.
     fn load<R: DeserializeOwned>(&self, path: &Path) -> Option<R> {
-        let payload = self.lookup(path, true)?;
-        let value = entry::decode(&payload);
+        let found = self.lookup(path, true)?;
+        let value = entry::decode(&found.payload);
         if value.is_none() {
-            self.memory.discard(path, "the value does not deserialize as the result type");
+            let why = "the value does not deserialize as the result type";
+            self.memory.discard(path, why, &found.seen);
         }
         value
     }

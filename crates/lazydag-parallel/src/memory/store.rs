@@ -54,9 +54,9 @@ impl Memory {
 impl TaskStore for Memory {
     fn load(&self, key: &ContentKey, task: &str) -> Option<Vec<u8>> {
         let path = self.task_path(key);
-        let (payload, _) = self.read(&path, true)?;
+        let found = self.read(&path, true)?;
         tracing::debug!(task, path = %path.display(), "memory task hit");
-        Some(payload)
+        Some(found.payload)
     }
 
     fn store(&self, key: &ContentKey, task: &str, bytes: &[u8]) -> Result<(), String> {
