@@ -197,10 +197,7 @@ pub(crate) fn write<T: serde::Serialize>(
 /// The value a payload written by [`write()`] encodes: `None` unless all of it decodes as a `T`
 /// (a payload of another type, or with bytes left over, is not this value).
 pub(crate) fn decode<T: serde::de::DeserializeOwned>(payload: &[u8]) -> Option<T> {
-    match bincode::serde::decode_from_slice(payload, bincode::config::standard()) {
-        Ok((value, read)) if read == payload.len() => Some(value),
-        _ => None,
-    }
+    lazydag_core::codec::decode(payload).ok()
 }
 
 /// Writes `payload` as the entry at `path`, atomically. Returns the entry's size in bytes.
