@@ -332,6 +332,16 @@ impl<'g> Collector<'g> {
         Some(index)
     }
 
+    /// Records `node`'s plan index under its [`dedupe_key`], if it has one: out of line, since
+    /// only pure tasks (and keyed literals) get here.
+    #[cold]
+    #[inline(never)]
+    fn remember_key(&mut self, node: &Node, index: u32) {
+        if let Some(key) = dedupe_key(node) {
+            self.keyed.insert(key, index);
+        }
+    }
+
     /// Opens a frame on `top`, taking in the chain below it.
     #[inline(always)]
     fn open(&mut self, top: &'g Arc<Node>) -> Frame<'g> {
@@ -487,8 +497,8 @@ impl<'g> Collector<'g> {
             consumer: NONE,
             literal,
         });
-        if let Some(key) = dedupe_key(node) {
-            self.keyed.insert(key, index);
+        if node.content_key().is_some() {
+            self.remember_key(node, index);
         }
         if let Some(facts) = &mut self.facts {
             let kind = if hit { Kind::Literal } else { kind(node) };
