@@ -94,8 +94,14 @@ pub(crate) fn size(dir: &Path) -> io::Result<u64> {
 /// Removes stale temporary files, then entries until `limits` hold (least recently used
 /// first). Returns how many entries were removed.
 pub(crate) fn reduce(dir: &Path, limits: &Limits) -> io::Result<usize> {
+    Ok(trim(files(dir)?, limits))
+}
+
+/// [`reduce`] on the files listed (by [`files`]): what other writers did since the listing
+/// is the discard's to see (see `discard`).
+fn trim(listed: Vec<File>, limits: &Limits) -> usize {
     let now = SystemTime::now();
-    let (temps, mut entries): (Vec<_>, Vec<_>) = files(dir)?.into_iter().partition(|f| f.temp);
+    let (temps, mut entries): (Vec<_>, Vec<_>) = listed.into_iter().partition(|f| f.temp);
     // Temporary files count toward the byte limit: stale ones (dead writers) are removed, the
     // others (writes in flight) stay and leave that much less room for entries.
     let mut total: u64 = 0;
@@ -126,8 +132,13 @@ pub(crate) fn reduce(dir: &Path, limits: &Limits) -> io::Result<usize> {
                 tracing::debug!(path = %entry.path.display(), bytes = entry.len, "memory evict");
                 removed += 1;
             }
-            Ok(Discarded::Gone | Discarded::Kept) => {}
+            Ok(Discarded::Gone) => {}
+            // Still there, now the most recently used: it counts against the limits, which
+            // the younger entries after it may still have to meet.
+            Ok(Discarded::Kept) => continue,
             Err(err) => {
+                // Not counted again: one file that cannot be removed must not make the sweep
+                // remove every younger entry to meet a limit it cannot meet.
                 let path = entry.path.display();
                 tracing::warn!(path = %path, error = %err, "cannot remove cache file");
             }
@@ -135,7 +146,7 @@ pub(crate) fn reduce(dir: &Path, limits: &Limits) -> io::Result<usize> {
         left -= 1;
         total -= entry.len;
     }
-    Ok(removed)
+    removed
 }
 
 /// Removes every entry and temporary file under `dir`, and the function folders left empty.
@@ -153,4 +164,32 @@ pub(crate) fn clear(dir: &Path) -> io::Result<()> {
         let _ = fs::remove_dir(folder);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Entries `a` (older) and `b` are listed; then `a` is written again (a new file renamed
+    /// over it) before the sweep's discard. With room for one entry, the new `a` (the most
+    /// recently used) stays and `b` goes: the kept `a` still counts against the limit.
+    #[test]
+    fn an_entry_written_again_since_the_listing_counts_and_the_next_one_goes() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("f");
+        fs::create_dir_all(&folder).unwrap();
+        let (a, b) =
+            (folder.join(format!("a{ENTRY_SUFFIX}")), folder.join(format!("b{ENTRY_SUFFIX}")));
+        fs::write(&a, b"old a").unwrap();
+        let old = SystemTime::now() - std::time::Duration::from_secs(60);
+        fs::File::options().write(true).open(&a).unwrap().set_modified(old).unwrap();
+        fs::write(&b, b"b").unwrap();
+        let listed = files(dir.path()).unwrap();
+        let fresh = folder.join("fresh");
+        fs::write(&fresh, b"new a").unwrap();
+        fs::rename(&fresh, &a).unwrap();
+        assert_eq!(trim(listed, &Limits::default().items(1)), 1);
+        assert_eq!(fs::read(&a).unwrap(), b"new a");
+        assert!(!b.exists(), "the younger entry goes, as the limit still needs");
+    }
 }
