@@ -117,6 +117,7 @@ pub struct PlanSummary<'a> {
     pub(crate) plan: &'a PlanView<'a>,
     pub(crate) units: Option<u64>,
     pub(crate) nested: bool,
+    pub(crate) parent: Option<u64>,
 }
 
 impl<'a> PlanSummary<'a> {
@@ -151,6 +152,14 @@ impl<'a> PlanSummary<'a> {
     /// outer compute's callbacks only if they opt in with [`Callback::nested`]).
     pub fn is_nested(&self) -> bool {
         self.nested
+    }
+
+    /// The [`compute`](Self::compute) number of the compute whose task started this one, when
+    /// that compute reports to callbacks that follow nested computes; `None` for a compute
+    /// started outside a task. A callback that follows one compute at a time (a progress bar)
+    /// tells by it whether a nested compute is inside the one it follows.
+    pub fn parent(&self) -> Option<u64> {
+        self.parent
     }
 }
 
@@ -212,7 +221,10 @@ impl<'a> Outcome<'a> {
         self.elapsed
     }
 
-    /// The error the compute returns, or `None` on success.
+    /// The error the compute returns, or `None` on success. In keep-going mode, the first
+    /// failure among the outputs, in request order: the one
+    /// [`compute_with_control`](crate::compute_with_control) returns, and the one
+    /// [`compute_settled`](crate::compute_settled) returns in that output's place.
     pub fn error(&self) -> Option<&'a Error> {
         self.error
     }
@@ -313,6 +325,8 @@ pub(crate) struct Hooks {
     list: Vec<Arc<dyn Callback>>,
     units: Option<u64>,
     nested: bool,
+    /// The compute whose task started this one, if it has hooks (see [`PlanSummary::parent`]).
+    parent: Option<u64>,
 }
 
 impl fmt::Debug for Hooks {
@@ -357,10 +371,12 @@ impl Hooks {
                 }
             })
         });
+        let mut parent = None;
         if nested
             && let Some(outer) = crate::plan::current_hooks()
             && let Some(outer) = outer.as_any().downcast_ref::<Hooks>()
         {
+            parent = Some(outer.compute);
             for cb in outer.list.iter().filter(|cb| cb.nested()) {
                 push_once(&mut list, cb);
             }
@@ -370,7 +386,7 @@ impl Hooks {
         }
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let compute = NEXT.fetch_add(1, Ordering::Relaxed);
-        Some(Arc::new(Hooks { compute, list, units, nested }))
+        Some(Arc::new(Hooks { compute, list, units, nested, parent }))
     }
 
     /// Whether the compute's tasks must run with these hooks as the thread's current ones:
@@ -386,8 +402,8 @@ impl Hooks {
         plan: &'a PlanView<'a>,
     ) -> PlanSummary<'a> {
         let tasks = (0..plan.len()).filter(|&i| !plan.is_literal(i)).count();
-        let (units, nested) = (self.units, self.nested);
-        PlanSummary { compute: self.compute, scheduler, tasks, plan, units, nested }
+        let (units, nested, parent) = (self.units, self.nested, self.parent);
+        PlanSummary { compute: self.compute, scheduler, tasks, plan, units, nested, parent }
     }
 
     pub(crate) fn start(&self, summary: &PlanSummary<'_>) {

@@ -241,7 +241,16 @@ impl Started<'_> {
     ) -> Result<Vec<Value>, Error> {
         let values = settled_stop(&self.planned.plan, values);
         self.finished = true;
-        self.tell_finish(values.as_ref().err());
+        // In keep-going mode a failure travels in its output's place: the compute failed, and
+        // its callbacks hear of the first such failure, the one `compute` returns.
+        let error = match &values {
+            Err(err) => Some(err),
+            Ok(values) if self.planned.plan.view().keep_going() => {
+                values.iter().find_map(PlanView::failure)
+            }
+            Ok(_) => None,
+        };
+        self.tell_finish(error);
         counted(values?, self.planned.plan.view().outputs().len(), scheduler)
     }
 

@@ -192,7 +192,9 @@ fn fused_tooltip(members: &[TaskRef<'_>]) -> String {
     out
 }
 
-/// Escapes text for a double-quoted DOT string.
+/// Escapes text for a double-quoted DOT string. Other control characters (a NUL, an ANSI
+/// colour code's escape) are not valid there: Graphviz refuses the file, so each becomes
+/// U+FFFD.
 fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -201,6 +203,8 @@ fn escape(text: &str) -> String {
             '\\' => out.push_str("\\\\"),
             '\n' => out.push_str("\\n"),
             '\r' => {}
+            '\t' => out.push(c),
+            c if c.is_control() => out.push(char::REPLACEMENT_CHARACTER),
             c => out.push(c),
         }
     }
@@ -215,5 +219,6 @@ mod tests {
     fn escapes_quotes_backslashes_and_newlines() {
         assert_eq!(escape(r#"a "b" \ c"#), r#"a \"b\" \\ c"#);
         assert_eq!(escape("x\r\ny"), "x\\ny");
+        assert_eq!(escape("a\0b\u{1b}[31m\tc"), "a\u{fffd}b\u{fffd}[31m\tc");
     }
 }

@@ -20,8 +20,9 @@ pub enum Error {
     #[error(
         "Graphviz `{}` was not found, so `{}` could not be rendered; the graph was written as \
          DOT to `{}`. Install Graphviz (`apt-get install graphviz`, `brew install graphviz`, or \
-         from graphviz.org) and try again, or render it yourself with `dot -Tsvg {} -o {}`",
-        command.display(), output.display(), dot.display(), dot.display(), output.display()
+         from graphviz.org) and try again, or render it yourself with `dot -T{} {} -o {}`",
+        command.display(), output.display(), dot.display(), format_of(output), dot.display(),
+        output.display()
     )]
     GraphvizMissing {
         /// The command that was tried.
@@ -52,6 +53,12 @@ pub enum Error {
         /// The path given.
         path: PathBuf,
     },
+}
+
+/// The Graphviz output format (`dot -T…`) of a picture named `output`: its extension, as
+/// `visualize` chose the format from it (`svg` when it has none).
+fn format_of(output: &std::path::Path) -> String {
+    output.extension().map_or_else(|| "svg".to_owned(), |ext| ext.to_string_lossy().to_lowercase())
 }
 
 /// Writes `contents` to `path`, naming the path in the error.

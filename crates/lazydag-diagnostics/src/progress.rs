@@ -244,7 +244,12 @@ impl ProgressBar {
 
 impl Callback for ProgressBar {
     fn start(&self, plan: &PlanSummary<'_>) {
-        let slot = &self.slots[usize::from(plan.is_nested())];
+        // Nested only inside a task of the compute this bar follows; any other compute is one
+        // to follow at the top, if the bar is free.
+        let nested = plan
+            .parent()
+            .is_some_and(|parent| self.slots[0].compute.load(Ordering::Acquire) == parent);
+        let slot = &self.slots[usize::from(nested)];
         if slot
             .compute
             .compare_exchange(IDLE, plan.compute(), Ordering::AcqRel, Ordering::Acquire)
@@ -259,7 +264,7 @@ impl Callback for ProgressBar {
         let unit = slot.unit();
         let template = format!(
             "{}{{elapsed_precise}} [{{bar:40.cyan/blue}}] {{pos}}/{{len}} {unit}  {{rate}}  ETA {{eta}}",
-            if plan.is_nested() { "  (nested) " } else { "" }
+            if nested { "  (nested) " } else { "" }
         );
         let style = ProgressStyle::with_template(&template)
             .expect("a valid template")
@@ -332,7 +337,7 @@ impl Callback for ProgressBar {
         let Some(slot) = self.slot(outcome.plan().compute()) else {
             return;
         };
-        let nested = outcome.plan().is_nested();
+        let nested = std::ptr::eq(slot, &self.slots[1]);
         {
             let (done, cv) = &*slot.wake;
             *lock(done) = true;

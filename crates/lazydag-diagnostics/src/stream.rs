@@ -128,11 +128,17 @@ pub(crate) fn human(d: Duration) -> String {
     }
 }
 
-/// Escapes text for XML content and attributes.
+/// Escapes text for XML content and attributes. A character XML 1.0 does not allow at all
+/// (a control character other than tab, newline and carriage return, U+FFFE, U+FFFF: an ANSI
+/// colour code in a task name) becomes U+FFFD, so the file stays XML.
 pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
+            '\t' | '\n' | '\r' => out.push(c),
+            c if c < ' ' || c == '\u{fffe}' || c == '\u{ffff}' => {
+                out.push(char::REPLACEMENT_CHARACTER);
+            }
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),

@@ -3,32 +3,16 @@
 //! progress bar was stuck for good), and a panicking `start` leaving the callbacks already
 //! told of the compute unfinished.
 
-use std::future::Future;
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-use std::task::Poll;
-use std::time::Duration;
+mod common;
 
+use std::future::Future;
+use std::sync::Arc;
+use std::task::Poll;
+
+use common::{Log, lines_bar};
 use lazydag::scheduler::Sequential;
 use lazydag::{Callback, Control, PlanSummary, callback, compute_with_control, delayed};
-use lazydag_diagnostics::{Profiler, ProgressBar};
-
-#[derive(Clone, Default)]
-struct Log(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Log {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn lines_bar(log: &Log) -> Arc<ProgressBar> {
-    Arc::new(ProgressBar::new().minimum(Duration::ZERO).lines_to(log.clone()))
-}
+use lazydag_diagnostics::Profiler;
 
 fn inc(x: u64) -> u64 {
     x + 1
@@ -82,7 +66,7 @@ fn a_dropped_async_compute_does_not_leave_the_bar_stuck() {
     });
     drop(rt);
     compute_with_control(&tasks(3), &Sequential, &control).unwrap();
-    let text = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    let text = log.text();
     let summary = bar.summary();
     assert!(
         summary.as_deref().is_some_and(|s| s.starts_with("3/3 tasks")),

@@ -2,42 +2,18 @@
 //! chunk tasks, and a compute started inside a task on a nested bar of its own. Lines go to
 //! an injected writer, so every assertion is on counts, never on the clock.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+mod common;
 
+use std::sync::{Arc, Mutex};
+
+use common::{Log, lines_bar};
 use lazydag::config::SchedulerKind;
 use lazydag::parallel::Parallel;
 use lazydag::scheduler::Sequential;
 use lazydag::{Control, Optimizer, callback, compute_with, compute_with_control};
 use lazydag::{delayed, delayed_once};
-use lazydag_diagnostics::ProgressBar;
 
 /// A writer the test reads back.
-#[derive(Clone, Default)]
-struct Log(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Log {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Log {
-    fn lines(&self) -> Vec<String> {
-        let text = String::from_utf8(self.0.lock().unwrap().clone()).unwrap();
-        text.lines().map(str::to_owned).collect()
-    }
-}
-
-fn lines_bar(log: &Log) -> Arc<ProgressBar> {
-    Arc::new(ProgressBar::new().minimum(Duration::ZERO).lines_to(log.clone()))
-}
-
 #[test]
 fn a_parallel_map_counts_items_not_lanes() {
     let log = Log::default();

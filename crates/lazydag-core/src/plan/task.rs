@@ -425,6 +425,12 @@ impl<'g> PlanView<'g> {
         }
     }
 
+    /// The failure a requested output's value stands for in keep-going mode, if it stands for
+    /// one (see [`settled`](PlanView::settled)).
+    pub(crate) fn failure(value: &Value) -> Option<&Error> {
+        value.downcast_ref::<Poison>().map(|Poison(err)| err)
+    }
+
     /// Clones task `i`'s value for a consumer that is not its last use.
     ///
     /// In keep-going mode a panicking `Clone` is a failure like a task's (as for a literal):
