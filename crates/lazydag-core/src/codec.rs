@@ -5,13 +5,17 @@
 //! The encoding is bincode's standard configuration: lossless (it tags every `Option`, so
 //! `None`, `Some(None)` and `Some(())` differ; floats travel as their bits) and deterministic.
 //!
-//! Invariant: [`decode`] never aborts the process, whatever the bytes. bincode reads a
-//! string's or a byte buffer's length prefix and allocates that much before it reads the
-//! bytes, so eight corrupt bytes claiming a terabyte would abort on the allocation; here
-//! every such claim is checked against a limit of at least the input's length (a legitimate
-//! value's strings are all inside its input) and at most 64 times it (64 KiB for inputs up
-//! to 1 KiB), so a corrupt prefix fails as an error after allocating no more than that. Sequences and maps go through
-//! serde, which reserves at most about a megabyte from a length it has not read yet.
+//! Invariant: [`decode`] never aborts the process, whatever the bytes:
+//! - bincode reads a string's or a byte buffer's length prefix and allocates that much before
+//!   it reads the bytes, so eight corrupt bytes claiming a terabyte would abort on the
+//!   allocation; here every such claim is checked against a limit of at least the input's
+//!   length (a legitimate value's strings are all inside its input) and at most 64 times it
+//!   (64 KiB for inputs up to 1 KiB), so a corrupt prefix fails as an error after allocating
+//!   no more than that. Sequences and maps go through serde, which reserves at most about a
+//!   megabyte from a length it has not read yet.
+//! - bincode recurses once per level of nesting, so corrupt bytes of a recursive type (a
+//!   `Box`ed list) would nest a level per byte and overflow the thread's stack; the decoder
+//!   runs under `serde_stacker`, which grows the stack on the heap instead.
 //!
 //! [`TaskStore`]: crate::TaskStore
 
@@ -95,5 +99,35 @@ const fn shifted(bits: u32) -> usize {
 fn within<T: serde::de::DeserializeOwned, const LIMIT: usize>(
     bytes: &[u8],
 ) -> Result<(T, usize), DecodeError> {
-    bincode::serde::decode_from_slice(bytes, standard().with_limit::<LIMIT>())
+    let mut rest = Rest(bytes);
+    let value = {
+        let config = standard().with_limit::<LIMIT>();
+        let mut decoder = bincode::serde::OwnedSerdeDecoder::from_reader(&mut rest, config);
+        // Grown on the heap as deep as the bytes nest: bincode recurses once per level, so
+        // corrupt bytes of a recursive type would otherwise overflow the thread's stack.
+        T::deserialize(serde_stacker::Deserializer::new(decoder.as_deserializer()))?
+    };
+    Ok((value, bytes.len() - rest.0.len()))
+}
+
+/// The bytes not read yet: a slice reader whose rest the caller sees afterwards.
+struct Rest<'a>(&'a [u8]);
+
+impl bincode::de::read::Reader for Rest<'_> {
+    fn read(&mut self, bytes: &mut [u8]) -> Result<(), DecodeError> {
+        let Some((read, rest)) = self.0.split_at_checked(bytes.len()) else {
+            return Err(DecodeError::UnexpectedEnd { additional: bytes.len() - self.0.len() });
+        };
+        bytes.copy_from_slice(read);
+        self.0 = rest;
+        Ok(())
+    }
+
+    fn peek_read(&mut self, n: usize) -> Option<&[u8]> {
+        self.0.get(..n)
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.0 = self.0.get(n..).unwrap_or_default();
+    }
 }

@@ -80,3 +80,21 @@ fn a_corrupt_length_prefix_is_a_miss_not_an_abort() {
     assert_eq!(delayed!(name()).pure().cache(&store).compute().unwrap(), "lazydag");
     assert_eq!(NAMES.load(Ordering::SeqCst), 2, "the entry was stored again");
 }
+
+/// A recursive value, as a user's list or tree type is.
+#[derive(serde::Serialize, serde::Deserialize, Debug)]
+enum Chain {
+    End,
+    Link(Box<Chain>),
+}
+
+/// 1 MiB of corrupt bytes, each a `Link` tag, nests a million levels deep: bincode recurses
+/// once per level, which overflowed the stack and aborted the process; the codec grows the
+/// stack instead, and the bytes (which never end the chain) are an error.
+#[test]
+fn corrupt_bytes_nesting_a_million_levels_are_an_error_not_a_stack_overflow() {
+    let bytes = vec![1_u8; 1 << 20];
+    assert!(lazydag_core::codec::decode::<Chain>(&bytes).is_err());
+    let shallow = lazydag_core::codec::encode(&Chain::Link(Box::new(Chain::End))).unwrap();
+    assert!(matches!(lazydag_core::codec::decode::<Chain>(&shallow), Ok(Chain::Link(_))));
+}
