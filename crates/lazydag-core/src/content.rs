@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex};
 use smallvec::SmallVec;
 
 use crate::identity::{ContentKey, FeedKey, TaskStore};
-use crate::node::{Failure, Node, Op, Probe};
+use crate::node::{Failure, Node, Op, Probe, StoreId};
 use crate::sync::lock_std;
 use crate::value::{Cloner, Value};
 
@@ -98,6 +98,8 @@ pub(crate) fn input_key(dep: &Node) -> Option<ContentKey> {
 /// key fixes the value, so later computes need not read the store again.
 pub(crate) struct Cached<T> {
     store: Arc<dyn TaskStore>,
+    /// The store's [`TaskStore::identity`], asked once.
+    identity: Option<Arc<str>>,
     /// The value loaded from the store by a planning hit.
     loaded: Mutex<Option<T>>,
     /// The key and readable name of the input, as the last planning saw them.
@@ -106,7 +108,8 @@ pub(crate) struct Cached<T> {
 
 impl<T> Cached<T> {
     pub(crate) fn new(store: Arc<dyn TaskStore>) -> Self {
-        Cached { store, loaded: Mutex::new(None), entry: Mutex::new(None) }
+        let identity = store.identity().map(Arc::from);
+        Cached { store, identity, loaded: Mutex::new(None), entry: Mutex::new(None) }
     }
 }
 
@@ -122,8 +125,11 @@ where
         true
     }
 
-    fn store_id(&self) -> usize {
-        Arc::as_ptr(&self.store).cast::<()>() as usize
+    fn store_id(&self) -> StoreId {
+        match &self.identity {
+            Some(name) => StoreId::Named(Arc::clone(name)),
+            None => StoreId::Own(Arc::as_ptr(&self.store).cast::<()>() as usize),
+        }
     }
 
     fn call(

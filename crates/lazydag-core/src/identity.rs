@@ -546,6 +546,28 @@ pub trait TaskStore: Send + Sync + 'static {
     /// # Errors
     /// Whatever kept the store from keeping the bytes (a full disk, a read-only folder).
     fn store(&self, key: &ContentKey, task: &str, bytes: &[u8]) -> Result<(), String>;
+
+    /// Names where this store keeps its entries (a folder, a bucket), when stores that give
+    /// the same name keep the same entries: two caches of one task into stores of one identity
+    /// are planned as one task, probed and written once. `None` (the default) makes each
+    /// `.cache(&store)` call's store its own: two caches of one task into it are then probed
+    /// and written once each (the same value, so nothing is wrong, only repeated).
+    ///
+    /// ```
+    /// # use lazydag_core::{ContentKey, TaskStore};
+    /// struct Folder(std::path::PathBuf);
+    /// impl TaskStore for Folder {
+    ///     fn load(&self, _: &ContentKey, _: &str) -> Option<Vec<u8>> { None }
+    ///     fn store(&self, _: &ContentKey, _: &str, _: &[u8]) -> Result<(), String> { Ok(()) }
+    ///     fn identity(&self) -> Option<String> {
+    ///         Some(format!("folder:{}", self.0.display()))
+    ///     }
+    /// }
+    /// assert_eq!(Folder("/tmp/c".into()).identity().as_deref(), Some("folder:/tmp/c"));
+    /// ```
+    fn identity(&self) -> Option<String> {
+        None
+    }
 }
 
 #[cfg(test)]

@@ -107,10 +107,10 @@ pub(crate) trait Op: Send + Sync + 'static {
         false
     }
 
-    /// For a cached task, its store's identity (the address of the store it was given), so
-    /// that two caches of one task into two stores are not planned as one; 0 for other ops.
-    fn store_id(&self) -> usize {
-        0
+    /// For a cached task, which store it caches into ([`StoreId`]), so that two caches of
+    /// one task into two stores are not planned as one; [`StoreId::None`] for other ops.
+    fn store_id(&self) -> StoreId {
+        StoreId::None
     }
 
     /// Whether the task is async: [`start`](Op::start) returns its future.
@@ -161,6 +161,19 @@ pub(crate) trait Op: Send + Sync + 'static {
     fn probe(&self, _deps: &[Arc<Node>]) -> Option<Probe> {
         None
     }
+}
+
+/// Which store a cached task caches into (see [`Op::store_id`]): the store's own
+/// [`TaskStore::identity`](crate::TaskStore::identity) when it gives one, else the `.cache()`
+/// call's own store.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum StoreId {
+    /// Not a cached task.
+    None,
+    /// A store with no identity: this address of the cache's own handle on it.
+    Own(usize),
+    /// A store's identity.
+    Named(Arc<str>),
 }
 
 /// A function's identity, as a content key sees it (see [`Op::identity`]).

@@ -23,6 +23,8 @@ struct InMemory {
     stores: Arc<AtomicUsize>,
     /// Every store fails, and every load returns these bytes, when set.
     broken: Option<Vec<u8>>,
+    /// Its [`TaskStore::identity`], when set.
+    name: Option<&'static str>,
 }
 
 impl TaskStore for InMemory {
@@ -41,6 +43,10 @@ impl TaskStore for InMemory {
         }
         self.entries.lock().unwrap().insert(*key, (task.to_owned(), bytes.to_vec()));
         Ok(())
+    }
+
+    fn identity(&self) -> Option<String> {
+        self.name.map(str::to_owned)
     }
 }
 
@@ -256,5 +262,26 @@ fn caches_of_one_task_into_two_stores_fill_both() {
         assert_eq!(compute_with((&c, &d), &*scheduler).unwrap().1, 4);
         assert_eq!(RUNS.take(), (1, 1, 1), "the empty store's miss runs the task");
         assert_eq!(empty.tasks(), ["fit"]);
+    }
+}
+
+/// Two pipelines recorded apart that cache one pure task into one store: with a store that
+/// names itself ([`TaskStore::identity`]) the two caches are one task, probed and written
+/// once; without, each cache is its own task (the store is probed and written twice, the
+/// task still runs once, and both values are right).
+#[test]
+fn caches_of_one_task_into_one_named_store_are_one_task() {
+    steps!(RUNS);
+    for (name, probes, tasks) in [(Some("shared"), 1, 6), (None, 2, 7)] {
+        let store = InMemory { name, ..InMemory::default() };
+        let a = delayed_pure!(fit(delayed_pure!(clean(delayed_pure!(load(3)))), 1)).cache(&store);
+        let b = delayed_pure!(fit(delayed_pure!(clean(delayed_pure!(load(3)))), 1)).cache(&store);
+        let planned = lazydag_core::Plan::new(&[a.task(), b.task()]).view().len();
+        assert_eq!(planned, tasks, "{name:?}: the literals 3 and 1, `load`, `clean`, `fit`, the caches");
+        store.loads.store(0, Ordering::SeqCst);
+        assert_eq!(compute_with((&a, &b), &Sequential).unwrap(), (4, 4));
+        assert_eq!(RUNS.take(), (1, 1, 1), "{name:?}");
+        let counts = (store.loads.load(Ordering::SeqCst), store.stores.load(Ordering::SeqCst));
+        assert_eq!(counts, (probes, probes), "{name:?}: probes and stores");
     }
 }

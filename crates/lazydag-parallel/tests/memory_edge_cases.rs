@@ -181,3 +181,30 @@ fn graph_tasks_calling_one_cached_key_with_an_inner_map_do_not_deadlock() {
     });
     assert_eq!(values, vec![7; 6]);
 }
+
+static CUBES: AtomicUsize = AtomicUsize::new(0);
+
+fn cube(x: u64) -> u64 {
+    CUBES.fetch_add(1, Ordering::SeqCst);
+    x * x * x
+}
+
+/// Two `Memory` handles on one folder keep the same entries (`TaskStore::identity` is the
+/// folder): two pipelines that cache one pure task into them are planned as one cached task,
+/// stored once; a handle on another folder is a store of its own, written too.
+#[test]
+fn caches_into_two_handles_on_one_folder_are_one_task() {
+    let (dir, other) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, b, c) = (Memory::new(dir.path()), Memory::new(dir.path()), Memory::new(other.path()));
+    let x = lazydag::delayed_pure!(cube(3)).cache(&a);
+    let y = lazydag::delayed_pure!(cube(3)).cache(&b);
+    let z = lazydag::delayed_pure!(cube(3)).cache(&c);
+    let planned = lazydag::Plan::new(&[x.task(), y.task(), z.task()]).view().len();
+    assert_eq!(planned, 4, "the literal, `cube`, one cache per folder");
+    assert_eq!(lazydag::compute((&x, &y, &z)).unwrap(), (27, 27, 27));
+    assert_eq!(CUBES.load(Ordering::SeqCst), 1);
+    // Each folder holds the value: new graphs load it without running `cube`.
+    assert_eq!(lazydag::delayed_pure!(cube(3)).cache(&b).compute().unwrap(), 27);
+    assert_eq!(lazydag::delayed_pure!(cube(3)).cache(&c).compute().unwrap(), 27);
+    assert_eq!(CUBES.load(Ordering::SeqCst), 1);
+}

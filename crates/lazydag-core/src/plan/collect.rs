@@ -25,7 +25,7 @@ use super::program::{Instr, push_carried};
 use super::{PlanView, Stop, TaskRef};
 use crate::error::Error;
 use crate::identity::ContentKey;
-use crate::node::{Node, Probe};
+use crate::node::{Node, Probe, StoreId};
 
 /// How a collect remembers which nodes it has seen.
 ///
@@ -139,7 +139,7 @@ pub(super) struct Collector<'g> {
     /// The plan index of each content key planned so far (with the store of a cached task,
     /// see [`dedupe_key`]): a pure task met again under another node is planned once (see
     /// [`Collector::seen`]).
-    keyed: FxHashMap<(ContentKey, usize), u32>,
+    keyed: FxHashMap<(ContentKey, StoreId), u32>,
     /// The first cached task that turned out to have no key.
     error: Option<Error>,
 }
@@ -248,13 +248,13 @@ fn shareable_key(node: &Node) -> Option<ContentKey> {
 }
 
 /// What two nodes must share to be planned once: the [`shareable_key`], and for a cached
-/// task its store ([`Op::store_id`](crate::node::Op::store_id); 0 for any other node). A
-/// pure task and a cache of it have one key and stay two tasks; two caches of one task into
-/// two stores stay two, so that each store is probed and written.
+/// task its store ([`Op::store_id`](crate::node::Op::store_id)). A pure task and a cache of
+/// it have one key and stay two tasks; two caches of one task into two stores stay two, so
+/// that each store is probed and written.
 #[inline(always)]
-fn dedupe_key(node: &Node) -> Option<(ContentKey, usize)> {
+fn dedupe_key(node: &Node) -> Option<(ContentKey, StoreId)> {
     let key = shareable_key(node)?;
-    Some((key, if node.kind.cached { node.op.store_id() } else { 0 }))
+    Some((key, if node.kind.cached { node.op.store_id() } else { StoreId::None }))
 }
 
 /// The optimizer's kind of `node`.

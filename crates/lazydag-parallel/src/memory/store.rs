@@ -67,4 +67,10 @@ impl TaskStore for Memory {
             .map(drop)
             .map_err(|err| format!("cannot write cache entry `{}`: {err}", path.display()))
     }
+
+    /// Its folder: two `Memory` handles on one folder keep the same entries, so two caches
+    /// of one task into them are planned as one.
+    fn identity(&self) -> Option<String> {
+        Some(format!("lazydag-memory:{}", self.location().display()))
+    }
 }
