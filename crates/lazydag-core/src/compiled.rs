@@ -6,10 +6,15 @@
 //! slots) is copied from the plan's arrays alone. Invariant: a run behaves
 //! exactly as a compute of the same outputs with a default [`Control`](crate::Control) (no
 //! callbacks, cancel token or timeout), with the optimizer configured when it was compiled.
+//! A cached task (`Delayed::cache`) probes its store when it is planned, so a plan whose cached
+//! task missed is planned again by each run (which then loads a value stored since, as a
+//! compute would), until one finds every value stored; that plan is kept.
 //!
 //! [`Delayed::plan`]: crate::Delayed::plan
 
 use std::fmt;
+use std::sync::RwLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use lazydag_optimize::Optimizer;
 
@@ -19,6 +24,7 @@ use crate::error::Error;
 use crate::outputs::Outputs;
 use crate::plan::{Plan, Stop};
 use crate::schedulers::Scheduler;
+use crate::sync::std_locks::{read as read_std, write as write_std};
 
 /// Outputs planned once, to run many times without walking the graph again.
 ///
@@ -40,7 +46,12 @@ use crate::schedulers::Scheduler;
 /// ```
 pub struct Compiled<O> {
     outputs: O,
-    plan: Plan,
+    /// Replaced by a run's fresh plan while a cached task misses (see `run_with`).
+    plan: RwLock<Plan>,
+    optimizer: Optimizer,
+    /// Whether the plan has a cached task that missed its store: each run plans again, as a
+    /// compute would, until one finds every cached value stored.
+    replan: AtomicBool,
 }
 
 /// Plans `outputs` once (collect, check, optimize with the configured optimizer) for
@@ -75,7 +86,8 @@ pub fn compile_with<O: Outputs>(outputs: O, optimizer: &Optimizer) -> Result<Com
     // The run state that does not change from run to run is part of the compiled form: the
     // dependents lists are built now, once, instead of in the first run.
     plan.view().prepare();
-    Ok(Compiled { outputs, plan })
+    let replan = AtomicBool::new(plan.view().has_cache_miss());
+    Ok(Compiled { outputs, plan: RwLock::new(plan), optimizer: optimizer.clone(), replan })
 }
 
 impl<O: Outputs> Compiled<O> {
@@ -93,18 +105,36 @@ impl<O: Outputs> Compiled<O> {
     /// The first task that fails or panics, named in the [`Error`]; [`Error::Scheduler`] if the
     /// scheduler returns values that do not match the plan's outputs.
     pub fn run_with(&self, scheduler: &dyn Scheduler) -> Result<O::Values, Error> {
-        let values = scheduled(&self.plan, scheduler)?;
+        let values = scheduled(&self.current()?, scheduler)?;
         unpack(&self.outputs, values, scheduler)
     }
 
-    /// The compiled plan.
-    pub fn plan(&self) -> &Plan {
-        &self.plan
+    /// The plan a run runs: the compiled one, or, while a cached task of it misses its store,
+    /// a fresh one (a cache probes its store when planned: a value stored since is loaded,
+    /// and its inputs do not run, as in a compute). A fresh plan that misses nothing is kept.
+    fn current(&self) -> Result<Plan, Error> {
+        if !self.replan.load(Ordering::Acquire) {
+            return Ok(read_std(&self.plan).clone());
+        }
+        let mut roots = Vec::new();
+        self.outputs.roots(&mut roots);
+        let plan = Plan::for_compute(&roots, Stop::default(), &self.optimizer)?;
+        plan.view().prepare();
+        if !plan.view().has_cache_miss() {
+            *write_std(&self.plan) = plan.clone();
+            self.replan.store(false, Ordering::Release);
+        }
+        Ok(plan)
+    }
+
+    /// The compiled plan (the latest one, when cached tasks made a run plan again).
+    pub fn plan(&self) -> Plan {
+        read_std(&self.plan).clone()
     }
 }
 
 impl<O> fmt::Debug for Compiled<O> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Compiled").field("plan", &self.plan).finish_non_exhaustive()
+        f.debug_struct("Compiled").field("plan", &*read_std(&self.plan)).finish_non_exhaustive()
     }
 }

@@ -163,7 +163,7 @@ where
 
     fn probe(&self, deps: &[Arc<Node>]) -> Option<Probe> {
         let source = deps.first()?;
-        let Some(key) = source.content_key() else {
+        let Some(key) = input_key(source) else {
             return Some(Probe::NoKey);
         };
         let task = source.key().name().to_owned();

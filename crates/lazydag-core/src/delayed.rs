@@ -13,7 +13,7 @@ use petgraph::graph::DiGraph;
 use crate::compiled::{Compiled, compile};
 use crate::compute::{blame, compute, compute_with, execute};
 use crate::config::default_scheduler;
-use crate::content::{Cached, task_key};
+use crate::content::{Cached, input_key, task_key};
 use crate::control::Control;
 use crate::error::Error;
 use crate::graph::TaskInfo;
@@ -203,8 +203,9 @@ impl<T: Send + 'static> Delayed<T> {
         let node = Node::like(&self.node, deps![], Literal::held(value));
         node.set_ops(&OpsOf::<T>::CLONE);
         // A pure task's held value keeps its content key (Dask: `x.persist().key == x.key`),
-        // so pure tasks built later from it dedupe and cache as they would from `self`.
-        if let Some(key) = self.node.content_key() {
+        // so pure tasks built later from it dedupe and cache as they would from `self`; a
+        // gather's key is made now if no pure consumer asked for it yet.
+        if let Some(key) = input_key(&self.node) {
             node.set_content_key(key);
         }
         Delayed::from_node(node)
@@ -388,8 +389,16 @@ impl<T> Delayed<T> {
     where
         T: Clone + Send + 'static,
     {
-        self.node.set_ops(&OpsOf::<T>::CLONE);
+        self.known_clone();
         self
+    }
+
+    /// What [`shared`](Delayed::shared) does, on a borrowed handle.
+    pub(crate) fn known_clone(&self)
+    where
+        T: Clone + Send + 'static,
+    {
+        self.node.set_ops(&OpsOf::<T>::CLONE);
     }
 
     /// Marks the task cheap, like a function in Dask's `inline_functions(fast_functions=...)`:
@@ -547,7 +556,7 @@ where
         let store: Arc<dyn TaskStore> = Arc::new(store.clone());
         let node = Node::like(&self.node, deps![self.node.clone()], Cached::<T>::new(store));
         node.set_ops(&OpsOf::<T>::CLONE);
-        if let Some(key) = self.node.content_key() {
+        if let Some(key) = input_key(&self.node) {
             node.set_content_key(key);
         }
         Delayed::from_node(node)

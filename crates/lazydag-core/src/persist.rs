@@ -39,6 +39,12 @@ pub trait Persist: Outputs {
     /// Turns this output's computed values (in the order of its roots) into held handles.
     #[doc(hidden)]
     fn hold(&self, values: &mut std::vec::IntoIter<Value>) -> Result<Self::Held, Error>;
+
+    /// Records on each root that its value is `Clone` (which `Persist` requires), so that a
+    /// root requested twice, or also used by another root, is cloned rather than refused as
+    /// [`Error::NotClone`] (a `map` result, whose type the macros did not probe).
+    #[doc(hidden)]
+    fn cloneable(&self);
 }
 
 /// Computes `outputs` with the default scheduler and returns handles to their held values, in
@@ -83,6 +89,7 @@ pub fn persist<P: Persist>(outputs: P) -> Result<P::Held, Error> {
 /// # Errors
 /// As [`persist`].
 pub fn persist_with<P: Persist>(outputs: P, scheduler: &dyn Scheduler) -> Result<P::Held, Error> {
+    outputs.cloneable();
     let mut roots = Vec::new();
     outputs.roots(&mut roots);
     let values = execute(&roots, scheduler, &Control::default())?;
@@ -97,6 +104,10 @@ impl<T: Clone + Send + 'static> Persist for Delayed<T> {
         let value: T = self.unpack(values)?;
         Ok(self.held(value))
     }
+
+    fn cloneable(&self) {
+        self.known_clone();
+    }
 }
 
 impl<P: Persist + ?Sized> Persist for &P {
@@ -104,6 +115,10 @@ impl<P: Persist + ?Sized> Persist for &P {
 
     fn hold(&self, values: &mut std::vec::IntoIter<Value>) -> Result<P::Held, Error> {
         (**self).hold(values)
+    }
+
+    fn cloneable(&self) {
+        (**self).cloneable();
     }
 }
 
@@ -113,6 +128,10 @@ impl<P: Persist> Persist for [P] {
     fn hold(&self, values: &mut std::vec::IntoIter<Value>) -> Result<Self::Held, Error> {
         self.iter().map(|p| p.hold(values)).collect()
     }
+
+    fn cloneable(&self) {
+        self.iter().for_each(P::cloneable);
+    }
 }
 
 impl<P: Persist> Persist for Vec<P> {
@@ -121,6 +140,10 @@ impl<P: Persist> Persist for Vec<P> {
     fn hold(&self, values: &mut std::vec::IntoIter<Value>) -> Result<Self::Held, Error> {
         self.as_slice().hold(values)
     }
+
+    fn cloneable(&self) {
+        self.as_slice().cloneable();
+    }
 }
 
 impl<P: Persist, const N: usize> Persist for [P; N] {
@@ -128,6 +151,10 @@ impl<P: Persist, const N: usize> Persist for [P; N] {
 
     fn hold(&self, values: &mut std::vec::IntoIter<Value>) -> Result<Self::Held, Error> {
         self.as_slice().hold(values)
+    }
+
+    fn cloneable(&self) {
+        self.as_slice().cloneable();
     }
 }
 
@@ -140,6 +167,12 @@ macro_rules! tuple_persist {
             fn hold(&self, values: &mut std::vec::IntoIter<Value>) -> Result<Self::Held, Error> {
                 let ($($name,)+) = self;
                 Ok(($($name.hold(values)?,)+))
+            }
+
+            #[allow(non_snake_case)]
+            fn cloneable(&self) {
+                let ($($name,)+) = self;
+                $($name.cloneable();)+
             }
         }
     };

@@ -179,7 +179,10 @@ impl<'g> PlanView<'g> {
     /// line, so that the usual path stays small enough to inline into the schedulers' loops.
     #[inline(never)]
     fn run_reporting(&self, i: usize, inputs: &mut Vec<Value>) -> Result<Value, Error> {
-        if let Some(poisoned) = self.upstream_failure(inputs) {
+        // A fused task's members see their own inputs' failures, in order (`run_settling`).
+        if self.program(i).is_none()
+            && let Some(poisoned) = self.upstream_failure(inputs)
+        {
             return Ok(poisoned);
         }
         if let Some(hooks) = &self.stop.hooks
@@ -250,6 +253,9 @@ impl<'g> PlanView<'g> {
             )
             .entered()
         });
+        if self.stop.keep_going {
+            return self.run_settling(program, inputs);
+        }
         let mut current = None;
         // Without a cancel token or a deadline nothing can stop the compute: the step loop then
         // asks a constant (`should_stop` would be false at every step).
@@ -274,6 +280,58 @@ impl<'g> PlanView<'g> {
                 settle_keyed(key, self.stop.keep_going, other)
             }
         }
+    }
+
+    /// [`run_program`](PlanView::run_program) in keep-going mode: each member runs as it would
+    /// unfused. A member one of whose inputs is a failure is skipped and passes on the first
+    /// one, in argument order; a member that fails or panics becomes a failure value naming
+    /// it, which its consumers in the program see; the others run. So the task's value names
+    /// the same failure as the unfused tasks would (an inlined cheap input that panics before
+    /// a failed scheduled one is the one reported, and the other way round). Carried runs are
+    /// run step by step on plain values (a failure is not of the carried type). Out of line:
+    /// the slow path of a mode that already pays a catch per member.
+    #[cold]
+    #[inline(never)]
+    fn run_settling(&self, program: &[Instr<'g>], inputs: &mut Vec<Value>) -> Result<Value, Error> {
+        let mut stack: Vec<Value> = Vec::with_capacity(4);
+        let mut next_input = inputs.drain(..);
+        let mut result = Ok(());
+        for &instr in program {
+            let Some(node) = instr.node() else {
+                stack.push(next_input.next().expect("one scheduled input per Input step"));
+                continue;
+            };
+            if self.should_stop() {
+                result = Err(self.stop_error().unwrap_or(Error::Cancelled));
+                break;
+            }
+            let from = stack.len() - node.deps.len();
+            if let Some(failed) = stack[from..].iter().position(Value::is::<Poison>) {
+                let poisoned = stack.swap_remove(from + failed);
+                panic::drop_each_quietly(stack.drain(from..));
+                stack.push(poisoned);
+                continue;
+            }
+            let cloner = if node.kind.literal { node.cloner() } else { None };
+            let outcome = panic::catch(|| node.op.call(&mut stack, from, cloner));
+            if self.stopped_inside(&outcome) {
+                result = Err(self.stop_error().unwrap_or(Error::Cancelled));
+                break;
+            }
+            // The stack above `from` holds what a panicking call left of its inputs.
+            panic::drop_each_quietly(stack.drain(from..));
+            match settle_keyed(node.key(), true, outcome) {
+                Ok(value) => stack.push(value),
+                Err(err) => {
+                    result = Err(err);
+                    break;
+                }
+            }
+        }
+        panic::drop_each_quietly(next_input);
+        let value = result.map(|()| stack.pop().expect("a program leaves its root's value"));
+        panic::drop_each_quietly(stack);
+        value
     }
 
     /// Starts async task `i` on `inputs` and returns the future that finishes it, or `None`

@@ -339,6 +339,12 @@ impl<'g> PlanView<'g> {
         }
     }
 
+    /// Whether a cached task (`Delayed::cache`) was a miss when this plan was made: it runs
+    /// its inputs, and a plan made later, once the value is stored, would load it instead.
+    pub(crate) fn has_cache_miss(&self) -> bool {
+        (0..self.len()).any(|i| self.tasks[i].kind.cached && !self.literal[i])
+    }
+
     /// Builds what a run needs that [`dependents`](PlanView::dependents) would otherwise
     /// build on first use, so that no run pays for it (a compiled plan).
     pub(crate) fn prepare(&self) {
