@@ -133,6 +133,8 @@ pub(super) struct Collector<'g> {
     facts: Option<Facts>,
     /// Whether the ordering pass may keep the post-order.
     depth: Depth,
+    /// Whether a cached task missed its store (see [`PlanView::has_cache_miss`]).
+    cache_miss: bool,
     /// Whether a literal has two uses or more (the ordering does not care; the tree's run
     /// state does: see [`tree_run_state`]).
     shared_literal: bool,
@@ -311,6 +313,7 @@ impl<'g> Collector<'g> {
             facts: optimizing.then(Facts::default),
             depth: Depth::new(),
             shared_literal: false,
+            cache_miss: false,
             keyed: FxHashMap::default(),
             error: None,
         }
@@ -356,6 +359,7 @@ impl<'g> Collector<'g> {
                     false
                 }
             };
+            self.cache_miss |= !hit;
             let (deps, cursor) = if hit { (&[][..], HIT) } else { (node.deps.as_slice(), 0) };
             return Frame { deps, top, cursor, chain_start };
         }
@@ -439,6 +443,7 @@ impl<'g> Collector<'g> {
             program_start: if self.prefused == 0 { Vec::new() } else { self.program_start },
             program: self.program,
             report: None,
+            cache_miss: self.cache_miss,
         };
         if keeps {
             // The post-order stays: what a run starts from can be read off the entries now,

@@ -141,6 +141,7 @@ fn rebuild<'g>(old: &PlanView<'g>, graph: &Graph<'_>, report: OptimizeReport) ->
         program_start: vec![0],
         program: Vec::new(),
         report: Some(report),
+        cache_miss: old.cache_miss,
     };
     // Runs inside its consumer: fused into it, or an inlined function. (Inlined literals stay
     // plan entries that each consumer evaluates.)

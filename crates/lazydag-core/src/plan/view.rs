@@ -69,6 +69,9 @@ pub struct PlanView<'g> {
     pub(super) program: Vec<Instr<'g>>,
     /// What the optimizer did, when the plan was optimized.
     pub(super) report: Option<OptimizeReport>,
+    /// Whether a cached task missed its store when this plan was made (it runs its inputs;
+    /// see [`has_cache_miss`](PlanView::has_cache_miss)): noted by the collector as it probes.
+    pub(super) cache_miss: bool,
 }
 
 /// What stops a compute and whom its tasks report to: the caller's
@@ -342,7 +345,7 @@ impl<'g> PlanView<'g> {
     /// Whether a cached task (`Delayed::cache`) was a miss when this plan was made: it runs
     /// its inputs, and a plan made later, once the value is stored, would load it instead.
     pub(crate) fn has_cache_miss(&self) -> bool {
-        (0..self.len()).any(|i| self.tasks[i].kind.cached && !self.literal[i])
+        self.cache_miss
     }
 
     /// Builds what a run needs that [`dependents`](PlanView::dependents) would otherwise
