@@ -277,7 +277,10 @@ fn caches_of_one_task_into_one_named_store_are_one_task() {
         let a = delayed_pure!(fit(delayed_pure!(clean(delayed_pure!(load(3)))), 1)).cache(&store);
         let b = delayed_pure!(fit(delayed_pure!(clean(delayed_pure!(load(3)))), 1)).cache(&store);
         let planned = lazydag_core::Plan::new(&[a.task(), b.task()]).view().len();
-        assert_eq!(planned, tasks, "{name:?}: the literals 3 and 1, `load`, `clean`, `fit`, the caches");
+        assert_eq!(
+            planned, tasks,
+            "{name:?}: the literals 3 and 1, `load`, `clean`, `fit`, the caches"
+        );
         store.loads.store(0, Ordering::SeqCst);
         assert_eq!(compute_with((&a, &b), &Sequential).unwrap(), (4, 4));
         assert_eq!(RUNS.take(), (1, 1, 1), "{name:?}");
