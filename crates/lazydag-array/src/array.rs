@@ -172,6 +172,22 @@ impl<T: Element> Array<T> {
         }
     }
 
+    /// An array of no elements on the grid `chunks` (some axis has length 0): one empty
+    /// literal block per chunk, no task reading anything.
+    pub(crate) fn empty(chunks: Chunks) -> Array<T> {
+        debug_assert!(chunks.shape().contains(&0));
+        let blocks = chunks
+            .indices()
+            .map(|j| {
+                let shape = chunks.block_shape(&j);
+                let block = Block::<T>::from_shape_vec(IxDyn(&shape), Vec::new())
+                    .expect("a shape with a 0 holds no elements");
+                lazydag_core::delayed(block).name("empty").shared()
+            })
+            .collect();
+        Array::from_parts(chunks, blocks)
+    }
+
     pub(crate) fn failed(error: Error) -> Array<T> {
         Array { inner: Err(error) }
     }

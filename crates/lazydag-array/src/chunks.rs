@@ -96,6 +96,11 @@ fn regular(shape: &[usize], axis: usize, size: usize) -> Result<Vec<usize>, Erro
     Ok(v)
 }
 
+/// Why a grid is refused: one home for the message.
+fn too_many() -> String {
+    format!("more than {MAX_BLOCKS} chunks: use larger chunks (each chunk is a task)")
+}
+
 impl Chunks {
     /// Resolves `spec` against `shape`.
     ///
@@ -124,9 +129,7 @@ impl Chunks {
             }
         };
         if blocks.is_none_or(|b| b > MAX_BLOCKS) {
-            return Err(bad(format!(
-                "more than {MAX_BLOCKS} chunks: use larger chunks (each chunk is a task)"
-            )));
+            return Err(bad(too_many()));
         }
         let sizes = match spec {
             ChunkSpec::Uniform(c) => {
@@ -180,6 +183,20 @@ impl Chunks {
                 sizes
             }
         };
+        Ok(Chunks::from_sizes(sizes))
+    }
+
+    /// Builds from sizes an operation derived (each axis summing to `shape`'s length), refusing
+    /// a grid of more than [`MAX_BLOCKS`] chunks as [`Chunks::new`] does: a broadcast or a
+    /// product of two grids can multiply the inputs' chunk counts.
+    ///
+    /// # Errors
+    /// [`Error::Chunks`] for a grid that large.
+    pub(crate) fn checked(shape: &[usize], sizes: Vec<Vec<usize>>) -> Result<Chunks, Error> {
+        let blocks = sizes.iter().map(Vec::len).try_fold(1usize, |acc, n| acc.checked_mul(n));
+        if blocks.is_none_or(|b| b > MAX_BLOCKS) {
+            return Err(Error::Chunks { shape: shape.to_vec(), why: too_many() });
+        }
         Ok(Chunks::from_sizes(sizes))
     }
 

@@ -98,7 +98,7 @@ pub(crate) fn align(
             if options.is_empty() { vec![shape[d]] } else { common_axis(&options) }
         })
         .collect();
-    Ok((shape, Chunks::from_sizes(sizes)))
+    Ok((shape.clone(), Chunks::checked(&shape, sizes)?))
 }
 
 /// `a` rechunked to the non-stretched axes of `out`.
@@ -387,16 +387,13 @@ impl<T: Element> Array<T> {
         self.binary("ne", other.into(), |a, b| a != b)
     }
 
-    /// The values clipped to `[min, max]`, like `numpy.clip`.
+    /// The values clipped to `[min, max]`, like `numpy.clip`: `minimum(maximum(v, min), max)`,
+    /// so with `min > max` every value is `max`, and a NaN value or bound propagates.
     pub fn clip(&self, min: T, max: T) -> Array<T> {
+        #[allow(clippy::eq_op, reason = "`x != x` is how a generic `PartialOrd` finds a NaN")]
         self.map_named("clip", move |v| {
-            if v < min {
-                min
-            } else if v > max {
-                max
-            } else {
-                v
-            }
+            let raised = if v < min || min != min { min } else { v };
+            if raised > max || max != max { max } else { raised }
         })
     }
 

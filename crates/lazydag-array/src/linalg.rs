@@ -39,7 +39,11 @@ fn matmul2<T: Element + LinalgScalar>(a: &Array<T>, b: &Array<T>, k: usize) -> A
         (Ok(x), Ok(y)) => (x, y),
         (Err(e), _) | (_, Err(e)) => return Array::failed(e),
     };
-    let out = Chunks::from_sizes(vec![pa.chunks.sizes()[0].clone(), pb.chunks.sizes()[1].clone()]);
+    let sizes = vec![pa.chunks.sizes()[0].clone(), pb.chunks.sizes()[1].clone()];
+    let out = match Chunks::checked(&[pa.shape[0], pb.shape[1]], sizes) {
+        Ok(out) => out,
+        Err(e) => return Array::failed(e),
+    };
     let nk = kc.len();
     let blocks = out
         .indices()
@@ -108,6 +112,11 @@ impl<T: Element + LinalgScalar> Array<T> {
         if split_every < 2 {
             return Array::failed(Error::invalid("dot", "split_every must be at least 2"));
         }
+        if let (1 | 2, 1 | 2) = (self.ndim(), other.ndim())
+            && let Err(e) = contracted("dot", self, self.ndim() - 1, other, 0)
+        {
+            return Array::failed(e);
+        }
         match (self.ndim(), other.ndim()) {
             (2, 2) => matmul2(self, other, split_every),
             (2, 1) => matmul2(self, &other.insert_axis(1), split_every).slice(s![.., 0]),
@@ -156,8 +165,37 @@ impl<T: Element + LinalgScalar> Array<T> {
                 )
             }));
         }
+        if let Err(e) = contracted("tensordot", self, axes.0, other, axes.1) {
+            return Array::failed(e);
+        }
         let a = if axes.0 == 1 { self.clone() } else { self.t() };
         let b = if axes.1 == 0 { other.clone() } else { other.t() };
         a.dot(&b)
     }
+}
+
+/// Checks, on the caller's own operands and under its name, that axis `ax` of `a` and axis
+/// `bx` of `b` (the contracted ones) have one length: before `dot` lifts a 1-d operand or
+/// `tensordot` transposes, so that the error names the shapes the caller gave. An operand's
+/// own error comes first.
+fn contracted<T: Element>(
+    op: &'static str,
+    a: &Array<T>,
+    ax: usize,
+    b: &Array<T>,
+    bx: usize,
+) -> Result<(), Error> {
+    let (pa, pb) = (a.parts()?, b.parts()?);
+    if pa.shape[ax] == pb.shape[bx] {
+        return Ok(());
+    }
+    Err(Error::ShapeMismatch {
+        op,
+        left: pa.shape.clone(),
+        right: pb.shape.clone(),
+        why: format!(
+            "axis {ax} of the left ({}) must equal axis {bx} of the right ({})",
+            pa.shape[ax], pb.shape[bx]
+        ),
+    })
 }

@@ -216,6 +216,10 @@ fn concat<T: Element>(arrays: &[Array<T>], axis: usize) -> Result<Array<T>, Erro
 /// assert_eq!(s.compute().unwrap(), ndarray::arr2(&[[1.0, 0.0], [1.0, 0.0]]).into_dyn());
 /// ```
 pub fn stack<T: Element>(arrays: &[Array<T>], axis: usize) -> Array<T> {
+    // An input's own error first: a failed array has no shape to compare.
+    if let Some(err) = arrays.iter().find_map(|a| a.parts().err()) {
+        return Array::failed(err);
+    }
     if let Some(first) = arrays.first() {
         for a in arrays {
             if a.shape() != first.shape() {

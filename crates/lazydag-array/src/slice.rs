@@ -209,6 +209,11 @@ impl<T: Element> Array<T> {
             })
             .collect();
         let out = Chunks::from_sizes(out_sizes);
+        if out.shape().contains(&0) {
+            // Nothing selected on some axis: empty chunks, and no task reads an input chunk
+            // (so their ancestors never run).
+            return Ok(Array::empty(out));
+        }
         // Iterate over the ranges' choices; indices are fixed.
         let counts: Vec<usize> = picks
             .iter()

@@ -58,14 +58,17 @@ impl<T: Element> Array<T> {
                 _ => runs.push((b, vec![v - offs[b]])),
             }
         }
+        let mut sizes = p.chunks.sizes().to_vec();
         if runs.is_empty() {
             // No index: one empty chunk along the axis (an empty axis has one chunk of 0),
-            // selected from the first input chunk.
-            runs.push((0, Vec::new()));
+            // and no task reads an input chunk.
+            sizes[axis] = vec![0];
+            return Ok(Array::empty(Chunks::from_sizes(sizes)));
         }
-        let mut sizes = p.chunks.sizes().to_vec();
         sizes[axis] = runs.iter().map(|r| r.1.len()).collect();
-        let out = Chunks::from_sizes(sizes);
+        let mut shape = p.shape.clone();
+        shape[axis] = indices.len();
+        let out = Chunks::checked(&shape, sizes)?;
         let runs = std::sync::Arc::new(runs);
         let blocks = out
             .indices()
