@@ -10,6 +10,10 @@ use std::sync::OnceLock;
 
 static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
 
+/// The shared runtime's blocking threads at most: room for a full-size async compute's CPU
+/// tasks and, nested inside them, another's.
+const BLOCKING_THREADS: usize = 2 * crate::worker::MAX_WORKERS;
+
 /// The shared runtime for async tasks.
 ///
 /// # Panics
@@ -18,6 +22,12 @@ pub fn runtime() -> &'static tokio::runtime::Runtime {
     RUNTIME.get_or_init(|| {
         tokio::runtime::Builder::new_multi_thread()
             .thread_name("lazydag-io")
+            // The async scheduler runs each CPU task on this pool's blocking threads, up to
+            // `MAX_WORKERS` at once per compute, and a CPU task that computes a nested graph
+            // there waits for that graph's CPU tasks to get threads of their own: tokio's 512
+            // would let 512 such outer tasks hold every thread and wait for ever. Threads are
+            // started only as needed, so the room costs nothing until used.
+            .max_blocking_threads(BLOCKING_THREADS)
             .enable_all()
             .build()
             .expect("lazydag could not start its tokio runtime")

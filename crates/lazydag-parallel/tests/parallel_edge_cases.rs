@@ -144,3 +144,21 @@ fn results_are_in_order_with_uneven_items() {
         }
     });
 }
+
+/// An endless input (`0..`, whose size hint is `usize::MAX` at least) that fails at item
+/// 1000: the map stops there with that error. The output was pre-sized from the hint, which
+/// panicked with a capacity overflow before any item ran (and a huge exact length would have
+/// aborted on the allocation).
+#[test]
+fn a_map_over_an_endless_input_stops_at_its_first_failure() {
+    let outcome = guard(60, || {
+        let p = Parallel::new().n_jobs(2);
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            p.try_map(0u64.., |x| if x < 1000 { Ok(x) } else { Err(std::fmt::Error) })
+                .map(|v| v.len())
+                .map_err(|e| e.item_index())
+        }));
+        caught.map_err(|p| lazydag::panic::message(&*p))
+    });
+    assert_eq!(outcome, Ok(Err(Some(1000))));
+}

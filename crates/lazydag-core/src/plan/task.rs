@@ -374,6 +374,7 @@ impl<'g> PlanView<'g> {
         panic::clear_quietly(inputs);
         let key = current.map_or(key, |member| member.key());
         let watch = self.stop.can_stop().then(|| (self.stop.cancel.clone(), self.deadline()));
+        let stopping = self.stop.can_stop().then(|| (self.stop.cancel.clone(), self.stop.deadline));
         let task = async move {
             let outcome = match started {
                 None => return Ok(poisoned.expect("skipped because an input failed")),
@@ -403,6 +404,15 @@ impl<'g> PlanView<'g> {
                     _ => TaskStatus::Failed,
                 };
                 hooks.posttask(index, start, TaskRef(&node), status);
+            }
+            // A task that gave up because its compute was stopped (an `Err(Cancelled)` once
+            // `is_cancelled`): the stop's error, as on the other schedulers, not a failure.
+            if let Some((cancel, deadline)) = &stopping
+                && let Ok(Err(failure)) = &outcome
+                && gave_up(failure)
+                && let Some(stopped) = super::view::stop_error(cancel.as_ref(), *deadline)
+            {
+                return Err(stopped);
             }
             settle_keyed(key, keep_going, outcome)
         };
@@ -467,11 +477,7 @@ impl<'g> PlanView<'g> {
 
     /// [`stopped_inside`](PlanView::stopped_inside) for a task's failure.
     fn stopped_by(&self, failure: &Failure) -> bool {
-        matches!(failure, Failure::Err(source)
-        if matches!(
-            source.downcast_ref::<Error>(),
-            Some(Error::Cancelled | Error::TimedOut { .. })
-        )) && self.should_stop()
+        gave_up(failure) && self.should_stop()
     }
 
     /// Takes a requested output's value apart: the value, or in keep-going mode the failure it
@@ -546,6 +552,17 @@ fn settle_keyed(
         },
     };
     failed(err, keep_going)
+}
+
+/// Whether a task's `failure` is its giving up on a stopped compute (an `Err` of
+/// [`Error::Cancelled`] or [`Error::TimedOut`]): then, if its compute is stopped, the compute
+/// returns the stop's error rather than a failure naming the task.
+fn gave_up(failure: &Failure) -> bool {
+    matches!(failure, Failure::Err(source)
+        if matches!(
+            source.downcast_ref::<Error>(),
+            Some(Error::Cancelled | Error::TimedOut { .. })
+        ))
 }
 
 /// The one rule for a failure at the task boundary (a task's `Err` or panic, a literal's or a

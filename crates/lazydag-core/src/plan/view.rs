@@ -98,6 +98,22 @@ pub(crate) struct Stop {
     pub(super) plain: bool,
 }
 
+/// The error a compute stopped by `cancel` or past `deadline` (with its timeout) returns, if
+/// it is stopped: [`Error::Cancelled`] or [`Error::TimedOut`]. One home for
+/// [`PlanView::stop_error`] and for an async task's future, which outlives the plan's borrow.
+pub(super) fn stop_error(
+    cancel: Option<&CancelToken>,
+    deadline: Option<(Instant, Duration)>,
+) -> Option<Error> {
+    if cancel.is_some_and(CancelToken::is_cancelled) {
+        return Some(Error::Cancelled);
+    }
+    match deadline {
+        Some((at, timeout)) if Instant::now() >= at => Some(Error::TimedOut { timeout }),
+        _ => None,
+    }
+}
+
 /// Whether the current `tracing` dispatcher is interested in the task boundary's `task` spans
 /// (level `TRACE`, target `lazydag_core::plan::task`). Asked once per plan: a subscriber set
 /// after a plan was made (a [`Compiled`](crate::Compiled) plan run later) does not see its
@@ -250,13 +266,7 @@ impl<'g> PlanView<'g> {
 
     /// The error a stopped compute returns: [`Error::Cancelled`] or [`Error::TimedOut`].
     pub fn stop_error(&self) -> Option<Error> {
-        if self.stop.cancel.as_ref().is_some_and(CancelToken::is_cancelled) {
-            return Some(Error::Cancelled);
-        }
-        match self.stop.deadline {
-            Some((at, timeout)) if Instant::now() >= at => Some(Error::TimedOut { timeout }),
-            _ => None,
-        }
+        stop_error(self.stop.cancel.as_ref(), self.stop.deadline)
     }
 
     /// Whether the compute can be stopped at all (a cancel token or a timeout): schedulers

@@ -70,6 +70,11 @@ use crate::error::{Error, ItemError};
 /// cache, so that items written into the lane's buffer are still in cache when they run.
 pub(crate) const BATCH_BYTES: usize = 256 << 10;
 
+/// The most bytes of output slots reserved up front from an input's exact length (1 GiB):
+/// past that the output grows as results come, so a huge length cannot fail the allocation
+/// before any item runs.
+const PRESIZE_MAX: usize = 1 << 30;
+
 /// How often a running batch of an infallible function polls the stop flag.
 const POLL: Duration = Duration::from_micros(100);
 
@@ -191,7 +196,13 @@ where
     let widest = size_of::<I::Item>().max(size_of::<M::Slot>()).max(1);
     let sizer = Sizer::new(settings.batch, settings.workers).capped(BATCH_BYTES / widest);
     let job = Arc::new(Job::<I, G, R, M> {
-        assembly: Assembly::new(input.size_hint().0),
+        // Room for the items the input says it has, when it knows exactly and they fit: an
+        // endless range says `usize::MAX` at least (a capacity overflow), a huge exact
+        // length would be allocated before the first item; otherwise the output grows.
+        assembly: Assembly::new(match input.size_hint() {
+            (low, Some(high)) if low == high => low.min(PRESIZE_MAX / size_of::<M::Slot>().max(1)),
+            _ => 0,
+        }),
         source: Mutex::new(Source::new(input)),
         sizer: Mutex::new(sizer),
         stop: AtomicBool::new(false),

@@ -105,15 +105,18 @@ pub struct Async {
 }
 
 impl Async {
-    /// A scheduler that runs at most `workers` CPU (non-async) tasks at once; `0` counts as
-    /// `1`, and a count above [`MAX_WORKERS`](crate::config::MAX_WORKERS) as that limit (it
-    /// starts no thread of its own: CPU tasks run on tokio's blocking pool). Async tasks are not
-    /// bounded by it.
+    /// A scheduler that runs at most `workers` CPU (non-async) tasks of one compute at once;
+    /// `0` counts as `1`, and a count above [`MAX_WORKERS`](crate::config::MAX_WORKERS) as that
+    /// limit (it starts no thread of its own: CPU tasks run on tokio's blocking pool). Async
+    /// tasks are not bounded by it. The bound is each compute's: the scheduler is a `Copy`
+    /// value with no state, so two computes on it at once (two threads, or a task's nested
+    /// compute) each run up to `workers` CPU tasks, unlike the pools, whose threads every
+    /// compute shares.
     pub fn new(workers: usize) -> Self {
         Async { workers: workers.clamp(1, crate::worker::MAX_WORKERS) }
     }
 
-    /// The most CPU tasks that run at once.
+    /// The most CPU tasks of one compute that run at once.
     pub fn workers(&self) -> usize {
         self.workers
     }
