@@ -78,12 +78,27 @@ impl ReadParquet {
     /// file). Reads no column data.
     ///
     /// # Errors
-    /// [`Error::NoSuchFile`] for a path or pattern that matches nothing, [`Error::Io`],
+    /// [`Error::NoSuchFile`] for a path or pattern that matches nothing (a folder: no
+    /// `*.parquet` file in it), [`Error::Io`],
     /// [`Error::Parquet`] for a file that is not Parquet, [`Error::MissingColumn`] for a
     /// `columns` entry that does not exist or a column missing from one file of several, and
     /// [`Error::InvalidArgument`] when a file's dtypes differ from the first file's.
     pub fn open(self) -> Result<DataFrame> {
-        let files = expand(&self.sources)?;
+        // A folder is its `.parquet` files, in name order: what `to_parquet` writes there
+        // (`part-00000.parquet`, …), as Dask's `read_parquet(dir)` reads a dataset folder.
+        let sources: Vec<String> = self
+            .sources
+            .iter()
+            .map(|s| {
+                let path = std::path::Path::new(s);
+                if path.is_dir() {
+                    path.join("*.parquet").to_string_lossy().into_owned()
+                } else {
+                    s.clone()
+                }
+            })
+            .collect();
+        let files = expand(&sources)?;
         let mut schema: Option<SchemaRef> = None;
         let mut parts: Vec<Delayed<PlFrame>> = Vec::new();
         for path in &files {

@@ -16,7 +16,7 @@ mod spec;
 use std::sync::Arc;
 
 use polars::prelude::{
-    Column, DataFrame as PlFrame, Expr, IntoLazy, SchemaRef, SortMultipleOptions, col,
+    Column, DataFrame as PlFrame, Expr, IntoLazy, Schema, SchemaRef, SortMultipleOptions, col,
 };
 
 use crate::error::{Error, Result};
@@ -211,6 +211,9 @@ impl GroupBy {
         if specs.is_empty() {
             return Err(Error::InvalidArgument("groupby: no aggregation to compute".into()));
         }
+        for spec in specs {
+            averages(spec, &schema)?;
+        }
         // The output schema: what Polars gives for the same aggregation of an empty frame.
         let eager: Vec<Expr> = specs.iter().map(Spec::eager).collect();
         let empty = PlFrame::empty_with_arc_schema(schema.clone());
@@ -328,4 +331,32 @@ impl Stages {
         }
         Ok(out)
     }
+}
+
+/// Refuses a mean, standard deviation or variance of a column that has none: the partials
+/// average through `Float64`, which would read a String column's digits as numbers (`"1"`
+/// and `"2"` averaging to `"1.5"`) and a Datetime's variance as a date, where Polars gives
+/// null and pandas refuses (a `TypeError`). Numbers and Booleans have all three; dates and
+/// times a mean.
+fn averages(spec: &Spec, schema: &Schema) -> Result<()> {
+    let what = match spec.kind {
+        Kind::Mean => "mean",
+        Kind::Std(_) => "std",
+        Kind::Var(_) => "var",
+        _ => return Ok(()),
+    };
+    let Some(column) = spec.column.as_deref() else { return Ok(()) };
+    let Some(dtype) = schema.get(column) else { return Ok(()) };
+    let fine = dtype.is_primitive_numeric()
+        || dtype.is_bool()
+        || dtype.is_null()
+        || (matches!(spec.kind, Kind::Mean) && dtype.is_temporal());
+    if fine {
+        return Ok(());
+    }
+    Err(Error::InvalidArgument(format!(
+        "groupby: `{what}` of column `{column}`, a {dtype} column: only numeric and Boolean \
+         columns have one{}",
+        if matches!(spec.kind, Kind::Mean) { " (and dates and times a mean)" } else { "" }
+    )))
 }
