@@ -6,44 +6,11 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::run_counted as run;
 use lazydag_array::{self as da, Array, s};
-use lazydag_core::{Callback, Control, PlanSummary, TaskEvent};
 use ndarray::{ArrayD, arr1};
-
-/// Counts the tasks that run, by name (each member of a fused task included).
-#[derive(Default)]
-struct Count {
-    members: Mutex<Vec<Vec<String>>>,
-    ran: Mutex<BTreeMap<String, usize>>,
-}
-
-impl Callback for Count {
-    fn start(&self, plan: &PlanSummary<'_>) {
-        let v = plan.plan();
-        *self.members.lock().unwrap() = (0..v.len())
-            .map(|i| v.members(i).iter().map(|t| t.key().name().to_string()).collect())
-            .collect();
-    }
-    fn pretask(&self, task: &TaskEvent<'_>) {
-        let m = self.members.lock().unwrap();
-        let mut ran = self.ran.lock().unwrap();
-        for n in &m[task.index()] {
-            *ran.entry(n.clone()).or_default() += 1;
-        }
-    }
-}
-
-fn run(z: &Array<f64>) -> (ArrayD<f64>, BTreeMap<String, usize>) {
-    let count = Arc::new(Count::default());
-    let control = Control::new().callback(count.clone());
-    let v = z.compute_with_control(&*common::sequential(), &control).unwrap();
-    let ran = count.ran.lock().unwrap().clone();
-    (v, ran)
-}
 
 /// A 200 x 200 `from_fn` array in 10 x 10 chunks: each chunk is a task named `from-fn`.
 fn blocks_of_ones() -> Array<f64> {

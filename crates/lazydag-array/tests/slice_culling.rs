@@ -4,40 +4,12 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
 
 use lazydag_array::{self as da, s};
-use lazydag_core::{Callback, Control, PlanSummary, TaskEvent};
-
-#[derive(Default)]
-struct Count {
-    members: Mutex<Vec<Vec<String>>>,
-    ran: Mutex<BTreeMap<String, usize>>,
-}
-
-impl Callback for Count {
-    fn start(&self, plan: &PlanSummary<'_>) {
-        let v = plan.plan();
-        *self.members.lock().unwrap() = (0..v.len())
-            .map(|i| v.members(i).iter().map(|t| t.key().name().to_string()).collect())
-            .collect();
-    }
-    fn pretask(&self, task: &TaskEvent<'_>) {
-        let m = self.members.lock().unwrap();
-        let mut ran = self.ran.lock().unwrap();
-        for n in &m[task.index()] {
-            *ran.entry(n.clone()).or_default() += 1;
-        }
-    }
-}
 
 fn run(z: &da::Array<f64>) -> (Vec<f64>, BTreeMap<String, usize>) {
-    let count = Arc::new(Count::default());
-    let control = Control::new().callback(count.clone());
-    let v =
-        z.compute_with_control(&*common::sequential(), &control).unwrap().iter().copied().collect();
-    let ran = count.ran.lock().unwrap().clone();
-    (v, ran)
+    let (v, ran) = common::run_counted(z);
+    (v.iter().copied().collect(), ran)
 }
 
 #[test]

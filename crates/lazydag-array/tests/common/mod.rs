@@ -1,9 +1,13 @@
-//! Helpers shared by the behaviour tests: the schedulers every result is checked on, and
-//! float comparison.
+//! Helpers shared by the behaviour tests: the schedulers every result is checked on, float
+//! comparison, and a count of the tasks a compute runs.
 #![allow(dead_code, unreachable_pub)]
 
-use lazydag_core::Scheduler;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use lazydag_array::{Array, Element};
 use lazydag_core::scheduler::{Sequential, Threaded, WorkStealing};
+use lazydag_core::{Callback, Control, PlanSummary, Scheduler, TaskEvent};
 use ndarray::ArrayD;
 
 /// The scheduler that runs everything on the calling thread, in the plan's order. A
@@ -48,4 +52,36 @@ pub fn chunks_from(len: usize, seeds: &[usize]) -> Vec<usize> {
         i += 1;
     }
     out
+}
+
+/// Counts the tasks that run, by name (each member of a fused task included).
+#[derive(Default)]
+pub struct Count {
+    members: Mutex<Vec<Vec<String>>>,
+    ran: Mutex<BTreeMap<String, usize>>,
+}
+
+impl Callback for Count {
+    fn start(&self, plan: &PlanSummary<'_>) {
+        let v = plan.plan();
+        *self.members.lock().unwrap() = (0..v.len())
+            .map(|i| v.members(i).iter().map(|t| t.key().name().to_string()).collect())
+            .collect();
+    }
+    fn pretask(&self, task: &TaskEvent<'_>) {
+        let m = self.members.lock().unwrap();
+        let mut ran = self.ran.lock().unwrap();
+        for n in &m[task.index()] {
+            *ran.entry(n.clone()).or_default() += 1;
+        }
+    }
+}
+
+/// `z` computed on the sequential scheduler, and the tasks that ran, by name.
+pub fn run_counted<T: Element>(z: &Array<T>) -> (ArrayD<T>, BTreeMap<String, usize>) {
+    let count = Arc::new(Count::default());
+    let control = Control::new().callback(count.clone());
+    let v = z.compute_with_control(&*sequential(), &control).unwrap();
+    let ran = count.ran.lock().unwrap().clone();
+    (v, ran)
 }
