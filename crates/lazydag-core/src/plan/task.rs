@@ -559,10 +559,10 @@ fn settle_keyed(
 /// returns the stop's error rather than a failure naming the task.
 fn gave_up(failure: &Failure) -> bool {
     matches!(failure, Failure::Err(source)
-        if matches!(
-            source.downcast_ref::<Error>(),
-            Some(Error::Cancelled | Error::TimedOut { .. })
-        ))
+    if matches!(
+        source.downcast_ref::<Error>(),
+        Some(Error::Cancelled | Error::TimedOut { .. })
+    ))
 }
 
 /// The one rule for a failure at the task boundary (a task's `Err` or panic, a literal's or a
