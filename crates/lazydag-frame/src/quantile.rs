@@ -4,8 +4,10 @@
 //! time in a tree; the root is read at the requested probabilities.
 //!
 //! A summary is a piecewise-linear cumulative distribution (value `v_j` has rank fraction
-//! `j / (Q - 1)`) with a count. Merging evaluates the count-weighted mixture of the inputs'
-//! distributions at every input point and re-summarises it at the same `Q` probabilities.
+//! `j / (Q - 1)`) with a count. Merging first unites the summaries that are a partition's
+//! values themselves (at most `Q` of them), then evaluates the count-weighted mixture of the
+//! inputs' distributions at every input point and re-summarises it at the same `Q`
+//! probabilities.
 //!
 //! Accuracy: on one partition the result is exact (linear interpolation between the closest
 //! ranks, numpy's and pandas' default, Polars' `QuantileMethod::Linear`): that partition's
@@ -36,6 +38,10 @@ pub(crate) struct Summary {
     pub(crate) n: u64,
     /// Quantiles at evenly spaced probabilities from 0 to 1 (empty when `n == 0`).
     points: Vec<f64>,
+    /// The points are the summarised values themselves, sorted (a partition of at most
+    /// [`SUMMARY_POINTS`] values, or the only one): merged with other such summaries by
+    /// their union, not by reading each as a distribution.
+    exact: bool,
 }
 
 /// The linear-interpolation quantile of sorted values at probability `p`.
@@ -75,12 +81,18 @@ impl Summary {
             return Ok(Summary::default());
         }
         values.sort_unstable_by(f64::total_cmp);
+        Ok(Summary::of_sorted(values, whole))
+    }
+
+    /// The summary of `values` (sorted, not empty): themselves when `whole` or when there are
+    /// no more than [`SUMMARY_POINTS`], else their exact quantiles at the probabilities.
+    fn of_sorted(values: Vec<f64>, whole: bool) -> Summary {
         let n = values.len() as u64;
         if whole || values.len() <= SUMMARY_POINTS {
-            return Ok(Summary { n, points: values });
+            return Summary { n, points: values, exact: true };
         }
         let points = probabilities().map(|p| sorted_quantile(&values, p)).collect();
-        Ok(Summary { n, points })
+        Summary { n, points, exact: false }
     }
 
     /// The fraction of the summarised values at or below `v` (piecewise linear).
@@ -102,8 +114,22 @@ impl Summary {
     }
 
     /// The count-weighted mixture of `parts`, re-summarised at the same probabilities.
+    ///
+    /// Exact summaries (small partitions' values) are merged first, by their union: read each
+    /// as a piecewise-linear distribution, a partition of two values `[0, 1000]` would count
+    /// as uniform between them, which is no bound on rank for many small partitions (50 of
+    /// them, and a q10 of 200 where the rows' is 0). Their union is itself exact while it has
+    /// at most [`SUMMARY_POINTS`] values, else its exact quantiles.
     pub(crate) fn merge(parts: Vec<Summary>) -> Summary {
-        let parts: Vec<Summary> = parts.into_iter().filter(|s| s.n > 0).collect();
+        let (exact, mut parts): (Vec<Summary>, Vec<Summary>) =
+            parts.into_iter().filter(|s| s.n > 0).partition(|s| s.exact);
+        if exact.len() == 1 {
+            parts.extend(exact);
+        } else if !exact.is_empty() {
+            let mut values: Vec<f64> = exact.into_iter().flat_map(|s| s.points).collect();
+            values.sort_unstable_by(f64::total_cmp);
+            parts.push(Summary::of_sorted(values, false));
+        }
         if parts.len() <= 1 {
             return parts.into_iter().next().unwrap_or_default();
         }
@@ -127,7 +153,7 @@ impl Summary {
                 lerp(xs[i - 1], xs[i], t)
             })
             .collect();
-        Summary { n, points }
+        Summary { n, points, exact: false }
     }
 
     /// The quantile at probability `q` (in `[0, 1]`): exact for a summary of one partition at

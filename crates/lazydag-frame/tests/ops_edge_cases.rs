@@ -611,3 +611,31 @@ fn describe_two_partitions_with_neg_inf_panics() {
     let r = dd::from_polars(pl, 2).unwrap().describe().compute();
     assert!(r.is_ok(), "{r:?}");
 }
+
+/// Many small partitions (50 of `[0, 1000]`, one of `400..500`: 200 rows): quantiles are
+/// Polars' linear ones. Each small partition's summary is its values; read as a distribution
+/// each `[0, 1000]` counted as uniform between its two values, and the merged q10 came back
+/// as 200 (no row near it; Polars: 0) and q25 as 409 (Polars: 300). Exact summaries are now
+/// merged by their union, which stays exact up to 1,001 values.
+#[test]
+fn quantiles_of_many_small_partitions_are_polars() {
+    let mut parts: Vec<DataFrame> =
+        (0..50).map(|_| df!("x" => [0.0f64, 1000.0]).unwrap()).collect();
+    parts.push(df!("x" => (0..100).map(|i| 400.0 + f64::from(i)).collect::<Vec<_>>()).unwrap());
+    let all = polars::functions::concat_df_diagonal(&parts).unwrap();
+    let lazy: Vec<_> = parts.into_iter().map(lazydag::delayed).collect();
+    let frame = dd::from_delayed(lazy, None).unwrap();
+    let qs = [0.1, 0.25, 0.5, 0.75, 0.9];
+    let got = frame.quantile(&qs).compute().unwrap();
+    for (k, &q) in qs.iter().enumerate() {
+        let want = all
+            .clone()
+            .lazy()
+            .select([col("x").quantile(lit(q), QuantileMethod::Linear)])
+            .collect()
+            .unwrap();
+        let want = want.column("x").unwrap().f64().unwrap().get(0).unwrap();
+        let got = got.column("x").unwrap().f64().unwrap().get(k).unwrap();
+        assert!((got - want).abs() < 1e-9, "quantile({q}): got {got}, Polars {want}");
+    }
+}
