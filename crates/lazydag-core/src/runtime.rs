@@ -5,6 +5,7 @@
 //! this runtime's context, so tokio timers and I/O in the task work; the runtime's own threads
 //! drive them. This never nests runtimes: entering a context is not blocking on a runtime.
 
+use std::cell::Cell;
 use std::future::Future;
 use std::sync::OnceLock;
 
@@ -34,8 +35,33 @@ pub fn runtime() -> &'static tokio::runtime::Runtime {
     })
 }
 
+thread_local! {
+    /// Whether this thread is inside [`block_on`]: it has the shared runtime's context without
+    /// being one of its workers.
+    static ENTERED: Cell<bool> = const { Cell::new(false) };
+}
+
 /// Runs `future` to completion on the calling thread, with tokio's context available.
 pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
     let _context = runtime().enter();
+    let was = ENTERED.with(|entered| entered.replace(true));
+    let _restore = Restore(was);
     futures::executor::block_on(future)
+}
+
+/// Puts [`ENTERED`] back as it was (on return or unwind).
+struct Restore(bool);
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        ENTERED.with(|entered| entered.set(self.0));
+    }
+}
+
+/// Whether the calling thread runs [`block_on`]: the current tokio handle is then the shared
+/// multi-thread runtime's, though this thread is none of its workers (it may even be inside
+/// another, current-thread runtime's `block_on`), so `tokio::task::block_in_place`, which
+/// only a multi-thread runtime's worker may call, must not be called here.
+pub(crate) fn entered_here() -> bool {
+    ENTERED.with(Cell::get)
 }

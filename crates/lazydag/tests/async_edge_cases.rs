@@ -1,6 +1,7 @@
 //! Async-scheduler edge cases a review found wrong: an async task that gives up once its
-//! compute is cancelled is reported as the cancel (as on the pools), and many CPU tasks that
-//! each compute a nested graph do not exhaust the shared runtime's blocking threads. A case
+//! compute is cancelled is reported as the cancel (as on the pools), many CPU tasks that
+//! each compute a nested graph do not exhaust the shared runtime's blocking threads, and a
+//! nested async compute inside a current-thread runtime does not call `block_in_place`. A case
 //! that could hang runs in a child process of this test binary, so that what it would leave
 //! stuck (lazydag's shared runtime) cannot stall the other tests.
 
@@ -9,7 +10,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use lazydag::prelude::*;
-use lazydag::scheduler::{Async, WorkStealing};
+use lazydag::scheduler::{Async, Sequential, WorkStealing};
 use lazydag::{CancelToken, Control, Error, compute_with_control};
 
 /// Runs `f` on its own thread; panics if it does not finish within 60 s (a hang guard).
@@ -108,4 +109,28 @@ fn many_cpu_tasks_each_computing_a_nested_graph_do_not_hang() {
         let values = lazydag::compute_with(&outer, &Async::new(600)).unwrap();
         assert_eq!(values, (1..=600).collect::<Vec<u64>>());
     });
+}
+
+/// An async task that blocks on a nested compute on the async scheduler.
+async fn nests(x: u64) -> Result<u64, Error> {
+    async fn inner(x: u64) -> u64 {
+        tokio::task::yield_now().await;
+        x * 10
+    }
+    delayed_async!(inner(x)).compute_with(&Async::new(1))
+}
+
+/// `Sequential` runs an async task with the shared runtime's context entered, here inside a
+/// current-thread runtime's `block_on`; the task's nested compute on `Async` took the entered
+/// (multi-thread) handle for a worker and called `block_in_place`, which tokio refuses there
+/// (a panic inside the library, returned as `Error::Scheduler`). It now waits plainly.
+#[test]
+fn nested_async_compute_from_an_async_task_run_by_sequential_inside_a_current_thread_runtime() {
+    let result = guard(|| {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime
+            .block_on(async { try_delayed_async!(nests(3)).compute_with(&Sequential) })
+            .map_err(|e| e.to_string())
+    });
+    assert_eq!(result, Ok(30));
 }

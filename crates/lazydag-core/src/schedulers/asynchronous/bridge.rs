@@ -46,8 +46,12 @@ pub(super) fn block_on(plan: Plan, workers: usize) -> Result<Vec<Value>, Error> 
     if Handle::try_current().is_err() {
         return runtime().block_on(driver::drive(plan, workers));
     }
-    let multi_thread = Handle::try_current()
-        .is_ok_and(|handle| handle.runtime_flavor() == RuntimeFlavor::MultiThread);
+    // A multi-thread runtime's worker; not a thread that only entered the shared runtime's
+    // context (`runtime::block_on`: a CPU scheduler running an async task), which may itself
+    // be inside a current-thread runtime, where `block_in_place` panics.
+    let multi_thread = !crate::runtime::entered_here()
+        && Handle::try_current()
+            .is_ok_and(|handle| handle.runtime_flavor() == RuntimeFlavor::MultiThread);
     std::thread::scope(|scope| {
         let helper = std::thread::Builder::new()
             .name("lazydag-async".into())
