@@ -9,9 +9,13 @@ use std::time::Duration;
 use common::{guard, serial};
 use lazydag_parallel::{BatchSize, Parallel};
 
-/// The number of this process's threads.
+/// The number of this process's lazydag threads: pool workers and stream dispatchers, whose
+/// names start with `lazydag-` (the test harness's and [`guard`]'s threads are not counted:
+/// one may still be exiting when a test starts).
 fn threads() -> usize {
-    std::fs::read_dir("/proc/self/task").map(|d| d.count()).unwrap_or(0)
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return 0 };
+    let names = tasks.filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok());
+    names.filter(|name| name.starts_with("lazydag-")).count()
 }
 
 #[test]
@@ -151,6 +155,7 @@ fn results_are_in_order_with_uneven_items() {
 /// aborted on the allocation).
 #[test]
 fn a_map_over_an_endless_input_stops_at_its_first_failure() {
+    let _s = serial();
     let outcome = guard(60, || {
         let p = Parallel::new().n_jobs(2);
         let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -161,4 +166,48 @@ fn a_map_over_an_endless_input_stops_at_its_first_failure() {
         caught.map_err(|p| lazydag::panic::message(&*p))
     });
     assert_eq!(outcome, Ok(Err(Some(1000))));
+}
+
+/// One lane is slow just before the first failing item (7) while another lane fails at a
+/// later one (12) at once: every form of the map still reports item 7, the failure a
+/// sequential loop meets. (When the stop was one flag, the fast failure halted the slow lane
+/// before it reached item 7, and the map reported 12, or 1857 for the endless input above:
+/// which failure came back depended on the timing.)
+#[test]
+fn the_first_failure_in_input_order_wins_over_a_faster_later_one() {
+    let _s = serial();
+    guard(120, || {
+        let slow = |x: u32| {
+            if x == 5 {
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        };
+        let fallible = move |x: u32| {
+            slow(x);
+            if x == 7 || x >= 12 { Err(std::fmt::Error) } else { Ok(x) }
+        };
+        let panicking = move |x: u32| {
+            slow(x);
+            assert!(x != 7 && x < 12, "bad {x}");
+            x
+        };
+        for jobs in [2isize, 3] {
+            let p = Parallel::new().n_jobs(jobs).batch_size(BatchSize::Fixed(10));
+            let err = p.try_map(0..1_000u32, fallible).unwrap_err();
+            assert_eq!(err.item_index(), Some(7), "try_map, jobs {jobs}: {err}");
+            let err = p.map(0..1_000u32, panicking).unwrap_err();
+            assert_eq!(err.to_string(), "item 7 panicked: bad 7", "map, jobs {jobs}");
+
+            let streamed: Vec<_> = p.try_map_iter(0..1_000u32, fallible).unwrap().collect();
+            let values: Vec<u32> =
+                streamed.iter().filter_map(|r| r.as_ref().ok().copied()).collect();
+            assert_eq!(values, (0..7).collect::<Vec<_>>(), "try_map_iter, jobs {jobs}");
+            assert_eq!(streamed.len(), 8, "the values, then one error");
+            let last = streamed.last().unwrap().as_ref().unwrap_err();
+            assert_eq!(last.item_index(), Some(7), "try_map_iter, jobs {jobs}: {last}");
+            let streamed: Vec<_> = p.map_iter(0..1_000u32, panicking).unwrap().collect();
+            let last = streamed.last().unwrap().as_ref().unwrap_err();
+            assert_eq!((streamed.len(), last.item_index()), (8, Some(7)), "map_iter: {last}");
+        }
+    });
 }

@@ -6,19 +6,60 @@
 //! their output).
 //!
 //! Invariants: results keep their input order; a panic is caught at the item, so the index
-//! it reports is exact, and (in collect mode) the rest of the batch still runs; the stop flag
-//! is checked before each item of a fallible function, and between chunks of about 0.1 ms of
-//! work for an infallible one ([`run_chunked`]), so a stopped map wastes at most one item or
-//! one such chunk per running batch.
+//! it reports is exact, and (in collect mode) the rest of the batch still runs; the map's
+//! [`Stop`] is checked before each item of a fallible function, and between chunks of about
+//! 0.1 ms of work for an infallible one ([`run_chunked`]), so a stopped map wastes at most one
+//! item or one such chunk per running batch.
 
 use std::cell::Cell;
 use std::marker::PhantomData;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::error::ItemError;
 use lazydag_core::panic;
+
+/// Where a stop-on-error map stops: no item at or past this index starts.
+///
+/// It is `usize::MAX` while the map runs. A failure at item `k` lowers it to `k` (never
+/// raises it), so the items before `k` still run, in whichever batch holds them: the failure a
+/// map reports is then the one with the smallest index in the whole input, the one a
+/// sequential loop meets first, however the lanes were scheduled. (Every item before `k` was
+/// taken from the input before `k` was, so no batch taken after the stop holds one.) Dropping
+/// a stream or a failing compute stops every item ([`Stop::all`]).
+///
+/// Relaxed: the index publishes nothing but itself.
+#[derive(Debug)]
+pub(crate) struct Stop(AtomicUsize);
+
+impl Stop {
+    /// Nothing stopped.
+    pub(crate) const fn new() -> Self {
+        Stop(AtomicUsize::new(usize::MAX))
+    }
+
+    /// Stops every item from `index` on (keeping an earlier stop).
+    pub(crate) fn at(&self, index: usize) {
+        self.0.fetch_min(index, Ordering::Relaxed);
+    }
+
+    /// Stops every item not yet started.
+    pub(crate) fn all(&self) {
+        self.at(0);
+    }
+
+    /// Whether the map was stopped at all: no new batch is taken.
+    pub(crate) fn is_set(&self) -> bool {
+        self.0.load(Ordering::Relaxed) != usize::MAX
+    }
+
+    /// Whether item `index` must not start.
+    #[inline]
+    pub(crate) fn reached(&self, index: usize) -> bool {
+        index >= self.0.load(Ordering::Relaxed)
+    }
+}
 
 /// The error a fallible item function returned, type-erased.
 pub(crate) type Failure = Arc<dyn std::error::Error + Send + Sync>;
@@ -116,7 +157,7 @@ impl<R: Send + 'static> Output<R> for Settled {
 pub(crate) enum End {
     /// Every item ran.
     Done,
-    /// The stop flag was seen; the items not run were dropped.
+    /// The map's [`Stop`] was reached; the items not run were dropped.
     Stopped,
     /// An item failed in stop mode ([`Values`]); the items after it were dropped.
     Failed(ItemError),
@@ -150,20 +191,20 @@ pub(crate) struct Outcome<R> {
 enum Pass {
     /// Every item ran.
     Done,
-    /// The stop flag was seen.
+    /// The map's [`Stop`] was reached.
     Stopped,
     /// An item failed and the map stops at the first error.
     Failed,
 }
 
 /// Runs `items` (the first of which has index `base`) through `g`. `stop` is polled before
-/// each item (a relaxed load: the flag publishes nothing else); `stop_on_error` makes the first failure end the batch (the caller then stops the
-/// map).
+/// each item; `stop_on_error` makes the first failure end the batch (the caller then stops
+/// the map there).
 pub(crate) fn run<T, R, G>(
     items: Vec<T>,
     base: usize,
     g: &G,
-    stop: &AtomicBool,
+    stop: &Stop,
     stop_on_error: bool,
 ) -> Outcome<R>
 where
@@ -178,10 +219,10 @@ where
     loop {
         let pass = panic::catch(|| {
             for item in &mut rest {
-                if stop.load(Ordering::Relaxed) {
+                let index = base + taken;
+                if stop.reached(index) {
                     return Pass::Stopped;
                 }
-                let index = base + taken;
                 taken += 1;
                 match g(item) {
                     Ok(value) => values.push(value),
@@ -222,7 +263,7 @@ pub(crate) trait Apply<T, R>: Send + Sync + 'static {
         &self,
         items: Vec<T>,
         base: usize,
-        stop: &AtomicBool,
+        stop: &Stop,
         stop_on_error: bool,
         chunk: usize,
     ) -> Outcome<R>;
@@ -235,7 +276,7 @@ pub(crate) trait Apply<T, R>: Send + Sync + 'static {
         items: &mut impl Iterator<Item = T>,
         n: usize,
         base: usize,
-        stop: &AtomicBool,
+        stop: &Stop,
         chunk: usize,
         out: &mut Vec<M::Slot>,
     ) -> Filled;
@@ -255,7 +296,7 @@ where
         &self,
         items: Vec<T>,
         base: usize,
-        stop: &AtomicBool,
+        stop: &Stop,
         stop_on_error: bool,
         chunk: usize,
     ) -> Outcome<R> {
@@ -267,7 +308,7 @@ where
         items: &mut impl Iterator<Item = T>,
         n: usize,
         base: usize,
-        stop: &AtomicBool,
+        stop: &Stop,
         chunk: usize,
         out: &mut Vec<M::Slot>,
     ) -> Filled {
@@ -284,7 +325,7 @@ where
         &self,
         items: Vec<T>,
         base: usize,
-        stop: &AtomicBool,
+        stop: &Stop,
         stop_on_error: bool,
         _chunk: usize,
     ) -> Outcome<R> {
@@ -297,7 +338,7 @@ where
         items: &mut impl Iterator<Item = T>,
         n: usize,
         base: usize,
-        stop: &AtomicBool,
+        stop: &Stop,
         _chunk: usize,
         out: &mut Vec<M::Slot>,
     ) -> Filled {
@@ -314,7 +355,7 @@ pub(crate) fn run_chunked<T, R, F>(
     items: Vec<T>,
     base: usize,
     f: &F,
-    stop: &AtomicBool,
+    stop: &Stop,
     stop_on_error: bool,
     chunk: usize,
 ) -> Outcome<R>
@@ -329,7 +370,7 @@ where
     let chunk = chunk.max(1);
     let mut complete = true;
     while rest.len() > 0 {
-        if stop.load(Ordering::Relaxed) {
+        if stop.reached(base + taken) {
             complete = false;
             break;
         }
@@ -406,7 +447,7 @@ pub(crate) fn fill_chunked<T, R, M, F>(
     n: usize,
     base: usize,
     f: &F,
-    stop: &AtomicBool,
+    stop: &Stop,
     chunk: usize,
     out: &mut Vec<M::Slot>,
 ) -> Filled
@@ -418,7 +459,7 @@ where
     let function = Cell::new(false);
     loop {
         let done = out.len() - len0;
-        if stop.load(Ordering::Relaxed) {
+        if stop.reached(base + done) {
             return Filled { ran: done, end: End::Stopped };
         }
         let want = chunk.min(n - done);
@@ -446,7 +487,7 @@ pub(crate) fn fill_each<T, R, M, G>(
     n: usize,
     base: usize,
     g: &G,
-    stop: &AtomicBool,
+    stop: &Stop,
     out: &mut Vec<M::Slot>,
 ) -> Filled
 where
@@ -462,7 +503,7 @@ where
                 if done == n {
                     return End::Done;
                 }
-                if stop.load(Ordering::Relaxed) {
+                if stop.reached(base + done) {
                     return End::Stopped;
                 }
                 let Some(item) = items.next() else { return End::Done };
@@ -501,7 +542,7 @@ mod tests {
 
     #[test]
     fn collect_mode_runs_past_a_panic() {
-        let out = run((0..6).collect(), 100, &ok, &AtomicBool::new(false), false);
+        let out = run((0..6).collect(), 100, &ok, &Stop::new(), false);
         assert_eq!(out.values, vec![0, 10, 20, 40, 50]);
         assert_eq!(out.errors.len(), 1);
         assert_eq!(out.errors[0].index(), 103);
@@ -511,17 +552,17 @@ mod tests {
     #[test]
     fn chunked_reports_exact_panic_indexes() {
         let f = |x: u32| if x % 4 == 3 { panic!("bad {x}") } else { x };
-        let out = run_chunked((0..10).collect(), 0, &f, &AtomicBool::new(false), false, 3);
+        let out = run_chunked((0..10).collect(), 0, &f, &Stop::new(), false, 3);
         assert_eq!(out.values, vec![0, 1, 2, 4, 5, 6, 8, 9]);
         let idx: Vec<_> = out.errors.iter().map(ItemError::index).collect();
         assert_eq!(idx, vec![3, 7]);
-        let out = run_chunked((0..10).collect(), 10, &f, &AtomicBool::new(false), true, 4);
+        let out = run_chunked((0..10).collect(), 10, &f, &Stop::new(), true, 4);
         assert_eq!((out.values.len(), out.errors[0].index(), out.complete), (3, 13, false));
     }
 
     #[test]
     fn stop_mode_ends_at_the_first_failure() {
-        let out = run((0..6).collect(), 0, &ok, &AtomicBool::new(false), true);
+        let out = run((0..6).collect(), 0, &ok, &Stop::new(), true);
         assert_eq!(out.values, vec![0, 10, 20]);
         assert_eq!(out.errors[0].to_string(), "item 3 panicked: three");
         assert!(!out.complete);
@@ -530,7 +571,7 @@ mod tests {
     #[test]
     fn fill_writes_after_what_is_there_with_exact_panic_indexes() {
         let f = |x: u32| if x % 4 == 3 { panic!("bad {x}") } else { x };
-        let (go, mut items) = (AtomicBool::new(false), (0..10).collect::<Vec<u32>>());
+        let (go, mut items) = (Stop::new(), (0..10).collect::<Vec<u32>>());
         let mut out = vec![Ok(99)];
         let filled =
             fill_chunked::<_, _, Settled, _>(&mut items.drain(..), 10, 20, &f, &go, 3, &mut out);
@@ -558,7 +599,7 @@ mod tests {
             4 => panic!("four"),
             x => Ok(x),
         };
-        let go = AtomicBool::new(false);
+        let go = Stop::new();
         let mut out = Vec::new();
         let filled = fill_each::<_, _, Settled, _>(&mut (0..6), 6, 10, &g, &go, &mut out);
         assert_eq!(filled.ran, 6);
@@ -571,7 +612,8 @@ mod tests {
         assert_eq!(values, vec![0, 1]);
         assert!(matches!(filled.end, End::Failed(ItemError::Failed { index: 2, .. })));
 
-        let stop = AtomicBool::new(true);
+        let stop = Stop::new();
+        stop.all();
         let mut items = vec![1u32, 2, 3];
         let filled =
             fill_each::<_, _, Values, _>(&mut items.drain(..), 3, 0, &g, &stop, &mut Vec::new());
@@ -582,7 +624,7 @@ mod tests {
     fn a_panic_of_the_iterator_is_told_apart_from_a_panic_of_the_function() {
         let input = || (0..10u32).map(|i| if i == 6 { panic!("input six") } else { i });
         let f = |x: u32| if x == 2 { panic!("two") } else { x };
-        let go = AtomicBool::new(false);
+        let go = Stop::new();
         let mut out = Vec::new();
         let filled = fill_chunked::<_, _, Settled, _>(&mut input(), 99, 100, &f, &go, 4, &mut out);
         assert_eq!(filled.ran, 6);

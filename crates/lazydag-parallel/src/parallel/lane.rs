@@ -37,16 +37,18 @@
 //! - **Output.** Otherwise the lane writes each item's slot into the map's output when its
 //!   batch is next in order, and into a recycled staging `Vec` when it is not ([`Assembly`]).
 //!   The output was allocated once, at the input's length; it is returned as is, not copied.
-//! - **Failures.** In stop mode, the first failure a lane sees (a panic, an `Err`, a panic of
-//!   the input iterator, told apart from a panic of the function by [`Apply::fill`]) is kept
-//!   if its index is the smallest so far, and sets the stop flag: no lane takes another batch,
-//!   and running batches stop at their next poll (every item of a fallible function, every
-//!   chunk of about 0.1 ms otherwise). The map returns that failure. In collect mode a failure
-//!   is the item's slot and nothing stops. A failure of the compute itself (a scheduler
-//!   error) sets the stop flag too, so lanes still running in the background stop, and is
+//! - **Failures.** In stop mode, a failure a lane sees (a panic, an `Err`, a panic of the
+//!   input iterator, told apart from a panic of the function by [`Apply::fill`]) is kept if
+//!   its index is the smallest so far, and lowers the map's [`Stop`] to its index: no lane
+//!   takes another batch, running batches stop at their next poll past that index (every item
+//!   of a fallible function, every chunk of about 0.1 ms otherwise), and batches holding
+//!   earlier items finish them. So the map returns the failure with the smallest index in the
+//!   input, the one a sequential loop would meet, whatever the timing. In collect mode a
+//!   failure is the item's slot and nothing stops. A failure of the compute itself (a
+//!   scheduler error) stops every item, so lanes still running in the background stop, and is
 //!   returned as [`Error::Scheduler`].
 //!
-//! Memory ordering: the stop flag publishes nothing but itself (`Relaxed`), and the count of
+//! Memory ordering: the stop index publishes nothing but itself (`Relaxed`), and the count of
 //! waiting lanes is a hint (a stale read sends one batch the other way, never a wrong
 //! result); the input, the sizer, the first failure and the output are under mutexes, and the
 //! end of the compute (or of the inline lane) happens before the caller takes the output.
@@ -61,7 +63,7 @@ use lazydag_core::{Control, Delayed, compute_with_control, delayed_once};
 
 use super::Settings;
 use super::assembly::{Assembly, Claim};
-use super::batch::{Apply, End, Filled, InBatch, Output};
+use super::batch::{Apply, End, Filled, InBatch, Output, Stop};
 use super::input::{Left, Source, lock};
 use super::sizer::Sizer;
 use crate::error::{Error, ItemError};
@@ -133,7 +135,7 @@ impl Idle {
 struct Job<I: Iterator, G, R, M: Output<R>> {
     source: Mutex<Source<I>>,
     sizer: Mutex<Sizer>,
-    stop: AtomicBool,
+    stop: Stop,
     /// The longest a batch run in place is expected to take.
     in_place_span: Duration,
     /// How many batches ran in place.
@@ -205,7 +207,7 @@ where
         }),
         source: Mutex::new(Source::new(input)),
         sizer: Mutex::new(sizer),
-        stop: AtomicBool::new(false),
+        stop: Stop::new(),
         in_place_span: in_place,
         in_place: AtomicU64::new(0),
         waiting: AtomicUsize::new(0),
@@ -225,8 +227,8 @@ where
             .collect();
         if let Err(err) = compute_with_control(&lanes, &*settings.scheduler, &control) {
             // Lanes may still run in the background (the compute returned at the first
-            // error): stop them before their next batch.
-            job.stop.store(true, Ordering::Relaxed);
+            // error): stop them before their next item.
+            job.stop.all();
             return (Err(Error::Scheduler(err)), job.stats());
         }
     }
@@ -243,7 +245,7 @@ where
     M: Output<R>,
 {
     fn stopped(&self) -> bool {
-        self.stop.load(Ordering::Relaxed)
+        self.stop.is_set()
     }
 
     fn stats(&self) -> Stats {
@@ -251,13 +253,13 @@ where
         Stats { batches: lock(&self.source).batches(), in_place }
     }
 
-    /// Keeps `error` if it is the first failure by index, and stops the map.
+    /// Keeps `error` if it is the first failure by index, and stops the map there.
     fn fail(&self, error: ItemError) {
         let mut first = lock(&self.failure);
+        self.stop.at(error.index());
         if first.as_ref().is_none_or(|f| error.index() < f.index()) {
             *first = Some(error);
         }
-        self.stop.store(true, Ordering::Relaxed);
     }
 
     /// One lane: takes batches until the input ends or the map stops.

@@ -14,8 +14,9 @@
 //! - `progress`: joblib's `verbose`, counting items as batches finish.
 //!
 //! Invariants: results are in input order; every item runs at most once; in the default mode
-//! the first failure stops the map (no new item starts once it is seen) and is returned with
-//! its item's index; a panic in the user's function is caught and reported, never a hang.
+//! a failure stops the map (no later item starts once it is seen, earlier ones finish) and the
+//! failure with the smallest index is returned with that index, whatever the timing; a panic
+//! in the user's function is caught and reported, never a hang.
 
 mod assembly;
 mod backend;
@@ -269,8 +270,10 @@ impl Parallel {
     /// the returned `Vec` as batches finish.
     ///
     /// # Errors
-    /// [`Error::Config`] for an invalid setting; [`Error::Item`] for the first item whose
-    /// function panicked (no item starts after that), naming the item's index;
+    /// [`Error::Config`] for an invalid setting; [`Error::Item`] for the first item (in input
+    /// order) whose function panicked, naming the item's index: no later item starts once
+    /// it is seen, and the earlier ones finish, so it is the item a sequential loop would
+    /// stop at;
     /// [`Error::Scheduler`] if the scheduler itself fails, or if the operating system refuses
     /// to start a thread when the first map of a backend and job count builds its pool (the
     /// threads already started are joined).
@@ -312,9 +315,9 @@ impl Parallel {
     /// Streams: consumes `items` lazily and yields results in input order as they are ready.
     /// At most `2 × n_jobs` batches are taken from the input and not yet yielded, so an input
     /// larger than memory streams through in bounded memory. A failure stops the map: items
-    /// not yet run are skipped (possibly some *before* the failing one, whose batch had not
-    /// finished), so the stream yields values in input order up to where it stopped, then the
-    /// error of the smallest failing index, and ends. Dropping the iterator stops the map.
+    /// after it are skipped, items before it still run (one of them may fail first), so the
+    /// stream yields values in input order up to the failure with the smallest index, then
+    /// that error, and ends: what a sequential loop would give. Dropping the iterator stops the map.
     ///
     /// ```
     /// use lazydag_parallel::Parallel;

@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::batch::{Apply, Filled, Outcome, Output};
+use super::batch::{Apply, Filled, Outcome, Output, Stop};
 use super::input::lock;
 
 /// Where the lines go and what time it is: stderr and the real clock, or a test's.
@@ -196,7 +196,7 @@ impl<T, R, G: Apply<T, R>> Apply<T, R> for Counted<G> {
         &self,
         items: Vec<T>,
         base: usize,
-        stop: &std::sync::atomic::AtomicBool,
+        stop: &Stop,
         stop_on_error: bool,
         chunk: usize,
     ) -> Outcome<R> {
@@ -210,7 +210,7 @@ impl<T, R, G: Apply<T, R>> Apply<T, R> for Counted<G> {
         items: &mut impl Iterator<Item = T>,
         n: usize,
         base: usize,
-        stop: &std::sync::atomic::AtomicBool,
+        stop: &Stop,
         chunk: usize,
         out: &mut Vec<M::Slot>,
     ) -> Filled {

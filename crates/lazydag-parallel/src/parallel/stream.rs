@@ -21,19 +21,20 @@
 //! - **A panicking input.** A panic of the input iterator is caught where a batch is taken:
 //!   the items it produced before run as usual, then the map ends (in both modes) with an
 //!   [`ItemError::Panicked`] at the index of the item it failed to produce.
-//! - **Stop.** In stop-on-error mode, the first failing item halts the map: the stop flag is
-//!   set, sleeping dispatchers are woken and exit, running batches stop before their next
-//!   item. The consumer yields everything before the failure in order, then the failure with
-//!   the smallest index it saw. Dropping the stream halts it the same way and joins the
-//!   dispatchers (a running item is finished first: a thread cannot be killed).
+//! - **Stop.** In stop-on-error mode, a failing item `k` halts the map there (the [`Stop`]
+//!   at `k`): sleeping dispatchers are woken and exit, running batches stop before their
+//!   next item past `k`, and batches holding items before `k` finish them. The consumer
+//!   yields everything before the failure in order, then the failure with the smallest
+//!   index, the one a sequential loop would meet. Dropping the stream, or a failing compute,
+//!   halts every item and joins the dispatchers (a running item is finished first: a thread
+//!   cannot be killed).
 //!
-//! Memory ordering: the stop flag publishes nothing but itself (`Relaxed`); permits and the
+//! Memory ordering: the stop index publishes nothing but itself (`Relaxed`); permits and the
 //! input are under mutexes, results travel over a channel, both of which synchronize.
 
 use std::collections::BTreeMap;
 use std::iter::Peekable;
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -42,7 +43,7 @@ use lazydag_core::Scheduler;
 use lazydag_core::sync::std_locks;
 
 use super::Settings;
-use super::batch::{Apply, Failure, InBatch, Outcome};
+use super::batch::{Apply, Failure, InBatch, Outcome, Stop};
 use super::input::{Pulled, Source, lock};
 use super::sizer::Sizer;
 use crate::error::{Error, ItemError};
@@ -72,15 +73,26 @@ struct Job<I: Iterator, G, R> {
     sizer: Mutex<Sizer>,
     permits: Mutex<usize>,
     room: Condvar,
-    stop: AtomicBool,
+    stop: Stop,
     g: G,
     scheduler: Arc<dyn Scheduler>,
     stop_on_error: bool,
     _result: PhantomData<fn() -> R>,
 }
 
+impl<I: Iterator, G, R> Job<I, G, R> {
+    /// Stops the items from `index` on, and wakes the dispatchers waiting for a permit: they
+    /// exit (every item before `index` was taken already).
+    fn halt_at(&self, index: usize) {
+        self.stop.at(index);
+        let _permits = lock(&self.permits);
+        self.room.notify_all();
+    }
+}
+
 /// What the consumer needs from a job, whatever its input and function types.
 trait Control: Send + Sync {
+    /// Stops every item not yet started.
     fn halt(&self);
     fn release(&self);
 }
@@ -92,9 +104,7 @@ where
     G: Send + Sync,
 {
     fn halt(&self) {
-        self.stop.store(true, Ordering::Relaxed);
-        let _permits = lock(&self.permits);
-        self.room.notify_all();
+        self.halt_at(0);
     }
 
     fn release(&self) {
@@ -111,7 +121,7 @@ where
     R: Send + 'static,
 {
     fn stopped(&self) -> bool {
-        self.stop.load(Ordering::Relaxed)
+        self.stop.is_set()
     }
 
     /// Waits for a permit; false once the job is stopped.
@@ -171,8 +181,10 @@ where
         // Poll the stop flag about every 0.1 ms of work (every item until timed).
         let chunk = lock(&self.sizer).items_per(std::time::Duration::from_micros(100));
         let out = self.g.batch(items, base, &self.stop, self.stop_on_error, chunk);
-        if self.stop_on_error && !out.errors.is_empty() {
-            self.halt();
+        if self.stop_on_error
+            && let Some(first) = out.errors.first()
+        {
+            self.halt_at(first.index());
         }
         out
     }
@@ -292,7 +304,7 @@ impl<R: Send + 'static> Stream<R> {
             sizer: Mutex::new(Sizer::new(settings.batch, settings.workers)),
             permits: Mutex::new(settings.window.max(1)),
             room: Condvar::new(),
-            stop: AtomicBool::new(false),
+            stop: Stop::new(),
             g,
             scheduler: settings.scheduler,
             stop_on_error: settings.stop_on_error,

@@ -8,10 +8,15 @@ use std::time::Duration;
 /// timing assertion).
 pub(crate) fn guard<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
     let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
+    let thread = std::thread::spawn(move || {
         let _ = tx.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
     });
-    match rx.recv_timeout(Duration::from_secs(secs)) {
+    let result = rx.recv_timeout(Duration::from_secs(secs));
+    if result.is_ok() {
+        // It has sent: let it exit before the next test starts.
+        let _ = thread.join();
+    }
+    match result {
         Ok(Ok(v)) => v,
         Ok(Err(p)) => std::panic::resume_unwind(p),
         Err(_) => panic!("HANG: did not finish within {secs} s"),
