@@ -464,10 +464,12 @@ fn main() {
         });
 
         check("an_unreachable_scheduler_is_an_error_naming_it", || {
-            let err = DaskCluster::connect_timeout("tcp://127.0.0.1:9", Duration::from_secs(1))
-                .unwrap_err();
+            // A port this process just held and let go of: nothing listens there.
+            let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+            let address = format!("tcp://127.0.0.1:{}", port.port());
+            let err = DaskCluster::connect_timeout(&address, Duration::from_secs(1)).unwrap_err();
             assert!(matches!(err, DaskError::Unreachable { .. }), "{err}");
-            assert!(err.to_string().contains("tcp://127.0.0.1:9"), "{err}");
+            assert!(err.to_string().contains(&address), "{err}");
         });
 
         check("dropping_the_cluster_stops_every_process_by_pid", || {

@@ -57,7 +57,9 @@ fn a_million_trivial_items_stream_as_a_few_batches() {
         p.map_iter(0..1_000_000u64, |x| x ^ 0xff).unwrap().map(Result::unwrap).collect();
     assert_eq!(out[123_456], 123_456 ^ 0xff);
     let batches = scheduler.computes.load(Ordering::Relaxed);
-    assert!(batches <= 64, "{batches} batches for 1M trivial items");
+    // About 20 on a quiet machine. Batch sizes follow measured wall time, which a loaded
+    // machine stretches, so the bound is loose: a few hundred tasks, never one per item.
+    assert!(batches <= 1_000, "{batches} batches for 1M trivial items");
 }
 
 #[test]

@@ -108,12 +108,20 @@ fn name_collision_warns_and_never_shares_entries() {
 
 // Port of `test_memory_warning_lambda_collisions`: two lambdas (closures) under one name
 // return their own values. (joblib warns on every call; one warning at `cache` suffices.)
+//
+// Every test that reaches the collision warning does so inside `warnings()`: tracing caches
+// whether a log line is wanted when a thread first reaches it, from that thread's subscriber,
+// so a test reaching it with none while another test's `warnings()` was waiting for it could
+// turn the line off for both.
 #[test]
 fn lambda_collisions_return_their_own_values() {
     let dir = tempfile::tempdir().unwrap();
     let memory = Memory::new(dir.path());
-    let a = memory.cache("<lambda>", |x: i64| x);
-    let b = memory.cache("<lambda>", |x: i64| x + 1);
+    let ((a, b), warned) = warnings(|| {
+        (memory.cache("<lambda>", |x: i64| x), memory.cache("<lambda>", |x: i64| x + 1))
+    });
+    assert_eq!(warned.len(), 1, "{warned:?}");
+    assert!(warned[0].contains("collision"), "{warned:?}");
     assert_eq!(a.call(0).unwrap(), 0);
     assert_eq!(b.call(1).unwrap(), 2);
     assert_eq!(a.call(1).unwrap(), 1);

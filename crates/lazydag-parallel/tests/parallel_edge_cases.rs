@@ -9,15 +9,6 @@ use std::time::Duration;
 use common::{guard, serial};
 use lazydag_parallel::{BatchSize, Parallel};
 
-/// The number of this process's lazydag threads: pool workers and stream dispatchers, whose
-/// names start with `lazydag-` (the test harness's and [`guard`]'s threads are not counted:
-/// one may still be exiting when a test starts).
-fn threads() -> usize {
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return 0 };
-    let names = tasks.filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok());
-    names.filter(|name| name.starts_with("lazydag-")).count()
-}
-
 #[test]
 fn more_jobs_than_items() {
     let _s = serial();
@@ -87,10 +78,6 @@ fn streams_in_collect_mode_with_a_panicking_input_and_function() {
 fn dropping_streams_early_leaves_no_thread() {
     let _s = serial();
     guard(120, || {
-        // Warm the pools first.
-        let _ = Parallel::new().n_jobs(3).map(0..10u32, |x| x).unwrap();
-        let _ = Parallel::new().n_jobs(3).map_iter(0..10u32, |x| x).unwrap().count();
-        let before = threads();
         for round in 0..20u32 {
             let p = Parallel::new().n_jobs(3).batch_size(BatchSize::Fixed(2));
             let mut s = p
@@ -112,7 +99,9 @@ fn dropping_streams_early_leaves_no_thread() {
                 .collect();
             assert!(errs.last().unwrap().is_err());
         }
-        assert_eq!(threads(), before, "threads leaked");
+        // Pool workers live on; every stream's dispatchers must be gone.
+        let left = common::threads_down_to("lazydag-paralle", 0);
+        assert!(matches!(left, None | Some(0)), "{left:?} dispatcher threads leaked");
     });
 }
 

@@ -2,6 +2,8 @@
 //! panic, and the dispatchers already started are joined (threads counted in /proc/self/task).
 //! Provoked in a child process (this test binary, run again) under `ulimit -v`.
 
+mod common;
+
 use std::process::Command;
 use std::sync::Arc;
 
@@ -10,17 +12,13 @@ use lazydag_parallel::{Error, Parallel};
 /// Set in the child's environment.
 const CHILD: &str = "LAZYDAG_TEST_STREAM_START_CHILD";
 
-fn threads() -> usize {
-    std::fs::read_dir("/proc/self/task").map_or(0, |dir| dir.count())
-}
-
 fn child() {
-    let before = threads();
+    let before = common::threads("").unwrap_or(0);
     let sequential: Arc<dyn lazydag_core::Scheduler> =
         Arc::new(lazydag_core::scheduler::Sequential);
     let started = Parallel::new().n_jobs(4096).scheduler(sequential).map_iter(0..10u32, |x| x);
     let err = started.map(|_| ()).unwrap_err();
-    let after = threads();
+    let after = common::threads_down_to("", before).unwrap_or(0);
     assert!(matches!(err, Error::Scheduler(_)), "{err:?}");
     assert!(err.to_string().contains("refused to start dispatcher thread"), "{err}");
     println!("CHILD threads {before} {after}; {err}");

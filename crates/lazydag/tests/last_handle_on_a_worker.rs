@@ -3,23 +3,16 @@
 //! finishes it drops the pool. In its own binary: it counts panics with a process-wide hook
 //! and threads in /proc.
 
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use lazydag::scheduler::{Threaded, WorkStealing};
 use lazydag::{Control, Error, Scheduler, compute_with_control, delayed};
 
 static PANICS: AtomicUsize = AtomicUsize::new(0);
-
-/// Threads of this process whose name starts with `prefix` (0 without /proc).
-fn threads_named(prefix: &str) -> usize {
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return 0 };
-    tasks
-        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
-        .filter(|name| name.starts_with(prefix))
-        .count()
-}
 
 fn last_handle_dropped_on_a_worker(scheduler: Arc<dyn Scheduler>, prefix: &str) {
     let gate = Arc::new((Mutex::new(false), Condvar::new()));
@@ -38,11 +31,8 @@ fn last_handle_dropped_on_a_worker(scheduler: Arc<dyn Scheduler>, prefix: &str) 
     drop((task, scheduler)); // the running task now holds the last handle
     *gate.0.lock().unwrap() = true;
     gate.1.notify_all();
-    let give_up = Instant::now() + Duration::from_secs(60);
-    while threads_named(prefix) > 0 && Instant::now() < give_up {
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    assert_eq!(threads_named(prefix), 0, "the pool's threads did not all exit");
+    let left = common::threads_down_to(prefix, 0).unwrap_or(0);
+    assert_eq!(left, 0, "the pool's threads did not all exit");
 }
 
 #[test]

@@ -5,6 +5,8 @@
 //! space is capped with `ulimit -v`, so that thread stacks cannot be mapped past a few
 //! hundred; the parent only checks the child's report.
 
+mod common;
+
 use std::process::Command;
 
 use lazydag::Error;
@@ -14,17 +16,14 @@ use lazydag::scheduler::{Threaded, WorkStealing};
 /// Set in the child's environment.
 const CHILD: &str = "LAZYDAG_TEST_POOL_START_CHILD";
 
-fn threads() -> usize {
-    std::fs::read_dir("/proc/self/task").map_or(0, |dir| dir.count())
-}
-
 /// The child's side: start the largest pools allowed, expect a refusal and no thread left.
 fn child() {
+    let threads = || common::threads("").unwrap_or(0);
     let before = threads();
     let ws = WorkStealing::try_new(MAX_WORKERS).map(|_| ()).unwrap_err();
-    let after_ws = threads();
+    let after_ws = common::threads_down_to("", before).unwrap_or(0);
     let th = Threaded::try_new(MAX_WORKERS).map(|_| ()).unwrap_err();
-    let after_th = threads();
+    let after_th = common::threads_down_to("", before).unwrap_or(0);
     for err in [&ws, &th] {
         assert!(matches!(err, Error::Scheduler { .. }), "{err:?}");
         assert!(err.to_string().contains("refused to start worker thread"), "{err}");

@@ -10,27 +10,25 @@ use lazydag::scheduler::{Async, Sequential, Threaded, WorkStealing};
 use lazydag::{Control, Error, Scheduler, compute_with_control};
 use proptest::prelude::*;
 
-/// Values alive right now, across all tasks (this file runs one test at a time per value).
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-
-/// A task value that counts its live copies.
+/// A task value that counts its live copies in the counter of its compute (one per case and
+/// scheduler, so a task of a failed compute that finishes late never shows in the next one's).
 #[derive(Debug)]
-struct Counted(u64);
+struct Counted(u64, Arc<AtomicUsize>);
 
 impl Counted {
-    fn new(v: u64) -> Self {
-        LIVE.fetch_add(1, Ordering::SeqCst);
-        Counted(v)
+    fn new(v: u64, live: &Arc<AtomicUsize>) -> Self {
+        live.fetch_add(1, Ordering::SeqCst);
+        Counted(v, Arc::clone(live))
     }
 }
 impl Clone for Counted {
     fn clone(&self) -> Self {
-        Counted::new(self.0)
+        Counted::new(self.0, &self.1)
     }
 }
 impl Drop for Counted {
     fn drop(&mut self) {
-        LIVE.fetch_sub(1, Ordering::SeqCst);
+        self.1.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -84,11 +82,15 @@ impl std::fmt::Display for Boom {
 impl std::error::Error for Boom {}
 
 /// Records the shape; node `i` computes `i + sum(deps)` (wrapping).
-fn record(shape: &Shape, runs: &Arc<Vec<AtomicUsize>>) -> Vec<Delayed<Counted>> {
+fn record(
+    shape: &Shape,
+    runs: &Arc<Vec<AtomicUsize>>,
+    live: &Arc<AtomicUsize>,
+) -> Vec<Delayed<Counted>> {
     let mut nodes: Vec<Delayed<Counted>> = Vec::with_capacity(shape.deps.len());
     for (i, deps) in shape.deps.iter().enumerate() {
         let inputs: Vec<Delayed<Counted>> = deps.iter().map(|&d| nodes[d].clone()).collect();
-        let runs = Arc::clone(runs);
+        let (runs, live) = (Arc::clone(runs), Arc::clone(live));
         let fails = shape.failing[i];
         let gathered: Delayed<Vec<Counted>> = inputs.into_iter().collect();
         let node = gathered
@@ -97,7 +99,7 @@ fn record(shape: &Shape, runs: &Arc<Vec<AtomicUsize>>) -> Vec<Delayed<Counted>> 
                 if fails {
                     Err(Boom(i))
                 } else {
-                    Ok(Counted::new(xs.iter().fold(i as u64, |a, x| a.wrapping_add(x.0))))
+                    Ok(Counted::new(xs.iter().fold(i as u64, |a, x| a.wrapping_add(x.0)), &live))
                 }
             })
             .name(format!("node{i}"))
@@ -139,7 +141,8 @@ proptest! {
         for scheduler in SCHEDULERS.iter() {
             let name = scheduler.name();
             let runs = Arc::new((0..shape.deps.len()).map(|_| AtomicUsize::new(0)).collect::<Vec<_>>());
-            let nodes = record(&shape, &runs);
+            let live = Arc::new(AtomicUsize::new(0));
+            let nodes = record(&shape, &runs, &live);
             let outputs: Vec<Delayed<Counted>> =
                 shape.outputs.iter().map(|&o| nodes[o].clone()).collect();
             match compute_with_control(&outputs, &**scheduler, &Control::new()) {
@@ -151,7 +154,7 @@ proptest! {
                     for (i, count) in runs.iter().enumerate() {
                         prop_assert_eq!(count.load(Ordering::SeqCst), usize::from(needed[i]), "{} node {}", name, i);
                     }
-                    prop_assert_eq!(LIVE.load(Ordering::SeqCst), values.len(), "{}: intermediates freed", name);
+                    prop_assert_eq!(live.load(Ordering::SeqCst), values.len(), "{}: intermediates freed", name);
                 }
                 Err(Error::Failed { task, source }) => {
                     let i: usize = task.name().trim_start_matches("node").parse().unwrap();
@@ -166,12 +169,14 @@ proptest! {
             drop(nodes);
             drop(outputs);
             // After a failure, tasks that were already running finish in the background;
-            // once they have, nothing of this compute may remain alive.
+            // once they have, nothing of this compute may remain alive: every task closure
+            // and every value holds a clone of `live`, so only this one is left.
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-            while LIVE.load(Ordering::SeqCst) != 0 && std::time::Instant::now() < deadline {
+            while Arc::strong_count(&live) > 1 && std::time::Instant::now() < deadline {
                 std::thread::sleep(std::time::Duration::from_millis(1));
             }
-            prop_assert_eq!(LIVE.load(Ordering::SeqCst), 0, "{}: values leaked", name);
+            prop_assert_eq!(Arc::strong_count(&live), 1, "{}: values or tasks leaked", name);
+            prop_assert_eq!(live.load(Ordering::SeqCst), 0, "{}: values leaked", name);
         }
     }
 }
