@@ -127,9 +127,11 @@ pub mod scheduler {
 ///
 /// A long task polls [`is_cancelled`](task::is_cancelled) and returns early once its compute
 /// was cancelled or timed out; the [`Scheduler`] contract says what happens to a task that
-/// does not.
+/// does not. [`on_pool_worker`](task::on_pool_worker) says whether a blocking wait would hold
+/// a pool's worker.
 pub mod task {
     pub use crate::cancel::is_cancelled;
+    pub use crate::worker::on_pool_worker;
 }
 
 #[doc(hidden)]

@@ -11,6 +11,8 @@
 //!   them (the work-stealing sleep protocol, the threaded completion latch) can be
 //!   model-checked with `RUSTFLAGS="--cfg loom"`. Statics and `OnceLock`s stay std's: loom
 //!   models neither, and they hold no protocol.
+//! - **Starting threads one at a time** ([`spawn_ready`]): every thread a pool starts has
+//!   finished its setup before the next is asked for, so a refusal finds no thread halfway.
 
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -120,4 +122,58 @@ pub mod std_locks {
     pub fn write<T: ?Sized>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
         lock.write().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// A new thread's word that its setup is done (see [`spawn_ready`]).
+#[derive(Debug)]
+pub struct Ready(std::sync::mpsc::SyncSender<()>);
+
+impl Ready {
+    /// Tells the thread that spawned this one that its setup is done.
+    pub fn done(self) {
+        // The spawner waits for this, or for the sender to drop: it cannot be gone.
+        let _ = self.0.send(());
+    }
+}
+
+/// Spawns `f` with `builder` and returns once the new thread has called [`Ready::done`] (or
+/// has ended without it).
+///
+/// Pools start their threads with it, one after another, so every thread started so far has
+/// finished its setup (the standard library's, its thread-locals, its first allocations)
+/// before the next is asked for. When the operating system then refuses a thread, because the
+/// address space or a thread limit is used up, no thread is still in a setup that needs what
+/// just ran out (glibc aborts the whole process when a thread cannot register a thread-local
+/// destructor), and the pool shuts the started threads down and reports the refusal. It costs
+/// one rendezvous per thread, once per pool.
+///
+/// ```
+/// use std::sync::atomic::{AtomicBool, Ordering};
+/// use std::sync::Arc;
+/// use lazydag_core::sync::spawn_ready;
+/// let set_up = Arc::new(AtomicBool::new(false));
+/// let flag = Arc::clone(&set_up);
+/// let thread = spawn_ready(std::thread::Builder::new(), move |ready| {
+///     flag.store(true, Ordering::SeqCst);
+///     ready.done();
+/// })
+/// .unwrap();
+/// assert!(set_up.load(Ordering::SeqCst)); // already, before the join
+/// thread.join().unwrap();
+/// ```
+///
+/// # Errors
+/// The operating system's refusal to start the thread.
+pub fn spawn_ready<F>(
+    builder: std::thread::Builder,
+    f: F,
+) -> std::io::Result<std::thread::JoinHandle<()>>
+where
+    F: FnOnce(Ready) + Send + 'static,
+{
+    let (sender, started) = std::sync::mpsc::sync_channel(1);
+    let thread = builder.spawn(move || f(Ready(sender)))?;
+    // An error: the thread ended (or panicked) before saying so; it is joined like any other.
+    let _ = started.recv();
+    Ok(thread)
 }

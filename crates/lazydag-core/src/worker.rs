@@ -103,6 +103,28 @@ pub(crate) fn can_help() -> bool {
     HELP.with(|h| h.borrow().is_some())
 }
 
+/// Whether the calling thread is a worker of a lazydag pool ([`WorkStealing`] or
+/// [`Threaded`]), as it is while it runs one of their tasks.
+///
+/// A task there must not block on work that only a pool can run. A compute it starts helps
+/// its pool while it waits, but any other wait (a channel, a condition variable, a join) holds
+/// the worker: if every worker of the pool waits so, nothing runs what they wait for. Code
+/// that would hand work to threads of its own and wait for them to compute it on a pool (a
+/// `lazydag-parallel` stream does) runs that work on the calling thread instead.
+///
+/// ```
+/// use lazydag_core::{delayed, scheduler::WorkStealing, task::on_pool_worker};
+/// assert!(!on_pool_worker());
+/// let inside = delayed(()).map(|()| on_pool_worker());
+/// assert!(inside.compute_with(&WorkStealing::new(2)).unwrap());
+/// ```
+///
+/// [`WorkStealing`]: crate::scheduler::WorkStealing
+/// [`Threaded`]: crate::scheduler::Threaded
+pub fn on_pool_worker() -> bool {
+    can_help()
+}
+
 /// Runs one ready job of the calling worker's pool, if it has a helper and a job is ready;
 /// whether it ran one. A worker waiting for a nested compute calls it instead of blocking,
 /// so that the jobs its waiting holds up (its own pool's, or those another pool's tasks wait

@@ -200,3 +200,32 @@ fn the_first_failure_in_input_order_wins_over_a_faster_later_one() {
         }
     });
 }
+
+/// A stream consumed inside every task of a pool's compute: each consumer waits for its
+/// batches, holding its worker. With dispatcher threads computing the batches on that same
+/// pool, no worker was left to run them and the compute hung; a stream on a pool worker now
+/// runs its batches on the calling thread.
+#[test]
+fn streams_consumed_inside_every_worker_of_a_pool() {
+    use lazydag::config::{SchedulerKind, pool};
+    use lazydag::prelude::*;
+    let _s = serial();
+    let sums = guard(120, || {
+        let mut all = Vec::new();
+        for kind in [SchedulerKind::WorkStealing, SchedulerKind::Threads] {
+            let tasks: Vec<Delayed<u64>> = (0..4u64)
+                .map(|i| {
+                    delayed(i).map(move |i: u64| {
+                        let p = Parallel::new().n_jobs(2).backend(kind);
+                        p.map_iter(0..1_000u64, move |x| x + i).unwrap().map(Result::unwrap).sum()
+                    })
+                })
+                .collect();
+            let scheduler = pool(kind, 2).unwrap();
+            all.push(lazydag::compute_with(&tasks, &*scheduler).unwrap());
+        }
+        all
+    });
+    let want: Vec<u64> = (0..4).map(|i| 499_500 + 1_000 * i).collect();
+    assert_eq!(sums, vec![want.clone(), want]);
+}

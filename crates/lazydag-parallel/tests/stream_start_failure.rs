@@ -1,10 +1,11 @@
 //! A stream whose dispatcher threads the operating system refuses to start is an error, not a
 //! panic, and the dispatchers already started are joined (threads counted in /proc/self/task).
-//! Provoked in a child process (this test binary, run again) under `ulimit -v`.
+//! Provoked in a child process (this test binary, run again) that may start only so many
+//! threads (lazydag's `tests/common/spawn_limit.rs`: a pids cgroup, or a capped address space).
 
 mod common;
-
-use std::process::Command;
+#[path = "../../lazydag/tests/common/spawn_limit.rs"]
+mod spawn_limit;
 use std::sync::Arc;
 
 use lazydag_parallel::{Error, Parallel};
@@ -33,19 +34,14 @@ fn a_refused_dispatcher_thread_is_an_error_that_joins_the_started_ones() {
         eprintln!("skipped: no /proc/self/task to count threads in");
         return;
     }
-    let exe = std::env::current_exe().unwrap();
-    // 1 GiB of address space: the test binary fits, 4096 thread stacks (8 GiB) do not.
-    let script = "ulimit -v 1048576 && exec \"$0\" --exact \
-                  a_refused_dispatcher_thread_is_an_error_that_joins_the_started_ones \
-                  --test-threads=1 --nocapture";
-    let Ok(out) = Command::new("sh").arg("-c").arg(script).arg(&exe).env(CHILD, "1").output()
-    else {
-        eprintln!("skipped: no `sh` to cap the child's address space with");
+    let test = "a_refused_dispatcher_thread_is_an_error_that_joins_the_started_ones";
+    let Some((out, limit)) = spawn_limit::run_limited(test, CHILD) else {
+        eprintln!("skipped: no `sh` to start the limited child with");
         return;
     };
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "child failed:\n{stdout}\n{stderr}");
+    assert!(out.status.success(), "child failed under {limit}:\n{stdout}\n{stderr}");
     let report = stdout
         .lines()
         .find_map(|l| l.split_once("CHILD threads ").map(|(_, r)| r))
@@ -54,4 +50,5 @@ fn a_refused_dispatcher_thread_is_an_error_that_joins_the_started_ones() {
         report.split(';').next().unwrap().split_whitespace().map(|n| n.parse().unwrap()).collect();
     assert_eq!(counts.len(), 2, "{report}");
     assert_eq!(counts[0], counts[1], "dispatchers left running: {report}");
+    eprintln!("refused under {limit}: {report}");
 }

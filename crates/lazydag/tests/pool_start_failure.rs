@@ -1,13 +1,13 @@
 //! A pool whose threads the operating system refuses to start is an error, not a panic, and
 //! the threads already started are joined: counted in /proc/self/task before and after.
 //!
-//! The refusal is provoked in a child process (this test binary, run again) whose address
-//! space is capped with `ulimit -v`, so that thread stacks cannot be mapped past a few
-//! hundred; the parent only checks the child's report.
+//! The refusal is provoked in a child process (this test binary, run again) that may start
+//! only so many threads (`common/spawn_limit.rs`: a pids cgroup, or a capped address space);
+//! the parent only checks the child's report.
 
 mod common;
-
-use std::process::Command;
+#[path = "common/spawn_limit.rs"]
+mod spawn_limit;
 
 use lazydag::Error;
 use lazydag::config::MAX_WORKERS;
@@ -41,19 +41,14 @@ fn a_refused_thread_spawn_is_an_error_that_joins_the_started_threads() {
         eprintln!("skipped: no /proc/self/task to count threads in");
         return;
     }
-    let exe = std::env::current_exe().unwrap();
-    // 1 GiB of address space: the test binary fits, 4096 thread stacks (8 GiB) do not.
-    let script = "ulimit -v 1048576 && exec \"$0\" --exact \
-                  a_refused_thread_spawn_is_an_error_that_joins_the_started_threads \
-                  --test-threads=1 --nocapture";
-    let Ok(out) = Command::new("sh").arg("-c").arg(script).arg(&exe).env(CHILD, "1").output()
-    else {
-        eprintln!("skipped: no `sh` to cap the child's address space with");
+    let test = "a_refused_thread_spawn_is_an_error_that_joins_the_started_threads";
+    let Some((out, limit)) = spawn_limit::run_limited(test, CHILD) else {
+        eprintln!("skipped: no `sh` to start the limited child with");
         return;
     };
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "child failed:\n{stdout}\n{stderr}");
+    assert!(out.status.success(), "child failed under {limit}:\n{stdout}\n{stderr}");
     // The harness may print the test's name on the same line first.
     let report = stdout
         .lines()
@@ -64,4 +59,5 @@ fn a_refused_thread_spawn_is_an_error_that_joins_the_started_threads() {
     assert_eq!(counts.len(), 3, "{report}");
     assert_eq!(counts[0], counts[1], "work-stealing left threads running: {report}");
     assert_eq!(counts[0], counts[2], "threads left threads running: {report}");
+    eprintln!("refused under {limit}: {report}");
 }

@@ -15,7 +15,8 @@
 //!   back when it starts on that batch. Batches not yet consumed (running, or finished and
 //!   waiting for an earlier one) are at most the window: `2 × workers` for a streaming map, so
 //!   memory stays bounded whatever the input's length. Permits are taken before sequence
-//!   numbers, so the earliest unconsumed batch always holds one: no deadlock.
+//!   numbers, so the earliest unconsumed batch always holds one: no deadlock. They are handed
+//!   out once every dispatcher has started (each set up before the next is spawned).
 //! - **Order.** Finished batches come back on a channel in any order; the consumer parks them
 //!   in a `BTreeMap` by sequence number and hands out the next one in order.
 //! - **A panicking input.** A panic of the input iterator is caught where a batch is taken:
@@ -40,7 +41,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 
 use lazydag_core::Scheduler;
-use lazydag_core::sync::std_locks;
+use lazydag_core::sync::{spawn_ready, std_locks};
 
 use super::Settings;
 use super::batch::{Apply, Failure, InBatch, Outcome, Stop};
@@ -81,6 +82,12 @@ struct Job<I: Iterator, G, R> {
 }
 
 impl<I: Iterator, G, R> Job<I, G, R> {
+    /// Hands out the window's `permits` at once: the dispatchers start taking batches.
+    fn release_all(&self, permits: usize) {
+        *lock(&self.permits) = permits;
+        self.room.notify_all();
+    }
+
     /// Stops the items from `index` on, and wakes the dispatchers waiting for a permit: they
     /// exit (every item before `index` was taken already).
     fn halt_at(&self, index: usize) {
@@ -302,7 +309,8 @@ impl<R: Send + 'static> Stream<R> {
         let job = Arc::new(Job {
             source: Mutex::new(Source::new(input)),
             sizer: Mutex::new(Sizer::new(settings.batch, settings.workers)),
-            permits: Mutex::new(settings.window.max(1)),
+            // No batch is taken before every dispatcher has started (see below).
+            permits: Mutex::new(if settings.inline { settings.window.max(1) } else { 0 }),
             room: Condvar::new(),
             stop: Stop::new(),
             g,
@@ -320,11 +328,17 @@ impl<R: Send + 'static> Stream<R> {
         } else {
             let (sender, results) = channel();
             let mut threads = Vec::with_capacity(settings.workers);
+            // One after another, each set up before the next, and none taking a batch until
+            // all have started: if the operating system refuses one (its address space or
+            // thread limit used up), no dispatcher is halfway through a setup or a batch that
+            // needs what just ran out.
             for i in 0..settings.workers {
                 let (dispatcher, sender) = (Arc::clone(&job), sender.clone());
-                let spawned = std::thread::Builder::new()
-                    .name(format!("lazydag-parallel-{i}"))
-                    .spawn(move || dispatcher.dispatch(sender));
+                let builder = std::thread::Builder::new().name(format!("lazydag-parallel-{i}"));
+                let spawned = spawn_ready(builder, move |ready| {
+                    ready.done();
+                    dispatcher.dispatch(sender)
+                });
                 match spawned {
                     Ok(thread) => threads.push(thread),
                     Err(err) => {
@@ -341,6 +355,7 @@ impl<R: Send + 'static> Stream<R> {
                     }
                 }
             }
+            job.release_all(settings.window.max(1));
             Driver::Threads { control, results, threads }
         };
         Ok(Stream {

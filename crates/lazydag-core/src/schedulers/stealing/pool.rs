@@ -24,7 +24,7 @@ use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 use super::execution::Execution;
 use super::sleep::Sleep;
 use crate::panic::drop_quietly;
-use crate::sync::lock_std as lock;
+use crate::sync::{Ready, lock_std as lock, spawn_ready};
 
 /// The most other workers' deques a search for work looks at in a pool larger than this,
 /// unless it follows a wake-up: from a random start, so that an idle worker's look costs O(1)
@@ -95,9 +95,10 @@ pub(super) struct Pool {
 }
 
 impl Pool {
-    /// Starts `workers` threads named `lazydag-ws-{i}`. If the operating system refuses one,
-    /// the threads already started are shut down and joined, and the refusal is returned with
-    /// how many had started.
+    /// Starts `workers` threads named `lazydag-ws-{i}`, one after another, each set up before
+    /// the next ([`spawn_ready`]). If the operating system refuses one, the threads already
+    /// started are shut down and joined, and the refusal is returned with how many had
+    /// started.
     pub(super) fn new(workers: usize) -> Result<Self, (usize, std::io::Error)> {
         let deques: Vec<Worker<Job>> = (0..workers).map(|_| Worker::new_lifo()).collect();
         let shared = Arc::new(Shared {
@@ -114,9 +115,8 @@ impl Pool {
         let mut pool = Pool { shared, threads: Vec::with_capacity(workers) };
         for (index, deque) in deques.into_iter().enumerate() {
             let shared = Arc::clone(&pool.shared);
-            let thread = thread::Builder::new()
-                .name(format!("lazydag-ws-{index}"))
-                .spawn(move || work(&shared, index, deque))
+            let builder = thread::Builder::new().name(format!("lazydag-ws-{index}"));
+            let thread = spawn_ready(builder, move |ready| work(&shared, index, deque, ready))
                 .map_err(|err| (index, err))?; // dropping `pool` joins the started threads
             pool.threads.push(thread);
         }
@@ -336,7 +336,7 @@ impl Shared {
 }
 
 /// A worker thread's loop: find a job and run it, or sleep until work is published.
-fn work(shared: &Arc<Shared>, index: usize, deque: Worker<Job>) {
+fn work(shared: &Arc<Shared>, index: usize, deque: Worker<Job>, ready: Ready) {
     WORKER_OF.with(|w| w.set(shared.addr()));
     crate::worker::set_worker("ws", index);
     // Seeds this worker's victim choice (never 0, which xorshift would keep).
@@ -348,6 +348,7 @@ fn work(shared: &Arc<Shared>, index: usize, deque: Worker<Job>) {
     crate::schedulers::set_here(Arc::new(super::Here(Arc::clone(shared))));
     let mut held = Held::default();
     let mut inputs = Vec::new();
+    ready.done();
     loop {
         let job = match next_job(&local, &mut held) {
             Found::Job(job) => job,

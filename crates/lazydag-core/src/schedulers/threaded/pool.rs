@@ -22,7 +22,7 @@ use std::thread::{self, JoinHandle};
 
 use super::execution::{Execution, Scratch};
 use crate::panic::drop_quietly;
-use crate::sync::{lock_std, wait_std};
+use crate::sync::{Ready, lock_std, spawn_ready, wait_std};
 
 /// Numbers pools, for their `Debug` output.
 static NEXT_POOL: AtomicU64 = AtomicU64::new(1);
@@ -160,11 +160,12 @@ impl Shared {
 
 /// A worker's life: pop, run, repeat until shutdown. Never unwinds: `Execution::run_job` catches
 /// panics, and a job (possibly the last handle to a plan) is dropped with `drop_quietly`.
-fn work(shared: &Arc<Shared>) {
+fn work(shared: &Arc<Shared>, ready: Ready) {
     let helper = Arc::clone(shared);
     crate::worker::set_helper(std::rc::Rc::new(move || help(&helper)));
     crate::schedulers::set_here(Arc::new(super::Here(Arc::clone(shared))));
     let mut scratch = Scratch::default();
+    ready.done();
     while let Some(job) = shared.pop() {
         job.run.run_job(job.index as usize, &mut scratch, shared, true);
         drop_quietly(job);
@@ -197,8 +198,9 @@ pub(super) struct Pool {
 }
 
 impl Pool {
-    /// Starts `workers` threads. If the operating system refuses one, the threads already
-    /// started are shut down and joined, and the refusal is returned.
+    /// Starts `workers` threads, one after another, each set up before the next
+    /// ([`spawn_ready`]). If the operating system refuses one, the threads already started are
+    /// shut down and joined, and the refusal is returned.
     pub(super) fn new(workers: usize) -> Result<Pool, (usize, std::io::Error)> {
         let shared = Arc::new(Shared {
             id: NEXT_POOL.fetch_add(1, Ordering::Relaxed),
@@ -209,13 +211,12 @@ impl Pool {
         let mut pool = Pool { shared, threads: Vec::with_capacity(workers) };
         for i in 0..workers {
             let shared = Arc::clone(&pool.shared);
-            let thread = thread::Builder::new()
-                .name(format!("lazydag-threads-{i}"))
-                .spawn(move || {
-                    crate::worker::set_worker("threads", i);
-                    work(&shared)
-                })
-                .map_err(|err| (i, err))?; // dropping `pool` joins the started threads
+            let builder = thread::Builder::new().name(format!("lazydag-threads-{i}"));
+            let thread = spawn_ready(builder, move |ready| {
+                crate::worker::set_worker("threads", i);
+                work(&shared, ready)
+            })
+            .map_err(|err| (i, err))?; // dropping `pool` joins the started threads
             pool.threads.push(thread);
         }
         Ok(pool)
