@@ -128,10 +128,10 @@ pub mod scheduler {
 /// A long task polls [`is_cancelled`](task::is_cancelled) and returns early once its compute
 /// was cancelled or timed out; the [`Scheduler`] contract says what happens to a task that
 /// does not. [`on_pool_worker`](task::on_pool_worker) says whether a blocking wait would hold
-/// a pool's worker.
+/// a pool's worker, and [`help_pool`](task::help_pool) runs the pool's work during such a wait.
 pub mod task {
     pub use crate::cancel::is_cancelled;
-    pub use crate::worker::on_pool_worker;
+    pub use crate::worker::{help_pool, on_pool_worker};
 }
 
 #[doc(hidden)]

@@ -125,6 +125,27 @@ pub fn on_pool_worker() -> bool {
     can_help()
 }
 
+/// On a pool worker ([`on_pool_worker`]), runs one ready job of its pool, as the worker's
+/// wait for a nested compute does; whether it ran one. Elsewhere, or with the thread already
+/// that deep in helping jobs, it runs nothing and returns false.
+///
+/// For a task that waits on something other than a compute, fed by threads that compute on
+/// this pool (a `lazydag-parallel` stream's channel): calling it while it waits keeps the
+/// pool's work moving, so the wait cannot hold up what it waits for.
+///
+/// ```
+/// use lazydag_core::{delayed, scheduler::WorkStealing, task::help_pool};
+/// assert!(!help_pool()); // not a pool worker: nothing to help
+/// let inside = delayed(()).map(|()| {
+///     help_pool(); // may run a job of the pool, or find none
+///     1
+/// });
+/// assert_eq!(inside.compute_with(&WorkStealing::new(2)).unwrap(), 1);
+/// ```
+pub fn help_pool() -> bool {
+    help()
+}
+
 /// Runs one ready job of the calling worker's pool, if it has a helper and a job is ready;
 /// whether it ran one. A worker waiting for a nested compute calls it instead of blocking,
 /// so that the jobs its waiting holds up (its own pool's, or those another pool's tasks wait

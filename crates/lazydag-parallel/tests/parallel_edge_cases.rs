@@ -201,10 +201,12 @@ fn the_first_failure_in_input_order_wins_over_a_faster_later_one() {
     });
 }
 
-/// A stream consumed inside every task of a pool's compute: each consumer waits for its
-/// batches, holding its worker. With dispatcher threads computing the batches on that same
-/// pool, no worker was left to run them and the compute hung; a stream on a pool worker now
-/// runs its batches on the calling thread.
+/// Streams consumed inside every task of a pool's compute: each consumer waits for its
+/// batches, holding its worker, while dispatcher threads compute the batches on that same
+/// pool. With a plain wait no worker was left to run them and the compute hung; a consumer on
+/// a pool worker now helps its pool while it waits. Streams made inside the tasks, made
+/// outside and sent in, and dropped half-read (the drop joins dispatchers that wait for the
+/// pool), on both pools.
 #[test]
 fn streams_consumed_inside_every_worker_of_a_pool() {
     use lazydag::config::{SchedulerKind, pool};
@@ -213,19 +215,38 @@ fn streams_consumed_inside_every_worker_of_a_pool() {
     let sums = guard(120, || {
         let mut all = Vec::new();
         for kind in [SchedulerKind::WorkStealing, SchedulerKind::Threads] {
-            let tasks: Vec<Delayed<u64>> = (0..4u64)
+            let p = Parallel::new().n_jobs(2).backend(kind).batch_size(BatchSize::Fixed(10));
+            let scheduler = pool(kind, 2).unwrap();
+            let inside: Vec<Delayed<u64>> = (0..4u64)
                 .map(|i| {
+                    let p = p.clone();
                     delayed(i).map(move |i: u64| {
-                        let p = Parallel::new().n_jobs(2).backend(kind);
                         p.map_iter(0..1_000u64, move |x| x + i).unwrap().map(Result::unwrap).sum()
                     })
                 })
                 .collect();
-            let scheduler = pool(kind, 2).unwrap();
-            all.push(lazydag::compute_with(&tasks, &*scheduler).unwrap());
+            all.push(lazydag::compute_with(&inside, &*scheduler).unwrap());
+            let sent: Vec<Delayed<u64>> = (0..4u64)
+                .map(|i| {
+                    let stream = p.map_iter(0..1_000u64, move |x| x + i).unwrap();
+                    delayed_once(stream).map(|s| s.map(Result::unwrap).sum::<u64>())
+                })
+                .collect();
+            all.push(lazydag::compute_with(&sent, &*scheduler).unwrap());
+            let dropped: Vec<Delayed<u64>> = (0..4u64)
+                .map(|i| {
+                    let p = p.clone();
+                    delayed(i).map(move |i: u64| {
+                        let mut s = p.map_iter(0u64.., move |x| x + i).unwrap();
+                        s.next().unwrap().unwrap() // then dropped with batches in flight
+                    })
+                })
+                .collect();
+            let firsts = lazydag::compute_with(&dropped, &*scheduler).unwrap();
+            assert_eq!(firsts, vec![0, 1, 2, 3]);
         }
         all
     });
     let want: Vec<u64> = (0..4).map(|i| 499_500 + 1_000 * i).collect();
-    assert_eq!(sums, vec![want.clone(), want]);
+    assert_eq!(sums, vec![want.clone(); 4]);
 }

@@ -77,7 +77,7 @@ pub(crate) const BATCH_BYTES: usize = 256 << 10;
 /// before any item runs.
 const PRESIZE_MAX: usize = 1 << 30;
 
-/// How often a running batch of an infallible function polls the stop flag.
+/// How often a running batch of an infallible function polls the stop index.
 const POLL: Duration = Duration::from_micros(100);
 
 /// The longest a batch may hold the input's lock when it runs in place.

@@ -326,11 +326,10 @@ impl Parallel {
     /// assert_eq!(squares.nth(1000).unwrap().unwrap(), 1_000_000);
     /// ```
     ///
-    /// A stream started inside a lazydag task on a pool worker, or inside another map's
-    /// function, runs its batches on the calling thread, one at a time: the consumer's wait
-    /// would hold the worker that its batches need (with every worker of a pool consuming a
-    /// stream, none would be left to run them); the graph around it keeps the other workers
-    /// busy.
+    /// A stream consumed inside a lazydag task on a pool worker helps that pool while it waits
+    /// for its next batch (and while a drop joins its dispatchers), as a nested compute's
+    /// wait does: with every worker of a pool consuming a stream, the batches still run. A
+    /// stream started inside another map's function runs its batches on the calling thread.
     ///
     /// # Errors
     /// An invalid setting is reported at once, as [`Error::Config`].
@@ -425,11 +424,8 @@ impl Parallel {
         // dispatcher threads; so does a map inside a batch that runs in place (it holds the
         // outer input's lock). A collecting map there is a compute like any other, on the same
         // pool: its waiting worker helps run it (nested computes neither deadlock nor
-        // serialise, see lazydag-core's work-stealing docs). A stream inside any task on a pool
-        // worker runs inline too: its consumer waits on a channel, which holds the worker, so
-        // with every worker of the pool consuming a stream nothing would run the batches.
-        let stream_on_worker = streaming && lazydag_core::task::on_pool_worker();
-        if stream_on_worker || batch::nested() && (streaming || batch::holding_input()) {
+        // serialise, see lazydag-core's work-stealing docs).
+        if batch::nested() && (streaming || batch::holding_input()) {
             let scheduler: Arc<dyn Scheduler> = Arc::new(lazydag_core::scheduler::Sequential);
             return Ok(Settings {
                 scheduler,
@@ -499,11 +495,10 @@ impl CollectErrors {
     /// Streams one `Result` per item, in input order, in bounded memory (see
     /// [`Parallel::map_iter`]).
     ///
-    /// A stream started inside a lazydag task on a pool worker, or inside another map's
-    /// function, runs its batches on the calling thread, one at a time: the consumer's wait
-    /// would hold the worker that its batches need (with every worker of a pool consuming a
-    /// stream, none would be left to run them); the graph around it keeps the other workers
-    /// busy.
+    /// A stream consumed inside a lazydag task on a pool worker helps that pool while it waits
+    /// for its next batch (and while a drop joins its dispatchers), as a nested compute's
+    /// wait does: with every worker of a pool consuming a stream, the batches still run. A
+    /// stream started inside another map's function runs its batches on the calling thread.
     ///
     /// # Errors
     /// An invalid setting is reported at once, as [`Error::Config`].

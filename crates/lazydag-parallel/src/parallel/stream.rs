@@ -9,8 +9,10 @@
 //! - **Execution.** A batch becomes one task, `delayed_once(items).map(run)`, computed with
 //!   `compute_with` on the chosen scheduler: one task per batch, never one per item. There are
 //!   as many dispatcher threads as workers, so at most `workers` batches run at once; with one
-//!   worker or the `sync` backend there is no dispatcher thread and the consumer runs each
-//!   batch itself when it needs it (inline).
+//!   worker, the `sync` backend, or inside another map's batch there is no dispatcher thread
+//!   and the consumer runs each batch itself when it needs it (inline). A consumer on a pool
+//!   worker (a stream read inside a lazydag task) helps that pool while it waits for a batch
+//!   or for the dispatchers to end, instead of blocking the worker that batches may need.
 //! - **Window.** A dispatcher takes a permit before it takes a batch; the consumer gives it
 //!   back when it starts on that batch. Batches not yet consumed (running, or finished and
 //!   waiting for an earlier one) are at most the window: `2 × workers` for a streaming map, so
@@ -36,12 +38,13 @@
 use std::collections::BTreeMap;
 use std::iter::Peekable;
 use std::marker::PhantomData;
-use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, TryRecvError, channel};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
-use lazydag_core::Scheduler;
 use lazydag_core::sync::{spawn_ready, std_locks};
+use lazydag_core::{Scheduler, task};
 
 use super::Settings;
 use super::batch::{Apply, Failure, InBatch, Outcome, Stop};
@@ -185,7 +188,7 @@ where
     /// The body of a batch task.
     fn run(&self, items: Vec<I::Item>, base: usize) -> Outcome<R> {
         let _nested = InBatch::enter();
-        // Poll the stop flag about every 0.1 ms of work (every item until timed).
+        // Poll the stop index about every 0.1 ms of work (every item until timed).
         let chunk = lock(&self.sizer).items_per(std::time::Duration::from_micros(100));
         let out = self.g.batch(items, base, &self.stop, self.stop_on_error, chunk);
         if self.stop_on_error
@@ -248,16 +251,44 @@ impl<R> Driver<R> {
 
     fn recv(&mut self) -> Option<Message<R>> {
         match self {
+            Driver::Threads { results, .. } if task::on_pool_worker() => loop {
+                // A plain wait would hold this pool worker, which the batches may need (with
+                // every worker of the pool consuming a stream, none would be left to run
+                // them): help the pool until a batch comes back.
+                match results.try_recv() {
+                    Ok(message) => return Some(message),
+                    Err(TryRecvError::Disconnected) => return None,
+                    Err(TryRecvError::Empty) if task::help_pool() => {}
+                    Err(TryRecvError::Empty) => match results.recv_timeout(HELP_POLL) {
+                        Ok(message) => return Some(message),
+                        Err(RecvTimeoutError::Timeout) => {}
+                        Err(RecvTimeoutError::Disconnected) => return None,
+                    },
+                }
+            },
             Driver::Threads { results, .. } => results.recv().ok(),
             Driver::Inline { next, .. } => next(),
         }
     }
 }
 
+/// How long a consumer on a pool worker waits for a batch before it looks for a job of the
+/// pool to help with again.
+const HELP_POLL: Duration = Duration::from_millis(1);
+
 impl<R> Drop for Driver<R> {
     fn drop(&mut self) {
         self.control().halt();
         if let Driver::Threads { threads, .. } = self {
+            // On a pool worker, help the pool until the dispatchers are done: one may be
+            // waiting for a batch of its that only this pool can run.
+            if task::on_pool_worker() {
+                while !threads.iter().all(JoinHandle::is_finished) {
+                    if !task::help_pool() {
+                        std::thread::sleep(HELP_POLL);
+                    }
+                }
+            }
             for thread in threads.drain(..) {
                 // A dispatcher catches every panic of user code; one that panics anyway has
                 // nothing left to report.
