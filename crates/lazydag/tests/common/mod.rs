@@ -6,7 +6,11 @@ use std::cell::OnceCell;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+mod threads;
+#[allow(unused_imports)] // each test binary uses what it needs
+pub(crate) use threads::{threads, threads_down_to};
 
 /// A value whose original panics when dropped (counting the drop in `drops` first); its
 /// clones are harmless.
@@ -49,29 +53,6 @@ pub(crate) fn returns<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static)
     let value = recv.recv_timeout(Duration::from_secs(120)).expect("the compute never returned");
     helper.join().unwrap();
     value
-}
-
-/// The number of threads of this process whose name starts with `prefix` (a pool's worker
-/// threads are named `lazydag-ws-N` and `lazydag-threads-N`, cut to 15 bytes), or `None`
-/// where /proc is missing.
-pub(crate) fn threads(prefix: &str) -> Option<usize> {
-    let tasks = std::fs::read_dir("/proc/self/task").ok()?;
-    let names = tasks.filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok());
-    Some(names.filter(|name| name.starts_with(prefix)).count())
-}
-
-/// [`threads`] once at most `want` are left, or the count after 60 s: a joined thread can
-/// still be listed for a moment (`pthread_join` returns when the kernel clears the thread's
-/// id, before the thread leaves /proc), while a leaked one stays. `None` without /proc.
-pub(crate) fn threads_down_to(prefix: &str, want: usize) -> Option<usize> {
-    let give_up = Instant::now() + Duration::from_secs(60);
-    loop {
-        let n = threads(prefix)?;
-        if n <= want || Instant::now() > give_up {
-            return Some(n);
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
 }
 
 /// Threads that called [`mark_thread`] (`MET`), and those of them that have exited (`GONE`),
