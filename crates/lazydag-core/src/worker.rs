@@ -109,8 +109,8 @@ pub(crate) fn can_help() -> bool {
 /// A task there must not block on work that only a pool can run. A compute it starts helps
 /// its pool while it waits, but any other wait (a channel, a condition variable, a join) holds
 /// the worker: if every worker of the pool waits so, nothing runs what they wait for. Code
-/// that would hand work to threads of its own and wait for them to compute it on a pool (a
-/// `lazydag-parallel` stream does) runs that work on the calling thread instead.
+/// that waits there for threads of its own that compute on a pool (a `lazydag-parallel`
+/// stream's consumer does) calls [`help_pool`] while it waits.
 ///
 /// ```
 /// use lazydag_core::{delayed, scheduler::WorkStealing, task::on_pool_worker};

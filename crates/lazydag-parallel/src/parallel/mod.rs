@@ -317,7 +317,8 @@ impl Parallel {
     /// larger than memory streams through in bounded memory. A failure stops the map: items
     /// after it are skipped, items before it still run (one of them may fail first), so the
     /// stream yields values in input order up to the failure with the smallest index, then
-    /// that error, and ends: what a sequential loop would give. Dropping the iterator stops the map.
+    /// that error, and ends: what a sequential loop would give. Dropping the iterator stops
+    /// the map.
     ///
     /// ```
     /// use lazydag_parallel::Parallel;

@@ -38,7 +38,7 @@
 use std::collections::BTreeMap;
 use std::iter::Peekable;
 use std::marker::PhantomData;
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, TryRecvError, channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -251,30 +251,40 @@ impl<R> Driver<R> {
 
     fn recv(&mut self) -> Option<Message<R>> {
         match self {
-            Driver::Threads { results, .. } if task::on_pool_worker() => loop {
-                // A plain wait would hold this pool worker, which the batches may need (with
-                // every worker of the pool consuming a stream, none would be left to run
-                // them): help the pool until a batch comes back.
-                match results.try_recv() {
-                    Ok(message) => return Some(message),
-                    Err(TryRecvError::Disconnected) => return None,
-                    Err(TryRecvError::Empty) if task::help_pool() => {}
-                    Err(TryRecvError::Empty) => match results.recv_timeout(HELP_POLL) {
-                        Ok(message) => return Some(message),
-                        Err(RecvTimeoutError::Timeout) => {}
-                        Err(RecvTimeoutError::Disconnected) => return None,
-                    },
-                }
-            },
+            // A plain wait would hold this pool worker, which the batches may need (with every
+            // worker of the pool consuming a stream, none would be left to run them).
+            Driver::Threads { results, .. } if task::on_pool_worker() => {
+                help_until(|wait| match results.recv_timeout(wait) {
+                    Ok(message) => Some(Some(message)),
+                    Err(RecvTimeoutError::Timeout) => None,
+                    Err(RecvTimeoutError::Disconnected) => Some(None),
+                })
+            }
             Driver::Threads { results, .. } => results.recv().ok(),
             Driver::Inline { next, .. } => next(),
         }
     }
 }
 
-/// How long a consumer on a pool worker waits for a batch before it looks for a job of the
-/// pool to help with again.
+/// How long a consumer on a pool worker waits before it looks for a job of the pool to help
+/// with again.
 const HELP_POLL: Duration = Duration::from_millis(1);
+
+/// Waits on a pool worker by helping its pool: `poll(wait)` says whether the wait is over
+/// (with its value), waiting at most `wait` for it; between polls, one ready job of the pool
+/// runs here, or, with none, the next poll waits [`HELP_POLL`].
+fn help_until<T>(mut poll: impl FnMut(Duration) -> Option<T>) -> T {
+    loop {
+        if let Some(value) = poll(Duration::ZERO) {
+            return value;
+        }
+        if !task::help_pool()
+            && let Some(value) = poll(HELP_POLL)
+        {
+            return value;
+        }
+    }
+}
 
 impl<R> Drop for Driver<R> {
     fn drop(&mut self) {
@@ -283,11 +293,13 @@ impl<R> Drop for Driver<R> {
             // On a pool worker, help the pool until the dispatchers are done: one may be
             // waiting for a batch of its that only this pool can run.
             if task::on_pool_worker() {
-                while !threads.iter().all(JoinHandle::is_finished) {
-                    if !task::help_pool() {
-                        std::thread::sleep(HELP_POLL);
+                help_until(|wait| {
+                    let done = threads.iter().all(JoinHandle::is_finished);
+                    if !done {
+                        std::thread::sleep(wait);
                     }
-                }
+                    done.then_some(())
+                });
             }
             for thread in threads.drain(..) {
                 // A dispatcher catches every panic of user code; one that panics anyway has
