@@ -25,8 +25,27 @@ pub fn add(x: u64, y: u64) -> u64 {
 /// assert_eq!((sum.compute().unwrap(), tasks), (1 + 2 + 3 + 4, 7));
 /// ```
 pub fn map_reduce(leaves: u64) -> (Delayed<u64>, u64) {
-    let mut level: Vec<Delayed<u64>> = (0..leaves).map(|i| delayed!(inc(i))).collect();
-    let mut tasks = leaves;
+    reduce_pairs((0..leaves).map(|i| delayed!(inc(i))).collect())
+}
+
+/// [`map_reduce`] with each leaf's input bound into its task, a closure that captures `i`,
+/// rather than recorded as a literal node: one node per task, the graph that C++ Taskflow's
+/// driver builds (its leaf lambdas capture `i`). Records `2 * leaves - 1` tasks and nothing
+/// else.
+///
+/// ```
+/// let (sum, tasks) = lazydag_benches::map_reduce_bound(4);
+/// assert_eq!((sum.compute().unwrap(), tasks), (1 + 2 + 3 + 4, 7));
+/// assert_eq!(sum.graph().node_count(), 7);
+/// ```
+pub fn map_reduce_bound(leaves: u64) -> (Delayed<u64>, u64) {
+    reduce_pairs((0..leaves).map(|i| delayed!((move || inc(i))())).collect())
+}
+
+/// Adds `level` pairwise, level by level (an odd one out moves up), down to one value; the
+/// leaves' count plus one task per `add`.
+fn reduce_pairs(mut level: Vec<Delayed<u64>>) -> (Delayed<u64>, u64) {
+    let mut tasks = level.len() as u64;
     while level.len() > 1 {
         let mut next = Vec::with_capacity(level.len().div_ceil(2));
         let mut pairs = level.into_iter();
@@ -173,6 +192,18 @@ pub fn wavefront(n: u64) -> (Delayed<u64>, u64) {
 /// ```
 pub fn independent(n: u64) -> (Vec<Delayed<u64>>, u64) {
     ((0..n).map(|i| delayed!(inc(i))).collect(), n)
+}
+
+/// [`independent`] with each input bound into its task (a closure capturing `i`, no literal
+/// node), as Taskflow's driver records it. Records `n` tasks and nothing else.
+///
+/// ```
+/// let (tasks, n) = lazydag_benches::independent_bound(3);
+/// assert_eq!((lazydag::compute(&tasks).unwrap(), n), (vec![1, 2, 3], 3));
+/// assert_eq!(lazydag::graph(&tasks).node_count(), 3);
+/// ```
+pub fn independent_bound(n: u64) -> (Vec<Delayed<u64>>, u64) {
+    ((0..n).map(|i| delayed!((move || inc(i))())).collect(), n)
 }
 
 /// `n` independent CPU-bound tasks, `work(i, iters)` each: for speedup, not overhead.

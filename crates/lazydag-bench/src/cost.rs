@@ -60,18 +60,42 @@ struct Timed {
     cpu: Vec<Vec<f64>>,
 }
 
-/// The child's side: `__cost SHAPE SIZE WORKERS marks` or `… time REPEATS`.
+/// How a cost child records and computes its shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Variant {
+    /// As the harness records it everywhere, computed with `Optimizer::off()`.
+    Plain,
+    /// With the default optimizer (chains fused).
+    Optimized,
+    /// Each task's literal input bound into the task ([`Shape::build_bound`]).
+    Bound,
+}
+
+impl Variant {
+    /// The child's argument for the variant, if it takes one.
+    fn arg(self) -> Option<&'static str> {
+        match self {
+            Variant::Plain => None,
+            Variant::Optimized => Some("optimized"),
+            Variant::Bound => Some("bound"),
+        }
+    }
+}
+
+/// The child's side: `__cost SHAPE SIZE WORKERS marks` or `… time REPEATS`, optionally
+/// followed by `optimized` or `bound` (see [`Variant`]).
 ///
 /// # Errors
 /// Bad arguments, a failed compute or a wrong digest.
 pub(crate) fn child(args: &[String]) -> Result<(), String> {
-    let (shape, size, workers, mode, repeats, optimized) = match args {
-        [s, n, w, m] => (s, n, w, m, "1", false),
-        [s, n, w, m, r] => (s, n, w, m, r.as_str(), false),
-        [s, n, w, m, r, o] if o == "optimized" => (s, n, w, m, r.as_str(), true),
+    let (shape, size, workers, mode, repeats, variant) = match args {
+        [s, n, w, m] => (s, n, w, m, "1", Variant::Plain),
+        [s, n, w, m, r] => (s, n, w, m, r.as_str(), Variant::Plain),
+        [s, n, w, m, r, o] if o == "optimized" => (s, n, w, m, r.as_str(), Variant::Optimized),
+        [s, n, w, m, r, o] if o == "bound" => (s, n, w, m, r.as_str(), Variant::Bound),
         _ => {
             return Err(format!(
-                "{COST} takes SHAPE SIZE WORKERS MODE [REPEATS [optimized]], not {args:?}"
+                "{COST} takes SHAPE SIZE WORKERS MODE [REPEATS [optimized|bound]], not {args:?}"
             ));
         }
     };
@@ -88,18 +112,28 @@ pub(crate) fn child(args: &[String]) -> Result<(), String> {
             Err(format!("{} {size} {what}: got {digest}, expected {expected}", shape.name()))
         }
     };
-    let off = if optimized { lazydag::Optimizer::new() } else { lazydag::Optimizer::off() };
+    let off = match variant {
+        Variant::Optimized => lazydag::Optimizer::new(),
+        Variant::Plain | Variant::Bound => lazydag::Optimizer::off(),
+    };
+    if variant == Variant::Bound && shape.build_bound(1).is_none() {
+        return Err(format!("{} records no literal to bind", shape.name()));
+    }
+    let build = || match variant {
+        Variant::Bound => shape.build_bound(size).expect("checked above"),
+        Variant::Plain | Variant::Optimized => shape.build(size),
+    };
     // One round of every phase; `mark(k)` ends phase `k`.
     let round = |mark: &mut dyn FnMut(usize)| -> Result<(), String> {
         mark(0);
-        let graph = shape.build(size);
+        let graph = build();
         mark(1);
         let digest = graph.compute(&pool, &off).map_err(|e| e.to_string())?;
         mark(2);
         drop(graph);
         mark(3);
         check(digest, "compute")?;
-        let graph = shape.build(size);
+        let graph = build();
         mark(4);
         let plan = graph.plan(&off).map_err(|e| e.to_string())?;
         mark(5);
@@ -164,6 +198,10 @@ pub(crate) struct CostRow {
     /// Computed with the default optimizer (chains fused) rather than `Optimizer::off()`.
     #[serde(default)]
     pub(crate) fused: bool,
+    /// Recorded with each task's literal input bound into the task ([`Shape::build_bound`]):
+    /// the same graph as Taskflow's driver, whose side is the plain row's.
+    #[serde(default)]
+    pub(crate) bound: bool,
 }
 
 /// The length of the chain whose fused compute the cost part counts (the optimizer's goal).
@@ -209,20 +247,7 @@ pub(crate) fn measure(options: &CostOptions) -> Result<(Vec<CostRow>, String), S
         let tasks = shape.tasks(size);
         let args =
             |workers: usize| [shape.name().to_owned(), size.to_string(), workers.to_string()];
-        let lazydag = {
-            let exe = std::env::current_exe().map_err(|e| format!("no binary path: {e}"))?;
-            let prefix: Vec<String> = std::iter::once(COST.to_owned()).chain(args(1)).collect();
-            let mut side = Side::default();
-            if callgrind {
-                side.instructions = instructions(&exe, &prefix, tasks, &options.out)?;
-            }
-            let mut timed: Vec<String> =
-                std::iter::once(COST.to_owned()).chain(args(options.workers)).collect();
-            timed.extend(["time".to_owned(), options.repeats.to_string()]);
-            let t: Timed = json_child(&exe, &timed)?;
-            (side.wall_us, side.cpu_us) = per_task(&t, tasks);
-            side
-        };
+        let lazydag = lazydag_side(options, &args, tasks, callgrind, Variant::Plain)?;
         let taskflow = match &driver {
             None => None,
             Some(driver) => {
@@ -245,9 +270,21 @@ pub(crate) fn measure(options: &CostOptions) -> Result<(Vec<CostRow>, String), S
             lazydag,
             taskflow,
             fused: false,
+            bound: false,
         };
         eprintln!("  {:12} {}", shape.name(), brief(&row));
+        let bound = if shape.build_bound(1).is_some() {
+            // The graph Taskflow's driver records: its side is the one just measured.
+            let lazydag = lazydag_side(options, &args, tasks, callgrind, Variant::Bound)?;
+            Some(CostRow { lazydag, bound: true, ..row.clone() })
+        } else {
+            None
+        };
         rows.push(row);
+        if let Some(row) = bound {
+            eprintln!("  {:12} {}", format!("{}, bound", shape.name()), brief(&row));
+            rows.push(row);
+        }
     }
     if callgrind && options.shapes.contains(&Shape::Chain) && options.profile == Profile::Full {
         // The optimizer's goal: a 1,000,000-long chain fused end to end, per original task.
@@ -265,12 +302,38 @@ pub(crate) fn measure(options: &CostOptions) -> Result<(Vec<CostRow>, String), S
             lazydag,
             taskflow: None,
             fused: true,
+            bound: false,
         };
         eprintln!("  chain, fused {}", brief(&row));
         rows.push(row);
     }
     let md = markdown(&rows, callgrind);
     Ok((rows, md))
+}
+
+/// The lazydag side of one shape: instructions per task under callgrind (one worker, when
+/// `callgrind`) and timed phases on `options.workers`, of the child recording `variant`.
+fn lazydag_side(
+    options: &CostOptions,
+    args: &dyn Fn(usize) -> [String; 3],
+    tasks: u64,
+    callgrind: bool,
+    variant: Variant,
+) -> Result<Side, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("no binary path: {e}"))?;
+    let extra: Vec<&str> = variant.arg().map(|v| vec!["1", v]).unwrap_or_default();
+    let prefix: Vec<String> = std::iter::once(COST.to_owned()).chain(args(1)).collect();
+    let mut side = Side::default();
+    if callgrind {
+        side.instructions = instructions_with(&exe, &prefix, tasks, &options.out, &extra)?;
+    }
+    let mut timed: Vec<String> =
+        std::iter::once(COST.to_owned()).chain(args(options.workers)).collect();
+    timed.extend(["time".to_owned(), options.repeats.to_string()]);
+    timed.extend(variant.arg().map(str::to_owned));
+    let t: Timed = json_child(&exe, &timed)?;
+    (side.wall_us, side.cpu_us) = per_task(&t, tasks);
+    Ok(side)
 }
 
 /// One line for the progress log.
@@ -432,9 +495,10 @@ pub(crate) fn markdown(rows: &[CostRow], callgrind: bool) -> String {
             let (li, ti) = (l(&row.lazydag.instructions), t(|s| &s.instructions));
             let ratio = li.zip(ti).map(|(a, b)| a / b);
             md.push_str(&format!(
-                "| {}{} ({}) | {phase} | {} | {} | {} | {} | {} | {} | {} |\n",
+                "| {}{}{} ({}) | {phase} | {} | {} | {} | {} | {} | {} | {} |\n",
                 row.shape.name(),
                 if row.fused { ", fused" } else { "" },
+                if row.bound { ", literal bound" } else { "" },
                 row.tasks,
                 if callgrind { f(li, 0) } else { "–".into() },
                 f(ti, 0),

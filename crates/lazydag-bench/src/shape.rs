@@ -129,6 +129,17 @@ impl Shape {
         }
     }
 
+    /// Records the shape with each task's literal input bound into the task (a closure that
+    /// captures it) instead of a literal node of its own: the graph Taskflow's driver builds.
+    /// `None` for the shapes that record no literal per task.
+    pub(crate) fn build_bound(self, size: u64) -> Option<Graph> {
+        match self {
+            Shape::MapReduce => Some(Graph::One(builders::map_reduce_bound(size).0)),
+            Shape::Independent => Some(Graph::Many(builders::independent_bound(size).0)),
+            _ => None,
+        }
+    }
+
     /// Whether the Async scheduler runs this case: it is built for I/O, and pays ~10 µs per
     /// CPU task, so only small graphs.
     pub(crate) fn async_runs(self, size: u64) -> bool {

@@ -31,6 +31,25 @@ fn the_cost_part_skips_a_missing_taskflow_and_times_every_phase() {
         .map(|p| p[0].as_str().unwrap())
         .collect();
     assert_eq!(phases, ["build", "run", "drop", "rebuild", "plan", "rerun"]);
+    // The same shape with each leaf's literal bound into its task, Taskflow's graph.
+    let bound = &rows[1];
+    assert_eq!(
+        (&bound["shape"], &bound["bound"], &bound["tasks"]),
+        (&row["shape"], &true.into(), &row["tasks"])
+    );
+    assert_eq!(bound["lazydag"]["wall_us"].as_array().unwrap().len(), phases.len());
     let table = std::fs::read_to_string(out.join("cost.md")).unwrap();
     assert!(table.contains("| map-reduce (65) | rerun |"), "{table}");
+    assert!(table.contains("| map-reduce, literal bound (65) | rerun |"), "{table}");
+}
+
+#[test]
+fn a_cost_child_refuses_to_bind_a_shape_without_literals() {
+    let run = Command::new(BIN)
+        .args(["__cost", "wavefront", "4", "1", "time", "1", "bound"])
+        .output()
+        .expect("run the cost child");
+    assert!(!run.status.success());
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains("wavefront records no literal to bind"), "{stderr}");
 }
