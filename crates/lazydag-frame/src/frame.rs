@@ -347,17 +347,27 @@ impl DataFrame {
 
     /// The first `n` rows, computing only as many partitions (from the first on) as needed.
     ///
+    /// Like Dask's `head(n)`, it computes the first partition alone; unlike it (whose
+    /// `npartitions=1` warns and returns fewer rows), it goes on while rows are missing, with
+    /// twice as many partitions in each further compute (1, 2, 4, …), all of a batch in one
+    /// compute. So partitions that share upstream work (the output of a shuffle, a sort or a
+    /// merge) run it once per batch, `ceil(log2(p + 1))` times for `p` partitions at most, rather
+    /// than once per partition; the price is at most one batch of partitions computed beyond
+    /// those the rows needed.
+    ///
     /// # Errors
     /// The frame's recorded error, or the first task that fails.
     pub fn head(&self, n: usize) -> Result<PlFrame> {
         let schema = self.schema()?;
         let mut out = PlFrame::empty_with_arc_schema(schema);
-        for p in &self.parts {
-            if out.height() >= n {
-                break;
+        let (mut next, mut batch) = (0, 1);
+        while out.height() < n && next < self.parts.len() {
+            let end = (next + batch).min(self.parts.len());
+            let dfs: Vec<PlFrame> = lazydag_core::compute(&self.parts[next..end].to_vec())?;
+            for df in dfs {
+                out.vstack_mut_owned(df)?;
             }
-            let df = p.compute()?;
-            out.vstack_mut_owned(df)?;
+            (next, batch) = (end, batch * 2);
         }
         Ok(out.head(Some(n)))
     }

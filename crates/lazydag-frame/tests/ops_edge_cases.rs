@@ -374,6 +374,37 @@ fn head_computes_only_the_partitions_needed() {
 }
 
 #[test]
+fn head_runs_shared_upstream_once_per_batch_not_per_partition() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
+    fn counted(df: DataFrame) -> DataFrame {
+        RUNS.fetch_add(1, Ordering::SeqCst);
+        df
+    }
+    // The macro records that a `DataFrame` is `Clone`, so the task's value can feed 16.
+    let upstream =
+        lazydag_core::delayed!(counted(df!("a" => (0..16i64).collect::<Vec<_>>()).unwrap()));
+    // 16 one-row partitions of one shared task, like the outputs of a shuffle.
+    let parts = (0..16).map(|i| upstream.map(move |df: DataFrame| df.slice(i, 1))).collect();
+    let df = dd::from_delayed(parts, None).unwrap();
+    RUNS.store(0, Ordering::SeqCst);
+    let got = df.head(1).unwrap();
+    assert_eq!((got.height(), RUNS.load(Ordering::SeqCst)), (1, 1), "head(1): one compute");
+    RUNS.store(0, Ordering::SeqCst);
+    let got = df.head(16).unwrap();
+    let want: Vec<i64> = (0..16).collect();
+    assert_eq!(
+        got.column("a").unwrap().i64().unwrap().into_no_null_iter().collect::<Vec<_>>(),
+        want
+    );
+    // Batches of 1, 2, 4, 8 and the last 1 partitions: the shared task ran 5 times, not 16.
+    assert_eq!(RUNS.load(Ordering::SeqCst), 5);
+    RUNS.store(0, Ordering::SeqCst);
+    assert_eq!(df.head(5).unwrap().height(), 5);
+    assert_eq!(RUNS.load(Ordering::SeqCst), 3, "batches of 1, 2 and 4 partitions");
+}
+
+#[test]
 fn from_polars_more_partitions_than_rows_and_concat_reordered() {
     let pl = df!("x" => [1i64, 2, 3], "y" => ["a", "b", "c"]).unwrap();
     let df = dd::from_polars(pl.clone(), 5).unwrap();
