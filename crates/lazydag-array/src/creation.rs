@@ -114,10 +114,56 @@ pub fn ones<T: Element + One>(
 /// assert!(da::arange(0.0, 1.0, 0.0, 16).check().is_err()); // zero step
 /// ```
 ///
+/// Integer bounds are computed in integer arithmetic, exactly at any magnitude (an `f64`
+/// holds integers exactly only up to 2^53; epoch nanoseconds are about 2^60):
+///
+/// ```
+/// use lazydag_array as da;
+/// let t0 = 1_700_000_000_000_000_001i64;
+/// let x = da::arange(t0, t0 + 4, 1, 2).compute().unwrap();
+/// assert_eq!(x.as_slice().unwrap(), &[t0, t0 + 1, t0 + 2, t0 + 3]);
+/// ```
+///
 /// A step of 0 or a non-finite bound is an [`Error::Invalid`], returned by [`Array::check`]
 /// and by `compute`.
 pub fn arange<T: Element>(start: T, stop: T, step: T, chunk: usize) -> Array<T> {
-    arange_as::<T>(start.to_f64(), stop.to_f64(), step.to_f64(), chunk)
+    match (start.to_i128(), stop.to_i128(), step.to_i128()) {
+        (Some(s), Some(e), Some(st)) => arange_int(s, e, st, chunk),
+        _ => arange_as::<T>(start.to_f64(), stop.to_f64(), step.to_f64(), chunk),
+    }
+}
+
+/// [`arange`] of an integer type, in `i128`.
+fn arange_int<T: Element>(s: i128, e: i128, st: i128, chunk: usize) -> Array<T> {
+    if st == 0 {
+        return Array::failed(Error::invalid(
+            "arange",
+            format!("start {s}, stop {e}, step {st}: the step must be non-zero"),
+        ));
+    }
+    // The number of values: ceil((e - s) / st) when the step points from s towards e.
+    let span = e - s;
+    let n = if span != 0 && (span > 0) == (st > 0) { (span + st - st.signum()) / st } else { 0 };
+    if n >= isize::MAX as i128 {
+        return Array::failed(Error::invalid("arange", format!("{n} elements are too many")));
+    }
+    if n > 0 {
+        for v in [s, s + (n - 1) * st] {
+            if T::from_i128(v).to_i128() != Some(v) {
+                return Array::failed(Error::invalid(
+                    "arange",
+                    format!(
+                        "the value {v} overflows {}: use a wider element type",
+                        std::any::type_name::<T>()
+                    ),
+                ));
+            }
+        }
+    }
+    sources("arange", &[n as usize], [chunk], true, move |b| {
+        let o = b.offset[0] as i128;
+        ArcArray::from_shape_fn(IxDyn(&b.shape), move |i| T::from_i128(s + (o + i[0] as i128) * st))
+    })
 }
 
 /// [`arange`] with `f64` bounds and the element type chosen apart, like

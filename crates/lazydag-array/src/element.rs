@@ -1,15 +1,39 @@
 //! [`Element`]: the types an array can hold.
 //!
-//! Conversions go through `f64` ([`Element::to_f64`], [`Element::from_f64`]), which is exact
-//! for every supported type except `i64` beyond ±2^53 (as in NumPy's `astype(float)`).
+//! Conversions between integer types (and `bool`) go through `i128`
+//! ([`Element::to_i128`], [`Element::from_i128`]), exactly, wrapping where the target is
+//! narrower as NumPy's `astype` does; conversions from floats go through `f64`
+//! ([`Element::to_f64`], [`Element::from_f64`]).
+//!
+//! Sums, products and cumulative sums accumulate in [`Element::Acc`], NumPy's accumulator
+//! type: `i64` for `i32` and `bool`, `u64` for `u8`, the type itself for `i64`, `u64` and
+//! floats, so that the sum of many small integers does not overflow their type.
 
 use std::fmt::Debug;
+use std::ops::{Add, Mul};
 
-/// An element type of an [`Array`](crate::Array): `f64`, `f32`, `i64`, `i32`, `u8` or
-/// `bool`. Numeric operations additionally ask for the matching `std::ops` trait.
+use num_traits::{One, Zero};
+
+/// An element type of an [`Array`](crate::Array): `f64`, `f32`, `i64`, `i32`, `u64`, `u8`
+/// or `bool`. Numeric operations additionally ask for the matching `std::ops` trait.
 pub trait Element:
     Copy + Clone + Debug + Default + PartialEq + PartialOrd + Send + Sync + 'static
 {
+    /// The type sums, products and cumulative sums of this type accumulate in and return,
+    /// as in NumPy: `i64` for `i32` and `bool`, `u64` for `u8`, the type itself otherwise.
+    type Acc: Element<Acc = Self::Acc>
+        + Add<Output = Self::Acc>
+        + Mul<Output = Self::Acc>
+        + Zero
+        + One;
+    /// The value in the accumulator type (exact).
+    fn to_acc(self) -> Self::Acc;
+    /// The value as an `i128` for integer types and `bool` (exact); `None` for floats.
+    fn to_i128(self) -> Option<i128>;
+    /// The value `v` wrapped into the type (its low bits, as a C cast and NumPy's `astype`
+    /// do) for integers, the nearest value for floats, `v != 0` for `bool`.
+    fn from_i128(v: i128) -> Self;
+
     /// The NumPy type string of `.npy` files (`<f8`, `<i4`, `|b1`, ...).
     const NPY_DESCR: &'static str;
     /// The size of one element in bytes.
@@ -31,8 +55,19 @@ pub trait Element:
 }
 
 macro_rules! numeric {
-    ($($t:ty => $descr:literal),*) => {$(
+    ($($t:ty => $descr:literal, $acc:ty, $int:literal);*) => {$(
         impl Element for $t {
+            type Acc = $acc;
+            fn to_acc(self) -> $acc {
+                <$acc>::from(self)
+            }
+            fn to_i128(self) -> Option<i128> {
+                // `as` is exact from every integer type; floats are not integers.
+                $int.then_some(self as i128)
+            }
+            fn from_i128(v: i128) -> Self {
+                v as $t
+            }
             const NPY_DESCR: &'static str = $descr;
             const SIZE: usize = std::mem::size_of::<$t>();
             fn to_f64(self) -> f64 {
@@ -59,9 +94,26 @@ macro_rules! numeric {
     )*};
 }
 
-numeric!(f64 => "<f8", f32 => "<f4", i64 => "<i8", i32 => "<i4", u8 => "|u1");
+numeric!(
+    f64 => "<f8", f64, false;
+    f32 => "<f4", f32, false;
+    i64 => "<i8", i64, true;
+    i32 => "<i4", i64, true;
+    u64 => "<u8", u64, true;
+    u8 => "|u1", u64, true
+);
 
 impl Element for bool {
+    type Acc = i64;
+    fn to_acc(self) -> i64 {
+        i64::from(self)
+    }
+    fn to_i128(self) -> Option<i128> {
+        Some(i128::from(self))
+    }
+    fn from_i128(v: i128) -> Self {
+        v != 0
+    }
     const NPY_DESCR: &'static str = "|b1";
     const SIZE: usize = 1;
     fn to_f64(self) -> f64 {

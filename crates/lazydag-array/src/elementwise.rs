@@ -50,7 +50,7 @@ macro_rules! scalar_operand {
         }
     )*};
 }
-scalar_operand!(f64, f32, i64, i32, u8, bool);
+scalar_operand!(f64, f32, i64, i32, u64, u8, bool);
 
 /// The broadcast shape of two shapes.
 pub(crate) fn broadcast_shape(
@@ -397,15 +397,25 @@ impl<T: Element> Array<T> {
         })
     }
 
-    /// The values converted to `U` through `f64` (see [`Element`]), like `astype`.
+    /// The values converted to `U`, like NumPy's `astype`: from an integer type (or `bool`)
+    /// exactly, wrapping into a narrower integer type as NumPy does (`300` as `u8` is `44`,
+    /// `-1` is `255`), to the nearest value of a float type; from a float type through `f64`,
+    /// truncating towards zero into an integer type and saturating at its bounds (NaN is 0;
+    /// NumPy leaves those undefined and warns). `x != 0` to `bool`.
     ///
     /// ```
     /// use lazydag_array as da;
     /// let x = da::arange(0.0, 3.0, 0.5, 4).astype::<i32>();
     /// assert_eq!(x.compute().unwrap().as_slice().unwrap(), &[0, 0, 1, 1, 2, 2]);
+    /// let big = da::from_ndarray(ndarray::arr1(&[(1i64 << 53) + 1, 300, -1]), 2);
+    /// assert_eq!(big.astype::<i64>().compute().unwrap().as_slice().unwrap(), &[(1i64 << 53) + 1, 300, -1]);
+    /// assert_eq!(big.astype::<u8>().compute().unwrap().as_slice().unwrap(), &[1, 44, 255]);
     /// ```
     pub fn astype<U: Element>(&self) -> Array<U> {
-        self.map_named("astype", |v| U::from_f64(v.to_f64()))
+        self.map_named("astype", |v: T| match v.to_i128() {
+            Some(i) => U::from_i128(i),
+            None => U::from_f64(v.to_f64()),
+        })
     }
 
     /// Applies a kernel to every block, like `dask.array.map_blocks`: `f` gets a block's

@@ -98,7 +98,7 @@ macro_rules! scalar_left {
     )*};
 }
 
-scalar_left!(f64, f32, i64, i32, u8);
+scalar_left!(f64, f32, i64, i32, u64, u8);
 
 impl<T: Element + Neg<Output = T>> Neg for &Array<T> {
     type Output = Array<T>;

@@ -190,20 +190,22 @@ fn concat<T: Element>(arrays: &[Array<T>], axis: usize) -> Result<Array<T>, Erro
         s[axis] = p.chunks.sizes()[axis].clone();
         conformed.push(a.rechunk_to(&Chunks::from_sizes(s)));
     }
+    // Which input, and which of its chunks, each chunk index along `axis` comes from: one
+    // table, so that recording is linear in the blocks (a scan of the inputs per block made
+    // concatenating thousands of arrays quadratic).
+    let mut owner = Vec::with_capacity(out.sizes()[axis].len());
+    let mut parts = Vec::with_capacity(conformed.len());
+    for (i, a) in conformed.iter().enumerate() {
+        let p = a.parts()?;
+        owner.extend((0..p.chunks.sizes()[axis].len()).map(|k| (i, k)));
+        parts.push(p);
+    }
     let mut blocks = Vec::with_capacity(out.num_blocks());
     for j in out.indices() {
-        let mut k = j[axis];
-        for a in &conformed {
-            let p = a.parts()?;
-            let nb = p.chunks.sizes()[axis].len();
-            if k < nb {
-                let mut src = j.clone();
-                src[axis] = k;
-                blocks.push(a.block(p, &src));
-                break;
-            }
-            k -= nb;
-        }
+        let (i, k) = owner[j[axis]];
+        let mut src = j.clone();
+        src[axis] = k;
+        blocks.push(conformed[i].block(parts[i], &src));
     }
     Ok(Array::from_parts(out, blocks))
 }

@@ -458,7 +458,8 @@ fn concatenate_stack_with_empty_and_uneven() {
         c.slice(s![1..4, ..;-1]).compute().unwrap(),
         want.slice(s![1..4, ..;-1].as_slice()).to_owned()
     );
-    assert_eq!(c.sum_axis(0).compute().unwrap(), want.sum_axis(ndarray::Axis(0)));
+    // An `i32` array sums in `i64`, as NumPy's.
+    assert_eq!(c.sum_axis(0).compute().unwrap(), want.mapv(i64::from).sum_axis(ndarray::Axis(0)));
     let only_empty = da::concatenate(&[z.clone(), z.clone()], 0);
     assert_eq!(only_empty.compute().unwrap().shape(), &[0, 4]);
     let st = da::stack(&[x.clone(), x.clone()], 2);
@@ -489,4 +490,105 @@ fn var_with_ddof_at_or_above_n_is_numpys() {
     let along = grid.var_axis(0, 2.0).compute().unwrap();
     assert_eq!(along[[0]], f64::INFINITY);
     assert!(along[[1]].is_nan());
+}
+
+// ------------------------------------------- NumPy's integer rules (a review's reproducers)
+
+/// Sums, products and cumulative sums accumulate in NumPy's type: `i64` for `i32` and `bool`,
+/// `u64` for `u8`. They used the element type, and wrapped (release) or panicked (debug).
+/// The expected values are NumPy 2.4's for the same calls.
+#[test]
+fn integer_sums_products_and_cumsums_widen_as_numpy() {
+    for chunk in [1, 7, 100, 300] {
+        assert_eq!(da::ones::<u8>(&[300], chunk).sum().compute_scalar().unwrap(), 300u64);
+    }
+    let big = da::from_ndarray(arr1(&[2_000_000_000i32, 2_000_000_000]), 1);
+    assert_eq!(big.sum().compute_scalar().unwrap(), 4_000_000_000i64);
+    assert_eq!(big.prod().compute_scalar().unwrap(), 4_000_000_000_000_000_000i64);
+    assert_eq!(
+        big.cumsum(0).compute().unwrap().as_slice().unwrap(),
+        &[2_000_000_000i64, 4_000_000_000]
+    );
+    let bytes = da::full([3], 1, 200u8);
+    assert_eq!(bytes.cumsum(0).compute().unwrap().as_slice().unwrap(), &[200u64, 400, 600]);
+    assert_eq!(
+        bytes.cumprod(0).compute().unwrap().as_slice().unwrap(),
+        &[200u64, 40_000, 8_000_000]
+    );
+    assert_eq!(da::arange(1u8, 10, 1, 3).prod().compute_scalar().unwrap(), 362_880u64);
+    // Counting trues: a `bool` array sums in `i64` (it had no `sum`; `astype::<u8>` wrapped).
+    let mask = da::ones::<f64>(&[1000], 64).gt(0.5);
+    assert_eq!(mask.sum().compute_scalar().unwrap(), 1000i64);
+    assert_eq!(mask.sum_axis(0).compute_scalar().unwrap(), 1000i64);
+    // Floats and 64-bit integers keep their type.
+    let f: da::Array<f32> = da::ones::<f32>(&[4], 3).sum();
+    assert_eq!(f.compute_scalar().unwrap(), 4.0f32);
+    assert_eq!(da::arange(0i64, 5, 1, 2).nansum().compute_scalar().unwrap(), 10i64);
+    assert_eq!(
+        da::from_ndarray(arr1(&[u64::MAX - 1, 1]), 1).sum().compute_scalar().unwrap(),
+        u64::MAX
+    );
+}
+
+/// `arange` of an integer type counts in integers: past 2^53 it went through `f64` and
+/// repeated or skipped values (the start included).
+#[test]
+fn integer_arange_is_exact_past_two_to_the_53() {
+    let s = (1i64 << 53) + 1;
+    let got = da::arange(s, s + 4, 1, 2).compute().unwrap();
+    assert_eq!(got.as_slice().unwrap(), &[s, s + 1, s + 2, s + 3]);
+    let down = da::arange(i64::MAX, i64::MAX - 7, -3, 2).compute().unwrap();
+    assert_eq!(down.as_slice().unwrap(), &[i64::MAX, i64::MAX - 3, i64::MAX - 6]);
+    assert_eq!(da::arange(5i32, 5, 1, 2).shape(), &[0]);
+    assert_eq!(da::arange(5i32, 0, 1, 2).shape(), &[0]);
+    assert_eq!(da::arange(0i32, 10, 3, 2).compute().unwrap().as_slice().unwrap(), &[0, 3, 6, 9]);
+    assert!(da::arange(0i64, 10, 0, 2).check().is_err());
+    let top = da::arange(250u8, 255, 1, 4).compute().unwrap();
+    assert_eq!(top.as_slice().unwrap(), &[250, 251, 252, 253, 254]);
+}
+
+/// `astype` between integer types is exact, and wraps into a narrower type as NumPy's C
+/// casts do; it went through `f64` (losing `i64`s past 2^53) and saturated.
+#[test]
+fn astype_between_integers_is_exact_and_wraps_as_numpy() {
+    let x = da::from_ndarray(arr1(&[(1i64 << 53) + 1, 1 << 31, -1, 256, 300]), 2);
+    let same = x.astype::<i64>().compute().unwrap();
+    assert_eq!(same.as_slice().unwrap(), &[(1i64 << 53) + 1, 1 << 31, -1, 256, 300]);
+    let narrow = x.astype::<i32>().compute().unwrap();
+    assert_eq!(narrow.as_slice().unwrap(), &[1, i32::MIN, -1, 256, 300]);
+    let bytes = x.astype::<u8>().compute().unwrap();
+    assert_eq!(bytes.as_slice().unwrap(), &[1, 0, 255, 0, 44]);
+    let flags = x.astype::<bool>().compute().unwrap();
+    assert_eq!(flags.as_slice().unwrap(), &[true, true, true, true, true]);
+    let wide = da::from_ndarray(arr1(&[u64::MAX]), 1).astype::<i64>().compute().unwrap();
+    assert_eq!(wide.as_slice().unwrap(), &[-1]);
+    // From floats: truncation towards zero, as before.
+    let f = da::from_ndarray(arr1(&[-2.7, 2.7]), 1).astype::<i64>().compute().unwrap();
+    assert_eq!(f.as_slice().unwrap(), &[-2, 2]);
+}
+
+/// A reduction naming an axis twice is an error, as NumPy's "duplicate value in 'axis'";
+/// it was merged silently.
+#[test]
+fn a_reduction_naming_an_axis_twice_is_an_error() {
+    let x = da::ones::<f64>(&[7, 5], 3);
+    let e = x.sum_axes(&[0, 0]).check().unwrap_err();
+    assert!(e.to_string().contains("axis 0 is named twice"), "{e}");
+    assert_eq!(x.sum_axes(&[1, 0]).compute_scalar().unwrap(), 35.0);
+}
+
+/// Concatenating many arrays records one block per input chunk, each from its own input,
+/// through one table (a scan of every input per block made it quadratic).
+#[test]
+fn concatenating_thousands_of_arrays_keeps_every_block_in_place() {
+    let n = 3000;
+    let arrays: Vec<da::Array<i64>> = (0..n).map(|i| da::from_ndarray(arr1(&[i, -i]), 2)).collect();
+    let c = da::concatenate(&arrays, 0);
+    assert_eq!(c.shape(), &[2 * n as usize]);
+    let got = c.compute().unwrap();
+    let want: Vec<i64> = (0..n).flat_map(|i| [i, -i]).collect();
+    assert_eq!(got.as_slice().unwrap(), want.as_slice());
+    let stacked = da::stack(&arrays[..5], 1).compute().unwrap();
+    assert_eq!(stacked.shape(), &[2, 5]);
+    assert_eq!(stacked[[1, 4]], -4);
 }

@@ -8,32 +8,33 @@ use crate::array::{Array, Block};
 use crate::element::Element;
 use crate::task;
 
-impl<T: Element + std::ops::Mul<Output = T>> Array<T> {
+impl<T: Element> Array<T> {
     /// The cumulative products along `axis`, like `numpy.cumprod(x, axis)` (the same chain
-    /// as [`cumsum`](Array::cumsum)).
+    /// as [`cumsum`](Array::cumsum)), in the accumulator type [`Element::Acc`].
     ///
     /// ```
     /// use lazydag_array as da;
     /// let x = da::arange(1i64, 6, 1, 2).cumprod(0);
     /// assert_eq!(x.compute().unwrap().as_slice().unwrap(), &[1, 2, 6, 24, 120]);
     /// ```
-    pub fn cumprod(&self, axis: usize) -> Array<T> {
-        self.cumulative("cumprod", axis, |a, b| a * b)
+    pub fn cumprod(&self, axis: usize) -> Array<T::Acc> {
+        super::widen(self).cumulative("cumprod", axis, |a, b| a * b)
     }
-}
 
-impl<T: Element + std::ops::Add<Output = T>> Array<T> {
     /// The cumulative sums along `axis`, like `numpy.cumsum(x, axis)`: each block's own
     /// cumulative sums, plus the last slice of the previous block's result (a chain of one
-    /// task per block along the axis).
+    /// task per block along the axis). In the accumulator type [`Element::Acc`], as NumPy:
+    /// the running sums of `u8` values are `u64`.
     ///
     /// ```
     /// use lazydag_array as da;
     /// let x = da::arange(1i64, 6, 1, 2).cumsum(0);
     /// assert_eq!(x.compute().unwrap().as_slice().unwrap(), &[1, 3, 6, 10, 15]);
+    /// let bytes = da::full(&[3], 1, 200u8).cumsum(0);
+    /// assert_eq!(bytes.compute().unwrap().as_slice().unwrap(), &[200u64, 400, 600]);
     /// ```
-    pub fn cumsum(&self, axis: usize) -> Array<T> {
-        self.cumulative("cumsum", axis, |a, b| a + b)
+    pub fn cumsum(&self, axis: usize) -> Array<T::Acc> {
+        super::widen(self).cumulative("cumsum", axis, |a, b| a + b)
     }
 }
 

@@ -21,6 +21,16 @@ use tree::{Fan, fold_pairs, fold_rows, shaped, tree, view_rows, zip_in_place};
 /// A reduction recorded as a plain tree (`tree::tree`).
 type PlainFn<T, A> = fn(&Array<T>, Option<&[usize]>, Fan) -> Array<A>;
 
+/// `array` in its accumulator type ([`Element::Acc`]): the array itself when it is that type
+/// (floats, `i64`, `u64`), else an exact `astype`, which the optimizer fuses into the
+/// reduction's partial tasks.
+pub(crate) fn widen<T: Element>(array: &Array<T>) -> Array<T::Acc> {
+    match crate::remote::cast::<Array<T>, Array<T::Acc>>(array.clone()) {
+        Some(same) => same,
+        None => array.astype::<T::Acc>(),
+    }
+}
+
 /// The default `split_every`, as in dask (`array.split-every`... 16 inputs per task).
 pub(crate) const SPLIT_EVERY: usize = 16;
 
@@ -86,8 +96,17 @@ macro_rules! delegate {
 }
 
 delegate!(
-    /// The sum of all elements, as a 0-d array ([`compute_scalar`](Array::compute_scalar)).
-    sum() -> Array<T> where std::ops::Add<Output = T> + Zero
+    /// The sum of all elements, as a 0-d array ([`compute_scalar`](Array::compute_scalar)),
+    /// in the accumulator type [`Element::Acc`] as NumPy sums (`i64` for `i32` and `bool`,
+    /// `u64` for `u8`): the sum of 300 `u8` ones is 300.
+    ///
+    /// ```
+    /// use lazydag_array as da;
+    /// assert_eq!(da::ones::<u8>(&[300], 100).sum().compute_scalar().unwrap(), 300u64);
+    /// let mask = da::arange(0i64, 10, 1, 4).gt(6);          // 3 trues
+    /// assert_eq!(mask.sum().compute_scalar().unwrap(), 3i64);
+    /// ```
+    sum() -> Array<T::Acc> where Copy
 );
 delegate!(
     /// The sums along `axis`, like `x.sum(axis=axis)`.
@@ -95,13 +114,14 @@ delegate!(
     /// ```
     /// use lazydag_array as da;
     /// let x = da::from_ndarray(ndarray::arr2(&[[1, 2], [3, 4], [5, 6]]), 2);
-    /// assert_eq!(x.sum_axis(0).compute().unwrap().as_slice().unwrap(), &[9, 12]);
+    /// // `i32` elements sum in `i64`, as in NumPy.
+    /// assert_eq!(x.sum_axis(0).compute().unwrap().as_slice().unwrap(), &[9i64, 12]);
     /// ```
-    sum_axis(axis: usize) -> Array<T> where std::ops::Add<Output = T> + Zero
+    sum_axis(axis: usize) -> Array<T::Acc> where Copy
 );
 delegate!(
     /// The sums over several axes.
-    sum_axes(axes: &[usize]) -> Array<T> where std::ops::Add<Output = T> + Zero
+    sum_axes(axes: &[usize]) -> Array<T::Acc> where Copy
 );
 delegate!(
     /// The mean of all elements, in `f64`.
@@ -180,18 +200,20 @@ delegate!(
 );
 
 delegate!(
-    /// The product of all elements, like `x.prod()`.
+    /// The product of all elements, like `x.prod()`, in the accumulator type
+    /// [`Element::Acc`] (`u64` for `u8`, as NumPy).
     ///
     /// ```
     /// use lazydag_array as da;
     /// let x = da::arange(1i64, 6, 1, 2);
     /// assert_eq!(x.prod().compute_scalar().unwrap(), 120);
+    /// assert_eq!(da::arange(1u8, 10, 1, 3).prod().compute_scalar().unwrap(), 362_880u64);
     /// ```
-    prod() -> Array<T> where std::ops::Mul<Output = T> + num_traits::One
+    prod() -> Array<T::Acc> where Copy
 );
 delegate!(
     /// The products along `axis`.
-    prod_axis(axis: usize) -> Array<T> where std::ops::Mul<Output = T> + num_traits::One
+    prod_axis(axis: usize) -> Array<T::Acc> where Copy
 );
 delegate!(
     /// The sum of all elements, NaN counted as zero, like `numpy.nansum`.
@@ -203,11 +225,11 @@ delegate!(
     /// assert_eq!(x.nanmean().compute_scalar().unwrap(), 1.5);
     /// assert_eq!(x.nanmax().compute_scalar().unwrap(), 2.0);
     /// ```
-    nansum() -> Array<T> where std::ops::Add<Output = T> + Zero
+    nansum() -> Array<T::Acc> where Copy
 );
 delegate!(
     /// The sums along `axis`, NaN counted as zero.
-    nansum_axis(axis: usize) -> Array<T> where std::ops::Add<Output = T> + Zero
+    nansum_axis(axis: usize) -> Array<T::Acc> where Copy
 );
 delegate!(
     /// The mean of the elements that are not NaN.
@@ -349,8 +371,13 @@ fn chan(mut a: Moments, b: Moments) -> Moments {
 }
 
 impl<T: Element> Reducer<'_, T> {
-    /// The sums over `axes` (all axes for `None`).
-    pub fn sum_over(&self, axes: Option<&[usize]>) -> Array<T>
+    /// The sums over `axes` (all axes for `None`), in [`Element::Acc`].
+    pub fn sum_over(&self, axes: Option<&[usize]>) -> Array<T::Acc> {
+        self.on(&widen(self.array)).sum_same(axes)
+    }
+
+    /// The sums over `axes` in the element type itself (an accumulator type's sums).
+    fn sum_same(&self, axes: Option<&[usize]>) -> Array<T>
     where
         T: std::ops::Add<Output = T> + Zero,
     {
@@ -381,35 +408,23 @@ impl<T: Element> Reducer<'_, T> {
         self.linear_or("sum", axes, |b| b.into_owned(), |s, _| s, plain)
     }
 
-    /// The product of all elements.
-    pub fn prod(&self) -> Array<T>
-    where
-        T: std::ops::Mul<Output = T> + num_traits::One,
-    {
+    /// The product of all elements, in [`Element::Acc`].
+    pub fn prod(&self) -> Array<T::Acc> {
         self.prod_over(None)
     }
 
-    /// The products along `axis`.
-    pub fn prod_axis(&self, axis: usize) -> Array<T>
-    where
-        T: std::ops::Mul<Output = T> + num_traits::One,
-    {
+    /// The products along `axis`, in [`Element::Acc`].
+    pub fn prod_axis(&self, axis: usize) -> Array<T::Acc> {
         self.prod_over(Some(&[axis]))
     }
 
-    /// The sum of all elements, NaN as zero.
-    pub fn nansum(&self) -> Array<T>
-    where
-        T: std::ops::Add<Output = T> + Zero,
-    {
+    /// The sum of all elements, NaN as zero, in [`Element::Acc`].
+    pub fn nansum(&self) -> Array<T::Acc> {
         self.nansum_over(None)
     }
 
-    /// The sums along `axis`, NaN as zero.
-    pub fn nansum_axis(&self, axis: usize) -> Array<T>
-    where
-        T: std::ops::Add<Output = T> + Zero,
-    {
+    /// The sums along `axis`, NaN as zero, in [`Element::Acc`].
+    pub fn nansum_axis(&self, axis: usize) -> Array<T::Acc> {
         self.nansum_over(Some(&[axis]))
     }
 
@@ -443,32 +458,29 @@ impl<T: Element> Reducer<'_, T> {
         self.nanmax_over(Some(&[axis]))
     }
 
-    /// The sum of all elements.
-    pub fn sum(&self) -> Array<T>
-    where
-        T: std::ops::Add<Output = T> + Zero,
-    {
+    /// The sum of all elements, in [`Element::Acc`].
+    pub fn sum(&self) -> Array<T::Acc> {
         self.sum_over(None)
     }
 
-    /// The sums along `axis`.
-    pub fn sum_axis(&self, axis: usize) -> Array<T>
-    where
-        T: std::ops::Add<Output = T> + Zero,
-    {
+    /// The sums along `axis`, in [`Element::Acc`].
+    pub fn sum_axis(&self, axis: usize) -> Array<T::Acc> {
         self.sum_over(Some(&[axis]))
     }
 
-    /// The sums over `axes`.
-    pub fn sum_axes(&self, axes: &[usize]) -> Array<T>
-    where
-        T: std::ops::Add<Output = T> + Zero,
-    {
+    /// The sums over `axes`, in [`Element::Acc`].
+    pub fn sum_axes(&self, axes: &[usize]) -> Array<T::Acc> {
         self.sum_over(Some(axes))
     }
 
-    /// The products over `axes` (all axes for `None`), like `x.prod(axis=...)`.
-    pub fn prod_over(&self, axes: Option<&[usize]>) -> Array<T>
+    /// The products over `axes` (all axes for `None`), like `x.prod(axis=...)`, in
+    /// [`Element::Acc`].
+    pub fn prod_over(&self, axes: Option<&[usize]>) -> Array<T::Acc> {
+        self.on(&widen(self.array)).prod_same(axes)
+    }
+
+    /// The products over `axes` in the element type itself.
+    fn prod_same(&self, axes: Option<&[usize]>) -> Array<T>
     where
         T: std::ops::Mul<Output = T> + num_traits::One,
     {
@@ -498,14 +510,13 @@ impl<T: Element> Reducer<'_, T> {
         Reducer { array, split_every: self.split_every, keepdims: self.keepdims }
     }
 
-    /// The sums over `axes` treating NaN as zero, like `numpy.nansum`.
+    /// The sums over `axes` treating NaN as zero, like `numpy.nansum`, in [`Element::Acc`].
     #[allow(clippy::eq_op)]
-    pub fn nansum_over(&self, axes: Option<&[usize]>) -> Array<T>
-    where
-        T: std::ops::Add<Output = T> + Zero,
-    {
-        let clean = self.array.map_named("nan-to-zero", |v: T| if v != v { T::zero() } else { v });
-        self.on(&clean).sum_over(axes)
+    pub fn nansum_over(&self, axes: Option<&[usize]>) -> Array<T::Acc> {
+        let clean = self
+            .array
+            .map_named("nan-to-zero", |v: T| if v != v { T::Acc::zero() } else { v.to_acc() });
+        self.on(&clean).sum_same(axes)
     }
 
     /// The means over `axes` of the values that are not NaN, in `f64`, like
@@ -515,7 +526,7 @@ impl<T: Element> Reducer<'_, T> {
         let clean =
             self.array.map_named("nan-to-zero", |v: T| if v != v { 0.0 } else { v.to_f64() });
         let count = self.array.map_named("not-nan", |v: T| if v != v { 0.0 } else { 1.0 });
-        &self.on(&clean).sum_over(axes) / &self.on(&count).sum_over(axes)
+        &self.on(&clean).sum_same(axes) / &self.on(&count).sum_same(axes)
     }
 
     /// The smallest values over `axes` ignoring NaN, like `numpy.nanmin` (NaN where every

@@ -16,7 +16,8 @@ use crate::error::Error;
 use crate::pushdown::{TILE, ranges};
 use crate::task;
 
-/// The reduced axes, sorted; `None` means all.
+/// The reduced axes, sorted; `None` means all. An axis out of range or named twice is an
+/// error (NumPy raises for both).
 pub(crate) fn resolve(
     op: &'static str,
     shape: &[usize],
@@ -27,9 +28,12 @@ pub(crate) fn resolve(
         Some(a) => a.to_vec(),
     };
     v.sort_unstable();
-    v.dedup();
     if let Some(&bad) = v.iter().find(|&&a| a >= shape.len()) {
         return Err(Error::out_of_range(op, shape, format!("axis {bad} does not exist")));
+    }
+    if let Some(twice) = v.windows(2).find(|w| w[0] == w[1]) {
+        // NumPy: "duplicate value in 'axis'".
+        return Err(Error::invalid(op, format!("axis {} is named twice", twice[0])));
     }
     Ok(v)
 }
