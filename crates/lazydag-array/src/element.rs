@@ -10,7 +10,7 @@
 //! floats, so that the sum of many small integers does not overflow their type.
 
 use std::fmt::Debug;
-use std::ops::{Add, Mul};
+use std::ops::{Add, Div, Mul, Neg, Sub};
 
 use num_traits::{One, Zero};
 
@@ -21,11 +21,7 @@ pub trait Element:
 {
     /// The type sums, products and cumulative sums of this type accumulate in and return,
     /// as in NumPy: `i64` for `i32` and `bool`, `u64` for `u8`, the type itself otherwise.
-    type Acc: Element<Acc = Self::Acc>
-        + Add<Output = Self::Acc>
-        + Mul<Output = Self::Acc>
-        + Zero
-        + One;
+    type Acc: Element<Acc = Self::Acc> + Arith + Zero + One;
     /// The value in the accumulator type (exact).
     fn to_acc(self) -> Self::Acc;
     /// The value as an `i128` for integer types and `bool` (exact); `None` for floats.
@@ -52,6 +48,109 @@ pub trait Element:
     fn write_le(self, out: &mut Vec<u8>);
     /// Reads a value from `SIZE` little-endian bytes.
     fn read_le(bytes: &[u8]) -> Self;
+}
+
+/// Arithmetic as NumPy does it, the same in every build profile: integers wrap on overflow
+/// (Rust's own operators panic in a debug build and wrap in a release one), floats follow
+/// IEEE. Integer division truncates towards zero, and a zero divisor panics, which fails the
+/// task with an error naming it. The array operators (`+ - * /`) and the sums, products and
+/// cumulative ops use it.
+pub trait Arith:
+    Element + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> + Div<Output = Self>
+{
+    /// `self + o`, wrapping for integers.
+    fn add_w(self, o: Self) -> Self;
+    /// `self - o`, wrapping for integers.
+    fn sub_w(self, o: Self) -> Self;
+    /// `self * o`, wrapping for integers.
+    fn mul_w(self, o: Self) -> Self;
+    /// `self / o`, wrapping for integers (`MIN / -1` is `MIN`).
+    fn div_w(self, o: Self) -> Self;
+}
+
+macro_rules! arith_float {
+    ($($t:ty),*) => {$(
+        impl Arith for $t {
+            fn add_w(self, o: Self) -> Self {
+                self + o
+            }
+            fn sub_w(self, o: Self) -> Self {
+                self - o
+            }
+            fn mul_w(self, o: Self) -> Self {
+                self * o
+            }
+            fn div_w(self, o: Self) -> Self {
+                self / o
+            }
+        }
+    )*};
+}
+
+macro_rules! arith_int {
+    ($($t:ty),*) => {$(
+        impl Arith for $t {
+            fn add_w(self, o: Self) -> Self {
+                self.wrapping_add(o)
+            }
+            fn sub_w(self, o: Self) -> Self {
+                self.wrapping_sub(o)
+            }
+            fn mul_w(self, o: Self) -> Self {
+                self.wrapping_mul(o)
+            }
+            fn div_w(self, o: Self) -> Self {
+                self.wrapping_div(o)
+            }
+        }
+    )*};
+}
+
+arith_float!(f64, f32);
+arith_int!(i64, i32, u64, u8);
+
+/// Negation as NumPy does it: wrapping for signed integers (`-MIN` is `MIN`).
+pub trait ArithNeg: Arith + Neg<Output = Self> {
+    /// `-self`, wrapping for integers.
+    fn neg_w(self) -> Self;
+    /// `|self|`, wrapping for integers (`abs(MIN)` is `MIN`, as NumPy's).
+    fn abs_w(self) -> Self;
+}
+
+impl ArithNeg for f64 {
+    fn neg_w(self) -> Self {
+        -self
+    }
+    fn abs_w(self) -> Self {
+        self.abs()
+    }
+}
+
+impl ArithNeg for f32 {
+    fn neg_w(self) -> Self {
+        -self
+    }
+    fn abs_w(self) -> Self {
+        self.abs()
+    }
+}
+
+impl ArithNeg for i64 {
+    fn neg_w(self) -> Self {
+        self.wrapping_neg()
+    }
+    fn abs_w(self) -> Self {
+        self.wrapping_abs()
+    }
+}
+
+impl ArithNeg for i32 {
+    fn neg_w(self) -> Self {
+        self.wrapping_neg()
+    }
+    fn abs_w(self) -> Self {
+        self.wrapping_abs()
+    }
 }
 
 macro_rules! numeric {

@@ -53,7 +53,7 @@ pub use crate::creation::{
     BlockInfo, arange, arange_as, eye, from_fn, from_fn_pure, from_ndarray, full, linspace, ones,
     zeros,
 };
-pub use crate::element::Element;
+pub use crate::element::{Arith, ArithNeg, Element};
 pub use crate::elementwise::{Operand, where_};
 pub use crate::error::Error;
 pub use crate::npy::from_npy;

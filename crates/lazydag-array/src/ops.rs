@@ -7,47 +7,47 @@
 
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
-use num_traits::{Float, Signed};
+use num_traits::Float;
 
 use crate::array::Array;
-use crate::element::Element;
+use crate::element::{Arith, ArithNeg, Element};
 
 macro_rules! binary_op {
-    ($Trait:ident, $method:ident, $name:literal) => {
-        impl<T: Element + $Trait<Output = T>> $Trait<&Array<T>> for &Array<T> {
+    ($Trait:ident, $method:ident, $name:literal, $w:ident) => {
+        impl<T: Arith> $Trait<&Array<T>> for &Array<T> {
             type Output = Array<T>;
             fn $method(self, rhs: &Array<T>) -> Array<T> {
-                binary($name, &self, &rhs, |a, b| a.$method(b))
+                binary($name, &self, &rhs, |a, b| a.$w(b))
             }
         }
-        impl<T: Element + $Trait<Output = T>> $Trait<Array<T>> for &Array<T> {
+        impl<T: Arith> $Trait<Array<T>> for &Array<T> {
             type Output = Array<T>;
             fn $method(self, rhs: Array<T>) -> Array<T> {
-                binary($name, &self, &rhs, |a, b| a.$method(b))
+                binary($name, &self, &rhs, |a, b| a.$w(b))
             }
         }
-        impl<T: Element + $Trait<Output = T>> $Trait<&Array<T>> for Array<T> {
+        impl<T: Arith> $Trait<&Array<T>> for Array<T> {
             type Output = Array<T>;
             fn $method(self, rhs: &Array<T>) -> Array<T> {
-                binary($name, &self, &rhs, |a, b| a.$method(b))
+                binary($name, &self, &rhs, |a, b| a.$w(b))
             }
         }
-        impl<T: Element + $Trait<Output = T>> $Trait<Array<T>> for Array<T> {
+        impl<T: Arith> $Trait<Array<T>> for Array<T> {
             type Output = Array<T>;
             fn $method(self, rhs: Array<T>) -> Array<T> {
-                binary($name, &self, &rhs, |a, b| a.$method(b))
+                binary($name, &self, &rhs, |a, b| a.$w(b))
             }
         }
-        impl<T: Element + $Trait<Output = T>> $Trait<T> for &Array<T> {
+        impl<T: Arith> $Trait<T> for &Array<T> {
             type Output = Array<T>;
             fn $method(self, rhs: T) -> Array<T> {
-                self.map_same($name, move |a| a.$method(rhs))
+                self.map_same($name, move |a| a.$w(rhs))
             }
         }
-        impl<T: Element + $Trait<Output = T>> $Trait<T> for Array<T> {
+        impl<T: Arith> $Trait<T> for Array<T> {
             type Output = Array<T>;
             fn $method(self, rhs: T) -> Array<T> {
-                self.map_same($name, move |a| a.$method(rhs))
+                self.map_same($name, move |a| a.$w(rhs))
             }
         }
     };
@@ -64,35 +64,35 @@ where
     if name == "add" { crate::pushdown::linear_add(out, a, b) } else { out }
 }
 
-binary_op!(Add, add, "add");
-binary_op!(Sub, sub, "sub");
-binary_op!(Mul, mul, "mul");
-binary_op!(Div, div, "div");
+binary_op!(Add, add, "add", add_w);
+binary_op!(Sub, sub, "sub", sub_w);
+binary_op!(Mul, mul, "mul", mul_w);
+binary_op!(Div, div, "div", div_w);
 
 macro_rules! scalar_left {
     ($($t:ty),*) => {$(
         impl Add<&Array<$t>> for $t {
             type Output = Array<$t>;
             fn add(self, rhs: &Array<$t>) -> Array<$t> {
-                rhs.map_same("add", move |v| self + v)
+                rhs.map_same("add", move |v| self.add_w(v))
             }
         }
         impl Sub<&Array<$t>> for $t {
             type Output = Array<$t>;
             fn sub(self, rhs: &Array<$t>) -> Array<$t> {
-                rhs.map_same("sub", move |v| self - v)
+                rhs.map_same("sub", move |v| self.sub_w(v))
             }
         }
         impl Mul<&Array<$t>> for $t {
             type Output = Array<$t>;
             fn mul(self, rhs: &Array<$t>) -> Array<$t> {
-                rhs.map_same("mul", move |v| self * v)
+                rhs.map_same("mul", move |v| self.mul_w(v))
             }
         }
         impl Div<&Array<$t>> for $t {
             type Output = Array<$t>;
             fn div(self, rhs: &Array<$t>) -> Array<$t> {
-                rhs.map_same("div", move |v| self / v)
+                rhs.map_same("div", move |v| self.div_w(v))
             }
         }
     )*};
@@ -100,22 +100,22 @@ macro_rules! scalar_left {
 
 scalar_left!(f64, f32, i64, i32, u64, u8);
 
-impl<T: Element + Neg<Output = T>> Neg for &Array<T> {
+impl<T: ArithNeg> Neg for &Array<T> {
     type Output = Array<T>;
     fn neg(self) -> Array<T> {
-        self.map_same("neg", |v| -v)
+        self.map_same("neg", ArithNeg::neg_w)
     }
 }
 
-impl<T: Element + Neg<Output = T>> Neg for Array<T> {
+impl<T: ArithNeg> Neg for Array<T> {
     type Output = Array<T>;
     fn neg(self) -> Array<T> {
-        self.map_same("neg", |v| -v)
+        self.map_same("neg", ArithNeg::neg_w)
     }
 }
 
-impl<T: Element + Signed> Array<T> {
-    /// The absolute values.
+impl<T: ArithNeg> Array<T> {
+    /// The absolute values (wrapping, as NumPy's: `abs(i64::MIN)` is `i64::MIN`).
     ///
     /// ```
     /// use lazydag_array as da;
@@ -123,7 +123,7 @@ impl<T: Element + Signed> Array<T> {
     /// assert_eq!(x.compute().unwrap().as_slice().unwrap(), &[2, 1, 0, 1]);
     /// ```
     pub fn abs(&self) -> Array<T> {
-        self.map_same("abs", |v| v.abs())
+        self.map_same("abs", ArithNeg::abs_w)
     }
 }
 

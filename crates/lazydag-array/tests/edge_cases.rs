@@ -592,3 +592,25 @@ fn concatenating_thousands_of_arrays_keeps_every_block_in_place() {
     assert_eq!(stacked.shape(), &[2, 5]);
     assert_eq!(stacked[[1, 4]], -4);
 }
+
+/// Integer operators wrap as NumPy's do, in every build profile: they panicked in a debug
+/// build (an error naming the task) and wrapped in a release one. A zero divisor stays an
+/// error naming the task (NumPy returns 0 with a warning).
+#[test]
+fn integer_operators_wrap_as_numpy_in_every_profile() {
+    let x = da::from_ndarray(arr1(&[i64::MAX, i64::MIN, 0]), 2);
+    let got = |a: da::Array<i64>| a.compute().unwrap().as_slice().unwrap().to_vec();
+    assert_eq!(got(&x + 1), [i64::MIN, i64::MIN + 1, 1]);
+    assert_eq!(got(&x - 1), [i64::MAX - 1, i64::MAX, -1]);
+    assert_eq!(got(&x * 2), [-2, 0, 0]);
+    assert_eq!(got(-&x), [-i64::MAX, i64::MIN, 0]);
+    assert_eq!(got(x.abs()), [i64::MAX, i64::MIN, 0]);
+    assert_eq!(got(&x / -1), [-i64::MAX, i64::MIN, 0]);
+    assert_eq!(got(1 - &x), [i64::MIN + 2, i64::MIN + 1, 1]);
+    let bytes = da::full([2], 1, 0u8) - 1;
+    assert_eq!(bytes.compute().unwrap().as_slice().unwrap(), &[255, 255]);
+    let sum = da::from_ndarray(arr1(&[i64::MAX, 1]), 1).sum().compute_scalar().unwrap();
+    assert_eq!(sum, i64::MIN);
+    let e = (&x / 0).compute().unwrap_err().to_string();
+    assert!(e.contains("div") && e.contains("divide by zero"), "{e}");
+}

@@ -5,7 +5,7 @@ use lazydag_core::Delayed;
 use ndarray::{Axis, Zip};
 
 use crate::array::{Array, Block};
-use crate::element::Element;
+use crate::element::{Arith, Element};
 use crate::task;
 
 impl<T: Element> Array<T> {
@@ -18,7 +18,7 @@ impl<T: Element> Array<T> {
     /// assert_eq!(x.compute().unwrap().as_slice().unwrap(), &[1, 2, 6, 24, 120]);
     /// ```
     pub fn cumprod(&self, axis: usize) -> Array<T::Acc> {
-        super::widen(self).cumulative("cumprod", axis, |a, b| a * b)
+        super::widen(self).cumulative("cumprod", axis, Arith::mul_w)
     }
 
     /// The cumulative sums along `axis`, like `numpy.cumsum(x, axis)`: each block's own
@@ -34,7 +34,7 @@ impl<T: Element> Array<T> {
     /// assert_eq!(bytes.compute().unwrap().as_slice().unwrap(), &[200u64, 400, 600]);
     /// ```
     pub fn cumsum(&self, axis: usize) -> Array<T::Acc> {
-        super::widen(self).cumulative("cumsum", axis, |a, b| a + b)
+        super::widen(self).cumulative("cumsum", axis, Arith::add_w)
     }
 }
 

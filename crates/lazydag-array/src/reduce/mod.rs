@@ -15,7 +15,7 @@ use ndarray::{ArrayD, Zip};
 use num_traits::Zero;
 
 use crate::array::{Array, Block};
-use crate::element::Element;
+use crate::element::{Arith, Element};
 use tree::{Fan, fold_pairs, fold_rows, shaped, tree, view_rows, zip_in_place};
 
 /// A reduction recorded as a plain tree (`tree::tree`).
@@ -379,7 +379,7 @@ impl<T: Element> Reducer<'_, T> {
     /// The sums over `axes` in the element type itself (an accumulator type's sums).
     fn sum_same(&self, axes: Option<&[usize]>) -> Array<T>
     where
-        T: std::ops::Add<Output = T> + Zero,
+        T: Arith + Zero,
     {
         if let Some(named) = self.named(remote::Op::Sum, axes).and_then(crate::remote::cast) {
             return named;
@@ -393,12 +393,12 @@ impl<T: Element> Reducer<'_, T> {
                 false,
                 |b, c| {
                     view_rows(&b, &c.axes, |r, kept| {
-                        shaped(fold_rows(r, T::zero(), |&a, &v| a + v), kept)
+                        shaped(fold_rows(r, T::zero(), |&a, &v| a.add_w(v)), kept)
                     })
                 },
                 |v| {
                     fold_pairs(v, |mut a, b| {
-                        zip_in_place(&mut a, &b, |x, &y| *x = *x + y);
+                        zip_in_place(&mut a, &b, |x, &y| *x = x.add_w(y));
                         a
                     })
                 },
@@ -482,7 +482,7 @@ impl<T: Element> Reducer<'_, T> {
     /// The products over `axes` in the element type itself.
     fn prod_same(&self, axes: Option<&[usize]>) -> Array<T>
     where
-        T: std::ops::Mul<Output = T> + num_traits::One,
+        T: Arith + num_traits::One,
     {
         tree(
             self.array,
@@ -492,12 +492,12 @@ impl<T: Element> Reducer<'_, T> {
             false,
             |b, c| {
                 view_rows(&b, &c.axes, |r, kept| {
-                    shaped(fold_rows(r, T::one(), |&a, &v| a * v), kept)
+                    shaped(fold_rows(r, T::one(), |&a, &v| a.mul_w(v)), kept)
                 })
             },
             |v| {
                 fold_pairs(v, |mut a, b| {
-                    zip_in_place(&mut a, &b, |x, &y| *x = *x * y);
+                    zip_in_place(&mut a, &b, |x, &y| *x = x.mul_w(y));
                     a
                 })
             },
