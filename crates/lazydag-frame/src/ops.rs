@@ -32,6 +32,27 @@ fn owned<I: IntoIterator<Item = S>, S: AsRef<str>>(names: I) -> Vec<String> {
 }
 
 impl DataFrame {
+    /// A failed frame when one of `exprs` is not row-separable: an aggregation (`mean()`,
+    /// `sum()`, `len()`), a window (`over`), `shift`, a cumulative function, a sort or a
+    /// slice, whose value over one partition is not its value over the frame, so that running
+    /// it partition by partition would give results that change with the partitioning (`v -
+    /// v.mean()` subtracted each partition's mean). Polars' own planner decides, on an empty
+    /// frame of the schema. The error says what to use instead.
+    fn row_wise(&self, op: &'static str, exprs: &[Expr]) -> Option<DataFrame> {
+        let schema = match self.schema() {
+            Ok(s) => s,
+            Err(e) => return Some(DataFrame::failed(e)),
+        };
+        let bad = exprs.iter().find(|e| !row_separable(&schema, e))?;
+        Some(DataFrame::failed(Error::InvalidArgument(format!(
+            "{op}: `{bad:?}` is not row-wise (an aggregation, window, shift, cumulative, sort or \
+             slice would be evaluated on each partition separately, giving results that depend \
+             on the partitioning): compute the frame-wide value first (`df.mean()`, `df.agg`, \
+             `groupby`) and pass it as a literal, or use `map_partitions` for a per-partition \
+             result"
+        ))))
+    }
+
     fn checked(&self, names: &[String]) -> Option<DataFrame> {
         match self.schema() {
             Err(e) => Some(DataFrame::failed(e)),
@@ -63,6 +84,9 @@ impl DataFrame {
     /// Columns computed by Polars expressions, like `LazyFrame::select`.
     pub fn select_exprs(&self, exprs: impl AsRef<[Expr]>) -> DataFrame {
         let exprs = exprs.as_ref().to_vec();
+        if let Some(f) = self.row_wise("select_exprs", &exprs) {
+            return f;
+        }
         self.map_parts("select", move |df| Ok(df.lazy().select(exprs.clone()).collect()?))
     }
 
@@ -75,6 +99,9 @@ impl DataFrame {
     /// assert_eq!(df.filter(col("v").gt(lit(0))).len().unwrap(), 2);
     /// ```
     pub fn filter(&self, predicate: Expr) -> DataFrame {
+        if let Some(f) = self.row_wise("filter", std::slice::from_ref(&predicate)) {
+            return f;
+        }
         self.map_parts("filter", move |df| Ok(df.lazy().filter(predicate.clone()).collect()?))
     }
 
@@ -82,6 +109,9 @@ impl DataFrame {
     /// like `df.assign(...)`.
     pub fn with_columns(&self, exprs: impl AsRef<[Expr]>) -> DataFrame {
         let exprs = exprs.as_ref().to_vec();
+        if let Some(f) = self.row_wise("with_columns", &exprs) {
+            return f;
+        }
         self.map_parts("with_columns", move |df| {
             Ok(df.lazy().with_columns(exprs.clone()).collect()?)
         })
@@ -113,6 +143,9 @@ impl DataFrame {
 
     /// Replaces nulls by a value (a Polars literal or expression), like `fillna(value)`.
     pub fn fillna(&self, value: Expr) -> DataFrame {
+        if let Some(f) = self.row_wise("fillna", std::slice::from_ref(&value)) {
+            return f;
+        }
         self.map_parts("fillna", move |df| Ok(df.lazy().fill_null(value.clone()).collect()?))
     }
 
@@ -145,6 +178,9 @@ impl DataFrame {
             .zip(values)
             .map(|(c, v)| col(c.as_str()).fill_null(v).alias(c.as_str()))
             .collect();
+        if let Some(f) = self.row_wise("fillna_columns", &exprs) {
+            return f;
+        }
         self.map_parts("fillna", move |df| Ok(df.lazy().with_columns(exprs.clone()).collect()?))
     }
 
@@ -333,5 +369,24 @@ impl PolarsFrameExt for PlFrame {
     }
     fn nsmallest(&self, n: usize, column: &str) -> Result<PlFrame> {
         Ok(top_n(self, n, column, false)?)
+    }
+}
+
+/// Whether `expr`, over a frame of `schema`, is row-separable: its value over a frame's rows
+/// split in two is its values over each part, concatenated (what running it partition by
+/// partition needs). Asked of Polars' planner for a `select` of it on an empty frame; an
+/// expression the planner refuses (a missing column) counts as row-wise here, so that the
+/// compute reports Polars' own error.
+fn row_separable(schema: &Schema, expr: &Expr) -> bool {
+    use polars_plan::plans::{IR, is_row_separable_rec};
+    let empty = PlFrame::empty_with_schema(schema);
+    let Ok(plan) = empty.lazy().select([expr.clone()]).to_alp() else {
+        return true;
+    };
+    match plan.lp_arena.get(plan.lp_top) {
+        IR::Select { expr, .. } => {
+            expr.iter().all(|e| is_row_separable_rec(e.node(), &plan.expr_arena))
+        }
+        _ => true,
     }
 }

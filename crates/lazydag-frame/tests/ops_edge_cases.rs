@@ -670,3 +670,39 @@ fn quantiles_of_many_small_partitions_are_polars() {
         assert!((got - want).abs() < 1e-9, "quantile({q}): got {got}, Polars {want}");
     }
 }
+
+/// An aggregation inside a row-wise operation (`with_columns`, `filter`, `select_exprs`,
+/// `fillna`) ran on each partition separately, so `v - v.mean()` subtracted each partition's
+/// mean and the result changed with `npartitions` (a review's reproducer: 1, 2 and 3
+/// partitions gave three answers; pandas and Dask give the first). Now refused, naming the
+/// operation; the frame-wide value computed first and passed as a literal gives Dask's
+/// result at any partitioning.
+#[test]
+fn aggregations_inside_row_wise_operations_are_refused_not_run_per_partition() {
+    let pl = df!("v" => [1.0, 2.0, 3.0, 10.0, 20.0, 30.0]).unwrap();
+    for n in [1, 2, 3] {
+        let d = dd::from_polars(pl.clone(), n).unwrap();
+        let refused = [
+            ("with_columns", d.with_columns([(col("v") - col("v").mean()).alias("c")])),
+            ("filter", d.filter(col("v").gt(col("v").mean()))),
+            ("select_exprs", d.select_exprs([col("v").sum()])),
+            ("with_columns", d.with_columns([col("v").shift(lit(1)).alias("s")])),
+            ("with_columns", d.with_columns([col("v").sort(Default::default()).alias("s")])),
+            ("fillna", d.fillna(col("v").mean())),
+            ("fillna_columns", d.fillna_columns([("v", col("v").max())])),
+        ];
+        for (op, frame) in refused {
+            let e = frame.compute().unwrap_err().to_string();
+            assert!(e.contains(op) && e.contains("is not row-wise"), "{n} partitions: {e}");
+        }
+        let doubled = d.with_columns([(col("v") * lit(2.0) + lit(1.0)).alias("w")]).compute();
+        let w: Vec<f64> =
+            doubled.unwrap().column("w").unwrap().f64().unwrap().into_no_null_iter().collect();
+        assert_eq!(w, [3.0, 5.0, 7.0, 21.0, 41.0, 61.0]);
+        assert_eq!(d.filter(col("v").gt(lit(2.5))).len().unwrap(), 4);
+        let mean = d.mean().compute().unwrap().column("v").unwrap().f64().unwrap().get(0).unwrap();
+        let centred = d.with_columns([(col("v") - lit(mean)).alias("c")]).compute().unwrap();
+        let c: Vec<f64> = centred.column("c").unwrap().f64().unwrap().into_no_null_iter().collect();
+        assert_eq!(c, [-10.0, -9.0, -8.0, -1.0, 9.0, 19.0], "{n} partitions");
+    }
+}
