@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use lazydag_core::Delayed;
 use polars::prelude::{
-    ChunkAgg, Column, DataFrame as PlFrame, DataType, Expr, IntoLazy, Series, col,
+    ChunkAgg, Column, DataFrame as PlFrame, DataType, Expr, IntoLazy, Schema, Series, col,
 };
 
 use crate::error::{Error, Result};
@@ -162,7 +162,7 @@ impl DataFrame {
         let name: &'static str = what.name();
         let out = match what {
             Reduction::Sum | Reduction::Min | Reduction::Max | Reduction::Count => {
-                let part = agg_exprs(&names, what, false);
+                let part = partial_exprs(&names, &schema, what);
                 let comb = agg_exprs(&names, what, true);
                 let leaves = self.parts.iter().map(|p| {
                     let part = part.clone();
@@ -270,8 +270,8 @@ impl DataFrame {
                 .map(|n| polars::prelude::Field::new(n.as_str().into(), DataType::UInt64))
                 .collect(),
             _ => {
-                let empty = PlFrame::empty_with_arc_schema(schema);
-                match empty.lazy().select(agg_exprs(&names, what, false)).collect() {
+                let empty = PlFrame::empty_with_arc_schema(schema.clone());
+                match empty.lazy().select(partial_exprs(&names, &schema, what)).collect() {
                     Ok(df) => df.schema().as_ref().clone(),
                     Err(e) => return DataFrame::failed(e.into()),
                 }
@@ -352,6 +352,31 @@ impl DataFrame {
         };
         self.reduce(r, split_every)
     }
+}
+
+/// The type a sum of a `dt` column is computed in when it is not `dt` itself: 64-bit
+/// integers for narrower ones (`Int64` for signed, `UInt64` for unsigned), as pandas sums
+/// them; Polars keeps `Int32` and `UInt32` (and wraps). `None` for every other type.
+pub(crate) fn sum_dtype(dt: &DataType) -> Option<DataType> {
+    match dt {
+        DataType::Int8 | DataType::Int16 | DataType::Int32 => Some(DataType::Int64),
+        DataType::UInt8 | DataType::UInt16 | DataType::UInt32 => Some(DataType::UInt64),
+        _ => None,
+    }
+}
+
+/// The per-partition expressions of a sum, min, max or count of `names`: narrow integers
+/// sum in 64 bits ([`sum_dtype`]), as pandas' (Polars keeps `Int32` and wraps).
+fn partial_exprs(names: &[String], schema: &Schema, what: Reduction) -> Vec<Expr> {
+    let mut part = agg_exprs(names, what, false);
+    if what == Reduction::Sum {
+        for (e, n) in part.iter_mut().zip(names) {
+            if let Some(wide) = schema.get(n).and_then(sum_dtype) {
+                *e = col(n.as_str()).cast(wide).sum();
+            }
+        }
+    }
+    part
 }
 
 fn agg_exprs(names: &[String], what: Reduction, combine: bool) -> Vec<Expr> {

@@ -268,8 +268,14 @@ fn reductions_edge_cases_match_polars() {
     let all = ["i", "n", "f", "s", "u32", "i32", "bool"];
     let eager = |e: Vec<Expr>| pl.clone().lazy().select(e).collect().unwrap();
     let f = |c: &str| col(c).cast(DataType::Float64);
+    // 32-bit integers sum in 64 bits, as pandas' (Polars' own sum keeps them and wraps).
+    let sum = |c: &str| match c {
+        "u32" => col(c).cast(DataType::UInt64).sum(),
+        "i32" => col(c).cast(DataType::Int64).sum(),
+        _ => col(c).sum(),
+    };
     let want: Vec<(&str, DataFrame)> = vec![
-        ("sum", eager(nums.iter().map(|c| col(*c).sum()).collect())),
+        ("sum", eager(nums.iter().map(|c| sum(c)).collect())),
         ("mean", eager(nums.iter().map(|c| f(c).mean().alias(*c)).collect())),
         ("min", eager(all.iter().map(|c| col(*c).min()).collect())),
         ("max", eager(all.iter().map(|c| col(*c).max()).collect())),
@@ -295,7 +301,7 @@ fn reductions_edge_cases_match_polars() {
         dd::from_polars(pl.clone(), 3).unwrap().filter(col("u32").gt(lit(4_100_000_000u32)));
     let pe = pl.clone().lazy().filter(col("u32").gt(lit(4_100_000_000u32))).collect().unwrap();
     let got = empty.sum().compute().unwrap();
-    let w = pe.lazy().select(nums.iter().map(|c| col(*c).sum()).collect::<Vec<_>>()).collect();
+    let w = pe.lazy().select(nums.iter().map(|c| sum(c)).collect::<Vec<_>>()).collect();
     assert_frames_close(&got, &w.unwrap());
 }
 
@@ -704,5 +710,58 @@ fn aggregations_inside_row_wise_operations_are_refused_not_run_per_partition() {
         let centred = d.with_columns([(col("v") - lit(mean)).alias("c")]).compute().unwrap();
         let c: Vec<f64> = centred.column("c").unwrap().f64().unwrap().into_no_null_iter().collect();
         assert_eq!(c, [-10.0, -9.0, -8.0, -1.0, 9.0, 19.0], "{n} partitions");
+    }
+}
+
+/// Sums of 32-bit integer columns are 64-bit, as pandas': Polars keeps `Int32`/`UInt32`,
+/// so a frame-wide or group-by sum wrapped (release) or panicked in Polars (debug). The
+/// expected values are pandas 3.1's for the same frame.
+#[test]
+fn sums_of_narrow_integer_columns_are_64_bit_as_in_pandas() {
+    let pl = df!(
+        "k" => [1i64, 1, 1, 1],
+        "a" => [2_000_000_000i32; 4],
+        "u" => [4_000_000_000u32; 4],
+        "s" => [30_000i16; 4]
+    )
+    .unwrap();
+    for n in [1, 2, 4] {
+        let d = dd::from_polars(pl.clone(), n).unwrap();
+        let total = d.sum().compute().unwrap();
+        assert_eq!(total.column("a").unwrap().i64().unwrap().get(0), Some(8_000_000_000));
+        assert_eq!(total.column("u").unwrap().u64().unwrap().get(0), Some(16_000_000_000));
+        assert_eq!(total.column("s").unwrap().i64().unwrap().get(0), Some(120_000));
+        let by = d.groupby(["k"]).sum().compute().unwrap();
+        assert_eq!(by.column("a").unwrap().i64().unwrap().get(0), Some(8_000_000_000));
+        assert_eq!(by.column("u").unwrap().u64().unwrap().get(0), Some(16_000_000_000));
+        let agg = d.groupby(["k"]).agg([col("u").sum(), col("a").max()]).compute().unwrap();
+        assert_eq!(agg.column("u_sum").unwrap().u64().unwrap().get(0), Some(16_000_000_000));
+        // Other aggregations keep the column's type, as pandas'.
+        assert_eq!(agg.column("a_max").unwrap().i32().unwrap().get(0), Some(2_000_000_000));
+    }
+}
+
+/// A group-by mean of a `Date` column: its partials summed days, which the finish read as
+/// the microseconds of its `Datetime` output (1970-01-01 00:00:00.000003 for 3.5 days).
+#[test]
+fn groupby_mean_of_a_date_column_matches_polars() {
+    let pl = df!("k" => [1i64, 1, 2, 2, 1], "x" => [1i32, 2, 3, 4, 6])
+        .unwrap()
+        .lazy()
+        .with_columns([col("x").cast(DataType::Date).alias("d")])
+        .collect()
+        .unwrap();
+    let want = pl
+        .clone()
+        .lazy()
+        .group_by([col("k")])
+        .agg([col("d").mean().alias("d_mean")])
+        .sort(["k"], Default::default())
+        .collect()
+        .unwrap();
+    for n in [1, 2, 3] {
+        let got = dd::from_polars(pl.clone(), n).unwrap().groupby(["k"]).agg([col("d").mean()]);
+        let got = got.compute().unwrap();
+        assert!(got.select(["k", "d_mean"]).unwrap().equals_missing(&want), "{n}: {got} {want}");
     }
 }

@@ -16,7 +16,8 @@ mod spec;
 use std::sync::Arc;
 
 use polars::prelude::{
-    Column, DataFrame as PlFrame, Expr, IntoLazy, Schema, SchemaRef, SortMultipleOptions, col,
+    Column, DataFrame as PlFrame, DataType, Expr, IntoLazy, Schema, SchemaRef, SortMultipleOptions,
+    TimeUnit, col,
 };
 
 use crate::error::{Error, Result};
@@ -137,7 +138,12 @@ impl GroupBy {
             .iter()
             .filter(|(n, _)| !self.keys.iter().any(|k| k == n.as_str()))
             .filter(|(_, dt)| !numeric_only || dt.is_primitive_numeric() || dt.is_bool())
-            .map(|(n, _)| Spec { column: Some(n.to_string()), kind, out: n.to_string() })
+            .map(|(n, _)| Spec {
+                column: Some(n.to_string()),
+                kind,
+                out: n.to_string(),
+                widen: None,
+            })
             .collect();
         self.run(specs)
     }
@@ -184,7 +190,7 @@ impl GroupBy {
     }
     /// The number of rows of each group, in a column named `size`.
     pub fn size(&self) -> DataFrame {
-        self.run(vec![Spec { column: None, kind: Kind::Size, out: "size".into() }])
+        self.run(vec![Spec { column: None, kind: Kind::Size, out: "size".into(), widen: None }])
     }
 
     /// The input schema, once the keys and `columns` are known to be in it (and there is a
@@ -225,7 +231,22 @@ impl GroupBy {
         self.keys.iter().map(|k| col(k.as_str())).collect()
     }
 
-    fn run(&self, specs: Vec<Spec>) -> DataFrame {
+    fn run(&self, mut specs: Vec<Spec>) -> DataFrame {
+        // Narrow integers sum in 64 bits, as pandas' (Polars keeps Int32 and wraps); a
+        // date's mean is taken in microseconds, the unit of its output (a `Datetime`), not in
+        // days read as microseconds.
+        if let Ok(schema) = self.frame.schema() {
+            for spec in &mut specs {
+                let dtype = spec.column.as_ref().and_then(|c| schema.get(c));
+                spec.widen = match (spec.kind, dtype) {
+                    (Kind::Sum, Some(dt)) => crate::reduce::sum_dtype(dt),
+                    (Kind::Mean, Some(DataType::Date)) => {
+                        Some(DataType::Datetime(TimeUnit::Microseconds, None))
+                    }
+                    _ => None,
+                };
+            }
+        }
         let out_schema = match self.check(&specs) {
             Ok(s) => s,
             Err(e) => return DataFrame::failed(e),

@@ -55,6 +55,9 @@ pub(crate) struct Spec {
     pub(crate) column: Option<String>,
     pub(crate) kind: Kind,
     pub(crate) out: String,
+    /// The type the column is cast to first, set from the schema when the group-by runs: a
+    /// sum's wider integer type (`reduce::sum_dtype`), a date mean's `Datetime`.
+    pub(crate) widen: Option<DataType>,
 }
 
 const SUPPORTED: &str = "col(c).sum(), mean(), min(), max(), count(), len(), std(ddof), \
@@ -101,12 +104,12 @@ impl Spec {
             Some(c) => format!("{c}_{}", kind.suffix()),
             None => "size".to_owned(),
         });
-        Ok(Spec { column, kind, out })
+        Ok(Spec { column, kind, out, widen: None })
     }
 
     /// The expression Polars would run eagerly, named `out`: gives the output dtype.
     pub(crate) fn eager(&self) -> Expr {
-        let c = || col(self.column.as_deref().unwrap_or_default());
+        let c = || self.input();
         let e = match self.kind {
             Kind::Sum => c().sum(),
             Kind::Mean => c().mean(),
@@ -122,6 +125,15 @@ impl Spec {
             Kind::Size => len(),
         };
         e.alias(self.out.as_str())
+    }
+
+    /// The spec's column, cast to [`widen`](Spec::widen) when set.
+    fn input(&self) -> Expr {
+        let c = col(self.column.as_deref().unwrap_or_default());
+        match &self.widen {
+            Some(dt) => c.cast(dt.clone()),
+            None => c,
+        }
     }
 
     /// The name of the partial `what` of this spec's column.
@@ -147,7 +159,7 @@ impl Spec {
     /// The partial aggregates of one partition, each aliased to its column's name.
     pub(crate) fn partial(&self) -> Vec<Expr> {
         let [a, b, c3] = self.names();
-        let c = || col(self.column.as_deref().unwrap_or_default());
+        let c = || self.input();
         let f = || c().cast(DataType::Float64);
         match self.kind {
             Kind::Sum => vec![c().sum().alias(a)],
