@@ -37,7 +37,7 @@ mod reduce;
 mod shuffle;
 mod sort;
 
-pub use crate::csv::{IntoBlocksize, IntoSources, ReadCsv, read_csv};
+pub use crate::csv::{IntoBlocksize, IntoSources, PANDAS_NA_VALUES, ReadCsv, read_csv};
 pub use crate::error::{Error, Result};
 pub use crate::frame::{DataFrame, concat, from_delayed, from_polars};
 pub use crate::groupby::GroupBy;

@@ -18,7 +18,8 @@ use polars::io::csv::read::_csv_read_internal::{
     cast_columns, prepare_csv_schema, read_chunk, validate_utf8,
 };
 use polars::prelude::{
-    CsvParseOptions, CsvReadOptions, DataFrame as PlFrame, DataType, Schema, SchemaRef, SerReader,
+    CsvParseOptions, CsvReadOptions, DataFrame as PlFrame, DataType, NullValues, Schema, SchemaRef,
+    SerReader,
 };
 
 use crate::error::{Error, Result};
@@ -39,6 +40,8 @@ pub(crate) struct FileSpec {
     pub(crate) projection: Option<Arc<Vec<usize>>>,
     pub(crate) separator: u8,
     pub(crate) quote: Option<u8>,
+    /// The fields read as null (`ReadCsv::na_values`).
+    pub(crate) null_values: Option<NullValues>,
 }
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
@@ -155,8 +158,11 @@ pub(crate) fn parse_block(
     if strings && !validate_utf8(bytes) {
         polars::prelude::polars_bail!(ComputeError: "invalid utf-8 sequence");
     }
-    let options =
-        CsvParseOptions::default().with_separator(spec.separator).with_quote_char(spec.quote);
+    let options = CsvParseOptions::default()
+        .with_separator(spec.separator)
+        .with_quote_char(spec.quote)
+        .with_null_values(spec.null_values.clone());
+    let nulls = spec.null_values.clone().map(|n| n.compile(&schema)).transpose()?;
     let mut df = read_chunk(
         bytes,
         &options,
@@ -165,7 +171,7 @@ pub(crate) fn parse_block(
         projection,
         0,
         rows,
-        None,
+        nulls.as_ref(),
         usize::MAX,
         bytes.len(),
         Some(0),
@@ -261,6 +267,7 @@ mod tests {
             columns,
             projection: projection.map(Arc::new),
             separator: b',',
+            null_values: None,
             quote: Some(b'"'),
         }
     }

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use lazydag_core::delayed;
-use polars::prelude::{CsvReadOptions, DataType, Schema, SerReader};
+use polars::prelude::{CsvReadOptions, DataType, NullValues, Schema, SerReader};
 
 use crate::error::{Error, Result};
 use crate::frame::{DataFrame, Projector};
@@ -151,7 +151,20 @@ pub struct ReadCsv {
     quote: Option<u8>,
     usecols: Option<Vec<String>>,
     sample: usize,
+    na_values: Vec<String>,
     error: Option<Error>,
+}
+
+/// The fields pandas' `read_csv` reads as missing by default (its `na_values` list, and
+/// Dask's): `NA`, `NULL`, `NaN`, `nan`, `N/A` and the rest. An empty field is always null.
+pub const PANDAS_NA_VALUES: [&str; 18] = [
+    "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>",
+    "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
+];
+
+/// Polars' form of a list of missing-value fields (`None` for none).
+fn null_values(na: &[String]) -> Option<NullValues> {
+    (!na.is_empty()).then(|| NullValues::AllColumns(na.iter().map(|v| v.as_str().into()).collect()))
 }
 
 /// Starts a CSV read of a path, a glob pattern or a list of them, like
@@ -178,6 +191,7 @@ pub fn read_csv(sources: impl IntoSources) -> ReadCsv {
         quote: Some(b'"'),
         usecols: None,
         sample: DEFAULT_SAMPLE,
+        na_values: PANDAS_NA_VALUES.iter().map(|v| (*v).to_owned()).collect(),
         error: None,
     }
 }
@@ -221,6 +235,35 @@ impl ReadCsv {
     #[must_use]
     pub fn separator(mut self, separator: u8) -> Self {
         self.separator = separator;
+        self
+    }
+
+    /// The fields read as missing (null), in every column: pandas' `na_values` with
+    /// `keep_default_na=False`. The default is pandas' own list, [`PANDAS_NA_VALUES`] (`NA`,
+    /// `NULL`, `NaN`, `nan`, `N/A`, ...), so that a column of numbers with such markers is a
+    /// numeric column with nulls, as in pandas and Dask, not a column of text; an empty list
+    /// reads every field as written (Polars' default). An empty field is always null.
+    ///
+    /// ```
+    /// use lazydag_frame as dd;
+    /// use polars::prelude::DataType;
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("t.csv");
+    /// std::fs::write(&path, "k,v\n1,1.0\n1,NA\n2,3.0\n2,nan\n").unwrap();
+    /// let df = dd::read_csv(&path).open().unwrap();
+    /// assert_eq!(df.dtypes().unwrap()[1], ("v".to_string(), DataType::Float64));
+    /// let mean = df.mean().compute().unwrap();
+    /// assert_eq!(mean.column("v").unwrap().f64().unwrap().get(0), Some(2.0)); // as pandas
+    /// let raw = dd::read_csv(&path).na_values(Vec::<String>::new()).open().unwrap();
+    /// assert_eq!(raw.dtypes().unwrap()[1], ("v".to_string(), DataType::String));
+    /// ```
+    #[must_use]
+    pub fn na_values<I, S>(mut self, values: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.na_values = values.into_iter().map(|v| v.as_ref().to_owned()).collect();
         self
     }
 
@@ -297,6 +340,7 @@ impl ReadCsv {
             blocksize: self.blocksize,
             separator: self.separator,
             quote: self.quote,
+            null_values: null_values(&self.na_values),
         };
         for (f, path) in files.iter().enumerate() {
             let size = std::fs::metadata(path)
@@ -405,7 +449,11 @@ impl ReadCsv {
             let inferred = CsvReadOptions::default()
                 .with_has_header(false)
                 .with_infer_schema_length(None)
-                .map_parse_options(|o| o.with_separator(self.separator).with_quote_char(self.quote))
+                .map_parse_options(|o| {
+                    o.with_separator(self.separator)
+                        .with_quote_char(self.quote)
+                        .with_null_values(null_values(&self.na_values))
+                })
                 .into_reader_with_file_handle(Cursor::new(body))
                 .finish();
             match inferred {
@@ -426,6 +474,7 @@ impl ReadCsv {
                         projection: None,
                         separator: self.separator,
                         quote: self.quote,
+                        null_values: null_values(&self.na_values),
                     };
                     return Err(diagnose::invalid_utf8(&spec, header_end, body).unwrap_or_else(
                         || Error::Csv {
@@ -456,6 +505,7 @@ struct Opened {
     blocksize: Option<u64>,
     separator: u8,
     quote: Option<u8>,
+    null_values: Option<NullValues>,
 }
 
 /// One file of a read: where its data starts, its size, its columns in its order.
@@ -500,6 +550,7 @@ impl Opened {
                 }),
                 separator: self.separator,
                 quote: self.quote,
+                null_values: self.null_values.clone(),
             });
             let block = self.blocksize.unwrap_or(u64::MAX).max(1);
             let mut start = file.data_start;

@@ -26,7 +26,12 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 
 /// Polars' own eager read of a whole file, the reference.
 pub fn polars_read(path: &Path, schema: Option<SchemaRef>) -> DataFrame {
-    let mut opts = CsvReadOptions::default().with_has_header(true).with_infer_schema_length(None);
+    // The fields `read_csv` reads as null by default, pandas' list.
+    let na: Vec<PlSmallStr> = lazydag_frame::PANDAS_NA_VALUES.iter().map(|v| (*v).into()).collect();
+    let mut opts = CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(None)
+        .map_parse_options(|o| o.with_null_values(Some(NullValues::AllColumns(na.clone()))));
     if let Some(s) = schema {
         opts = opts.with_schema(Some(s));
     }
