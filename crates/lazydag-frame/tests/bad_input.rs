@@ -164,3 +164,45 @@ fn a_file_deleted_after_open_is_an_io_error_naming_it() {
     assert!(matches!(e.root(), dd::Error::Io { .. }), "{e}");
     assert!(e.to_string().contains("gone.csv"));
 }
+
+/// A bad value in a `Datetime` column is named at its own line: the check cast the whole
+/// text column, which fails for every row when one value does not parse, and so blamed
+/// the first row and quoted a valid value.
+#[test]
+fn a_bad_datetime_is_named_at_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let text =
+        "t,v\n2021-01-01 10:00:00,1\n2021-01-02 11:30:00,2\nnot a date,3\n2021-01-04 09:00:00,4\n";
+    let path = write(dir.path(), "t.csv", text);
+    for bs in [None, Some(24u64)] {
+        let df = dd::read_csv(&path)
+            .blocksize(bs)
+            .dtypes([("t", DataType::Datetime(TimeUnit::Microseconds, None))])
+            .open()
+            .unwrap();
+        let e = df.compute().unwrap_err();
+        match e.root() {
+            dd::Error::Parse { line, column, value, .. } => {
+                assert_eq!(
+                    (*line, column.as_str(), value.as_str()),
+                    (4, "t", "not a date"),
+                    "bs {bs:?}"
+                );
+            }
+            other => panic!("bs {bs:?}: {other}"),
+        }
+    }
+}
+
+/// A missing-value field (`NA`, one of pandas' list that `read_csv` reads as null) before
+/// a bad value is not the one blamed.
+#[test]
+fn a_missing_value_field_is_not_blamed_for_a_bad_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "n.csv", "v\n1.0\nNA\noops\n2.0\n");
+    let df = dd::read_csv(&path).dtypes([("v", DataType::Float64)]).open().unwrap();
+    match df.compute().unwrap_err().root() {
+        dd::Error::Parse { line, value, .. } => assert_eq!((*line, value.as_str()), (4, "oops")),
+        other => panic!("{other}"),
+    }
+}

@@ -8,7 +8,7 @@ use std::fs::File;
 use std::io::Read;
 use std::sync::Arc;
 
-use polars::prelude::{DataType, PolarsError, Schema};
+use polars::prelude::{CsvReadOptions, DataType, NullValues, PolarsError, Schema, SerReader};
 
 use super::block::{FileSpec, parse};
 use crate::error::{Error, Result};
@@ -270,10 +270,19 @@ pub(crate) fn explain(spec: &FileSpec, from: u64, bytes: &[u8], err: PolarsError
             let boolean =
                 |s: &str| s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("false");
             (0..text.len()).find(|&i| text.get(i).is_some_and(|s| !s.is_empty() && !boolean(s)))
+        } else if dtype.is_temporal() {
+            // A text column casts to a date or time with one format for the whole column (and
+            // not the CSV parser's formats), so each value is parsed alone, as the CSV parser
+            // reads it (this is the error path only).
+            (0..text.len()).find(|&i| match text.get(i) {
+                Some(s) if !s.is_empty() && !missing(spec, s) => !parses_as(spec, name, dtype, s),
+                _ => false,
+            })
         } else {
             let Ok(cast) = raw.cast(dtype) else { continue };
             (0..text.len()).find(|&i| {
-                text.get(i).is_some_and(|s| !s.is_empty()) && cast.get(i).is_ok_and(|v| v.is_null())
+                text.get(i).is_some_and(|s| !s.is_empty() && !missing(spec, s))
+                    && cast.get(i).is_ok_and(|v| v.is_null())
             })
         };
         if let Some(i) = bad_row {
@@ -282,6 +291,32 @@ pub(crate) fn explain(spec: &FileSpec, from: u64, bytes: &[u8], err: PolarsError
         }
     }
     fallback(err)
+}
+
+/// Whether `s` is one of the read's missing-value fields (`ReadCsv::na_values`): a null,
+/// not a bad value.
+fn missing(spec: &FileSpec, s: &str) -> bool {
+    match &spec.null_values {
+        Some(NullValues::AllColumns(v)) => v.iter().any(|n| n.as_str() == s),
+        Some(NullValues::AllColumnsSingle(n)) => n.as_str() == s,
+        Some(NullValues::Named(v)) => v.iter().any(|(_, n)| n.as_str() == s),
+        None => false,
+    }
+}
+
+/// Whether the CSV parser reads the field `s` as a non-null `dtype` (parsed alone, quoted).
+fn parses_as(spec: &FileSpec, name: &str, dtype: &DataType, s: &str) -> bool {
+    let quote = spec.quote.unwrap_or(b'"') as char;
+    let field = format!("{quote}{}{quote}\n", s.replace(quote, &format!("{quote}{quote}")));
+    let schema: Schema = std::iter::once((name.into(), dtype.clone())).collect();
+    CsvReadOptions::default()
+        .with_has_header(false)
+        .with_schema(Some(Arc::new(schema)))
+        .with_n_threads(Some(1))
+        .map_parse_options(|o| o.with_separator(spec.separator).with_quote_char(Some(quote as u8)))
+        .into_reader_with_file_handle(std::io::Cursor::new(field.into_bytes()))
+        .finish()
+        .is_ok_and(|df| df.height() == 1 && df.columns()[0].null_count() == 0)
 }
 
 #[cfg(test)]
