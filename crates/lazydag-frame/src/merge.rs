@@ -19,9 +19,14 @@ use crate::error::{Error, Result};
 use crate::frame::DataFrame;
 use crate::shuffle::shuffle;
 
+/// Joins two partitions as pandas' `merge` does: key columns coalesced, and a null key
+/// matching the other side's null keys (pandas and Dask match `NaN`/`None` keys; Polars'
+/// default does not). The hash shuffle sends every null key to one bucket, so this holds
+/// across partitions too.
 fn join(left: PlFrame, right: PlFrame, on: &[String], how: &JoinType) -> Result<PlFrame> {
     let keys: Vec<Expr> = on.iter().map(|k| col(k.as_str())).collect();
-    let args = JoinArgs::new(how.clone()).with_coalesce(JoinCoalesce::CoalesceColumns);
+    let mut args = JoinArgs::new(how.clone()).with_coalesce(JoinCoalesce::CoalesceColumns);
+    args.nulls_equal = true;
     Ok(left.lazy().join(right.lazy(), keys.clone(), keys, args).collect()?)
 }
 

@@ -25,7 +25,9 @@ fn sides() -> (DataFrame, DataFrame) {
 fn merge_matches_polars_broadcast_and_hash() {
     let (l, r) = sides();
     for how in [JoinType::Inner, JoinType::Left, JoinType::Right, JoinType::Full] {
-        let args = JoinArgs::new(how.clone()).with_coalesce(JoinCoalesce::CoalesceColumns);
+        // Null keys match null keys, as in pandas' merge.
+        let mut args = JoinArgs::new(how.clone()).with_coalesce(JoinCoalesce::CoalesceColumns);
+        args.nulls_equal = true;
         let want = l
             .clone()
             .lazy()
@@ -133,4 +135,21 @@ fn quantile_checks_its_probabilities() {
     assert!(e.to_string().contains("quantile 1.5 is outside [0, 1]"), "{e}");
     let q = df.quantile(&[0.0, 1.0]).compute().unwrap();
     assert_eq!(q.column("x").unwrap().f64().unwrap().to_vec(), [Some(1.0), Some(2.0)]);
+}
+
+/// A null key matches the other side's null keys, as in pandas' and Dask's `merge` (a
+/// review's reproducer: pandas gives 2 rows, lazydag gave 1), broadcast or hash-partitioned.
+#[test]
+fn null_keys_match_as_in_pandas() {
+    let l = df!("k" => [Some(1i64), None, Some(2)], "v" => [1i64, 2, 3]).unwrap();
+    let r = df!("k" => [Some(1i64), None], "w" => [10i64, 20]).unwrap();
+    for (nl, nr) in [(2, 1), (1, 2), (3, 2), (2, 3)] {
+        let left = dd::from_polars(l.clone(), nl).unwrap();
+        let right = dd::from_polars(r.clone(), nr).unwrap();
+        let got = left.merge(&right, ["k"], JoinType::Inner).compute().unwrap();
+        let got = got.sort(["v"], Default::default()).unwrap();
+        let w: Vec<Option<i64>> = got.column("w").unwrap().i64().unwrap().iter().collect();
+        assert_eq!(w, [Some(10), Some(20)], "{nl} x {nr} partitions: {got}");
+        assert_eq!(got.column("k").unwrap().null_count(), 1);
+    }
 }

@@ -81,7 +81,9 @@ fn quantile_of_a_column_named_quantile() {
 
 fn eager_join(l: &DataFrame, r: &DataFrame, on: &[&str], how: JoinType) -> DataFrame {
     let keys: Vec<Expr> = on.iter().map(|k| col(*k)).collect();
-    let args = JoinArgs::new(how).with_coalesce(JoinCoalesce::CoalesceColumns);
+    // Null keys match null keys, as in pandas' merge.
+    let mut args = JoinArgs::new(how).with_coalesce(JoinCoalesce::CoalesceColumns);
+    args.nulls_equal = true;
     l.clone().lazy().join(r.clone().lazy(), keys.clone(), keys, args).collect().unwrap()
 }
 
