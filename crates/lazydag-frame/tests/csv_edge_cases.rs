@@ -368,3 +368,26 @@ fn reductions_on_header_only_file() {
         .unwrap();
     assert_eq!(g.height(), 0);
 }
+
+/// pandas' missing-value fields read as nulls at every block size, whether a block holds
+/// one where it stops a typed column (`NA` in a float column: the block is read again with
+/// the list) or only ones that parse (`NaN` in a float column, `NA` in a text column:
+/// nulled after a read without the list): the same frame as one read with the list.
+#[test]
+fn missing_value_fields_are_nulls_at_every_block_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "k,v,s\n1,1.0,a\n2,NaN,NA\n3,NA,b\n4,nan,NULL\n5,2.5,c\n6,-nan,None\n7,3.0,n/a\n";
+    let path = write(dir.path(), "na.csv", text);
+    let want = polars_read(&path, None);
+    assert_eq!(want.column("v").unwrap().dtype(), &DataType::Float64);
+    assert_eq!(
+        (want.column("v").unwrap().null_count(), want.column("s").unwrap().null_count()),
+        (4, 4)
+    );
+    for bs in 1..=text.len() as u64 {
+        let got = dd::read_csv(&path).blocksize(bs).open().unwrap().compute().unwrap();
+        assert!(got.equals_missing(&want), "bs {bs}: {got} {want}");
+    }
+    let mean = dd::read_csv(&path).blocksize(9).open().unwrap().mean().compute().unwrap();
+    assert_eq!(mean.column("v").unwrap().f64().unwrap().get(0), Some(6.5 / 3.0), "as pandas");
+}
