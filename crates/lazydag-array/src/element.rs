@@ -15,7 +15,7 @@ use std::ops::{Add, Div, Mul, Neg, Sub};
 use num_traits::{One, Zero};
 
 /// An element type of an [`Array`](crate::Array): `f64`, `f32`, `i64`, `i32`, `u64`, `u8`
-/// or `bool`. Numeric operations additionally ask for the matching `std::ops` trait.
+/// or `bool`. Arithmetic additionally asks for [`Arith`] (and [`ArithNeg`] for `-x`, `abs`).
 pub trait Element:
     Copy + Clone + Debug + Default + PartialEq + PartialOrd + Send + Sync + 'static
 {
@@ -117,41 +117,21 @@ pub trait ArithNeg: Arith + Neg<Output = Self> {
     fn abs_w(self) -> Self;
 }
 
-impl ArithNeg for f64 {
-    fn neg_w(self) -> Self {
-        -self
-    }
-    fn abs_w(self) -> Self {
-        self.abs()
-    }
+macro_rules! arith_neg {
+    ($neg:ident, $abs:ident: $($t:ty),*) => {$(
+        impl ArithNeg for $t {
+            fn neg_w(self) -> Self {
+                self.$neg()
+            }
+            fn abs_w(self) -> Self {
+                self.$abs()
+            }
+        }
+    )*};
 }
 
-impl ArithNeg for f32 {
-    fn neg_w(self) -> Self {
-        -self
-    }
-    fn abs_w(self) -> Self {
-        self.abs()
-    }
-}
-
-impl ArithNeg for i64 {
-    fn neg_w(self) -> Self {
-        self.wrapping_neg()
-    }
-    fn abs_w(self) -> Self {
-        self.wrapping_abs()
-    }
-}
-
-impl ArithNeg for i32 {
-    fn neg_w(self) -> Self {
-        self.wrapping_neg()
-    }
-    fn abs_w(self) -> Self {
-        self.wrapping_abs()
-    }
-}
+arith_neg!(neg, abs: f64, f32);
+arith_neg!(wrapping_neg, wrapping_abs: i64, i32);
 
 macro_rules! numeric {
     ($($t:ty => $descr:literal, $acc:ty, $int:literal);*) => {$(
