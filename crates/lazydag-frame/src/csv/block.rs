@@ -18,9 +18,9 @@ use polars::io::csv::read::_csv_read_internal::{
     cast_columns, prepare_csv_schema, read_chunk, validate_utf8,
 };
 use polars::prelude::{
-    CsvParseOptions, CsvReadOptions, DataFrame as PlFrame, DataType, Float32Chunked,
-    Float64Chunked, IntoColumn, IntoSeries, NullValues, PlSmallStr, Schema, SchemaRef, SerReader,
-    Series, StringChunked,
+    ChunkedArray, CsvParseOptions, CsvReadOptions, DataFrame as PlFrame, DataType, IntoColumn,
+    IntoSeries, NullValues, PlSmallStr, PolarsNumericType, Schema, SchemaRef, SerReader, Series,
+    StringChunked,
 };
 
 use crate::error::{Error, Result};
@@ -41,8 +41,20 @@ pub(crate) struct FileSpec {
     pub(crate) projection: Option<Arc<Vec<usize>>>,
     pub(crate) separator: u8,
     pub(crate) quote: Option<u8>,
-    /// The fields read as null (`ReadCsv::na_values`).
-    pub(crate) null_values: Option<NullValues>,
+    /// The fields read as null (`ReadCsv::na_values`; none when empty).
+    pub(crate) na_values: Arc<[PlSmallStr]>,
+}
+
+impl FileSpec {
+    /// Whether `field` is one of the read's missing-value fields: a null, not a value.
+    pub(crate) fn is_missing(&self, field: &str) -> bool {
+        self.na_values.iter().any(|n| n.as_str() == field)
+    }
+}
+
+/// Polars' form of a list of missing-value fields (`None` for none).
+pub(crate) fn null_values(na: &[PlSmallStr]) -> Option<NullValues> {
+    (!na.is_empty()).then(|| NullValues::AllColumns(na.to_vec()))
 }
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
@@ -183,65 +195,62 @@ pub(crate) fn parse_block(
     };
     let mut df = match read(&fast, None) {
         Ok(mut df) => {
-            if let Some(NullValues::AllColumns(na)) = &spec.null_values {
-                missing_to_null(&mut df, na)?;
+            if !spec.na_values.is_empty() {
+                missing_to_null(&mut df, spec)?;
             }
             df
         }
-        Err(e) => match &spec.null_values {
-            None => return Err(e),
-            Some(na) => {
-                let compiled = na.clone().compile(&schema)?;
-                read(&fast.clone().with_null_values(Some(na.clone())), Some(&compiled))?
-            }
-        },
+        Err(e) => {
+            let Some(na) = null_values(&spec.na_values) else { return Err(e) };
+            let compiled = na.clone().compile(&schema)?;
+            read(&fast.clone().with_null_values(Some(na)), Some(&compiled))?
+        }
     };
     cast_columns(&mut df, &to_cast, false, false)?;
     Ok(df)
 }
 
-/// Turns the missing-value fields `na` that parsed without being declared into nulls: text
-/// in string columns (before any cast of them), and `NaN` in float columns when `na` has a
-/// spelling of it (`NaN`, `nan`, ...: a CSV's NaNs can only come from such text). Copies a
-/// column only when it holds one.
-fn missing_to_null(df: &mut PlFrame, na: &[PlSmallStr]) -> polars::prelude::PolarsResult<()> {
-    let is_na = |s: &str| na.iter().any(|n| n.as_str() == s);
-    let nan = na.iter().any(|n| n.parse::<f64>().is_ok_and(f64::is_nan));
-    let mut replaced_all = Vec::new();
+/// Turns the read's missing-value fields that parsed without being declared into nulls:
+/// text in string columns (before any cast of them), and `NaN` in float columns when the
+/// list has a spelling of it (`NaN`, `nan`, ...: a CSV's NaNs can only come from such text).
+/// Copies a column only when it holds one.
+fn missing_to_null(df: &mut PlFrame, spec: &FileSpec) -> polars::prelude::PolarsResult<()> {
+    let nan = spec.na_values.iter().any(|n| n.parse::<f64>().is_ok_and(f64::is_nan));
+    let mut replaced = Vec::new();
     for c in df.columns() {
         let name = c.name().clone();
-        let replaced: Option<Series> = match c.dtype() {
+        replaced.extend(match c.dtype() {
             DataType::String => {
                 let ca = c.str()?;
-                ca.iter().any(|v| v.is_some_and(is_na)).then(|| {
-                    let out: StringChunked = ca.iter().map(|v| v.filter(|s| !is_na(s))).collect();
+                let na = |v: Option<&str>| v.is_some_and(|s| spec.is_missing(s));
+                ca.iter().any(na).then(|| {
+                    let out: StringChunked =
+                        ca.iter().map(|v| v.filter(|s| !na(Some(s)))).collect();
                     out.with_name(name).into_series()
                 })
             }
-            DataType::Float64 if nan => {
-                let ca = c.f64()?;
-                ca.iter().any(|v| v.is_some_and(f64::is_nan)).then(|| {
-                    let out: Float64Chunked =
-                        ca.iter().map(|v| v.filter(|x| !x.is_nan())).collect();
-                    out.with_name(name).into_series()
-                })
-            }
-            DataType::Float32 if nan => {
-                let ca = c.f32()?;
-                ca.iter().any(|v| v.is_some_and(f32::is_nan)).then(|| {
-                    let out: Float32Chunked =
-                        ca.iter().map(|v| v.filter(|x| !x.is_nan())).collect();
-                    out.with_name(name).into_series()
-                })
-            }
+            DataType::Float64 if nan => nan_to_null(c.f64()?, name),
+            DataType::Float32 if nan => nan_to_null(c.f32()?, name),
             _ => None,
-        };
-        replaced_all.extend(replaced);
+        });
     }
-    for s in replaced_all {
+    for s in replaced {
         df.with_column(s.into_column())?;
     }
     Ok(())
+}
+
+/// `ca` with its NaNs as nulls, named `name`; `None` when it has none.
+#[allow(clippy::eq_op)] // `x != x`: NaN, for any float type
+fn nan_to_null<T>(ca: &ChunkedArray<T>, name: PlSmallStr) -> Option<Series>
+where
+    T: PolarsNumericType,
+    ChunkedArray<T>: IntoSeries,
+{
+    ca.iter().any(|v| v.is_some_and(|x| x != x)).then(|| {
+        let out: ChunkedArray<T> = ca.iter().map(|v| v.filter(|x| x == x)).collect();
+        out.with_name(name).into_series()
+    })
 }
 
 /// One cheap pass over a block: whether it holds a quote character, its lines, and its
@@ -331,7 +340,7 @@ mod tests {
             columns,
             projection: projection.map(Arc::new),
             separator: b',',
-            null_values: None,
+            na_values: Arc::from([]),
             quote: Some(b'"'),
         }
     }

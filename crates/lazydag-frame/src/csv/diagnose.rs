@@ -8,7 +8,7 @@ use std::fs::File;
 use std::io::Read;
 use std::sync::Arc;
 
-use polars::prelude::{CsvReadOptions, DataType, NullValues, PolarsError, Schema, SerReader};
+use polars::prelude::{CsvReadOptions, DataType, PolarsError, Schema, SerReader};
 
 use super::block::{FileSpec, parse};
 use crate::error::{Error, Result};
@@ -275,13 +275,13 @@ pub(crate) fn explain(spec: &FileSpec, from: u64, bytes: &[u8], err: PolarsError
             // not the CSV parser's formats), so each value is parsed alone, as the CSV parser
             // reads it (this is the error path only).
             (0..text.len()).find(|&i| match text.get(i) {
-                Some(s) if !s.is_empty() && !missing(spec, s) => !parses_as(spec, name, dtype, s),
+                Some(s) if !s.is_empty() && !spec.is_missing(s) => !parses_as(spec, name, dtype, s),
                 _ => false,
             })
         } else {
             let Ok(cast) = raw.cast(dtype) else { continue };
             (0..text.len()).find(|&i| {
-                text.get(i).is_some_and(|s| !s.is_empty() && !missing(spec, s))
+                text.get(i).is_some_and(|s| !s.is_empty() && !spec.is_missing(s))
                     && cast.get(i).is_ok_and(|v| v.is_null())
             })
         };
@@ -291,17 +291,6 @@ pub(crate) fn explain(spec: &FileSpec, from: u64, bytes: &[u8], err: PolarsError
         }
     }
     fallback(err)
-}
-
-/// Whether `s` is one of the read's missing-value fields (`ReadCsv::na_values`): a null,
-/// not a bad value.
-fn missing(spec: &FileSpec, s: &str) -> bool {
-    match &spec.null_values {
-        Some(NullValues::AllColumns(v)) => v.iter().any(|n| n.as_str() == s),
-        Some(NullValues::AllColumnsSingle(n)) => n.as_str() == s,
-        Some(NullValues::Named(v)) => v.iter().any(|(_, n)| n.as_str() == s),
-        None => false,
-    }
 }
 
 /// Whether the CSV parser reads the field `s` as a non-null `dtype` (parsed alone, quoted).

@@ -14,11 +14,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use lazydag_core::delayed;
-use polars::prelude::{CsvReadOptions, DataType, NullValues, Schema, SerReader};
+use polars::prelude::{CsvReadOptions, DataType, PlSmallStr, Schema, SerReader};
 
 use crate::error::{Error, Result};
 use crate::frame::{DataFrame, Projector};
-use block::{FileSpec, read_block};
+use block::{FileSpec, null_values, read_block};
 
 /// Dask's default block size, 64 MB.
 const DEFAULT_BLOCKSIZE: u64 = 64_000_000;
@@ -151,7 +151,7 @@ pub struct ReadCsv {
     quote: Option<u8>,
     usecols: Option<Vec<String>>,
     sample: usize,
-    na_values: Vec<String>,
+    na_values: Arc<[PlSmallStr]>,
     error: Option<Error>,
 }
 
@@ -161,11 +161,6 @@ pub const PANDAS_NA_VALUES: [&str; 18] = [
     "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>",
     "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
 ];
-
-/// Polars' form of a list of missing-value fields (`None` for none).
-fn null_values(na: &[String]) -> Option<NullValues> {
-    (!na.is_empty()).then(|| NullValues::AllColumns(na.iter().map(|v| v.as_str().into()).collect()))
-}
 
 /// Starts a CSV read of a path, a glob pattern or a list of them, like
 /// `dask.dataframe.read_csv`; configure it, then call [`open`](ReadCsv::open).
@@ -191,7 +186,7 @@ pub fn read_csv(sources: impl IntoSources) -> ReadCsv {
         quote: Some(b'"'),
         usecols: None,
         sample: DEFAULT_SAMPLE,
-        na_values: PANDAS_NA_VALUES.iter().map(|v| (*v).to_owned()).collect(),
+        na_values: PANDAS_NA_VALUES.iter().map(|v| PlSmallStr::from(*v)).collect(),
         error: None,
     }
 }
@@ -263,7 +258,7 @@ impl ReadCsv {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        self.na_values = values.into_iter().map(|v| v.as_ref().to_owned()).collect();
+        self.na_values = values.into_iter().map(|v| PlSmallStr::from(v.as_ref())).collect();
         self
     }
 
@@ -340,7 +335,7 @@ impl ReadCsv {
             blocksize: self.blocksize,
             separator: self.separator,
             quote: self.quote,
-            null_values: null_values(&self.na_values),
+            na_values: self.na_values.clone(),
         };
         for (f, path) in files.iter().enumerate() {
             let size = std::fs::metadata(path)
@@ -474,7 +469,7 @@ impl ReadCsv {
                         projection: None,
                         separator: self.separator,
                         quote: self.quote,
-                        null_values: null_values(&self.na_values),
+                        na_values: self.na_values.clone(),
                     };
                     return Err(diagnose::invalid_utf8(&spec, header_end, body).unwrap_or_else(
                         || Error::Csv {
@@ -505,7 +500,7 @@ struct Opened {
     blocksize: Option<u64>,
     separator: u8,
     quote: Option<u8>,
-    null_values: Option<NullValues>,
+    na_values: Arc<[PlSmallStr]>,
 }
 
 /// One file of a read: where its data starts, its size, its columns in its order.
@@ -550,7 +545,7 @@ impl Opened {
                 }),
                 separator: self.separator,
                 quote: self.quote,
-                null_values: self.null_values.clone(),
+                na_values: self.na_values.clone(),
             });
             let block = self.blocksize.unwrap_or(u64::MAX).max(1);
             let mut start = file.data_start;
